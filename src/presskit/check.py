@@ -1,0 +1,86 @@
+"""Link checking: every internal link and image of a rendered site points at something."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable
+from html.parser import HTMLParser
+from urllib.parse import unquote, urlsplit
+
+from presskit.errors import Problem
+from presskit.render import RenderedSite
+
+
+class _LinkParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.targets: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if value and name in ("href", "src"):
+                self.targets.append(value)
+
+
+def _exists(path: str, files: set[str]) -> bool:
+    """Whether a site path (no base path, starting with /) is served by the built files."""
+    relative = unquote(path).lstrip("/")
+    if relative == "" or relative.endswith("/"):
+        return relative + "index.html" in files
+    return relative in files or relative + "/index.html" in files
+
+
+def check_links(site: RenderedSite, base_path: str) -> list[Problem]:
+    """Problems for body links that lead nowhere, then for theme links that do."""
+    files = {file.path for file in site.files}
+    problems: list[Problem] = []
+    for page in site.body_links:
+        for link in page.links:
+            parts = urlsplit(link.target)
+            if parts.scheme or parts.netloc or not parts.path:
+                continue  # web addresses, mail links and #anchors are not checked here
+            target = parts.path if parts.path.startswith("/") else posixpath.normpath(
+                posixpath.join(page.page_path, parts.path)) + ("/" if parts.path.endswith("/") else "")
+            if _exists(target, files):
+                continue
+            what = "image" if link.image else "link"
+            problems.append(Problem(
+                page.source, link.line, f"{what} to {link.target} leads nowhere",
+                _hint(link.target, link.image)))
+    problems.extend(_theme_links(site, base_path, files))
+    return problems
+
+
+def _hint(target: str, image: bool) -> str:
+    if target.startswith("/releases/"):
+        return ("check the release's slug; a release that is a draft or under embargo has no page "
+                "yet, so a published release must not link to it")
+    if image or target.startswith("/media/"):
+        return "check the file name; /media/NAME is content/media/NAME"
+    return "check the address; site paths start with / and end with / (e.g. /partners/unicef/)"
+
+
+def _theme_links(site: RenderedSite, base_path: str, files: set[str]) -> Iterable[Problem]:
+    """Links that templates made: each broken target once, with the first page that has it."""
+    reported: set[str] = set()
+    for file in site.files:
+        if file.data is None or not file.path.endswith(".html"):
+            continue
+        parser = _LinkParser()
+        parser.feed(file.data.decode("utf-8"))
+        page = "/" + file.path.removesuffix("index.html")
+        for target in parser.targets:
+            parts = urlsplit(target)
+            if parts.scheme or parts.netloc or not parts.path:
+                continue
+            path = parts.path
+            if path.startswith("/"):
+                if not path.startswith(base_path):
+                    continue  # outside this site (another site on the same server)
+                path = "/" + path[len(base_path):]
+            else:
+                continue  # relative links in bodies are checked with their source line above
+            if not _exists(path, files) and path not in reported:
+                reported.add(path)
+                yield Problem(None, None, f"the page {page} links to {target}, which does not exist",
+                              "a template in templates/ makes this link; check its url() calls")

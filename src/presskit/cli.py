@@ -1,0 +1,208 @@
+"""The `presskit` command: argument parsing, messages and exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+
+from presskit import __version__
+from presskit.build import BuildResult, Stage, build, check
+from presskit.errors import BuildFailed, Problem, display_path, errors_in
+from presskit.text import make_slug
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="presskit",
+        description="Build a cross-linked newsroom from press releases written in Markdown.",
+        epilog="Run `presskit COMMAND --help` for the options of a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"presskit {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    site_help = "the site folder (the one with presskit.toml); default: the current folder"
+    as_of_help = ("build as if it were this moment, e.g. 2026-12-01T09:00 (the site's time zone) "
+                  "or 2026-12-01T09:00+07:00: shows what an embargo lifting then will publish")
+
+    build_cmd = commands.add_parser(
+        "build", help="build the site into output/",
+        description="Build the site into its output/ folder. The folder is replaced only when "
+                    "the whole build succeeds.")
+    build_cmd.add_argument("site", nargs="?", default=".", help=site_help)
+    build_cmd.add_argument("--as-of", metavar="DATETIME", help=as_of_help)
+    build_cmd.add_argument("--drafts", action="store_true", help="include drafts (never publish this)")
+
+    check_cmd = commands.add_parser(
+        "check", help="check every file, link and image without writing output/",
+        description="Check everything build checks, plus every internal link and image. "
+                    "Writes nothing.")
+    check_cmd.add_argument("site", nargs="?", default=".", help=site_help)
+    check_cmd.add_argument("--as-of", metavar="DATETIME", help=as_of_help)
+
+    new_cmd = commands.add_parser(
+        "new", help='start a new file: `presskit new release "TITLE"`',
+        description="Write a new release with today's date and every front matter key.")
+    new_cmd.add_argument("kind", choices=["release"], help="what to create")
+    new_cmd.add_argument("title", help="the headline, in quotes")
+    new_cmd.add_argument("--site", default=".", help=site_help)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        if args.command == "new":
+            return new_release(Path(args.site), args.title)
+        as_of = _parse_as_of(args.as_of) if args.as_of else None
+        site_dir = Path(args.site).resolve()
+        with _stages() as stage:
+            if args.command == "build":
+                result = build(site_dir, as_of=as_of, drafts=args.drafts, stage=stage)
+            else:
+                result = check(site_dir, as_of=as_of, stage=stage)
+    except BuildFailed as failure:
+        return _report_failure(failure.problems, args.command)
+    except _UsageError as error:
+        err.print(f"[bold red]error:[/] {escape(str(error))}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        err.print("Stopped; output/ was not changed.")
+        return 130
+    except Exception as error:  # a bug in presskit: say so plainly, keep the trace for developers
+        if os.environ.get("PRESSKIT_DEBUG"):
+            raise
+        err.print(f"[bold red]presskit failed unexpectedly:[/] {escape(type(error).__name__)}: "
+                  f"{escape(str(error))}\noutput/ was not changed. This is a bug in presskit, not "
+                  "in your files; run again with PRESSKIT_DEBUG=1 for details to report it.")
+        return EXIT_PROBLEMS
+    _report_success(result, args.command)
+    return EXIT_OK
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _parse_as_of(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise _UsageError(f"--as-of {text!r} is not a date-time; write e.g. 2026-12-01T09:00") from None
+
+
+@contextmanager
+def _stages() -> Iterator[Stage]:
+    """A spinner naming the stage, on a terminal only, gone when the build ends."""
+    if not err.is_terminal:
+        yield lambda _: None
+        return
+    with err.status("Starting", spinner="dots") as status:
+        yield lambda name: status.update(name)
+
+
+def _print_problem(problem: Problem) -> None:
+    colour = "yellow" if problem.warning else "red"
+    label = "warning" if problem.warning else "error"
+    where = f"[bold]{escape(problem.location())}[/]: " if problem.file else ""
+    err.print(f"{where}[{colour}]{label}:[/] {escape(problem.message)}")
+    if problem.hint:
+        err.print(f"  [dim]hint:[/] {escape(problem.hint)}")
+
+
+def _report_failure(problems: list[Problem], command: str) -> int:
+    for problem in problems:
+        _print_problem(problem)
+    errors = errors_in(problems)
+    files = {problem.file for problem in errors if problem.file}
+    noun = "error" if len(errors) == 1 else "errors"
+    where = f" in {len(files)} file{'s' if len(files) != 1 else ''}" if files else ""
+    tail = " output/ was not changed." if command == "build" else ""
+    err.print(f"\n[bold red]{command.capitalize()} failed:[/] {len(errors)} {noun}{where}.{tail}")
+    return EXIT_PROBLEMS
+
+
+def _report_success(result: BuildResult, command: str) -> None:
+    for warning in result.warnings:
+        _print_problem(warning)
+    graph = result.graph
+    releases = len(graph.releases)
+    held = f" ({graph.withheld} not published: drafts or embargoed)" if graph.withheld else ""
+    if command == "build":
+        out.print(f"Built {releases} release{'s' if releases != 1 else ''} and "
+                  f"{result.page_count} pages in {result.seconds:.2f} s into "
+                  f"{escape(display_path(result.settings.output_dir))}/{held}.")
+    else:
+        out.print(f"Checked {releases} releases and {result.page_count} pages: no problems{held}.")
+    if graph.next_embargo:
+        zone = result.settings.timezone
+        local = graph.next_embargo.astimezone(zone) if zone else graph.next_embargo
+        utc = graph.next_embargo.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        out.print(f"Next embargo lifts {local.strftime('%Y-%m-%d %H:%M %Z')} ({utc}): "
+                  "build again after that to publish it.")
+
+
+def new_release(site: Path, title: str) -> int:
+    """Write content/releases/YEAR/SLUG.md with every key, ready to fill in."""
+    if not (site / "presskit.toml").is_file():
+        err.print(f"[bold red]error:[/] {escape(display_path(site))} has no presskit.toml\n"
+                  "  [dim]hint:[/] run this in your site's folder, or add --site path/to/site")
+        return EXIT_USAGE
+    if not title.strip():
+        err.print("[bold red]error:[/] the title is empty\n  [dim]hint:[/] "
+                  'presskit new release "Your headline"')
+        return EXIT_USAGE
+    today = date.today()
+    slug = make_slug(title)
+    path = site / "content" / "releases" / str(today.year) / f"{slug}.md"
+    if path.exists():
+        err.print(f"[bold red]error:[/] {escape(display_path(path))} already exists\n"
+                  "  [dim]hint:[/] choose another title, or edit that file")
+        return EXIT_USAGE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(RELEASE_TEMPLATE.format(title=json.dumps(title.strip(), ensure_ascii=False),
+                                            date=today.isoformat()), encoding="utf-8")
+    out.print(f"Wrote {escape(display_path(path))}. It is a draft: set `draft: false` to publish it.")
+    return EXIT_OK
+
+
+RELEASE_TEMPLATE = """\
+---
+title: {title}
+subtitle: ""             # the standfirst under the headline
+date: {date}
+type: press-release      # press-release, news, statement, feature or media-advisory
+location: ""             # the dateline, e.g. Dong Hoi, Quang Binh, Viet Nam
+countries: []            # e.g. [Viet Nam] or [VN, KH]; empty: the country ending `location`
+partners: []             # ids, short names or names from content/partners/
+programmes: []           # ids, short names or titles from content/programmes/
+topics: []               # e.g. [Social protection, Gender equality]
+photos: []
+#  - src: /media/photo.jpg        # or a file next to this one
+#    alt: What the photo shows    # required
+#    caption: Who and what, where
+#    credit: © Name/Organisation
+summary: ""              # for lists and link previews; default: the first paragraph
+embargo:                 # e.g. {date}T09:00 (the site's time zone): hidden until then
+draft: true              # set to false when the release is ready
+---
+
+Write the first paragraph here: who, what, where and when.
+"""

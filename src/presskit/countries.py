@@ -1,0 +1,107 @@
+"""Countries: ISO 3166 codes with the names the United Nations use, and the names people write."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from functools import cache
+
+import pycountry
+
+from presskit import paths
+from presskit.text import make_slug, normalise
+
+# Where the United Nations' short name differs from ISO 3166's.
+UN_NAMES = {
+    "BO": "Bolivia (Plurinational State of)",
+    "CD": "Democratic Republic of the Congo",
+    "FM": "Micronesia (Federated States of)",
+    "GB": "United Kingdom of Great Britain and Northern Ireland",
+    "IR": "Iran (Islamic Republic of)",
+    "KP": "Democratic People's Republic of Korea",
+    "KR": "Republic of Korea",
+    "MD": "Republic of Moldova",
+    "PS": "State of Palestine",
+    "TZ": "United Republic of Tanzania",
+    "US": "United States of America",
+    "VA": "Holy See",
+    "VE": "Venezuela (Bolivarian Republic of)",
+    "VG": "British Virgin Islands",
+    "VI": "United States Virgin Islands",
+}
+
+# Names people commonly write that neither ISO nor the UN use.
+VARIANTS = {
+    "Vietnam": "VN", "Viet-Nam": "VN", "Laos": "LA", "Lao PDR": "LA", "Turkey": "TR",
+    "Ivory Coast": "CI", "South Korea": "KR", "Korea": "KR", "North Korea": "KP",
+    "DPRK": "KP", "Russia": "RU", "Iran": "IR", "Syria": "SY", "Tanzania": "TZ",
+    "Moldova": "MD", "Venezuela": "VE", "Bolivia": "BO", "DR Congo": "CD", "DRC": "CD",
+    "Congo-Kinshasa": "CD", "Democratic Republic of Congo": "CD", "Congo-Brazzaville": "CG",
+    "Republic of the Congo": "CG", "UK": "GB", "Great Britain": "GB", "Britain": "GB",
+    "United Kingdom": "GB", "USA": "US", "United States": "US", "Czech Republic": "CZ",
+    "Swaziland": "SZ", "Cape Verde": "CV", "Burma": "MM", "East Timor": "TL",
+    "Timor Leste": "TL", "Macedonia": "MK", "Brunei": "BN", "Vatican": "VA",
+    "Vatican City": "VA", "Micronesia": "FM", "Palestine": "PS", "The Gambia": "GM",
+    "The Bahamas": "BS", "Holland": "NL", "The Netherlands": "NL", "Kyrgyzstan": "KG",
+    "Taiwan": "TW", "Hong Kong": "HK", "Macau": "MO", "Macao": "MO", "Sao Tome": "ST",
+    "Saint Kitts": "KN", "Saint Lucia": "LC", "St Lucia": "LC", "Saint Vincent": "VC",
+    "Trinidad": "TT", "UAE": "AE", "Emirates": "AE",
+}
+
+
+@dataclass(frozen=True)
+class Country:
+    """A country as the newsroom shows it: code, UN name and the slug of its page."""
+
+    code: str  # ISO 3166-1 alpha-2
+    name: str
+    alpha3: str
+
+    @property
+    def slug(self) -> str:
+        return make_slug(self.name)
+
+    @property
+    def path(self) -> str:
+        return paths.country(self.slug)
+
+
+@cache
+def _table() -> tuple[dict[str, Country], dict[str, str]]:
+    """Countries by code, and every name, code and variant (normalised) to a code."""
+    by_code: dict[str, Country] = {}
+    names: dict[str, str] = {}
+    for record in pycountry.countries:
+        code = record.alpha_2
+        name = UN_NAMES.get(code, record.name)
+        by_code[code] = Country(code, name, record.alpha_3)
+        for written in (code, record.alpha_3, name, record.name,
+                        getattr(record, "common_name", None), getattr(record, "official_name", None)):
+            if written:
+                names.setdefault(normalise(written), code)
+    for written, code in VARIANTS.items():
+        names.setdefault(normalise(written), code)
+    return by_code, names
+
+
+def find_country(written: str) -> Country | None:
+    """The country meant by a code (VN, VNM) or a name (Viet Nam, Vietnam), or None."""
+    by_code, names = _table()
+    code = names.get(normalise(written))
+    return by_code[code] if code else None
+
+
+def country_by_code(code: str) -> Country | None:
+    return _table()[0].get(code.upper())
+
+
+def suggest_countries(written: str) -> list[str]:
+    """Up to three country names close to what was written, for "did you mean" hints."""
+    by_code, names = _table()
+    close = difflib.get_close_matches(normalise(written), list(names), n=6, cutoff=0.72)
+    suggestions: list[str] = []
+    for key in close:
+        name = by_code[names[key]].name
+        if name not in suggestions:
+            suggestions.append(name)
+    return suggestions[:3]

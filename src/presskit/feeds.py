@@ -1,0 +1,86 @@
+"""Machine-readable outputs: Atom feeds, sitemap.xml and robots.txt.
+
+Written with ElementTree so that every text is escaped by the XML writer, not by hand.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from presskit.models import Release
+
+ATOM = "http://www.w3.org/2005/Atom"
+SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    release: Release
+    summary: str
+    content_html: str
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def atom_feed(
+    *,
+    title: str,
+    feed_url: str,
+    page_url: str,
+    author: str,
+    entries: Sequence[FeedEntry],
+    absolute: Callable[[str], str],
+) -> bytes:
+    """An Atom 1.0 feed of the given releases, newest first."""
+    feed = ET.Element("feed", xmlns=ATOM)
+    ET.SubElement(feed, "title").text = title
+    ET.SubElement(feed, "id").text = page_url
+    ET.SubElement(feed, "link", rel="self", type="application/atom+xml", href=feed_url)
+    ET.SubElement(feed, "link", rel="alternate", type="text/html", href=page_url)
+    # The newest published release dates the feed, so the time never hints at an embargo.
+    updated = max((entry.release.date for entry in entries), default=_EPOCH)
+    ET.SubElement(feed, "updated").text = _stamp(updated)
+    ET.SubElement(ET.SubElement(feed, "author"), "name").text = author
+    ET.SubElement(feed, "generator", uri="https://pypi.org/project/presskit/").text = "presskit"
+    for entry in entries:
+        release = entry.release
+        url = absolute(release.path)
+        item = ET.SubElement(feed, "entry")
+        ET.SubElement(item, "title").text = release.title
+        ET.SubElement(item, "id").text = url
+        ET.SubElement(item, "link", rel="alternate", type="text/html", href=url)
+        ET.SubElement(item, "published").text = _stamp(release.date)
+        ET.SubElement(item, "updated").text = _stamp(release.date)
+        if entry.summary:
+            ET.SubElement(item, "summary").text = entry.summary
+        ET.SubElement(item, "content", type="html").text = entry.content_html
+        for topic in release.topics:
+            ET.SubElement(item, "category", term=topic)
+    return _xml(feed)
+
+
+def sitemap(urls: Sequence[tuple[str, datetime | None]]) -> bytes:
+    """sitemap.xml for the given absolute URLs and their last change."""
+    root = ET.Element("urlset", xmlns=SITEMAP)
+    for url, modified in urls:
+        item = ET.SubElement(root, "url")
+        ET.SubElement(item, "loc").text = url
+        if modified is not None:
+            ET.SubElement(item, "lastmod").text = modified.date().isoformat()
+    return _xml(root)
+
+
+def robots_txt(sitemap_url: str) -> bytes:
+    return f"User-agent: *\nAllow: /\n\nSitemap: {sitemap_url}\n".encode()
+
+
+def _xml(root: ET.Element) -> bytes:
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"

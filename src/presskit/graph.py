@@ -1,0 +1,312 @@
+"""The site graph: the published set of releases and who links to whom.
+
+Unpublished releases (drafts, embargoed) are dropped first, so nothing downstream of this
+module can leak them: not a page, not a count, not a feed entry, not a photo.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from presskit import paths
+from presskit.countries import Country
+from presskit.models import Asset, Content, CountryText, Page, Partner, Programme, Release
+from presskit.text import make_slug
+
+RELATED_COUNT = 3
+RELATED_WINDOW = 40  # releases looked at on each side, per shared term: keeps related lists linear
+
+
+@dataclass(frozen=True, eq=False)
+class CountryNode:
+    country: Country
+    text: CountryText | None
+    releases: tuple[Release, ...]
+    programmes: tuple[Programme, ...]
+    partners: tuple[Partner, ...]
+
+    @property
+    def name(self) -> str:
+        return self.country.name
+
+    @property
+    def path(self) -> str:
+        return self.country.path
+
+
+@dataclass(frozen=True, eq=False)
+class PartnerNode:
+    partner: Partner
+    releases: tuple[Release, ...]
+    programmes: tuple[Programme, ...]
+    countries: tuple[Country, ...]
+
+    @property
+    def name(self) -> str:
+        return self.partner.label
+
+    @property
+    def path(self) -> str:
+        return self.partner.path
+
+
+@dataclass(frozen=True, eq=False)
+class ProgrammeNode:
+    programme: Programme
+    releases: tuple[Release, ...]
+    partners: tuple[Partner, ...]
+    funders: tuple[Partner, ...]
+    countries: tuple[Country, ...]
+
+    @property
+    def name(self) -> str:
+        return self.programme.label
+
+    @property
+    def path(self) -> str:
+        return self.programme.path
+
+
+@dataclass(frozen=True, eq=False)
+class TopicNode:
+    name: str
+    slug: str
+    releases: tuple[Release, ...]
+
+    @property
+    def path(self) -> str:
+        return paths.topic(self.slug)
+
+
+@dataclass(frozen=True, eq=False)
+class YearNode:
+    year: int
+    releases: tuple[Release, ...]
+
+    @property
+    def name(self) -> str:
+        return str(self.year)
+
+    @property
+    def path(self) -> str:
+        return paths.year(self.year)
+
+
+@dataclass(frozen=True, eq=False)
+class ReleaseLinks:
+    """Everything a release page links to besides its own content."""
+
+    topics: tuple[TopicNode, ...]
+    previous: Release | None  # the next older release
+    next: Release | None  # the next newer release
+    related: tuple[Release, ...]
+
+
+@dataclass(frozen=True)
+class SiteGraph:
+    as_of: datetime
+    releases: tuple[Release, ...]  # published, newest first
+    countries: tuple[CountryNode, ...]
+    partners: tuple[PartnerNode, ...]
+    programmes: tuple[ProgrammeNode, ...]
+    topics: tuple[TopicNode, ...]
+    years: tuple[YearNode, ...]  # newest first
+    pages: tuple[Page, ...]
+    links: dict[Release, ReleaseLinks]
+    assets: tuple[Asset, ...]  # files to publish: media, photos and logos of what is shown
+    next_embargo: datetime | None  # the next instant at which a rebuild publishes more
+    withheld: int  # how many releases were left out
+
+
+def _newest_first(releases: Iterable[Release]) -> list[Release]:
+    return sorted(releases, key=lambda release: (release.date, release.slug), reverse=True)
+
+
+def _by_name(items: Iterable, name) -> list:  # type: ignore[no-untyped-def]
+    return sorted(items, key=lambda item: name(item).casefold())
+
+
+def build_graph(content: Content, as_of: datetime, drafts: bool = False) -> SiteGraph:
+    """Compute the published set and every index of the site from it."""
+    published = _newest_first(r for r in content.releases if r.is_published(as_of, drafts))
+    unpublished = [r for r in content.releases if not r.is_published(as_of, drafts)]
+    upcoming = [r.embargo for r in unpublished
+                if r.embargo and r.embargo > as_of and (drafts or not r.draft)]
+
+    by_country: dict[Country, list[Release]] = defaultdict(list)
+    by_partner: dict[Partner, list[Release]] = defaultdict(list)
+    by_programme: dict[Programme, list[Release]] = defaultdict(list)
+    by_topic: dict[str, list[Release]] = defaultdict(list)
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    by_year: dict[int, list[Release]] = defaultdict(list)
+    for release in published:  # newest first, so every list below is too
+        for country in release.countries:
+            by_country[country].append(release)
+        for partner in release.partners:
+            by_partner[partner].append(release)
+        for programme in release.programmes:
+            by_programme[programme].append(release)
+        for topic in release.topics:
+            slug = make_slug(topic)
+            by_topic[slug].append(release)
+            spellings[slug][topic] += 1
+        by_year[release.date.year].append(release)
+
+    # What only unpublished releases refer to gets no page.
+    hidden_refs: set[object] = {ref for r in unpublished
+                                for ref in (*r.countries, *r.partners, *r.programmes)}
+
+    def shown(entity: object, has_file: bool) -> bool:
+        return has_file and entity not in hidden_refs
+
+    programmes = [p for p in content.programmes if p in by_programme or shown(p, True)]
+    partner_refs = {partner for p in programmes for partner in (*p.partners, *p.funders)}
+    partners = [p for p in content.partners
+                if p in by_partner or p in partner_refs or shown(p, True)]
+    country_refs = {c for p in programmes for c in p.countries}
+    country_refs |= {p.country for p in partners if p.country}
+    country_refs |= set(by_country)
+    for code, text in content.country_texts.items():
+        if shown(text.country, True):
+            country_refs.add(text.country)
+    shown_partners = set(partners)
+
+    programmes_of_country: dict[Country, set[Programme]] = defaultdict(set)
+    partners_of_country: dict[Country, set[Partner]] = defaultdict(set)
+    programmes_of_partner: dict[Partner, set[Programme]] = defaultdict(set)
+    countries_of_partner: dict[Partner, set[Country]] = defaultdict(set)
+    for programme in programmes:
+        for country in programme.countries:
+            programmes_of_country[country].add(programme)
+            for partner in (*programme.partners, *programme.funders):
+                partners_of_country[country].add(partner)
+        for partner in (*programme.partners, *programme.funders):
+            programmes_of_partner[partner].add(programme)
+    for release in published:
+        for country in release.countries:
+            programmes_of_country[country].update(release.programmes)
+            partners_of_country[country].update(release.partners)
+        for partner in release.partners:
+            countries_of_partner[partner].update(release.countries)
+    for partner in partners:
+        if partner.country:
+            partners_of_country[partner.country].add(partner)
+            countries_of_partner[partner].add(partner.country)
+
+    def names(items: Iterable[Partner], keep: set[Partner]) -> tuple[Partner, ...]:
+        return tuple(_by_name((p for p in items if p in keep), lambda p: p.label))
+
+    shown_programmes = set(programmes)
+    country_nodes = tuple(CountryNode(
+        country=country,
+        text=content.country_texts.get(country.code),
+        releases=tuple(by_country.get(country, ())),
+        programmes=tuple(_by_name(programmes_of_country[country] & shown_programmes,
+                                  lambda p: p.label)),
+        partners=names(partners_of_country[country], shown_partners),
+    ) for country in _by_name(country_refs, lambda c: c.name))
+    partner_nodes = tuple(PartnerNode(
+        partner=partner,
+        releases=tuple(by_partner.get(partner, ())),
+        programmes=tuple(_by_name(programmes_of_partner[partner], lambda p: p.label)),
+        countries=tuple(_by_name(countries_of_partner[partner], lambda c: c.name)),
+    ) for partner in _by_name(partners, lambda p: p.label))
+    programme_nodes = tuple(ProgrammeNode(
+        programme=programme,
+        releases=tuple(by_programme.get(programme, ())),
+        partners=programme.partners,
+        funders=programme.funders,
+        countries=tuple(_by_name(programme.countries, lambda c: c.name)),
+    ) for programme in _by_name(programmes, lambda p: p.label))
+    topic_nodes = {slug: TopicNode(_spelling(spellings[slug]), slug, tuple(releases))
+                   for slug, releases in by_topic.items()}
+    year_nodes = tuple(YearNode(year, tuple(by_year[year])) for year in sorted(by_year, reverse=True))
+
+    links = _release_links(published, topic_nodes, by_country, by_partner, by_programme)
+    return SiteGraph(
+        as_of=as_of,
+        releases=tuple(published),
+        countries=country_nodes,
+        partners=partner_nodes,
+        programmes=programme_nodes,
+        topics=tuple(_by_name(topic_nodes.values(), lambda t: t.name)),
+        years=year_nodes,
+        pages=content.pages,
+        links=links,
+        assets=_published_assets(content, published, unpublished, partners),
+        next_embargo=min(upcoming, default=None),
+        withheld=len(unpublished),
+    )
+
+
+def _spelling(counts: Counter[str]) -> str:
+    """The way most releases write a topic; ties go to the alphabetically first."""
+    return min(counts, key=lambda spelling: (-counts[spelling], spelling))
+
+
+def _release_links(
+    published: Sequence[Release],
+    topics: dict[str, TopicNode],
+    *indexes: dict,
+) -> dict[Release, ReleaseLinks]:
+    """Previous/next and related releases, without comparing every release with every other."""
+    positions: list[dict[Release, int]] = [
+        {release: index for index, release in enumerate(releases)}
+        for term_index in indexes for releases in term_index.values()
+    ]
+    term_lists = [releases for term_index in indexes for releases in term_index.values()]
+    where: dict[Release, list[int]] = defaultdict(list)  # release -> term lists it is in
+    for number, releases in enumerate(term_lists):
+        for release in releases:
+            where[release].append(number)
+    order = {release: index for index, release in enumerate(published)}
+
+    links = {}
+    for index, release in enumerate(published):
+        shared: Counter[Release] = Counter()
+        for number in where[release]:
+            releases = term_lists[number]
+            at = positions[number][release]
+            for other in releases[max(0, at - RELATED_WINDOW): at + RELATED_WINDOW + 1]:
+                if other is not release:
+                    shared[other] += 1
+        related = sorted(shared, key=lambda other: (-shared[other], abs(order[other] - index),
+                                                    other.slug))[:RELATED_COUNT]
+        links[release] = ReleaseLinks(
+            topics=tuple(topics[make_slug(topic)] for topic in release.topics),
+            previous=published[index + 1] if index + 1 < len(published) else None,
+            next=published[index - 1] if index > 0 else None,
+            related=tuple(related),
+        )
+    return links
+
+
+_SITE_PATH = re.compile(r"""(?<![\w/])(/media/[^\s)"'<>]+)""")
+
+
+def _published_assets(content: Content, published: Sequence[Release],
+                      unpublished: Sequence[Release], partners: Sequence[Partner]) -> tuple[Asset, ...]:
+    """Media files, and the photos and logos of what is shown; nothing only an unpublished
+    release uses."""
+    public_paths: set[str] = set()
+    secret_paths: set[str] = set()
+    assets: dict[str, Asset] = {}
+    for releases, found in ((published, public_paths), (unpublished, secret_paths)):
+        for release in releases:
+            for photo in release.photos:
+                found.add(photo.asset.path)
+                if releases is published:
+                    assets[photo.asset.path] = photo.asset
+            found.update(_SITE_PATH.findall(release.body))
+    for partner in partners:
+        if partner.logo:
+            assets[partner.logo.path] = partner.logo
+            public_paths.add(partner.logo.path)
+    for asset in content.media:
+        if asset.path in public_paths or asset.path not in secret_paths:
+            assets.setdefault(asset.path, asset)
+    return tuple(assets[path] for path in sorted(assets))

@@ -1,0 +1,182 @@
+"""What a newsroom is made of: releases, partners, programmes, countries, pages.
+
+Plain frozen dataclasses, compared by identity. They are built and checked in `schema`
+and never changed afterwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from presskit import paths
+from presskit.countries import Country
+
+RELEASE_TYPES = {
+    "press-release": "Press release",
+    "news": "News",
+    "statement": "Statement",
+    "feature": "Feature",
+    "media-advisory": "Media advisory",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Asset:
+    """A file from content/ that a page shows or links to, and where it is published."""
+
+    source: Path
+    path: str  # site path, e.g. /media/lead.jpg or /releases/slug/photo.jpg
+
+
+@dataclass(frozen=True, eq=False)
+class Photo:
+    asset: Asset
+    alt: str
+    caption: str = ""
+    credit: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True, eq=False)
+class Partner:
+    id: str
+    name: str
+    source: Path
+    short_name: str = ""
+    aliases: tuple[str, ...] = ()
+    website: str = ""
+    logo: Asset | None = None
+    type: str = ""
+    country: Country | None = None
+    body: str = ""
+    body_line: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """How the partner is named in lists and links: its short name if it has one."""
+        return self.short_name or self.name
+
+    @property
+    def path(self) -> str:
+        return paths.partner(self.id)
+
+
+@dataclass(frozen=True, eq=False)
+class Programme:
+    id: str
+    title: str
+    source: Path
+    short_name: str = ""
+    partners: tuple[Partner, ...] = ()
+    funders: tuple[Partner, ...] = ()
+    countries: tuple[Country, ...] = ()
+    start: str = ""
+    end: str = ""
+    website: str = ""
+    summary: str = ""
+    body: str = ""
+    body_line: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return self.short_name or self.title
+
+    @property
+    def period(self) -> str:
+        if self.start and self.end:
+            return f"{self.start}–{self.end}"
+        if self.start:
+            return f"since {self.start}"
+        return f"until {self.end}" if self.end else ""
+
+    @property
+    def path(self) -> str:
+        return paths.programme(self.id)
+
+
+@dataclass(frozen=True, eq=False)
+class CountryText:
+    """The optional words of a country page (content/countries/CODE.md)."""
+
+    country: Country
+    source: Path
+    summary: str = ""
+    body: str = ""
+    body_line: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, eq=False)
+class Release:
+    source: Path
+    slug: str
+    title: str
+    date: datetime  # aware; midnight in the site's time zone when only a day was given
+    date_has_time: bool
+    subtitle: str = ""
+    type: str = "press-release"
+    location: str = ""
+    countries: tuple[Country, ...] = ()
+    partners: tuple[Partner, ...] = ()
+    programmes: tuple[Programme, ...] = ()
+    topics: tuple[str, ...] = ()
+    photos: tuple[Photo, ...] = ()
+    embargo: datetime | None = None
+    draft: bool = False
+    summary: str = ""  # as written; the first paragraph stands in when empty
+    body: str = ""
+    body_line: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def type_label(self) -> str:
+        return RELEASE_TYPES[self.type]
+
+    @property
+    def path(self) -> str:
+        return paths.release(self.slug)
+
+    @property
+    def lead_photo(self) -> Photo | None:
+        return self.photos[0] if self.photos else None
+
+    def is_published(self, as_of: datetime, drafts: bool = False) -> bool:
+        """Whether `build` may show this release at that instant."""
+        if self.draft and not drafts:
+            return False
+        return self.embargo is None or self.embargo <= as_of
+
+
+@dataclass(frozen=True, eq=False)
+class Page:
+    """A free page such as About or Media contacts (content/pages/*.md)."""
+
+    source: Path
+    slug: str
+    title: str
+    summary: str = ""
+    body: str = ""
+    body_line: int = 1
+    weight: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def path(self) -> str:
+        return paths.page(self.slug)
+
+
+@dataclass(frozen=True)
+class Content:
+    """Everything in content/, checked and with every reference resolved."""
+
+    releases: tuple[Release, ...]
+    partners: tuple[Partner, ...]
+    programmes: tuple[Programme, ...]
+    country_texts: dict[str, CountryText]  # by alpha-2 code
+    pages: tuple[Page, ...]
+    media: tuple[Asset, ...]  # every file under content/media/

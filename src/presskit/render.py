@@ -1,0 +1,360 @@
+"""Turning the site graph into files: HTML pages through Jinja, feeds, sitemap, assets.
+
+Templates in the site's `templates/` folder override the built-in theme file by file.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from babel.dates import format_date, format_datetime
+
+from presskit import __version__, feeds, paths
+from presskit.config import Settings
+from presskit.errors import BuildFailed, Problem
+from presskit.graph import SiteGraph
+from presskit.markdown import BodyLink, BodyRenderer, RenderedBody
+from presskit.models import Asset, Release
+
+NAV = (("Releases", paths.RELEASES), ("Countries", paths.COUNTRIES), ("Partners", paths.PARTNERS),
+       ("Programmes", paths.PROGRAMMES), ("Topics", paths.TOPICS))
+HOME_LATEST = 7
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """One file of the built site: bytes made by presskit, or a file copied as it is."""
+
+    path: str  # inside output/, with "/" separators
+    data: bytes | None = None
+    source: Path | None = None
+
+
+@dataclass(frozen=True)
+class SourceLinks:
+    """The links written in one content file's body, for `check`."""
+
+    source: Path
+    page_path: str
+    links: tuple[BodyLink, ...]
+
+
+@dataclass(frozen=True)
+class RenderedSite:
+    files: tuple[OutputFile, ...]
+    body_links: tuple[SourceLinks, ...]
+
+
+def builtin_theme() -> Path:
+    return Path(str(resources.files("presskit.templates")))
+
+
+def _theme_dirs(settings: Settings) -> list[Path]:
+    own = settings.templates_dir
+    return ([own] if own.is_dir() else []) + [builtin_theme()]
+
+
+class Site:
+    """What every template can use: the settings, navigation, and URL and date helpers."""
+
+    def __init__(self, settings: Settings, graph: SiteGraph) -> None:
+        self.settings = settings
+        self.title = settings.title
+        self.organisation = settings.organisation
+        self.description = settings.description
+        self.language = settings.language
+        self.footer = settings.footer
+        self.extra = settings.extra
+        self.nav = [(label, path) for label, path in NAV]
+        self.pages = graph.pages
+        self.feed_path = paths.feed()
+        self.generator = f"presskit {__version__}"
+        # Plain "en" dates read "22 May 2023", as in international (and UN) usage.
+        self.locale = "en_001" if settings.language == "en" else settings.language.replace("-", "_")
+
+    def url(self, path: str) -> str:
+        """A site path as a link that works under base_url's own path."""
+        return self.settings.base_path + path.lstrip("/")
+
+    def absolute_url(self, path: str) -> str:
+        return self.settings.base_url + path.lstrip("/")
+
+    def local(self, moment: datetime) -> datetime:
+        zone = self.settings.timezone
+        return moment.astimezone(zone) if zone else moment
+
+    def date(self, moment: datetime, form: str = "long") -> str:
+        return format_date(self.local(moment).date(), form, locale=self.locale)
+
+    def datetime(self, moment: datetime, form: str = "long") -> str:
+        return format_datetime(self.local(moment), "d MMMM y, HH:mm zzz" if form == "long" else form,
+                               tzinfo=self.local(moment).tzinfo, locale=self.locale)
+
+
+def _environment(settings: Settings, site: Site) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in _theme_dirs(settings)]),
+        autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["url"] = site.url
+    env.filters["absolute_url"] = site.absolute_url
+    env.filters["date"] = site.date
+    env.filters["datetime"] = site.datetime
+    env.globals["site"] = site
+    return env
+
+
+class _Renderer:
+    def __init__(self, settings: Settings, graph: SiteGraph) -> None:
+        self.settings = settings
+        self.graph = graph
+        self.site = Site(settings, graph)
+        self.env = _environment(settings, self.site)
+        self.markdown = BodyRenderer(settings.base_path)
+        self.problems: list[Problem] = []
+        self.body_links: list[SourceLinks] = []
+        self.bodies: dict[Release, RenderedBody] = {}
+        for release in graph.releases:
+            self.bodies[release] = self.body(release.body, release.body_line, release.source,
+                                             release.path)
+        self.env.filters["summary"] = self.summary
+
+    def body(self, text: str, line: int, source: Path, page_path: str) -> RenderedBody:
+        rendered = self.markdown.render(text, line)
+        self.body_links.append(SourceLinks(source, page_path, tuple(rendered.links)))
+        return rendered
+
+    def summary(self, release: Release) -> str:
+        return release.summary or self.bodies[release].first_paragraph
+
+    def page(self, path: str, template: str, title: str, **context: Any) -> OutputFile | None:
+        context.setdefault("description", self.settings.description)
+        context.setdefault("og_type", "website")
+        context.setdefault("og_image", None)
+        try:
+            html = self.env.get_template(template).render(
+                page_path=path, page_title=title, **context)
+        except jinja2.TemplateSyntaxError as error:
+            self.problems.append(Problem(
+                Path(error.filename) if error.filename else None, error.lineno,
+                f"template error: {error.message}", "check the {% %} and {{ }} tags on that line"))
+            return None
+        except jinja2.TemplateNotFound as error:
+            self.problems.append(Problem(None, None, f"template {error.name!r} not found",
+                                         "copy it from presskit's built-in theme into templates/"))
+            return None
+        except Exception as error:  # a template bug must still end in a readable message
+            file, line = _template_frame(error)
+            self.problems.append(Problem(
+                file, line, f"template error while making {path}: {error}",
+                "check what this line of the template uses; an unknown name or key fails here"))
+            return None
+        return OutputFile(paths.output_file(path), html.encode("utf-8"))
+
+    def pages(self) -> Iterator[OutputFile | None]:
+        graph, settings = self.graph, self.settings
+        yield self.page("/", "home.html", settings.title,
+                        latest=graph.releases[:HOME_LATEST], graph=graph)
+
+        per_page = settings.releases_per_page
+        chunks = [graph.releases[i:i + per_page] for i in range(0, len(graph.releases), per_page)]
+        for number, chunk in enumerate(chunks or [()], start=1):
+            yield self.page(paths.releases_page(number), "releases.html",
+                            "Releases" if number == 1 else f"Releases, page {number}",
+                            releases=chunk, pagination=_pagination(number, len(chunks or [()])),
+                            total=len(graph.releases), years=graph.years)
+
+        for release in graph.releases:
+            yield self.release_page(release)
+
+        for year in graph.years:
+            yield self.page(year.path, "archive.html", f"Releases of {year.year}",
+                            year=year, years=graph.years)
+
+        yield self.page(paths.COUNTRIES, "countries.html", "Countries", countries=graph.countries)
+        for country in graph.countries:
+            text = country.text
+            body = self.body(text.body, text.body_line, text.source, country.path) if text else None
+            yield self.page(country.path, "country.html", country.name, country=country,
+                            body_html=body.html if body else "",
+                            description=(text.summary if text else "") or
+                            f"Press releases about {country.name}",
+                            feed_path=paths.feed(country.path))
+
+        yield self.page(paths.PARTNERS, "partners.html", "Partners", partners=graph.partners)
+        for node in graph.partners:
+            partner = node.partner
+            body = self.body(partner.body, partner.body_line, partner.source, partner.path)
+            yield self.page(partner.path, "partner.html", partner.name, node=node, partner=partner,
+                            body_html=body.html, description=body.first_paragraph,
+                            og_image=partner.logo.path if partner.logo else None,
+                            feed_path=paths.feed(partner.path))
+
+        yield self.page(paths.PROGRAMMES, "programmes.html", "Programmes",
+                        programmes=graph.programmes)
+        for node in graph.programmes:
+            programme = node.programme
+            body = self.body(programme.body, programme.body_line, programme.source, programme.path)
+            yield self.page(programme.path, "programme.html", programme.title, node=node,
+                            programme=programme, body_html=body.html,
+                            description=programme.summary or body.first_paragraph,
+                            feed_path=paths.feed(programme.path))
+
+        yield self.page(paths.TOPICS, "topics.html", "Topics", topics=graph.topics)
+        for topic in graph.topics:
+            yield self.page(topic.path, "topic.html", topic.name, topic=topic,
+                            description=f"Press releases on {topic.name}",
+                            feed_path=paths.feed(topic.path))
+
+        for free_page in graph.pages:
+            body = self.body(free_page.body, free_page.body_line, free_page.source, free_page.path)
+            yield self.page(free_page.path, "page.html", free_page.title, page=free_page,
+                            body_html=body.html,
+                            description=free_page.summary or body.first_paragraph)
+
+        not_found = self.page("/404.html", "404.html", "Page not found")
+        if not_found is not None:
+            yield OutputFile("404.html", not_found.data)
+
+    def release_page(self, release: Release) -> OutputFile | None:
+        body = self.bodies[release]
+        lead = release.lead_photo
+        return self.page(
+            release.path, "release.html", release.title,
+            release=release, body_html=body.html, links=self.graph.links[release],
+            description=self.summary(release), og_type="article",
+            og_image=lead.asset.path if lead else None,
+            json_ld=self.news_article(release),
+        )
+
+    def news_article(self, release: Release) -> dict[str, Any]:
+        site = self.site
+        data: dict[str, Any] = {
+            "@context": "https://schema.org",
+            "@type": "NewsArticle",
+            "headline": release.title,
+            "datePublished": release.date.isoformat(),
+            "dateModified": release.date.isoformat(),
+            "url": site.absolute_url(release.path),
+            "mainEntityOfPage": site.absolute_url(release.path),
+            "inLanguage": self.settings.language,
+            "description": self.summary(release),
+            "publisher": {"@type": "Organization",
+                          "name": self.settings.organisation or self.settings.title},
+        }
+        if release.photos:
+            data["image"] = [site.absolute_url(photo.asset.path) for photo in release.photos]
+        if release.location:
+            data["dateline"] = release.location
+        if release.countries:
+            data["contentLocation"] = [{"@type": "Country", "name": c.name}
+                                       for c in release.countries]
+        if release.topics:
+            data["keywords"] = list(release.topics)
+        return data
+
+    def feeds(self) -> Iterator[OutputFile]:
+        graph = self.graph
+        limit = self.settings.feed_entries
+        indexes: list[tuple[str, str, Sequence[Release]]] = [
+            ("/", self.settings.title, graph.releases),
+            *((n.path, f"{self.settings.title}: {n.name}", n.releases) for n in graph.countries),
+            *((n.path, f"{self.settings.title}: {n.name}", n.releases) for n in graph.partners),
+            *((n.path, f"{self.settings.title}: {n.name}", n.releases) for n in graph.programmes),
+            *((n.path, f"{self.settings.title}: {n.name}", n.releases) for n in graph.topics),
+        ]
+        for index_path, title, releases in indexes:
+            entries = [feeds.FeedEntry(r, self.summary(r), self.bodies[r].html)
+                       for r in releases[:limit]]
+            data = feeds.atom_feed(
+                title=title,
+                feed_url=self.site.absolute_url(paths.feed(index_path)),
+                page_url=self.site.absolute_url(index_path),
+                author=self.settings.organisation or self.settings.title,
+                entries=entries,
+                absolute=self.site.absolute_url,
+            )
+            yield OutputFile(paths.output_file(paths.feed(index_path)), data)
+
+    def sitemap(self, pages: Sequence[OutputFile]) -> Iterator[OutputFile]:
+        modified: dict[str, datetime] = {release.path: release.date for release in self.graph.releases}
+        for node in (*self.graph.countries, *self.graph.partners, *self.graph.programmes,
+                     *self.graph.topics, *self.graph.years):
+            if node.releases:
+                modified[node.path] = node.releases[0].date
+        urls = []
+        for file in pages:
+            if file.path.endswith("index.html"):
+                path = "/" + file.path.removesuffix("index.html")
+                urls.append((self.site.absolute_url(path), modified.get(path)))
+        yield OutputFile("sitemap.xml", feeds.sitemap(urls))
+        yield OutputFile("robots.txt", feeds.robots_txt(self.site.absolute_url("/sitemap.xml")))
+
+    def assets(self) -> Iterator[OutputFile]:
+        """Theme files (assets/ of the theme folders) and the site's published files."""
+        seen: set[str] = set()
+        for theme_dir in _theme_dirs(self.settings):
+            folder = theme_dir / "assets"
+            if not folder.is_dir():
+                continue
+            for file in sorted(folder.rglob("*")):
+                relative = "assets/" + file.relative_to(folder).as_posix()
+                if file.is_file() and relative not in seen and not file.name.startswith("."):
+                    seen.add(relative)
+                    yield OutputFile(relative, source=file)
+        for asset in self.graph.assets:
+            yield OutputFile(paths.output_file(asset.path), source=asset.source)
+        for asset in self.body_files():
+            yield OutputFile(paths.output_file(asset.path), source=asset.source)
+
+    def body_files(self) -> Iterator[Asset]:
+        """Files that a body links to by a relative path and that sit next to its .md file."""
+        for page in self.body_links:
+            folder = page.source.parent
+            for link in page.links:
+                target = link.target.split("#", 1)[0].split("?", 1)[0]
+                if not target or ":" in target or target.startswith(("/", "../")):
+                    continue
+                file = folder / target
+                if file.is_file() and file.suffix != ".md":
+                    yield Asset(file, page.page_path + target)
+
+
+def render_site(settings: Settings, graph: SiteGraph) -> RenderedSite:
+    """Every file of the built site, or BuildFailed with every template problem."""
+    renderer = _Renderer(settings, graph)
+    pages = [page for page in renderer.pages() if page is not None]
+    if renderer.problems:
+        raise BuildFailed(renderer.problems)
+    files = [*pages, *renderer.feeds(), *renderer.sitemap(pages), *renderer.assets()]
+    unique: dict[str, OutputFile] = {}
+    for file in files:
+        unique.setdefault(file.path, file)
+    return RenderedSite(tuple(unique.values()), tuple(renderer.body_links))
+
+
+def _pagination(number: int, count: int) -> dict[str, Any]:
+    return {
+        "number": number,
+        "count": count,
+        "previous": paths.releases_page(number - 1) if number > 1 else None,
+        "next": paths.releases_page(number + 1) if number < count else None,
+    }
+
+
+def _template_frame(error: BaseException) -> tuple[Path | None, int | None]:
+    """The template file and line a rendering error came from, from Jinja's traceback."""
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        if frame.filename.endswith((".html", ".xml", ".txt")):
+            return Path(frame.filename), frame.lineno
+    return None, None

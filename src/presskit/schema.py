@@ -1,0 +1,577 @@
+"""Checking front matter against the schema and turning documents into models.
+
+Every fault is reported as a `Problem` at the line it is on; a file with faults still
+yields as much of a model as can be made, so that one run reports every fault at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from presskit import paths
+from presskit.config import Settings
+from presskit.countries import Country, country_by_code, find_country, suggest_countries
+from presskit.errors import Problem
+from presskit.models import (
+    RELEASE_TYPES,
+    Asset,
+    Content,
+    CountryText,
+    Page,
+    Partner,
+    Photo,
+    Programme,
+    Release,
+)
+from presskit.resolve import Directory, did_you_mean
+from presskit.source import Document, Node, read_document
+from presskit.text import SLUG, make_slug
+
+RELEASE_KEYS = {"title", "date", "subtitle", "type", "location", "countries", "partners",
+                "programmes", "topics", "photos", "embargo", "draft", "slug", "summary"}
+PARTNER_KEYS = {"name", "short_name", "aliases", "website", "logo", "type", "country"}
+PROGRAMME_KEYS = {"title", "short_name", "aliases", "partners", "funders", "countries", "start",
+                  "end", "website", "summary"}
+COUNTRY_KEYS = {"summary"}
+PAGE_KEYS = {"title", "slug", "summary", "weight"}
+PHOTO_KEYS = {"src", "alt", "caption", "credit"}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg"}
+
+# Keys people write out of habit from other tools, and the key presskit reads instead.
+SYNONYMS = {"tags": "topics", "categories": "topics", "category": "topics", "tag": "topics",
+            "image": "photos", "images": "photos", "photo": "photos", "country": "countries",
+            "partner": "partners", "programme": "programmes", "program": "programmes",
+            "programs": "programmes", "headline": "title", "description": "summary",
+            "standfirst": "subtitle", "dateline": "location", "published": "date"}
+
+_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+
+
+class Fields:
+    """Reads the front matter of one document, reporting each wrong value at its line."""
+
+    def __init__(self, doc: Document, problems: list[Problem], known: set[str]) -> None:
+        self.doc = doc
+        self.problems = problems
+        self.known = known
+
+    def line(self, key: str) -> int:
+        node = self.doc.front.get(key)
+        return node.line if node else self.top_line
+
+    @property
+    def top_line(self) -> int:
+        return min((node.line for node in self.doc.front.values()), default=1)
+
+    def fault(self, line: int, message: str, hint: str | None = None) -> None:
+        self.problems.append(Problem(self.doc.path, line, message, hint))
+
+    def text(self, key: str, required: bool = False) -> str:
+        node = self.doc.front.get(key)
+        if node is None or node.kind == "null" or (node.kind == "str" and not node.value.strip()):
+            if required:
+                self.fault(self.line(key), f"`{key}` is missing" if node is None else f"`{key}` is empty",
+                           f"add a line `{key}: ...` between the --- lines")
+            return ""
+        return scalar_text(node, key, self.doc.path, self.problems)
+
+    def text_list(self, key: str) -> list[tuple[str, int]]:
+        """A list of short texts; a single text is taken as a list of one."""
+        node = self.doc.front.get(key)
+        if node is None or node.kind == "null":
+            return []
+        items = node.value if node.kind == "seq" else [node]
+        found = []
+        for item in items:
+            text = scalar_text(item, key, self.doc.path, self.problems)
+            if text:
+                found.append((text, item.line))
+        return found
+
+    def boolean(self, key: str) -> bool:
+        node = self.doc.front.get(key)
+        if node is None or node.kind == "null":
+            return False
+        if node.kind != "bool":
+            self.fault(node.line, f"`{key}` must be true or false, not {node.text or 'a list'!r}",
+                       f"write `{key}: true` or `{key}: false`")
+            return False
+        return bool(node.value)
+
+    def integer(self, key: str, default: int = 0) -> int:
+        node = self.doc.front.get(key)
+        if node is None or node.kind == "null":
+            return default
+        if node.kind != "int":
+            self.fault(node.line, f"`{key}` must be a whole number", f"for example `{key}: 10`")
+            return default
+        return int(node.value)
+
+    def when(self, key: str, zone: ZoneInfo | None, *, required: bool = False,
+             offset_needed: bool = False) -> tuple[datetime | None, bool]:
+        """A day or a date-time, as an aware datetime, and whether a time was given."""
+        node = self.doc.front.get(key)
+        if node is None or node.kind == "null":
+            if required:
+                self.fault(self.line(key), f"`{key}` is missing",
+                           f"add a line `{key}: {date.today().isoformat()}` (year-month-day)")
+            return None, False
+        try:
+            moment, has_time, naive = parse_when(node)
+        except ValueError as error:
+            message, hint = error.args
+            self.fault(node.line, f"`{key}`: {message}", hint)
+            return None, False
+        if naive:
+            if zone is None and offset_needed:
+                self.fault(
+                    node.line,
+                    f"`{key}` {node.text!r} has no time zone, and presskit.toml sets no `timezone`",
+                    'add `timezone = "Asia/Ho_Chi_Minh"` (your own) to presskit.toml, '
+                    f"or write the offset: `{key}: {moment.strftime('%Y-%m-%dT%H:%M')}+07:00`",
+                )
+                return None, False
+            moment = moment.replace(tzinfo=zone or ZoneInfo("UTC"))
+        return moment, has_time
+
+    def extra(self) -> dict[str, Any]:
+        """Keys the schema does not know: kept for templates, with a warning for likely typos."""
+        extra = {}
+        for key, node in self.doc.front.items():
+            if key in self.known:
+                continue
+            extra[key] = node.plain()
+            meant = SYNONYMS.get(key.lower())
+            if meant not in self.known:
+                close = difflib.get_close_matches(key.lower(), sorted(self.known), n=1, cutoff=0.75)
+                meant = close[0] if close else None
+            if meant:
+                self.problems.append(Problem(
+                    self.doc.path, node.line,
+                    f"`{key}` is not a key presskit knows; it is kept for templates only",
+                    f"did you mean `{meant}`?", warning=True,
+                ))
+        return extra
+
+
+def scalar_text(node: Node, key: str, path: Path, problems: list[Problem]) -> str:
+    """The text of a scalar value; numbers keep the digits as written."""
+    if node.kind in ("str", "int", "float"):
+        return node.text.strip() if node.kind != "str" else node.value.strip()
+    if node.kind == "bool":
+        problems.append(Problem(path, node.line, f"`{key}`: {node.text!r} was read as yes/no, not text",
+                                f'put it in quotes: "{node.text}"'))
+    elif node.kind == "null":
+        return ""
+    else:
+        problems.append(Problem(path, node.line, f"`{key}` must be text, not a {_shape(node)}",
+                                f"write it on one line: `{key}: ...`"))
+    return ""
+
+
+def _shape(node: Node) -> str:
+    return {"seq": "list", "map": "group of keys"}.get(node.kind, node.kind)
+
+
+def parse_when(node: Node) -> tuple[datetime, bool, bool]:
+    """A date or date-time as written in front matter: (moment, has time, lacks offset)."""
+    text = node.text.strip() if node.kind != "str" else node.value.strip()
+    example = "write it as year-month-day, e.g. 2023-05-22, or with a time: 2023-05-22T09:00"
+    if node.kind not in ("str", "int", "float") or not text:
+        raise ValueError(f"{text or 'this'!r} is not a date", example)
+    day = _DATE.match(text)
+    if day:
+        year, month, dom = (int(part) for part in day.groups())
+        try:
+            moment = datetime.combine(date(year, month, dom), time())
+        except ValueError:
+            raise ValueError(f"{text} is not a date that exists",
+                             "check the day and the month (year-month-day)") from None
+        if text != moment.strftime("%Y-%m-%d"):
+            raise ValueError(f"{text!r} is not written year-month-day with two-digit month and day",
+                             f"write {moment.strftime('%Y-%m-%d')}")
+        return moment, False, True
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        if re.match(r"^\d{4}-\d{2}-\d{2}[T ]", text) and _DATE.match(text[:10]):
+            try:
+                date.fromisoformat(text[:10])
+            except ValueError:
+                raise ValueError(f"{text[:10]} is not a date that exists",
+                                 "check the day and the month (year-month-day)") from None
+        raise ValueError(f"{text!r} is not a date presskit can read", example) from None
+    return moment, True, moment.tzinfo is None
+
+
+@dataclass
+class _Loader:
+    """Turns the documents of one site into checked models, collecting problems."""
+
+    settings: Settings
+    problems: list[Problem]
+
+    @property
+    def content_dir(self) -> Path:
+        return self.settings.content_dir
+
+    def documents(self, folder: str, *, recursive: bool = False) -> list[Document]:
+        root = self.content_dir / folder
+        if not root.is_dir():
+            return []
+        found = root.rglob("*.md") if recursive else root.glob("*.md")
+        docs = []
+        for path in sorted(found):
+            if any(part.startswith((".", "_")) for part in path.relative_to(root).parts):
+                continue  # hidden files, editor backups and partials
+            doc = read_document(path, self.problems)
+            if doc is not None:
+                docs.append(doc)
+        return docs
+
+    def asset(self, fields: Fields, src: str, line: int, owner_path: str, what: str) -> Asset | None:
+        """A file a page shows (a photo, a logo): found, inside content/, given a site path."""
+        doc_dir = fields.doc.path.parent
+        if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.IGNORECASE) or src.startswith("//"):
+            fields.fault(line, f"{what} {src!r} is a web address; presskit publishes its own copy",
+                         "save the file in content/media/ and write `/media/NAME`")
+            return None
+        base = self.content_dir if src.startswith("/") else doc_dir
+        source = Path(os.path.normpath(base / src.lstrip("/")))
+        try:
+            inside = source.relative_to(self.content_dir)
+        except ValueError:
+            fields.fault(line, f"{what} {src!r} is outside the content folder",
+                         "keep photos in content/media/ or next to the release")
+            return None
+        if not source.is_file():
+            near = _near_files(source)
+            fields.fault(line, f"{what} file {src!r} does not exist",
+                         did_you_mean(near, "the path is relative to this file, or starts with / "
+                                            "for content/ (e.g. /media/photo.jpg)"))
+            return None
+        if source.suffix.lower() not in IMAGE_SUFFIXES:
+            fields.fault(line, f"{what} {src!r} is not an image presskit can publish",
+                         "use a .jpg, .png, .webp, .gif, .avif or .svg file")
+            return None
+        try:
+            beside = source.relative_to(doc_dir)
+        except ValueError:
+            beside = None
+        if src.startswith("/") or beside is None or inside.parts[0] == "media":
+            return Asset(source, "/" + inside.as_posix())
+        return Asset(source, owner_path + beside.as_posix())
+
+    # -- partners and programmes -------------------------------------------------
+
+    def partners(self) -> tuple[list[Partner], Directory[Partner]]:
+        directory: Directory[Partner] = Directory("partner")
+        partners = []
+        for doc in self.documents("partners"):
+            fields = Fields(doc, self.problems, PARTNER_KEYS)
+            identifier = make_slug(doc.path.stem)
+            name = fields.text("name", required=True) or doc.path.stem
+            logo_src = fields.text("logo")
+            partner = Partner(
+                id=identifier,
+                name=name,
+                source=doc.path,
+                short_name=fields.text("short_name"),
+                aliases=tuple(text for text, _ in fields.text_list("aliases")),
+                website=self.website(fields),
+                logo=self.asset(fields, logo_src, fields.line("logo"), paths.partner(identifier),
+                                "logo") if logo_src else None,
+                type=fields.text("type"),
+                country=self.one_country(fields, "country"),
+                body=doc.body,
+                body_line=doc.body_line,
+                extra=fields.extra(),
+            )
+            directory.add(partner, partner.label,
+                          [doc.path.stem, partner.name, partner.short_name, *partner.aliases],
+                          doc.path, fields.top_line, self.problems)
+            partners.append(partner)
+        return partners, directory
+
+    def programmes(self, partners: Directory[Partner]) -> tuple[list[Programme], Directory[Programme]]:
+        directory: Directory[Programme] = Directory("programme")
+        programmes = []
+        for doc in self.documents("programmes"):
+            fields = Fields(doc, self.problems, PROGRAMME_KEYS)
+            programme = Programme(
+                id=make_slug(doc.path.stem),
+                title=fields.text("title", required=True) or doc.path.stem,
+                source=doc.path,
+                short_name=fields.text("short_name"),
+                partners=self.references(fields, "partners", partners),
+                funders=self.references(fields, "funders", partners),
+                countries=self.countries(fields),
+                start=self.year_or_date(fields, "start"),
+                end=self.year_or_date(fields, "end"),
+                website=self.website(fields),
+                summary=fields.text("summary"),
+                body=doc.body,
+                body_line=doc.body_line,
+                extra=fields.extra(),
+            )
+            aliases = [text for text, _ in fields.text_list("aliases")]
+            directory.add(programme, programme.label,
+                          [doc.path.stem, programme.title, programme.short_name, *aliases],
+                          doc.path, fields.top_line, self.problems)
+            programmes.append(programme)
+        return programmes, directory
+
+    def references(self, fields: Fields, key: str, directory: Directory[Any]) -> tuple[Any, ...]:
+        found: list[Any] = []
+        for written, line in fields.text_list(key):
+            entity = directory.find(written)
+            if entity is None:
+                folder = f"content/{directory.kind}s/"
+                fields.fault(line, f"unknown {directory.kind} {written!r} in `{key}`",
+                             did_you_mean(directory.suggest(written),
+                                          f"each {directory.kind} is a file in {folder}; "
+                                          f"add one, or use the name of an existing one"))
+            elif entity not in found:
+                found.append(entity)
+        return tuple(found)
+
+    def website(self, fields: Fields) -> str:
+        website = fields.text("website")
+        if website and urlsplit(website).scheme not in ("http", "https"):
+            fields.fault(fields.line("website"), f"`website` {website!r} is not a web address",
+                         f"write it in full: https://{website.removeprefix('//')}")
+            return ""
+        return website
+
+    def year_or_date(self, fields: Fields, key: str) -> str:
+        text = fields.text(key)
+        if text and not re.match(r"^\d{4}(-\d{2}(-\d{2})?)?$", text):
+            fields.fault(fields.line(key), f"`{key}` {text!r} is not a year or a date",
+                         f"write a year (`{key}: 2020`) or a date (`{key}: 2020-01-31`)")
+            return ""
+        return text[:4]
+
+    # -- countries ----------------------------------------------------------------
+
+    def country(self, fields: Fields, written: str, line: int, key: str) -> Country | None:
+        country = find_country(written)
+        if country is None:
+            fields.fault(line, f"unknown country {written!r} in `{key}`",
+                         did_you_mean(suggest_countries(written),
+                                      "write the country's name (Viet Nam) or its ISO code (VN or VNM)"))
+        return country
+
+    def one_country(self, fields: Fields, key: str) -> Country | None:
+        written = fields.text(key)
+        return self.country(fields, written, fields.line(key), key) if written else None
+
+    def countries(self, fields: Fields, key: str = "countries") -> tuple[Country, ...]:
+        found: list[Country] = []
+        for written, line in fields.text_list(key):
+            country = self.country(fields, written, line, key)
+            if country and country not in found:
+                found.append(country)
+        return tuple(found)
+
+    def country_texts(self) -> dict[str, CountryText]:
+        texts: dict[str, CountryText] = {}
+        for doc in self.documents("countries"):
+            fields = Fields(doc, self.problems, COUNTRY_KEYS)
+            country = country_by_code(doc.path.stem) if len(doc.path.stem) == 2 else None
+            if country is None:
+                guess = find_country(doc.path.stem)
+                fields.fault(1, f"{doc.path.name!r} is not named by a two-letter country code",
+                             f"rename it {guess.code.lower()}.md" if guess else
+                             "name the file by the ISO 3166 code, e.g. vn.md for Viet Nam")
+                continue
+            texts[country.code] = CountryText(
+                country=country, source=doc.path, summary=fields.text("summary"),
+                body=doc.body, body_line=doc.body_line, extra=fields.extra(),
+            )
+        return texts
+
+    # -- releases and pages --------------------------------------------------------
+
+    def releases(self, partners: Directory[Partner], programmes: Directory[Programme]) -> list[Release]:
+        zone = self.settings.timezone
+        releases = []
+        for doc in self.documents("releases", recursive=True):
+            fields = Fields(doc, self.problems, RELEASE_KEYS)
+            slug = self.slug(fields, doc)
+            moment, has_time = fields.when("date", zone, required=True)
+            embargo, _ = fields.when("embargo", zone, offset_needed=True)
+            location = fields.text("location")
+            countries = self.countries(fields)
+            if not countries and "countries" not in doc.front and "," in location:
+                from_location = find_country(location.rsplit(",", 1)[1])
+                countries = (from_location,) if from_location else ()
+            title = fields.text("title", required=True)
+            if not title or moment is None:
+                fields.extra()
+                continue
+            releases.append(Release(
+                source=doc.path,
+                slug=slug,
+                title=title,
+                date=moment,
+                date_has_time=has_time,
+                subtitle=fields.text("subtitle"),
+                type=self.release_type(fields),
+                location=location,
+                countries=countries,
+                partners=self.references(fields, "partners", partners),
+                programmes=self.references(fields, "programmes", programmes),
+                topics=self.topics(fields),
+                photos=self.photos(fields, paths.release(slug)),
+                embargo=embargo,
+                draft=fields.boolean("draft"),
+                summary=fields.text("summary"),
+                body=doc.body,
+                body_line=doc.body_line,
+                extra=fields.extra(),
+            ))
+        return releases
+
+    def slug(self, fields: Fields, doc: Document) -> str:
+        written = fields.text("slug")
+        stem = doc.path.parent.name if doc.path.stem == "index" else doc.path.stem
+        if written and not SLUG.match(written):
+            fields.fault(fields.line("slug"), f"`slug` {written!r} may only have a-z, 0-9 and -",
+                         f"write `slug: {make_slug(written, str(doc.path))}`")
+            written = ""
+        return written or make_slug(stem, str(doc.path))
+
+    def release_type(self, fields: Fields) -> str:
+        written = fields.text("type")
+        if not written:
+            return "press-release"
+        kind = make_slug(written)
+        if kind not in RELEASE_TYPES:
+            fields.fault(fields.line("type"), f"`type` {written!r} is not a release type",
+                         "use one of: " + ", ".join(RELEASE_TYPES))
+            return "press-release"
+        return kind
+
+    def topics(self, fields: Fields) -> tuple[str, ...]:
+        topics: list[str] = []
+        for text, _ in fields.text_list("topics"):
+            if text not in topics:
+                topics.append(text)
+        return tuple(topics)
+
+    def photos(self, fields: Fields, owner_path: str) -> tuple[Photo, ...]:
+        node = fields.doc.front.get("photos")
+        if node is None or node.kind == "null":
+            return ()
+        if node.kind != "seq":
+            fields.fault(node.line, "`photos` must be a list of photos",
+                         "write each photo as `- src: lead.jpg` with `alt:`, `caption:` and "
+                         "`credit:` lines under it")
+            return ()
+        photos = []
+        for number, item in enumerate(node.value, start=1):
+            if item.kind != "map":
+                fields.fault(item.line, f"photo {number} must have `src:` and `alt:` lines",
+                             f"write `- src: {item.text or 'photo.jpg'}` and on the next line "
+                             "`  alt: what the photo shows`")
+                continue
+            keys: dict[str, Node] = item.value
+            text: Callable[[str], str] = lambda key: (  # noqa: E731
+                scalar_text(keys[key], key, fields.doc.path, self.problems) if key in keys else "")
+            src, alt = text("src"), text("alt")
+            for key, value in keys.items():
+                if key not in PHOTO_KEYS:
+                    fields.fault(value.line, f"photo {number} has an unknown key `{key}`",
+                                 "a photo has `src`, `alt`, `caption` and `credit`")
+            if not src:
+                fields.fault(item.line, f"photo {number} has no `src`",
+                             "add `src: photo.jpg` (next to the release) or `src: /media/photo.jpg`")
+                continue
+            asset = self.asset(fields, src, keys["src"].line, owner_path, "photo")
+            if not alt:
+                fields.fault(keys["alt"].line if "alt" in keys else item.line,
+                             f"photo {number} ({src}) has no alt text",
+                             "add `alt:` describing what the photo shows, for readers who cannot see it")
+                continue
+            if asset is not None:
+                photos.append(Photo(asset, alt, text("caption"), text("credit"), item.line))
+        return tuple(photos)
+
+    def pages(self) -> list[Page]:
+        pages = []
+        for doc in self.documents("pages"):
+            fields = Fields(doc, self.problems, PAGE_KEYS)
+            slug = self.slug(fields, doc)
+            if slug in paths.RESERVED:
+                fields.fault(fields.line("slug"), f"a page cannot have the address /{slug}/",
+                             f"presskit uses /{slug}/ itself; choose another `slug:`")
+                continue
+            pages.append(Page(
+                source=doc.path, slug=slug, title=fields.text("title", required=True) or slug,
+                summary=fields.text("summary"), body=doc.body, body_line=doc.body_line,
+                weight=fields.integer("weight"), extra=fields.extra(),
+            ))
+        return pages
+
+    def media(self) -> list[Asset]:
+        root = self.content_dir / "media"
+        if not root.is_dir():
+            return []
+        return [Asset(path, "/" + path.relative_to(self.content_dir).as_posix())
+                for path in sorted(root.rglob("*"))
+                if path.is_file() and not any(part.startswith(".")
+                                              for part in path.relative_to(root).parts)]
+
+
+def load_content(settings: Settings, problems: list[Problem]) -> Content:
+    """Read every content file of the site; faults go to `problems`."""
+    loader = _Loader(settings, problems)
+    if not settings.content_dir.is_dir():
+        problems.append(Problem(settings.content_dir, None, "there is no content folder",
+                                "create content/releases/ and put your releases there"))
+    partners, partner_directory = loader.partners()
+    programmes, programme_directory = loader.programmes(partner_directory)
+    country_texts = loader.country_texts()
+    releases = loader.releases(partner_directory, programme_directory)
+    pages = loader.pages()
+    _check_unique_slugs(releases, pages, problems)
+    return Content(
+        releases=tuple(releases),
+        partners=tuple(partners),
+        programmes=tuple(programmes),
+        country_texts=country_texts,
+        pages=tuple(sorted(pages, key=lambda page: (page.weight, page.title.casefold()))),
+        media=tuple(loader.media()),
+    )
+
+
+def _check_unique_slugs(releases: list[Release], pages: list[Page], problems: list[Problem]) -> None:
+    for items in (releases, pages):
+        first: dict[str, Release | Page] = {}
+        for item in items:
+            if item.slug in first:
+                other = first[item.slug]
+                problems.append(Problem(
+                    item.source, 1,
+                    f"has the same address ({item.path}) as {other.source.name}",
+                    "give one of them another file name, or a `slug:` of its own",
+                ))
+            else:
+                first[item.slug] = item
+
+
+def _near_files(missing: Path) -> list[str]:
+    folder = missing.parent
+    if not folder.is_dir():
+        return []
+    names = [entry.name for entry in folder.iterdir() if entry.is_file()]
+    return difflib.get_close_matches(missing.name, names, n=2, cutoff=0.6)

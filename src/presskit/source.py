@@ -1,0 +1,219 @@
+"""Reading content files: split front matter from body and keep the line of every value.
+
+YAML is read with the YAML 1.2 core schema rules, so `NO` stays the text "NO" (Norway),
+`yes` and `on` stay text, and dates stay text until the schema checks them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import frontmatter
+import yaml
+
+from presskit.errors import Problem
+
+
+@dataclass(frozen=True)
+class Node:
+    """A YAML value with the line it was written on (1-based, in the content file)."""
+
+    value: Any  # str | int | float | bool | None | list[Node] | dict[str, Node]
+    line: int
+    kind: str  # "str", "int", "float", "bool", "null", "seq" or "map"
+    text: str = ""  # the scalar as written, for fields that want text
+    quoted: bool = False
+
+    def plain(self) -> Any:
+        """The value as ordinary Python data, for templates."""
+        if self.kind == "seq":
+            return [item.plain() for item in self.value]
+        if self.kind == "map":
+            return {key: item.plain() for key, item in self.value.items()}
+        return self.value
+
+
+@dataclass(frozen=True)
+class Document:
+    """A content file: its front matter (a map of located values) and its Markdown body."""
+
+    path: Path
+    front: dict[str, Node]
+    body: str
+    body_line: int  # line of the file on which the body starts
+
+
+class _CoreResolver(yaml.resolver.BaseResolver):
+    """Implicit types of the YAML 1.2 core schema: no yes/no/on/off booleans, no timestamps."""
+
+
+_CoreResolver.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in [
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+    (
+        "float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        "-+0123456789.",
+    ),
+    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+]:
+    _CoreResolver.add_implicit_resolver(
+        f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), list(_first)
+    )
+
+_Parser: Any = getattr(yaml, "CParser", None)
+if _Parser is not None:
+
+    class _Loader(yaml.CParser, _CoreResolver):  # type: ignore[misc]
+        def __init__(self, stream: str) -> None:
+            yaml.CParser.__init__(self, stream)
+            _CoreResolver.__init__(self)
+
+else:  # PyYAML built without libyaml
+
+    class _Loader(  # type: ignore[no-redef]
+        yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
+        yaml.composer.Composer, _CoreResolver,
+    ):
+        def __init__(self, stream: str) -> None:
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+            yaml.composer.Composer.__init__(self)
+            _CoreResolver.__init__(self)
+
+
+_BOOL = {"true": True, "false": False}
+
+
+class _Converter:
+    """Turns a composed YAML node graph into Nodes, reporting duplicate keys on the way."""
+
+    def __init__(self, path: Path, first_line: int, problems: list[Problem]) -> None:
+        self.path = path
+        self.first_line = first_line
+        self.problems = problems
+
+    def line(self, node: yaml.Node) -> int:
+        return self.first_line + node.start_mark.line
+
+    def convert(self, node: yaml.Node) -> Node:
+        line = self.line(node)
+        if isinstance(node, yaml.MappingNode):
+            items: dict[str, Node] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    self.problems.append(Problem(
+                        self.path, self.line(key_node), "a key must be a plain word",
+                        "write `key: value`, one key per line",
+                    ))
+                    continue
+                key = key_node.value
+                if key in items:
+                    self.problems.append(Problem(
+                        self.path, self.line(key_node),
+                        f"`{key}` is written twice (first on line {items[key].line})",
+                        "keep one of them; the second would silently replace the first",
+                    ))
+                    continue
+                items[key] = self.convert(value_node)
+            return Node(items, line, "map")
+        if isinstance(node, yaml.SequenceNode):
+            return Node([self.convert(item) for item in node.value], line, "seq")
+        text = node.value
+        quoted = node.style in ("'", '"', "|", ">")
+        kind = node.tag.rsplit(":", 1)[-1]
+        if kind == "bool":
+            return Node(_BOOL[text.lower()], line, "bool", text)
+        if kind == "int":
+            return Node(int(text, 0) if text[:2] in ("0o", "0x") else int(text), line, "int", text)
+        if kind == "float":
+            return Node(float(text.replace(".inf", "inf").replace(".nan", "nan")), line, "float", text)
+        if kind == "null":
+            return Node(None, line, "null", text)
+        return Node(text, line, "str", text, quoted)
+
+
+def read_document(path: Path, problems: list[Problem], *, needs_front: bool = True) -> Document | None:
+    """Read one Markdown content file; report what is wrong with it instead of raising."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        problems.append(Problem(path, None, f"cannot be read: {error.strerror}"))
+        return None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        problems.append(Problem(
+            path, line, "is not UTF-8 text",
+            "save the file as UTF-8 (in most editors: Save As, Encoding: UTF-8)",
+        ))
+        return None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+
+    handler = frontmatter.YAMLHandler()
+    opening = handler.FM_BOUNDARY.match(text)
+    if not opening:
+        if needs_front:
+            problems.append(Problem(
+                path, 1, "has no front matter",
+                "start the file with a line `---`, then `title: ...`, `date: ...`, "
+                "then a closing `---` line",
+            ))
+            return None
+        return Document(path, {}, text, 1)
+    try:
+        front_text, body = handler.split(text)
+    except ValueError:
+        problems.append(Problem(
+            path, 1, "front matter is not closed",
+            "add a line `---` after the last front matter key, before the text",
+        ))
+        return None
+    first_line = text.count("\n", 0, opening.end()) + 1
+    body_line = text.count("\n", 0, len(text) - len(body)) + 1
+
+    try:
+        loader = _Loader(front_text)
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = first_line + mark.line if mark else first_line
+        problems.append(Problem(path, line, f"front matter is not valid YAML: {error.problem}", _yaml_hint(error)))
+        return None
+    except yaml.YAMLError as error:
+        problems.append(Problem(path, first_line, f"front matter is not valid YAML: {error}"))
+        return None
+
+    if root is None:
+        return Document(path, {}, body, body_line)
+    converted = _Converter(path, first_line, problems).convert(root)
+    if converted.kind != "map":
+        problems.append(Problem(
+            path, converted.line, "front matter must be a list of `key: value` lines",
+            "for example `title: Viet Nam Women's Union trains trainers`",
+        ))
+        return None
+    return Document(path, converted.value, body, body_line)
+
+
+def _yaml_hint(error: yaml.MarkedYAMLError) -> str:
+    problem = (error.problem or "").lower()
+    if "mapping values are not allowed" in problem:
+        return "a value that contains `: ` must be put in quotes, e.g. title: \"Hanoi: workshop opens\""
+    if "found character '\\t'" in problem or "tab" in problem:
+        return "indent with spaces, not tabs"
+    if "could not find expected ':'" in problem:
+        return "each line needs the form `key: value`; check the line above for a missing colon"
+    if "found unexpected end of stream" in problem or "found unexpected" in problem:
+        return "check for a quote or bracket that is opened but not closed"
+    return "check the line and the one above it: quotes, colons and indentation"

@@ -1,0 +1,101 @@
+"""Publishing a build: everything goes to a staging folder, which then takes output/'s place.
+
+A build that fails leaves output/ as it was; one that succeeds leaves only what it made.
+presskit only ever replaces an output folder it created itself (it leaves a marker file).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
+
+from presskit.errors import BuildFailed, Problem
+from presskit.render import OutputFile
+
+MARKER = ".presskit-output"
+STAGING_PREFIX = ".output.staging-"
+RETIRED_PREFIX = ".output.old-"
+
+
+def publish(files: Iterable[OutputFile], output_dir: Path) -> int:
+    """Write the files as the new content of output_dir, all at once. Returns the file count."""
+    _check_ours(output_dir)
+    parent = output_dir.parent
+    _remove_leftovers(parent, output_dir.name)
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{output_dir.name}-", dir=parent))
+    try:
+        count = 0
+        for file in files:
+            target = staging.joinpath(*_safe_parts(file.path))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if file.data is not None:
+                target.write_bytes(file.data)
+            elif file.source is not None:
+                shutil.copyfile(file.source, target)
+            count += 1
+        (staging / MARKER).write_text("This folder is written by presskit build; edits are lost.\n")
+        os.chmod(staging, 0o755)  # mkdtemp makes it private; a web server must read it
+        _swap_in(staging, output_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return count
+
+
+def _safe_parts(path: str) -> tuple[str, ...]:
+    """The parts of a path inside output/; nothing may climb out of it."""
+    parts = PurePosixPath(path).parts
+    if not parts or path.startswith("/") or any(part in ("..", ".", "") for part in parts):
+        raise ValueError(f"refusing to write outside output/: {path!r}")
+    return parts
+
+
+def _check_ours(output_dir: Path) -> None:
+    if output_dir.is_symlink() or (output_dir.exists() and not output_dir.is_dir()):
+        raise BuildFailed([Problem(output_dir, None, "is not a folder presskit can write into",
+                                   "move it away; presskit writes the built site to output/")])
+    if output_dir.is_dir() and not (output_dir / MARKER).exists() and any(output_dir.iterdir()):
+        raise BuildFailed([Problem(
+            output_dir, None, "has files that presskit did not write, so it will not replace them",
+            "move those files elsewhere (or delete the folder) and build again",
+        )])
+
+
+def _remove_leftovers(parent: Path, name: str) -> None:
+    """Staging folders of a build that was killed half-way: presskit's own, safe to remove."""
+    for prefix in (STAGING_PREFIX, RETIRED_PREFIX):
+        for leftover in parent.glob(f"{prefix}{name}-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two folders in one step (Linux renameat2); False where that is not available."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_cwd = -100
+    result = renameat2(at_cwd, os.fsencode(first), at_cwd, os.fsencode(second), _RENAME_EXCHANGE)
+    return result == 0
+
+
+def _swap_in(staging: Path, output_dir: Path) -> None:
+    if not output_dir.exists():
+        os.rename(staging, output_dir)
+        return
+    if _exchange(staging, output_dir):
+        shutil.rmtree(staging)  # now holds the previous build
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f"{RETIRED_PREFIX}{output_dir.name}-", dir=output_dir.parent))
+    os.rmdir(retired)
+    os.rename(output_dir, retired)
+    os.rename(staging, output_dir)
+    shutil.rmtree(retired)
