@@ -47,7 +47,10 @@ def check_links(site: RenderedSite, base_path: str) -> list[Problem]:
             problems.append(Problem(
                 page.source, link.line, f"{what} to {link.target} leads nowhere",
                 _hint(link.target, link.image)))
-    problems.extend(_theme_links(site, base_path, files))
+    # Body links were checked above, with their line; what is left was made by templates.
+    from_bodies = {base_path.rstrip("/") + link.target for page in site.body_links
+                   for link in page.links if link.target.startswith("/")}
+    problems.extend(_theme_links(site, base_path, files, from_bodies))
     return problems
 
 
@@ -60,7 +63,8 @@ def _hint(target: str, image: bool) -> str:
     return "check the address; site paths start with / and end with / (e.g. /partners/unicef/)"
 
 
-def _theme_links(site: RenderedSite, base_path: str, files: set[str]) -> Iterable[Problem]:
+def _theme_links(site: RenderedSite, base_path: str, files: set[str],
+                 skip: set[str]) -> Iterable[Problem]:
     """Links that templates made: each broken target once, with the first page that has it."""
     reported: set[str] = set()
     for file in site.files:
@@ -71,7 +75,7 @@ def _theme_links(site: RenderedSite, base_path: str, files: set[str]) -> Iterabl
         page = "/" + file.path.removesuffix("index.html")
         for target in parser.targets:
             parts = urlsplit(target)
-            if parts.scheme or parts.netloc or not parts.path:
+            if parts.scheme or parts.netloc or not parts.path or target in skip:
                 continue
             path = parts.path
             if path.startswith("/"):

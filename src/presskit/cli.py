@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -200,6 +199,7 @@ photos: []
 #    caption: Who and what, where
 #    credit: © Name/Organisation
 summary: ""              # for lists and link previews; default: the first paragraph
+slug: ""                 # the address: /releases/SLUG/; default: from the file name
 embargo:                 # e.g. {date}T09:00 (the site's time zone): hidden until then
 draft: true              # set to false when the release is ready
 ---

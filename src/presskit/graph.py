@@ -170,7 +170,7 @@ def build_graph(content: Content, as_of: datetime, drafts: bool = False) -> Site
     country_refs = {c for p in programmes for c in p.countries}
     country_refs |= {p.country for p in partners if p.country}
     country_refs |= set(by_country)
-    for code, text in content.country_texts.items():
+    for text in content.country_texts.values():
         if shown(text.country, True):
             country_refs.add(text.country)
     shown_partners = set(partners)

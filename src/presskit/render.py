@@ -6,7 +6,7 @@ Templates in the site's `templates/` folder override the built-in theme file by 
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources

@@ -42,7 +42,7 @@ class Directory(Generic[T]):
 
     def suggest(self, written: str) -> list[str]:
         """Labels of up to three entities whose names are close to what was written."""
-        close = difflib.get_close_matches(normalise(written), list(self._by_name), n=8, cutoff=0.6)
+        close = difflib.get_close_matches(normalise(written), list(self._by_name), n=8, cutoff=0.7)
         labels: list[str] = []
         for key in close:
             label = self._by_name[key][1]
@@ -54,8 +54,9 @@ class Directory(Generic[T]):
         return sorted({label for _, label, _ in self._by_name.values()})
 
 
-def did_you_mean(suggestions: list[str], fallback: str) -> str:
+def did_you_mean(suggestions: list[str], fallback: str, also: str = "") -> str:
+    """"did you mean X or Y?" when something is close, else the fallback advice."""
     if not suggestions:
         return fallback
     quoted = " or ".join(f'"{name}"' for name in suggestions)
-    return f"did you mean {quoted}?"
+    return f"did you mean {quoted}?" + (f" ({also})" if also else "")

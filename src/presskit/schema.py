@@ -9,7 +9,6 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -339,7 +338,8 @@ class _Loader:
                 fields.fault(line, f"unknown {directory.kind} {written!r} in `{key}`",
                              did_you_mean(directory.suggest(written),
                                           f"each {directory.kind} is a file in {folder}; "
-                                          f"add one, or use the name of an existing one"))
+                                          f"add one, or use the name of an existing one",
+                                          also=f"{directory.kind}s are the files in {folder}"))
             elif entity not in found:
                 found.append(entity)
         return tuple(found)
@@ -415,14 +415,11 @@ class _Loader:
                 from_location = find_country(location.rsplit(",", 1)[1])
                 countries = (from_location,) if from_location else ()
             title = fields.text("title", required=True)
-            if not title or moment is None:
-                fields.extra()
-                continue
-            releases.append(Release(
+            found = Release(
                 source=doc.path,
                 slug=slug,
                 title=title,
-                date=moment,
+                date=moment or datetime.min,
                 date_has_time=has_time,
                 subtitle=fields.text("subtitle"),
                 type=self.release_type(fields),
@@ -438,7 +435,9 @@ class _Loader:
                 body=doc.body,
                 body_line=doc.body_line,
                 extra=fields.extra(),
-            ))
+            )
+            if title and moment is not None:  # every field is checked first, to report all faults
+                releases.append(found)
         return releases
 
     def slug(self, fields: Fields, doc: Document) -> str:
@@ -485,8 +484,10 @@ class _Loader:
                              "`  alt: what the photo shows`")
                 continue
             keys: dict[str, Node] = item.value
-            text: Callable[[str], str] = lambda key: (  # noqa: E731
-                scalar_text(keys[key], key, fields.doc.path, self.problems) if key in keys else "")
+
+            def text(key: str, keys: dict[str, Node] = keys) -> str:
+                return scalar_text(keys[key], key, fields.doc.path, self.problems) if key in keys else ""
+
             src, alt = text("src"), text("alt")
             for key, value in keys.items():
                 if key not in PHOTO_KEYS:

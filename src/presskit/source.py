@@ -186,12 +186,16 @@ def read_document(path: Path, problems: list[Problem], *, needs_front: bool = Tr
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
+        unclosed = "end of stream" in (error.problem or "") or "<stream end>" in (error.problem or "")
+        # For a quote or bracket left open, the line where it opened is the useful one.
+        mark = (error.context_mark if unclosed else None) or error.problem_mark or error.context_mark
         line = first_line + mark.line if mark else first_line
-        problems.append(Problem(path, line, f"front matter is not valid YAML: {error.problem}", _yaml_hint(error)))
+        problems.append(Problem(path, line, f"front matter is not valid YAML: {error.problem}",
+                                _yaml_hint(error)))
         return None
     except yaml.YAMLError as error:
-        problems.append(Problem(path, first_line, f"front matter is not valid YAML: {error}"))
+        problems.append(Problem(path, first_line, f"front matter is not valid YAML: {error}",
+                                "check quotes, colons and indentation"))
         return None
 
     if root is None:
@@ -208,12 +212,12 @@ def read_document(path: Path, problems: list[Problem], *, needs_front: bool = Tr
 
 def _yaml_hint(error: yaml.MarkedYAMLError) -> str:
     problem = (error.problem or "").lower()
+    if "end of stream" in problem or "<stream end>" in problem:
+        return "a quote or bracket opened on this line is not closed"
     if "mapping values are not allowed" in problem:
         return "a value that contains `: ` must be put in quotes, e.g. title: \"Hanoi: workshop opens\""
     if "found character '\\t'" in problem or "tab" in problem:
         return "indent with spaces, not tabs"
     if "could not find expected ':'" in problem:
         return "each line needs the form `key: value`; check the line above for a missing colon"
-    if "found unexpected end of stream" in problem or "found unexpected" in problem:
-        return "check for a quote or bracket that is opened but not closed"
     return "check the line and the one above it: quotes, colons and indentation"

@@ -1,0 +1,137 @@
+"""Helpers for tests that write small sites in tmp_path and run presskit on them."""
+
+from __future__ import annotations
+
+import hashlib
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from presskit.cli import main
+
+SETTINGS = """\
+title = "Test Newsroom"
+base_url = "https://example.org/news/"
+language = "en"
+timezone = "Asia/Ho_Chi_Minh"
+organisation = "Test Organisation"
+"""
+
+PARTNERS = {
+    "content/partners/unicef.md": """\
+        ---
+        name: United Nations Children's Fund
+        short_name: UNICEF
+        ---
+        Works for every child.
+        """,
+    "content/partners/vwu.md": """\
+        ---
+        name: Viet Nam Women's Union
+        short_name: VWU
+        aliases: [Women's Union]
+        country: VN
+        ---
+        """,
+    "content/programmes/sp-pfm.md": """\
+        ---
+        title: Improving Synergies Between Social Protection and Public Finance Management
+        short_name: SP&PFM
+        partners: [UNICEF]
+        countries: [KH]
+        ---
+        """,
+}
+
+
+def release(title: str = "A release", date: str = "2023-05-22", body: str = "First paragraph.",
+            **keys: str) -> str:
+    """A release file; extra keys are written as given (YAML text)."""
+    lines = ["---", f"title: {title}", f"date: {date}"]
+    lines += [f"{key}: {value}" for key, value in keys.items()]
+    return "\n".join([*lines, "---", "", body, ""])
+
+
+def write_site(root: Path, files: dict[str, str | bytes], settings: str = SETTINGS) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "presskit.toml").write_text(settings, encoding="utf-8")
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return root
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def text(self) -> str:
+        return self.out + self.err
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    def invoke(*args: str | Path) -> Run:
+        code = main([str(arg) for arg in args])
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return invoke
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """Every file under a folder with a hash of its bytes, to compare before and after."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def read(site: Path, relative: str) -> str:
+    return (site / "output" / relative).read_text(encoding="utf-8")
+
+
+def all_output_text(site: Path) -> str:
+    return "\n".join(p.read_text(encoding="utf-8", errors="replace")
+                     for p in sorted((site / "output").rglob("*")) if p.is_file())
+
+
+def one_png() -> bytes:
+    """The smallest valid PNG, for photos in test sites."""
+    import base64
+
+    return base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository's demo newsroom, copied and built outside the repository."""
+    import shutil
+
+    site = tmp_path_factory.mktemp("demo")
+    shutil.copy(REPO / "presskit.toml", site)
+    shutil.copytree(REPO / "content", site / "content")
+    assert main(["build", str(site)]) == 0
+    return site
+
+
+def require_tool(path: str, what: str) -> None:
+    """Skip where a tool is missing on a developer's machine; in CI that is a failure."""
+    import os
+    import shutil
+
+    if shutil.which(path) is None and not Path(path).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{what} ({path}) is not installed; README's test set-up installs it")
+        pytest.skip(f"{what} ({path}) is not installed")

@@ -1,0 +1,106 @@
+"""The demo newsroom in a real headless Chromium, at phone and desktop widths."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import require_tool
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def served(demo_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The built demo served on loopback under its base path, /newsroom/."""
+    root = tmp_path_factory.mktemp("www")
+    (root / "newsroom").symlink_to(demo_site / "output")
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/newsroom/"
+    server.shutdown()
+    server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    require_tool(CHROMIUM, "Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+@pytest.mark.parametrize("path", ["", "releases/vwu-training-of-trainers/",
+                                  "releases/regional-pfm-workshop-hanoi/", "partners/ilo/"])
+def test_page_renders_without_errors_or_sideways_scroll(browser, served, tmp_path, path, width):
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text)
+            if message.type in ("error", "warning") else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("requestfailed", lambda request: problems.append(f"failed: {request.url}"))
+    page.on("response", lambda response: problems.append(f"{response.status}: {response.url}")
+            if response.status >= 400 else None)
+    page.goto(served + path, wait_until="load")
+    page.evaluate("document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager')")
+    page.wait_for_function("[...document.images].every(i => i.complete)")
+    page.screenshot(path=str(tmp_path / f"page-{width}.png"), full_page=True)
+    assert problems == []
+    sideways = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert sideways <= 0
+    broken = page.evaluate("[...document.images].filter(i => !i.complete || !i.naturalWidth)"
+                           ".map(i => i.src)")
+    assert broken == []
+    assert page.locator("header").count() >= 1
+    assert page.locator("main#main").count() == 1
+    assert page.locator("footer").count() >= 1
+    assert page.locator("nav[aria-label='Main']").count() == 1
+    assert page.evaluate("[...document.images].every(i => i.hasAttribute('alt'))")
+    page.close()
+
+
+def test_skip_link_is_the_first_stop_and_visibly_focused(browser, served):
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(served + "releases/vwu-training-of-trainers/")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent.trim()")
+    assert focused == "Skip to main content"
+    box = page.locator(".skip-link").bounding_box()
+    assert box is not None and box["y"] >= 0  # moved on screen when focused
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#main"
+    page.close()
+
+
+def test_release_page_shows_photos_with_captions_and_the_cross_links(browser, served):
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(served + "releases/vwu-training-of-trainers/")
+    assert page.locator("h1").inner_text().startswith("Viet Nam Women's Union trainers")
+    assert page.locator("figure.photo").count() == 3
+    assert "Illustration drawn for the presskit demo" in page.locator("figure.lead figcaption").inner_text()
+    page.get_by_role("link", name="VWU").first.click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/newsroom/partners/vwu/")
+    assert page.locator("h1").inner_text().startswith("Viet Nam Women's Union")
+    page.close()

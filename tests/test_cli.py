@@ -1,0 +1,148 @@
+"""The command line: help, version, `new release`, `check`, and running as a real process."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+from conftest import SETTINGS, one_png, release, write_site
+from presskit import __version__
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_version(run, capsys):
+    try:
+        run("--version")
+    except SystemExit as stop:
+        assert stop.code == 0
+    assert f"presskit {__version__}" in capsys.readouterr().out
+
+
+def test_help_describes_every_command(capsys):
+    from presskit.cli import main
+
+    with contextlib.suppress(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    for command in ("build", "check", "new"):
+        assert command in text
+    assert "build the site into output/" in text
+
+
+def test_python_dash_m_runs_without_a_traceback_on_bad_input(tmp_path):
+    site = write_site(tmp_path, {"content/releases/a.md": "---\ntitle: [x\n---\n"})
+    result = subprocess.run([sys.executable, "-m", "presskit", "build", str(site)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "a.md:2" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_new_release_writes_a_file_that_builds(tmp_path, run):
+    site = write_site(tmp_path, {})
+    result = run("new", "release", "Ministers meet in Hanoi: what's next?", "--site", site)
+    assert result.code == 0, result.err
+    path = site / "content/releases" / str(date.today().year) / "ministers-meet-in-hanoi-whats-next.md"
+    assert path.is_file()
+    text = path.read_text()
+    front = yaml.safe_load(text.split("---")[1])
+    assert front["title"] == "Ministers meet in Hanoi: what's next?"
+    for key in ("title", "subtitle", "date", "type", "location", "countries", "partners",
+                "programmes", "topics", "photos", "summary", "embargo", "draft", "slug"):
+        assert f"{key}:" in text, key
+    assert front["draft"] is True
+    assert run("build", site).code == 0
+    assert "1 not published" in run("build", site).out
+    assert run("build", site, "--drafts").code == 0
+    assert "Ministers meet in Hanoi: what&#39;s next?" in (
+        site / "output/releases/ministers-meet-in-hanoi-whats-next/index.html").read_text()
+
+
+def test_new_release_with_a_non_latin_title_gets_a_slug(tmp_path, run):
+    site = write_site(tmp_path, {})
+    assert run("new", "release", "Hội Liên hiệp Phụ nữ Việt Nam", "--site", site).code == 0
+    assert run("new", "release", "社会保护", "--site", site).code == 0
+    names = sorted(p.name for p in (site / "content/releases").rglob("*.md"))
+    assert names == ["hoi-lien-hiep-phu-nu-viet-nam.md", "she-hui-bao-hu.md"]
+
+
+def test_new_release_refuses_to_overwrite(tmp_path, run):
+    site = write_site(tmp_path, {})
+    assert run("new", "release", "Same title", "--site", site).code == 0
+    result = run("new", "release", "Same title", "--site", site)
+    assert result.code == 2
+    assert "already exists" in result.err
+
+
+def test_new_release_outside_a_site_says_where_to_run_it(tmp_path, run):
+    result = run("new", "release", "Title", "--site", tmp_path)
+    assert result.code == 2
+    assert "has no presskit.toml" in result.err and "--site" in result.err
+
+
+def test_check_passes_on_a_good_site_and_writes_nothing(tmp_path, run):
+    site = write_site(tmp_path, {
+        "content/releases/a.md": release("A", body="See [B](/releases/b/) and [about](/about/)."),
+        "content/releases/b.md": release("B", body="![Chart](/media/chart.png) [home](/)"),
+        "content/pages/about.md": "---\ntitle: About\n---\nAbout us.\n",
+        "content/media/chart.png": one_png(),
+    })
+    result = run("check", site)
+    assert result.code == 0, result.err
+    assert "no problems" in result.out
+    assert not (site / "output").exists()
+
+
+def test_check_reports_broken_links_and_images_with_their_line(tmp_path, run):
+    site = write_site(tmp_path, {
+        "content/releases/a.md": release(
+            "A", body="Intro.\n\nSee [the workshop](/releases/workshp/) for more\n"
+                      "and the ![chart](/media/chart.png).\n\n[ok](/releases/b/)"),
+        "content/releases/b.md": release("B", body="[next door](sibling.pdf)"),
+        "content/releases/c.md": release("C", embargo="2099-01-01T09:00"),
+        "content/releases/d.md": release("D", body="Coming: [the launch](/releases/c/)."),
+    })
+    result = run("check", site)
+    assert result.code == 1
+    assert "a.md:8: error: link to /releases/workshp/ leads nowhere" in result.err
+    assert "a.md:9: error: image to /media/chart.png leads nowhere" in result.err
+    assert "b.md:6: error: link to sibling.pdf leads nowhere" in result.err
+    assert "d.md:6: error: link to /releases/c/ leads nowhere" in result.err
+    assert "under embargo" in result.err
+    assert "Check failed: 4 errors" in result.err
+    assert not (site / "output").exists()
+
+
+def test_files_next_to_a_release_that_its_body_links_are_published(tmp_path, run):
+    site = write_site(tmp_path, {
+        "content/releases/b/index.md": release("B", body="[Report](report.pdf) ![x](chart.png)"),
+        "content/releases/b/report.pdf": b"%PDF-1.4",
+        "content/releases/b/chart.png": one_png(),
+    })
+    assert run("check", site).code == 0
+    assert run("build", site).code == 0
+    assert (site / "output/releases/b/report.pdf").read_bytes() == b"%PDF-1.4"
+    assert 'href="report.pdf"' in (site / "output/releases/b/index.html").read_text()
+
+
+def test_the_repository_demo_newsroom_checks_clean(run):
+    result = run("check", REPO)
+    assert result.code == 0, result.err
+    assert "Next embargo lifts" in result.out
+
+
+def test_settings_are_read_from_the_site_folder_not_the_current_one(tmp_path, run, monkeypatch):
+    site = write_site(tmp_path / "site", {"content/releases/a.md": release("A")})
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "presskit.toml").write_text(SETTINGS.replace("Test Newsroom", "Wrong"))
+    monkeypatch.chdir(other)
+    assert run("build", site).code == 0
+    assert "Test Newsroom" in (site / "output/index.html").read_text()
+    assert not (other / "output").exists()

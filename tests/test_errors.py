@@ -1,0 +1,260 @@
+"""Every mistake a writer can make gets a message with the file, the line and a fix,
+never a traceback, and leaves output/ untouched."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import PARTNERS, SETTINGS, one_png, release, tree_digest, write_site
+
+R = "content/releases/r.md"
+
+# (files, where "file:line", what the message says, what the hint says)
+CASES = {
+    "invalid yaml": (
+        {R: "---\ntitle: Hanoi: the workshop opens\ndate: 2023-05-22\n---\nText\n"},
+        "r.md:2", "not valid YAML", "quotes"),
+    "unclosed quote": (
+        {R: '---\ntitle: "Hanoi\ndate: 2023-05-22\n---\nText\n'},
+        "r.md:", "not valid YAML", "quote"),
+    "tab indentation": (
+        {R: "---\ntitle: A\ndate: 2023-05-22\nphotos:\n\t- src: a.png\n---\nText\n"},
+        "r.md:5", "not valid YAML", "spaces"),
+    "duplicate key": (
+        {R: "---\ntitle: A\ndate: 2023-05-22\ntitle: B\n---\nText\n"},
+        "r.md:4", "`title` is written twice (first on line 2)", "keep one"),
+    "missing title": (
+        {R: "---\ndate: 2023-05-22\n---\nText\n"},
+        "r.md:2", "`title` is missing", "title: ..."),
+    "empty title": (
+        {R: "---\ntitle:\ndate: 2023-05-22\n---\nText\n"},
+        "r.md:2", "`title` is empty", "title: ..."),
+    "missing date": (
+        {R: "---\ntitle: A\n---\nText\n"},
+        "r.md:2", "`date` is missing", "year-month-day"),
+    "no front matter": (
+        {R: "Just text, no front matter.\n"},
+        "r.md:1", "has no front matter", "---"),
+    "front matter not closed": (
+        {R: "---\ntitle: A\ndate: 2023-05-22\nText without a closing line\n"},
+        "r.md:1", "not closed", "---"),
+    "front matter is a list": (
+        {R: "---\n- title\n- date\n---\nText\n"},
+        "r.md:2", "must be a list of `key: value` lines", "title:"),
+    "date that does not exist": (
+        {R: release(date="2023-02-30")},
+        "r.md:3", "2023-02-30 is not a date that exists", "day and the month"),
+    "date in another form": (
+        {R: release(date="22 May 2023")},
+        "r.md:3", "is not a date presskit can read", "2023-05-22"),
+    "date without leading zeros": (
+        {R: release(date="2023-5-2")},
+        "r.md:3", "two-digit month and day", "2023-05-02"),
+    "datetime that does not exist": (
+        {R: release(date="2023-13-01T09:00")},
+        "r.md:3", "2023-13-01 is not a date that exists", "day and the month"),
+    "draft yes": (
+        {R: release(draft="yes")},
+        "r.md:4", "`draft` must be true or false, not 'yes'", "draft: true"),
+    "title read as boolean": (
+        {R: release(title="true")},
+        "r.md:2", "was read as yes/no", 'quotes: "true"'),
+    "title as a list": (
+        {R: release(title="[a, b]")},
+        "r.md:2", "`title` must be text, not a list", "one line"),
+    "unknown type": (
+        {R: release(type="press")},
+        "r.md:4", "`type` 'press' is not a release type", "media-advisory"),
+    "bad slug": (
+        {R: release(slug="'Hello World!'")},
+        "r.md:4", "`slug` 'Hello World!' may only have a-z, 0-9 and -", "slug: hello-world"),
+    "unknown country": (
+        {R: release(countries="[Vietnamm]")},
+        "r.md:4", "unknown country 'Vietnamm'", 'did you mean "Viet Nam"?'),
+    "unknown country without suggestion": (
+        {R: release(countries="[Atlantis]")},
+        "r.md:4", "unknown country 'Atlantis'", "ISO code"),
+    "unknown partner": (
+        {**PARTNERS, R: release(partners="[UNICF]")},
+        "r.md:4", "unknown partner 'UNICF' in `partners`",
+        'did you mean "UNICEF"? (partners are the files in content/partners/)'),
+    "unknown partner without any partners": (
+        {R: release(partners="[Someone]")},
+        "r.md:4", "unknown partner 'Someone'", "content/partners/"),
+    "unknown programme": (
+        {**PARTNERS, R: release(programmes="[SP-PFN]")},
+        "r.md:4", "unknown programme 'SP-PFN'", 'did you mean "SP&PFM"?'),
+    "unknown partner in a programme": (
+        {**PARTNERS, "content/programmes/p.md": "---\ntitle: P\nfunders: [Europe Union]\n---\n",
+         R: release()},
+        "p.md:3", "unknown partner 'Europe Union' in `funders`", "content/partners/"),
+    "photo file missing": (
+        {R: release(photos="\n  - src: /media/lead.jpg\n    alt: A photo"),
+         "content/media/lead.jpeg": one_png()},
+        "r.md:5", "photo file '/media/lead.jpg' does not exist", 'did you mean "lead.jpeg"?'),
+    "photo without alt": (
+        {R: release(photos="\n  - src: /media/a.png\n    caption: A caption"),
+         "content/media/a.png": one_png()},
+        "r.md:5", "photo 1 (/media/a.png) has no alt text", "alt:"),
+    "photo with empty alt": (
+        {R: release(photos="\n  - src: /media/a.png\n    alt: ''"),
+         "content/media/a.png": one_png()},
+        "r.md:6", "has no alt text", "alt:"),
+    "photo without src": (
+        {R: release(photos="\n  - alt: A photo")},
+        "r.md:5", "photo 1 has no `src`", "src:"),
+    "photo as a plain string": (
+        {R: release(photos="\n  - lead.jpg")},
+        "r.md:5", "photo 1 must have `src:` and `alt:` lines", "alt:"),
+    "photos not a list": (
+        {R: release(photos="lead.jpg")},
+        "r.md:4", "`photos` must be a list", "src:"),
+    "photo with unknown key": (
+        {R: release(photos="\n  - src: /media/a.png\n    alt: x\n    credits: me"),
+         "content/media/a.png": one_png()},
+        "r.md:7", "unknown key `credits`", "`credit`"),
+    "photo is not an image": (
+        {R: release(photos="\n  - src: /media/a.pdf\n    alt: x"), "content/media/a.pdf": "%PDF"},
+        "r.md:5", "is not an image", ".jpg"),
+    "photo from the web": (
+        {R: release(photos="\n  - src: https://example.org/a.jpg\n    alt: x")},
+        "r.md:5", "is a web address", "content/media/"),
+    "two releases with one slug": (
+        {R: release("A"), "content/releases/2024/r.md": release("B")},
+        "r.md:1", "has the same address (/releases/r/) as r.md", "slug:"),
+    "not utf-8": (
+        {R: "---\ntitle: Caf\xe9\ndate: 2023-05-22\n---\n".encode("latin-1")},
+        "r.md:2", "is not UTF-8 text", "UTF-8"),
+    "partner without name": (
+        {"content/partners/p.md": "---\nshort_name: P\n---\n", R: release()},
+        "p.md:2", "`name` is missing", "name: ..."),
+    "partner website": (
+        {"content/partners/p.md": "---\nname: P\nwebsite: www.p.org\n---\n", R: release()},
+        "p.md:3", "`website` 'www.p.org' is not a web address", "https://www.p.org"),
+    "two partners with one name": (
+        {"content/partners/a.md": "---\nname: Alpha\nshort_name: AP\n---\n",
+         "content/partners/b.md": "---\nname: Beta\nshort_name: ap\n---\n", R: release()},
+        "b.md:2", "the name 'ap' is already used by the partner in a.md", "own names"),
+    "programme start": (
+        {"content/programmes/p.md": "---\ntitle: P\nstart: soon\n---\n", R: release()},
+        "p.md:3", "`start` 'soon' is not a year or a date", "2020"),
+    "country file name": (
+        {"content/countries/vietnam.md": "---\nsummary: x\n---\n", R: release()},
+        "vietnam.md:1", "is not named by a two-letter country code", "rename it vn.md"),
+    "page with a reserved address": (
+        {"content/pages/releases.md": "---\ntitle: Our releases\n---\n", R: release()},
+        "releases.md:", "a page cannot have the address /releases/", "slug:"),
+    "page weight": (
+        {"content/pages/a.md": "---\ntitle: A\nweight: first\n---\n", R: release()},
+        "a.md:3", "`weight` must be a whole number", "weight: 10"),
+    "template syntax error": (
+        {R: release(), "templates/release.html": "{% extends 'base.html' %}\n{% block main %}\n"
+                                                 "{% if %}\n{% endblock %}"},
+        "release.html:3", "template error", "{% %}"),
+    "template missing a variable": (
+        {R: release(), "templates/page.html": "x", "templates/release.html":
+            "{% extends 'base.html' %}\n{% block main %}\n{{ release.nothing_here }}\n{% endblock %}"},
+        "release.html:3", "nothing_here", "unknown name"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_mistake_is_reported_with_file_line_and_hint(tmp_path, run, case):
+    files, where, message, hint = CASES[case]
+    site = write_site(tmp_path, files)
+    result = run("build", site)
+    assert result.code == 1
+    assert where in result.err, result.err
+    assert message in result.err, result.err
+    assert "hint:" in result.err and hint in result.err, result.err
+    assert "Traceback" not in result.text
+    assert "Build failed" in result.err
+    assert not (site / "output").exists()
+
+
+SETTINGS_CASES = {
+    "no settings file": (None, "no presskit.toml here", "presskit build path/to/site"),
+    "invalid toml": ('title = "A\nbase_url = "x"\n', "presskit.toml:1: error: is not valid TOML",
+                     "double quotes"),
+    "missing title": ('base_url = "https://example.org/"\n', "`title` is missing", 'title = "..."'),
+    "base url not an address": ('title = "T"\nbase_url = "example.org"\n',
+                                "presskit.toml:2: error: `base_url` 'example.org' is not a web address",
+                                "https://example.org/newsroom/"),
+    "unknown time zone": (SETTINGS.replace("Asia/Ho_Chi_Minh", "Asia/Hanoi City"),
+                          "presskit.toml:4: error: `timezone` 'Asia/Hanoi City' is not a known",
+                          "Asia/Ho_Chi_Minh"),
+    "unknown language": (SETTINGS.replace('"en"', '"english"'),
+                         "presskit.toml:3: error: `language` 'english' is not a known language",
+                         '"vi"'),
+    "per page": (SETTINGS + "releases_per_page = 0\n", "`releases_per_page` must be a whole number",
+                 None),
+}
+
+
+@pytest.mark.parametrize("case", SETTINGS_CASES)
+def test_settings_mistakes_are_reported(tmp_path, run, case):
+    settings, message, hint = SETTINGS_CASES[case]
+    site = write_site(tmp_path, {R: release()})
+    if settings is None:
+        (site / "presskit.toml").unlink()
+    else:
+        (site / "presskit.toml").write_text(settings)
+    result = run("build", site)
+    assert result.code == 1
+    assert message in result.err, result.err
+    if hint:
+        assert hint in result.err, result.err
+    assert "Traceback" not in result.text
+
+
+def test_all_mistakes_of_a_build_are_reported_together(tmp_path, run):
+    site = write_site(tmp_path, {
+        **PARTNERS,
+        "content/releases/a.md": release(partners="[UNICF]", date="2023-02-30"),
+        "content/releases/b.md": release(countries="[Narnia]"),
+        "content/releases/c.md": "---\ntitle: [unclosed\n---\n",
+        "content/partners/x.md": "---\nshort_name: X\n---\n",
+    })
+    result = run("build", site)
+    assert result.code == 1
+    for where in ("a.md:3", "a.md:4", "b.md:4", "c.md:2", "x.md:2"):
+        assert where in result.err, where
+    assert "5 errors in 4 files" in result.err
+
+
+def test_errors_leave_an_existing_output_untouched(tmp_path, run):
+    site = write_site(tmp_path, {R: release()})
+    assert run("build", site).code == 0
+    before = tree_digest(site / "output")
+    for case in ("duplicate key", "photo without alt", "not utf-8", "unknown country"):
+        files = CASES[case][0]
+        write_site(site, {R: files[R]})
+        assert run("build", site).code == 1
+        assert tree_digest(site / "output") == before
+
+
+def test_likely_typos_of_keys_are_warned_about_but_kept(tmp_path, run):
+    site = write_site(tmp_path, {R: release(partner="[UNICEF]", tags="[x]")})
+    result = run("build", site)
+    assert result.code == 0
+    assert "r.md:4: warning: `partner` is not a key presskit knows" in result.err
+    assert "did you mean `partners`?" in result.err
+    assert "r.md:5" in result.err and "did you mean `topics`?" in result.err
+
+
+def test_yaml_means_what_the_writer_meant(tmp_path, run):
+    site = write_site(tmp_path, {R: release(title="yes", countries="[NO]", subtitle="2023-05-22",
+                                            location="on")})
+    assert run("build", site).code == 0
+    page = (site / "output/releases/r/index.html").read_text()
+    assert "<h1>yes</h1>" in page
+    assert "2023-05-22</p>" in page.replace('class="standfirst">', "")
+    assert 'href="/news/countries/norway/"' in page
+    assert 'href="/news/countries/canada/"' not in page  # ON is not a country code
+
+
+def test_bad_as_of_is_a_usage_error(tmp_path, run):
+    site = write_site(tmp_path, {R: release()})
+    result = run("build", site, "--as-of", "next tuesday")
+    assert result.code == 2
+    assert "--as-of 'next tuesday' is not a date-time" in result.err

@@ -1,0 +1,191 @@
+"""The promises of SPEC section 6: embargo and drafts leave no trace, all or nothing, no
+writes outside output/."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from conftest import PARTNERS, all_output_text, one_png, read, release, tree_digest, write_site
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+SECRET_TITLE = "Minister announces secret pension reform"
+SECRET_SUMMARY = "Confidential summary about pensions"
+
+
+def embargoed_site(tmp_path: Path, **extra: str) -> Path:
+    return write_site(tmp_path, {
+        **PARTNERS,
+        "content/partners/newpartner.md": "---\nname: Brand New Partner Organisation\n---\n",
+        "content/programmes/newprog.md": "---\ntitle: Hidden Programme\nshort_name: HIDPROG\n---\n",
+        "content/releases/public.md": release(
+            "Public release", "2023-05-22", partners="[UNICEF]", countries="[VN]",
+            topics="[Social protection]"),
+        "content/releases/secret-pension-reform.md": release(
+            SECRET_TITLE, "2023-06-01", embargo=extra.get("embargo", "2099-01-15T09:00"),
+            summary=SECRET_SUMMARY, countries="[Mongolia]", partners="[newpartner, UNICEF]",
+            programmes="[HIDPROG]", topics="[Pension reform, Social protection]",
+            photos="\n  - src: /media/secret-photo.png\n    alt: A hidden photo",
+            body="Text of the secret release."),
+        "content/media/secret-photo.png": one_png(),
+    })
+
+
+def assert_no_trace(site: Path) -> None:
+    everything = all_output_text(site)
+    for trace in (SECRET_TITLE, "secret-pension-reform", SECRET_SUMMARY, "secret-photo",
+                  "Mongolia", "mongolia", "Pension reform", "pension-reform",
+                  "Brand New Partner", "newpartner", "Hidden Programme", "HIDPROG", "newprog",
+                  "Text of the secret release"):
+        assert trace not in everything, trace
+    names = [str(p.relative_to(site / "output")) for p in (site / "output").rglob("*")]
+    assert not [n for n in names if "secret" in n or "mongolia" in n or "newpartner" in n]
+
+
+def test_embargoed_release_leaves_no_trace(tmp_path, run):
+    site = embargoed_site(tmp_path)
+    result = run("build", site)
+    assert result.code == 0, result.err
+    assert_no_trace(site)
+    assert "1 release" in read(site, "countries/viet-nam/index.html")
+    assert "1 release" in read(site, "partners/index.html")
+    assert "1 release" in read(site, "topics/social-protection/index.html")
+
+
+def test_feed_updated_time_does_not_hint_at_an_embargoed_release(tmp_path, run):
+    site = embargoed_site(tmp_path)
+    assert run("build", site).code == 0
+    for feed in ("feed.xml", "partners/unicef/feed.xml", "topics/social-protection/feed.xml"):
+        root = ET.parse(site / "output" / feed).getroot()
+        assert root.find(f"{ATOM}updated").text == "2023-05-21T17:00:00Z", feed
+        assert len(root.findall(f"{ATOM}entry")) == 1
+
+
+def test_embargo_lifts_at_its_instant_in_the_site_time_zone(tmp_path, run):
+    site = embargoed_site(tmp_path, embargo="2023-06-01T09:00")
+    before = run("build", site, "--as-of", "2023-06-01T08:59")  # Hanoi time
+    assert before.code == 0
+    assert SECRET_TITLE not in all_output_text(site)
+    assert "Next embargo lifts 2023-06-01 09:00" in before.out
+    assert "02:00 UTC" in before.out
+    after = run("build", site, "--as-of", "2023-06-01T02:00:00+00:00")
+    assert after.code == 0
+    assert SECRET_TITLE in read(site, "releases/secret-pension-reform/index.html")
+    assert (site / "output/topics/pension-reform/index.html").is_file()
+    assert (site / "output/media/secret-photo.png").is_file()
+    assert "Next embargo" not in after.out
+
+
+def test_embargo_with_an_offset_does_not_need_a_time_zone(tmp_path, run):
+    site = embargoed_site(tmp_path, embargo="2023-06-01T09:00:00+07:00")
+    (site / "presskit.toml").write_text(
+        'title = "T"\nbase_url = "https://example.org/"\nlanguage = "en"\n')
+    assert run("build", site, "--as-of", "2023-06-01T01:59:00Z").code == 0
+    assert SECRET_TITLE not in all_output_text(site)
+    assert run("build", site, "--as-of", "2023-06-01T02:00:00Z").code == 0
+    assert SECRET_TITLE in all_output_text(site)
+
+
+def test_embargo_without_offset_and_without_time_zone_is_an_error(tmp_path, run):
+    site = embargoed_site(tmp_path)
+    (site / "presskit.toml").write_text(
+        'title = "T"\nbase_url = "https://example.org/"\nlanguage = "en"\n')
+    result = run("build", site)
+    assert result.code == 1
+    assert "secret-pension-reform.md:4" in result.err
+    assert "no time zone" in result.err
+    assert "timezone" in result.err and "+07:00" in result.err
+    assert not (site / "output").exists()
+
+
+def test_draft_is_never_published_unless_asked(tmp_path, run):
+    site = write_site(tmp_path, {
+        "content/releases/public.md": release("Public release", topics="[Gender]"),
+        "content/releases/draft-one.md": release(SECRET_TITLE, draft="true",
+                                                 topics="[Pension reform]", countries="[Mongolia]"),
+    })
+    assert run("build", site).code == 0
+    everything = all_output_text(site)
+    for trace in (SECRET_TITLE, "draft-one", "Pension reform", "Mongolia"):
+        assert trace not in everything
+    assert run("build", site, "--drafts").code == 0
+    assert SECRET_TITLE in read(site, "releases/draft-one/index.html")
+
+
+def test_a_failed_build_leaves_output_exactly_as_it_was(tmp_path, run):
+    site = write_site(tmp_path, {"content/releases/a.md": release("A"),
+                                 "content/releases/b.md": release("B")})
+    assert run("build", site).code == 0
+    before = tree_digest(site / "output")
+    (site / "content/releases/b.md").write_text(release("B", partners="[Nobody]"))
+    (site / "content/releases/c.md").write_text(release("C"))
+    result = run("build", site)
+    assert result.code == 1
+    assert "output/ was not changed" in result.err
+    assert tree_digest(site / "output") == before
+    assert not list(site.glob(".output.*"))
+
+
+def test_a_template_error_also_leaves_output_as_it_was(tmp_path, run):
+    site = write_site(tmp_path, {"content/releases/a.md": release("A")})
+    assert run("build", site).code == 0
+    before = tree_digest(site / "output")
+    (site / "templates").mkdir()
+    (site / "templates/release.html").write_text("{% extends 'base.html' %}\n{% block main %}\n"
+                                                 "{{ release.no_such_thing.deeper }}\n{% endblock %}")
+    result = run("build", site)
+    assert result.code == 1
+    assert "templates/release.html:3" in result.err
+    assert "no_such_thing" in result.err
+    assert "Traceback" not in result.err
+    assert tree_digest(site / "output") == before
+
+
+def test_a_successful_build_removes_what_content_no_longer_has(tmp_path, run):
+    site = write_site(tmp_path, {
+        "content/releases/keep.md": release("Keep me", topics="[Kept]"),
+        "content/releases/remove-me.md": release("Remove me", topics="[Gone topic]",
+                                                 countries="[Mongolia]"),
+    })
+    assert run("build", site).code == 0
+    assert (site / "output/releases/remove-me/index.html").is_file()
+    (site / "output/stray.txt").write_text("left by hand")
+    (site / "content/releases/remove-me.md").unlink()
+    assert run("build", site).code == 0
+    everything = all_output_text(site)
+    assert "Remove me" not in everything and "remove-me" not in everything
+    assert not (site / "output/topics/gone-topic").exists()
+    assert not (site / "output/countries/mongolia").exists()
+    assert not (site / "output/stray.txt").exists()
+
+
+def test_presskit_will_not_replace_a_folder_it_did_not_create(tmp_path, run):
+    site = write_site(tmp_path, {"content/releases/a.md": release("A")})
+    (site / "output").mkdir()
+    (site / "output/precious.txt").write_text("not presskit's")
+    result = run("build", site)
+    assert result.code == 1
+    assert "presskit did not write" in result.err
+    assert (site / "output/precious.txt").read_text() == "not presskit's"
+
+
+@pytest.mark.parametrize("slug", ["../../x", "a/b", "UPPER", "../escape"])
+def test_front_matter_cannot_steer_a_write_outside_output(tmp_path, run, slug):
+    site = write_site(tmp_path, {"content/releases/a.md": release("A", slug=f'"{slug}"')})
+    result = run("build", site)
+    assert result.code == 1
+    assert "a.md:4" in result.err and "`slug`" in result.err
+    assert not (site / "output").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "presskit.toml"]
+
+
+def test_photo_paths_cannot_leave_the_content_folder(tmp_path, run):
+    (tmp_path / "outside.png").write_bytes(one_png())
+    site = write_site(tmp_path / "site", {"content/releases/a.md": release(
+        "A", photos="\n  - src: ../../../outside.png\n    alt: x")})
+    result = run("build", site)
+    assert result.code == 1
+    assert "outside the content folder" in result.err
