@@ -146,3 +146,30 @@ def test_settings_are_read_from_the_site_folder_not_the_current_one(tmp_path, ru
     assert run("build", site).code == 0
     assert "Test Newsroom" in (site / "output/index.html").read_text()
     assert not (other / "output").exists()
+
+
+def test_check_reports_a_broken_link_made_by_a_template(tmp_path, run):
+    site = write_site(tmp_path, {
+        "content/releases/a.md": release("A"),
+        "templates/page.html": "x",
+        "templates/topics.html": '{% extends "base.html" %}{% block main %}'
+                                 '<a href="{{ \'/no-such-page/\'|url }}">x</a>{% endblock %}',
+    })
+    result = run("check", site)
+    assert result.code == 1
+    assert "the page /topics/ links to /news/no-such-page/, which does not exist" in result.err
+    assert "templates/" in result.err
+
+
+def test_a_long_build_on_a_terminal_shows_its_progress(tmp_path, run, monkeypatch):
+    from rich.console import Console
+
+    from presskit import cli
+
+    screen = Console(force_terminal=True, record=True, width=100)
+    monkeypatch.setattr(cli, "err", screen)
+    site = write_site(tmp_path, {"content/releases/a.md": release("A")})
+    assert run("build", site).code == 0
+    shown = screen.export_text()
+    for stage in ("Reading content", "Rendering pages", "Writing output", "Built 1 release"):
+        assert stage in shown, stage

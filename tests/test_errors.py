@@ -20,6 +20,12 @@ CASES = {
     "tab indentation": (
         {R: "---\ntitle: A\ndate: 2023-05-22\nphotos:\n\t- src: a.png\n---\nText\n"},
         "r.md:5", "not valid YAML", "spaces"),
+    "apostrophe inside single quotes": (
+        {R: "---\ntitle: 'Women's Union'\ndate: 2023-05-22\n---\nText\n"},
+        "r.md:2", "not valid YAML", "double quotes"),
+    "line without a colon": (
+        {R: "---\ntitle: A\ndate 2023-05-22\nlocation: Hanoi\n---\nText\n"},
+        "r.md:3", "not valid YAML", "no colon"),
     "duplicate key": (
         {R: "---\ntitle: A\ndate: 2023-05-22\ntitle: B\n---\nText\n"},
         "r.md:4", "`title` is written twice (first on line 2)", "keep one"),

@@ -1,0 +1,124 @@
+"""Generate a realistic presskit site of N releases, for benchmarks and scale tests.
+
+    python benchmarks/generate.py 10000 /tmp/site-10k
+
+Releases have 1-6 countries, partners, programmes, topics, a photo, and 500-900-word bodies
+with headings, lists, quotes and links to other releases. The same N and seed give the same site.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+COUNTRIES = ["VN", "KH", "LA", "TH", "MM", "ID", "PH", "MY", "BD", "NP", "LK", "IN", "PK", "MN",
+             "SN", "CI", "GH", "NG", "KE", "UG", "TZ", "ET", "RW", "ZM", "MZ", "PE", "BO", "PY",
+             "CO", "EC", "GT", "HN", "JO", "LB", "TR", "EG", "MA", "TN", "UA", "MD"]
+TOPICS = ["Social protection", "Public finance", "Gender equality", "Child labour", "Migration",
+          "Skills", "Employment", "Occupational safety", "Social dialogue", "Green jobs",
+          "Informal economy", "Wages", "Youth employment", "Disability inclusion", "Health coverage",
+          "Pensions", "Unemployment insurance", "Care economy", "Digital economy", "Climate"]
+TYPES = ["press-release"] * 6 + ["news"] * 3 + ["statement", "feature", "media-advisory"]
+WORDS = ("social protection public finance budget ministry workers employers training workshop "
+         "coverage benefits pension insurance women children policy reform dialogue programme "
+         "province district commune officials partners assessment delivery rules treasury audit "
+         "accountability transparency households informal employment recovery resilience data "
+         "registration payment system national regional capacity advocacy support evidence").split()
+PHOTO = bytes.fromhex(  # a 1x1 PNG; enough for a file to copy
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c63f8cfc0f01f0005050200d5a6c2a70000000049454e44ae426082")
+
+
+def sentence(rng: random.Random, low: int = 8, high: int = 22) -> str:
+    words = rng.choices(WORDS, k=rng.randint(low, high))
+    return " ".join(words).capitalize() + "."
+
+
+def body(rng: random.Random, slugs: list[str]) -> str:
+    parts: list[str] = []
+    target = rng.randint(500, 900)
+    count = 0
+    while count < target:
+        kind = rng.random()
+        if kind < 0.1:
+            text = "## " + sentence(rng, 3, 6).rstrip(".")
+        elif kind < 0.2:
+            text = "\n".join(f"- {sentence(rng, 5, 12)}" for _ in range(rng.randint(3, 5)))
+        elif kind < 0.28:
+            text = "> " + sentence(rng, 15, 30)
+        else:
+            text = " ".join(sentence(rng) for _ in range(rng.randint(3, 6)))
+            if slugs and rng.random() < 0.3:
+                text += f" See [an earlier release](/releases/{rng.choice(slugs)}/)."
+        parts.append(text)
+        count += len(text.split())
+    return "\n\n".join(parts)
+
+
+def generate(count: int, root: Path, seed: int = 1) -> Path:
+    rng = random.Random(seed)
+    if root.exists():
+        shutil.rmtree(root)
+    content = root / "content"
+    (content / "media").mkdir(parents=True)
+    (root / "presskit.toml").write_text(
+        'title = "Benchmark Newsroom"\nbase_url = "https://example.org/newsroom/"\n'
+        'language = "en"\ntimezone = "Asia/Ho_Chi_Minh"\norganisation = "Benchmark Organisation"\n')
+    partners = [f"partner-{n:02}" for n in range(40)]
+    for number, partner in enumerate(partners):
+        (content / "partners").mkdir(exist_ok=True)
+        (content / "partners" / f"{partner}.md").write_text(
+            f"---\nname: Partner Organisation {number}\nshort_name: PO{number}\n"
+            f"type: {rng.choice(['UN agency', 'Government', 'Donor', 'NGO', 'Union'])}\n---\n\n"
+            f"{sentence(rng)} {sentence(rng)}\n")
+    programmes = [f"programme-{n:02}" for n in range(12)]
+    for number, programme in enumerate(programmes):
+        (content / "programmes").mkdir(exist_ok=True)
+        chosen = rng.sample(partners, 4)
+        (content / "programmes" / f"{programme}.md").write_text(
+            f"---\ntitle: Programme number {number} on {rng.choice(TOPICS).lower()}\n"
+            f"short_name: PRG{number}\npartners: [{', '.join(chosen[:3])}]\nfunders: [{chosen[3]}]\n"
+            f"countries: [{', '.join(rng.sample(COUNTRIES, 5))}]\nstart: {2015 + number % 8}\n---\n\n"
+            f"{sentence(rng)}\n")
+    for number in range(20):
+        (content / "media" / f"photo-{number:02}.png").write_bytes(PHOTO)
+    start = date(2014, 1, 1)
+    slugs: list[str] = []
+    for number in range(count):
+        day = start + timedelta(days=int(number * 4400 / max(count, 1)))
+        slug = f"release-{number:05}"
+        countries = rng.sample(COUNTRIES, rng.randint(1, 6))
+        folder = content / "releases" / str(day.year)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{slug}.md").write_text(
+            "---\n"
+            f"title: {sentence(rng, 6, 12).rstrip('.')}\n"
+            f"subtitle: {sentence(rng, 10, 18)}\n"
+            f"date: {day.isoformat()}\n"
+            f"type: {rng.choice(TYPES)}\n"
+            f"location: Capital city, {countries[0]}\n"
+            f"countries: [{', '.join(countries)}]\n"
+            f"partners: [{', '.join(rng.sample(partners, rng.randint(1, 3)))}]\n"
+            f"programmes: [{rng.choice(programmes)}]\n"
+            f"topics: [{', '.join(rng.sample(TOPICS, rng.randint(1, 3)))}]\n"
+            "photos:\n"
+            f"  - src: /media/photo-{rng.randrange(20):02}.png\n"
+            f"    alt: {sentence(rng, 5, 9)}\n"
+            f"    caption: {sentence(rng, 8, 14)}\n"
+            "    credit: © Benchmark photographer\n"
+            "---\n\n" + body(rng, slugs[-200:]) + "\n")
+        slugs.append(slug)
+    return root
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("count", type=int, help="how many releases")
+    parser.add_argument("folder", type=Path, help="where to write the site (replaced)")
+    parser.add_argument("--seed", type=int, default=1)
+    arguments = parser.parse_args()
+    generate(arguments.count, arguments.folder, arguments.seed)
+    print(f"wrote {arguments.count} releases to {arguments.folder}")
