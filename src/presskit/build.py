@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from presskit.cache import BuildMemory
 from presskit.check import check_links
 from presskit.config import Settings, load_settings
 from presskit.errors import BuildFailed, Problem, errors_in
@@ -41,19 +42,25 @@ def _quiet(_: str) -> None:
 
 
 def make_site(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = False,
-              stage: Stage = _quiet) -> tuple[Settings, SiteGraph, RenderedSite, list[Problem]]:
-    """Everything up to the files of the site, in memory; raises BuildFailed on any error."""
+              stage: Stage = _quiet, memory: BuildMemory | None = None, preview: bool = False,
+              settings: Settings | None = None,
+              ) -> tuple[Settings, SiteGraph, RenderedSite, list[Problem]]:
+    """Everything up to the files of the site, in memory; raises BuildFailed on any error.
+
+    `memory` carries what an earlier build of the same site can lend this one; `preview`
+    shows drafts and embargoed releases, marked, for `serve` (never for output/).
+    """
     stage("Reading settings")
-    settings = load_settings(site_dir)
+    settings = settings or load_settings(site_dir)
     stage("Reading content")
     problems: list[Problem] = []
-    content = load_content(settings, problems)
+    content = load_content(settings, problems, memory)
     if errors_in(problems):
         raise BuildFailed(problems)
     stage("Linking releases")
-    graph = build_graph(content, _aware(as_of, settings), drafts)
+    graph = build_graph(content, _aware(as_of, settings), drafts, preview=preview)
     stage("Rendering pages")
-    site = render_site(settings, graph)
+    site = render_site(settings, graph, memory, preview)
     return settings, graph, site, problems
 
 

@@ -71,15 +71,34 @@ class ProgrammeNode:
         return self.programme.path
 
 
-@dataclass(frozen=True, eq=False)
-class TopicNode:
+@dataclass(frozen=True)
+class Topic:
+    """A topic as a release page links to it: its name and address, not its releases."""
+
     name: str
     slug: str
-    releases: tuple[Release, ...]
 
     @property
     def path(self) -> str:
         return paths.topic(self.slug)
+
+
+@dataclass(frozen=True, eq=False)
+class TopicNode:
+    topic: Topic
+    releases: tuple[Release, ...]
+
+    @property
+    def name(self) -> str:
+        return self.topic.name
+
+    @property
+    def slug(self) -> str:
+        return self.topic.slug
+
+    @property
+    def path(self) -> str:
+        return self.topic.path
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,7 +119,7 @@ class YearNode:
 class ReleaseLinks:
     """Everything a release page links to besides its own content."""
 
-    topics: tuple[TopicNode, ...]
+    topics: tuple[Topic, ...]
     previous: Release | None  # the next older release
     next: Release | None  # the next newer release
     related: tuple[Release, ...]
@@ -130,12 +149,22 @@ def _by_name(items: Iterable, name) -> list:  # type: ignore[no-untyped-def]
     return sorted(items, key=lambda item: name(item).casefold())
 
 
-def build_graph(content: Content, as_of: datetime, drafts: bool = False) -> SiteGraph:
-    """Compute the published set and every index of the site from it."""
-    published = _newest_first(r for r in content.releases if r.is_published(as_of, drafts))
-    unpublished = [r for r in content.releases if not r.is_published(as_of, drafts)]
-    upcoming = [r.embargo for r in unpublished
+def build_graph(content: Content, as_of: datetime, drafts: bool = False,
+                preview: bool = False) -> SiteGraph:
+    """Compute the published set and every index of the site from it.
+
+    A preview (for `serve`) shows every release, drafts and embargoed ones included; it is
+    never written to output/.
+    """
+    held_back = [r for r in content.releases if not r.is_published(as_of, drafts)]
+    upcoming = [r.embargo for r in held_back
                 if r.embargo and r.embargo > as_of and (drafts or not r.draft)]
+    if preview:
+        published = _newest_first(content.releases)
+        unpublished: list[Release] = []
+    else:
+        published = _newest_first(r for r in content.releases if r.is_published(as_of, drafts))
+        unpublished = held_back
 
     by_country: dict[Country, list[Release]] = defaultdict(list)
     by_partner: dict[Partner, list[Release]] = defaultdict(list)
@@ -222,7 +251,7 @@ def build_graph(content: Content, as_of: datetime, drafts: bool = False) -> Site
         funders=programme.funders,
         countries=tuple(_by_name(programme.countries, lambda c: c.name)),
     ) for programme in _by_name(programmes, lambda p: p.label))
-    topic_nodes = {slug: TopicNode(_spelling(spellings[slug]), slug, tuple(releases))
+    topic_nodes = {slug: TopicNode(Topic(_spelling(spellings[slug]), slug), tuple(releases))
                    for slug, releases in by_topic.items()}
     year_nodes = tuple(YearNode(year, tuple(by_year[year])) for year in sorted(by_year, reverse=True))
 
@@ -239,7 +268,7 @@ def build_graph(content: Content, as_of: datetime, drafts: bool = False) -> Site
         links=links,
         assets=_published_assets(content, published, unpublished, partners),
         next_embargo=min(upcoming, default=None),
-        withheld=len(unpublished),
+        withheld=len(held_back),
     )
 
 
@@ -277,7 +306,7 @@ def _release_links(
         related = sorted(shared, key=lambda other: (-shared[other], abs(order[other] - index),
                                                     other.slug))[:RELATED_COUNT]
         links[release] = ReleaseLinks(
-            topics=tuple(topics[make_slug(topic)] for topic in release.topics),
+            topics=tuple(topics[make_slug(topic)].topic for topic in release.topics),
             previous=published[index + 1] if index + 1 < len(published) else None,
             next=published[index - 1] if index > 0 else None,
             related=tuple(related),

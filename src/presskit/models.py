@@ -54,6 +54,7 @@ class Partner:
     body: str = ""
     body_line: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
+    digest: str = ""  # of the file it was read from
 
     @property
     def label(self) -> str:
@@ -81,6 +82,7 @@ class Programme:
     body: str = ""
     body_line: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
+    digest: str = ""  # of the file it was read from
 
     @property
     def label(self) -> str:
@@ -109,6 +111,7 @@ class CountryText:
     body: str = ""
     body_line: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
+    digest: str = ""  # of the file it was read from
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,6 +135,7 @@ class Release:
     body: str = ""
     body_line: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
+    digest: str = ""  # of the file it was read from
 
     @property
     def type_label(self) -> str:
@@ -164,6 +168,7 @@ class Page:
     body_line: int = 1
     weight: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    digest: str = ""  # of the file it was read from
 
     @property
     def path(self) -> str:

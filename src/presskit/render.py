@@ -6,7 +6,7 @@ Templates in the site's `templates/` folder override the built-in theme file by 
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
@@ -15,13 +15,15 @@ from typing import Any
 
 import jinja2
 from babel.dates import format_date, format_datetime
+from jinja2 import meta
 
 from presskit import __version__, feeds, paths
+from presskit.cache import BuildMemory, fingerprint
 from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem
 from presskit.graph import SiteGraph
 from presskit.markdown import BodyLink, BodyRenderer, RenderedBody
-from presskit.models import Asset, Release
+from presskit.models import Asset, Partner, Programme, Release
 
 NAV = (("Releases", paths.RELEASES), ("Countries", paths.COUNTRIES), ("Partners", paths.PARTNERS),
        ("Programmes", paths.PROGRAMMES), ("Topics", paths.TOPICS))
@@ -114,10 +116,58 @@ def _environment(settings: Settings, site: Site) -> jinja2.Environment:
     return env
 
 
+@dataclass(frozen=True)
+class PageSpec:
+    """One HTML page to make: where, from which template, with what, and its fingerprint."""
+
+    path: str
+    template: str
+    title: str
+    digest: str  # changes whenever anything the page shows changes
+    context: dict[str, Any]
+
+
+class _Fingerprints:
+    """Digests of what pages show, computed once per object and build."""
+
+    def __init__(self, status: Callable[[Release], str]) -> None:
+        self.status = status
+        self.memo: dict[int, str] = {}
+
+    def _once(self, item: object, make: Callable[[], str]) -> str:
+        key = id(item)
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = make()
+        return found
+
+    def partner(self, partner: Partner) -> str:
+        return self._once(partner, lambda: fingerprint(
+            "partner", partner.digest, partner.id, partner.country and partner.country.code))
+
+    def programme(self, programme: Programme) -> str:
+        return self._once(programme, lambda: fingerprint(
+            "programme", programme.digest, programme.id,
+            [self.partner(p) for p in (*programme.partners, *programme.funders)],
+            [c.code for c in programme.countries]))
+
+    def release(self, release: Release) -> str:
+        return self._once(release, lambda: fingerprint(
+            "release", release.digest, release.slug, [self.partner(p) for p in release.partners],
+            [self.programme(p) for p in release.programmes], [c.code for c in release.countries],
+            self.status(release)))
+
+    def releases(self, releases: Sequence[Release]) -> str:
+        return fingerprint([self.release(r) for r in releases])
+
+
 class _Renderer:
-    def __init__(self, settings: Settings, graph: SiteGraph) -> None:
+    def __init__(self, settings: Settings, graph: SiteGraph, memory: BuildMemory,
+                 preview: bool) -> None:
         self.settings = settings
         self.graph = graph
+        self.memory = memory
+        self.preview = preview
         self.site = Site(settings, graph)
         self.env = _environment(settings, self.site)
         self.markdown = BodyRenderer(settings.base_path)
@@ -128,22 +178,57 @@ class _Renderer:
             self.bodies[release] = self.body(release.body, release.body_line, release.source,
                                              release.path)
         self.env.filters["summary"] = self.summary
+        self.env.filters["status"] = self.status
+        self.prints = _Fingerprints(self.status)
+        self.templates: dict[str, str] = {}
+        self.common = fingerprint(
+            __version__, repr(settings), [(p.title, p.path, p.digest) for p in graph.pages], preview)
 
     def body(self, text: str, line: int, source: Path, page_path: str) -> RenderedBody:
-        rendered = self.markdown.render(text, line)
+        rendered: RenderedBody = self.memory.body(text, line, self.markdown.render)
         self.body_links.append(SourceLinks(source, page_path, tuple(rendered.links)))
         return rendered
 
     def summary(self, release: Release) -> str:
         return release.summary or self.bodies[release].first_paragraph
 
-    def page(self, path: str, template: str, title: str, **context: Any) -> OutputFile | None:
+    def status(self, release: Release) -> str:
+        """In a preview, why `build` would leave a release out; otherwise nothing."""
+        if not self.preview:
+            return ""
+        if release.draft:
+            return "Draft: not published. presskit build leaves this release out."
+        if release.embargo and release.embargo > self.graph.as_of:
+            return (f"Embargoed until {self.site.datetime(release.embargo)}. presskit build "
+                    "leaves this release out until then.")
+        return ""
+
+    def template_digest(self, name: str) -> str:
+        """The fingerprint of a template and every template it extends, includes or imports."""
+        if name not in self.templates:
+            self.templates[name] = ""  # guards against a template that refers to itself
+            try:
+                source, _, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
+                referenced = sorted(n for n in meta.find_referenced_templates(self.env.parse(source))
+                                    if n)
+            except (jinja2.TemplateNotFound, jinja2.TemplateSyntaxError):
+                source, referenced = "", []  # rendering reports it, with the file and line
+            self.templates[name] = fingerprint(source, [self.template_digest(n) for n in referenced])
+        return self.templates[name]
+
+    def spec(self, path: str, template: str, title: str, shows: object, **context: Any) -> PageSpec:
+        digest = fingerprint(self.common, path, title, self.template_digest(template), shows)
+        return PageSpec(path, template, title, digest, context)
+
+    def render(self, spec: PageSpec) -> bytes | None:
+        context = dict(spec.context)
         context.setdefault("description", self.settings.description)
         context.setdefault("og_type", "website")
         context.setdefault("og_image", None)
+        context.setdefault("preview_notice", "")
         try:
-            html = self.env.get_template(template).render(
-                page_path=path, page_title=title, **context)
+            html = self.env.get_template(spec.template).render(
+                page_path=spec.path, page_title=spec.title, **context)
         except jinja2.TemplateSyntaxError as error:
             self.problems.append(Problem(
                 Path(error.filename) if error.filename else None, error.lineno,
@@ -156,86 +241,117 @@ class _Renderer:
         except Exception as error:  # a template bug must still end in a readable message
             file, line = _template_frame(error)
             self.problems.append(Problem(
-                file, line, f"template error while making {path}: {error}",
+                file, line, f"template error while making {spec.path}: {error}",
                 "check what this line of the template uses; an unknown name or key fails here"))
             return None
-        return OutputFile(paths.output_file(path), html.encode("utf-8"))
+        return html.encode("utf-8")
 
-    def pages(self) -> Iterator[OutputFile | None]:
-        graph, settings = self.graph, self.settings
-        yield self.page("/", "home.html", settings.title,
+    def specs(self) -> Iterator[PageSpec]:
+        graph, settings, prints = self.graph, self.settings, self.prints
+        everything = fingerprint(prints.releases(graph.releases),
+                                 [(n.path, len(n.releases)) for n in graph.programmes],
+                                 [self.prints.programme(n.programme) for n in graph.programmes],
+                                 len(graph.countries), len(graph.partners), len(graph.topics),
+                                 [y.year for y in graph.years])
+        yield self.spec("/", "home.html", settings.title, everything,
                         latest=graph.releases[:HOME_LATEST], graph=graph)
 
+        years = [(y.year, len(y.releases)) for y in graph.years]
         per_page = settings.releases_per_page
         chunks = [graph.releases[i:i + per_page] for i in range(0, len(graph.releases), per_page)]
         for number, chunk in enumerate(chunks or [()], start=1):
-            yield self.page(paths.releases_page(number), "releases.html",
+            pagination = _pagination(number, len(chunks or [()]))
+            yield self.spec(paths.releases_page(number), "releases.html",
                             "Releases" if number == 1 else f"Releases, page {number}",
-                            releases=chunk, pagination=_pagination(number, len(chunks or [()])),
-                            total=len(graph.releases), years=graph.years)
+                            (prints.releases(chunk), sorted(pagination.items()), years,
+                             len(graph.releases)),
+                            releases=chunk, pagination=pagination, total=len(graph.releases),
+                            years=graph.years)
 
         for release in graph.releases:
-            yield self.release_page(release)
+            yield self.release_spec(release)
 
         for year in graph.years:
-            yield self.page(year.path, "archive.html", f"Releases of {year.year}",
-                            year=year, years=graph.years)
+            yield self.spec(year.path, "archive.html", f"Releases of {year.year}",
+                            (prints.releases(year.releases), years), year=year, years=graph.years)
 
-        yield self.page(paths.COUNTRIES, "countries.html", "Countries", countries=graph.countries)
+        yield self.spec(paths.COUNTRIES, "countries.html", "Countries",
+                        [(n.path, n.name, len(n.releases)) for n in graph.countries],
+                        countries=graph.countries)
         for country in graph.countries:
             text = country.text
             body = self.body(text.body, text.body_line, text.source, country.path) if text else None
-            yield self.page(country.path, "country.html", country.name, country=country,
-                            body_html=body.html if body else "",
+            yield self.spec(country.path, "country.html", country.name,
+                            (text.digest if text else None, prints.releases(country.releases),
+                             [prints.programme(p) for p in country.programmes],
+                             [prints.partner(p) for p in country.partners]),
+                            country=country, body_html=body.html if body else "",
                             description=(text.summary if text else "") or
                             f"Press releases about {country.name}",
                             feed_path=paths.feed(country.path))
 
-        yield self.page(paths.PARTNERS, "partners.html", "Partners", partners=graph.partners)
+        yield self.spec(paths.PARTNERS, "partners.html", "Partners",
+                        [(prints.partner(n.partner), len(n.releases)) for n in graph.partners],
+                        partners=graph.partners)
         for node in graph.partners:
             partner = node.partner
             body = self.body(partner.body, partner.body_line, partner.source, partner.path)
-            yield self.page(partner.path, "partner.html", partner.name, node=node, partner=partner,
-                            body_html=body.html, description=body.first_paragraph,
+            yield self.spec(partner.path, "partner.html", partner.name,
+                            (prints.partner(partner), prints.releases(node.releases),
+                             [prints.programme(p) for p in node.programmes],
+                             [c.code for c in node.countries]),
+                            node=node, partner=partner, body_html=body.html,
+                            description=body.first_paragraph,
                             og_image=partner.logo.path if partner.logo else None,
                             feed_path=paths.feed(partner.path))
 
-        yield self.page(paths.PROGRAMMES, "programmes.html", "Programmes",
+        yield self.spec(paths.PROGRAMMES, "programmes.html", "Programmes",
+                        [(prints.programme(n.programme), len(n.releases)) for n in graph.programmes],
                         programmes=graph.programmes)
         for node in graph.programmes:
             programme = node.programme
             body = self.body(programme.body, programme.body_line, programme.source, programme.path)
-            yield self.page(programme.path, "programme.html", programme.title, node=node,
-                            programme=programme, body_html=body.html,
+            yield self.spec(programme.path, "programme.html", programme.title,
+                            (prints.programme(programme), prints.releases(node.releases)),
+                            node=node, programme=programme, body_html=body.html,
                             description=programme.summary or body.first_paragraph,
                             feed_path=paths.feed(programme.path))
 
-        yield self.page(paths.TOPICS, "topics.html", "Topics", topics=graph.topics)
+        yield self.spec(paths.TOPICS, "topics.html", "Topics",
+                        [(t.path, t.name, len(t.releases)) for t in graph.topics], topics=graph.topics)
         for topic in graph.topics:
-            yield self.page(topic.path, "topic.html", topic.name, topic=topic,
-                            description=f"Press releases on {topic.name}",
+            yield self.spec(topic.path, "topic.html", topic.name, prints.releases(topic.releases),
+                            topic=topic, description=f"Press releases on {topic.name}",
                             feed_path=paths.feed(topic.path))
 
         for free_page in graph.pages:
             body = self.body(free_page.body, free_page.body_line, free_page.source, free_page.path)
-            yield self.page(free_page.path, "page.html", free_page.title, page=free_page,
-                            body_html=body.html,
+            yield self.spec(free_page.path, "page.html", free_page.title, free_page.digest,
+                            page=free_page, body_html=body.html,
                             description=free_page.summary or body.first_paragraph)
 
-        not_found = self.page("/404.html", "404.html", "Page not found")
-        if not_found is not None:
-            yield OutputFile("404.html", not_found.data)
+        yield self.spec("/404.html", "404.html", "Page not found", None)
 
-    def release_page(self, release: Release) -> OutputFile | None:
-        body = self.bodies[release]
+    def release_spec(self, release: Release) -> PageSpec:
+        prints = self.prints
+        links = self.graph.links[release]
         lead = release.lead_photo
-        return self.page(
-            release.path, "release.html", release.title,
-            release=release, body_html=body.html, links=self.graph.links[release],
+        shows = (prints.release(release), links.topics,
+                 [prints.release(r) if r else None for r in (links.previous, links.next)],
+                 prints.releases(links.related))
+        return self.spec(
+            release.path, "release.html", release.title, shows,
+            release=release, body_html=self.bodies[release].html, links=links,
             description=self.summary(release), og_type="article",
             og_image=lead.asset.path if lead else None,
-            json_ld=self.news_article(release),
+            json_ld=self.news_article(release), preview_notice=self.status(release),
         )
+
+    def pages(self) -> Iterator[OutputFile]:
+        for spec in self.specs():
+            data = self.memory.page(spec.path, spec.digest, lambda spec=spec: self.render(spec))
+            if data is not None:
+                yield OutputFile(paths.output_file(spec.path), data)
 
     def news_article(self, release: Release) -> dict[str, Any]:
         site = self.site
@@ -274,17 +390,24 @@ class _Renderer:
             *((n.path, f"{self.settings.title}: {n.name}", n.releases) for n in graph.topics),
         ]
         for index_path, title, releases in indexes:
-            entries = [feeds.FeedEntry(r, self.summary(r), self.bodies[r].html)
-                       for r in releases[:limit]]
-            data = feeds.atom_feed(
-                title=title,
-                feed_url=self.site.absolute_url(paths.feed(index_path)),
-                page_url=self.site.absolute_url(index_path),
-                author=self.settings.organisation or self.settings.title,
-                entries=entries,
-                absolute=self.site.absolute_url,
-            )
-            yield OutputFile(paths.output_file(paths.feed(index_path)), data)
+            latest = releases[:limit]
+
+            def make(index_path: str = index_path, title: str = title,
+                     latest: Sequence[Release] = latest) -> bytes:
+                return feeds.atom_feed(
+                    title=title,
+                    feed_url=self.site.absolute_url(paths.feed(index_path)),
+                    page_url=self.site.absolute_url(index_path),
+                    author=self.settings.organisation or self.settings.title,
+                    entries=[feeds.FeedEntry(r, self.summary(r), self.bodies[r].html) for r in latest],
+                    absolute=self.site.absolute_url,
+                )
+
+            feed_path = paths.feed(index_path)
+            digest = fingerprint(self.common, feed_path, title, self.prints.releases(latest))
+            data = self.memory.page(feed_path, digest, make)
+            if data is not None:
+                yield OutputFile(paths.output_file(feed_path), data)
 
     def sitemap(self, pages: Sequence[OutputFile]) -> Iterator[OutputFile]:
         modified: dict[str, datetime] = {release.path: release.date for release in self.graph.releases}
@@ -330,10 +453,17 @@ class _Renderer:
                     yield Asset(file, page.page_path + target)
 
 
-def render_site(settings: Settings, graph: SiteGraph) -> RenderedSite:
-    """Every file of the built site, or BuildFailed with every template problem."""
-    renderer = _Renderer(settings, graph)
-    pages = [page for page in renderer.pages() if page is not None]
+def render_site(settings: Settings, graph: SiteGraph, memory: BuildMemory | None = None,
+                preview: bool = False) -> RenderedSite:
+    """Every file of the built site, or BuildFailed with every template problem.
+
+    With the memory of an earlier build, a page whose fingerprint has not changed is not
+    rendered again. A preview (for `serve`) marks drafts and embargoed releases.
+    """
+    memory = memory or BuildMemory()
+    memory.start_build()
+    renderer = _Renderer(settings, graph, memory, preview)
+    pages = list(renderer.pages())
     if renderer.problems:
         raise BuildFailed(renderer.problems)
     files = [*pages, *renderer.feeds(), *renderer.sitemap(pages), *renderer.assets()]

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from presskit import paths
+from presskit.cache import BuildMemory
 from presskit.config import Settings
 from presskit.countries import Country, country_by_code, find_country, suggest_countries
 from presskit.errors import Problem
@@ -218,6 +219,7 @@ class _Loader:
 
     settings: Settings
     problems: list[Problem]
+    memory: BuildMemory
 
     @property
     def content_dir(self) -> Path:
@@ -232,7 +234,7 @@ class _Loader:
         for path in sorted(found):
             if any(part.startswith((".", "_")) for part in path.relative_to(root).parts):
                 continue  # hidden files, editor backups and partials
-            doc = read_document(path, self.problems)
+            doc = self.memory.read(path, read_document, self.problems)
             if doc is not None:
                 docs.append(doc)
         return docs
@@ -294,6 +296,7 @@ class _Loader:
                 body=doc.body,
                 body_line=doc.body_line,
                 extra=fields.extra(),
+                digest=doc.digest,
             )
             directory.add(partner, partner.label,
                           [doc.path.stem, partner.name, partner.short_name, *partner.aliases],
@@ -321,6 +324,7 @@ class _Loader:
                 body=doc.body,
                 body_line=doc.body_line,
                 extra=fields.extra(),
+                digest=doc.digest,
             )
             aliases = [text for text, _ in fields.text_list("aliases")]
             directory.add(programme, programme.label,
@@ -395,7 +399,7 @@ class _Loader:
                 continue
             texts[country.code] = CountryText(
                 country=country, source=doc.path, summary=fields.text("summary"),
-                body=doc.body, body_line=doc.body_line, extra=fields.extra(),
+                body=doc.body, body_line=doc.body_line, extra=fields.extra(), digest=doc.digest,
             )
         return texts
 
@@ -435,6 +439,7 @@ class _Loader:
                 body=doc.body,
                 body_line=doc.body_line,
                 extra=fields.extra(),
+                digest=doc.digest,
             )
             if title and moment is not None:  # every field is checked first, to report all faults
                 releases.append(found)
@@ -519,7 +524,7 @@ class _Loader:
             pages.append(Page(
                 source=doc.path, slug=slug, title=fields.text("title", required=True) or slug,
                 summary=fields.text("summary"), body=doc.body, body_line=doc.body_line,
-                weight=fields.integer("weight"), extra=fields.extra(),
+                weight=fields.integer("weight"), extra=fields.extra(), digest=doc.digest,
             ))
         return pages
 
@@ -533,9 +538,10 @@ class _Loader:
                                               for part in path.relative_to(root).parts)]
 
 
-def load_content(settings: Settings, problems: list[Problem]) -> Content:
+def load_content(settings: Settings, problems: list[Problem],
+                 memory: BuildMemory | None = None) -> Content:
     """Read every content file of the site; faults go to `problems`."""
-    loader = _Loader(settings, problems)
+    loader = _Loader(settings, problems, memory or BuildMemory())
     if not settings.content_dir.is_dir():
         problems.append(Problem(settings.content_dir, None, "there is no content folder",
                                 "create content/releases/ and put your releases there"))

@@ -6,6 +6,7 @@ YAML is read with the YAML 1.2 core schema rules, so `NO` stays the text "NO" (N
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,7 @@ class Document:
     front: dict[str, Node]
     body: str
     body_line: int  # line of the file on which the body starts
+    digest: str = ""  # of the file's bytes: what incremental builds compare
 
 
 class _CoreResolver(yaml.resolver.BaseResolver):
@@ -150,6 +152,7 @@ def read_document(path: Path, problems: list[Problem], *, needs_front: bool = Tr
     except OSError as error:
         problems.append(Problem(path, None, f"cannot be read: {error.strerror}"))
         return None
+    digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -171,7 +174,7 @@ def read_document(path: Path, problems: list[Problem], *, needs_front: bool = Tr
                 "then a closing `---` line",
             ))
             return None
-        return Document(path, {}, text, 1)
+        return Document(path, {}, text, 1, digest)
     try:
         front_text, body = handler.split(text)
     except ValueError:
@@ -200,7 +203,7 @@ def read_document(path: Path, problems: list[Problem], *, needs_front: bool = Tr
         return None
 
     if root is None:
-        return Document(path, {}, body, body_line)
+        return Document(path, {}, body, body_line, digest)
     converted = _Converter(path, first_line, problems).convert(root)
     if converted.kind != "map":
         problems.append(Problem(
@@ -208,7 +211,7 @@ def read_document(path: Path, problems: list[Problem], *, needs_front: bool = Tr
             "for example `title: Viet Nam Women's Union trains trainers`",
         ))
         return None
-    return Document(path, converted.value, body, body_line)
+    return Document(path, converted.value, body, body_line, digest)
 
 
 def _yaml_fault(error: yaml.MarkedYAMLError, lines: list[str]) -> tuple[int, str]:

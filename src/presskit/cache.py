@@ -1,0 +1,109 @@
+"""What one build leaves for the next, so that a rebuild redoes only what changed.
+
+A `BuildMemory` keeps parsed content files (by their size and modification time), rendered
+Markdown bodies (by their text), and every output page's fingerprint with its bytes. `serve`
+keeps one in memory between rebuilds. Nothing in here decides what a page depends on: the
+renderer computes fingerprints; this module only remembers them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from presskit import __version__
+
+
+def fingerprint(*parts: object) -> str:
+    """A short, stable digest of strings, numbers, None and nested tuples or lists of them."""
+    hasher = hashlib.blake2b(digest_size=16)
+    _feed(hasher, parts)
+    return hasher.hexdigest()
+
+
+def _feed(hasher: Any, value: object) -> None:
+    if isinstance(value, (tuple, list)):
+        hasher.update(b"[")
+        for item in value:
+            _feed(hasher, item)
+            hasher.update(b",")
+        hasher.update(b"]")
+    else:
+        hasher.update(repr(value).encode("utf-8", "surrogatepass"))
+
+
+_RACY_SECONDS = 2.0
+
+
+def _stat_key(path: Path) -> tuple[int, int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
+
+@dataclass
+class BuildMemory:
+    """Reusable results of earlier builds of one site with one presskit version."""
+
+    version: str = __version__
+    files: dict[Path, tuple[tuple[int, int, int], Any, list[Any], float]] = field(default_factory=dict)
+    bodies: dict[tuple[str, int], Any] = field(default_factory=dict)
+    pages: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    rendered: int = 0  # pages rendered by the last build (the rest were reused)
+    reused: int = 0
+
+    def read(self, path: Path, reader: Callable[[Path, list[Any]], Any], problems: list[Any]) -> Any:
+        """A file read through `reader`, or its earlier result if the file has not changed."""
+        key = _stat_key(path)
+        known = self.files.get(path)
+        # Like git's "racy" check: a file changed within the clock's resolution of being read
+        # can keep its size and time, so only a time well before the reading is trusted.
+        if (key is not None and known is not None and known[0] == key
+                and known[3] - key[0] / 1e9 > _RACY_SECONDS):
+            problems.extend(known[2])
+            return known[1]
+        found: list[Any] = []
+        read_at = time.time()
+        value = reader(path, found)
+        problems.extend(found)
+        if key is not None:
+            self.files[path] = (key, value, found, read_at)
+        return value
+
+    def body(self, text: str, first_line: int, render: Callable[[str, int], Any]) -> Any:
+        key = (text, first_line)
+        rendered = self.bodies.get(key)
+        if rendered is None:
+            rendered = self.bodies[key] = render(text, first_line)
+        return rendered
+
+    def page(self, path: str, digest: str, render: Callable[[], bytes | None]) -> bytes | None:
+        """A page's bytes: the earlier ones when its fingerprint is unchanged, else freshly made."""
+        known = self.pages.get(path)
+        if known is not None and known[0] == digest:
+            self.reused += 1
+            return known[1]
+        data = render()
+        if data is not None:
+            self.rendered += 1
+            self.pages[path] = (digest, data)
+        return data
+
+    def start_build(self) -> None:
+        self.rendered = self.reused = 0
+
+    def forget_except(self, paths: Iterable[str], files: Iterable[Path]) -> None:
+        """Drop what the last build no longer produced or read, so memory does not grow."""
+        keep_pages = set(paths)
+        self.pages = {p: v for p, v in self.pages.items() if p in keep_pages}
+        keep_files = set(files)
+        self.files = {p: v for p, v in self.files.items() if p in keep_files}
+        if len(self.bodies) > 4 * max(len(keep_files), 100):
+            self.bodies.clear()
