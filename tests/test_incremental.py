@@ -1,0 +1,87 @@
+"""A rebuild that reuses an earlier build's memory makes exactly what a cold build makes."""
+
+from __future__ import annotations
+
+import random
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from presskit.build import make_site
+from presskit.cache import BuildMemory
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from generate import generate  # noqa: E402
+
+AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def files_of(site: Path, memory: BuildMemory | None, preview: bool = False) -> dict[str, object]:
+    _, _, rendered, _ = make_site(site, as_of=AS_OF, memory=memory, preview=preview)
+    return {f.path: f.data if f.data is not None else str(f.source) for f in rendered.files}
+
+
+def edit(site: Path, rng: random.Random, step: int) -> str:
+    releases = sorted((site / "content/releases").rglob("*.md"))
+    target = rng.choice(releases)
+    text = target.read_text()
+    action = rng.choice(["body", "title", "add", "delete", "rename", "embargo", "lift",
+                         "partner", "topic", "template", "draft"])
+    if action == "body":
+        target.write_text(text + f"\nAn added paragraph number {step}.\n")
+    elif action == "title":
+        target.write_text(text.replace("title: ", f"title: Changed {step} ", 1))
+    elif action == "add":
+        (target.parent / f"added-{step}.md").write_text(
+            text.replace("title: ", f"title: Added {step} ", 1))
+    elif action == "delete":
+        target.unlink()
+    elif action == "rename":
+        target.rename(target.with_name(f"renamed-{step}.md"))
+    elif action == "embargo":
+        target.write_text(text.replace("\n---\n", "\nembargo: 2030-01-01T09:00\n---\n", 1))
+    elif action == "lift":
+        target.write_text(text.replace("\n---\n", "\nembargo: 2020-01-01T09:00\n---\n", 1))
+    elif action == "draft":
+        target.write_text(text.replace("\n---\n", "\ndraft: true\n---\n", 1))
+    elif action == "partner":
+        partner = rng.choice(sorted((site / "content/partners").glob("*.md")))
+        partner.write_text(partner.read_text().replace("short_name: ", f"short_name: N{step}", 1))
+    elif action == "topic":
+        target.write_text(text.replace("topics: [", f"topics: [Fresh topic {step % 3}, ", 1))
+    elif action == "template":
+        templates = site / "templates"
+        templates.mkdir(exist_ok=True)
+        (templates / "macros.html").write_text(
+            (Path(__file__).resolve().parent.parent / "templates/macros.html").read_text()
+            + f"\n{{# edit {step} #}}\n")
+    return action
+
+
+@pytest.mark.parametrize(("seed", "preview"), [(1, False), (2, True)])
+def test_rebuild_with_memory_equals_a_cold_build_after_random_edits(tmp_path, seed, preview):
+    site = generate(40, tmp_path / "site", seed=seed)
+    rng = random.Random(seed)
+    memory = BuildMemory()
+    assert files_of(site, memory, preview) == files_of(site, None, preview)
+    for step in range(10):
+        action = edit(site, rng, step)
+        warm = files_of(site, memory, preview)
+        cold = files_of(site, None, preview)
+        assert warm.keys() == cold.keys(), action
+        changed = [path for path in cold if warm[path] != cold[path]]
+        assert changed == [], (action, changed[:5])
+
+
+def test_a_body_edit_renders_only_the_pages_that_show_it(tmp_path):
+    site = generate(60, tmp_path / "site", seed=3)
+    memory = BuildMemory()
+    files_of(site, memory)
+    total = memory.rendered
+    target = sorted((site / "content/releases").rglob("*.md"))[10]
+    target.write_text(target.read_text() + "\nOne more sentence.\n")
+    files_of(site, memory)
+    assert 0 < memory.rendered < total / 4
+    assert memory.reused > total / 2
