@@ -50,6 +50,8 @@ def make_site(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = F
     `memory` carries what an earlier build of the same site can lend this one; `preview`
     shows drafts and embargoed releases, marked, for `serve` (never for output/).
     """
+    memory = memory or BuildMemory()
+    memory.start_build()
     stage("Reading settings")
     settings = settings or load_settings(site_dir)
     stage("Reading content")
@@ -61,6 +63,7 @@ def make_site(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = F
     graph = build_graph(content, _aware(as_of, settings), drafts, preview=preview)
     stage("Rendering pages")
     site = render_site(settings, graph, memory, preview)
+    memory.finish_build()
     return settings, graph, site, problems
 
 

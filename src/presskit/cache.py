@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,9 +58,12 @@ class BuildMemory:
     pages: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     rendered: int = 0  # pages rendered by the last build (the rest were reused)
     reused: int = 0
+    _used_pages: set[str] = field(default_factory=set)
+    _used_files: set[Path] = field(default_factory=set)
 
     def read(self, path: Path, reader: Callable[[Path, list[Any]], Any], problems: list[Any]) -> Any:
         """A file read through `reader`, or its earlier result if the file has not changed."""
+        self._used_files.add(path)
         key = _stat_key(path)
         known = self.files.get(path)
         # Like git's "racy" check: a file changed within the clock's resolution of being read
@@ -86,6 +89,7 @@ class BuildMemory:
 
     def page(self, path: str, digest: str, render: Callable[[], bytes | None]) -> bytes | None:
         """A page's bytes: the earlier ones when its fingerprint is unchanged, else freshly made."""
+        self._used_pages.add(path)
         known = self.pages.get(path)
         if known is not None and known[0] == digest:
             self.reused += 1
@@ -98,12 +102,11 @@ class BuildMemory:
 
     def start_build(self) -> None:
         self.rendered = self.reused = 0
+        self._used_pages, self._used_files = set(), set()
 
-    def forget_except(self, paths: Iterable[str], files: Iterable[Path]) -> None:
-        """Drop what the last build no longer produced or read, so memory does not grow."""
-        keep_pages = set(paths)
-        self.pages = {p: v for p, v in self.pages.items() if p in keep_pages}
-        keep_files = set(files)
-        self.files = {p: v for p, v in self.files.items() if p in keep_files}
-        if len(self.bodies) > 4 * max(len(keep_files), 100):
+    def finish_build(self) -> None:
+        """Forget what this build no longer made or read, so that memory does not grow."""
+        self.pages = {p: v for p, v in self.pages.items() if p in self._used_pages}
+        self.files = {p: v for p, v in self.files.items() if p in self._used_files}
+        if len(self.bodies) > 4 * max(len(self._used_files), 100):
             self.bodies.clear()

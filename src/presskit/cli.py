@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
+import signal
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -15,7 +18,9 @@ from rich.markup import escape
 
 from presskit import __version__
 from presskit.build import BuildResult, Stage, build, check
+from presskit.config import load_settings
 from presskit.errors import BuildFailed, Problem, display_path, errors_in
+from presskit.serve import Session
 from presskit.text import make_slug
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -52,6 +57,17 @@ def _parser() -> argparse.ArgumentParser:
     check_cmd.add_argument("site", nargs="?", default=".", help=site_help)
     check_cmd.add_argument("--as-of", metavar="DATETIME", help=as_of_help)
 
+    serve_cmd = commands.add_parser(
+        "serve", help="preview the site in a browser, rebuilding as you save",
+        description="Build the site, serve it on this computer and rebuild whenever a file is "
+                    "saved; the open browser tab reloads by itself. Drafts and embargoed releases "
+                    "are shown, each with a banner. Nothing is written to output/.")
+    serve_cmd.add_argument("site", nargs="?", default=".", help=site_help)
+    serve_cmd.add_argument("--host", default="127.0.0.1",
+                           help="address to listen on (default 127.0.0.1: this computer only)")
+    serve_cmd.add_argument("--port", type=int, help="port to listen on (default 8000, or the next "
+                                                    "free one)")
+
     new_cmd = commands.add_parser(
         "new", help='start a new file: `presskit new release "TITLE"`',
         description="Write a new release with today's date and every front matter key.")
@@ -70,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "new":
             return new_release(Path(args.site), args.title)
+        if args.command == "serve":
+            return serve(Path(args.site).resolve(), args.host, args.port)
         as_of = _parse_as_of(args.as_of) if args.as_of else None
         site_dir = Path(args.site).resolve()
         with _stages() as stage:
@@ -156,6 +174,48 @@ def _report_success(result: BuildResult, command: str) -> None:
         utc = graph.next_embargo.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
         out.print(f"Next embargo lifts {local.strftime('%Y-%m-%d %H:%M %Z')} ({utc}): "
                   "build again after that to publish it.")
+
+
+def serve(site_dir: Path, host: str, port: int | None) -> int:
+    """Run the preview until Ctrl-C."""
+    load_settings(site_dir)  # a site that is not one stops here, with the usual message
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)  # `kill` stops it as cleanly as Ctrl-C
+    session = None
+    try:
+        session = _start_session(site_dir, host, port)
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            err.print(f"[yellow]warning:[/] listening on {escape(host)}: anyone who can reach this "
+                      "address sees drafts and embargoed releases.")
+        out.print(f"Previewing {escape(display_path(site_dir))} at [bold]{session.url}[/] "
+                  "(drafts and embargoed releases shown, with a banner). Press Ctrl-C to stop.")
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if session is not None:
+            session.stop()
+    out.print("Stopped.")
+    return EXIT_OK
+
+
+def _start_session(site_dir: Path, host: str, port: int | None) -> Session:
+    """A preview on the given port, or on the first free one from 8000."""
+    for candidate in [port] if port else range(8000, 8020):
+        try:
+            return Session(site_dir, host, candidate, report=lambda line: err.print(escape(line)))
+        except OSError as error:
+            if error.errno not in (errno.EADDRINUSE, errno.EACCES):
+                raise _UsageError(f"cannot listen on {host}:{candidate}: {error.strerror}") from None
+            if port:
+                raise _UsageError(f"port {port} is in use by another program; stop it, or choose "
+                                  "another port with --port") from None
+            err.print(f"Port {candidate} is in use; trying {candidate + 1}.")
+    raise _UsageError("ports 8000 to 8019 are all in use; choose one with --port")
 
 
 def new_release(site: Path, title: str) -> int:

@@ -461,7 +461,6 @@ def render_site(settings: Settings, graph: SiteGraph, memory: BuildMemory | None
     rendered again. A preview (for `serve`) marks drafts and embargoed releases.
     """
     memory = memory or BuildMemory()
-    memory.start_build()
     renderer = _Renderer(settings, graph, memory, preview)
     pages = list(renderer.pages())
     if renderer.problems:

@@ -1,0 +1,258 @@
+"""`presskit serve`: build, watch, rebuild what changed, and reload the open tab.
+
+The preview builds through the same pipeline as `build` (with drafts and embargoed releases
+shown and marked), keeps the last complete build in memory and never writes output/.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.polling import PollingObserver
+
+from presskit.build import make_site
+from presskit.cache import BuildMemory
+from presskit.config import SETTINGS_FILE, Settings, load_settings
+from presskit.errors import BuildFailed, Problem, errors_in
+from presskit.render import builtin_theme
+from presskit.server import PreviewServer, Snapshot
+
+QUIET_SECONDS = 0.08  # a burst of events ends after this long without one
+LONGEST_WAIT = 1.0  # a rebuild starts after this long even if events keep coming
+
+# Files that editors and tools write beside the real one while saving.
+_TEMPORARY_SUFFIXES = ("~", ".swp", ".swx", ".swo", ".tmp", ".temp", ".part", ".crdownload",
+                       ".bak", ".orig", "___jb_tmp___", "___jb_old___", ".kate-swp")
+_TEMPORARY_NAMES = {"4913", ".DS_Store", "Thumbs.db"}
+
+
+def is_temporary(path: Path) -> bool:
+    name = path.name
+    return (name in _TEMPORARY_NAMES or name.endswith(_TEMPORARY_SUFFIXES)
+            or name.startswith((".#", "#", "~$")) or (name.startswith(".") and name.endswith(".tmp")))
+
+
+Report = Callable[[str], None]
+
+
+class Preview:
+    """The site as served: the last complete build, and the error of the last try, if any."""
+
+    def __init__(self, site_dir: Path, host: str, report: Report) -> None:
+        self.site_dir = site_dir
+        self.host = host
+        self.port = 0
+        self.report = report
+        self.memory = BuildMemory()
+        self.changed = threading.Condition()
+        self._snapshot = Snapshot(files={}, build=0)
+        self.rebuilds = 0
+        self.next_embargo: datetime | None = None
+        self.last_seconds = 0.0
+
+    # -- what the server asks -----------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    def wait_for_change(self, build: int, error: str, timeout: float) -> Snapshot:
+        with self.changed:
+            self.changed.wait_for(lambda: (self._snapshot.build, self._snapshot.error) != (build, error),
+                                  timeout)
+            return self._snapshot
+
+    def allowed_roots(self) -> tuple[Path, ...]:
+        return (self.site_dir.resolve(), builtin_theme().resolve())
+
+    def status(self) -> dict[str, object]:
+        snapshot = self._snapshot
+        return {"build": snapshot.build, "rebuilds": self.rebuilds, "error": snapshot.error,
+                "rendered": self.memory.rendered, "reused": self.memory.reused,
+                "seconds": round(self.last_seconds, 4), "files": len(snapshot.files)}
+
+    # -- building -----------------------------------------------------------------
+
+    def settings(self) -> Settings:
+        """The site's settings, with base_url pointing at this preview."""
+        settings = load_settings(self.site_dir)
+        return dataclasses.replace(settings, base_url=f"http://{_url_host(self.host)}:{self.port}/")
+
+    def rebuild(self, changed: set[Path]) -> None:
+        """Build through the same pipeline as `build`; swap in the result only if it is whole."""
+        started = time.perf_counter()
+        current = self._snapshot
+        try:
+            _, graph, site, warnings = make_site(
+                self.site_dir, as_of=datetime.now(UTC), memory=self.memory, preview=True,
+                settings=self.settings())
+        except BuildFailed as failure:
+            errors = errors_in(failure.problems)
+            text = "\n".join(problem.describe() for problem in failure.problems)
+            self.report(_failure_line(errors))
+            for problem in failure.problems:
+                self.report(problem.describe())
+            self._publish(dataclasses.replace(current, error=text or "The build failed."))
+            return
+        self.last_seconds = time.perf_counter() - started
+        self.rebuilds += 1
+        self.next_embargo = graph.next_embargo
+        for warning in warnings:
+            self.report(warning.describe())
+        files_changed = [p for p in changed if p.suffix]  # folders have none
+        css_only = bool(files_changed) and all(p.suffix == ".css" for p in files_changed)
+        files = {file.path: file for file in site.files}
+        self._publish(Snapshot(files=files, build=current.build + 1, previous=current.build,
+                               css_only=css_only))
+        if current.build:
+            self.report(f"Rebuilt in {self.last_seconds:.2f} s: {self.memory.rendered} "
+                        f"page{'s' if self.memory.rendered != 1 else ''} made again, "
+                        f"{self.memory.reused} unchanged.")
+
+    def _publish(self, snapshot: Snapshot) -> None:
+        with self.changed:
+            self._snapshot = snapshot
+            self.changed.notify_all()
+
+
+class _Changes(FileSystemEventHandler):
+    """Collects the paths of relevant events; a burst of them becomes one rebuild."""
+
+    def __init__(self, site_dir: Path) -> None:
+        self.site_dir = site_dir
+        self.paths: set[Path] = set()
+        self.last_event = 0.0
+        self.first_event = 0.0
+        self.arrived = threading.Condition()
+
+    def relevant(self, path: Path) -> bool:
+        try:
+            relative = path.relative_to(self.site_dir)
+        except ValueError:
+            return False
+        parts = relative.parts
+        if not parts or any(part.startswith(".") and part != "." for part in parts[:-1]):
+            return False
+        if parts == (SETTINGS_FILE,):
+            return True
+        return parts[0] in ("content", "templates") and not is_temporary(path)
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in ("opened", "closed_no_write"):
+            return
+        if event.is_directory and event.event_type == "modified":
+            return  # a folder "changes" whenever a file in it does, temporary ones included
+        paths = [event.src_path, getattr(event, "dest_path", "") or ""]
+        found = {Path(str(p)) for p in paths if p}
+        found = {p for p in found if self.relevant(p)}
+        if not found:
+            return
+        with self.arrived:
+            now = time.monotonic()
+            if not self.paths:
+                self.first_event = now
+            self.paths |= found
+            self.last_event = now
+            self.arrived.notify_all()
+
+    def next_burst(self, timeout: float | None, stop: threading.Event) -> set[Path] | None:
+        """Wait for events, then for quiet; the paths of the burst, or None on timeout."""
+        with self.arrived:
+            if not self.arrived.wait_for(lambda: bool(self.paths) or stop.is_set(), timeout):
+                return None
+            while not stop.is_set():
+                now = time.monotonic()
+                quiet_left = self.last_event + QUIET_SECONDS - now
+                if quiet_left <= 0 or now - self.first_event >= LONGEST_WAIT:
+                    break
+                self.arrived.wait(quiet_left)
+            burst, self.paths = self.paths, set()
+            return burst
+
+
+def start_watching(site_dir: Path, changes: _Changes, report: Report,
+                   observer_class: type = Observer) -> object:
+    """A watchdog observer on the site; polling where the system's watch limit is reached."""
+    observer = observer_class()
+    try:
+        observer.schedule(changes, str(site_dir), recursive=True)
+        observer.start()
+        return observer
+    except OSError as error:
+        if error.errno not in (errno.ENOSPC, errno.EMFILE, errno.ENFILE):
+            raise
+        report("The system's limit on watched files is reached (fs.inotify.max_user_watches); "
+               "watching by polling instead, which notices saves a little later.")
+    observer = PollingObserver(timeout=0.5)
+    observer.schedule(changes, str(site_dir), recursive=True)
+    observer.start()
+    return observer
+
+
+class Session:
+    """A running preview: server, watcher and rebuild loop. `stop()` ends all three."""
+
+    def __init__(self, site_dir: Path, host: str, port: int, report: Report,
+                 observer_class: type = Observer) -> None:
+        self.preview = Preview(site_dir, host, report)
+        self.server = PreviewServer((host, port), self.preview)
+        self.preview.port = self.server.server_address[1]
+        self.stop_event = threading.Event()
+        self.changes = _Changes(site_dir.resolve())
+        self.preview.rebuild(set())
+        self.observer = start_watching(site_dir.resolve(), self.changes, report, observer_class)
+        self.threads = [threading.Thread(target=self.server.serve_forever, daemon=True,
+                                         kwargs={"poll_interval": 0.2}),
+                        threading.Thread(target=self._rebuild_loop, daemon=True)]
+        for thread in self.threads:
+            thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://{_url_host(self.preview.host)}:{self.preview.port}/"
+
+    def _rebuild_loop(self) -> None:
+        while not self.stop_event.is_set():
+            embargo = self.preview.next_embargo
+            timeout = None
+            if embargo is not None:  # wake up when an embargo lifts, to show it as published
+                timeout = max(0.0, (embargo - datetime.now(UTC)).total_seconds()) + 0.5
+            burst = self.changes.next_burst(min(timeout, 3600.0) if timeout is not None else 3600.0,
+                                            self.stop_event)
+            if self.stop_event.is_set():
+                break
+            if burst is None and (embargo is None or embargo > datetime.now(UTC)):
+                continue
+            try:
+                self.preview.rebuild(burst or set())
+            except Exception as error:  # a bug must not end the preview; say it and go on
+                self.preview.report(f"presskit failed unexpectedly while rebuilding: "
+                                    f"{type(error).__name__}: {error}")
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        with self.changes.arrived:
+            self.changes.arrived.notify_all()
+        self.observer.stop()  # type: ignore[attr-defined]
+        self.server.shutdown()
+        self.server.server_close()
+        self.observer.join(timeout=5)  # type: ignore[attr-defined]
+        with self.preview.changed:
+            self.preview.changed.notify_all()
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _failure_line(errors: list[Problem]) -> str:
+    count = len(errors)
+    return (f"The site could not be rebuilt ({count} error{'s' if count != 1 else ''}); "
+            "the browser shows the last good version with the message.")

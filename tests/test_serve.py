@@ -1,0 +1,362 @@
+"""`presskit serve`: live reload in a real browser, error overlay, safety, bursts of saves."""
+
+from __future__ import annotations
+
+import errno
+import http.client
+import json
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import REPO, one_png, release, require_tool, write_site
+
+from presskit.serve import Session, is_temporary
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def small_site(root: Path) -> Path:
+    return write_site(root, {
+        "content/releases/story.md": release("The story", body="Original text of the story."),
+        "content/releases/other.md": release("Another story", "2023-04-01"),
+        "content/releases/draft.md": release("Unfinished", "2023-06-01", draft="true"),
+        "content/media/photo.png": one_png(),
+    })
+
+
+@pytest.fixture
+def session(tmp_path):  # type: ignore[no-untyped-def]
+    lines: list[str] = []
+    running = Session(small_site(tmp_path / "site"), "127.0.0.1", 0, report=lines.append)
+    running.lines = lines  # type: ignore[attr-defined]
+    yield running
+    running.stop()
+
+
+def get(session: Session, path: str, host: str | None = None,
+        method: str = "GET") -> http.client.HTTPResponse:
+    connection = http.client.HTTPConnection("127.0.0.1", session.preview.port, timeout=10)
+    connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+    connection.putheader("Host", host if host is not None else f"127.0.0.1:{session.preview.port}")
+    connection.endheaders()
+    response = connection.getresponse()
+    response.body = response.read()  # type: ignore[attr-defined]
+    connection.close()
+    return response
+
+
+def status(session: Session) -> dict:
+    return json.loads(get(session, "/__presskit__/status").body)  # type: ignore[attr-defined]
+
+
+def wait_for(condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.02)
+
+
+def test_serves_the_site_with_the_reload_script_in_pages_only(session, tmp_path):
+    page = get(session, "/releases/story/")
+    assert page.status == 200
+    assert page.getheader("Content-Type") == "text/html; charset=utf-8"
+    assert b"Original text of the story." in page.body
+    assert b"/__presskit__/live.js" in page.body
+    css = get(session, "/assets/presskit.css")
+    assert css.getheader("Content-Type") == "text/css; charset=utf-8"
+    assert b"__presskit__" not in css.body
+    assert get(session, "/feed.xml").getheader("Content-Type").startswith("application/atom+xml")
+    assert get(session, "/media/photo.png").getheader("Content-Type") == "image/png"
+    assert not (tmp_path / "site/output").exists()
+
+
+def test_drafts_and_embargoed_releases_are_shown_with_a_banner(tmp_path):
+    lift = (datetime.now(UTC) + timedelta(seconds=3)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    site = small_site(tmp_path / "site")
+    (site / "content/releases/soon.md").write_text(release("Soon public", embargo=lift))
+    running = Session(site, "127.0.0.1", 0, report=lambda line: None)
+    try:
+        draft = get(running, "/releases/draft/").body
+        assert b"Draft: not published. presskit build leaves this release out." in draft
+        soon = get(running, "/releases/soon/").body
+        assert b"Embargoed until" in soon and b"leaves this release out until then" in soon
+        assert b"preview-banner" not in get(running, "/releases/story/").body
+        assert b"Unfinished" in get(running, "/releases/").body
+        # The embargo lifts while the preview runs: the next rebuild shows an ordinary page.
+        wait_for(lambda: b"Embargoed until" not in get(running, "/releases/soon/").body, 15)
+        assert b"preview-banner" not in get(running, "/releases/soon/").body
+    finally:
+        running.stop()
+
+
+@pytest.mark.parametrize("target", [
+    "/../presskit.toml", "/%2e%2e/presskit.toml", "/%2E%2E/%2E%2E/etc/passwd",
+    "/releases/..%2f..%2fpresskit.toml", "/..\\presskit.toml", "/%00", "//etc/passwd",
+    "/content/releases/story.md", "/presskit.toml", "/releases/%ff/",
+])
+def test_nothing_outside_the_built_site_is_served(session, target):
+    response = get(session, target)
+    assert response.status in (400, 404)
+    assert b"title = " not in response.body and b"root:" not in response.body
+    assert b"Original text" not in response.body
+
+
+def test_a_symbolic_link_out_of_the_site_is_not_followed(tmp_path):
+    site = small_site(tmp_path / "site")
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"SECRET BYTES")
+    (site / "content/media/link.png").symlink_to(secret)
+    running = Session(site, "127.0.0.1", 0, report=lambda line: None)
+    try:
+        response = get(running, "/media/link.png")
+        assert response.status == 404
+        assert b"SECRET" not in response.body
+    finally:
+        running.stop()
+
+
+def test_no_directory_listing_and_missing_pages_get_the_site_404(session):
+    listing = get(session, "/media/")
+    assert listing.status == 404
+    assert b"photo.png" not in listing.body
+    missing = get(session, "/no/such/page/")
+    assert missing.status == 404
+    assert b"Page not found" in missing.body
+    redirect = get(session, "/releases")
+    assert redirect.status == 301 and redirect.getheader("Location") == "/releases/"
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:{port}", "127.0.0.1:1",
+                                  "localhost.evil.example:{port}", ""])
+def test_requests_for_another_host_are_refused(session, host):
+    response = get(session, "/", host=host.format(port=session.preview.port))
+    assert response.status == 421
+    assert b"Test Newsroom" not in response.body
+
+
+def test_localhost_by_name_is_answered(session):
+    assert get(session, "/", host=f"localhost:{session.preview.port}").status == 200
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "OPTIONS"])
+def test_only_get_and_head(session, method):
+    assert get(session, "/", method=method).status == 405
+    head = get(session, "/releases/story/", method="HEAD")
+    assert head.status == 200 and head.body == b""  # type: ignore[attr-defined]
+
+
+def test_survives_malformed_requests_and_fifty_clients(session):
+    port = session.preview.port
+    for garbage in (b"GARBAGE\r\n\r\n", b"GET\r\n\r\n", b"GET / HTTP/1.1\r\nHost: " + b"x" * 70000,
+                    b"\x16\x03\x01\x02\x00\x01\x00", b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n",
+                    b"GET / HTTP/1.1\r\n"):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+            raw.sendall(garbage)
+            raw.shutdown(socket.SHUT_WR)
+            try:
+                raw.recv(1000)
+            except OSError:
+                pass
+    results: list[int] = []
+
+    def client() -> None:
+        results.append(get(session, "/releases/story/").status)
+
+    threads = [threading.Thread(target=client) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert results == [200] * 50
+
+
+def test_a_burst_of_saves_gives_one_rebuild(session):
+    import presskit.serve as serve_module
+
+    site = session.preview.site_dir
+    before = status(session)["rebuilds"]
+    old_quiet = serve_module.QUIET_SECONDS
+    serve_module.QUIET_SECONDS = 0.3  # generous quiet: the test machine may be busy
+    try:
+        texts = [release(f"Checked out {number}", f"2022-01-{number % 28 + 1:02}")
+                 for number in range(200)]
+        for number, text in enumerate(texts):  # like a `git checkout` that writes 200 files
+            (site / "content/releases" / f"n{number:03}.md").write_text(text)
+        wait_for(lambda: status(session)["rebuilds"] > before)
+        time.sleep(1.0)
+        assert status(session)["rebuilds"] == before + 1
+        assert b"Checked out 199" in get(session, "/releases/n199/").body
+    finally:
+        serve_module.QUIET_SECONDS = old_quiet
+
+
+def test_a_vim_style_save_gives_one_rebuild_and_temporary_files_are_ignored(session):
+    site = session.preview.site_dir
+    story = site / "content/releases/story.md"
+    before = status(session)["rebuilds"]
+    (story.parent / "4913").write_text("")  # vim's probe file
+    (story.parent / "4913").unlink()
+    story.rename(story.parent / "story.md~")  # its backup
+    story.write_text(release("The story", body="Saved the vim way."))
+    (story.parent / "story.md~").unlink()
+    (story.parent / ".story.md.swp").write_bytes(b"swap")
+    wait_for(lambda: b"Saved the vim way." in get(session, "/releases/story/").body)
+    time.sleep(0.5)
+    assert status(session)["rebuilds"] == before + 1
+    before = status(session)["rebuilds"]
+    (story.parent / ".story.md.swp").write_bytes(b"swap again")
+    (story.parent / "story.md.tmp").write_text("x")
+    time.sleep(0.6)
+    assert status(session)["rebuilds"] == before
+
+
+def test_a_changed_release_re_renders_only_what_shows_it(tmp_path):
+    shutil.copy(REPO / "presskit.toml", tmp_path)
+    shutil.copytree(REPO / "content", tmp_path / "content")
+    running = Session(tmp_path, "127.0.0.1", 0, report=lambda line: None)
+    try:
+        total = status(running)["rendered"]
+        story = tmp_path / "content/releases/2024/cambodia-budget-training.md"
+        story.write_text(story.read_text().replace("A three-day course", "A four-day course"))
+        wait_for(lambda: b"A four-day course" in get(running, "/releases/cambodia-budget-training/").body)
+        after = status(running)
+        assert after["rendered"] < total / 3
+        assert after["reused"] > total / 2
+    finally:
+        running.stop()
+
+
+def test_editor_temporary_files_are_recognised():
+    for name in ("a.md~", ".a.md.swp", "4913", ".#a.md", "#a.md#", "a.md___jb_tmp___", "a.md.tmp"):
+        assert is_temporary(Path(name)), name
+    for name in ("a.md", "photo.jpg", "presskit.toml", "style.css"):
+        assert not is_temporary(Path(name)), name
+
+
+def test_watch_limit_falls_back_to_polling(tmp_path):
+    class Exhausted:
+        def schedule(self, *args: object, **kwargs: object) -> None:
+            raise OSError(errno.ENOSPC, "inotify watch limit reached")
+
+    lines: list[str] = []
+    running = Session(small_site(tmp_path / "site"), "127.0.0.1", 0, report=lines.append,
+                      observer_class=Exhausted)
+    try:
+        assert any("polling" in line for line in lines)
+        story = running.preview.site_dir / "content/releases/story.md"
+        story.write_text(release("The story", body="Seen by polling."))
+        wait_for(lambda: b"Seen by polling." in get(running, "/releases/story/").body, 10)
+    finally:
+        running.stop()
+
+
+def test_a_failed_rebuild_keeps_the_last_good_pages_and_reports_the_error(session):
+    story = session.preview.site_dir / "content/releases/story.md"
+    story.write_text("---\ntitle: [broken\ndate: 2023-05-22\n---\nBroken body.\n")
+    wait_for(lambda: status(session)["error"] != "")
+    assert "story.md:2" in status(session)["error"]
+    assert "not valid YAML" in status(session)["error"]
+    assert b"Original text of the story." in get(session, "/releases/story/").body
+    assert any("story.md:2" in line for line in session.lines)  # type: ignore[attr-defined]
+    story.write_text(release("The story", body="Fixed text."))
+    wait_for(lambda: status(session)["error"] == "")
+    assert b"Fixed text." in get(session, "/releases/story/").body
+
+
+def test_port_in_use_is_a_clear_error(tmp_path):
+    site = small_site(tmp_path / "site")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "presskit", "serve", str(site),
+                                 "--port", str(port)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert f"port {port} is in use" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_ctrl_c_stops_cleanly_and_leaves_no_files(tmp_path):
+    site = small_site(tmp_path / "site")
+    before = sorted(str(p) for p in site.rglob("*"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "presskit", "serve", str(site), "--port",
+                                str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = process.stdout.readline()  # printed once the preview is up
+        process.send_signal(signal.SIGINT)
+        rest, errors = process.communicate(timeout=20)
+        out = first + rest
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, errors
+    assert f"http://127.0.0.1:{port}/" in first
+    assert "Stopped." in out
+    assert "Traceback" not in errors
+    assert sorted(str(p) for p in site.rglob("*")) == before
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    require_tool(CHROMIUM, "Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.mark.browser
+def test_the_open_tab_follows_edits_errors_and_fixes(browser, session):
+    story = session.preview.site_dir / "content/releases/story.md"
+    page = browser.new_page()
+    page.goto(f"{session.url}releases/story/")
+    assert "Original text of the story." in page.inner_text("main")
+    page.evaluate("window.__same_tab = true")
+
+    story.write_text(release("The story", body="Edited while the tab was open."))
+    page.wait_for_function("document.body.innerText.includes('Edited while the tab was open.')",
+                           timeout=10000)
+    assert page.url == f"{session.url}releases/story/"
+
+    story.write_text("---\ntitle: [broken\ndate: 2023-05-22\n---\nBody.\n")
+    overlay = page.locator("#presskit-error")
+    overlay.wait_for(state="visible", timeout=10000)
+    assert "story.md:2" in overlay.inner_text()
+    assert "not valid YAML" in overlay.inner_text()
+    assert "a bracket [ or { opened on this line is not closed" in overlay.inner_text()
+
+    story.write_text(release("The story", body="Fixed and published."))
+    page.wait_for_function("document.body.innerText.includes('Fixed and published.')", timeout=10000)
+    assert page.locator("#presskit-error").count() == 0
+    page.close()
+
+
+@pytest.mark.browser
+def test_a_stylesheet_change_is_swapped_without_a_reload(browser, session):
+    site = session.preview.site_dir
+    page = browser.new_page()
+    page.goto(f"{session.url}releases/story/")
+    page.evaluate("window.__not_reloaded = true")
+    (site / "templates/assets").mkdir(parents=True)
+    css = (REPO / "templates/assets/presskit.css").read_text()
+    (site / "templates/assets/presskit.css").write_text(css + "\nbody { background: rgb(1, 2, 3); }\n")
+    page.wait_for_function("getComputedStyle(document.body).backgroundColor === 'rgb(1, 2, 3)'",
+                           timeout=10000)
+    assert page.evaluate("window.__not_reloaded === true")
+    page.close()
