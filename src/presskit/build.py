@@ -60,7 +60,8 @@ def make_site(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = F
     if errors_in(problems):
         raise BuildFailed(problems)
     stage("Linking releases")
-    graph = build_graph(content, _aware(as_of, settings), drafts, preview=preview)
+    graph = build_graph(content, _aware(as_of, settings), drafts, preview=preview,
+                        memo=memory.graph)
     stage("Rendering pages")
     site = render_site(settings, graph, memory, preview)
     memory.finish_build()

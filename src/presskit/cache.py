@@ -56,6 +56,10 @@ class BuildMemory:
     files: dict[Path, tuple[tuple[int, int, int], Any, list[Any], float]] = field(default_factory=dict)
     bodies: dict[tuple[str, int], Any] = field(default_factory=dict)
     pages: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    models: dict[Path, tuple[Any, ...]] = field(default_factory=dict)  # checked models by file
+    graph: dict[str, Any] = field(default_factory=dict)  # what the graph stage keeps for itself
+    environment: Any = None  # the Jinja environment, with its compiled templates
+    environment_key: Any = None
     rendered: int = 0  # pages rendered by the last build (the rest were reused)
     reused: int = 0
     _used_pages: set[str] = field(default_factory=set)
@@ -108,5 +112,6 @@ class BuildMemory:
         """Forget what this build no longer made or read, so that memory does not grow."""
         self.pages = {p: v for p, v in self.pages.items() if p in self._used_pages}
         self.files = {p: v for p, v in self.files.items() if p in self._used_files}
+        self.models = {p: v for p, v in self.models.items() if p in self._used_files}
         if len(self.bodies) > 4 * max(len(self._used_files), 100):
             self.bodies.clear()

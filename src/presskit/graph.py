@@ -150,7 +150,7 @@ def _by_name(items: Iterable, name) -> list:  # type: ignore[no-untyped-def]
 
 
 def build_graph(content: Content, as_of: datetime, drafts: bool = False,
-                preview: bool = False) -> SiteGraph:
+                preview: bool = False, memo: dict[str, object] | None = None) -> SiteGraph:
     """Compute the published set and every index of the site from it.
 
     A preview (for `serve`) shows every release, drafts and embargoed ones included; it is
@@ -255,7 +255,8 @@ def build_graph(content: Content, as_of: datetime, drafts: bool = False,
                    for slug, releases in by_topic.items()}
     year_nodes = tuple(YearNode(year, tuple(by_year[year])) for year in sorted(by_year, reverse=True))
 
-    links = _release_links(published, topic_nodes, by_country, by_partner, by_programme)
+    links = _remembered_links(memo if memo is not None else {}, published, topic_nodes,
+                              by_country, by_partner, by_programme)
     return SiteGraph(
         as_of=as_of,
         releases=tuple(published),
@@ -275,6 +276,39 @@ def build_graph(content: Content, as_of: datetime, drafts: bool = False,
 def _spelling(counts: Counter[str]) -> str:
     """The way most releases write a topic; ties go to the alphabetically first."""
     return min(counts, key=lambda spelling: (-counts[spelling], spelling))
+
+
+def _remembered_links(memo: dict[str, object], published: Sequence[Release],
+                      topics: dict[str, TopicNode], *indexes: dict) -> dict[Release, ReleaseLinks]:
+    """Release links, reusing the last build's when no release was added, removed, re-dated or
+    re-tagged (a text edit changes none of them)."""
+    structure = hash(tuple(
+        (r.slug, r.date, r.topics, tuple(c.code for c in r.countries),
+         tuple(p.id for p in r.partners), tuple(p.id for p in r.programmes)) for r in published))
+    by_slug = {r.slug: r for r in published}
+    if memo.get("structure") == structure:
+        topic_by_slug = {t.slug: t.topic for t in topics.values()}
+        known: dict[str, tuple[tuple[str, ...], str | None, str | None, tuple[str, ...]]]
+        known = memo["links"]  # type: ignore[assignment]
+        return {
+            r: ReleaseLinks(
+                topics=tuple(topic_by_slug[slug] for slug in known[r.slug][0]),
+                previous=by_slug[known[r.slug][1]] if known[r.slug][1] else None,
+                next=by_slug[known[r.slug][2]] if known[r.slug][2] else None,
+                related=tuple(by_slug[slug] for slug in known[r.slug][3]),
+            )
+            for r in published
+        }
+    links = _release_links(published, topics, *indexes)
+    memo["structure"] = structure
+    memo["links"] = {
+        r.slug: (tuple(t.slug for t in link.topics),
+                 link.previous.slug if link.previous else None,
+                 link.next.slug if link.next else None,
+                 tuple(o.slug for o in link.related))
+        for r, link in links.items()
+    }
+    return links
 
 
 def _release_links(

@@ -67,6 +67,10 @@ class Site:
     """What every template can use: the settings, navigation, and URL and date helpers."""
 
     def __init__(self, settings: Settings, graph: SiteGraph) -> None:
+        self.refresh(settings, graph)
+
+    def refresh(self, settings: Settings, graph: SiteGraph) -> None:
+        """Point at this build's settings and graph (the object lives as long as the theme)."""
         self.settings = settings
         self.title = settings.title
         self.organisation = settings.organisation
@@ -80,6 +84,8 @@ class Site:
         self.generator = f"presskit {__version__}"
         # Plain "en" dates read "22 May 2023", as in international (and UN) usage.
         self.locale = "en_001" if settings.language == "en" else settings.language.replace("-", "_")
+        self.summary_of: Callable[[Release], str] = lambda release: release.summary
+        self.status_of: Callable[[Release], str] = lambda release: ""
 
     def url(self, path: str) -> str:
         """A site path as a link that works under base_url's own path."""
@@ -100,20 +106,44 @@ class Site:
                                tzinfo=self.local(moment).tzinfo, locale=self.locale)
 
 
-def _environment(settings: Settings, site: Site) -> jinja2.Environment:
+def _environment(settings: Settings, graph: SiteGraph,
+                 memory: BuildMemory) -> tuple[jinja2.Environment, Site]:
+    """The Jinja environment and its `site`, kept between builds of a preview: templates are
+    compiled once, and again only when their file changes (Jinja checks). Compiled macro
+    modules keep the objects they were made with, so those objects stay and are refreshed."""
+    dirs = [str(d) for d in _theme_dirs(settings)]
+    if memory.environment is not None and memory.environment_key == dirs:
+        env, site = memory.environment
+        site.refresh(settings, graph)
+        return env, site
+    site = Site(settings, graph)
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(d) for d in _theme_dirs(settings)]),
+        loader=jinja2.FileSystemLoader(dirs),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=True,
     )
     env.filters["url"] = site.url
     env.filters["absolute_url"] = site.absolute_url
     env.filters["date"] = site.date
     env.filters["datetime"] = site.datetime
+    env.filters["summary"] = lambda release: site.summary_of(release)
+    env.filters["status"] = lambda release: site.status_of(release)
     env.globals["site"] = site
-    return env
+    memory.environment, memory.environment_key = (env, site), dirs
+    return env, site
+
+
+class _Lazy:
+    """A context value made only if the page is rendered (most pages of a rebuild are not)."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self.make = make
+
+    def __call__(self) -> Any:
+        return self.make()
 
 
 @dataclass(frozen=True)
@@ -168,8 +198,7 @@ class _Renderer:
         self.graph = graph
         self.memory = memory
         self.preview = preview
-        self.site = Site(settings, graph)
-        self.env = _environment(settings, self.site)
+        self.env, self.site = _environment(settings, graph, memory)
         self.markdown = BodyRenderer(settings.base_path)
         self.problems: list[Problem] = []
         self.body_links: list[SourceLinks] = []
@@ -177,8 +206,8 @@ class _Renderer:
         for release in graph.releases:
             self.bodies[release] = self.body(release.body, release.body_line, release.source,
                                              release.path)
-        self.env.filters["summary"] = self.summary
-        self.env.filters["status"] = self.status
+        self.site.summary_of = self.summary
+        self.site.status_of = self.status
         self.prints = _Fingerprints(self.status)
         self.templates: dict[str, str] = {}
         self.common = fingerprint(
@@ -221,7 +250,8 @@ class _Renderer:
         return PageSpec(path, template, title, digest, context)
 
     def render(self, spec: PageSpec) -> bytes | None:
-        context = dict(spec.context)
+        context = {key: value() if isinstance(value, _Lazy) else value
+                   for key, value in spec.context.items()}
         context.setdefault("description", self.settings.description)
         context.setdefault("og_type", "website")
         context.setdefault("og_image", None)
@@ -344,7 +374,7 @@ class _Renderer:
             release=release, body_html=self.bodies[release].html, links=links,
             description=self.summary(release), og_type="article",
             og_image=lead.asset.path if lead else None,
-            json_ld=self.news_article(release), preview_notice=self.status(release),
+            json_ld=_Lazy(lambda: self.news_article(release)), preview_notice=self.status(release),
         )
 
     def pages(self) -> Iterator[OutputFile]:

@@ -9,15 +9,16 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from presskit import paths
-from presskit.cache import BuildMemory
+from presskit.cache import BuildMemory, fingerprint
 from presskit.config import Settings
 from presskit.countries import Country, country_by_code, find_country, suggest_countries
 from presskit.errors import Problem
@@ -52,6 +53,8 @@ SYNONYMS = {"tags": "topics", "categories": "topics", "category": "topics", "tag
             "partner": "partners", "programme": "programmes", "program": "programmes",
             "programs": "programmes", "headline": "title", "description": "summary",
             "standfirst": "subtitle", "dateline": "location", "published": "date"}
+
+T = TypeVar("T")
 
 _DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 
@@ -274,64 +277,87 @@ class _Loader:
 
     # -- partners and programmes -------------------------------------------------
 
+    def remembered(self, doc: Document, context: str, make: Callable[[], T]) -> T:
+        """The model an unchanged file made in an earlier build, with that build's problems,
+        or a newly checked one. Files it points at (photos, logos) must still exist."""
+        key = (doc.path, context)
+        known = self.memory.models.get(doc.path)
+        # Same bytes, same context: the same model. Keeping the very object matters, since
+        # releases and programmes refer to partners and programmes by identity.
+        if (known is not None and known[0].digest == doc.digest and known[1] == key
+                and all(path.is_file() for path in known[3])):
+            self.problems.extend(known[2])
+            return known[4]  # type: ignore[no-any-return]
+        before = len(self.problems)
+        model = make()
+        self.memory.models[doc.path] = (doc, key, self.problems[before:], _needed_files(model), model)
+        return model
+
     def partners(self) -> tuple[list[Partner], Directory[Partner]]:
         directory: Directory[Partner] = Directory("partner")
         partners = []
         for doc in self.documents("partners"):
-            fields = Fields(doc, self.problems, PARTNER_KEYS)
-            identifier = make_slug(doc.path.stem)
-            name = fields.text("name", required=True) or doc.path.stem
-            logo_src = fields.text("logo")
-            partner = Partner(
-                id=identifier,
-                name=name,
-                source=doc.path,
-                short_name=fields.text("short_name"),
-                aliases=tuple(text for text, _ in fields.text_list("aliases")),
-                website=self.website(fields),
-                logo=self.asset(fields, logo_src, fields.line("logo"), paths.partner(identifier),
-                                "logo") if logo_src else None,
-                type=fields.text("type"),
-                country=self.one_country(fields, "country"),
-                body=doc.body,
-                body_line=doc.body_line,
-                extra=fields.extra(),
-                digest=doc.digest,
-            )
+            partner = self.remembered(doc, "", lambda doc=doc: self.partner(doc))  # type: ignore[misc]
             directory.add(partner, partner.label,
                           [doc.path.stem, partner.name, partner.short_name, *partner.aliases],
-                          doc.path, fields.top_line, self.problems)
+                          doc.path, _top_line(doc), self.problems)
             partners.append(partner)
         return partners, directory
 
-    def programmes(self, partners: Directory[Partner]) -> tuple[list[Programme], Directory[Programme]]:
+    def partner(self, doc: Document) -> Partner:
+        fields = Fields(doc, self.problems, PARTNER_KEYS)
+        identifier = make_slug(doc.path.stem)
+        logo_src = fields.text("logo")
+        return Partner(
+            id=identifier,
+            name=fields.text("name", required=True) or doc.path.stem,
+            source=doc.path,
+            short_name=fields.text("short_name"),
+            aliases=tuple(text for text, _ in fields.text_list("aliases")),
+            website=self.website(fields),
+            logo=self.asset(fields, logo_src, fields.line("logo"), paths.partner(identifier),
+                            "logo") if logo_src else None,
+            type=fields.text("type"),
+            country=self.one_country(fields, "country"),
+            body=doc.body,
+            body_line=doc.body_line,
+            extra=fields.extra(),
+            digest=doc.digest,
+        )
+
+    def programmes(self, partners: Directory[Partner],
+                   context: str) -> tuple[list[Programme], Directory[Programme]]:
         directory: Directory[Programme] = Directory("programme")
         programmes = []
         for doc in self.documents("programmes"):
-            fields = Fields(doc, self.problems, PROGRAMME_KEYS)
-            programme = Programme(
-                id=make_slug(doc.path.stem),
-                title=fields.text("title", required=True) or doc.path.stem,
-                source=doc.path,
-                short_name=fields.text("short_name"),
-                partners=self.references(fields, "partners", partners),
-                funders=self.references(fields, "funders", partners),
-                countries=self.countries(fields),
-                start=self.year_or_date(fields, "start"),
-                end=self.year_or_date(fields, "end"),
-                website=self.website(fields),
-                summary=fields.text("summary"),
-                body=doc.body,
-                body_line=doc.body_line,
-                extra=fields.extra(),
-                digest=doc.digest,
-            )
-            aliases = [text for text, _ in fields.text_list("aliases")]
+            programme = self.remembered(doc, context,
+                                        lambda doc=doc: self.programme(doc, partners))  # type: ignore[misc]
+            aliases = [text for text, _ in Fields(doc, [], PROGRAMME_KEYS).text_list("aliases")]
             directory.add(programme, programme.label,
                           [doc.path.stem, programme.title, programme.short_name, *aliases],
-                          doc.path, fields.top_line, self.problems)
+                          doc.path, _top_line(doc), self.problems)
             programmes.append(programme)
         return programmes, directory
+
+    def programme(self, doc: Document, partners: Directory[Partner]) -> Programme:
+        fields = Fields(doc, self.problems, PROGRAMME_KEYS)
+        return Programme(
+            id=make_slug(doc.path.stem),
+            title=fields.text("title", required=True) or doc.path.stem,
+            source=doc.path,
+            short_name=fields.text("short_name"),
+            partners=self.references(fields, "partners", partners),
+            funders=self.references(fields, "funders", partners),
+            countries=self.countries(fields),
+            start=self.year_or_date(fields, "start"),
+            end=self.year_or_date(fields, "end"),
+            website=self.website(fields),
+            summary=fields.text("summary"),
+            body=doc.body,
+            body_line=doc.body_line,
+            extra=fields.extra(),
+            digest=doc.digest,
+        )
 
     def references(self, fields: Fields, key: str, directory: Directory[Any]) -> tuple[Any, ...]:
         found: list[Any] = []
@@ -405,45 +431,54 @@ class _Loader:
 
     # -- releases and pages --------------------------------------------------------
 
-    def releases(self, partners: Directory[Partner], programmes: Directory[Programme]) -> list[Release]:
-        zone = self.settings.timezone
+    def releases(self, partners: Directory[Partner], programmes: Directory[Programme],
+                 context: str) -> list[Release]:
         releases = []
         for doc in self.documents("releases", recursive=True):
-            fields = Fields(doc, self.problems, RELEASE_KEYS)
-            slug = self.slug(fields, doc)
-            moment, has_time = fields.when("date", zone, required=True)
-            embargo, _ = fields.when("embargo", zone, offset_needed=True)
-            location = fields.text("location")
-            countries = self.countries(fields)
-            if not countries and "countries" not in doc.front and "," in location:
-                from_location = find_country(location.rsplit(",", 1)[1])
-                countries = (from_location,) if from_location else ()
-            title = fields.text("title", required=True)
-            found = Release(
-                source=doc.path,
-                slug=slug,
-                title=title,
-                date=moment or datetime.min,
-                date_has_time=has_time,
-                subtitle=fields.text("subtitle"),
-                type=self.release_type(fields),
-                location=location,
-                countries=countries,
-                partners=self.references(fields, "partners", partners),
-                programmes=self.references(fields, "programmes", programmes),
-                topics=self.topics(fields),
-                photos=self.photos(fields, paths.release(slug)),
-                embargo=embargo,
-                draft=fields.boolean("draft"),
-                summary=fields.text("summary"),
-                body=doc.body,
-                body_line=doc.body_line,
-                extra=fields.extra(),
-                digest=doc.digest,
-            )
-            if title and moment is not None:  # every field is checked first, to report all faults
-                releases.append(found)
+            release = self.remembered(
+                doc, context, lambda doc=doc: self.release(doc, partners, programmes))  # type: ignore[misc]
+            if release is not None:
+                releases.append(release)
         return releases
+
+    def release(self, doc: Document, partners: Directory[Partner],
+                programmes: Directory[Programme]) -> Release | None:
+        """A release, or None when it lacks a title or a date (every fault is reported)."""
+        zone = self.settings.timezone
+        fields = Fields(doc, self.problems, RELEASE_KEYS)
+        slug = self.slug(fields, doc)
+        moment, has_time = fields.when("date", zone, required=True)
+        embargo, _ = fields.when("embargo", zone, offset_needed=True)
+        location = fields.text("location")
+        countries = self.countries(fields)
+        if not countries and "countries" not in doc.front and "," in location:
+            from_location = find_country(location.rsplit(",", 1)[1])
+            countries = (from_location,) if from_location else ()
+        title = fields.text("title", required=True)
+        release = Release(
+            source=doc.path,
+            slug=slug,
+            title=title,
+            date=moment or datetime.min,
+            date_has_time=has_time,
+            subtitle=fields.text("subtitle"),
+            type=self.release_type(fields),
+            location=location,
+            countries=countries,
+            partners=self.references(fields, "partners", partners),
+            programmes=self.references(fields, "programmes", programmes),
+            topics=self.topics(fields),
+            photos=self.photos(fields, paths.release(slug)),
+            embargo=embargo,
+            draft=fields.boolean("draft"),
+            summary=fields.text("summary"),
+            body=doc.body,
+            body_line=doc.body_line,
+            extra=fields.extra(),
+            digest=doc.digest,
+        )
+        # Every field is checked first, so that one run reports all faults.
+        return release if title and moment is not None else None
 
     def slug(self, fields: Fields, doc: Document) -> str:
         written = fields.text("slug")
@@ -546,9 +581,13 @@ def load_content(settings: Settings, problems: list[Problem],
         problems.append(Problem(settings.content_dir, None, "there is no content folder",
                                 "create content/releases/ and put your releases there"))
     partners, partner_directory = loader.partners()
-    programmes, programme_directory = loader.programmes(partner_directory)
+    # A model made in an earlier build is reused only if what it refers to is the same too.
+    context = fingerprint(repr(settings.timezone), str(settings.content_dir),
+                          [p.digest for p in partners])
+    programmes, programme_directory = loader.programmes(partner_directory, context)
+    context = fingerprint(context, [p.digest for p in programmes])
     country_texts = loader.country_texts()
-    releases = loader.releases(partner_directory, programme_directory)
+    releases = loader.releases(partner_directory, programme_directory, context)
     pages = loader.pages()
     _check_unique_slugs(releases, pages, problems)
     return Content(
@@ -582,3 +621,16 @@ def _near_files(missing: Path) -> list[str]:
         return []
     names = [entry.name for entry in folder.iterdir() if entry.is_file()]
     return difflib.get_close_matches(missing.name, names, n=2, cutoff=0.6)
+
+
+def _top_line(doc: Document) -> int:
+    return min((node.line for node in doc.front.values()), default=1)
+
+
+def _needed_files(model: object) -> list[Path]:
+    """The files a model points at, which must still be there when it is reused."""
+    if isinstance(model, Release):
+        return [photo.asset.source for photo in model.photos]
+    if isinstance(model, Partner) and model.logo:
+        return [model.logo.source]
+    return []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 
 from slugify import slugify
 
@@ -14,6 +15,7 @@ _POSSESSIVE = [["'s", "s"], ["\u2019s", "s"]]
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
+@lru_cache(maxsize=65536)
 def make_slug(text: str, fallback_seed: str = "") -> str:
     """A URL slug for any text; never empty, even for text with no Latin letters."""
     slug = slugify(text, max_length=80, word_boundary=True, replacements=_POSSESSIVE)
@@ -23,6 +25,7 @@ def make_slug(text: str, fallback_seed: str = "") -> str:
     return f"item-{digest}"
 
 
+@lru_cache(maxsize=65536)
 def normalise(name: str) -> str:
     """How names are compared: any case, any accents, any punctuation."""
     decomposed = unicodedata.normalize("NFKD", name)

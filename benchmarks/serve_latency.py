@@ -1,0 +1,116 @@
+"""Save-to-reload latency of `presskit serve`: from a file's save to the reload event reaching
+a client listening like the browser tab does (Server-Sent Events on /__presskit__/events).
+
+    python benchmarks/serve_latency.py                 # the demo newsroom and 5,000 releases
+    python benchmarks/serve_latency.py --sizes 0 10000 # 0 means the demo newsroom
+
+Each site is copied or generated into a temporary folder, served by `presskit serve` in its own
+process on loopback, and edited --saves times; the median and 90th percentile are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from generate import generate
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class EventListener:
+    """Reads the preview's event stream and notes when each new build is announced."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.arrivals: list[tuple[float, int]] = []
+        self.lock = threading.Condition()
+        threading.Thread(target=self.listen, daemon=True).start()
+
+    def listen(self) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port)
+        connection.request("GET", "/__presskit__/events")
+        stream = connection.getresponse()
+        while True:
+            line = stream.fp.readline()
+            if not line:
+                return
+            if line.startswith(b"data: "):
+                state = json.loads(line[6:])
+                with self.lock:
+                    self.arrivals.append((time.perf_counter(), state["build"]))
+                    self.lock.notify_all()
+
+    def wait_for_build_after(self, build: int, timeout: float = 120) -> tuple[float, int]:
+        with self.lock:
+            self.lock.wait_for(lambda: any(b > build for _, b in self.arrivals), timeout)
+            return next((t, b) for t, b in self.arrivals if b > build)
+
+
+def measure(site: Path, saves: int) -> list[float]:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "presskit", "serve", str(site), "--port",
+                                str(port)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               text=True)
+    try:
+        process.stdout.readline()  # "Previewing ... at ..." once the first build is served
+        listener = EventListener(port)
+        time.sleep(0.5)
+        build = max((b for _, b in listener.arrivals), default=1)
+        release = sorted((site / "content/releases").rglob("*.md"))[len(site.name) % 7]
+        original = release.read_text()
+        timings = []
+        for number in range(saves):
+            release_text = original.replace("\n---\n", "\n---\n\nEdit number %d.\n" % number, 1)
+            saved = time.perf_counter()
+            release.write_text(release_text)
+            arrived, build = listener.wait_for_build_after(build)
+            timings.append((arrived - saved) * 1000)
+            time.sleep(0.4)
+        return timings
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[0, 5000],
+                        help="numbers of releases to generate; 0 is the demo newsroom")
+    parser.add_argument("--saves", type=int, default=15)
+    arguments = parser.parse_args()
+    print(f"{'site':>22} {'saves':>6} {'median ms':>10} {'p90 ms':>8}")
+    with tempfile.TemporaryDirectory() as scratch:
+        for size in arguments.sizes:
+            if size == 0:
+                site = Path(scratch) / "demo"
+                shutil.copytree(REPO / "content", site / "content")
+                shutil.copy(REPO / "presskit.toml", site)
+                name = "demo newsroom"
+            else:
+                site = generate(size, Path(scratch) / f"site-{size}")
+                name = f"{size:,} releases"
+            timings = measure(site, arguments.saves)
+            p90 = statistics.quantiles(timings, n=10)[-1]
+            print(f"{name:>22} {len(timings):>6} {statistics.median(timings):>10.0f} {p90:>8.0f}",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
