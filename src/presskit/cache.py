@@ -21,20 +21,7 @@ from presskit import __version__
 
 def fingerprint(*parts: object) -> str:
     """A short, stable digest of strings, numbers, None and nested tuples or lists of them."""
-    hasher = hashlib.blake2b(digest_size=16)
-    _feed(hasher, parts)
-    return hasher.hexdigest()
-
-
-def _feed(hasher: Any, value: object) -> None:
-    if isinstance(value, (tuple, list)):
-        hasher.update(b"[")
-        for item in value:
-            _feed(hasher, item)
-            hasher.update(b",")
-        hasher.update(b"]")
-    else:
-        hasher.update(repr(value).encode("utf-8", "surrogatepass"))
+    return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 _RACY_SECONDS = 2.0
@@ -56,14 +43,17 @@ class BuildMemory:
     files: dict[Path, tuple[tuple[int, int, int], Any, list[Any], float]] = field(default_factory=dict)
     bodies: dict[tuple[str, int], Any] = field(default_factory=dict)
     pages: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    fragments: dict[str, Any] = field(default_factory=dict)  # rendered pieces (release cards)
     models: dict[Path, tuple[Any, ...]] = field(default_factory=dict)  # checked models by file
     graph: dict[str, Any] = field(default_factory=dict)  # what the graph stage keeps for itself
+    template_refs: dict[str, list[str]] = field(default_factory=dict)  # by template text
     environment: Any = None  # the Jinja environment, with its compiled templates
     environment_key: Any = None
     rendered: int = 0  # pages rendered by the last build (the rest were reused)
     reused: int = 0
     _used_pages: set[str] = field(default_factory=set)
     _used_files: set[Path] = field(default_factory=set)
+    _used_fragments: set[str] = field(default_factory=set)
 
     def read(self, path: Path, reader: Callable[[Path, list[Any]], Any], problems: list[Any]) -> Any:
         """A file read through `reader`, or its earlier result if the file has not changed."""
@@ -104,14 +94,23 @@ class BuildMemory:
             self.pages[path] = (digest, data)
         return data
 
+    def fragment(self, key: str, render: Callable[[], Any]) -> Any:
+        """A piece of a page rendered once for all the pages that show it."""
+        self._used_fragments.add(key)
+        found = self.fragments.get(key)
+        if found is None:
+            found = self.fragments[key] = render()
+        return found
+
     def start_build(self) -> None:
         self.rendered = self.reused = 0
-        self._used_pages, self._used_files = set(), set()
+        self._used_pages, self._used_files, self._used_fragments = set(), set(), set()
 
     def finish_build(self) -> None:
         """Forget what this build no longer made or read, so that memory does not grow."""
         self.pages = {p: v for p, v in self.pages.items() if p in self._used_pages}
         self.files = {p: v for p, v in self.files.items() if p in self._used_files}
         self.models = {p: v for p, v in self.models.items() if p in self._used_files}
+        self.fragments = {k: v for k, v in self.fragments.items() if k in self._used_fragments}
         if len(self.bodies) > 4 * max(len(self._used_files), 100):
             self.bodies.clear()

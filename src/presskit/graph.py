@@ -267,7 +267,8 @@ def build_graph(content: Content, as_of: datetime, drafts: bool = False,
         years=year_nodes,
         pages=content.pages,
         links=links,
-        assets=_published_assets(content, published, unpublished, partners),
+        assets=_published_assets(content, published, unpublished, partners,
+                                 memo if memo is not None else {}),
         next_embargo=min(upcoming, default=None),
         withheld=len(held_back),
     )
@@ -352,9 +353,12 @@ _SITE_PATH = re.compile(r"""(?<![\w/])(/media/[^\s)"'<>]+)""")
 
 
 def _published_assets(content: Content, published: Sequence[Release],
-                      unpublished: Sequence[Release], partners: Sequence[Partner]) -> tuple[Asset, ...]:
+                      unpublished: Sequence[Release], partners: Sequence[Partner],
+                      memo: dict[str, object]) -> tuple[Asset, ...]:
     """Media files, and the photos and logos of what is shown; nothing only an unpublished
     release uses."""
+    known: dict[str, list[str]] = memo.get("media links", {})  # type: ignore[assignment]
+    media_links: dict[str, list[str]] = {}  # by body text: scanning every body is slow
     public_paths: set[str] = set()
     secret_paths: set[str] = set()
     assets: dict[str, Asset] = {}
@@ -364,7 +368,12 @@ def _published_assets(content: Content, published: Sequence[Release],
                 found.add(photo.asset.path)
                 if releases is published:
                     assets[photo.asset.path] = photo.asset
-            found.update(_SITE_PATH.findall(release.body))
+            links = known.get(release.body)
+            if links is None:
+                links = _SITE_PATH.findall(release.body)
+            media_links[release.body] = links
+            found.update(links)
+    memo["media links"] = media_links
     for partner in partners:
         if partner.logo:
             assets[partner.logo.path] = partner.logo

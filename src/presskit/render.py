@@ -8,7 +8,8 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,7 @@ class Site:
         self.locale = "en_001" if settings.language == "en" else settings.language.replace("-", "_")
         self.summary_of: Callable[[Release], str] = lambda release: release.summary
         self.status_of: Callable[[Release], str] = lambda release: ""
+        self.card_of: Callable[..., Any] = lambda release, **options: ""
 
     def url(self, path: str) -> str:
         """A site path as a link that works under base_url's own path."""
@@ -99,7 +101,7 @@ class Site:
         return moment.astimezone(zone) if zone else moment
 
     def date(self, moment: datetime, form: str = "long") -> str:
-        return format_date(self.local(moment).date(), form, locale=self.locale)
+        return _format_date(self.local(moment).date(), form, self.locale)
 
     def datetime(self, moment: datetime, form: str = "long") -> str:
         return format_datetime(self.local(moment), "d MMMM y, HH:mm zzz" if form == "long" else form,
@@ -132,6 +134,7 @@ def _environment(settings: Settings, graph: SiteGraph,
     env.filters["summary"] = lambda release: site.summary_of(release)
     env.filters["status"] = lambda release: site.status_of(release)
     env.globals["site"] = site
+    env.globals["card"] = lambda release, **options: site.card_of(release, **options)
     memory.environment, memory.environment_key = (env, site), dirs
     return env, site
 
@@ -208,6 +211,7 @@ class _Renderer:
                                              release.path)
         self.site.summary_of = self.summary
         self.site.status_of = self.status
+        self.site.card_of = self.card
         self.prints = _Fingerprints(self.status)
         self.templates: dict[str, str] = {}
         self.common = fingerprint(
@@ -232,14 +236,25 @@ class _Renderer:
                     "leaves this release out until then.")
         return ""
 
+    def card(self, release: Release, **options: Any) -> Any:
+        """A release card (the `release_card` macro of macros.html), made once per build and
+        release for every list that shows it, and kept while nothing it shows changes."""
+        key = fingerprint(self.common, self.template_digest("macros.html"), self.prints.release(release),
+                          sorted(options.items()))
+        macro = self.env.get_template("macros.html").module.release_card  # type: ignore[attr-defined]
+        return self.memory.fragment(key, lambda: macro(release, **options))
+
     def template_digest(self, name: str) -> str:
         """The fingerprint of a template and every template it extends, includes or imports."""
         if name not in self.templates:
             self.templates[name] = ""  # guards against a template that refers to itself
             try:
                 source, _, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
-                referenced = sorted(n for n in meta.find_referenced_templates(self.env.parse(source))
-                                    if n)
+                referenced = self.memory.template_refs.get(source)
+                if referenced is None:  # parsing is slow; a template's text rarely changes
+                    referenced = sorted(n for n in meta.find_referenced_templates(
+                        self.env.parse(source)) if n)
+                    self.memory.template_refs[source] = referenced
             except (jinja2.TemplateNotFound, jinja2.TemplateSyntaxError):
                 source, referenced = "", []  # rendering reports it, with the file and line
             self.templates[name] = fingerprint(source, [self.template_digest(n) for n in referenced])
@@ -450,7 +465,8 @@ class _Renderer:
             if file.path.endswith("index.html"):
                 path = "/" + file.path.removesuffix("index.html")
                 urls.append((self.site.absolute_url(path), modified.get(path)))
-        yield OutputFile("sitemap.xml", feeds.sitemap(urls))
+        data = self.memory.page("/sitemap.xml", fingerprint(urls), lambda: feeds.sitemap(urls))
+        yield OutputFile("sitemap.xml", data or b"")
         yield OutputFile("robots.txt", feeds.robots_txt(self.site.absolute_url("/sitemap.xml")))
 
     def assets(self) -> Iterator[OutputFile]:
@@ -500,6 +516,11 @@ def render_site(settings: Settings, graph: SiteGraph, memory: BuildMemory | None
     for file in files:
         unique.setdefault(file.path, file)
     return RenderedSite(tuple(unique.values()), tuple(renderer.body_links))
+
+
+@lru_cache(maxsize=65536)
+def _format_date(day: date, form: str, locale: str) -> str:
+    return format_date(day, form, locale=locale)
 
 
 def _pagination(number: int, count: int) -> dict[str, Any]:

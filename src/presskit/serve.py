@@ -25,7 +25,7 @@ from presskit.errors import BuildFailed, Problem, errors_in
 from presskit.render import builtin_theme
 from presskit.server import PreviewServer, Snapshot
 
-QUIET_SECONDS = 0.08  # a burst of events ends after this long without one
+QUIET_SECONDS = 0.05  # a burst of events ends after this long without one
 LONGEST_WAIT = 1.0  # a rebuild starts after this long even if events keep coming
 
 # Files that editors and tools write beside the real one while saving.
