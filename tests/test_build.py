@@ -323,3 +323,15 @@ def test_build_works_on_the_current_folder(tmp_path, run, monkeypatch):
     monkeypatch.chdir(site)
     assert run("build").code == 0
     assert (site / "output/index.html").is_file()
+
+
+def test_file_names_with_spaces_and_accents_make_working_links(tmp_path, run):
+    site = write_site(tmp_path, {
+        "content/releases/a.md": release("A", photos="\n  - src: /media/lễ khai mạc.png\n    alt: Opening"),
+        "content/media/lễ khai mạc.png": one_png(),
+    })
+    assert run("build", site).code == 0
+    page = read(site, "releases/a/index.html")
+    assert 'src="/news/media/l%E1%BB%85%20khai%20m%E1%BA%A1c.png"' in page
+    assert (site / "output/media/lễ khai mạc.png").is_file()
+    assert run("check", site).code == 0

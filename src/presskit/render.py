@@ -13,6 +13,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 from babel.dates import format_date, format_datetime
@@ -91,10 +92,10 @@ class Site:
 
     def url(self, path: str) -> str:
         """A site path as a link that works under base_url's own path."""
-        return self.settings.base_path + path.lstrip("/")
+        return self.settings.base_path + _quote(path.lstrip("/"))
 
     def absolute_url(self, path: str) -> str:
-        return self.settings.base_url + path.lstrip("/")
+        return self.settings.base_url + _quote(path.lstrip("/"))
 
     def local(self, moment: datetime) -> datetime:
         zone = self.settings.timezone
@@ -516,6 +517,11 @@ def render_site(settings: Settings, graph: SiteGraph, memory: BuildMemory | None
     for file in files:
         unique.setdefault(file.path, file)
     return RenderedSite(tuple(unique.values()), tuple(renderer.body_links))
+
+
+def _quote(path: str) -> str:
+    """A path as a URL: spaces and other characters that need it are percent-encoded."""
+    return quote(path, safe="/%:@!$&'()*+,;=~")
 
 
 @lru_cache(maxsize=65536)
