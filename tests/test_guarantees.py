@@ -189,3 +189,24 @@ def test_photo_paths_cannot_leave_the_content_folder(tmp_path, run):
     result = run("build", site)
     assert result.code == 1
     assert "outside the content folder" in result.err
+
+
+def test_a_rebuild_writes_only_the_files_whose_bytes_changed(tmp_path, run):
+    site = write_site(tmp_path, {
+        "content/releases/a.md": release("A", body="Text of A."),
+        "content/releases/b.md": release("B", "2023-01-01", body="Text of B."),
+        "content/media/photo.png": one_png(),
+    })
+    assert run("build", site).code == 0
+    untouched = (site / "output/releases/b/index.html").stat()
+    photo = (site / "output/media/photo.png").stat()
+    again = run("build", site)
+    assert "0 of" in again.out
+    (site / "content/releases/a.md").write_text(release("A", body="New text of A."))
+    result = run("build", site)
+    assert result.code == 0
+    assert "New text of A." in read(site, "releases/a/index.html")
+    assert (site / "output/releases/b/index.html").stat().st_ino == untouched.st_ino
+    assert (site / "output/media/photo.png").stat().st_mtime_ns == photo.st_mtime_ns
+    changed = int(result.out.split(" of ")[0].rsplit(" ", 1)[-1])
+    assert 0 < changed < 10

@@ -30,6 +30,7 @@ class BuildResult:
     site: RenderedSite
     seconds: float
     warnings: list[Problem] = field(default_factory=list)
+    files: int = 0
     files_written: int = 0
 
     @property
@@ -88,8 +89,9 @@ def build(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = False
     started = time.perf_counter()
     settings, graph, site, warnings = make_site(site_dir, as_of=as_of, drafts=drafts, stage=stage)
     stage("Writing output")
-    written = publish(site.files, settings.output_dir)
-    return BuildResult(settings, graph, site, time.perf_counter() - started, warnings, written)
+    published = publish(site.files, settings.output_dir)
+    return BuildResult(settings, graph, site, time.perf_counter() - started, warnings,
+                       published.files, published.written)
 
 
 def check(site_dir: Path, *, as_of: datetime | None = None, stage: Stage = _quiet) -> BuildResult:

@@ -165,7 +165,8 @@ def _report_success(result: BuildResult, command: str) -> None:
     if command == "build":
         out.print(f"Built {releases} release{'s' if releases != 1 else ''} and "
                   f"{result.page_count} pages in {result.seconds:.2f} s into "
-                  f"{escape(display_path(result.settings.output_dir))}/{held}.")
+                  f"{escape(display_path(result.settings.output_dir))}/{held}; "
+                  f"{result.files_written} of {result.files} files changed.")
     else:
         out.print(f"Checked {releases} releases and {result.page_count} pages: no problems{held}.")
     if graph.next_embargo:

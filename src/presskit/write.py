@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from presskit.errors import BuildFailed, Problem
@@ -21,21 +22,39 @@ STAGING_PREFIX = ".output.staging-"
 RETIRED_PREFIX = ".output.old-"
 
 
-def publish(files: Iterable[OutputFile], output_dir: Path) -> int:
-    """Write the files as the new content of output_dir, all at once. Returns the file count."""
+@dataclass(frozen=True)
+class Published:
+    files: int  # files in the new output/
+    written: int  # of which were written because their bytes are new or changed
+
+
+def publish(files: Iterable[OutputFile], output_dir: Path) -> Published:
+    """Write the files as the new content of output_dir, all at once.
+
+    A file whose bytes are the same as in the current output/ is not written again: the
+    staging folder gets a hard link to it, so its time stays and deploy tools skip it.
+    """
     _check_ours(output_dir)
+    previous = output_dir if (output_dir / MARKER).is_file() else None
     parent = output_dir.parent
     _remove_leftovers(parent, output_dir.name)
     staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{output_dir.name}-", dir=parent))
     try:
-        count = 0
+        count = written = 0
+        made: set[Path] = set()
         for file in files:
-            target = staging.joinpath(*_safe_parts(file.path))
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if file.data is not None:
-                target.write_bytes(file.data)
-            elif file.source is not None:
-                shutil.copyfile(file.source, target)
+            parts = _safe_parts(file.path)
+            target = staging.joinpath(*parts)
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            old = previous.joinpath(*parts) if previous else None
+            if old is None or not _same(file, old) or not _link(old, target):
+                if file.data is not None:
+                    target.write_bytes(file.data)
+                elif file.source is not None:
+                    shutil.copy2(file.source, target)  # keeps the time, to compare next build
+                written += 1
             count += 1
         (staging / MARKER).write_text("This folder is written by presskit build; edits are lost.\n")
         os.chmod(staging, 0o755)  # mkdtemp makes it private; a web server must read it
@@ -43,7 +62,29 @@ def publish(files: Iterable[OutputFile], output_dir: Path) -> int:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return count
+    return Published(count, written)
+
+
+def _same(file: OutputFile, old: Path) -> bool:
+    """Whether the file in the current output/ already has these bytes."""
+    try:
+        stat = old.stat()
+        if file.data is not None:
+            return stat.st_size == len(file.data) and old.read_bytes() == file.data
+        if file.source is not None:
+            source = file.source.stat()
+            return stat.st_size == source.st_size and stat.st_mtime_ns == source.st_mtime_ns
+    except OSError:
+        pass
+    return False
+
+
+def _link(old: Path, target: Path) -> bool:
+    try:
+        os.link(old, target)
+        return True
+    except OSError:  # a file system without hard links: write it instead
+        return False
 
 
 def _safe_parts(path: str) -> tuple[str, ...]:
