@@ -89,3 +89,28 @@ def test_a_body_edit_renders_only_the_pages_that_show_it(tmp_path):
     files_of(site, memory)
     assert 0 < memory.rendered < total / 4
     assert memory.reused > total / 2
+
+
+def test_parallel_rendering_makes_the_same_files_as_serial(tmp_path):
+    site = generate(220, tmp_path / "site", seed=4)
+
+    def made(workers: int) -> dict[str, object]:
+        _, _, rendered, _ = make_site(site, as_of=AS_OF, workers=workers)
+        return {f.path: f.data if f.data is not None else str(f.source) for f in rendered.files}
+
+    serial, parallel = made(1), made(2)
+    assert len(serial) > 400
+    assert parallel == serial
+
+
+def test_template_errors_found_by_a_parallel_build_are_reported(tmp_path, run):
+    site = generate(220, tmp_path / "site", seed=5)
+    (site / "templates").mkdir()
+    (site / "templates/release.html").write_text(
+        "{% extends 'base.html' %}\n{% block main %}\n{{ release.missing_key }}\n{% endblock %}")
+    result = run("build", site)
+    assert result.code == 1
+    assert "release.html:3" in result.err and "missing_key" in result.err
+    assert "(and 219 more pages)" in result.err
+    assert result.err.count("release.html:3") == 1
+    assert "Traceback" not in result.err

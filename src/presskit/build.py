@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,7 +45,7 @@ def _quiet(_: str) -> None:
 
 def make_site(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = False,
               stage: Stage = _quiet, memory: BuildMemory | None = None, preview: bool = False,
-              settings: Settings | None = None,
+              settings: Settings | None = None, workers: int = 1,
               ) -> tuple[Settings, SiteGraph, RenderedSite, list[Problem]]:
     """Everything up to the files of the site, in memory; raises BuildFailed on any error.
 
@@ -64,7 +65,7 @@ def make_site(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = F
     graph = build_graph(content, _aware(as_of, settings), drafts, preview=preview,
                         memo=memory.graph)
     stage("Rendering pages")
-    site = render_site(settings, graph, memory, preview)
+    site = render_site(settings, graph, memory, preview, workers)
     memory.finish_build()
     return settings, graph, site, problems
 
@@ -84,10 +85,19 @@ def _aware(as_of: datetime | None, settings: Settings) -> datetime:
     return as_of.replace(tzinfo=settings.timezone)
 
 
+def _cores() -> int:
+    """How many processes may render: the cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def build(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = False,
           stage: Stage = _quiet) -> BuildResult:
     started = time.perf_counter()
-    settings, graph, site, warnings = make_site(site_dir, as_of=as_of, drafts=drafts, stage=stage)
+    settings, graph, site, warnings = make_site(site_dir, as_of=as_of, drafts=drafts, stage=stage,
+                                                workers=_cores())
     stage("Writing output")
     published = publish(site.files, settings.output_dir)
     return BuildResult(settings, graph, site, time.perf_counter() - started, warnings,

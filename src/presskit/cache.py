@@ -81,6 +81,10 @@ class BuildMemory:
             rendered = self.bodies[key] = render(text, first_line)
         return rendered
 
+    def knows(self, path: str, digest: str) -> bool:
+        known = self.pages.get(path)
+        return known is not None and known[0] == digest
+
     def page(self, path: str, digest: str, render: Callable[[], bytes | None]) -> bytes | None:
         """A page's bytes: the earlier ones when its fingerprint is unchanged, else freshly made."""
         self._used_pages.add(path)

@@ -18,7 +18,7 @@ from presskit.models import Asset, Content, CountryText, Page, Partner, Programm
 from presskit.text import make_slug
 
 RELATED_COUNT = 3
-RELATED_WINDOW = 40  # releases looked at on each side, per shared term: keeps related lists linear
+RELATED_WINDOW = 8  # releases looked at on each side, per shared term: keeps related lists linear
 
 
 @dataclass(frozen=True, eq=False)
@@ -318,30 +318,29 @@ def _release_links(
     *indexes: dict,
 ) -> dict[Release, ReleaseLinks]:
     """Previous/next and related releases, without comparing every release with every other."""
-    positions: list[dict[Release, int]] = [
-        {release: index for index, release in enumerate(releases)}
-        for term_index in indexes for releases in term_index.values()
-    ]
     term_lists = [releases for term_index in indexes for releases in term_index.values()]
-    where: dict[Release, list[int]] = defaultdict(list)  # release -> term lists it is in
-    for number, releases in enumerate(term_lists):
-        for release in releases:
-            where[release].append(number)
+    # Where each release stands in each list of a term it has (lists are newest first).
+    where: dict[Release, list[tuple[Sequence[Release], int]]] = defaultdict(list)
+    for releases in term_lists:
+        for at, release in enumerate(releases):
+            where[release].append((releases, at))
     order = {release: index for index, release in enumerate(published)}
+    topic_of = {slug: node.topic for slug, node in topics.items()}
+    window = RELATED_WINDOW
 
     links = {}
     for index, release in enumerate(published):
-        shared: Counter[Release] = Counter()
-        for number in where[release]:
-            releases = term_lists[number]
-            at = positions[number][release]
-            for other in releases[max(0, at - RELATED_WINDOW): at + RELATED_WINDOW + 1]:
-                if other is not release:
-                    shared[other] += 1
+        # Candidates are the releases near this one in time on the pages of its terms; the
+        # more of those pages a candidate shares with it, the more related it is.
+        shared: dict[Release, int] = {}
+        for releases, at in where[release]:
+            for other in releases[max(0, at - window): at + window + 1]:
+                shared[other] = shared.get(other, 0) + 1
+        shared.pop(release, None)
         related = sorted(shared, key=lambda other: (-shared[other], abs(order[other] - index),
                                                     other.slug))[:RELATED_COUNT]
         links[release] = ReleaseLinks(
-            topics=tuple(topics[make_slug(topic)].topic for topic in release.topics),
+            topics=tuple(topic_of[make_slug(topic)] for topic in release.topics),
             previous=published[index + 1] if index + 1 < len(published) else None,
             next=published[index - 1] if index > 0 else None,
             related=tuple(related),

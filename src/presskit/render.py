@@ -5,6 +5,8 @@ Templates in the site's `templates/` folder override the built-in theme file by 
 
 from __future__ import annotations
 
+import dataclasses
+import multiprocessing
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -197,16 +199,19 @@ class _Fingerprints:
 
 class _Renderer:
     def __init__(self, settings: Settings, graph: SiteGraph, memory: BuildMemory,
-                 preview: bool) -> None:
+                 preview: bool, workers: int = 1) -> None:
         self.settings = settings
         self.graph = graph
         self.memory = memory
         self.preview = preview
+        self.workers = workers
         self.env, self.site = _environment(settings, graph, memory)
         self.markdown = BodyRenderer(settings.base_path)
         self.problems: list[Problem] = []
         self.body_links: list[SourceLinks] = []
         self.bodies: dict[Release, RenderedBody] = {}
+        if workers > 1:
+            self.render_bodies_in_parallel()
         for release in graph.releases:
             self.bodies[release] = self.body(release.body, release.body_line, release.source,
                                              release.path)
@@ -394,10 +399,45 @@ class _Renderer:
         )
 
     def pages(self) -> Iterator[OutputFile]:
-        for spec in self.specs():
-            data = self.memory.page(spec.path, spec.digest, lambda spec=spec: self.render(spec))
+        specs = list(self.specs())
+        made: dict[str, bytes | None] = {}
+        if self.workers > 1:
+            made = self.render_in_parallel([s for s in specs if not self.memory.knows(s.path, s.digest)])
+        for spec in specs:
+            data = self.memory.page(spec.path, spec.digest, lambda spec=spec: (
+                made[spec.path] if spec.path in made else self.render(spec)))
             if data is not None:
                 yield OutputFile(paths.output_file(spec.path), data)
+
+    def render_bodies_in_parallel(self) -> None:
+        """Markdown of every release not yet in memory, on all cores (a cold build)."""
+        missing = {(r.body, r.body_line) for r in self.graph.releases
+                   if (r.body, r.body_line) not in self.memory.bodies}
+        if len(missing) < PARALLEL_AT_LEAST:
+            return
+        global _WORKER
+        _WORKER = self
+        jobs = sorted(missing)
+        with multiprocessing.get_context("fork").Pool(self.workers) as pool:
+            for key, body in zip(jobs, pool.map(_render_body, jobs, chunksize=64), strict=True):
+                self.memory.bodies[key] = body
+        _WORKER = None
+
+    def render_in_parallel(self, specs: list[PageSpec]) -> dict[str, bytes | None]:
+        """Pages rendered on all cores; the same bytes as one by one, in a fraction of the time."""
+        if len(specs) < PARALLEL_AT_LEAST:
+            return {}
+        global _WORKER, _WORKER_SPECS
+        _WORKER, _WORKER_SPECS = self, specs
+        chunks = [list(range(i, min(i + 32, len(specs)))) for i in range(0, len(specs), 32)]
+        made: dict[str, bytes | None] = {}
+        with multiprocessing.get_context("fork").Pool(self.workers) as pool:
+            for results, problems in pool.imap_unordered(_render_pages, chunks):
+                for index, data in results:
+                    made[specs[index].path] = data
+                self.problems.extend(problems)
+        _WORKER, _WORKER_SPECS = None, []
+        return made
 
     def news_article(self, release: Release) -> dict[str, Any]:
         site = self.site
@@ -500,23 +540,56 @@ class _Renderer:
                     yield Asset(file, page.page_path + target)
 
 
+# Parallel rendering: a forked worker process finds the renderer here (fork copies it).
+PARALLEL_AT_LEAST = 200
+_WORKER: _Renderer | None = None
+_WORKER_SPECS: list[PageSpec] = []
+
+
+def _render_body(key: tuple[str, int]) -> RenderedBody:
+    assert _WORKER is not None
+    return _WORKER.markdown.render(*key)
+
+
+def _render_pages(indices: list[int]) -> tuple[list[tuple[int, bytes | None]], list[Problem]]:
+    assert _WORKER is not None
+    before = len(_WORKER.problems)
+    results = [(index, _WORKER.render(_WORKER_SPECS[index])) for index in indices]
+    return results, _WORKER.problems[before:]
+
+
 def render_site(settings: Settings, graph: SiteGraph, memory: BuildMemory | None = None,
-                preview: bool = False) -> RenderedSite:
+                preview: bool = False, workers: int = 1) -> RenderedSite:
     """Every file of the built site, or BuildFailed with every template problem.
 
     With the memory of an earlier build, a page whose fingerprint has not changed is not
-    rendered again. A preview (for `serve`) marks drafts and embargoed releases.
+    rendered again. A preview (for `serve`) marks drafts and embargoed releases. With more
+    than one worker, a large build renders on that many processes (forked: never from a
+    process that runs threads, such as the preview).
     """
     memory = memory or BuildMemory()
-    renderer = _Renderer(settings, graph, memory, preview)
+    renderer = _Renderer(settings, graph, memory, preview, workers)
     pages = list(renderer.pages())
     if renderer.problems:
-        raise BuildFailed(renderer.problems)
+        raise BuildFailed(_once_per_line(renderer.problems))
     files = [*pages, *renderer.feeds(), *renderer.sitemap(pages), *renderer.assets()]
     unique: dict[str, OutputFile] = {}
     for file in files:
         unique.setdefault(file.path, file)
     return RenderedSite(tuple(unique.values()), tuple(renderer.body_links))
+
+
+def _once_per_line(problems: list[Problem]) -> list[Problem]:
+    """A template fault breaks every page made from it: say it once, with how many pages."""
+    first: dict[tuple[object, object], Problem] = {}
+    count: dict[tuple[object, object], int] = {}
+    for problem in problems:
+        key = (problem.file, problem.line) if problem.file else (problem.message, None)
+        first.setdefault(key, problem)
+        count[key] = count.get(key, 0) + 1
+    return [dataclasses.replace(problem, message=problem.message + (
+        f" (and {count[key] - 1} more page{'s' if count[key] > 2 else ''})" if count[key] > 1 else ""))
+        for key, problem in first.items()]
 
 
 def _quote(path: str) -> str:
