@@ -3,12 +3,13 @@ writes outside output/."""
 
 from __future__ import annotations
 
+import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-from conftest import PARTNERS, all_output_text, one_png, read, release, tree_digest, write_site
+from conftest import PARTNERS, SETTINGS, all_output_text, one_png, read, release, tree_digest, write_site
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -210,3 +211,80 @@ def test_a_rebuild_writes_only_the_files_whose_bytes_changed(tmp_path, run):
     assert (site / "output/media/photo.png").stat().st_mtime_ns == photo.st_mtime_ns
     changed = int(result.out.split(" of ")[0].rsplit(" ", 1)[-1])
     assert 0 < changed < 10
+
+
+@pytest.fixture
+def trust_times(monkeypatch):  # type: ignore[no-untyped-def]
+    """Let files written a moment ago count as settled (real edits are seconds apart)."""
+    monkeypatch.setattr("presskit.cache._RACY_SECONDS", -1e9)
+
+
+def test_a_build_with_nothing_changed_leaves_output_alone(tmp_path, run, trust_times):
+    site = write_site(tmp_path, {"content/releases/a.md": release("A"),
+                                 "content/releases/b.md": release("B", embargo="2099-01-01T09:00")})
+    assert run("build", site).code == 0
+    before = tree_digest(site / "output")
+    again = run("build", site)
+    assert again.code == 0
+    assert "Nothing changed since the last build" in again.out
+    assert "Next embargo lifts 2099-01-01 09:00" in again.out
+    assert tree_digest(site / "output") == before
+    assert (site / ".presskit-cache/.gitignore").read_text() == "*\n"
+
+
+@pytest.mark.parametrize("change", ["content", "settings", "template", "output", "drafts", "cache"])
+def test_any_change_makes_the_next_build_a_real_one(tmp_path, run, trust_times, change):
+    site = write_site(tmp_path, {"content/releases/a.md": release("A"),
+                                 "content/releases/d.md": release("D", draft="true")})
+    assert run("build", site).code == 0
+    args: list[object] = ["build", site]
+    if change == "content":
+        (site / "content/releases/a.md").write_text(release("A changed"))
+    elif change == "settings":
+        (site / "presskit.toml").write_text(SETTINGS.replace("Test Newsroom", "Other Newsroom"))
+    elif change == "template":
+        (site / "templates").mkdir()
+        (site / "templates/page.html").write_text("x")
+    elif change == "output":
+        shutil.rmtree(site / "output")
+    elif change == "drafts":
+        args.append("--drafts")
+    else:
+        shutil.rmtree(site / ".presskit-cache")
+    result = run(*args)
+    assert result.code == 0
+    assert "Built" in result.out
+    assert (site / "output/index.html").is_file()
+
+
+def test_an_embargo_that_lifted_since_the_last_build_is_published(tmp_path, run, trust_times,
+                                                                  monkeypatch):
+    import time
+
+    site = write_site(tmp_path, {"content/releases/a.md": release("A"),
+                                 "content/releases/b.md": release("Bee", embargo="2030-01-01T09:00")})
+    assert run("build", site).code == 0
+    assert "Nothing changed" in run("build", site).out
+    later = time.time() + 10 * 365 * 86400  # after the embargo
+    monkeypatch.setattr("presskit.build.time.time", lambda: later)
+    monkeypatch.setattr("presskit.build.datetime", _FrozenDatetime(later))
+    result = run("build", site)
+    assert "Built 2 releases" in result.out
+    assert "Bee" in read(site, "releases/b/index.html")
+
+
+class _FrozenDatetime:
+    """datetime, but now() is a given moment."""
+
+    def __init__(self, moment: float) -> None:
+        self.moment = moment
+
+    def __getattr__(self, name: str) -> object:
+        from datetime import datetime
+
+        return getattr(datetime, name)
+
+    def now(self, zone=None):  # type: ignore[no-untyped-def]
+        from datetime import datetime
+
+        return datetime.fromtimestamp(self.moment, zone)

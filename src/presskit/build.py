@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from presskit.cache import BuildMemory
+from presskit.cache import BuildMemory, output_state, remember_build, source_state, up_to_date
 from presskit.check import check_links
 from presskit.config import Settings, load_settings
 from presskit.errors import BuildFailed, Problem, errors_in
 from presskit.graph import SiteGraph, build_graph
-from presskit.render import RenderedSite, render_site
+from presskit.render import RenderedSite, render_site, theme_dirs
 from presskit.schema import load_content
 from presskit.write import publish
 
@@ -93,13 +93,35 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
+@dataclass(frozen=True)
+class UpToDate:
+    """What `build` says when nothing it reads has changed since the last build."""
+
+    settings: Settings
+    seconds: float
+    next_embargo: datetime | None
+
+
 def build(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = False,
-          stage: Stage = _quiet) -> BuildResult:
+          stage: Stage = _quiet) -> BuildResult | UpToDate:
     started = time.perf_counter()
-    settings, graph, site, warnings = make_site(site_dir, as_of=as_of, drafts=drafts, stage=stage,
-                                                workers=_cores())
+    settings = load_settings(site_dir)
+    check_time = as_of is None  # a build "as of" another moment is always made in full
+    state = source_state(site_dir, theme_dirs(settings), ("drafts", drafts))
+    if check_time:
+        last = up_to_date(site_dir, state, output_state(settings.output_dir), time.time())
+        if last is not None:
+            embargo = datetime.fromisoformat(last) if last else None
+            return UpToDate(settings, time.perf_counter() - started, embargo)
+    _, graph, site, warnings = make_site(site_dir, as_of=as_of, drafts=drafts, stage=stage,
+                                         workers=_cores(), settings=settings)
     stage("Writing output")
     published = publish(site.files, settings.output_dir)
+    if check_time and not warnings:
+        embargo = graph.next_embargo
+        remember_build(site_dir, state, output_state(settings.output_dir),
+                       embargo.timestamp() if embargo else None,
+                       embargo.isoformat() if embargo else "")
     return BuildResult(settings, graph, site, time.perf_counter() - started, warnings,
                        published.files, published.written)
 

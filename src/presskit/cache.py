@@ -9,6 +9,7 @@ renderer computes fingerprints; this module only remembers them.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 from collections.abc import Callable
@@ -118,3 +119,78 @@ class BuildMemory:
         self.fragments = {k: v for k, v in self.fragments.items() if k in self._used_fragments}
         if len(self.bodies) > 4 * max(len(self._used_files), 100):
             self.bodies.clear()
+
+
+# -- the up-to-date check of `presskit build` ------------------------------------------------
+
+CACHE_DIR = ".presskit-cache"
+_STAMP = "last-build"
+
+
+def _tree_state(folder: Path) -> list[tuple[str, int, int]]:
+    """Every file below a folder with its size and time; hidden folders are skipped."""
+    found = []
+    for root, folders, files in os.walk(folder):
+        folders[:] = sorted(f for f in folders if not f.startswith("."))
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            try:
+                stat = os.stat(path)
+            except OSError:
+                continue
+            found.append((path, stat.st_size, stat.st_mtime_ns))
+    return found
+
+
+def source_state(site_dir: Path, theme_dirs: list[Path], options: object) -> str:
+    """A fingerprint of everything a build reads: settings, content, templates, presskit.
+
+    Empty when a file changed so recently that a later change could keep its size and time
+    (see _RACY_SECONDS): such a state is never trusted."""
+    settings = site_dir / "presskit.toml"
+    stat = settings.stat()
+    trees = [_tree_state(site_dir / "content"), *(_tree_state(d) for d in theme_dirs)]
+    newest = max([stat.st_mtime_ns, *(mtime for tree in trees for _, _, mtime in tree)])
+    if time.time() - newest / 1e9 <= _RACY_SECONDS:
+        return ""
+    return fingerprint(__version__, options, (stat.st_size, stat.st_mtime_ns), trees)
+
+
+def output_state(output_dir: Path) -> tuple[int, int] | None:
+    try:
+        marker = (output_dir / ".presskit-output").stat()
+        return (os.stat(output_dir).st_ino, marker.st_ino)
+    except OSError:
+        return None
+
+
+def up_to_date(site_dir: Path, state: str, output: tuple[int, int] | None, now: float) -> str | None:
+    """The summary of the last build if it was made from exactly this state and nothing has
+    happened since (no embargo lifted, output/ not replaced); None if a build is needed."""
+    if not state:
+        return None
+    try:
+        stamp = json.loads((site_dir / CACHE_DIR / _STAMP).read_text())
+    except (OSError, ValueError):
+        return None
+    if (stamp.get("state") != state or stamp.get("output") != list(output or ())
+            or (stamp.get("next_embargo") is not None and now >= stamp["next_embargo"])):
+        return None
+    return str(stamp.get("summary", ""))
+
+
+def remember_build(site_dir: Path, state: str, output: tuple[int, int] | None,
+                   next_embargo: float | None, summary: str) -> None:
+    """Note what the last successful build was made from; losing this only costs time."""
+    if not state:
+        return
+    folder = site_dir / CACHE_DIR
+    try:
+        folder.mkdir(exist_ok=True)
+        (folder / ".gitignore").write_text("*\n")
+        temporary = folder / f"{_STAMP}.tmp"
+        temporary.write_text(json.dumps({"state": state, "output": list(output or ()),
+                                         "next_embargo": next_embargo, "summary": summary}))
+        os.replace(temporary, folder / _STAMP)
+    except OSError:
+        pass

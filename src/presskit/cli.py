@@ -17,8 +17,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from presskit import __version__
-from presskit.build import BuildResult, Stage, build, check
-from presskit.config import load_settings
+from presskit.build import BuildResult, Stage, UpToDate, build, check
+from presskit.config import Settings, load_settings
 from presskit.errors import BuildFailed, Problem, display_path, errors_in
 from presskit.serve import Session
 from presskit.text import make_slug
@@ -156,7 +156,12 @@ def _report_failure(problems: list[Problem], command: str) -> int:
     return EXIT_PROBLEMS
 
 
-def _report_success(result: BuildResult, command: str) -> None:
+def _report_success(result: BuildResult | UpToDate, command: str) -> None:
+    if isinstance(result, UpToDate):
+        out.print(f"Nothing changed since the last build ({result.seconds:.2f} s): "
+                  f"{escape(display_path(result.settings.output_dir))}/ is up to date.")
+        _report_embargo(result.next_embargo, result.settings)
+        return
     for warning in result.warnings:
         _print_problem(warning)
     graph = result.graph
@@ -169,10 +174,13 @@ def _report_success(result: BuildResult, command: str) -> None:
                   f"{result.files_written} of {result.files} files changed.")
     else:
         out.print(f"Checked {releases} releases and {result.page_count} pages: no problems{held}.")
-    if graph.next_embargo:
-        zone = result.settings.timezone
-        local = graph.next_embargo.astimezone(zone) if zone else graph.next_embargo
-        utc = graph.next_embargo.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    _report_embargo(graph.next_embargo, result.settings)
+
+
+def _report_embargo(moment: datetime | None, settings: Settings) -> None:
+    if moment:
+        local = moment.astimezone(settings.timezone) if settings.timezone else moment
+        utc = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
         out.print(f"Next embargo lifts {local.strftime('%Y-%m-%d %H:%M %Z')} ({utc}): "
                   "build again after that to publish it.")
 

@@ -62,7 +62,8 @@ def builtin_theme() -> Path:
     return Path(str(resources.files("presskit.templates")))
 
 
-def _theme_dirs(settings: Settings) -> list[Path]:
+def theme_dirs(settings: Settings) -> list[Path]:
+    """The site's own templates folder, if it has one, then the built-in theme."""
     own = settings.templates_dir
     return ([own] if own.is_dir() else []) + [builtin_theme()]
 
@@ -116,7 +117,7 @@ def _environment(settings: Settings, graph: SiteGraph,
     """The Jinja environment and its `site`, kept between builds of a preview: templates are
     compiled once, and again only when their file changes (Jinja checks). Compiled macro
     modules keep the objects they were made with, so those objects stay and are refreshed."""
-    dirs = [str(d) for d in _theme_dirs(settings)]
+    dirs = [str(d) for d in theme_dirs(settings)]
     if memory.environment is not None and memory.environment_key == dirs:
         env, site = memory.environment
         site.refresh(settings, graph)
@@ -513,7 +514,7 @@ class _Renderer:
     def assets(self) -> Iterator[OutputFile]:
         """Theme files (assets/ of the theme folders) and the site's published files."""
         seen: set[str] = set()
-        for theme_dir in _theme_dirs(self.settings):
+        for theme_dir in theme_dirs(self.settings):
             folder = theme_dir / "assets"
             if not folder.is_dir():
                 continue
