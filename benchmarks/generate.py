@@ -22,11 +22,12 @@ TOPICS = ["Social protection", "Public finance", "Gender equality", "Child labou
           "Informal economy", "Wages", "Youth employment", "Disability inclusion", "Health coverage",
           "Pensions", "Unemployment insurance", "Care economy", "Digital economy", "Climate"]
 TYPES = ["press-release"] * 6 + ["news"] * 3 + ["statement", "feature", "media-advisory"]
-WORDS = ("social protection public finance budget ministry workers employers training workshop "
-         "coverage benefits pension insurance women children policy reform dialogue programme "
-         "province district commune officials partners assessment delivery rules treasury audit "
-         "accountability transparency households informal employment recovery resilience data "
-         "registration payment system national regional capacity advocacy support evidence").split()
+_VOCABULARY = """social protection public finance budget ministry workers employers training workshop
+coverage benefits pension insurance women children policy reform dialogue programme province district
+commune officials partners assessment delivery rules treasury audit accountability transparency
+households informal employment recovery resilience data registration payment system national regional
+capacity advocacy support evidence"""
+WORDS = _VOCABULARY.split()
 PHOTO = bytes.fromhex(  # a 1x1 PNG; enough for a file to copy
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c63f8cfc0f01f0005050200d5a6c2a70000000049454e44ae426082")

