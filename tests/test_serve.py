@@ -18,12 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, one_png, release, require_tool, write_site
+from conftest import REPO, one_png, release, write_site
 from presskit.serve import Session, is_temporary
-
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 def small_site(root: Path) -> Path:
@@ -307,17 +303,6 @@ def test_ctrl_c_stops_cleanly_and_leaves_no_files(tmp_path):
     assert "Stopped." in out
     assert "Traceback" not in errors
     assert sorted(str(p) for p in site.rglob("*")) == before
-
-
-@pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
-    require_tool(CHROMIUM, "Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.mark.browser
