@@ -6,6 +6,7 @@ Templates in the site's `templates/` folder override the built-in theme file by 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import multiprocessing
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -170,6 +171,7 @@ class _Fingerprints:
     def __init__(self, status: Callable[[Release], str]) -> None:
         self.status = status
         self.memo: dict[int, str] = {}
+        self.releases_seen: dict[Release, str] = {}
 
     def _once(self, item: object, make: Callable[[], str]) -> str:
         key = id(item)
@@ -189,13 +191,18 @@ class _Fingerprints:
             [c.code for c in programme.countries]))
 
     def release(self, release: Release) -> str:
-        return self._once(release, lambda: fingerprint(
-            "release", release.digest, release.slug, [self.partner(p) for p in release.partners],
-            [self.programme(p) for p in release.programmes], [c.code for c in release.countries],
-            self.status(release)))
+        found = self.releases_seen.get(release)
+        if found is None:
+            found = self.releases_seen[release] = fingerprint(
+                "release", release.digest, release.slug, [self.partner(p) for p in release.partners],
+                [self.programme(p) for p in release.programmes], [c.code for c in release.countries],
+                self.status(release))
+        return found
 
     def releases(self, releases: Sequence[Release]) -> str:
-        return fingerprint([self.release(r) for r in releases])
+        seen = self.releases_seen
+        digests = [seen.get(r) or self.release(r) for r in releases]
+        return hashlib.blake2b("".join(digests).encode(), digest_size=16).hexdigest()
 
 
 class _Renderer:
