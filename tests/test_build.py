@@ -101,6 +101,15 @@ def test_partners_and_programmes_are_found_by_any_name_in_any_case(tmp_path, run
     assert read(site, "programmes/sp-pfm/index.html").count('class="card-title"') == 2
 
 
+def test_programmes_are_found_by_their_aliases(tmp_path, run):
+    site = write_site(tmp_path, {
+        "content/programmes/p.md": "---\ntitle: A Long Programme Title\naliases: [The Programme]\n---\n",
+        "content/releases/a.md": release("A", programmes="[the programme]"),
+    })
+    assert run("build", site).code == 0
+    assert 'href="/news/releases/a/"' in read(site, "programmes/p/index.html")
+
+
 def test_entity_pages_cross_link(tmp_path, run):
     site = newsroom(tmp_path)
     assert run("build", site).code == 0

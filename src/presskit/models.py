@@ -72,6 +72,7 @@ class Programme:
     title: str
     source: Path
     short_name: str = ""
+    aliases: tuple[str, ...] = ()
     partners: tuple[Partner, ...] = ()
     funders: tuple[Partner, ...] = ()
     countries: tuple[Country, ...] = ()

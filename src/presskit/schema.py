@@ -333,9 +333,8 @@ class _Loader:
         for doc in self.documents("programmes"):
             programme = self.remembered(doc, context,
                                         lambda doc=doc: self.programme(doc, partners))  # type: ignore[misc]
-            aliases = [text for text, _ in Fields(doc, [], PROGRAMME_KEYS).text_list("aliases")]
             directory.add(programme, programme.label,
-                          [doc.path.stem, programme.title, programme.short_name, *aliases],
+                          [doc.path.stem, programme.title, programme.short_name, *programme.aliases],
                           doc.path, _top_line(doc), self.problems)
             programmes.append(programme)
         return programmes, directory
@@ -347,6 +346,7 @@ class _Loader:
             title=fields.text("title", required=True) or doc.path.stem,
             source=doc.path,
             short_name=fields.text("short_name"),
+            aliases=tuple(text for text, _ in fields.text_list("aliases")),
             partners=self.references(fields, "partners", partners),
             funders=self.references(fields, "funders", partners),
             countries=self.countries(fields),
