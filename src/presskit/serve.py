@@ -206,8 +206,9 @@ class Session:
         self.preview.port = self.server.server_address[1]
         self.stop_event = threading.Event()
         self.changes = _Changes(site_dir.resolve())
-        self.preview.rebuild(set())
+        # Watch first: a save during the first build (long for a large site) is not lost.
         self.observer = start_watching(site_dir.resolve(), self.changes, report, observer_class)
+        self.preview.rebuild(set())
         self.threads = [threading.Thread(target=self.server.serve_forever, daemon=True,
                                          kwargs={"poll_interval": 0.2}),
                         threading.Thread(target=self._rebuild_loop, daemon=True)]
