@@ -35,6 +35,7 @@ def test_every_url_of_the_layout_is_written(tmp_path, run):
     site = newsroom(tmp_path)
     result = run("build", site)
     assert result.code == 0, result.err
+    assert "__presskit__" not in all_output_text(site)  # the preview's reload script stays out
     output = site / "output"
     for path in ["index.html", "releases/index.html", "releases/training/index.html",
                  "releases/workshop/index.html", "archive/2023/index.html",
