@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 from urllib.parse import unquote, urlsplit
 
 from presskit.errors import Problem
+from presskit.markdown import is_site_path
 from presskit.render import RenderedSite
 
 
@@ -49,7 +50,7 @@ def check_links(site: RenderedSite, base_path: str) -> list[Problem]:
                 _hint(link.target, link.image)))
     # Body links were checked above, with their line; what is left was made by templates.
     from_bodies = {base_path.rstrip("/") + link.target for page in site.body_links
-                   for link in page.links if link.target.startswith("/")}
+                   for link in page.links if is_site_path(link.target)}
     problems.extend(_theme_links(site, base_path, files, from_bodies))
     return problems
 

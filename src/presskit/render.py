@@ -170,37 +170,35 @@ class _Fingerprints:
 
     def __init__(self, status: Callable[[Release], str]) -> None:
         self.status = status
-        self.memo: dict[int, str] = {}
-        self.releases_seen: dict[Release, str] = {}
-
-    def _once(self, item: object, make: Callable[[], str]) -> str:
-        key = id(item)
-        found = self.memo.get(key)
-        if found is None:
-            found = self.memo[key] = make()
-        return found
+        self.seen: dict[object, str] = {}  # partners, programmes and releases compare by identity
 
     def partner(self, partner: Partner) -> str:
-        return self._once(partner, lambda: fingerprint(
-            "partner", partner.digest, partner.id, partner.country and partner.country.code))
+        found = self.seen.get(partner)
+        if found is None:
+            found = self.seen[partner] = fingerprint(
+                "partner", partner.digest, partner.id, partner.country and partner.country.code)
+        return found
 
     def programme(self, programme: Programme) -> str:
-        return self._once(programme, lambda: fingerprint(
-            "programme", programme.digest, programme.id,
-            [self.partner(p) for p in (*programme.partners, *programme.funders)],
-            [c.code for c in programme.countries]))
+        found = self.seen.get(programme)
+        if found is None:
+            found = self.seen[programme] = fingerprint(
+                "programme", programme.digest, programme.id,
+                [self.partner(p) for p in (*programme.partners, *programme.funders)],
+                [c.code for c in programme.countries])
+        return found
 
     def release(self, release: Release) -> str:
-        found = self.releases_seen.get(release)
+        found = self.seen.get(release)
         if found is None:
-            found = self.releases_seen[release] = fingerprint(
+            found = self.seen[release] = fingerprint(
                 "release", release.digest, release.slug, [self.partner(p) for p in release.partners],
                 [self.programme(p) for p in release.programmes], [c.code for c in release.countries],
                 self.status(release))
         return found
 
     def releases(self, releases: Sequence[Release]) -> str:
-        seen = self.releases_seen
+        seen = self.seen
         digests = [seen.get(r) or self.release(r) for r in releases]
         return hashlib.blake2b("".join(digests).encode(), digest_size=16).hexdigest()
 

@@ -73,7 +73,7 @@ class Fields:
 
     @property
     def top_line(self) -> int:
-        return min((node.line for node in self.doc.front.values()), default=1)
+        return _top_line(self.doc)
 
     def fault(self, line: int, message: str, hint: str | None = None) -> None:
         self.problems.append(Problem(self.doc.path, line, message, hint))
