@@ -19,7 +19,7 @@ AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def files_of(site: Path, memory: BuildMemory | None, preview: bool = False) -> dict[str, object]:
-    _, _, rendered, _ = make_site(site, as_of=AS_OF, memory=memory, preview=preview)
+    rendered = make_site(site, as_of=AS_OF, memory=memory, preview=preview).site
     return {f.path: f.data if f.data is not None else str(f.source) for f in rendered.files}
 
 
@@ -95,7 +95,7 @@ def test_parallel_rendering_makes_the_same_files_as_serial(tmp_path):
     site = generate(220, tmp_path / "site", seed=4)
 
     def made(workers: int) -> dict[str, object]:
-        _, _, rendered, _ = make_site(site, as_of=AS_OF, workers=workers)
+        rendered = make_site(site, as_of=AS_OF, workers=workers).site
         return {f.path: f.data if f.data is not None else str(f.source) for f in rendered.files}
 
     serial, parallel = made(1), made(2)

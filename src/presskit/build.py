@@ -11,15 +11,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
-from presskit.cache import BuildMemory, output_state, remember_build, source_state, up_to_date
+from presskit import quick, store
+from presskit.cache import (
+    BuildMemory,
+    Stat,
+    output_state,
+    remember_build,
+    source_state,
+    up_to_date,
+    walk,
+)
 from presskit.check import check_links
 from presskit.config import Settings, load_settings
 from presskit.errors import BuildFailed, Problem, errors_in
 from presskit.graph import SiteGraph, build_graph
+from presskit.models import Content
 from presskit.render import RenderedSite, render_site, theme_dirs
 from presskit.schema import load_content
-from presskit.write import publish
+from presskit.write import publish, publish_changed
 
 Stage = Callable[[str], None]
 
@@ -43,10 +54,17 @@ def _quiet(_: str) -> None:
     pass
 
 
+class Made(NamedTuple):
+    settings: Settings
+    graph: SiteGraph
+    site: RenderedSite
+    warnings: list[Problem]
+    content: Content
+
+
 def make_site(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = False,
               stage: Stage = _quiet, memory: BuildMemory | None = None, preview: bool = False,
-              settings: Settings | None = None, workers: int = 1,
-              ) -> tuple[Settings, SiteGraph, RenderedSite, list[Problem]]:
+              settings: Settings | None = None, workers: int = 1) -> Made:
     """Everything up to the files of the site, in memory; raises BuildFailed on any error.
 
     `memory` carries what an earlier build of the same site can lend this one; `preview`
@@ -67,7 +85,7 @@ def make_site(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = F
     stage("Rendering pages")
     site = render_site(settings, graph, memory, preview, workers)
     memory.finish_build()
-    return settings, graph, site, problems
+    return Made(settings, graph, site, problems, content)
 
 
 def _aware(as_of: datetime | None, settings: Settings) -> datetime:
@@ -102,36 +120,115 @@ class UpToDate:
     next_embargo: datetime | None
 
 
+@dataclass(frozen=True)
+class Rebuilt:
+    """What `build` says after a quick rebuild: only the words of some releases changed."""
+
+    settings: Settings
+    seconds: float
+    releases: int  # releases whose words changed
+    pages: int  # pages made again
+    feeds: int  # feeds made again
+    files: int  # files in output/
+    files_written: int
+    next_embargo: datetime | None
+
+
 def build(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = False,
-          stage: Stage = _quiet) -> BuildResult | UpToDate:
+          stage: Stage = _quiet) -> BuildResult | UpToDate | Rebuilt:
     started = time.perf_counter()
     settings = load_settings(site_dir)
     check_time = as_of is None  # a build "as of" another moment is always made in full
-    state = source_state(site_dir, theme_dirs(settings), ("drafts", drafts))
+    options = ("drafts", drafts)
+    walked_at = time.time()  # files are looked at before they are read (see cache._RACY_SECONDS)
+    walked = walk(settings.content_dir)
+    themes = [walk(folder) for folder in theme_dirs(settings)]
+    environment_key = quick.environment(settings, themes, options) if check_time else ""
+    state = source_state(settings.settings_file, walked, themes, options)
     if check_time:
         last = up_to_date(site_dir, state, output_state(settings.output_dir), time.time())
         if last is not None:
             embargo = datetime.fromisoformat(last) if last else None
             return UpToDate(settings, time.perf_counter() - started, embargo)
-    _, graph, site, warnings = make_site(site_dir, as_of=as_of, drafts=drafts, stage=stage,
-                                         workers=_cores(), settings=settings)
+        stage("Looking for changes")
+        rebuilt = _quick_build(site_dir, settings, drafts, environment_key, walked, walked_at, state,
+                               started)
+        if rebuilt is not None:
+            return rebuilt
+    made = make_site(site_dir, as_of=as_of, drafts=drafts, stage=stage, workers=_cores(),
+                     settings=settings)
     stage("Writing output")
-    published = publish(site.files, settings.output_dir)
-    if check_time and not warnings:
-        embargo = graph.next_embargo
-        remember_build(site_dir, state, output_state(settings.output_dir),
-                       embargo.timestamp() if embargo else None,
+    store.forget(site_dir, RECORD)  # it describes the output/ about to be replaced
+    published = publish(made.site.files, settings.output_dir)
+    if check_time and not made.warnings:
+        embargo = made.graph.next_embargo
+        output = output_state(settings.output_dir)
+        remember_build(site_dir, state, output, embargo.timestamp() if embargo else None,
                        embargo.isoformat() if embargo else "")
-    return BuildResult(settings, graph, site, time.perf_counter() - started, warnings,
+        if environment_key:
+            _remember(site_dir, environment_key, output, walked, walked_at, made, published.files)
+    return BuildResult(settings, made.graph, made.site, time.perf_counter() - started, made.warnings,
                        published.files, published.written)
+
+
+RECORD = "record"
+
+
+def _remember(site_dir: Path, environment_key: str, output: tuple[int, int] | None,
+              walked: dict[str, Stat], walked_at: float, made: Made, files: int) -> None:
+    """Leave what a quick rebuild needs: the record, and the published releases."""
+    content, graph = made.content, made.graph
+    record = quick.make_record(environment_key, output, walked, walked_at, content, graph,
+                               made.settings, made.site.bodies, files)
+    store.ReleaseStore(site_dir).save(
+        ((quick.store_key(environment_key, content.partners, content.programmes, release.digest),
+          release, made.site.bodies[release]) for release in graph.releases), complete=True)
+    store.write_cache(site_dir, RECORD, record.to_bytes())
+
+
+def _quick_build(site_dir: Path, settings: Settings, drafts: bool, environment_key: str,
+                 walked: dict[str, Stat], walked_at: float, state: str,
+                 started: float) -> Rebuilt | UpToDate | None:
+    """The quick rebuild, if the changes since the last build allow one (see presskit.quick)."""
+    data = store.read_cache(site_dir, RECORD)
+    record = quick.Record.from_bytes(data) if data else None
+    if record is None or not environment_key or record.environment != environment_key:
+        return None
+    now = datetime.now(UTC)
+    output = output_state(settings.output_dir)
+    if (output is None or tuple(output) != tuple(record.output or ())
+            or (record.next_embargo is not None and now.timestamp() >= record.next_embargo)):
+        return None
+    changed = quick.changed_files(record, walked)
+    if changed is None:
+        return None
+    releases = store.ReleaseStore(site_dir)
+    made = quick.quick_rebuild(settings, record, changed, releases, as_of=now, drafts=drafts)
+    if made is None:
+        return None
+    embargo = datetime.fromtimestamp(record.next_embargo, UTC) if record.next_embargo else None
+    if not made.changed:  # files were touched or saved unchanged
+        store.write_cache(site_dir, RECORD, quick.updated(record, made, walked, walked_at).to_bytes())
+        remember_build(site_dir, state, output, record.next_embargo, embargo.isoformat() if embargo else "")
+        return UpToDate(settings, time.perf_counter() - started, embargo)
+    written = publish_changed(made.files, settings.output_dir)
+    releases.save(((quick.store_key(record.environment, made.partners, made.programmes, release.digest),
+                    release, made.bodies[release])
+                   for release in made.changed if record.releases[str(release.source)][2]),
+                  complete=False)
+    store.write_cache(site_dir, RECORD, quick.updated(record, made, walked, walked_at).to_bytes())
+    remember_build(site_dir, state, output, record.next_embargo, embargo.isoformat() if embargo else "")
+    return Rebuilt(settings, time.perf_counter() - started, len(made.changed), made.pages,
+                   len(made.files) - made.pages, record.output_files, written, embargo)
 
 
 def check(site_dir: Path, *, as_of: datetime | None = None, stage: Stage = _quiet) -> BuildResult:
     """What `build` validates, plus every internal link and image; writes nothing."""
     started = time.perf_counter()
-    settings, graph, site, warnings = make_site(site_dir, as_of=as_of, stage=stage)
+    made = make_site(site_dir, as_of=as_of, stage=stage)
     stage("Checking links")
-    problems = check_links(site, settings.base_path)
+    problems = check_links(made.site, made.settings.base_path)
     if problems:
-        raise BuildFailed([*warnings, *problems])
-    return BuildResult(settings, graph, site, time.perf_counter() - started, warnings)
+        raise BuildFailed([*made.warnings, *problems])
+    return BuildResult(made.settings, made.graph, made.site, time.perf_counter() - started,
+                       made.warnings)

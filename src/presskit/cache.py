@@ -47,7 +47,6 @@ class BuildMemory:
     fragments: dict[str, Any] = field(default_factory=dict)  # rendered pieces (release cards)
     models: dict[Path, tuple[Any, ...]] = field(default_factory=dict)  # checked models by file
     graph: dict[str, Any] = field(default_factory=dict)  # what the graph stage keeps for itself
-    template_refs: dict[str, list[str]] = field(default_factory=dict)  # by template text
     environment: Any = None  # the Jinja environment, with its compiled templates
     environment_key: Any = None
     rendered: int = 0  # pages rendered by the last build (the rest were reused)
@@ -127,33 +126,51 @@ CACHE_DIR = ".presskit-cache"
 _STAMP = "last-build"
 
 
-def _tree_state(folder: Path) -> list[tuple[str, int, int]]:
-    """Every file below a folder with its size and time; hidden folders are skipped."""
-    found = []
-    for root, folders, files in os.walk(folder):
-        folders[:] = sorted(f for f in folders if not f.startswith("."))
-        for name in sorted(files):
-            path = os.path.join(root, name)
-            try:
-                stat = os.stat(path)
-            except OSError:
-                continue
-            found.append((path, stat.st_size, stat.st_mtime_ns))
+Stat = tuple[int, int, int]  # modification time (ns), size, inode
+
+
+def walk(folder: Path) -> dict[str, Stat]:
+    """Every file below a folder (hidden ones left out) with its time, size and inode."""
+    found: dict[str, Stat] = {}
+    pending = [str(folder)]
+    while pending:
+        try:
+            entries = os.scandir(pending.pop())
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                try:
+                    if entry.is_dir():
+                        pending.append(entry.path)
+                        continue
+                    stat = entry.stat()
+                except OSError:
+                    continue
+                found[entry.path] = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
     return found
 
 
-def source_state(site_dir: Path, theme_dirs: list[Path], options: object) -> str:
+def newest(*trees: dict[str, Stat]) -> int:
+    return max((stat[0] for tree in trees for stat in tree.values()), default=0)
+
+
+def source_state(settings_file: Path, content: dict[str, Stat], themes: list[dict[str, Stat]],
+                 options: object) -> str:
     """A fingerprint of everything a build reads: settings, content, templates, presskit.
 
     Empty when a file changed so recently that a later change could keep its size and time
     (see _RACY_SECONDS): such a state is never trusted."""
-    settings = site_dir / "presskit.toml"
-    stat = settings.stat()
-    trees = [_tree_state(site_dir / "content"), *(_tree_state(d) for d in theme_dirs)]
-    newest = max([stat.st_mtime_ns, *(mtime for tree in trees for _, _, mtime in tree)])
-    if time.time() - newest / 1e9 <= _RACY_SECONDS:
+    try:
+        stat = settings_file.stat()
+    except OSError:
         return ""
-    return fingerprint(__version__, options, (stat.st_size, stat.st_mtime_ns), trees)
+    if time.time() - max(stat.st_mtime_ns, newest(content, *themes)) / 1e9 <= _RACY_SECONDS:
+        return ""
+    return fingerprint(__version__, options, (stat.st_size, stat.st_mtime_ns),
+                       [sorted(tree.items()) for tree in (content, *themes)])
 
 
 def output_state(output_dir: Path) -> tuple[int, int] | None:

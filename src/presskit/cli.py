@@ -12,16 +12,19 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
 
 from presskit import __version__
-from presskit.build import BuildResult, Stage, UpToDate, build, check
+from presskit.build import BuildResult, Rebuilt, Stage, UpToDate, build, check
 from presskit.config import Settings, load_settings
 from presskit.errors import BuildFailed, Problem, display_path, errors_in
-from presskit.serve import Session
 from presskit.text import make_slug
+
+if TYPE_CHECKING:
+    from presskit.serve import Session
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -156,10 +159,18 @@ def _report_failure(problems: list[Problem], command: str) -> int:
     return EXIT_PROBLEMS
 
 
-def _report_success(result: BuildResult | UpToDate, command: str) -> None:
+def _report_success(result: BuildResult | UpToDate | Rebuilt, command: str) -> None:
     if isinstance(result, UpToDate):
         out.print(f"Nothing changed since the last build ({result.seconds:.2f} s): "
                   f"{escape(display_path(result.settings.output_dir))}/ is up to date.")
+        _report_embargo(result.next_embargo, result.settings)
+        return
+    if isinstance(result, Rebuilt):
+        made = (f"made {_count(result.pages, 'page')} and {_count(result.feeds, 'feed')} again"
+                if result.pages or result.feeds else "nothing published shows them")
+        out.print(f"Only the text of {_count(result.releases, 'release')} changed: {made} "
+                  f"in {result.seconds:.2f} s; {result.files_written} of {result.files} files in "
+                  f"{escape(display_path(result.settings.output_dir))}/ changed.")
         _report_embargo(result.next_embargo, result.settings)
         return
     for warning in result.warnings:
@@ -175,6 +186,10 @@ def _report_success(result: BuildResult | UpToDate, command: str) -> None:
     else:
         out.print(f"Checked {releases} releases and {result.page_count} pages: no problems{held}.")
     _report_embargo(graph.next_embargo, result.settings)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _report_embargo(moment: datetime | None, settings: Settings) -> None:
@@ -214,6 +229,8 @@ def serve(site_dir: Path, host: str, port: int | None) -> int:
 
 def _start_session(site_dir: Path, host: str, port: int | None) -> Session:
     """A preview on the given port, or on the first free one from 8000."""
+    from presskit.serve import Session  # the watcher and the web server: only serve needs them
+
     for candidate in [port] if port else range(8000, 8020):
         try:
             return Session(site_dir, host, candidate, report=lambda line: err.print(escape(line)))

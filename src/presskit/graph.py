@@ -351,13 +351,19 @@ def _release_links(
 _SITE_PATH = re.compile(r"""(?<![\w/])(/media/[^\s)"'<>]+)""")
 
 
+def media_links(body: str) -> list[str]:
+    """The files of content/media/ a body mentions (a photo shown only by an unpublished
+    release must stay unpublished too)."""
+    return _SITE_PATH.findall(body) if "/media/" in body else []
+
+
 def _published_assets(content: Content, published: Sequence[Release],
                       unpublished: Sequence[Release], partners: Sequence[Partner],
                       memo: dict[str, object]) -> tuple[Asset, ...]:
     """Media files, and the photos and logos of what is shown; nothing only an unpublished
     release uses."""
     known: dict[str, list[str]] = memo.get("media links", {})  # type: ignore[assignment]
-    media_links: dict[str, list[str]] = {}  # by body text: scanning every body is slow
+    scanned: dict[str, list[str]] = {}  # by body text: scanning every body is slow
     public_paths: set[str] = set()
     secret_paths: set[str] = set()
     assets: dict[str, Asset] = {}
@@ -369,10 +375,10 @@ def _published_assets(content: Content, published: Sequence[Release],
                     assets[photo.asset.path] = photo.asset
             links = known.get(release.body)
             if links is None:
-                links = _SITE_PATH.findall(release.body)
-            media_links[release.body] = links
+                links = media_links(release.body)
+            scanned[release.body] = links
             found.update(links)
-    memo["media links"] = media_links
+    memo["media links"] = scanned
     for partner in partners:
         if partner.logo:
             assets[partner.logo.path] = partner.logo

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import multiprocessing
+import re
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -20,16 +21,16 @@ from urllib.parse import quote
 
 import jinja2
 from babel.dates import format_date, format_datetime
-from jinja2 import meta
 
 from presskit import __version__, feeds, paths
-from presskit.cache import BuildMemory, fingerprint
+from presskit.cache import CACHE_DIR, BuildMemory, fingerprint
 from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem
 from presskit.graph import SiteGraph
 from presskit.markdown import BodyLink, BodyRenderer, RenderedBody
 from presskit.models import Asset, Partner, Programme, Release
 
+_TEMPLATE_NAME = re.compile(r"""["']([\w./-]+\.(?:html|xml|txt))["']""")
 NAV = (("Releases", paths.RELEASES), ("Countries", paths.COUNTRIES), ("Partners", paths.PARTNERS),
        ("Programmes", paths.PROGRAMMES), ("Topics", paths.TOPICS))
 HOME_LATEST = 7
@@ -57,6 +58,7 @@ class SourceLinks:
 class RenderedSite:
     files: tuple[OutputFile, ...]
     body_links: tuple[SourceLinks, ...]
+    bodies: dict[Release, RenderedBody]  # of the published releases
 
 
 def builtin_theme() -> Path:
@@ -113,8 +115,8 @@ class Site:
                                tzinfo=self.local(moment).tzinfo, locale=self.locale)
 
 
-def _environment(settings: Settings, graph: SiteGraph,
-                 memory: BuildMemory) -> tuple[jinja2.Environment, Site]:
+def _environment(settings: Settings, graph: SiteGraph, memory: BuildMemory,
+                 preview: bool) -> tuple[jinja2.Environment, Site]:
     """The Jinja environment and its `site`, kept between builds of a preview: templates are
     compiled once, and again only when their file changes (Jinja checks). Compiled macro
     modules keep the objects they were made with, so those objects stay and are refreshed."""
@@ -126,6 +128,8 @@ def _environment(settings: Settings, graph: SiteGraph,
     site = Site(settings, graph)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(dirs),
+        # The preview keeps its compiled templates in memory, and writes nothing in the site.
+        bytecode_cache=None if preview else _bytecode_cache(settings.site_dir / CACHE_DIR / "templates"),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -142,6 +146,16 @@ def _environment(settings: Settings, graph: SiteGraph,
     env.globals["card"] = lambda release, **options: site.card_of(release, **options)
     memory.environment, memory.environment_key = (env, site), dirs
     return env, site
+
+
+def _bytecode_cache(folder: Path) -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between runs (Jinja checks each against its source)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder.parent / ".gitignore").write_text("*\n")
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
 
 
 class _Lazy:
@@ -211,7 +225,7 @@ class _Renderer:
         self.memory = memory
         self.preview = preview
         self.workers = workers
-        self.env, self.site = _environment(settings, graph, memory)
+        self.env, self.site = _environment(settings, graph, memory, preview)
         self.markdown = BodyRenderer(settings.base_path)
         self.problems: list[Problem] = []
         self.body_links: list[SourceLinks] = []
@@ -262,12 +276,11 @@ class _Renderer:
             self.templates[name] = ""  # guards against a template that refers to itself
             try:
                 source, _, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
-                referenced = self.memory.template_refs.get(source)
-                if referenced is None:  # parsing is slow; a template's text rarely changes
-                    referenced = sorted(n for n in meta.find_referenced_templates(
-                        self.env.parse(source)) if n)
-                    self.memory.template_refs[source] = referenced
-            except (jinja2.TemplateNotFound, jinja2.TemplateSyntaxError):
+                # Every quoted template name in the text: a superset of what it extends,
+                # includes or imports (names made at run time are not followed, as in Jinja's
+                # own meta.find_referenced_templates), and much faster than parsing.
+                referenced = sorted(set(_TEMPLATE_NAME.findall(source)) - {name})
+            except jinja2.TemplateNotFound:
                 source, referenced = "", []  # rendering reports it, with the file and line
             self.templates[name] = fingerprint(source, [self.template_digest(n) for n in referenced])
         return self.templates[name]
@@ -472,34 +485,29 @@ class _Renderer:
         return data
 
     def feeds(self) -> Iterator[OutputFile]:
-        graph = self.graph
         limit = self.settings.feed_entries
-        indexes: list[tuple[str, str, Sequence[Release]]] = [
-            ("/", self.settings.title, graph.releases),
-            *((n.path, f"{self.settings.title}: {n.name}", n.releases) for n in graph.countries),
-            *((n.path, f"{self.settings.title}: {n.name}", n.releases) for n in graph.partners),
-            *((n.path, f"{self.settings.title}: {n.name}", n.releases) for n in graph.programmes),
-            *((n.path, f"{self.settings.title}: {n.name}", n.releases) for n in graph.topics),
-        ]
-        for index_path, title, releases in indexes:
-            latest = releases[:limit]
+        for index_path, title, releases in feed_indexes(self.settings, self.graph):
+            file = self.feed(index_path, title, releases[:limit])
+            if file is not None:
+                yield file
 
-            def make(index_path: str = index_path, title: str = title,
-                     latest: Sequence[Release] = latest) -> bytes:
-                return feeds.atom_feed(
-                    title=title,
-                    feed_url=self.site.absolute_url(paths.feed(index_path)),
-                    page_url=self.site.absolute_url(index_path),
-                    author=self.settings.organisation or self.settings.title,
-                    entries=[feeds.FeedEntry(r, self.summary(r), self.bodies[r].html) for r in latest],
-                    absolute=self.site.absolute_url,
-                )
+    def feed(self, index_path: str, title: str, latest: Sequence[Release]) -> OutputFile | None:
+        """The Atom feed of one page, with its latest releases."""
 
-            feed_path = paths.feed(index_path)
-            digest = fingerprint(self.common, feed_path, title, self.prints.releases(latest))
-            data = self.memory.page(feed_path, digest, make)
-            if data is not None:
-                yield OutputFile(paths.output_file(feed_path), data)
+        def make() -> bytes:
+            return feeds.atom_feed(
+                title=title,
+                feed_url=self.site.absolute_url(paths.feed(index_path)),
+                page_url=self.site.absolute_url(index_path),
+                author=self.settings.organisation or self.settings.title,
+                entries=[feeds.FeedEntry(r, self.summary(r), self.bodies[r].html) for r in latest],
+                absolute=self.site.absolute_url,
+            )
+
+        feed_path = paths.feed(index_path)
+        digest = fingerprint(self.common, feed_path, title, self.prints.releases(latest))
+        data = self.memory.page(feed_path, digest, make)
+        return OutputFile(paths.output_file(feed_path), data) if data is not None else None
 
     def sitemap(self, pages: Sequence[OutputFile]) -> Iterator[OutputFile]:
         modified: dict[str, datetime] = {release.path: release.date for release in self.graph.releases}
@@ -564,6 +572,39 @@ def _render_pages(indices: list[int]) -> tuple[list[tuple[int, bytes | None]], l
     return results, _WORKER.problems[before:]
 
 
+def feed_indexes(settings: Settings, graph: SiteGraph) -> list[tuple[str, str, Sequence[Release]]]:
+    """Every page that has a feed: its path, the feed's title, its releases (newest first)."""
+    title = settings.title
+    return [
+        ("/", title, graph.releases),
+        *((n.path, f"{title}: {n.name}", n.releases) for n in graph.countries),
+        *((n.path, f"{title}: {n.name}", n.releases) for n in graph.partners),
+        *((n.path, f"{title}: {n.name}", n.releases) for n in graph.programmes),
+        *((n.path, f"{title}: {n.name}", n.releases) for n in graph.topics),
+    ]
+
+
+def render_releases(settings: Settings, graph: SiteGraph, memory: BuildMemory, preview: bool,
+                    releases: Sequence[Release],
+                    feeds: Sequence[tuple[str, str, Sequence[Release]]]) -> list[OutputFile]:
+    """Only the pages of these releases and these feeds (index path, title, latest releases),
+    from a graph that holds just what they show; BuildFailed on a template problem."""
+    renderer = _Renderer(settings, graph, memory, preview)
+    files = []
+    for release in releases:
+        spec = renderer.release_spec(release)
+        data = memory.page(spec.path, spec.digest, lambda spec=spec: renderer.render(spec))
+        if data is not None:
+            files.append(OutputFile(paths.output_file(spec.path), data))
+    for index_path, title, latest in feeds:
+        feed = renderer.feed(index_path, title, latest)
+        if feed is not None:
+            files.append(feed)
+    if renderer.problems:
+        raise BuildFailed(_once_per_line(renderer.problems))
+    return files
+
+
 def render_site(settings: Settings, graph: SiteGraph, memory: BuildMemory | None = None,
                 preview: bool = False, workers: int = 1) -> RenderedSite:
     """Every file of the built site, or BuildFailed with every template problem.
@@ -582,7 +623,7 @@ def render_site(settings: Settings, graph: SiteGraph, memory: BuildMemory | None
     unique: dict[str, OutputFile] = {}
     for file in files:
         unique.setdefault(file.path, file)
-    return RenderedSite(tuple(unique.values()), tuple(renderer.body_links))
+    return RenderedSite(tuple(unique.values()), tuple(renderer.body_links), renderer.bodies)
 
 
 def _once_per_line(problems: list[Problem]) -> list[Problem]:

@@ -589,6 +589,28 @@ def load_content(settings: Settings, problems: list[Problem],
     context = fingerprint(context, [p.digest for p in programmes])
     country_texts = loader.country_texts()
     releases = loader.releases(partner_directory, programme_directory, context)
+    return _content(loader, releases, partners, programmes, country_texts, loader.media())
+
+
+def load_releases(settings: Settings, files: list[Path], problems: list[Problem]) -> Content:
+    """Only these release files, with the partners, programmes and pages of the site (what a
+    quick rebuild needs); no country texts and no media list."""
+    loader = _Loader(settings, problems, BuildMemory())
+    partners, partner_directory = loader.partners()
+    programmes, programme_directory = loader.programmes(partner_directory, "")
+    releases = []
+    for path in files:
+        doc = read_document(path, problems)
+        release = loader.release(doc, partner_directory, programme_directory) if doc else None
+        if release is not None:
+            releases.append(release)
+    return _content(loader, releases, partners, programmes, {}, [])
+
+
+def _content(loader: _Loader, releases: list[Release], partners: list[Partner],
+             programmes: list[Programme], country_texts: dict[str, CountryText],
+             media: list[Asset]) -> Content:
+    problems = loader.problems
     pages = loader.pages()
     _check_unique_slugs(releases, pages, problems)
     return Content(
@@ -597,7 +619,7 @@ def load_content(settings: Settings, problems: list[Problem],
         programmes=tuple(programmes),
         country_texts=country_texts,
         pages=tuple(sorted(pages, key=lambda page: (page.weight, page.title.casefold()))),
-        media=tuple(loader.media()),
+        media=tuple(media),
     )
 
 

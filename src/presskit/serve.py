@@ -90,7 +90,7 @@ class Preview:
         started = time.perf_counter()
         current = self._snapshot
         try:
-            _, graph, site, warnings = make_site(
+            _, graph, site, warnings, _ = make_site(
                 self.site_dir, as_of=datetime.now(UTC), memory=self.memory, preview=True,
                 settings=self.settings())
         except BuildFailed as failure:

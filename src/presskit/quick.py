@@ -1,0 +1,241 @@
+"""Quick rebuilds: when only the words of releases changed, make only what shows them.
+
+A build leaves a `Record`: the state of every file under content/, and for every release its
+*shape*, which is everything that any page other than its own shows of it or depends on
+(address, title, date, terms, card, photos, publication state, the files its body points
+at), its neighbours (previous, next, related) and the feeds that carry its text. When every
+changed file is a release with the same shape, nothing else in the site can have changed: its
+page and those feeds are all that is made again. Anything else (a file added, removed or
+renamed, a new title or date, a partner, a template, the settings, an embargo that lifted, a
+warning) is left to the full build, which is always right.
+"""
+
+from __future__ import annotations
+
+import marshal
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from presskit import __version__
+from presskit.cache import BuildMemory, Stat, fingerprint, newest
+from presskit.config import Settings
+from presskit.errors import BuildFailed, Problem
+from presskit.graph import ReleaseLinks, SiteGraph, Topic, media_links
+from presskit.markdown import BodyRenderer, RenderedBody, is_site_path
+from presskit.models import Content, Partner, Programme, Release
+from presskit.render import OutputFile, feed_indexes, render_releases
+from presskit.schema import load_releases
+
+_FORMAT = 1
+_RACY_SECONDS = 2.0  # a file changed this close to being looked at may change again unseen
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+
+Links = tuple[tuple[tuple[str, str], ...], str | None, str | None, tuple[str, ...]]
+
+
+def environment(settings: Settings, themes: list[dict[str, Stat]], options: object) -> str:
+    """Everything besides content/ that a page depends on: presskit, settings, templates.
+    Empty (never equal to a recorded one) while a template or the settings just changed."""
+    try:
+        settings_bytes = settings.settings_file.read_bytes()
+        settings_time = settings.settings_file.stat().st_mtime_ns
+    except OSError:
+        return ""
+    if time.time() - max(settings_time, newest(*themes)) / 1e9 <= _RACY_SECONDS:
+        return ""
+    return fingerprint(__version__, _FORMAT, options, settings_bytes,
+                       [sorted(theme.items()) for theme in themes])
+
+
+def release_shape(release: Release, body: RenderedBody, published: bool) -> str:
+    """A digest of all that pages other than a release's own show of it or depend on."""
+    local_links = sorted({link.target for link in body.links
+                          if not _SCHEME.match(link.target) and not link.target.startswith("#")
+                          and not is_site_path(link.target)})
+    return fingerprint(
+        published, release.slug, release.title, release.subtitle, release.type, release.location,
+        release.date.isoformat(), release.date_has_time,
+        [c.code for c in release.countries], [(p.id, p.digest) for p in release.partners],
+        [(p.id, p.digest) for p in release.programmes], release.topics,
+        [(str(p.asset.source), p.asset.path, p.alt, p.caption, p.credit) for p in release.photos],
+        release.embargo.isoformat() if release.embargo else None, release.draft,
+        release.summary or body.first_paragraph, repr(release.extra),
+        media_links(release.body), local_links,
+    )
+
+
+def store_key(environment_key: str, partners: Iterable[Partner], programmes: Iterable[Programme],
+              digest: str) -> str:
+    """What a stored release was made from: its file, and what its model refers to."""
+    return fingerprint(environment_key, [p.digest for p in partners], [p.digest for p in programmes],
+                       digest)
+
+
+@dataclass
+class Record:
+    """What the last complete build was made from, and how its releases are linked."""
+
+    environment: str
+    output: tuple[int, int] | None  # which output/ it wrote (see cache.output_state)
+    next_embargo: float | None
+    walked_at: float
+    files: dict[str, Stat]  # every file under content/
+    releases: dict[str, tuple[str, str, bool]]  # source -> file digest, shape, published
+    links: dict[str, Links]  # published source -> topics, previous, next, related
+    feeds: dict[str, tuple[str, str, tuple[str, ...]]]  # feed path -> index, title, entries
+    output_files: int
+
+    def to_bytes(self) -> bytes:
+        return marshal.dumps((_FORMAT, __version__, self.environment, self.output, self.next_embargo,
+                              self.walked_at, self.files, self.releases, self.links, self.feeds,
+                              self.output_files))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Record | None:
+        try:
+            fields = marshal.loads(data)
+            if fields[:2] != (_FORMAT, __version__):
+                return None
+            return cls(*fields[2:])
+        except (EOFError, ValueError, TypeError):
+            return None
+
+
+def make_record(environment_key: str, output: tuple[int, int] | None, walked: dict[str, Stat],
+                walked_at: float, content: Content, graph: SiteGraph, settings: Settings,
+                bodies: dict[Release, RenderedBody], output_files: int) -> Record:
+    published = set(graph.releases)
+    renderer = None
+    releases = {}
+    for release in content.releases:
+        body = bodies.get(release)
+        if body is None:  # unpublished: its shape still needs its first paragraph and links
+            renderer = renderer or BodyRenderer(settings.base_path)
+            body = renderer.render(release.body, release.body_line)
+        releases[str(release.source)] = (release.digest, release_shape(release, body, release in published),
+                                         release in published)
+    links = {
+        str(release.source): (
+            tuple((topic.name, topic.slug) for topic in link.topics),
+            str(link.previous.source) if link.previous else None,
+            str(link.next.source) if link.next else None,
+            tuple(str(other.source) for other in link.related),
+        )
+        for release, link in graph.links.items()
+    }
+    limit = settings.feed_entries
+    feeds = {index_path + "feed.xml": (index_path, title, tuple(str(r.source) for r in entries[:limit]))
+             for index_path, title, entries in feed_indexes(settings, graph)}
+    embargo = graph.next_embargo
+    return Record(environment_key, output, embargo.timestamp() if embargo else None, walked_at,
+                  walked, releases, links, feeds, output_files)
+
+
+class Store(Protocol):
+    """Where a quick rebuild finds the releases it shows besides the changed ones."""
+
+    def load(self, keys: dict[str, str], partners: Iterable[Partner],
+             programmes: Iterable[Programme]) -> dict[str, tuple[Release, RenderedBody]] | None: ...
+
+
+def changed_files(record: Record, walked: dict[str, Stat]) -> list[str] | None:
+    """Files whose state differs from the record's (or that changed too recently to tell by
+    their state); None when a file was added or removed, which a quick rebuild cannot do."""
+    if walked.keys() != record.files.keys():
+        return None
+    racy = int((record.walked_at - _RACY_SECONDS) * 1e9)
+    return sorted(path for path, stat in walked.items()
+                  if stat != record.files[path] or stat[0] >= racy)
+
+
+@dataclass(frozen=True)
+class Quick:
+    """The files a quick rebuild made, and what the record and store need to know of it."""
+
+    files: list[OutputFile]
+    changed: list[Release]  # releases whose words changed
+    bodies: dict[Release, RenderedBody]
+    partners: tuple[Partner, ...]
+    programmes: tuple[Programme, ...]
+    pages: int  # how many HTML pages were made
+
+
+def quick_rebuild(settings: Settings, record: Record, changed: list[str], store: Store, *,
+                  as_of: datetime, drafts: bool = False, preview: bool = False) -> Quick | None:
+    """The files that the edits of `changed` make different, or None when the full build
+    must run. Raises nothing a full build would not report better: any fault means None."""
+    if not all(path in record.releases for path in changed):
+        return None  # a partner, programme, page, country text or media file changed
+    problems: list[Problem] = []
+    content = load_releases(settings, [Path(path) for path in changed], problems)
+    if problems or len(content.releases) != len(changed):
+        return None
+    markdown = BodyRenderer(settings.base_path)
+    edited: list[Release] = []
+    bodies: dict[Release, RenderedBody] = {}
+    for release in content.releases:
+        source = str(release.source)
+        digest, shape, published = record.releases[source]
+        if release.digest == digest:
+            continue  # touched, not changed
+        body = markdown.render(release.body, release.body_line)
+        is_published = preview or release.is_published(as_of, drafts)
+        if is_published != published or release_shape(release, body, published) != shape:
+            return None
+        bodies[release] = body
+        edited.append(release)
+    shown = [release for release in edited if record.releases[str(release.source)][2]]
+    sources = {str(release.source) for release in shown}
+    feeds = [(path, entry) for path, entry in record.feeds.items() if sources & set(entry[2])]
+    needed = {other for source in sources for other in (*record.links[source][1:3],
+                                                        *record.links[source][3]) if other}
+    needed |= {source for _, entry in feeds for source in entry[2]}
+    needed -= sources
+    keys = {source: store_key(record.environment, content.partners, content.programmes,
+                              record.releases[source][0]) for source in needed}
+    stored = store.load(keys, content.partners, content.programmes) if keys else {}
+    if stored is None:
+        return None
+    by_source = {source: release for source, (release, _) in stored.items()}
+    by_source.update({str(release.source): release for release in shown})
+    for release, body in stored.values():
+        bodies[release] = body
+    links = {}
+    for release in shown:
+        topics, previous, following, related = record.links[str(release.source)]
+        links[release] = ReleaseLinks(
+            topics=tuple(Topic(name, slug) for name, slug in topics),
+            previous=by_source[previous] if previous else None,
+            next=by_source[following] if following else None,
+            related=tuple(by_source[source] for source in related),
+        )
+    memory = BuildMemory()
+    for release, body in bodies.items():
+        memory.bodies[(release.body, release.body_line)] = body
+    graph = SiteGraph(as_of=as_of, releases=tuple(by_source.values()), countries=(), partners=(),
+                      programmes=(), topics=(), years=(), pages=content.pages, links=links,
+                      assets=(), next_embargo=None, withheld=0)
+    feed_jobs = [(index_path, title, [by_source[source] for source in entries])
+                 for _, (index_path, title, entries) in feeds]
+    try:
+        files = render_releases(settings, graph, memory, preview, shown, feed_jobs)
+    except BuildFailed:
+        return None  # the full build reports it, with every other problem
+    return Quick(files, edited, {r: bodies[r] for r in edited}, content.partners, content.programmes,
+                 len(shown))
+
+
+def updated(record: Record, quick: Quick, walked: dict[str, Stat], walked_at: float) -> Record:
+    """The record after a quick rebuild: new file states and digests, the same shapes."""
+    releases = dict(record.releases)
+    for release in quick.changed:
+        source = str(release.source)
+        _, shape, published = releases[source]
+        releases[source] = (release.digest, shape, published)
+    return Record(record.environment, record.output, record.next_embargo, walked_at, walked,
+                  releases, record.links, record.feeds, record.output_files)

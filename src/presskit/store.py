@@ -1,0 +1,157 @@
+"""What `presskit build` keeps in .presskit-cache/ for the next build: a record of the last
+build and the checked releases with their rendered bodies.
+
+Everything here is a cache: deleting it, or finding it unreadable, only makes the next build
+a full one. Releases are stored without the partners and programmes they refer to (those are
+read again and put back by id), so that a stored release never carries a stale partner.
+"""
+
+from __future__ import annotations
+
+import io
+import marshal
+import os
+import pickle
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from presskit.cache import CACHE_DIR
+from presskit.markdown import BodyLink, RenderedBody
+from presskit.models import Partner, Programme, Release
+
+_RELEASES = "releases.sqlite"
+
+
+def cache_dir(site_dir: Path) -> Path:
+    return site_dir / CACHE_DIR
+
+
+def _prepare(site_dir: Path) -> Path:
+    folder = cache_dir(site_dir)
+    folder.mkdir(exist_ok=True)
+    (folder / ".gitignore").write_text("*\n")
+    return folder
+
+
+def read_cache(site_dir: Path, name: str) -> bytes | None:
+    try:
+        return (cache_dir(site_dir) / name).read_bytes()
+    except OSError:
+        return None
+
+
+def write_cache(site_dir: Path, name: str, data: bytes) -> None:
+    """Replace one cache file at once; failing to only costs the next build time."""
+    try:
+        folder = _prepare(site_dir)
+        temporary = folder / f"{name}.tmp"
+        temporary.write_bytes(data)
+        os.replace(temporary, folder / name)
+    except OSError:
+        pass
+
+
+def forget(site_dir: Path, name: str) -> None:
+    (cache_dir(site_dir) / name).unlink(missing_ok=True)
+
+
+class _Pickler(pickle.Pickler):
+    def persistent_id(self, obj: Any) -> Any:
+        if isinstance(obj, Partner):
+            return ("partner", obj.id)
+        if isinstance(obj, Programme):
+            return ("programme", obj.id)
+        return None
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, data: bytes, entities: dict[tuple[str, str], object]) -> None:
+        super().__init__(io.BytesIO(data))
+        self.entities = entities
+
+    def persistent_load(self, pid: Any) -> Any:
+        return self.entities[tuple(pid)]  # a KeyError means the store is stale: not used
+
+
+def _body_bytes(body: RenderedBody) -> bytes:
+    return marshal.dumps((body.html, body.first_paragraph,
+                          [(link.target, link.line, link.image) for link in body.links]))
+
+
+def _body_from(data: bytes) -> RenderedBody:
+    html, first, links = marshal.loads(data)
+    return RenderedBody(html, first, [BodyLink(*link) for link in links])
+
+
+class ReleaseStore:
+    """Checked releases and their rendered bodies by source file, each under the key it was
+    made with (the file's digest and everything else its model depends on)."""
+
+    def __init__(self, site_dir: Path) -> None:
+        self.path = cache_dir(site_dir) / _RELEASES
+        self.site_dir = site_dir
+
+    def _connect(self, create: bool = False) -> sqlite3.Connection | None:
+        if not create and not self.path.is_file():
+            return None
+        try:
+            if create:
+                _prepare(self.site_dir)
+            connection = sqlite3.connect(self.path)
+            connection.execute("CREATE TABLE IF NOT EXISTS releases "
+                               "(source TEXT PRIMARY KEY, key TEXT, model BLOB, body BLOB)")
+            return connection
+        except sqlite3.Error:
+            return None
+
+    def save(self, items: Iterable[tuple[str, Release, RenderedBody]], *, complete: bool) -> None:
+        """Store these releases under their keys (rows already stored so stay as they are);
+        `complete` means that these are all the releases to keep."""
+        connection = self._connect(create=True)
+        if connection is None:
+            return
+        try:
+            with connection:
+                stored = dict(connection.execute("SELECT source, key FROM releases"))
+                rows, keep = [], set()
+                for key, release, body in items:
+                    source = str(release.source)
+                    keep.add(source)
+                    if stored.get(source) != key:
+                        buffer = io.BytesIO()
+                        _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(release)
+                        rows.append((source, key, buffer.getvalue(), _body_bytes(body)))
+                connection.executemany("INSERT OR REPLACE INTO releases VALUES (?, ?, ?, ?)", rows)
+                gone = [(source,) for source in stored if complete and source not in keep]
+                connection.executemany("DELETE FROM releases WHERE source = ?", gone)
+        except sqlite3.Error:
+            self.path.unlink(missing_ok=True)  # a broken cache is dropped, never trusted
+        finally:
+            connection.close()
+
+    def load(self, keys: dict[str, str], partners: Iterable[Partner],
+             programmes: Iterable[Programme]) -> dict[str, tuple[Release, RenderedBody]] | None:
+        """The stored releases with these sources and keys; None if any is missing or stale."""
+        connection = self._connect()
+        if connection is None:
+            return None
+        entities: dict[tuple[str, str], object] = {("partner", p.id): p for p in partners}
+        entities.update({("programme", p.id): p for p in programmes})
+        found: dict[str, tuple[Release, RenderedBody]] = {}
+        try:
+            sources = list(keys)
+            for start in range(0, len(sources), 500):
+                chunk = sources[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                for source, key, model, body in connection.execute(
+                        f"SELECT source, key, model, body FROM releases WHERE source IN ({marks})",
+                        chunk):
+                    if key == keys[source]:
+                        found[source] = (_Unpickler(model, entities).load(), _body_from(body))
+        except (sqlite3.Error, pickle.UnpicklingError, KeyError, EOFError, ValueError, TypeError):
+            return None
+        finally:
+            connection.close()
+        return found if len(found) == len(keys) else None
