@@ -1,0 +1,157 @@
+"""`presskit build` after an edit: quick when only words changed, always what a cold build makes."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from conftest import tree_digest
+from test_incremental import edit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from generate import generate
+
+QUICK = "Only the text of"
+
+
+def settle(site: Path, step: int = 0) -> None:
+    """Make settings and templates look saved a while ago, as they are on a real site (a file
+    changed in the last two seconds is never trusted by its time, so no record is kept)."""
+    moment = time.time() - 3600 + step
+    for path in [site / "presskit.toml", *(site / "templates").glob("*")]:
+        os.utime(path, (moment, moment))
+
+
+def aged(site: Path) -> Path:
+    """A generated site as if written an hour ago. Right after a file is written, its time
+    cannot tell a later change apart, so the record does not vouch for it and the next build
+    is a full one (git's "racy" rule); real sites are rarely that fresh."""
+    moment = time.time() - 3600
+    for path in site.rglob("*"):
+        os.utime(path, (moment, moment))
+    return site
+
+
+def cold_output(site: Path, scratch: Path, run) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    shutil.rmtree(scratch, ignore_errors=True)
+    shutil.copytree(site, scratch, ignore=shutil.ignore_patterns("output", ".presskit-cache"))
+    result = run("build", scratch)
+    assert result.code == 0, result.err
+    assert QUICK not in result.out
+    return tree_digest(scratch / "output")
+
+
+def body_edit(site: Path, rng: random.Random, step: int) -> None:
+    target = rng.choice(sorted((site / "content/releases").rglob("*.md")))
+    text = target.read_text()
+    where = rng.choice(["end", "middle"])
+    if where == "end":
+        target.write_text(text + f"\nA sentence added at step {step}, with a [link](https://example.org).\n")
+    else:
+        head, _, tail = text.rpartition("\n\n")
+        target.write_text(f"{head}\n\nA paragraph slipped in at step {step}.\n\n{tail}")
+
+
+def test_rebuilds_equal_cold_builds_after_random_edits(tmp_path, run):
+    site = aged(generate(40, tmp_path / "site", seed=11))
+    assert run("build", site).code == 0
+    rng = random.Random(11)
+    quick = full = 0
+    for step in range(16):
+        if rng.random() < 0.5:
+            body_edit(site, rng, step)
+            action = "body"
+        else:
+            action = edit(site, rng, step)
+        settle(site, step)
+        result = run("build", site)
+        assert result.code == 0, (action, result.err)
+        assert "Traceback" not in result.err
+        if QUICK in result.out:
+            quick += 1
+            assert action == "body", action  # nothing else may take the quick path
+        else:
+            full += 1
+        assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run), action
+    assert quick >= 3 and full >= 3
+
+
+def test_a_body_edit_writes_only_its_page_and_the_feeds_that_carry_it(tmp_path, run):
+    site = aged(generate(30, tmp_path / "site", seed=12))
+    assert run("build", site).code == 0
+    newest = max((site / "content/releases").rglob("*.md"), key=lambda p: p.name)  # in every feed
+    output = site / "output"
+    before = {p: p.stat().st_mtime_ns for p in output.rglob("*") if p.is_file()}
+    time.sleep(0.01)
+    newest.write_text(newest.read_text() + "\nOne more sentence for the record.\n")
+    result = run("build", site)
+    assert QUICK in result.out, result.out
+    changed = sorted(str(p.relative_to(output)) for p, t in before.items() if p.stat().st_mtime_ns != t)
+    page = f"releases/{newest.stem}/index.html"
+    assert page in changed and "feed.xml" in changed
+    assert all(p == page or p.endswith("feed.xml") for p in changed), changed
+    assert "One more sentence for the record." in (output / page).read_text()
+    assert "One more sentence for the record." in (output / "feed.xml").read_text()
+    assert run("build", site).out.startswith("Nothing changed")
+
+
+def test_a_new_title_takes_the_full_build(tmp_path, run):
+    site = aged(generate(20, tmp_path / "site", seed=13))
+    run("build", site)
+    target = sorted((site / "content/releases").rglob("*.md"))[5]
+    target.write_text(target.read_text().replace("title: ", "title: Renamed ", 1))
+    result = run("build", site)
+    assert result.out.startswith("Built"), result.out
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+
+
+def test_an_edit_to_a_draft_changes_nothing_published(tmp_path, run):
+    site = generate(20, tmp_path / "site", seed=14)
+    target = sorted((site / "content/releases").rglob("*.md"))[3]
+    target.write_text(target.read_text().replace("\n---\n", "\ndraft: true\n---\n", 1))
+    aged(site)
+    run("build", site)
+    target.write_text(target.read_text() + "\nSecret words of a draft.\n")
+    result = run("build", site)
+    assert QUICK in result.out and "nothing published shows them" in result.out
+    assert "Secret words" not in "".join(
+        p.read_text() for p in (site / "output").rglob("*") if p.suffix in (".html", ".xml"))
+
+
+def test_a_damaged_or_deleted_cache_only_costs_a_full_build(tmp_path, run):
+    site = aged(generate(20, tmp_path / "site", seed=15))
+    run("build", site)
+    cache = site / ".presskit-cache"
+    target = sorted((site / "content/releases").rglob("*.md"))[2]
+    for damage in ("garbage", "truncate", "delete"):
+        for file in (cache / "record", cache / "releases.sqlite"):
+            if damage == "garbage":
+                file.write_bytes(b"\x00not a cache\xff" * 10)
+            elif damage == "truncate":
+                file.write_bytes(file.read_bytes()[:50])
+            else:
+                file.unlink(missing_ok=True)
+        target.write_text(target.read_text() + f"\nWords after the cache was hit by {damage}.\n")
+        result = run("build", site)
+        assert result.code == 0 and "Traceback" not in result.err, result.err
+        assert result.out.startswith("Built"), (damage, result.out)
+        assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+
+
+def test_a_stored_release_that_went_missing_means_a_full_build(tmp_path, run):
+    """The record says a neighbour is stored, but the store lost it: no guessing."""
+    import sqlite3
+
+    site = aged(generate(20, tmp_path / "site", seed=16))
+    run("build", site)
+    with sqlite3.connect(site / ".presskit-cache/releases.sqlite") as db:
+        db.execute("DELETE FROM releases")
+    newest = max((site / "content/releases").rglob("*.md"), key=lambda p: p.name)
+    newest.write_text(newest.read_text() + "\nAnother line.\n")
+    result = run("build", site)
+    assert result.out.startswith("Built"), result.out
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
