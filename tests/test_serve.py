@@ -6,6 +6,7 @@ import contextlib
 import errno
 import http.client
 import json
+import os
 import shutil
 import signal
 import socket
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, one_png, release, write_site
+from presskit.build import make_site
 from presskit.serve import Session, is_temporary
 
 
@@ -344,3 +346,46 @@ def test_a_stylesheet_change_is_swapped_without_a_reload(browser, session):
                            timeout=10000)
     assert page.evaluate("window.__not_reloaded === true")
     page.close()
+
+
+def test_quick_rebuilds_serve_what_a_full_build_would(tmp_path):
+    """Words edited in releases (the quick path) and a new title (the full path), each served
+    exactly as a preview built from scratch would be."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from generate import generate
+
+    site = generate(40, tmp_path / "site", seed=21)
+    moment = time.time() - 3600  # a site saved a while ago: file times can be trusted
+    for path in site.rglob("*"):
+        os.utime(path, (moment, moment))
+    lines: list[str] = []
+    running = Session(site, "127.0.0.1", 0, report=lines.append)
+    try:
+        releases = sorted((site / "content/releases").rglob("*.md"))
+
+        def served_equals_a_fresh_build() -> None:
+            settings = running.preview.settings()
+            fresh = make_site(site, as_of=datetime.now(UTC), preview=True, settings=settings).site
+            served = running.preview.snapshot().files
+            assert served.keys() == {f.path for f in fresh.files}
+            different = [f.path for f in fresh.files
+                         if (served[f.path].data, served[f.path].source) != (f.data, f.source)]
+            assert different == []
+
+        for step, target in enumerate([releases[-1], releases[5], releases[-1]]):
+            before = status(running)["rebuilds"]
+            target.write_text(target.read_text() + f"\nWords of edit {step}.\n")
+            wait_for(lambda before=before: status(running)["rebuilds"] > before)
+            assert "only the text of 1 release changed" in lines[-1], lines[-1]
+            assert 0 < status(running)["rendered"] <= 25  # its page and its feeds, of ~300 files
+            page = get(running, f"/releases/{target.stem}/").body
+            assert f"Words of edit {step}.".encode() in page
+            served_equals_a_fresh_build()
+
+        before = status(running)["rebuilds"]
+        releases[7].write_text(releases[7].read_text().replace("title: ", "title: Retitled ", 1))
+        wait_for(lambda: status(running)["rebuilds"] > before)
+        assert "only the text" not in lines[-1]
+        served_equals_a_fresh_build()
+    finally:
+        running.stop()

@@ -143,6 +143,27 @@ class Store(Protocol):
              programmes: Iterable[Programme]) -> dict[str, tuple[Release, RenderedBody]] | None: ...
 
 
+class MemoryStore:
+    """The published releases of the last build, kept in memory by `serve`."""
+
+    def __init__(self) -> None:
+        self.releases: dict[str, tuple[str, Release, RenderedBody]] = {}
+
+    def keep(self, items: Iterable[tuple[str, Release, RenderedBody]]) -> None:
+        for key, release, body in items:
+            self.releases[str(release.source)] = (key, release, body)
+
+    def load(self, keys: dict[str, str], partners: Iterable[Partner],
+             programmes: Iterable[Programme]) -> dict[str, tuple[Release, RenderedBody]] | None:
+        found = {}
+        for source, key in keys.items():
+            known = self.releases.get(source)
+            if known is None or known[0] != key:
+                return None
+            found[source] = (known[1], known[2])
+        return found
+
+
 def changed_files(record: Record, walked: dict[str, Stat]) -> list[str] | None:
     """Files whose state differs from the record's (or that changed too recently to tell by
     their state); None when a file was added or removed, which a quick rebuild cannot do."""
@@ -166,13 +187,14 @@ class Quick:
 
 
 def quick_rebuild(settings: Settings, record: Record, changed: list[str], store: Store, *,
-                  as_of: datetime, drafts: bool = False, preview: bool = False) -> Quick | None:
+                  as_of: datetime, drafts: bool = False, preview: bool = False,
+                  memory: BuildMemory | None = None) -> Quick | None:
     """The files that the edits of `changed` make different, or None when the full build
     must run. Raises nothing a full build would not report better: any fault means None."""
     if not all(path in record.releases for path in changed):
         return None  # a partner, programme, page, country text or media file changed
     problems: list[Problem] = []
-    content = load_releases(settings, [Path(path) for path in changed], problems)
+    content = load_releases(settings, [Path(path) for path in changed], problems, memory)
     if problems or len(content.releases) != len(changed):
         return None
     markdown = BodyRenderer(settings.base_path)
@@ -214,7 +236,7 @@ def quick_rebuild(settings: Settings, record: Record, changed: list[str], store:
             next=by_source[following] if following else None,
             related=tuple(by_source[source] for source in related),
         )
-    memory = BuildMemory()
+    memory = memory or BuildMemory()
     for release, body in bodies.items():
         memory.bodies[(release.body, release.body_line)] = body
     graph = SiteGraph(as_of=as_of, releases=tuple(by_source.values()), countries=(), partners=(),

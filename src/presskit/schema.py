@@ -581,30 +581,38 @@ def load_content(settings: Settings, problems: list[Problem],
     if not settings.content_dir.is_dir():
         problems.append(Problem(settings.content_dir, None, "there is no content folder",
                                 "create content/releases/ and put your releases there"))
-    partners, partner_directory = loader.partners()
-    # A model made in an earlier build is reused only if what it refers to is the same too.
-    context = fingerprint(repr(settings.timezone), str(settings.content_dir),
-                          [p.digest for p in partners])
-    programmes, programme_directory = loader.programmes(partner_directory, context)
-    context = fingerprint(context, [p.digest for p in programmes])
+    partners, programmes, directories, context = _organisations(loader)
     country_texts = loader.country_texts()
-    releases = loader.releases(partner_directory, programme_directory, context)
+    releases = loader.releases(*directories, context)
     return _content(loader, releases, partners, programmes, country_texts, loader.media())
 
 
-def load_releases(settings: Settings, files: list[Path], problems: list[Problem]) -> Content:
+def load_releases(settings: Settings, files: list[Path], problems: list[Problem],
+                  memory: BuildMemory | None = None) -> Content:
     """Only these release files, with the partners, programmes and pages of the site (what a
     quick rebuild needs); no country texts and no media list."""
-    loader = _Loader(settings, problems, BuildMemory())
-    partners, partner_directory = loader.partners()
-    programmes, programme_directory = loader.programmes(partner_directory, "")
+    loader = _Loader(settings, problems, memory or BuildMemory())
+    partners, programmes, directories, context = _organisations(loader)
     releases = []
     for path in files:
-        doc = read_document(path, problems)
-        release = loader.release(doc, partner_directory, programme_directory) if doc else None
+        doc = loader.memory.read(path, read_document, problems)
+        release = loader.remembered(doc, context, lambda doc=doc: loader.release(doc, *directories)
+                                    ) if doc else None  # type: ignore[misc]
         if release is not None:
             releases.append(release)
     return _content(loader, releases, partners, programmes, {}, [])
+
+
+def _organisations(loader: _Loader) -> tuple[list[Partner], list[Programme],
+                                             tuple[Directory[Partner], Directory[Programme]], str]:
+    """Partners and programmes, their directories, and the context a release is checked in."""
+    partners, partner_directory = loader.partners()
+    # A model made in an earlier build is reused only if what it refers to is the same too.
+    context = fingerprint(repr(loader.settings.timezone), str(loader.settings.content_dir),
+                          [p.digest for p in partners])
+    programmes, programme_directory = loader.programmes(partner_directory, context)
+    context = fingerprint(context, [p.digest for p in programmes])
+    return partners, programmes, (partner_directory, programme_directory), context
 
 
 def _content(loader: _Loader, releases: list[Release], partners: list[Partner],

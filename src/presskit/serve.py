@@ -18,11 +18,12 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
-from presskit.build import make_site
-from presskit.cache import BuildMemory
+from presskit import quick
+from presskit.build import Made, make_site
+from presskit.cache import BuildMemory, Stat, walk
 from presskit.config import SETTINGS_FILE, Settings, load_settings
 from presskit.errors import BuildFailed, Problem, errors_in
-from presskit.render import builtin_theme
+from presskit.render import builtin_theme, theme_dirs
 from presskit.server import PreviewServer, Snapshot
 
 QUIET_SECONDS = 0.05  # a burst of events ends after this long without one
@@ -57,6 +58,7 @@ class Preview:
         self.rebuilds = 0
         self.next_embargo: datetime | None = None
         self.last_seconds = 0.0
+        self.quick_state: tuple[quick.Record, quick.MemoryStore] | None = None
 
     # -- what the server asks -----------------------------------------------------
 
@@ -86,14 +88,21 @@ class Preview:
         return dataclasses.replace(settings, base_url=f"http://{_url_host(self.host)}:{self.port}/")
 
     def rebuild(self, changed: set[Path]) -> None:
-        """Build through the same pipeline as `build`; swap in the result only if it is whole."""
+        """Build through the same pipeline as `build`; swap in the result only if it is whole.
+        When only the words of releases changed, only their pages and feeds are made again."""
         started = time.perf_counter()
         current = self._snapshot
         try:
-            _, graph, site, warnings, _ = make_site(
-                self.site_dir, as_of=datetime.now(UTC), memory=self.memory, preview=True,
-                settings=self.settings())
-        except BuildFailed as failure:
+            settings = self.settings()
+            walked_at = time.time()  # files are looked at before they are read
+            walked = walk(settings.content_dir)
+            themes = [walk(folder) for folder in theme_dirs(settings)]
+            environment_key = quick.environment(settings, themes, "preview")
+            if changed and self._quick(settings, environment_key, walked, walked_at, started):
+                return
+            made = make_site(self.site_dir, as_of=datetime.now(UTC), memory=self.memory, preview=True,
+                             settings=settings)
+        except BuildFailed as failure:  # the quick state still describes the pages served
             errors = errors_in(failure.problems)
             text = "\n".join(problem.describe() for problem in failure.problems)
             self.report(_failure_line(errors))
@@ -103,18 +112,55 @@ class Preview:
             return
         self.last_seconds = time.perf_counter() - started
         self.rebuilds += 1
-        self.next_embargo = graph.next_embargo
-        for warning in warnings:
+        self.next_embargo = made.graph.next_embargo
+        for warning in made.warnings:
             self.report(warning.describe())
         files_changed = [p for p in changed if p.suffix]  # folders have none
         css_only = bool(files_changed) and all(p.suffix == ".css" for p in files_changed)
-        files = {file.path: file for file in site.files}
+        files = {file.path: file for file in made.site.files}
         self._publish(Snapshot(files=files, build=current.build + 1, previous=current.build,
                                css_only=css_only))
         if current.build:
             self.report(f"Rebuilt in {self.last_seconds:.2f} s: {self.memory.rendered} "
                         f"page{'s' if self.memory.rendered != 1 else ''} made again, "
                         f"{self.memory.reused} unchanged.")
+        self.quick_state = None
+        if environment_key and not made.warnings:  # after the tab has its pages: not in the wait
+            self.quick_state = _quick_state(environment_key, walked, walked_at, made)
+
+    def _quick(self, settings: Settings, environment_key: str, walked: dict[str, Stat],
+               walked_at: float, started: float) -> bool:
+        """A quick rebuild (see presskit.quick) if the changes allow one; False otherwise."""
+        if self.quick_state is None or not environment_key:
+            return False
+        record, store = self.quick_state
+        now = datetime.now(UTC)
+        if (record.environment != environment_key
+                or (record.next_embargo is not None and now.timestamp() >= record.next_embargo)):
+            return False
+        changed = quick.changed_files(record, walked)
+        if changed is None:
+            return False
+        made = quick.quick_rebuild(settings, record, changed, store, as_of=now, preview=True,
+                                   memory=self.memory)
+        if made is None:
+            return False
+        store.keep((quick.store_key(record.environment, made.partners, made.programmes, release.digest),
+                    release, made.bodies[release]) for release in made.changed)
+        self.quick_state = (quick.updated(record, made, walked, walked_at), store)
+        current = self._snapshot
+        if not made.changed and not current.error:
+            return True  # saved without a change: nothing to reload
+        files = dict(current.files)
+        files.update((file.path, file) for file in made.files)
+        self.last_seconds = time.perf_counter() - started
+        self.rebuilds += 1
+        self.memory.rendered, self.memory.reused = len(made.files), len(files) - len(made.files)
+        self._publish(Snapshot(files=files, build=current.build + 1, previous=current.build))
+        self.report(f"Rebuilt in {self.last_seconds:.2f} s: only the text of "
+                    f"{len(made.changed)} release{'s' if len(made.changed) != 1 else ''} changed; "
+                    f"{len(made.files)} page{'s' if len(made.files) != 1 else ''} and feeds made again.")
+        return True
 
     def _publish(self, snapshot: Snapshot) -> None:
         with self.changed:
@@ -247,6 +293,18 @@ class Session:
         self.observer.join(timeout=5)  # type: ignore[attr-defined]
         with self.preview.changed:
             self.preview.changed.notify_all()
+
+
+def _quick_state(environment_key: str, walked: dict[str, Stat], walked_at: float,
+                 made: Made) -> tuple[quick.Record, quick.MemoryStore]:
+    """What the next rebuild needs to be a quick one: the record and the releases shown."""
+    content, graph, bodies = made.content, made.graph, made.site.bodies
+    record = quick.make_record(environment_key, None, walked, walked_at, content, graph,
+                               made.settings, bodies, len(made.site.files))
+    store = quick.MemoryStore()
+    store.keep((quick.store_key(environment_key, content.partners, content.programmes, release.digest),
+                release, bodies[release]) for release in graph.releases)
+    return record, store
 
 
 def _url_host(host: str) -> str:
