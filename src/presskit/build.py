@@ -180,9 +180,10 @@ def _remember(site_dir: Path, environment_key: str, output: tuple[int, int] | No
     content, graph = made.content, made.graph
     record = quick.make_record(environment_key, output, walked, walked_at, content, graph,
                                made.settings, made.site.bodies, files)
+    key = quick.store_key(environment_key, content.partners, content.programmes)
     store.ReleaseStore(site_dir).save(
-        ((quick.store_key(environment_key, content.partners, content.programmes, release.digest),
-          release, made.site.bodies[release]) for release in graph.releases), complete=True)
+        ((key(release.digest), release, made.site.bodies[release]) for release in graph.releases),
+        complete=True)
     store.write_cache(site_dir, RECORD, record.to_bytes())
 
 
@@ -212,8 +213,8 @@ def _quick_build(site_dir: Path, settings: Settings, drafts: bool, environment_k
         remember_build(site_dir, state, output, record.next_embargo, embargo.isoformat() if embargo else "")
         return UpToDate(settings, time.perf_counter() - started, embargo)
     written = publish_changed(made.files, settings.output_dir)
-    releases.save(((quick.store_key(record.environment, made.partners, made.programmes, release.digest),
-                    release, made.bodies[release])
+    key = quick.store_key(record.environment, made.partners, made.programmes)
+    releases.save(((key(release.digest), release, made.bodies[release])
                    for release in made.changed if record.releases[str(release.source)][2]),
                   complete=False)
     store.write_cache(site_dir, RECORD, quick.updated(record, made, walked, walked_at).to_bytes())

@@ -15,7 +15,7 @@ from __future__ import annotations
 import marshal
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -69,11 +69,12 @@ def release_shape(release: Release, body: RenderedBody, published: bool) -> str:
     )
 
 
-def store_key(environment_key: str, partners: Iterable[Partner], programmes: Iterable[Programme],
-              digest: str) -> str:
-    """What a stored release was made from: its file, and what its model refers to."""
-    return fingerprint(environment_key, [p.digest for p in partners], [p.digest for p in programmes],
-                       digest)
+def store_key(environment_key: str, partners: Iterable[Partner],
+              programmes: Iterable[Programme]) -> Callable[[str], str]:
+    """What a stored release was made from: its file (by digest), and what its model refers
+    to; a function of the file's digest."""
+    base = fingerprint(environment_key, [p.digest for p in partners], [p.digest for p in programmes])
+    return lambda digest: f"{base}:{digest}"
 
 
 @dataclass
@@ -218,8 +219,8 @@ def quick_rebuild(settings: Settings, record: Record, changed: list[str], store:
                                                         *record.links[source][3]) if other}
     needed |= {source for _, entry in feeds for source in entry[2]}
     needed -= sources
-    keys = {source: store_key(record.environment, content.partners, content.programmes,
-                              record.releases[source][0]) for source in needed}
+    key = store_key(record.environment, content.partners, content.programmes)
+    keys = {source: key(record.releases[source][0]) for source in needed}
     stored = store.load(keys, content.partners, content.programmes) if keys else {}
     if stored is None:
         return None

@@ -145,8 +145,8 @@ class Preview:
                                    memory=self.memory)
         if made is None:
             return False
-        store.keep((quick.store_key(record.environment, made.partners, made.programmes, release.digest),
-                    release, made.bodies[release]) for release in made.changed)
+        key = quick.store_key(record.environment, made.partners, made.programmes)
+        store.keep((key(release.digest), release, made.bodies[release]) for release in made.changed)
         self.quick_state = (quick.updated(record, made, walked, walked_at), store)
         current = self._snapshot
         if not made.changed and not current.error:
@@ -302,8 +302,8 @@ def _quick_state(environment_key: str, walked: dict[str, Stat], walked_at: float
     record = quick.make_record(environment_key, None, walked, walked_at, content, graph,
                                made.settings, bodies, len(made.site.files))
     store = quick.MemoryStore()
-    store.keep((quick.store_key(environment_key, content.partners, content.programmes, release.digest),
-                release, bodies[release]) for release in graph.releases)
+    key = quick.store_key(environment_key, content.partners, content.programmes)
+    store.keep((key(release.digest), release, bodies[release]) for release in graph.releases)
     return record, store
 
 

@@ -8,14 +8,13 @@ read again and put back by id), so that a stored release never carries a stale p
 
 from __future__ import annotations
 
-import io
+import dataclasses
 import marshal
 import os
 import pickle
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from presskit.cache import CACHE_DIR
 from presskit.markdown import BodyLink, RenderedBody
@@ -57,22 +56,22 @@ def forget(site_dir: Path, name: str) -> None:
     (cache_dir(site_dir) / name).unlink(missing_ok=True)
 
 
-class _Pickler(pickle.Pickler):
-    def persistent_id(self, obj: Any) -> Any:
-        if isinstance(obj, Partner):
-            return ("partner", obj.id)
-        if isinstance(obj, Programme):
-            return ("programme", obj.id)
-        return None
+_FIELDS = [f.name for f in dataclasses.fields(Release)]
 
 
-class _Unpickler(pickle.Unpickler):
-    def __init__(self, data: bytes, entities: dict[tuple[str, str], object]) -> None:
-        super().__init__(io.BytesIO(data))
-        self.entities = entities
+def _release_bytes(release: Release) -> bytes:
+    """A release as plain values, its partners and programmes by id (put back on loading)."""
+    values = [getattr(release, name) for name in _FIELDS]
+    values[_FIELDS.index("partners")] = tuple(p.id for p in release.partners)
+    values[_FIELDS.index("programmes")] = tuple(p.id for p in release.programmes)
+    return pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL)
 
-    def persistent_load(self, pid: Any) -> Any:
-        return self.entities[tuple(pid)]  # a KeyError means the store is stale: not used
+
+def _release_from(data: bytes, partners: dict[str, Partner], programmes: dict[str, Programme]) -> Release:
+    fields = dict(zip(_FIELDS, pickle.loads(data), strict=True))
+    fields["partners"] = tuple(partners[id] for id in fields["partners"])
+    fields["programmes"] = tuple(programmes[id] for id in fields["programmes"])
+    return Release(**fields)
 
 
 def _body_bytes(body: RenderedBody) -> bytes:
@@ -100,6 +99,9 @@ class ReleaseStore:
             if create:
                 _prepare(self.site_dir)
             connection = sqlite3.connect(self.path)
+            # A cache: a commit stays whole if presskit is stopped half-way (rollback journal),
+            # but is not forced to disk, so it need not survive a power cut.
+            connection.execute("PRAGMA synchronous=OFF")
             connection.execute("CREATE TABLE IF NOT EXISTS releases "
                                "(source TEXT PRIMARY KEY, key TEXT, model BLOB, body BLOB)")
             return connection
@@ -120,9 +122,7 @@ class ReleaseStore:
                     source = str(release.source)
                     keep.add(source)
                     if stored.get(source) != key:
-                        buffer = io.BytesIO()
-                        _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(release)
-                        rows.append((source, key, buffer.getvalue(), _body_bytes(body)))
+                        rows.append((source, key, _release_bytes(release), _body_bytes(body)))
                 connection.executemany("INSERT OR REPLACE INTO releases VALUES (?, ?, ?, ?)", rows)
                 gone = [(source,) for source in stored if complete and source not in keep]
                 connection.executemany("DELETE FROM releases WHERE source = ?", gone)
@@ -137,8 +137,8 @@ class ReleaseStore:
         connection = self._connect()
         if connection is None:
             return None
-        entities: dict[tuple[str, str], object] = {("partner", p.id): p for p in partners}
-        entities.update({("programme", p.id): p for p in programmes})
+        by_id = {p.id: p for p in partners}
+        programme_by_id = {p.id: p for p in programmes}
         found: dict[str, tuple[Release, RenderedBody]] = {}
         try:
             sources = list(keys)
@@ -149,7 +149,7 @@ class ReleaseStore:
                         f"SELECT source, key, model, body FROM releases WHERE source IN ({marks})",
                         chunk):
                     if key == keys[source]:
-                        found[source] = (_Unpickler(model, entities).load(), _body_from(body))
+                        found[source] = (_release_from(model, by_id, programme_by_id), _body_from(body))
         except (sqlite3.Error, pickle.UnpicklingError, KeyError, EOFError, ValueError, TypeError):
             return None
         finally:
