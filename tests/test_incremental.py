@@ -114,3 +114,29 @@ def test_template_errors_found_by_a_parallel_build_are_reported(tmp_path, run):
     assert "(and 219 more pages)" in result.err
     assert result.err.count("release.html:3") == 1
     assert "Traceback" not in result.err
+
+
+def test_parallel_reading_finds_the_same_releases_and_faults_as_serial(tmp_path):
+    from presskit.errors import BuildFailed
+    from presskit.schema import PARALLEL_AT_LEAST
+
+    site = generate(PARALLEL_AT_LEAST + 10, tmp_path / "site", seed=6)
+
+    def made(workers: int) -> dict[str, object]:
+        rendered = make_site(site, as_of=AS_OF, workers=workers).site
+        return {f.path: f.data if f.data is not None else str(f.source) for f in rendered.files}
+
+    assert made(2) == made(1)
+    releases = sorted((site / "content/releases").rglob("*.md"))
+    releases[3].write_text(releases[3].read_text().replace("countries: [", "countries: [Atlantis, ", 1))
+    releases[200].write_text(releases[200].read_text().replace("title: ", "title: [unclosed ", 1))
+    releases[-1].write_text(releases[-1].read_text().replace("partners: [", "partners: [Nobody, ", 1))
+
+    def faults(workers: int) -> list[str]:
+        with pytest.raises(BuildFailed) as failure:
+            make_site(site, as_of=AS_OF, workers=workers)
+        return [problem.describe() for problem in failure.value.problems]
+
+    serial = faults(1)
+    assert len(serial) == 3 and "Atlantis" in serial[0] and "Nobody" in serial[2]
+    assert faults(2) == serial

@@ -70,13 +70,14 @@ def make_site(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = F
     `memory` carries what an earlier build of the same site can lend this one; `preview`
     shows drafts and embargoed releases, marked, for `serve` (never for output/).
     """
+    readers = workers if memory is None else 1  # what is read on many cores is not remembered
     memory = memory or BuildMemory()
     memory.start_build()
     stage("Reading settings")
     settings = settings or load_settings(site_dir)
     stage("Reading content")
     problems: list[Problem] = []
-    content = load_content(settings, problems, memory)
+    content = load_content(settings, problems, memory, readers)
     if errors_in(problems):
         raise BuildFailed(problems)
     stage("Linking releases")

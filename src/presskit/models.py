@@ -6,7 +6,7 @@ and never changed afterwards.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -155,6 +155,29 @@ class Release:
         if self.draft and not drafts:
             return False
         return self.embargo is None or self.embargo <= as_of
+
+
+_RELEASE_FIELDS = tuple(f.name for f in fields(Release))
+_PARTNERS, _PROGRAMMES = _RELEASE_FIELDS.index("partners"), _RELEASE_FIELDS.index("programmes")
+
+
+def detached(release: Release) -> tuple[Any, ...]:
+    """A release as plain values, with its partners and programmes by id: what crosses to
+    another process or into the cache, where those objects must not be copied."""
+    values = [getattr(release, name) for name in _RELEASE_FIELDS]
+    values[_PARTNERS] = tuple(p.id for p in release.partners)
+    values[_PROGRAMMES] = tuple(p.id for p in release.programmes)
+    return tuple(values)
+
+
+def attached(values: tuple[Any, ...], partners: dict[str, Partner],
+             programmes: dict[str, Programme]) -> Release:
+    """The release `detached` gave, pointing at these partners and programmes (KeyError if
+    one of them is gone)."""
+    named = dict(zip(_RELEASE_FIELDS, values, strict=True))
+    named["partners"] = tuple(partners[id] for id in named["partners"])
+    named["programmes"] = tuple(programmes[id] for id in named["programmes"])
+    return Release(**named)
 
 
 @dataclass(frozen=True, eq=False)

@@ -36,6 +36,10 @@ class Directory(Generic[T]):
                     f"give each {self.kind} its own names, so that a release can say which it means",
                 ))
 
+    def entities(self) -> list[T]:
+        """Each entity once, in the order they were added."""
+        return list({id(entity): entity for entity, _, _ in self._by_name.values()}.values())
+
     def find(self, written: str) -> T | None:
         found = self._by_name.get(normalise(written))
         return found[0] if found else None

@@ -7,6 +7,7 @@ yields as much of a model as can be made, so that one run reports every fault at
 from __future__ import annotations
 
 import difflib
+import multiprocessing
 import os
 import re
 from collections.abc import Callable
@@ -32,6 +33,8 @@ from presskit.models import (
     Photo,
     Programme,
     Release,
+    attached,
+    detached,
 )
 from presskit.resolve import Directory, did_you_mean
 from presskit.source import Document, Node, read_document
@@ -228,16 +231,19 @@ class _Loader:
     def content_dir(self) -> Path:
         return self.settings.content_dir
 
-    def documents(self, folder: str, *, recursive: bool = False) -> list[Document]:
+    def document_paths(self, folder: str, *, recursive: bool = False) -> list[str]:
         root = self.content_dir / folder
         if not root.is_dir():
             return []
         found = root.rglob("*.md") if recursive else root.glob("*.md")
         start = len(str(root)) + 1
+        return [name for name in sorted(str(path) for path in found)  # strings sort faster
+                if not any(part.startswith((".", "_")) for part in name[start:].split(os.sep))]
+                # (hidden files, editor backups and partials are left out)
+
+    def documents(self, folder: str, *, recursive: bool = False) -> list[Document]:
         docs = []
-        for name in sorted(str(path) for path in found):  # strings sort much faster than Paths
-            if any(part.startswith((".", "_")) for part in name[start:].split(os.sep)):
-                continue  # hidden files, editor backups and partials
+        for name in self.document_paths(folder, recursive=recursive):
             doc = self.memory.read(Path(name), read_document, self.problems)
             if doc is not None:
                 docs.append(doc)
@@ -433,13 +439,37 @@ class _Loader:
     # -- releases and pages --------------------------------------------------------
 
     def releases(self, partners: Directory[Partner], programmes: Directory[Programme],
-                 context: str) -> list[Release]:
+                 context: str, workers: int = 1) -> list[Release]:
+        paths = self.document_paths("releases", recursive=True)
+        if workers > 1 and len(paths) >= PARALLEL_AT_LEAST:
+            return self.releases_in_parallel(paths, partners, programmes, workers)
         releases = []
         for doc in self.documents("releases", recursive=True):
             release = self.remembered(
                 doc, context, lambda doc=doc: self.release(doc, partners, programmes))  # type: ignore[misc]
             if release is not None:
                 releases.append(release)
+        return releases
+
+    def releases_in_parallel(self, paths: list[str], partners: Directory[Partner],
+                             programmes: Directory[Programme], workers: int) -> list[Release]:
+        """Releases read and checked on all cores (a cold `build`; nothing is remembered):
+        the same models, in the same order, with the same problems, as one by one."""
+        global _WORKER
+        _WORKER = (self, partners, programmes)
+        partner_by_id = {p.id: p for p in partners.entities()}
+        programme_by_id = {p.id: p for p in programmes.entities()}
+        releases = []
+        chunks = [paths[start:start + 50] for start in range(0, len(paths), 50)]
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                for results in pool.imap(_check_releases, chunks):
+                    for problems, values in results:
+                        self.problems.extend(problems)
+                        if values is not None:
+                            releases.append(attached(values, partner_by_id, programme_by_id))
+        finally:
+            _WORKER = None
         return releases
 
     def release(self, doc: Document, partners: Directory[Partner],
@@ -574,16 +604,36 @@ class _Loader:
                                               for part in path.relative_to(root).parts)]
 
 
+PARALLEL_AT_LEAST = 400  # releases; fewer are read faster than processes start
+_WORKER: tuple[_Loader, Directory[Partner], Directory[Programme]] | None = None
+
+
+def _check_releases(paths: list[str]) -> list[tuple[list[Problem], tuple[Any, ...] | None]]:
+    """In a forked worker: read and check release files; each one's problems and model."""
+    assert _WORKER is not None
+    loader, partners, programmes = _WORKER
+    results = []
+    for path in paths:
+        problems: list[Problem] = []
+        doc = read_document(Path(path), problems)
+        loader.problems = problems
+        release = loader.release(doc, partners, programmes) if doc else None
+        results.append((problems, detached(release) if release is not None else None))
+    return results
+
+
 def load_content(settings: Settings, problems: list[Problem],
-                 memory: BuildMemory | None = None) -> Content:
-    """Read every content file of the site; faults go to `problems`."""
+                 memory: BuildMemory | None = None, workers: int = 1) -> Content:
+    """Read every content file of the site; faults go to `problems`. With more than one
+    worker, a large site's releases are read on that many processes (forked: never from a
+    process that runs threads), and are not remembered in `memory`."""
     loader = _Loader(settings, problems, memory or BuildMemory())
     if not settings.content_dir.is_dir():
         problems.append(Problem(settings.content_dir, None, "there is no content folder",
                                 "create content/releases/ and put your releases there"))
     partners, programmes, directories, context = _organisations(loader)
     country_texts = loader.country_texts()
-    releases = loader.releases(*directories, context)
+    releases = loader.releases(*directories, context, workers)
     return _content(loader, releases, partners, programmes, country_texts, loader.media())
 
 

@@ -8,7 +8,6 @@ read again and put back by id), so that a stored release never carries a stale p
 
 from __future__ import annotations
 
-import dataclasses
 import marshal
 import os
 import pickle
@@ -18,7 +17,7 @@ from pathlib import Path
 
 from presskit.cache import CACHE_DIR
 from presskit.markdown import BodyLink, RenderedBody
-from presskit.models import Partner, Programme, Release
+from presskit.models import Partner, Programme, Release, attached, detached
 
 _RELEASES = "releases.sqlite"
 
@@ -54,24 +53,6 @@ def write_cache(site_dir: Path, name: str, data: bytes) -> None:
 
 def forget(site_dir: Path, name: str) -> None:
     (cache_dir(site_dir) / name).unlink(missing_ok=True)
-
-
-_FIELDS = [f.name for f in dataclasses.fields(Release)]
-
-
-def _release_bytes(release: Release) -> bytes:
-    """A release as plain values, its partners and programmes by id (put back on loading)."""
-    values = [getattr(release, name) for name in _FIELDS]
-    values[_FIELDS.index("partners")] = tuple(p.id for p in release.partners)
-    values[_FIELDS.index("programmes")] = tuple(p.id for p in release.programmes)
-    return pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _release_from(data: bytes, partners: dict[str, Partner], programmes: dict[str, Programme]) -> Release:
-    fields = dict(zip(_FIELDS, pickle.loads(data), strict=True))
-    fields["partners"] = tuple(partners[id] for id in fields["partners"])
-    fields["programmes"] = tuple(programmes[id] for id in fields["programmes"])
-    return Release(**fields)
 
 
 def _body_bytes(body: RenderedBody) -> bytes:
@@ -122,7 +103,8 @@ class ReleaseStore:
                     source = str(release.source)
                     keep.add(source)
                     if stored.get(source) != key:
-                        rows.append((source, key, _release_bytes(release), _body_bytes(body)))
+                        model = pickle.dumps(detached(release), protocol=pickle.HIGHEST_PROTOCOL)
+                        rows.append((source, key, model, _body_bytes(body)))
                 connection.executemany("INSERT OR REPLACE INTO releases VALUES (?, ?, ?, ?)", rows)
                 gone = [(source,) for source in stored if complete and source not in keep]
                 connection.executemany("DELETE FROM releases WHERE source = ?", gone)
@@ -149,7 +131,8 @@ class ReleaseStore:
                         f"SELECT source, key, model, body FROM releases WHERE source IN ({marks})",
                         chunk):
                     if key == keys[source]:
-                        found[source] = (_release_from(model, by_id, programme_by_id), _body_from(body))
+                        release = attached(pickle.loads(model), by_id, programme_by_id)
+                        found[source] = (release, _body_from(body))
         except (sqlite3.Error, pickle.UnpicklingError, KeyError, EOFError, ValueError, TypeError):
             return None
         finally:
