@@ -12,7 +12,9 @@ process, --runs times per scenario; the table gives medians:
 
 - cold: no cache and an empty output folder;
 - no change: the same build again;
-- one body: after one release's body changed.
+- one body: after one release's body changed (a sentence added at its end);
+- one title: after one release's title changed, which every list showing it shows too (for
+  presskit, the full build that any change other than words takes).
 
 Peak memory is the largest resident size of the build process (presskit's rendering workers
 are forked copies of it and are not added).
@@ -129,8 +131,9 @@ def run(command: list[str]) -> tuple[float, float]:
 
 
 def scenarios(build: list[str], clean: list[Path], release: Path, runs: int) -> dict[str, list]:
-    """Median seconds and peak memory of cold, no-change and one-body builds."""
-    results: dict[str, list[tuple[float, float]]] = {"cold": [], "no change": [], "one body": []}
+    """Median seconds and peak memory of cold, no-change, one-body and one-title builds."""
+    results: dict[str, list[tuple[float, float]]] = {"cold": [], "no change": [], "one body": [],
+                                                     "one title": []}
     original = release.read_text()
     for number in range(runs):
         for folder in clean:
@@ -141,6 +144,9 @@ def scenarios(build: list[str], clean: list[Path], release: Path, runs: int) -> 
         release.write_text(original + f"\nOne more sentence, number {number}.\n")
         time.sleep(2.1)
         results["one body"].append(run(build))
+        release.write_text(original.replace("title: ", f"title: Retitled {number} ", 1))
+        time.sleep(2.1)
+        results["one title"].append(run(build))
     release.write_text(original)
     return {name: [statistics.median(t for t, _ in found), max(m for _, m in found)]
             for name, found in results.items()}

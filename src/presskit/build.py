@@ -64,13 +64,14 @@ class Made(NamedTuple):
 
 def make_site(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = False,
               stage: Stage = _quiet, memory: BuildMemory | None = None, preview: bool = False,
-              settings: Settings | None = None, workers: int = 1) -> Made:
+              settings: Settings | None = None, workers: int = 1, readers: int | None = None) -> Made:
     """Everything up to the files of the site, in memory; raises BuildFailed on any error.
 
     `memory` carries what an earlier build of the same site can lend this one; `preview`
     shows drafts and embargoed releases, marked, for `serve` (never for output/).
     """
-    readers = workers if memory is None else 1  # what is read on many cores is not remembered
+    if readers is None:  # what is read on many cores is not remembered
+        readers = workers if memory is None else 1
     memory = memory or BuildMemory()
     memory.start_build()
     stage("Reading settings")
@@ -156,8 +157,9 @@ def build(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = False
                                started)
         if rebuilt is not None:
             return rebuilt
-    made = make_site(site_dir, as_of=as_of, drafts=drafts, stage=stage, workers=_cores(),
-                     settings=settings)
+    memory, restored = _restored(site_dir, settings, environment_key, walked)
+    made = make_site(site_dir, as_of=as_of, drafts=drafts, stage=stage, memory=memory,
+                     workers=_cores(), readers=1 if restored else _cores(), settings=settings)
     stage("Writing output")
     store.forget(site_dir, RECORD)  # it describes the output/ about to be replaced
     published = publish(made.site.files, settings.output_dir)
@@ -167,7 +169,8 @@ def build(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = False
         remember_build(site_dir, state, output, embargo.timestamp() if embargo else None,
                        embargo.isoformat() if embargo else "")
         if environment_key:
-            _remember(site_dir, environment_key, output, walked, walked_at, made, published.files)
+            _remember(site_dir, environment_key, output, walked, walked_at, made, memory,
+                      published.files)
     return BuildResult(settings, made.graph, made.site, time.perf_counter() - started, made.warnings,
                        published.files, published.written)
 
@@ -175,12 +178,28 @@ def build(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = False
 RECORD = "record"
 
 
+def _restored(site_dir: Path, settings: Settings, environment_key: str,
+              walked: dict[str, Stat]) -> tuple[BuildMemory, int]:
+    """A memory with what the last build left in .presskit-cache/ (see quick.restore), and
+    how many releases it holds; empty if the cache does not describe output/ as it is."""
+    memory = BuildMemory()
+    data = store.read_cache(site_dir, RECORD)
+    record = quick.Record.from_bytes(data) if data else None
+    output = output_state(settings.output_dir)
+    if record is None or output is None or tuple(output) != tuple(record.output or ()):
+        return memory, 0
+    return memory, quick.restore(settings, memory, record, walked, store.ReleaseStore(site_dir),
+                                 environment_key)
+
+
 def _remember(site_dir: Path, environment_key: str, output: tuple[int, int] | None,
-              walked: dict[str, Stat], walked_at: float, made: Made, files: int) -> None:
-    """Leave what a quick rebuild needs: the record, and the published releases."""
+              walked: dict[str, Stat], walked_at: float, made: Made, memory: BuildMemory,
+              files: int) -> None:
+    """Leave what the next build needs: the record, and the published releases."""
     content, graph = made.content, made.graph
+    pages = {path: digest for path, (digest, _) in memory.pages.items()}
     record = quick.make_record(environment_key, output, walked, walked_at, content, graph,
-                               made.settings, made.site.bodies, files)
+                               made.settings, made.site.bodies, pages, memory.graph, files)
     key = quick.store_key(environment_key, content.partners, content.programmes)
     store.ReleaseStore(site_dir).save(
         ((key(release.digest), release, made.site.bodies[release]) for release in graph.releases),

@@ -27,6 +27,10 @@ def fingerprint(*parts: object) -> str:
 
 _RACY_SECONDS = 2.0
 
+# The bytes of a page that the last build wrote and that output/ still holds: a page whose
+# fingerprint is unchanged is not rendered again, and output/'s file is kept (by identity).
+IN_OUTPUT = b"\0presskit: the page in output/"
+
 
 def _stat_key(path: Path) -> tuple[int, int, int] | None:
     try:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from presskit import paths
+from presskit.cache import fingerprint
 from presskit.countries import Country
 from presskit.models import Asset, Content, CountryText, Page, Partner, Programme, Release
 from presskit.text import make_slug
@@ -283,9 +284,9 @@ def _remembered_links(memo: dict[str, object], published: Sequence[Release],
                       topics: dict[str, TopicNode], *indexes: dict) -> dict[Release, ReleaseLinks]:
     """Release links, reusing the last build's when no release was added, removed, re-dated or
     re-tagged (a text edit changes none of them)."""
-    structure = hash(tuple(
-        (r.slug, r.date, r.topics, tuple(c.code for c in r.countries),
-         tuple(p.id for p in r.partners), tuple(p.id for p in r.programmes)) for r in published))
+    structure = fingerprint([
+        (r.slug, r.date.isoformat(), r.topics, [c.code for c in r.countries],
+         [p.id for p in r.partners], [p.id for p in r.programmes]) for r in published])
     by_slug = {r.slug: r for r in published}
     if memo.get("structure") == structure:
         topic_by_slug = {t.slug: t.topic for t in topics.values()}

@@ -158,25 +158,36 @@ class Release:
 
 
 _RELEASE_FIELDS = tuple(f.name for f in fields(Release))
+_SOURCE, _PHOTOS = _RELEASE_FIELDS.index("source"), _RELEASE_FIELDS.index("photos")
 _PARTNERS, _PROGRAMMES = _RELEASE_FIELDS.index("partners"), _RELEASE_FIELDS.index("programmes")
 
 
 def detached(release: Release) -> tuple[Any, ...]:
-    """A release as plain values, with its partners and programmes by id: what crosses to
-    another process or into the cache, where those objects must not be copied."""
+    """A release as plain values (partners and programmes by id, paths as text): what
+    crosses to another process or into the cache, where those objects must not be copied."""
     values = [getattr(release, name) for name in _RELEASE_FIELDS]
+    values[_SOURCE] = str(release.source)
     values[_PARTNERS] = tuple(p.id for p in release.partners)
     values[_PROGRAMMES] = tuple(p.id for p in release.programmes)
+    values[_PHOTOS] = tuple((str(p.asset.source), p.asset.path, p.alt, p.caption, p.credit, p.line)
+                            for p in release.photos)
     return tuple(values)
 
 
 def attached(values: tuple[Any, ...], partners: dict[str, Partner],
-             programmes: dict[str, Programme]) -> Release:
+             programmes: dict[str, Programme], known_paths: dict[str, Path] | None = None) -> Release:
     """The release `detached` gave, pointing at these partners and programmes (KeyError if
-    one of them is gone)."""
+    one of them is gone). `known_paths` shares the Path of a file many releases show."""
+    shared = known_paths if known_paths is not None else {}
     named = dict(zip(_RELEASE_FIELDS, values, strict=True))
+    named["source"] = Path(named["source"])
     named["partners"] = tuple(partners[id] for id in named["partners"])
     named["programmes"] = tuple(programmes[id] for id in named["programmes"])
+    photos = []
+    for source, path, alt, caption, credit, line in named["photos"]:
+        file = shared.get(source) or shared.setdefault(source, Path(source))
+        photos.append(Photo(Asset(file, path), alt, caption, credit, line))
+    named["photos"] = tuple(photos)
     return Release(**named)
 
 

@@ -13,6 +13,7 @@ warning) is left to the full build, which is always right.
 from __future__ import annotations
 
 import marshal
+import os
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -21,17 +22,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from presskit import __version__
-from presskit.cache import BuildMemory, Stat, fingerprint, newest
+from presskit import __version__, paths
+from presskit.cache import IN_OUTPUT, BuildMemory, Stat, fingerprint, newest
 from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem
 from presskit.graph import ReleaseLinks, SiteGraph, Topic, media_links
 from presskit.markdown import BodyRenderer, RenderedBody, is_site_path
 from presskit.models import Content, Partner, Programme, Release
 from presskit.render import OutputFile, feed_indexes, render_releases
-from presskit.schema import load_releases
+from presskit.schema import load_releases, organisations, remember_releases
 
-_FORMAT = 1
+_FORMAT = 2
 _RACY_SECONDS = 2.0  # a file changed this close to being looked at may change again unseen
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
@@ -89,12 +90,14 @@ class Record:
     releases: dict[str, tuple[str, str, bool]]  # source -> file digest, shape, published
     links: dict[str, Links]  # published source -> topics, previous, next, related
     feeds: dict[str, tuple[str, str, tuple[str, ...]]]  # feed path -> index, title, entries
+    pages: dict[str, str]  # site path -> fingerprint of every page, feed and sitemap written
+    graph_memo: dict[str, object]  # what the graph stage keeps (graph._remembered_links)
     output_files: int
 
     def to_bytes(self) -> bytes:
         return marshal.dumps((_FORMAT, __version__, self.environment, self.output, self.next_embargo,
                               self.walked_at, self.files, self.releases, self.links, self.feeds,
-                              self.output_files))
+                              self.pages, self.graph_memo, self.output_files))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Record | None:
@@ -109,7 +112,8 @@ class Record:
 
 def make_record(environment_key: str, output: tuple[int, int] | None, walked: dict[str, Stat],
                 walked_at: float, content: Content, graph: SiteGraph, settings: Settings,
-                bodies: dict[Release, RenderedBody], output_files: int) -> Record:
+                bodies: dict[Release, RenderedBody], pages: dict[str, str],
+                graph_memo: dict[str, object], output_files: int) -> Record:
     published = set(graph.releases)
     renderer = None
     releases = {}
@@ -134,14 +138,16 @@ def make_record(environment_key: str, output: tuple[int, int] | None, walked: di
              for index_path, title, entries in feed_indexes(settings, graph)}
     embargo = graph.next_embargo
     return Record(environment_key, output, embargo.timestamp() if embargo else None, walked_at,
-                  walked, releases, links, feeds, output_files)
+                  walked, releases, links, feeds, pages,
+                  {key: graph_memo[key] for key in ("structure", "links") if key in graph_memo},
+                  output_files)
 
 
 class Store(Protocol):
     """Where a quick rebuild finds the releases it shows besides the changed ones."""
 
-    def load(self, keys: dict[str, str], partners: Iterable[Partner],
-             programmes: Iterable[Programme]) -> dict[str, tuple[Release, RenderedBody]] | None: ...
+    def load(self, keys: dict[str, str], partners: Iterable[Partner], programmes: Iterable[Programme],
+             *, partial: bool = False) -> dict[str, tuple[Release, RenderedBody]] | None: ...
 
 
 class MemoryStore:
@@ -154,14 +160,15 @@ class MemoryStore:
         for key, release, body in items:
             self.releases[str(release.source)] = (key, release, body)
 
-    def load(self, keys: dict[str, str], partners: Iterable[Partner],
-             programmes: Iterable[Programme]) -> dict[str, tuple[Release, RenderedBody]] | None:
+    def load(self, keys: dict[str, str], partners: Iterable[Partner], programmes: Iterable[Programme],
+             *, partial: bool = False) -> dict[str, tuple[Release, RenderedBody]] | None:
         found = {}
         for source, key in keys.items():
             known = self.releases.get(source)
-            if known is None or known[0] != key:
+            if known is not None and known[0] == key:
+                found[source] = (known[1], known[2])
+            elif not partial:
                 return None
-            found[source] = (known[1], known[2])
         return found
 
 
@@ -185,6 +192,7 @@ class Quick:
     partners: tuple[Partner, ...]
     programmes: tuple[Programme, ...]
     pages: int  # how many HTML pages were made
+    digests: dict[str, str]  # fingerprints of the pages and feeds made, by site path
 
 
 def quick_rebuild(settings: Settings, record: Record, changed: list[str], store: Store, *,
@@ -249,8 +257,10 @@ def quick_rebuild(settings: Settings, record: Record, changed: list[str], store:
         files = render_releases(settings, graph, memory, preview, shown, feed_jobs)
     except BuildFailed:
         return None  # the full build reports it, with every other problem
+    made = [release.path for release in shown] + [paths.feed(index) for index, _, _ in feed_jobs]
+    digests = {path: memory.pages[path][0] for path in made if path in memory.pages}
     return Quick(files, edited, {r: bodies[r] for r in edited}, content.partners, content.programmes,
-                 len(shown))
+                 len(shown), digests)
 
 
 def updated(record: Record, quick: Quick, walked: dict[str, Stat], walked_at: float) -> Record:
@@ -261,4 +271,36 @@ def updated(record: Record, quick: Quick, walked: dict[str, Stat], walked_at: fl
         _, shape, published = releases[source]
         releases[source] = (release.digest, shape, published)
     return Record(record.environment, record.output, record.next_embargo, walked_at, walked,
-                  releases, record.links, record.feeds, record.output_files)
+                  releases, record.links, record.feeds, record.pages | quick.digests,
+                  record.graph_memo, record.output_files)
+
+
+def restore(settings: Settings, memory: BuildMemory, record: Record, walked: dict[str, Stat],
+            store: Store, environment_key: str) -> int:
+    """Lend a full build what the last one left: the fingerprints of the pages in output/ (a
+    page whose fingerprint is unchanged is not made again) and, when settings and templates
+    are the same, the checked releases that did not change, with their rendered text (they are
+    not read again). Says how many releases it restored."""
+    for site_path, digest in record.pages.items():
+        if os.path.isfile(settings.output_dir / paths.output_file(site_path)):
+            memory.pages[site_path] = (digest, IN_OUTPUT)
+    if not environment_key or record.environment != environment_key:
+        return 0
+    memory.graph.update(record.graph_memo)
+    problems: list[Problem] = []
+    partners, programmes, context = organisations(settings, memory, problems)
+    if problems:
+        return 0
+    key = store_key(record.environment, partners, programmes)
+    racy = int((record.walked_at - _RACY_SECONDS) * 1e9)
+    wanted = {source: key(digest) for source, (digest, _, published) in record.releases.items()
+              if published and source in walked and walked[source] == record.files.get(source)
+              and walked[source][0] < racy}
+    stored = store.load(wanted, partners, programmes, partial=True) if wanted else {}
+    if not stored or len(stored) < len(record.releases) / 2:
+        return 0  # mostly changed: reading all of them on every core is quicker
+    remember_releases(memory, ((release, walked[source]) for source, (release, _) in stored.items()),
+                      context, record.walked_at)
+    for release, body in stored.values():
+        memory.bodies[(release.body, release.body_line)] = body
+    return len(stored)

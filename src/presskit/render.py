@@ -23,7 +23,7 @@ import jinja2
 from babel.dates import format_date, format_datetime
 
 from presskit import __version__, feeds, paths
-from presskit.cache import CACHE_DIR, BuildMemory, fingerprint
+from presskit.cache import CACHE_DIR, IN_OUTPUT, BuildMemory, fingerprint
 from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem
 from presskit.graph import SiteGraph
@@ -425,8 +425,18 @@ class _Renderer:
         for spec in specs:
             data = self.memory.page(spec.path, spec.digest, lambda spec=spec: (
                 made[spec.path] if spec.path in made else self.render(spec)))
-            if data is not None:
-                yield OutputFile(paths.output_file(spec.path), data)
+            file = self.output(spec.path, data)
+            if file is not None:
+                yield file
+
+    def output(self, site_path: str, data: bytes | None) -> OutputFile | None:
+        """The file of a page: new bytes, or the file the last build left in output/."""
+        if data is None:
+            return None
+        file = paths.output_file(site_path)
+        if data is IN_OUTPUT:
+            return OutputFile(file, source=self.settings.output_dir / file)
+        return OutputFile(file, data)
 
     def render_bodies_in_parallel(self) -> None:
         """Markdown of every release not yet in memory, on all cores (a cold build)."""
@@ -506,8 +516,7 @@ class _Renderer:
 
         feed_path = paths.feed(index_path)
         digest = fingerprint(self.common, feed_path, title, self.prints.releases(latest))
-        data = self.memory.page(feed_path, digest, make)
-        return OutputFile(paths.output_file(feed_path), data) if data is not None else None
+        return self.output(feed_path, self.memory.page(feed_path, digest, make))
 
     def sitemap(self, pages: Sequence[OutputFile]) -> Iterator[OutputFile]:
         modified: dict[str, datetime] = {release.path: release.date for release in self.graph.releases}
@@ -521,7 +530,9 @@ class _Renderer:
                 path = "/" + file.path.removesuffix("index.html")
                 urls.append((self.site.absolute_url(path), modified.get(path)))
         data = self.memory.page("/sitemap.xml", fingerprint(urls), lambda: feeds.sitemap(urls))
-        yield OutputFile("sitemap.xml", data or b"")
+        file = self.output("/sitemap.xml", data)
+        if file is not None:
+            yield file
         yield OutputFile("robots.txt", feeds.robots_txt(self.site.absolute_url("/sitemap.xml")))
 
     def assets(self) -> Iterator[OutputFile]:
@@ -593,9 +604,10 @@ def render_releases(settings: Settings, graph: SiteGraph, memory: BuildMemory, p
     files = []
     for release in releases:
         spec = renderer.release_spec(release)
-        data = memory.page(spec.path, spec.digest, lambda spec=spec: renderer.render(spec))
-        if data is not None:
-            files.append(OutputFile(paths.output_file(spec.path), data))
+        file = renderer.output(spec.path, memory.page(spec.path, spec.digest,
+                                                      lambda spec=spec: renderer.render(spec)))
+        if file is not None:
+            files.append(file)
     for index_path, title, latest in feeds:
         feed = renderer.feed(index_path, title, latest)
         if feed is not None:

@@ -10,7 +10,7 @@ import difflib
 import multiprocessing
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -651,6 +651,25 @@ def load_releases(settings: Settings, files: list[Path], problems: list[Problem]
         if release is not None:
             releases.append(release)
     return _content(loader, releases, partners, programmes, {}, [])
+
+
+def organisations(settings: Settings, memory: BuildMemory,
+                  problems: list[Problem]) -> tuple[list[Partner], list[Programme], str]:
+    """The partners and programmes (remembered in `memory`), and the context releases are
+    checked in: a release checked in another context is not reused."""
+    partners, programmes, _, context = _organisations(_Loader(settings, problems, memory))
+    return partners, programmes, context
+
+
+def remember_releases(memory: BuildMemory, releases: Iterable[tuple[Release, tuple[int, int, int]]],
+                      context: str, read_at: float) -> None:
+    """Releases checked by an earlier build, put into memory as if read and checked by this
+    one (with the state their files had then): they are not read again while unchanged."""
+    for release, state in releases:
+        doc = Document(release.source, {}, release.body, release.body_line, release.digest)
+        memory.files[release.source] = (state, doc, [], read_at)
+        memory.models[release.source] = (doc, (release.source, context), [], _needed_files(release),
+                                         release)
 
 
 def _organisations(loader: _Loader) -> tuple[list[Partner], list[Programme],

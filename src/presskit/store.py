@@ -114,8 +114,10 @@ class ReleaseStore:
             connection.close()
 
     def load(self, keys: dict[str, str], partners: Iterable[Partner],
-             programmes: Iterable[Programme]) -> dict[str, tuple[Release, RenderedBody]] | None:
-        """The stored releases with these sources and keys; None if any is missing or stale."""
+             programmes: Iterable[Programme], *,
+             partial: bool = False) -> dict[str, tuple[Release, RenderedBody]] | None:
+        """The stored releases with these sources and keys; None if any is missing or stale
+        (with `partial`, those that are there and up to date)."""
         connection = self._connect()
         if connection is None:
             return None
@@ -124,17 +126,28 @@ class ReleaseStore:
         found: dict[str, tuple[Release, RenderedBody]] = {}
         try:
             sources = list(keys)
+            if len(sources) > 500:  # most of them: one pass over the table is quicker
+                rows = connection.execute("SELECT source, key, model, body FROM releases")
+                self._found(rows, keys, by_id, programme_by_id, found)
+                sources = []
             for start in range(0, len(sources), 500):
                 chunk = sources[start:start + 500]
                 marks = ",".join("?" * len(chunk))
-                for source, key, model, body in connection.execute(
-                        f"SELECT source, key, model, body FROM releases WHERE source IN ({marks})",
-                        chunk):
-                    if key == keys[source]:
-                        release = attached(pickle.loads(model), by_id, programme_by_id)
-                        found[source] = (release, _body_from(body))
+                rows = connection.execute(
+                    f"SELECT source, key, model, body FROM releases WHERE source IN ({marks})", chunk)
+                self._found(rows, keys, by_id, programme_by_id, found)
         except (sqlite3.Error, pickle.UnpicklingError, KeyError, EOFError, ValueError, TypeError):
             return None
         finally:
             connection.close()
-        return found if len(found) == len(keys) else None
+        return found if partial or len(found) == len(keys) else None
+
+    @staticmethod
+    def _found(rows: Iterable[tuple[str, str, bytes, bytes]], keys: dict[str, str],
+               partners: dict[str, Partner], programmes: dict[str, Programme],
+               found: dict[str, tuple[Release, RenderedBody]]) -> None:
+        files: dict[str, Path] = {}
+        for source, key, model, body in rows:
+            if keys.get(source) == key:
+                release = attached(pickle.loads(model), partners, programmes, files)
+                found[source] = (release, _body_from(body))
