@@ -155,3 +155,20 @@ def test_a_stored_release_that_went_missing_means_a_full_build(tmp_path, run):
     result = run("build", site)
     assert result.out.startswith("Built"), result.out
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+
+
+def test_a_theme_that_shows_release_text_on_other_pages_gets_full_builds(tmp_path, run):
+    """The quick path trusts that only a release's own page and feeds show its text."""
+    site = generate(20, tmp_path / "site", seed=17)
+    (site / "templates").mkdir()
+    builtin = Path(__file__).resolve().parent.parent / "templates/topic.html"
+    lengths = "{% for r in topic.releases %}<p>{{ r.body|length }}</p>{% endfor %}"
+    (site / "templates/topic.html").write_text(builtin.read_text().replace(
+        "{% block main %}", "{% block main %}\n" + lengths, 1))
+    aged(site)
+    run("build", site)
+    target = sorted((site / "content/releases").rglob("*.md"))[4]
+    target.write_text(target.read_text() + "\nA sentence that changes a length on a topic page.\n")
+    result = run("build", site)
+    assert result.out.startswith("Built"), result.out
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)

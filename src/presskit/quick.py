@@ -39,9 +39,16 @@ _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 Links = tuple[tuple[tuple[str, str], ...], str | None, str | None, tuple[str, ...]]
 
 
+# What a template would use to show more of a release than its shape: its text or its file.
+_BEYOND_SHAPE = re.compile(
+    r"""\.(?:body|body_line|digest|source)\b|\[\s*["'](?:body|body_line|digest|source)["']""")
+
+
 def environment(settings: Settings, themes: list[dict[str, Stat]], options: object) -> str:
     """Everything besides content/ that a page depends on: presskit, settings, templates.
-    Empty (never equal to a recorded one) while a template or the settings just changed."""
+    Empty (never equal to a recorded one, so no quick rebuild) while a template or the settings
+    just changed, or when a template shows a release's text or file, which a quick rebuild
+    assumes only the release's own page and its feed entries do."""
     try:
         settings_bytes = settings.settings_file.read_bytes()
         settings_time = settings.settings_file.stat().st_mtime_ns
@@ -49,8 +56,19 @@ def environment(settings: Settings, themes: list[dict[str, Stat]], options: obje
         return ""
     if time.time() - max(settings_time, newest(*themes)) / 1e9 <= _RACY_SECONDS:
         return ""
+    for theme in themes:
+        for path in theme:
+            if path.endswith((".html", ".xml", ".txt")) and _shows_beyond_shape(path):
+                return ""
     return fingerprint(__version__, _FORMAT, options, settings_bytes,
                        [sorted(theme.items()) for theme in themes])
+
+
+def _shows_beyond_shape(template: str) -> bool:
+    try:
+        return bool(_BEYOND_SHAPE.search(Path(template).read_text(encoding="utf-8", errors="replace")))
+    except OSError:
+        return True
 
 
 def release_shape(release: Release, body: RenderedBody, published: bool) -> str:
