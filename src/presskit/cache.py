@@ -134,7 +134,8 @@ Stat = tuple[int, int, int]  # modification time (ns), size, inode
 
 
 def walk(folder: Path) -> dict[str, Stat]:
-    """Every file below a folder (hidden ones left out) with its time, size and inode."""
+    """Every file below a folder (hidden ones left out) with its time, size and inode;
+    folders that are symbolic links are not followed."""
     found: dict[str, Stat] = {}
     pending = [str(folder)]
     while pending:
@@ -147,7 +148,7 @@ def walk(folder: Path) -> dict[str, Stat]:
                 if entry.name.startswith("."):
                     continue
                 try:
-                    if entry.is_dir():
+                    if entry.is_dir(follow_symlinks=False):  # as rglob: no loops, no escapes
                         pending.append(entry.path)
                         continue
                     stat = entry.stat()

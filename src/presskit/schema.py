@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from presskit import paths
-from presskit.cache import BuildMemory, fingerprint
+from presskit.cache import BuildMemory, fingerprint, walk
 from presskit.config import Settings
 from presskit.countries import Country, country_by_code, find_country, suggest_countries
 from presskit.errors import Problem
@@ -232,18 +232,20 @@ class _Loader:
         return self.settings.content_dir
 
     def document_paths(self, folder: str, *, recursive: bool = False) -> list[str]:
+        """The .md files of a folder, sorted; hidden files and folders, editor backups and
+        partials (names starting with "_") are left out."""
         root = self.content_dir / folder
         if not root.is_dir():
             return []
-        found = root.rglob("*.md") if recursive else root.glob("*.md")
         start = len(str(root)) + 1
-        return [name for name in sorted(str(path) for path in found)  # strings sort faster
-                if not any(part.startswith((".", "_")) for part in name[start:].split(os.sep))]
-                # (hidden files, editor backups and partials are left out)
+        return sorted(name for name in walk(root)  # strings sort much faster than Paths
+                      if name.endswith(".md") and (recursive or os.sep not in name[start:])
+                      and not any(part.startswith("_") for part in name[start:].split(os.sep)))
 
-    def documents(self, folder: str, *, recursive: bool = False) -> list[Document]:
+    def documents(self, folder: str, *, recursive: bool = False,
+                  names: list[str] | None = None) -> list[Document]:
         docs = []
-        for name in self.document_paths(folder, recursive=recursive):
+        for name in self.document_paths(folder, recursive=recursive) if names is None else names:
             doc = self.memory.read(Path(name), read_document, self.problems)
             if doc is not None:
                 docs.append(doc)
@@ -444,7 +446,7 @@ class _Loader:
         if workers > 1 and len(paths) >= PARALLEL_AT_LEAST:
             return self.releases_in_parallel(paths, partners, programmes, workers)
         releases = []
-        for doc in self.documents("releases", recursive=True):
+        for doc in self.documents("releases", names=paths):
             release = self.remembered(
                 doc, context, lambda doc=doc: self.release(doc, partners, programmes))  # type: ignore[misc]
             if release is not None:
