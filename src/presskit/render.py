@@ -239,6 +239,8 @@ class _Renderer:
         self.site.status_of = self.status
         self.site.card_of = self.card
         self.prints = _Fingerprints(self.status)
+        self.card_keys: dict[tuple[Any, ...], str] = {}
+        self._card_macro: Any = None
         self.templates: dict[str, str] = {}
         self.common = fingerprint(
             __version__, repr(settings), [(p.title, p.path, p.digest) for p in graph.pages], preview)
@@ -265,10 +267,18 @@ class _Renderer:
     def card(self, release: Release, **options: Any) -> Any:
         """A release card (the `release_card` macro of macros.html), made once per build and
         release for every list that shows it, and kept while nothing it shows changes."""
-        key = fingerprint(self.common, self.template_digest("macros.html"), self.prints.release(release),
-                          sorted(options.items()))
-        macro = self.env.get_template("macros.html").module.release_card  # type: ignore[attr-defined]
-        return self.memory.fragment(key, lambda: macro(release, **options))
+        asked = (release, *sorted(options.items()))
+        key = self.card_keys.get(asked)  # a list page asks for hundreds: keep the keys at hand
+        if key is None:
+            key = self.card_keys[asked] = fingerprint(
+                self.common, self.template_digest("macros.html"), self.prints.release(release),
+                sorted(options.items()))
+        return self.memory.fragment(key, lambda: self.card_macro()(release, **options))
+
+    def card_macro(self) -> Any:
+        if self._card_macro is None:
+            self._card_macro = self.env.get_template("macros.html").module.release_card  # type: ignore[attr-defined]
+        return self._card_macro
 
     def template_digest(self, name: str) -> str:
         """The fingerprint of a template and every template it extends, includes or imports."""

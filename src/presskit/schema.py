@@ -11,7 +11,7 @@ import multiprocessing
 import os
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, TypeVar
@@ -226,6 +226,7 @@ class _Loader:
     settings: Settings
     problems: list[Problem]
     memory: BuildMemory
+    site_files: dict[str, Asset] = field(default_factory=dict)  # by "/media/..." path, this build
 
     @property
     def content_dir(self) -> Path:
@@ -253,6 +254,16 @@ class _Loader:
 
     def asset(self, fields: Fields, src: str, line: int, owner_path: str, what: str) -> Asset | None:
         """A file a page shows (a photo, a logo): found, inside content/, given a site path."""
+        if src.startswith("/") and not src.startswith("//"):  # the same for every page
+            found = self.site_files.get(src)
+            if found is None:
+                found = self._asset(fields, src, line, owner_path, what)
+                if found is not None:
+                    self.site_files[src] = found
+            return found
+        return self._asset(fields, src, line, owner_path, what)
+
+    def _asset(self, fields: Fields, src: str, line: int, owner_path: str, what: str) -> Asset | None:
         doc_dir = fields.doc.path.parent
         if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.IGNORECASE) or src.startswith("//"):
             fields.fault(line, f"{what} {src!r} is a web address; presskit publishes its own copy",
