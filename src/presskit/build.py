@@ -152,12 +152,18 @@ def build(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = False
         if last is not None:
             embargo = datetime.fromisoformat(last) if last else None
             return UpToDate(settings, time.perf_counter() - started, embargo)
+    record = _last_record(site_dir, settings)
+    if check_time and record is not None:
         stage("Looking for changes")
-        rebuilt = _quick_build(site_dir, settings, drafts, environment_key, walked, walked_at, state,
-                               started)
+        rebuilt = _quick_build(site_dir, settings, drafts, record, environment_key, walked, walked_at,
+                               state, started)
         if rebuilt is not None:
             return rebuilt
-    memory, restored = _restored(site_dir, settings, environment_key, walked)
+    memory = BuildMemory()
+    restored = 0
+    if record is not None:
+        restored = quick.restore(settings, memory, record, walked, store.ReleaseStore(site_dir),
+                                 environment_key)
     made = make_site(site_dir, as_of=as_of, drafts=drafts, stage=stage, memory=memory,
                      workers=_cores(), readers=1 if restored else _cores(), settings=settings)
     stage("Writing output")
@@ -178,18 +184,14 @@ def build(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = False
 RECORD = "record"
 
 
-def _restored(site_dir: Path, settings: Settings, environment_key: str,
-              walked: dict[str, Stat]) -> tuple[BuildMemory, int]:
-    """A memory with what the last build left in .presskit-cache/ (see quick.restore), and
-    how many releases it holds; empty if the cache does not describe output/ as it is."""
-    memory = BuildMemory()
+def _last_record(site_dir: Path, settings: Settings) -> quick.Record | None:
+    """The record of the last build, if there is one and it describes output/ as it is."""
     data = store.read_cache(site_dir, RECORD)
     record = quick.Record.from_bytes(data) if data else None
     output = output_state(settings.output_dir)
     if record is None or output is None or tuple(output) != tuple(record.output or ()):
-        return memory, 0
-    return memory, quick.restore(settings, memory, record, walked, store.ReleaseStore(site_dir),
-                                 environment_key)
+        return None
+    return record
 
 
 def _remember(site_dir: Path, environment_key: str, output: tuple[int, int] | None,
@@ -207,19 +209,16 @@ def _remember(site_dir: Path, environment_key: str, output: tuple[int, int] | No
     store.write_cache(site_dir, RECORD, record.to_bytes())
 
 
-def _quick_build(site_dir: Path, settings: Settings, drafts: bool, environment_key: str,
-                 walked: dict[str, Stat], walked_at: float, state: str,
+def _quick_build(site_dir: Path, settings: Settings, drafts: bool, record: quick.Record,
+                 environment_key: str, walked: dict[str, Stat], walked_at: float, state: str,
                  started: float) -> Rebuilt | UpToDate | None:
     """The quick rebuild, if the changes since the last build allow one (see presskit.quick)."""
-    data = store.read_cache(site_dir, RECORD)
-    record = quick.Record.from_bytes(data) if data else None
-    if record is None or not environment_key or record.environment != environment_key:
+    if not environment_key or record.environment != environment_key:
         return None
     now = datetime.now(UTC)
-    output = output_state(settings.output_dir)
-    if (output is None or tuple(output) != tuple(record.output or ())
-            or (record.next_embargo is not None and now.timestamp() >= record.next_embargo)):
+    if record.next_embargo is not None and now.timestamp() >= record.next_embargo:
         return None
+    output = record.output  # _last_record checked that output/ is still the one it describes
     changed = quick.changed_files(record, walked)
     if changed is None:
         return None
