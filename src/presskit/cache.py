@@ -130,6 +130,28 @@ CACHE_DIR = ".presskit-cache"
 _STAMP = "last-build"
 
 
+def cache_folder(site_dir: Path) -> Path:
+    """.presskit-cache/ beside the site, made if needed and ignored by git (OSError if it
+    cannot be made: a cache that cannot be kept only costs time)."""
+    folder = site_dir / CACHE_DIR
+    folder.mkdir(exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("*\n")
+    return folder
+
+
+def just_changed(newest_ns: int) -> bool:
+    """Whether a file time is so recent that a later change could keep it (git's "racy" rule)."""
+    return time.time() - newest_ns / 1e9 <= _RACY_SECONDS
+
+
+def trusted_before(looked_at: float) -> int:
+    """File times (ns) older than this were already old when the files were looked at, at
+    `looked_at`: an unchanged size and time then means unchanged bytes."""
+    return int((looked_at - _RACY_SECONDS) * 1e9)
+
+
 Stat = tuple[int, int, int]  # modification time (ns), size, inode
 
 
@@ -172,7 +194,7 @@ def source_state(settings_file: Path, content: dict[str, Stat], themes: list[dic
         stat = settings_file.stat()
     except OSError:
         return ""
-    if time.time() - max(stat.st_mtime_ns, newest(content, *themes)) / 1e9 <= _RACY_SECONDS:
+    if just_changed(max(stat.st_mtime_ns, newest(content, *themes))):
         return ""
     return fingerprint(__version__, options, (stat.st_size, stat.st_mtime_ns),
                        [sorted(tree.items()) for tree in (content, *themes)])
@@ -206,10 +228,8 @@ def remember_build(site_dir: Path, state: str, output: tuple[int, int] | None,
     """Note what the last successful build was made from; losing this only costs time."""
     if not state:
         return
-    folder = site_dir / CACHE_DIR
     try:
-        folder.mkdir(exist_ok=True)
-        (folder / ".gitignore").write_text("*\n")
+        folder = cache_folder(site_dir)
         temporary = folder / f"{_STAMP}.tmp"
         temporary.write_text(json.dumps({"state": state, "output": list(output or ()),
                                          "next_embargo": next_embargo, "summary": summary}))

@@ -15,7 +15,6 @@ from __future__ import annotations
 import marshal
 import os
 import re
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from presskit import __version__, paths
-from presskit.cache import IN_OUTPUT, BuildMemory, Stat, fingerprint, newest
+from presskit.cache import IN_OUTPUT, BuildMemory, Stat, fingerprint, just_changed, newest, trusted_before
 from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem
 from presskit.graph import ReleaseLinks, SiteGraph, Topic, media_links
@@ -33,7 +32,6 @@ from presskit.render import OutputFile, feed_indexes, render_releases
 from presskit.schema import load_releases, organisations, remember_releases
 
 _FORMAT = 2
-_RACY_SECONDS = 2.0  # a file changed this close to being looked at may change again unseen
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
 Links = tuple[tuple[tuple[str, str], ...], str | None, str | None, tuple[str, ...]]
@@ -54,7 +52,7 @@ def environment(settings: Settings, themes: list[dict[str, Stat]], options: obje
         settings_time = settings.settings_file.stat().st_mtime_ns
     except OSError:
         return ""
-    if time.time() - max(settings_time, newest(*themes)) / 1e9 <= _RACY_SECONDS:
+    if just_changed(max(settings_time, newest(*themes))):
         return ""
     for theme in themes:
         for path in theme:
@@ -140,8 +138,8 @@ def make_record(environment_key: str, output: tuple[int, int] | None, walked: di
         if body is None:  # unpublished: its shape still needs its first paragraph and links
             renderer = renderer or BodyRenderer(settings.base_path)
             body = renderer.render(release.body, release.body_line)
-        releases[str(release.source)] = (release.digest, release_shape(release, body, release in published),
-                                         release in published)
+        shown = release in published
+        releases[str(release.source)] = (release.digest, release_shape(release, body, shown), shown)
     links = {
         str(release.source): (
             tuple((topic.name, topic.slug) for topic in link.topics),
@@ -152,7 +150,7 @@ def make_record(environment_key: str, output: tuple[int, int] | None, walked: di
         for release, link in graph.links.items()
     }
     limit = settings.feed_entries
-    feeds = {index_path + "feed.xml": (index_path, title, tuple(str(r.source) for r in entries[:limit]))
+    feeds = {paths.feed(index_path): (index_path, title, tuple(str(r.source) for r in entries[:limit]))
              for index_path, title, entries in feed_indexes(settings, graph)}
     embargo = graph.next_embargo
     return Record(environment_key, output, embargo.timestamp() if embargo else None, walked_at,
@@ -195,7 +193,7 @@ def changed_files(record: Record, walked: dict[str, Stat]) -> list[str] | None:
     their state); None when a file was added or removed, which a quick rebuild cannot do."""
     if walked.keys() != record.files.keys():
         return None
-    racy = int((record.walked_at - _RACY_SECONDS) * 1e9)
+    racy = trusted_before(record.walked_at)
     return sorted(path for path, stat in walked.items()
                   if stat != record.files[path] or stat[0] >= racy)
 
@@ -310,7 +308,7 @@ def restore(settings: Settings, memory: BuildMemory, record: Record, walked: dic
     if problems:
         return 0
     key = store_key(record.environment, partners, programmes)
-    racy = int((record.walked_at - _RACY_SECONDS) * 1e9)
+    racy = trusted_before(record.walked_at)
     wanted = {source: key(digest) for source, (digest, _, published) in record.releases.items()
               if published and source in walked and walked[source] == record.files.get(source)
               and walked[source][0] < racy}

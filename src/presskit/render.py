@@ -23,7 +23,7 @@ import jinja2
 from babel.dates import format_date, format_datetime
 
 from presskit import __version__, feeds, paths
-from presskit.cache import CACHE_DIR, IN_OUTPUT, BuildMemory, fingerprint
+from presskit.cache import IN_OUTPUT, BuildMemory, cache_folder, fingerprint
 from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem
 from presskit.graph import SiteGraph
@@ -129,7 +129,7 @@ def _environment(settings: Settings, graph: SiteGraph, memory: BuildMemory,
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(dirs),
         # The preview keeps its compiled templates in memory, and writes nothing in the site.
-        bytecode_cache=None if preview else _bytecode_cache(settings.site_dir / CACHE_DIR / "templates"),
+        bytecode_cache=None if preview else _bytecode_cache(settings.site_dir),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -148,11 +148,11 @@ def _environment(settings: Settings, graph: SiteGraph, memory: BuildMemory,
     return env, site
 
 
-def _bytecode_cache(folder: Path) -> jinja2.BytecodeCache | None:
+def _bytecode_cache(site_dir: Path) -> jinja2.BytecodeCache | None:
     """Compiled templates kept between runs (Jinja checks each against its source)."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder.parent / ".gitignore").write_text("*\n")
+        folder = cache_folder(site_dir) / "templates"
+        folder.mkdir(exist_ok=True)
     except OSError:
         return None
     return jinja2.FileSystemBytecodeCache(str(folder))

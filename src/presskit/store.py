@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-from presskit.cache import CACHE_DIR
+from presskit.cache import CACHE_DIR, cache_folder
 from presskit.markdown import BodyLink, RenderedBody
 from presskit.models import Partner, Programme, Release, attached, detached
 
@@ -24,13 +24,6 @@ _RELEASES = "releases.sqlite"
 
 def cache_dir(site_dir: Path) -> Path:
     return site_dir / CACHE_DIR
-
-
-def _prepare(site_dir: Path) -> Path:
-    folder = cache_dir(site_dir)
-    folder.mkdir(exist_ok=True)
-    (folder / ".gitignore").write_text("*\n")
-    return folder
 
 
 def read_cache(site_dir: Path, name: str) -> bytes | None:
@@ -43,7 +36,7 @@ def read_cache(site_dir: Path, name: str) -> bytes | None:
 def write_cache(site_dir: Path, name: str, data: bytes) -> None:
     """Replace one cache file at once; failing to only costs the next build time."""
     try:
-        folder = _prepare(site_dir)
+        folder = cache_folder(site_dir)
         temporary = folder / f"{name}.tmp"
         temporary.write_bytes(data)
         os.replace(temporary, folder / name)
@@ -78,7 +71,7 @@ class ReleaseStore:
             return None
         try:
             if create:
-                _prepare(self.site_dir)
+                cache_folder(self.site_dir)
             connection = sqlite3.connect(self.path)
             # A cache: a commit stays whole if presskit is stopped half-way (rollback journal),
             # but is not forced to disk, so it need not survive a power cut.
