@@ -4,8 +4,10 @@ a client listening like the browser tab does (Server-Sent Events on /__presskit_
     python benchmarks/serve_latency.py                 # the demo newsroom and 5,000 releases
     python benchmarks/serve_latency.py --sizes 0 10000 # 0 means the demo newsroom
 
-Each site is copied or generated into a temporary folder, served by `presskit serve` in its own
-process on loopback, and edited --saves times; the median and 90th percentile are printed.
+Each site is copied or generated into a temporary folder, built once with `presskit build` (as a
+newsroom that publishes has an output/ beside its content; --unbuilt skips that), served by
+`presskit serve` in its own process on loopback, and edited --saves times; the median and 90th
+percentile are printed, with the slowest save.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import http.client
 import json
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -69,6 +72,9 @@ EDITS = {
     "words": lambda text, number: text.rstrip("\n") + f" Edit number {number}.\n",
     # A new first paragraph: the summary on every card of the release changes too.
     "lead": lambda text, number: text.replace("\n---\n", f"\n---\n\nEdit number {number}.\n", 1),
+    # A new headline: every list, card and feed that shows the release changes.
+    "title": lambda text, number: re.sub(r"(?m)^title: .*$", f"title: Retitled number {number}", text,
+                                         count=1),
 }
 
 
@@ -104,9 +110,11 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[0, 5000],
                         help="numbers of releases to generate; 0 is the demo newsroom")
     parser.add_argument("--saves", type=int, default=15)
-    parser.add_argument("--edits", nargs="+", choices=sorted(EDITS), default=["words", "lead"])
+    parser.add_argument("--edits", nargs="+", choices=sorted(EDITS), default=["words", "lead", "title"])
+    parser.add_argument("--unbuilt", action="store_true",
+                        help="serve sites that were never built (no output/ beside them)")
     arguments = parser.parse_args()
-    print(f"{'site':>22} {'edit':>6} {'saves':>6} {'median ms':>10} {'p90 ms':>8}")
+    print(f"{'site':>22} {'edit':>6} {'saves':>6} {'median ms':>10} {'p90 ms':>8} {'max ms':>8}")
     with tempfile.TemporaryDirectory() as scratch:
         for size in arguments.sizes:
             if size == 0:
@@ -120,11 +128,14 @@ def main() -> None:
             moment = time.time() - 3600  # as if saved a while ago (see README, "racy" files)
             for path in site.rglob("*"):
                 os.utime(path, (moment, moment))
+            if not arguments.unbuilt:
+                subprocess.run([sys.executable, "-m", "presskit", "build", str(site)], check=True,
+                               stdout=subprocess.DEVNULL)
             for edit in arguments.edits:
                 timings = measure(site, arguments.saves, edit)
                 p90 = statistics.quantiles(timings, n=10)[-1]
                 print(f"{name:>22} {edit:>6} {len(timings):>6} {statistics.median(timings):>10.0f} "
-                      f"{p90:>8.0f}", flush=True)
+                      f"{p90:>8.0f} {max(timings):>8.0f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import http.client
 import json
 import os
@@ -21,7 +20,8 @@ import pytest
 
 from conftest import REPO, one_png, release, write_site
 from presskit.build import make_site
-from presskit.serve import Session, is_temporary
+from presskit.serve import Session
+from presskit.watch import is_temporary
 
 
 def small_site(root: Path) -> Path:
@@ -179,7 +179,7 @@ def test_survives_malformed_requests_and_fifty_clients(session):
 
 
 def test_a_burst_of_saves_gives_one_rebuild(session):
-    import presskit.serve as serve_module
+    import presskit.watch as serve_module
 
     site = session.preview.site_dir
     before = status(session)["rebuilds"]
@@ -239,23 +239,6 @@ def test_editor_temporary_files_are_recognised():
         assert is_temporary(Path(name)), name
     for name in ("a.md", "photo.jpg", "presskit.toml", "style.css"):
         assert not is_temporary(Path(name)), name
-
-
-def test_watch_limit_falls_back_to_polling(tmp_path):
-    class Exhausted:
-        def schedule(self, *args: object, **kwargs: object) -> None:
-            raise OSError(errno.ENOSPC, "inotify watch limit reached")
-
-    lines: list[str] = []
-    running = Session(small_site(tmp_path / "site"), "127.0.0.1", 0, report=lines.append,
-                      observer_class=Exhausted)
-    try:
-        assert any("polling" in line for line in lines)
-        story = running.preview.site_dir / "content/releases/story.md"
-        story.write_text(release("The story", body="Seen by polling."))
-        wait_for(lambda: b"Seen by polling." in get(running, "/releases/story/").body, 10)
-    finally:
-        running.stop()
 
 
 def test_a_failed_rebuild_keeps_the_last_good_pages_and_reports_the_error(session):

@@ -30,6 +30,26 @@
     overlay.querySelector("pre").textContent = text;
   }
 
+  function showNotice(text) {
+    let bar = document.getElementById("presskit-notice");
+    if (!text) {
+      if (bar) bar.remove();
+      return;
+    }
+    if (!bar) {
+      bar = document.createElement("div");
+      bar.id = "presskit-notice";
+      bar.setAttribute("role", "status");
+      bar.style.cssText = [
+        "position:fixed", "inset:auto 0 0 0", "z-index:2147483646", "padding:.75rem 1rem",
+        "background:#fff3c4", "color:#1b1b1b", "border-top:3px solid #b58100",
+        "font:15px/1.4 system-ui,sans-serif",
+      ].join(";");
+      document.body.appendChild(bar);
+    }
+    bar.textContent = text;
+  }
+
   function swapStylesheets() {
     for (const link of document.querySelectorAll('link[rel="stylesheet"]')) {
       const url = new URL(link.href);
@@ -41,6 +61,7 @@
   const events = new EventSource("/__presskit__/events");
   events.addEventListener("state", (event) => {
     const state = JSON.parse(event.data);
+    showNotice(state.notice);
     if (state.error) {
       showError(state.error);
       return;

@@ -7,16 +7,14 @@ shown and marked), keeps the last complete build in memory and never writes outp
 from __future__ import annotations
 
 import dataclasses
-import errno
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
-from watchdog.observers.polling import PollingObserver
 
 from presskit import quick
 from presskit.build import Made, make_site
@@ -25,21 +23,9 @@ from presskit.config import SETTINGS_FILE, Settings, load_settings
 from presskit.errors import BuildFailed, Problem, errors_in
 from presskit.render import builtin_theme, theme_dirs
 from presskit.server import PreviewServer, Snapshot
+from presskit.watch import Changes, Watcher
 
-QUIET_SECONDS = 0.05  # a burst of events ends after this long without one
-LONGEST_WAIT = 1.0  # a rebuild starts after this long even if events keep coming
-
-# Files that editors and tools write beside the real one while saving.
-_TEMPORARY_SUFFIXES = ("~", ".swp", ".swx", ".swo", ".tmp", ".temp", ".part", ".crdownload",
-                       ".bak", ".orig", "___jb_tmp___", "___jb_old___", ".kate-swp")
-_TEMPORARY_NAMES = {"4913", ".DS_Store", "Thumbs.db"}
-
-
-def is_temporary(path: Path) -> bool:
-    name = path.name
-    return (name in _TEMPORARY_NAMES or name.endswith(_TEMPORARY_SUFFIXES)
-            or name.startswith((".#", "#", "~$")) or (name.startswith(".") and name.endswith(".tmp")))
-
+WATCH_CHECK_SECONDS = 1.0
 
 Report = Callable[[str], None]
 
@@ -59,16 +45,18 @@ class Preview:
         self.next_embargo: datetime | None = None
         self.last_seconds = 0.0
         self.quick_state: tuple[quick.Record, quick.MemoryStore] | None = None
+        self.built_from: dict[str, Stat] = {}  # the files as the last rebuild found them
+        self.notice = ""  # said over the page, e.g. that file events were lost
 
     # -- what the server asks -----------------------------------------------------
 
     def snapshot(self) -> Snapshot:
         return self._snapshot
 
-    def wait_for_change(self, build: int, error: str, timeout: float) -> Snapshot:
+    def wait_for_change(self, build: int, error: str, notice: str, timeout: float) -> Snapshot:
         with self.changed:
-            self.changed.wait_for(lambda: (self._snapshot.build, self._snapshot.error) != (build, error),
-                                  timeout)
+            self.changed.wait_for(lambda: (self._snapshot.build, self._snapshot.error,
+                                           self._snapshot.notice) != (build, error, notice), timeout)
             return self._snapshot
 
     def allowed_roots(self) -> tuple[Path, ...]:
@@ -78,7 +66,8 @@ class Preview:
         snapshot = self._snapshot
         return {"build": snapshot.build, "rebuilds": self.rebuilds, "error": snapshot.error,
                 "rendered": self.memory.rendered, "reused": self.memory.reused,
-                "seconds": round(self.last_seconds, 4), "files": len(snapshot.files)}
+                "seconds": round(self.last_seconds, 4), "files": len(snapshot.files),
+                "notice": snapshot.notice}
 
     # -- building -----------------------------------------------------------------
 
@@ -92,10 +81,11 @@ class Preview:
         When only the words of releases changed, only their pages and feeds are made again."""
         started = time.perf_counter()
         current = self._snapshot
+        walked_at = time.time()  # files are looked at before they are read
+        walked = walk(self.site_dir / "content")
+        self.built_from = self._other_files() | walked
         try:
             settings = self.settings()
-            walked_at = time.time()  # files are looked at before they are read
-            walked = walk(settings.content_dir)
             themes = [walk(folder) for folder in theme_dirs(settings)]
             environment_key = quick.environment(settings, themes, "preview")
             if changed and self._quick(settings, environment_key, walked, walked_at, started):
@@ -162,98 +152,49 @@ class Preview:
                     f"{len(made.files)} page{'s' if len(made.files) != 1 else ''} and feeds made again.")
         return True
 
+    def _other_files(self) -> dict[str, Stat]:
+        """What a build reads besides content/: the settings and the site's own templates."""
+        found = walk(self.site_dir / "templates")
+        settings = self.site_dir / SETTINGS_FILE
+        try:
+            stat = settings.stat()
+            found[str(settings)] = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        except OSError:
+            pass
+        return found
+
+    def changed_since_build(self) -> set[Path]:
+        """The files that differ from what the last rebuild read: added, removed or changed."""
+        now = self._other_files() | walk(self.site_dir / "content")
+        before = self.built_from
+        return {Path(path) for path in now.keys() | before.keys() if now.get(path) != before.get(path)}
+
+    def announce(self, notice: str) -> None:
+        """Say something in the terminal and over the open tab, until the next save."""
+        self.notice = notice
+        self.report(notice)
+        self._publish(self._snapshot)
+
     def _publish(self, snapshot: Snapshot) -> None:
+        snapshot = dataclasses.replace(snapshot, notice=self.notice)
         with self.changed:
             self._snapshot = snapshot
             self.changed.notify_all()
-
-
-class _Changes(FileSystemEventHandler):
-    """Collects the paths of relevant events; a burst of them becomes one rebuild."""
-
-    def __init__(self, site_dir: Path) -> None:
-        self.site_dir = site_dir
-        self.paths: set[Path] = set()
-        self.last_event = 0.0
-        self.first_event = 0.0
-        self.arrived = threading.Condition()
-
-    def relevant(self, path: Path) -> bool:
-        try:
-            relative = path.relative_to(self.site_dir)
-        except ValueError:
-            return False
-        parts = relative.parts
-        if not parts or any(part.startswith(".") and part != "." for part in parts[:-1]):
-            return False
-        if parts == (SETTINGS_FILE,):
-            return True
-        return parts[0] in ("content", "templates") and not is_temporary(path)
-
-    def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.event_type in ("opened", "closed_no_write"):
-            return
-        if event.is_directory and event.event_type == "modified":
-            return  # a folder "changes" whenever a file in it does, temporary ones included
-        paths = [event.src_path, getattr(event, "dest_path", "") or ""]
-        found = {Path(str(p)) for p in paths if p}
-        found = {p for p in found if self.relevant(p)}
-        if not found:
-            return
-        with self.arrived:
-            now = time.monotonic()
-            if not self.paths:
-                self.first_event = now
-            self.paths |= found
-            self.last_event = now
-            self.arrived.notify_all()
-
-    def next_burst(self, timeout: float | None, stop: threading.Event) -> set[Path] | None:
-        """Wait for events, then for quiet; the paths of the burst, or None on timeout."""
-        with self.arrived:
-            if not self.arrived.wait_for(lambda: bool(self.paths) or stop.is_set(), timeout):
-                return None
-            while not stop.is_set():
-                now = time.monotonic()
-                quiet_left = self.last_event + QUIET_SECONDS - now
-                if quiet_left <= 0 or now - self.first_event >= LONGEST_WAIT:
-                    break
-                self.arrived.wait(quiet_left)
-            burst, self.paths = self.paths, set()
-            return burst
-
-
-def start_watching(site_dir: Path, changes: _Changes, report: Report,
-                   observer_class: type = Observer) -> object:
-    """A watchdog observer on the site; polling where the system's watch limit is reached."""
-    observer = observer_class()
-    try:
-        observer.schedule(changes, str(site_dir), recursive=True)
-        observer.start()
-        return observer
-    except OSError as error:
-        if error.errno not in (errno.ENOSPC, errno.EMFILE, errno.ENFILE):
-            raise
-        report("The system's limit on watched files is reached (fs.inotify.max_user_watches); "
-               "watching by polling instead, which notices saves a little later.")
-    observer = PollingObserver(timeout=0.5)
-    observer.schedule(changes, str(site_dir), recursive=True)
-    observer.start()
-    return observer
 
 
 class Session:
     """A running preview: server, watcher and rebuild loop. `stop()` ends all three."""
 
     def __init__(self, site_dir: Path, host: str, port: int, report: Report,
-                 observer_class: type = Observer) -> None:
+                 observer_class: Callable[[], Any] = Observer) -> None:
         self.preview = Preview(site_dir, host, report)
         self.server = PreviewServer((host, port), self.preview)
         self.preview.port = self.server.server_address[1]
         self.stop_event = threading.Event()
-        self.changes = _Changes(site_dir.resolve())
+        self.changes = Changes(site_dir.resolve())
+        self.watcher = Watcher(site_dir.resolve(), self.changes, report, observer_class)
         # Watch first: a save during the first build (long for a large site) is not lost.
-        self.observer = start_watching(site_dir.resolve(), self.changes, report, observer_class)
+        self.watcher.start()
         self.preview.rebuild(set())
         self.threads = [threading.Thread(target=self.server.serve_forever, daemon=True,
                                          kwargs={"poll_interval": 0.2}),
@@ -268,29 +209,41 @@ class Session:
     def _rebuild_loop(self) -> None:
         while not self.stop_event.is_set():
             embargo = self.preview.next_embargo
-            timeout = None
+            timeout = WATCH_CHECK_SECONDS  # also how soon a watcher in trouble is noticed
             if embargo is not None:  # wake up when an embargo lifts, to show it as published
-                timeout = max(0.0, (embargo - datetime.now(UTC)).total_seconds()) + 0.5
-            burst = self.changes.next_burst(min(timeout, 3600.0) if timeout is not None else 3600.0,
-                                            self.stop_event)
+                timeout = min(timeout, max(0.0, (embargo - datetime.now(UTC)).total_seconds()) + 0.5)
+            burst = self.changes.next_burst(timeout, self.stop_event)
             if self.stop_event.is_set():
                 break
-            if burst is None and (embargo is None or embargo > datetime.now(UTC)):
-                continue
             try:
-                self.preview.rebuild(burst or set())
+                self._catch_up(burst)
             except Exception as error:  # a bug must not end the preview; say it and go on
                 self.preview.report(f"presskit failed unexpectedly while rebuilding: "
                                     f"{type(error).__name__}: {error}")
 
+    def _catch_up(self, burst: set[Path] | None) -> None:
+        """Rebuild for a burst of saves, for an embargo that lifted, or after lost events."""
+        trouble = self.watcher.trouble()
+        if trouble is not None:
+            self.preview.announce(f"Some changes to your files may not have been seen: {trouble}. "
+                                  "presskit is watching again and has compared your files with its "
+                                  "last build, so the preview shows them all.")
+            self.watcher.restart()
+            burst = (burst or set()) | self.preview.changed_since_build()
+        elif burst and self.watcher.ensure():  # a watched folder appeared (templates/)
+            burst |= self.preview.changed_since_build()
+        elif burst:
+            self.preview.notice = ""
+        embargo = self.preview.next_embargo
+        if burst or (embargo is not None and embargo <= datetime.now(UTC)):
+            self.preview.rebuild(burst or set())
+
     def stop(self) -> None:
         self.stop_event.set()
-        with self.changes.arrived:
-            self.changes.arrived.notify_all()
-        self.observer.stop()  # type: ignore[attr-defined]
+        self.changes.wake()
+        self.watcher.stop()
         self.server.shutdown()
         self.server.server_close()
-        self.observer.join(timeout=5)  # type: ignore[attr-defined]
         with self.preview.changed:
             self.preview.changed.notify_all()
 

@@ -40,6 +40,7 @@ class Snapshot:
     previous: int = 0
     error: str = ""  # what the last rebuild failed with; the files are the last good build
     css_only: bool = False  # this build changed only style sheets
+    notice: str = ""  # something the preview says over the page (not an error)
 
 
 class Site(Protocol):
@@ -47,7 +48,7 @@ class Site(Protocol):
 
     def snapshot(self) -> Snapshot: ...
 
-    def wait_for_change(self, build: int, error: str, timeout: float) -> Snapshot: ...
+    def wait_for_change(self, build: int, error: str, notice: str, timeout: float) -> Snapshot: ...
 
     def allowed_roots(self) -> tuple[Path, ...]: ...
 
@@ -211,8 +212,10 @@ class _Handler(BaseHTTPRequestHandler):
         snapshot = site.snapshot()
         self.send_state(snapshot)
         while not self.server.stopping.is_set():
-            latest = site.wait_for_change(snapshot.build, snapshot.error, KEEPALIVE_SECONDS)
-            if latest.build == snapshot.build and latest.error == snapshot.error:
+            latest = site.wait_for_change(snapshot.build, snapshot.error, snapshot.notice,
+                                          KEEPALIVE_SECONDS)
+            if (latest.build, latest.error, latest.notice) == (snapshot.build, snapshot.error,
+                                                               snapshot.notice):
                 self.wfile.write(b": keep-alive\n\n")
                 self.wfile.flush()
                 continue
@@ -221,7 +224,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def send_state(self, snapshot: Snapshot) -> None:
         state = {"build": snapshot.build, "previous": snapshot.previous, "error": snapshot.error,
-                 "css_only": snapshot.css_only}
+                 "css_only": snapshot.css_only, "notice": snapshot.notice}
         self.wfile.write(f"event: state\ndata: {json.dumps(state)}\n\n".encode())
         self.wfile.flush()
 
