@@ -9,6 +9,12 @@ from conftest import PARTNERS, SETTINGS, one_png, release, tree_digest, write_si
 
 R = "content/releases/r.md"
 
+# Nine times nine times ... nine values from a few lines of front matter ("billion laughs").
+BILLION_LAUGHS = "\n".join([
+    "---", "title: A", "date: 2023-05-22", "a: &a [x, x, x, x, x, x, x, x, x]",
+    *(f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]" for i in range(8)),
+    "---", "Text", ""])
+
 # (files, where "file:line", what the message says, what the hint says)
 CASES = {
     "invalid yaml": (
@@ -153,6 +159,25 @@ CASES = {
     "page weight": (
         {"content/pages/a.md": "---\ntitle: A\nweight: first\n---\n", R: release()},
         "a.md:3", "`weight` must be a whole number", "weight: 10"),
+    "aliases that expand without bound": (
+        {R: BILLION_LAUGHS},
+        "r.md:", "grows beyond 10,000 values", "write the values out"),
+    "alias that contains itself": (
+        {R: "---\ntitle: A\ndate: 2023-05-22\nloop: &me [a, *me]\n---\nText\n"},
+        "r.md:4", "contains itself", "write the value out"),
+    "brackets nested thousands deep": (
+        {R: "---\ntitle: A\ndate: 2023-05-22\ndeep: " + "[" * 100_000 + "]" * 100_000 + "\n---\nText\n"},
+        "r.md:4", "nests brackets more than 40 levels deep", "close each ["),
+    "lists nested deeper than a person writes": (
+        {R: "---\ntitle: A\ndate: 2023-05-22\ndeep:\n" + "".join(" " * i + "-\n" for i in range(1, 300))
+            + "---\nText\n"},
+        "r.md:", "more than 40 levels deep", "keep front matter flat"),
+    "a huge file": (
+        {R: release(body="Words and more words. " * 40_000)},
+        "r.md:1", "a content file may be at most 500 KB", "content/media/"),
+    "pathological markdown": (
+        {R: release(body="A first paragraph.\n\n" + "[" * 60_000)},
+        "r.md:8", "this paragraph is 60,000 characters long", "split it with blank lines"),
     "template syntax error": (
         {R: release(), "templates/release.html": "{% extends 'base.html' %}\n{% block main %}\n"
                                                  "{% if %}\n{% endblock %}"},
@@ -226,6 +251,24 @@ def test_all_mistakes_of_a_build_are_reported_together(tmp_path, run):
     for where in ("a.md:3", "a.md:4", "b.md:4", "c.md:2", "x.md:2"):
         assert where in result.err, where
     assert "5 errors in 4 files" in result.err
+
+
+def test_input_that_would_exhaust_the_machine_ends_fast_among_the_other_errors(tmp_path, run):
+    import time
+
+    files = {name: text for name, (text_files, *_) in CASES.items()
+             if name in ("aliases that expand without bound", "alias that contains itself",
+                         "brackets nested thousands deep", "pathological markdown")
+             for text in text_files.values()}
+    site = write_site(tmp_path, {f"content/releases/{number}.md": text
+                                 for number, text in enumerate(files.values())}
+                      | {"content/releases/plain.md": release(date="2023-02-30")})
+    started = time.monotonic()
+    result = run("build", site)
+    assert time.monotonic() - started < 30
+    assert result.code == 1 and "Traceback" not in result.text
+    assert "5 errors in 5 files" in result.err, result.err
+    assert "plain.md:3" in result.err
 
 
 def test_errors_leave_an_existing_output_untouched(tmp_path, run):

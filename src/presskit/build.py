@@ -245,7 +245,7 @@ def _quick_build(site_dir: Path, settings: Settings, drafts: bool, record: quick
 def check(site_dir: Path, *, as_of: datetime | None = None, stage: Stage = _quiet) -> BuildResult:
     """What `build` validates, plus every internal link and image; writes nothing."""
     started = time.perf_counter()
-    made = make_site(site_dir, as_of=as_of, stage=stage)
+    made = make_site(site_dir, as_of=as_of, stage=stage, memory=BuildMemory(writes_cache=False), readers=1)
     stage("Checking links")
     problems = check_links(made.site, made.settings.base_path)
     if problems:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ class BuildMemory:
     graph: dict[str, Any] = field(default_factory=dict)  # what the graph stage keeps for itself
     environment: Any = None  # the Jinja environment, with its compiled templates
     environment_key: Any = None
+    writes_cache: bool = True  # False for `check`, which writes nothing in the site
     rendered: int = 0  # pages rendered by the last build (the rest were reused)
     reused: int = 0
     _used_pages: set[str] = field(default_factory=set)
@@ -134,11 +136,28 @@ def cache_folder(site_dir: Path) -> Path:
     """.presskit-cache/ beside the site, made if needed and ignored by git (OSError if it
     cannot be made: a cache that cannot be kept only costs time)."""
     folder = site_dir / CACHE_DIR
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        folder.unlink()  # not what presskit makes there: replaced by a real cache folder
     folder.mkdir(exist_ok=True)
     ignore = folder / ".gitignore"
     if not ignore.exists():
         ignore.write_text("*\n")
     return folder
+
+
+def keep_file(site_dir: Path, name: str, data: bytes) -> None:
+    """Replace one file of the cache at once, whatever stood in its place (a folder, a link);
+    failing to only costs the next build time."""
+    try:
+        folder = cache_folder(site_dir)
+        target = folder / name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        temporary = folder / f"{name}.{os.getpid()}.tmp"
+        temporary.write_bytes(data)
+        os.replace(temporary, target)
+    except OSError:
+        pass
 
 
 def just_changed(newest_ns: int) -> bool:
@@ -228,11 +247,5 @@ def remember_build(site_dir: Path, state: str, output: tuple[int, int] | None,
     """Note what the last successful build was made from; losing this only costs time."""
     if not state:
         return
-    try:
-        folder = cache_folder(site_dir)
-        temporary = folder / f"{_STAMP}.tmp"
-        temporary.write_text(json.dumps({"state": state, "output": list(output or ()),
-                                         "next_embargo": next_embargo, "summary": summary}))
-        os.replace(temporary, folder / _STAMP)
-    except OSError:
-        pass
+    keep_file(site_dir, _STAMP, json.dumps({"state": state, "output": list(output or ()),
+                                            "next_embargo": next_embargo, "summary": summary}).encode())

@@ -122,7 +122,7 @@ class Record:
             if fields[:2] != (_FORMAT, __version__):
                 return None
             return cls(*fields[2:])
-        except (EOFError, ValueError, TypeError):
+        except Exception:  # sealed, so ours; but a record that does not fit is just not used
             return None
 
 

@@ -5,9 +5,11 @@ Templates in the site's `templates/` folder override the built-in theme file by 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import multiprocessing
+import os
 import re
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -29,6 +31,7 @@ from presskit.errors import BuildFailed, Problem
 from presskit.graph import SiteGraph
 from presskit.markdown import BodyLink, BodyRenderer, RenderedBody
 from presskit.models import Asset, Partner, Programme, Release
+from presskit.seal import seal, unseal
 
 _TEMPLATE_NAME = re.compile(r"""["']([\w./-]+\.(?:html|xml|txt))["']""")
 NAV = (("Releases", paths.RELEASES), ("Countries", paths.COUNTRIES), ("Partners", paths.PARTNERS),
@@ -129,7 +132,7 @@ def _environment(settings: Settings, graph: SiteGraph, memory: BuildMemory,
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(dirs),
         # The preview keeps its compiled templates in memory, and writes nothing in the site.
-        bytecode_cache=None if preview else _bytecode_cache(settings.site_dir),
+        bytecode_cache=_bytecode_cache(settings.site_dir) if memory.writes_cache and not preview else None,
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -152,10 +155,40 @@ def _bytecode_cache(site_dir: Path) -> jinja2.BytecodeCache | None:
     """Compiled templates kept between runs (Jinja checks each against its source)."""
     try:
         folder = cache_folder(site_dir) / "templates"
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            folder.unlink()
         folder.mkdir(exist_ok=True)
     except OSError:
         return None
-    return jinja2.FileSystemBytecodeCache(str(folder))
+    return _SealedBytecodeCache(str(folder))
+
+
+class _SealedBytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Jinja's file cache of compiled templates, loading only what this user's presskit
+    sealed (see presskit.seal): compiled code planted in a site folder is never run."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            with open(self._get_cache_filename(bucket), "rb") as file:
+                data = unseal(file.read())
+        except OSError:
+            return
+        if data is not None:
+            try:
+                bucket.bytecode_from_string(data)
+            except Exception:  # sealed but unusable (another Python): compiled again
+                bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        name = self._get_cache_filename(bucket)
+        temporary = f"{name}.{os.getpid()}.tmp"
+        try:
+            with open(temporary, "wb") as file:
+                file.write(seal(bucket.bytecode_to_string()))
+            os.replace(temporary, name)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.remove(temporary)
 
 
 class _Lazy:

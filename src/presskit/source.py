@@ -96,19 +96,109 @@ else:  # PyYAML built without libyaml
 
 _BOOL = {"true": True, "false": False}
 
+MAX_FILE_BYTES = 512_000  # a content file is text: a long release is 50 KB
+MAX_PARAGRAPH = 10_000  # characters; markdown-it's time on some patterns grows with the square
+MAX_NESTING = 40  # levels of lists and maps in front matter; a real one has 3
+MAX_VALUES = 10_000  # values in front matter once aliases (*name) are expanded
+
+
+class _TooMuch(Exception):
+    """Front matter that would take unbounded time or memory to read: a Problem, not a crash."""
+
+    def __init__(self, line: int, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.line, self.message, self.hint = line, message, hint
+
+
+def _overlong_paragraph(body: str) -> tuple[int, int] | None:
+    """The first paragraph (or line) too long to parse in bounded time: its 0-based line in the
+    body and its length. Some inline patterns (thousands of `[`) take markdown-it time that
+    grows with the square of a paragraph's length; real paragraphs have under 2,000 characters.
+    Table rows count one by one (each cell is parsed on its own), fenced code not at all."""
+    start, length, fenced = 0, 0, False
+    for number, line in enumerate(body.split("\n")):
+        stripped = line.strip()
+        if stripped.startswith(("```", "~~~")):
+            fenced, length = not fenced, 0
+            continue
+        if fenced:
+            continue
+        if not stripped:
+            length = 0
+            continue
+        if length == 0:
+            start = number
+        if len(line) > MAX_PARAGRAPH:
+            return number, len(line)
+        if not stripped.startswith("|"):
+            length += len(line) + 1
+            if length > MAX_PARAGRAPH:
+                return start, length
+    return None
+
+
+def _too_long(path: Path, body: str, body_line: int, problems: list[Problem]) -> bool:
+    overlong = _overlong_paragraph(body)
+    if overlong is not None:
+        problems.append(Problem(path, body_line + overlong[0],
+                                f"this paragraph is {overlong[1]:,} characters long; presskit reads "
+                                f"paragraphs of up to {MAX_PARAGRAPH:,}",
+                                "split it with blank lines into paragraphs of normal length"))
+    return overlong is not None
+
+
+def _bracket_depth(text: str) -> tuple[int, int]:
+    """How deep [ and { nest (ignoring quotes: real front matter never comes near the limit),
+    and the 0-based line where the limit is passed. libyaml itself would crash on thousands."""
+    depth = deepest = 0
+    line = 0
+    for number, row in enumerate(text.split("\n")):
+        for character in row:
+            if character in "[{":
+                depth += 1
+                if depth > deepest:
+                    deepest, line = depth, number
+            elif character in "]}":
+                depth = max(0, depth - 1)
+    return deepest, line
+
 
 class _Converter:
-    """Turns a composed YAML node graph into Nodes, reporting duplicate keys on the way."""
+    """Turns a composed YAML node graph into Nodes, reporting duplicate keys on the way.
+    Aliases share nodes, so the graph may be far larger expanded than written, or a cycle:
+    both are bounded (depth, ancestors, count) and end in _TooMuch."""
 
     def __init__(self, path: Path, first_line: int, problems: list[Problem]) -> None:
         self.path = path
         self.first_line = first_line
         self.problems = problems
+        self.values = 0
+        self.open: list[yaml.Node] = []
 
     def line(self, node: yaml.Node) -> int:
         return self.first_line + node.start_mark.line
 
     def convert(self, node: yaml.Node) -> Node:
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise _TooMuch(self.line(node), "front matter grows beyond 10,000 values when its "
+                           "aliases (*name) are expanded", "write the values out instead of "
+                           "repeating them through &name and *name")
+        if any(node is ancestor for ancestor in self.open):
+            raise _TooMuch(self.line(node), "front matter has an alias (*name) that contains "
+                           "itself", "write the value out; an alias cannot refer to the list or "
+                           "map it stands in")
+        if len(self.open) >= MAX_NESTING:
+            raise _TooMuch(self.line(node), f"front matter nests lists and maps more than "
+                           f"{MAX_NESTING} levels deep", "keep front matter flat: a key, a value "
+                           "or a list, a list of small maps at most")
+        self.open.append(node)
+        try:
+            return self._convert(node)
+        finally:
+            self.open.pop()
+
+    def _convert(self, node: yaml.Node) -> Node:
         line = self.line(node)
         if isinstance(node, yaml.MappingNode):
             items: dict[str, Node] = {}
@@ -148,6 +238,13 @@ class _Converter:
 def read_document(path: Path, problems: list[Problem], *, needs_front: bool = True) -> Document | None:
     """Read one Markdown content file; report what is wrong with it instead of raising."""
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            problems.append(Problem(
+                path, 1, f"is {size / 1_000_000:.1f} MB; a content file may be at most 500 KB of text",
+                "put photos and downloads in content/media/ and link to them; split very long "
+                "text into several pages"))
+            return None
         raw = path.read_bytes()
     except OSError as error:
         problems.append(Problem(path, None, f"cannot be read: {error.strerror}"))
@@ -174,6 +271,8 @@ def read_document(path: Path, problems: list[Problem], *, needs_front: bool = Tr
                 "then a closing `---` line",
             ))
             return None
+        if _too_long(path, text, 1, problems):
+            return None
         return Document(path, {}, text, 1, digest)
     try:
         front_text, body = handler.split(text)
@@ -186,6 +285,12 @@ def read_document(path: Path, problems: list[Problem], *, needs_front: bool = Tr
     first_line = text.count("\n", 0, opening.end()) + 1
     body_line = text.count("\n", 0, len(text) - len(body)) + 1
 
+    depth, deepest_line = _bracket_depth(front_text)
+    if depth > MAX_NESTING:
+        problems.append(Problem(path, first_line + deepest_line,
+                                f"front matter nests brackets more than {MAX_NESTING} levels deep",
+                                "close each [ with ] and each { with }; keep front matter flat"))
+        return None
     try:
         loader = _Loader(front_text)
         try:
@@ -202,9 +307,15 @@ def read_document(path: Path, problems: list[Problem], *, needs_front: bool = Tr
                                 "check quotes, colons and indentation"))
         return None
 
+    if _too_long(path, body, body_line, problems):
+        return None
     if root is None:
         return Document(path, {}, body, body_line, digest)
-    converted = _Converter(path, first_line, problems).convert(root)
+    try:
+        converted = _Converter(path, first_line, problems).convert(root)
+    except _TooMuch as too_much:
+        problems.append(Problem(path, too_much.line, too_much.message, too_much.hint))
+        return None
     if converted.kind != "map":
         problems.append(Problem(
             path, converted.line, "front matter must be a list of `key: value` lines",

@@ -2,22 +2,26 @@
 build and the checked releases with their rendered bodies.
 
 Everything here is a cache: deleting it, or finding it unreadable, only makes the next build
-a full one. Releases are stored without the partners and programmes they refer to (those are
-read again and put back by id), so that a stored release never carries a stale partner.
+a full one. Every file and stored row is sealed (see presskit.seal): what this user's presskit
+did not write is never unpickled or unmarshalled. Releases are stored without the partners and
+programmes they refer to (those are read again and put back by id), so that a stored release
+never carries a stale partner.
 """
 
 from __future__ import annotations
 
+import contextlib
 import marshal
-import os
 import pickle
+import shutil
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-from presskit.cache import CACHE_DIR, cache_folder
+from presskit.cache import CACHE_DIR, cache_folder, keep_file
 from presskit.markdown import BodyLink, RenderedBody
 from presskit.models import Partner, Programme, Release, attached, detached
+from presskit.seal import seal, unseal
 
 _RELEASES = "releases.sqlite"
 
@@ -28,24 +32,19 @@ def cache_dir(site_dir: Path) -> Path:
 
 def read_cache(site_dir: Path, name: str) -> bytes | None:
     try:
-        return (cache_dir(site_dir) / name).read_bytes()
+        return unseal((cache_dir(site_dir) / name).read_bytes())
     except OSError:
         return None
 
 
 def write_cache(site_dir: Path, name: str, data: bytes) -> None:
-    """Replace one cache file at once; failing to only costs the next build time."""
-    try:
-        folder = cache_folder(site_dir)
-        temporary = folder / f"{name}.tmp"
-        temporary.write_bytes(data)
-        os.replace(temporary, folder / name)
-    except OSError:
-        pass
+    """Replace one cache file at once, sealed; failing to only costs the next build time."""
+    keep_file(site_dir, name, seal(data))
 
 
 def forget(site_dir: Path, name: str) -> None:
-    (cache_dir(site_dir) / name).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # a folder in its place, or a read-only cache
+        (cache_dir(site_dir) / name).unlink(missing_ok=True)
 
 
 def _body_bytes(body: RenderedBody) -> bytes:
@@ -66,9 +65,10 @@ class ReleaseStore:
         self.path = cache_dir(site_dir) / _RELEASES
         self.site_dir = site_dir
 
-    def _connect(self, create: bool = False) -> sqlite3.Connection | None:
+    def _connect(self, create: bool = False, again: bool = True) -> sqlite3.Connection | None:
         if not create and not self.path.is_file():
             return None
+        connection = None
         try:
             if create:
                 cache_folder(self.site_dir)
@@ -79,8 +79,13 @@ class ReleaseStore:
             connection.execute("CREATE TABLE IF NOT EXISTS releases "
                                "(source TEXT PRIMARY KEY, key TEXT, model BLOB, body BLOB)")
             return connection
-        except sqlite3.Error:
-            return None
+        except (sqlite3.Error, OSError):
+            if connection is not None:
+                connection.close()
+            if not create or not again:
+                return None
+            _remove(self.path)  # a broken store is dropped and made anew
+            return self._connect(create=True, again=False)
 
     def save(self, items: Iterable[tuple[str, Release, RenderedBody]], *, complete: bool) -> None:
         """Store these releases under their keys (rows already stored so stay as they are);
@@ -97,12 +102,12 @@ class ReleaseStore:
                     keep.add(source)
                     if stored.get(source) != key:
                         model = pickle.dumps(detached(release), protocol=pickle.HIGHEST_PROTOCOL)
-                        rows.append((source, key, model, _body_bytes(body)))
+                        rows.append((source, key, seal(model), seal(_body_bytes(body))))
                 connection.executemany("INSERT OR REPLACE INTO releases VALUES (?, ?, ?, ?)", rows)
                 gone = [(source,) for source in stored if complete and source not in keep]
                 connection.executemany("DELETE FROM releases WHERE source = ?", gone)
         except sqlite3.Error:
-            self.path.unlink(missing_ok=True)  # a broken cache is dropped, never trusted
+            _remove(self.path)  # a broken cache is dropped, never trusted
         finally:
             connection.close()
 
@@ -129,7 +134,9 @@ class ReleaseStore:
                 rows = connection.execute(
                     f"SELECT source, key, model, body FROM releases WHERE source IN ({marks})", chunk)
                 self._found(rows, keys, by_id, programme_by_id, found)
-        except (sqlite3.Error, pickle.UnpicklingError, KeyError, EOFError, ValueError, TypeError):
+        except Exception:  # a cache never fails a build: whatever it holds, the build is a full one
+            connection.close()
+            _remove(self.path)  # and the next save makes it anew, rather than keeping bad rows
             return None
         finally:
             connection.close()
@@ -140,7 +147,21 @@ class ReleaseStore:
                partners: dict[str, Partner], programmes: dict[str, Programme],
                found: dict[str, tuple[Release, RenderedBody]]) -> None:
         files: dict[str, Path] = {}
-        for source, key, model, body in rows:
-            if keys.get(source) == key:
-                release = attached(pickle.loads(model), partners, programmes, files)
-                found[source] = (release, _body_from(body))
+        for source, key, sealed_model, sealed_body in rows:
+            if keys.get(source) != key:
+                continue
+            model, body = unseal(sealed_model), unseal(sealed_body)
+            if model is None or body is None:
+                raise ValueError("a stored release that presskit did not write")
+            release = attached(pickle.loads(model), partners, programmes, files)
+            found[source] = (release, _body_from(body))
+
+
+def _remove(path: Path) -> None:
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass

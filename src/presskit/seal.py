@@ -1,0 +1,70 @@
+"""Sealing what presskit keeps in a site's .presskit-cache/, so that it stays data.
+
+The cache holds things that would run code if loaded blindly (stored releases, compiled
+templates). Each is sealed with an HMAC made with a key that lives outside every site, in the
+user's own cache folder; anything whose seal does not match (planted, damaged, made on another
+machine or by another user) is ignored, and the build is a cold one. Without a key file that
+can be kept, the key lives for this process only: the cache still works within a run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from functools import cache
+from pathlib import Path
+
+_SEAL_BYTES = 32
+_KEY_BYTES = 32
+
+
+def _key_file() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "presskit" / "cache-key"
+
+
+@cache
+def _key() -> bytes:
+    """This user's key: read, or made once and kept readable by the user only."""
+    path = _key_file()
+    try:
+        key = path.read_bytes()
+        if len(key) == _KEY_BYTES:
+            return key
+    except OSError:
+        pass
+    key = secrets.token_bytes(_KEY_BYTES)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".cache-key.{os.getpid()}")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(key)
+        try:
+            os.link(temporary, path)  # the first process to make a key wins; others read it
+        except FileExistsError:
+            kept = path.read_bytes()
+            if len(kept) == _KEY_BYTES:
+                key = kept
+        finally:
+            temporary.unlink(missing_ok=True)
+    except OSError:
+        pass  # a key for this process only
+    return key
+
+
+def seal(data: bytes) -> bytes:
+    """The data with its seal in front."""
+    return hmac.digest(_key(), data, hashlib.sha256) + data
+
+
+def unseal(sealed: bytes | None) -> bytes | None:
+    """The data if its seal is right; None for anything else."""
+    if not sealed or len(sealed) < _SEAL_BYTES:
+        return None
+    mark, data = sealed[:_SEAL_BYTES], sealed[_SEAL_BYTES:]
+    if not hmac.compare_digest(mark, hmac.digest(_key(), data, hashlib.sha256)):
+        return None
+    return data
