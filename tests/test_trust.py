@@ -129,3 +129,66 @@ def test_check_writes_nothing_at_all(tmp_path, run):
     result = run("check", site)
     assert result.code == 0, result.err
     assert sorted(p.relative_to(site) for p in site.rglob("*")) == before
+
+
+@pytest.mark.parametrize("link", ["content/media/secret.png", "content/releases/secret.md",
+                                  "content/media/outside", "templates/footer.html"])
+def test_a_symbolic_link_out_of_the_site_is_an_error_never_published(tmp_path, run, link):
+    from conftest import one_png, release, write_site
+
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "passwd").write_text("root:x:0:0:SECRET\n")
+    site = write_site(tmp_path / "site", {"content/releases/a.md": release("A"),
+                                          "content/media/photo.png": one_png()})
+    (site / link).parent.mkdir(parents=True, exist_ok=True)
+    (site / link).symlink_to(outside if link.endswith("outside") else outside / "passwd")
+    inside = site / "content/media/same.png"  # a link within the site is fine
+    inside.symlink_to(site / "content/media/photo.png")
+    result = run("build", site)
+    assert result.code == 1, result.out
+    assert f"{Path(link).name}: error: is a symbolic link to" in result.err, result.err
+    assert "outside the site folder" in result.err and "same.png" not in result.err
+    assert "Traceback" not in result.text
+    assert not (site / "output").exists()
+    (site / link).unlink()
+    assert run("build", site).code == 0
+    assert "SECRET" not in "".join(p.read_text(errors="replace")
+                                   for p in (site / "output").rglob("*") if p.is_file())
+
+
+def test_raw_html_is_sanitized_with_a_located_warning_for_each_removal(tmp_path, run):
+    from conftest import SETTINGS, release, write_site
+
+    body = "\n".join([
+        "A first paragraph with <mark class=\"note\">marked</mark> words.",  # line 6
+        "",
+        "<script>document.title = 'STOLEN'</script>",  # line 8
+        "",
+        'A <a href="javascript:alert(1)">bad link</a> and <img src="/media/x.png" alt="x" '
+        'onerror="alert(2)">.',  # line 10
+        "",
+        '<iframe src="https://evil.example/frame"></iframe>',  # line 12
+        "",
+        '<iframe src="https://www.youtube.com/embed/abc" title="Video"></iframe>',  # line 14
+        "",
+        '<iframe src="https://media.example.org/player/1" title="Ours"></iframe>',  # line 16
+    ])
+    site = write_site(tmp_path / "site", {"content/releases/a.md": release("A", body=body)},
+                      settings=SETTINGS + 'embed_hosts = ["www.youtube.com", "media.example.org"]\n')
+    result = run("build", site)
+    assert result.code == 0, result.err
+    for expected in ("a.md:8: warning: the <script> element and its content is removed",
+                     "a.md:10: warning: a javascript: address in <a href=...>",
+                     "a.md:10: warning: the event handler onerror= of <img>",
+                     "a.md:12: warning: an <iframe> from evil.example, which is not in embed_hosts"):
+        assert expected in result.err, result.err
+    assert "a.md:14" not in result.err and "a.md:16" not in result.err and "a.md:6" not in result.err
+    assert "embed_hosts" in result.err  # the hint
+    page = (site / "output/releases/a/index.html").read_text()
+    for gone in ("STOLEN", "javascript:", "onerror", "evil.example"):
+        assert gone not in page, gone
+    for kept in ('<mark class="note">marked</mark>', 'src="https://www.youtube.com/embed/abc"',
+                 'src="https://media.example.org/player/1"', "bad link"):
+        assert kept in page, kept
+    assert "STOLEN" not in (site / "output/feed.xml").read_text()

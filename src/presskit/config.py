@@ -17,7 +17,11 @@ from presskit.errors import BuildFailed, Problem
 SETTINGS_FILE = "presskit.toml"
 
 _KNOWN = {"title", "base_url", "language", "timezone", "organisation", "description",
-          "releases_per_page", "feed_entries", "footer"}
+          "releases_per_page", "feed_entries", "footer", "embed_hosts"}
+
+# Hosts whose players a body may embed in an <iframe> (`embed_hosts` in presskit.toml).
+DEFAULT_EMBED_HOSTS = ("www.youtube.com", "www.youtube-nocookie.com", "youtube.com",
+                       "player.vimeo.com")
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class Settings:
     footer: str = ""
     releases_per_page: int = 20
     feed_entries: int = 20
+    embed_hosts: tuple[str, ...] = DEFAULT_EMBED_HOSTS
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -135,6 +140,15 @@ def load_settings(site_dir: Path) -> Settings:
             value = default
         numbers[key] = value
 
+    embed_hosts = data.get("embed_hosts", list(DEFAULT_EMBED_HOSTS))
+    if not isinstance(embed_hosts, list) or not all(
+            isinstance(host, str) and re.fullmatch(r"[a-z0-9.-]+", host.strip().lower())
+            for host in embed_hosts):
+        problems.append(Problem(path, line_of("embed_hosts"),
+                                "`embed_hosts` must be a list of host names in double quotes",
+                                'e.g. embed_hosts = ["www.youtube.com", "player.vimeo.com"]'))
+        embed_hosts = list(DEFAULT_EMBED_HOSTS)
+
     if problems:
         raise BuildFailed(problems)
     return Settings(
@@ -148,5 +162,6 @@ def load_settings(site_dir: Path) -> Settings:
         footer=text_setting("footer"),
         releases_per_page=numbers["releases_per_page"],
         feed_entries=numbers["feed_entries"],
+        embed_hosts=tuple(host.strip().lower() for host in embed_hosts),
         extra={key: value for key, value in data.items() if key not in _KNOWN},
     )

@@ -14,6 +14,9 @@ from markdown_it.token import Token
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
+from presskit import sanitize
+from presskit.config import DEFAULT_EMBED_HOSTS
+
 
 @dataclass(frozen=True)
 class BodyLink:
@@ -38,8 +41,9 @@ def is_site_path(target: str) -> bool:
 class BodyRenderer:
     """A configured Markdown renderer for one site (its base path)."""
 
-    def __init__(self, base_path: str) -> None:
+    def __init__(self, base_path: str, embed_hosts: tuple[str, ...] = DEFAULT_EMBED_HOSTS) -> None:
         self.prefix = base_path.rstrip("/")
+        self.embed_hosts = embed_hosts
         self.md = (
             MarkdownIt("commonmark", {"typographer": True})
             .enable(["table", "strikethrough", "replacements", "smartquotes"])
@@ -52,7 +56,21 @@ class BodyRenderer:
         env: dict = {"first_line": first_line, "links": [], "first_paragraph": None}
         tokens = self.md.parse(text, env)
         html = self.md.renderer.render(tokens, self.md.options, env)
+        if "<" in text and _raw_html(tokens, first_line):  # written HTML: made safe
+            html = sanitize.clean(html, self.embed_hosts)
         return RenderedBody(html, env["first_paragraph"] or "", env["links"])
+
+    def raw_html(self, text: str, first_line: int = 1) -> list[tuple[int, str]]:
+        """Each piece of HTML written in the text, with the line of the file it is on."""
+        if "<" not in text:
+            return []
+        return _raw_html(self.md.parse(text, {"first_line": first_line, "links": [],
+                                              "first_paragraph": None}), first_line)
+
+    def removals(self, text: str, first_line: int = 1) -> list[tuple[int, str]]:
+        """What the sanitizer takes out of this text's HTML, by line."""
+        return [(line, what) for line, fragment in self.raw_html(text, first_line)
+                for what in sanitize.removals(fragment, self.embed_hosts)]
 
     def _links(self, state: StateCore) -> None:
         first_line: int = state.env["first_line"]
@@ -74,6 +92,20 @@ class BodyRenderer:
                         if is_site_path(target):
                             child.attrs[attribute] = self.prefix + target
             previous = token
+
+
+def _raw_html(tokens: list[Token], first_line: int) -> list[tuple[int, str]]:
+    found = []
+    for token in tokens:
+        line = first_line + (token.map[0] if token.map else 0)
+        if token.type == "html_block":
+            found.append((line, token.content))
+        for child in token.children or ():
+            if child.type in ("softbreak", "hardbreak"):
+                line += 1
+            elif child.type == "html_inline":
+                found.append((line, child.content))
+    return found
 
 
 def _plain_text(children: list[Token]) -> str:

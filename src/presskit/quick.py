@@ -136,7 +136,7 @@ def make_record(environment_key: str, output: tuple[int, int] | None, walked: di
     for release in content.releases:
         body = bodies.get(release)
         if body is None:  # unpublished: its shape still needs its first paragraph and links
-            renderer = renderer or BodyRenderer(settings.base_path)
+            renderer = renderer or BodyRenderer(settings.base_path, settings.embed_hosts)
             body = renderer.render(release.body, release.body_line)
         shown = release in published
         releases[str(release.source)] = (release.digest, release_shape(release, body, shown), shown)
@@ -222,7 +222,7 @@ def quick_rebuild(settings: Settings, record: Record, changed: list[str], store:
     content = load_releases(settings, [Path(path) for path in changed], problems, memory)
     if problems or len(content.releases) != len(changed):
         return None
-    markdown = BodyRenderer(settings.base_path)
+    markdown = BodyRenderer(settings.base_path, settings.embed_hosts)
     edited: list[Release] = []
     bodies: dict[Release, RenderedBody] = {}
     for release in content.releases:

@@ -259,7 +259,7 @@ class _Renderer:
         self.preview = preview
         self.workers = workers
         self.env, self.site = _environment(settings, graph, memory, preview)
-        self.markdown = BodyRenderer(settings.base_path)
+        self.markdown = BodyRenderer(settings.base_path, settings.embed_hosts)
         self.problems: list[Problem] = []
         self.body_links: list[SourceLinks] = []
         self.bodies: dict[Release, RenderedBody] = {}

@@ -23,6 +23,7 @@ from presskit.cache import BuildMemory, fingerprint, walk
 from presskit.config import Settings
 from presskit.countries import Country, country_by_code, find_country, suggest_countries
 from presskit.errors import Problem
+from presskit.markdown import BodyRenderer
 from presskit.models import (
     RELEASE_TYPES,
     Asset,
@@ -644,6 +645,8 @@ def load_content(settings: Settings, problems: list[Problem],
     if not settings.content_dir.is_dir():
         problems.append(Problem(settings.content_dir, None, "there is no content folder",
                                 "create content/releases/ and put your releases there"))
+    problems.extend(links_out_of_site(settings.site_dir,
+                                      [settings.content_dir, settings.templates_dir]))
     partners, programmes, directories, context = _organisations(loader)
     country_texts = loader.country_texts()
     releases = loader.releases(*directories, context, workers)
@@ -657,6 +660,8 @@ def load_releases(settings: Settings, files: list[Path], problems: list[Problem]
     loader = _Loader(settings, problems, memory or BuildMemory())
     partners, programmes, directories, context = _organisations(loader)
     releases = []
+    outside = [_link_out(settings.site_dir.resolve(), path) for path in files if path.is_symlink()]
+    problems.extend(problem for problem in outside if problem is not None)
     for path in files:
         doc = loader.memory.read(path, read_document, problems)
         release = loader.remembered(doc, context, lambda doc=doc: loader.release(doc, *directories)
@@ -664,6 +669,39 @@ def load_releases(settings: Settings, files: list[Path], problems: list[Problem]
         if release is not None:
             releases.append(release)
     return _content(loader, releases, partners, programmes, {}, [])
+
+
+def links_out_of_site(site_dir: Path, folders: list[Path]) -> list[Problem]:
+    """Every symbolic link below these folders that leads outside the site folder: an error
+    naming the link, so that nothing from elsewhere on the computer is ever published."""
+    root = site_dir.resolve()
+    found: list[Problem] = []
+    pending = [str(folder) for folder in folders if folder.is_dir()]
+    while pending:
+        try:
+            entries = os.scandir(pending.pop())
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue  # hidden: never read or published
+                if entry.is_symlink():
+                    problem = _link_out(root, Path(entry.path))
+                    if problem is not None:
+                        found.append(problem)
+                elif entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+    return found
+
+
+def _link_out(root: Path, link: Path) -> Problem | None:
+    target = link.resolve()
+    if target.is_relative_to(root):
+        return None
+    return Problem(link, None, f"is a symbolic link to {target}, outside the site folder",
+                   "copy the file into the site instead; presskit publishes nothing from outside "
+                   "the site folder")
 
 
 def organisations(settings: Settings, memory: BuildMemory,
@@ -703,6 +741,8 @@ def _content(loader: _Loader, releases: list[Release], partners: list[Partner],
     problems = loader.problems
     pages = loader.pages()
     _check_unique_slugs(releases, pages, problems)
+    _check_raw_html(loader.settings, [*releases, *partners, *programmes, *country_texts.values(), *pages],
+                    problems)
     return Content(
         releases=tuple(releases),
         partners=tuple(partners),
@@ -711,6 +751,22 @@ def _content(loader: _Loader, releases: list[Release], partners: list[Partner],
         pages=tuple(sorted(pages, key=lambda page: (page.weight, page.title.casefold()))),
         media=tuple(media),
     )
+
+
+def _check_raw_html(settings: Settings, items: list[Any], problems: list[Problem]) -> None:
+    """A warning for each thing the sanitizer will take out of HTML written in a body."""
+    renderer = None
+    for item in items:
+        if "<" not in item.body:
+            continue
+        renderer = renderer or BodyRenderer(settings.base_path, settings.embed_hosts)
+        for line, what in renderer.removals(item.body, item.body_line):
+            problems.append(Problem(
+                item.source, line, f"{what} is removed from the published page",
+                "HTML in the text may format it; scripts, event handlers (onclick=...) and "
+                "javascript: links are never published. Embed videos from the hosts in "
+                f"`embed_hosts` in presskit.toml ({', '.join(settings.embed_hosts)})",
+                warning=True))
 
 
 def _check_unique_slugs(releases: list[Release], pages: list[Page], problems: list[Problem]) -> None:
