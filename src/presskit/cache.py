@@ -174,9 +174,9 @@ def trusted_before(looked_at: float) -> int:
 Stat = tuple[int, int, int]  # modification time (ns), size, inode
 
 
-def walk(folder: Path) -> dict[str, Stat]:
+def walk(folder: Path, links: list[str] | None = None) -> dict[str, Stat]:
     """Every file below a folder (hidden ones left out) with its time, size and inode;
-    folders that are symbolic links are not followed."""
+    folders that are symbolic links are not followed. Every symbolic link met goes to `links`."""
     found: dict[str, Stat] = {}
     pending = [str(folder)]
     while pending:
@@ -189,6 +189,8 @@ def walk(folder: Path) -> dict[str, Stat]:
                 if entry.name.startswith("."):
                     continue
                 try:
+                    if links is not None and entry.is_symlink():
+                        links.append(entry.path)
                     if entry.is_dir(follow_symlinks=False):  # as rglob: no loops, no escapes
                         pending.append(entry.path)
                         continue

@@ -675,24 +675,11 @@ def links_out_of_site(site_dir: Path, folders: list[Path]) -> list[Problem]:
     """Every symbolic link below these folders that leads outside the site folder: an error
     naming the link, so that nothing from elsewhere on the computer is ever published."""
     root = site_dir.resolve()
-    found: list[Problem] = []
-    pending = [str(folder) for folder in folders if folder.is_dir()]
-    while pending:
-        try:
-            entries = os.scandir(pending.pop())
-        except OSError:
-            continue
-        with entries:
-            for entry in entries:
-                if entry.name.startswith("."):
-                    continue  # hidden: never read or published
-                if entry.is_symlink():
-                    problem = _link_out(root, Path(entry.path))
-                    if problem is not None:
-                        found.append(problem)
-                elif entry.is_dir(follow_symlinks=False):
-                    pending.append(entry.path)
-    return found
+    links: list[str] = []
+    for folder in folders:
+        walk(folder, links)
+    outside = [_link_out(root, Path(link)) for link in sorted(links)]
+    return [problem for problem in outside if problem is not None]
 
 
 def _link_out(root: Path, link: Path) -> Problem | None:
