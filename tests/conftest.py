@@ -94,13 +94,13 @@ def tree_digest(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def read(site: Path, relative: str) -> str:
-    return (site / "output" / relative).read_text(encoding="utf-8")
+def read(site: Path, relative: str, folder: str = "output") -> str:
+    return (site / folder / relative).read_text(encoding="utf-8")
 
 
-def all_output_text(site: Path) -> str:
+def all_output_text(site: Path, folder: str = "output") -> str:
     return "\n".join(p.read_text(encoding="utf-8", errors="replace")
-                     for p in sorted((site / "output").rglob("*")) if p.is_file())
+                     for p in sorted((site / folder).rglob("*")) if p.is_file())
 
 
 def one_png() -> bytes:

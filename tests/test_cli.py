@@ -61,7 +61,7 @@ def test_new_release_writes_a_file_that_builds(tmp_path, run):
     assert "1 not published" in run("build", site).out
     assert run("build", site, "--drafts").code == 0
     assert "Ministers meet in Hanoi: what&#39;s next?" in (
-        site / "output/releases/ministers-meet-in-hanoi-whats-next/index.html").read_text()
+        site / "preview/releases/ministers-meet-in-hanoi-whats-next/index.html").read_text()
 
 
 def test_new_release_with_a_non_latin_title_gets_a_slug(tmp_path, run):

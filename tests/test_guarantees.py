@@ -69,15 +69,16 @@ def test_embargo_lifts_at_its_instant_in_the_site_time_zone(tmp_path, run):
     site = embargoed_site(tmp_path, embargo="2023-06-01T09:00")
     before = run("build", site, "--as-of", "2023-06-01T08:59")  # Hanoi time
     assert before.code == 0
-    assert SECRET_TITLE not in all_output_text(site)
+    assert SECRET_TITLE not in all_output_text(site, "preview")
     assert "Next embargo lifts 2023-06-01 09:00" in before.out
     assert "02:00 UTC" in before.out
     after = run("build", site, "--as-of", "2023-06-01T02:00:00+00:00")
     assert after.code == 0
-    assert SECRET_TITLE in read(site, "releases/secret-pension-reform/index.html")
-    assert (site / "output/topics/pension-reform/index.html").is_file()
-    assert (site / "output/media/secret-photo.png").is_file()
+    assert SECRET_TITLE in read(site, "releases/secret-pension-reform/index.html", "preview")
+    assert (site / "preview/topics/pension-reform/index.html").is_file()
+    assert (site / "preview/media/secret-photo.png").is_file()
     assert "Next embargo" not in after.out
+    assert not (site / "output").exists()  # a preview never goes where the site is published
 
 
 def test_embargo_with_an_offset_does_not_need_a_time_zone(tmp_path, run):
@@ -85,9 +86,9 @@ def test_embargo_with_an_offset_does_not_need_a_time_zone(tmp_path, run):
     (site / "presskit.toml").write_text(
         'title = "T"\nbase_url = "https://example.org/"\nlanguage = "en"\n')
     assert run("build", site, "--as-of", "2023-06-01T01:59:00Z").code == 0
-    assert SECRET_TITLE not in all_output_text(site)
+    assert SECRET_TITLE not in all_output_text(site, "preview")
     assert run("build", site, "--as-of", "2023-06-01T02:00:00Z").code == 0
-    assert SECRET_TITLE in all_output_text(site)
+    assert SECRET_TITLE in all_output_text(site, "preview")
 
 
 def test_embargo_without_offset_and_without_time_zone_is_an_error(tmp_path, run):
@@ -112,8 +113,10 @@ def test_draft_is_never_published_unless_asked(tmp_path, run):
     everything = all_output_text(site)
     for trace in (SECRET_TITLE, "draft-one", "Pension reform", "Mongolia"):
         assert trace not in everything
-    assert run("build", site, "--drafts").code == 0
-    assert SECRET_TITLE in read(site, "releases/draft-one/index.html")
+    drafts = run("build", site, "--drafts")
+    assert drafts.code == 0 and "preview/" in drafts.out and "This is not output/" in drafts.out
+    assert SECRET_TITLE in read(site, "releases/draft-one/index.html", "preview")
+    assert SECRET_TITLE not in all_output_text(site)
 
 
 def test_a_failed_build_leaves_output_exactly_as_it_was(tmp_path, run):
@@ -180,7 +183,8 @@ def test_front_matter_cannot_steer_a_write_outside_output(tmp_path, run, slug):
     assert result.code == 1
     assert "a.md:4" in result.err and "`slug`" in result.err
     assert not (site / "output").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "presskit.toml"]
+    # Nothing but the cache (which holds the build's lock) beside content/ and the settings.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".presskit-cache", "content", "presskit.toml"]
 
 
 def test_photo_paths_cannot_leave_the_content_folder(tmp_path, run):

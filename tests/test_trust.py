@@ -3,6 +3,7 @@ never fails a build."""
 
 from __future__ import annotations
 
+import os
 import pickle
 import shutil
 import sqlite3
@@ -192,3 +193,161 @@ def test_raw_html_is_sanitized_with_a_located_warning_for_each_removal(tmp_path,
                  'src="https://media.example.org/player/1"', "bad link"):
         assert kept in page, kept
     assert "STOLEN" not in (site / "output/feed.xml").read_text()
+
+
+# -- failures say what is true; one build at a time; previews never in output/ -------------
+
+@pytest.fixture
+def mount(tmp_path):  # type: ignore[no-untyped-def]
+    """mount(folder, options): a small tmpfs at that folder (root on Linux; skipped elsewhere)."""
+    import subprocess
+
+    mounted: list[Path] = []
+
+    def make(folder: Path, options: str = "size=16m") -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
+                              capture_output=True)
+        if done.returncode != 0:
+            pytest.skip("cannot mount a tmpfs here (needs root on Linux)")
+        mounted.append(folder)
+        return folder
+
+    yield make
+    for folder in reversed(mounted):
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+def remount_read_only(folder: Path) -> None:
+    import subprocess
+
+    subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+
+
+def test_a_read_only_site_folder_is_named_with_what_to_do(tmp_path, run, mount):
+    from conftest import release, write_site
+
+    site = write_site(mount(tmp_path / "disk") / "site", {"content/releases/a.md": release("A")})
+    remount_read_only(tmp_path / "disk")
+    result = run("build", site)
+    assert result.code == 1
+    assert "is on a read-only disk" in result.err and "--out" in result.err, result.err
+    assert "site" in result.err and "bug" not in result.err and "Traceback" not in result.text
+    assert "output/ was not changed" in result.err
+
+
+def test_a_read_only_output_mount_is_named_and_left_as_it_was(tmp_path, run, mount):
+    from conftest import release, write_site
+
+    site = write_site(tmp_path / "site", {"content/releases/a.md": release("A")})
+    mount(site / "output")
+    assert run("build", site).code == 0
+    before = tree_digest(site / "output")
+    remount_read_only(site / "output")
+    (site / "content/releases/a.md").write_text(release("A again"))
+    result = run("build", site)
+    assert result.code == 1
+    assert "output" in result.err and "is on a read-only disk" in result.err, result.err
+    assert "bug" not in result.err and "output/ was not changed" in result.err
+    assert tree_digest(site / "output") == before
+
+
+def test_a_full_disk_is_named_and_output_is_left_as_it_was(tmp_path, run, mount):
+    from conftest import release, write_site
+
+    site = write_site(tmp_path / "site", {"content/releases/a.md": release("A")})
+    mount(site / "output", "size=400k")
+    assert run("build", site).code == 0
+    before = tree_digest(site / "output")
+    (site / "content/media").mkdir()
+    (site / "content/media/big.bin").write_bytes(os.urandom(600_000))
+    result = run("build", site)
+    assert result.code == 1
+    assert "the disk is full" in result.err and "free some space" in result.err, result.err
+    assert "bug" not in result.err and "output/ was not changed" in result.err
+    assert tree_digest(site / "output") == before
+    assert not [p for p in (site / "output").iterdir() if p.name.startswith(".presskit-staging")]
+
+
+def test_an_output_folder_that_is_a_mount_point_or_made_by_the_user_is_filled_in_place(
+        tmp_path, run, mount):
+    from conftest import release, write_site
+    from test_quick import cold_output
+
+    for made_by in ("mount", "user"):
+        site = write_site(tmp_path / made_by, {"content/releases/a.md": release("A"),
+                                               "content/releases/b.md": release("B", "2023-04-01")})
+        mount(site / "output") if made_by == "mount" else (site / "output").mkdir()
+        folder = os.stat(site / "output").st_ino
+        for step in range(3):
+            if step == 1:
+                (site / "content/releases/b.md").unlink()
+            if step == 2:
+                (site / "content/releases/c.md").write_text(release("C", "2023-03-01"))
+            result = run("build", site)
+            assert result.code == 0, result.err
+            assert os.stat(site / "output").st_ino == folder  # the same folder, never replaced
+            made, cold = tree_digest(site / "output"), cold_output(site, tmp_path / "cold", run)
+            assert "in place" in (site / "output/.presskit-output").read_text()
+            del made[".presskit-output"], cold[".presskit-output"]
+            assert made == cold
+            assert (site / "output/releases/b").exists() == (step == 0)
+        if made_by == "mount":
+            assert os.path.ismount(site / "output")
+
+
+def test_two_builds_at_once_wait_for_each_other_and_both_tell_the_truth(tmp_path, run):
+    import subprocess
+    import sys
+    import time
+
+    from filelock import FileLock
+
+    from test_quick import cold_output
+
+    site = generate(300, tmp_path / "site", seed=25)
+    (site / ".presskit-cache").mkdir()
+    held = FileLock(str(site / ".presskit-cache/build.lock"))
+    with held:  # another build is running
+        waiting = subprocess.Popen([sys.executable, "-m", "presskit", "build", str(site)],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(2.0)
+        assert waiting.poll() is None  # it waits
+        assert not (site / "output").exists()
+    _, errors = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, errors
+    assert "Another presskit build of this site is running; waiting" in errors
+    for number in range(3):  # two at once, for real, after edits
+        target = sorted((site / "content/releases").rglob("*.md"))[number]
+        target.write_text(target.read_text().replace("title: ", "title: Again ", 1))
+        builds = [subprocess.Popen([sys.executable, "-m", "presskit", "build", str(site)],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                  for _ in range(2)]
+        for build in builds:
+            _, errors = build.communicate(timeout=180)
+            assert build.returncode == 0, errors
+            assert "not changed" not in errors and "Traceback" not in errors
+        assert not list(site.glob(".output.*"))
+        assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+
+
+def test_an_embargo_or_drafts_preview_never_touches_output(tmp_path, run):
+    from conftest import release, write_site
+
+    site = write_site(tmp_path / "site", {
+        "content/releases/a.md": release("Public"),
+        "content/releases/b.md": release("Under embargo", embargo="2099-01-01T09:00"),
+    })
+    aged(site)
+    assert run("build", site).code == 0
+    before = tree_digest(site / "output")
+    preview = run("build", site, "--as-of", "2099-01-02T00:00")
+    assert preview.code == 0 and "This is not output/" in preview.out
+    assert "Under embargo" in (site / "preview/releases/b/index.html").read_text()
+    assert tree_digest(site / "output") == before
+    refused = run("build", site, "--drafts", "--out", site / "output")
+    assert refused.code == 1 and "is the folder that gets published" in refused.err
+    assert tree_digest(site / "output") == before
+    elsewhere = run("build", site, "--as-of", "2099-01-02T00:00", "--out", tmp_path / "look")
+    assert elsewhere.code == 0 and (tmp_path / "look/releases/b/index.html").is_file()
+    assert run("build", site).out.startswith("Nothing changed")  # the cache still knows output/

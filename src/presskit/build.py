@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from presskit.check import check_links
 from presskit.config import Settings, load_settings
 from presskit.errors import BuildFailed, Problem, errors_in
 from presskit.graph import SiteGraph, build_graph
+from presskit.lock import one_build
 from presskit.models import Content
 from presskit.render import RenderedSite, render_site, theme_dirs
 from presskit.schema import load_content
@@ -137,10 +139,31 @@ class Rebuilt:
 
 
 def build(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = False,
-          stage: Stage = _quiet) -> BuildResult | UpToDate | Rebuilt:
+          stage: Stage = _quiet, out: Path | None = None,
+          waiting: Callable[[], None] = lambda: None) -> BuildResult | UpToDate | Rebuilt:
+    """Build the site into output/, or into `out`. A preview (`as_of`, `drafts`) goes to
+    preview/ unless `out` says where, and never into output/. One build of a site at a time:
+    `waiting` is called if another one is running."""
+    settings = output_settings(load_settings(site_dir), out, preview=as_of is not None or drafts)
+    with one_build(site_dir, waiting):
+        return _build(site_dir, settings, as_of, drafts, stage)
+
+
+def output_settings(settings: Settings, out: Path | None, preview: bool) -> Settings:
+    """The settings with the folder this build writes; a preview is refused output/."""
+    folder = out.resolve() if out is not None else settings.preview_dir if preview else None
+    if preview and folder is not None and folder == settings.publishable_dir.resolve():
+        raise BuildFailed([Problem(
+            folder, None, "is the folder that gets published; a preview of embargoed releases or "
+            "drafts is never written there", "leave out --out (the preview goes to preview/) or "
+            "name another folder")])
+    return dataclasses.replace(settings, output=folder) if folder is not None else settings
+
+
+def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
+           drafts: bool, stage: Stage) -> BuildResult | UpToDate | Rebuilt:
     started = time.perf_counter()
-    settings = load_settings(site_dir)
-    check_time = as_of is None  # a build "as of" another moment is always made in full
+    check_time = as_of is None and not drafts  # a preview is always made in full, from scratch
     options = ("drafts", drafts)
     walked_at = time.time()  # files are looked at before they are read (see cache._RACY_SECONDS)
     walked = walk(settings.content_dir)
@@ -152,8 +175,8 @@ def build(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = False
         if last is not None:
             embargo = datetime.fromisoformat(last) if last else None
             return UpToDate(settings, time.perf_counter() - started, embargo)
-    record = _last_record(site_dir, settings)
-    if check_time and record is not None:
+    record = _last_record(site_dir, settings) if check_time else None
+    if record is not None:
         stage("Looking for changes")
         rebuilt = _quick_build(site_dir, settings, drafts, record, environment_key, walked, walked_at,
                                state, started)
@@ -167,7 +190,8 @@ def build(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = False
     made = make_site(site_dir, as_of=as_of, drafts=drafts, stage=stage, memory=memory,
                      workers=_cores(), readers=1 if restored else _cores(), settings=settings)
     stage("Writing output")
-    store.forget(site_dir, RECORD)  # it describes the output/ about to be replaced
+    if check_time:
+        store.forget(site_dir, RECORD)  # it describes the output/ about to be replaced
     published = publish(made.site.files, settings.output_dir)
     if check_time and not made.warnings:
         embargo = made.graph.next_embargo

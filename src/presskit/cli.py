@@ -23,6 +23,7 @@ from presskit.build import BuildResult, Rebuilt, Stage, UpToDate, build, check
 from presskit.config import Settings, load_settings
 from presskit.errors import BuildFailed, Problem, display_path, errors_in
 from presskit.text import make_slug
+from presskit.write import OUTPUT_CHANGED
 
 if TYPE_CHECKING:
     from presskit.serve import Session
@@ -52,7 +53,11 @@ def _parser() -> argparse.ArgumentParser:
                     "the whole build succeeds.")
     build_cmd.add_argument("site", nargs="?", default=".", help=site_help)
     build_cmd.add_argument("--as-of", metavar="DATETIME", help=as_of_help)
-    build_cmd.add_argument("--drafts", action="store_true", help="include drafts (never publish this)")
+    build_cmd.add_argument("--drafts", action="store_true",
+                           help="include drafts (a preview: written to preview/, never to output/)")
+    build_cmd.add_argument("--out", metavar="FOLDER",
+                           help="write the site here instead of output/ (default for --as-of and "
+                                "--drafts: preview/; never output/ for those)")
 
     check_cmd = commands.add_parser(
         "check", help="check every file, link and image without writing output/",
@@ -90,6 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # A build makes hundreds of thousands of objects that live to its end; Python's default
     # thresholds scan them again and again (about a tenth of a large build). mypy does the same.
     gc.set_threshold(100_000, 50, 1000)
+    target = "output/"  # the folder `build` writes, as the user knows it
+    if args.command == "build" and (args.out or args.as_of or args.drafts):
+        target = f"{args.out.rstrip('/')}/" if args.out else "preview/"
     try:
         if args.command == "new":
             return new_release(Path(args.site), args.title)
@@ -99,23 +107,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         site_dir = Path(args.site).resolve()
         with _stages() as stage:
             if args.command == "build":
-                result = build(site_dir, as_of=as_of, drafts=args.drafts, stage=stage)
+                result = build(site_dir, as_of=as_of, drafts=args.drafts, stage=stage,
+                               out=Path(args.out) if args.out else None, waiting=_say_waiting)
             else:
                 result = check(site_dir, as_of=as_of, stage=stage)
     except BuildFailed as failure:
-        return _report_failure(failure.problems, args.command)
+        return _report_failure(failure.problems, args.command, target)
     except _UsageError as error:
         err.print(f"[bold red]error:[/] {escape(str(error))}")
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        err.print("Stopped; output/ was not changed.")
+    except KeyboardInterrupt as stop:
+        err.print(f"Stopped; {_output_fate(stop, args.command, target)}")
         return 130
+    except OSError as error:  # the computer said no: which path, and what to do
+        message, hint = _system_error(error)
+        err.print(f"[bold red]error:[/] {escape(message)}\n  [dim]hint:[/] {escape(hint)}")
+        err.print(_output_fate(error, args.command, target))
+        return EXIT_PROBLEMS
     except Exception as error:  # a bug in presskit: say so plainly, keep the trace for developers
         if os.environ.get("PRESSKIT_DEBUG"):
             raise
+        fate = _output_fate(error, args.command, target)
         err.print(f"[bold red]presskit failed unexpectedly:[/] {escape(type(error).__name__)}: "
-                  f"{escape(str(error))}\noutput/ was not changed. This is a bug in presskit, not "
-                  "in your files; run again with PRESSKIT_DEBUG=1 for details to report it.")
+                  f"{escape(str(error))}\n{escape(fate)} This is a bug in presskit, not in your "
+                  "files; run again with PRESSKIT_DEBUG=1 for details to report it.")
         return EXIT_PROBLEMS
     _report_success(result, args.command)
     return EXIT_OK
@@ -123,6 +138,44 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 class _UsageError(Exception):
     pass
+
+
+def _say_waiting() -> None:
+    err.print("Another presskit build of this site is running; waiting for it to finish "
+              "(Ctrl-C to stop waiting).")
+
+
+def _output_fate(error: BaseException, command: str, target: str) -> str:
+    """What is true of the output folder after a command stopped with this error."""
+    if command != "build":
+        return "Nothing was written."
+    if OUTPUT_CHANGED in getattr(error, "__notes__", ()):
+        return f"{target} was partly updated: build again to complete it."
+    return f"{target} was not changed."
+
+
+_SYSTEM_HINTS = {
+    errno.EACCES: ("presskit may not {verb} {path}", "check the permissions of that folder: the "
+                   "user who runs presskit must be able to write the site folder and its output"),
+    errno.EROFS: ("{path} is on a read-only disk", "build a copy of the site on a disk you can "
+                  "write to, or write the site elsewhere with --out FOLDER"),
+    errno.ENOSPC: ("the disk is full (while writing {path})", "free some space on that disk, "
+                   "then build again"),
+    errno.EBUSY: ("{path} is in use by the system (a mount point, or open elsewhere)",
+                  "close what uses it, or write the site elsewhere with --out FOLDER"),
+}
+_SYSTEM_HINTS[errno.EPERM] = _SYSTEM_HINTS[errno.EACCES]
+_SYSTEM_HINTS[errno.EDQUOT] = _SYSTEM_HINTS[errno.ENOSPC]
+
+
+def _system_error(error: OSError) -> tuple[str, str]:
+    path = display_path(Path(os.fsdecode(error.filename))) if error.filename else "a file"
+    found = _SYSTEM_HINTS.get(error.errno or 0)
+    if found is None:
+        return (f"{path}: {error.strerror or error}",
+                "check that the folder exists and can be written, then build again")
+    message, hint = found
+    return message.format(path=path, verb="write" if error.errno != errno.ENOENT else "read"), hint
 
 
 def _parse_as_of(text: str) -> datetime:
@@ -151,14 +204,14 @@ def _print_problem(problem: Problem) -> None:
         err.print(f"  [dim]hint:[/] {escape(problem.hint)}")
 
 
-def _report_failure(problems: list[Problem], command: str) -> int:
+def _report_failure(problems: list[Problem], command: str, target: str) -> int:
     for problem in problems:
         _print_problem(problem)
     errors = errors_in(problems)
     files = {problem.file for problem in errors if problem.file}
     noun = "error" if len(errors) == 1 else "errors"
     where = f" in {len(files)} file{'s' if len(files) != 1 else ''}" if files else ""
-    tail = " output/ was not changed." if command == "build" else ""
+    tail = f" {target} was not changed." if command == "build" else ""
     err.print(f"\n[bold red]{command.capitalize()} failed:[/] {len(errors)} {noun}{where}.{tail}")
     return EXIT_PROBLEMS
 
@@ -187,6 +240,9 @@ def _report_success(result: BuildResult | UpToDate | Rebuilt, command: str) -> N
                   f"{result.page_count} pages in {result.seconds:.2f} s into "
                   f"{escape(display_path(result.settings.output_dir))}/{held}; "
                   f"{result.files_written} of {result.files} files changed.")
+        if result.settings.output_dir != result.settings.publishable_dir:
+            out.print("This is not output/, the folder that gets published: what is in "
+                      f"{escape(display_path(result.settings.output_dir))}/ is for your eyes only.")
     else:
         out.print(f"Checked {releases} releases and {result.page_count} pages: no problems{held}.")
     _report_embargo(graph.next_embargo, result.settings)

@@ -40,6 +40,7 @@ class Settings:
     feed_entries: int = 20
     embed_hosts: tuple[str, ...] = DEFAULT_EMBED_HOSTS
     extra: dict[str, Any] = field(default_factory=dict)
+    output: Path | None = None  # where `build` writes, when not output/ (--out, previews)
 
     @property
     def base_path(self) -> str:
@@ -56,7 +57,17 @@ class Settings:
 
     @property
     def output_dir(self) -> Path:
+        return self.output or self.site_dir / "output"
+
+    @property
+    def publishable_dir(self) -> Path:
+        """output/: what is deployed; an embargo or drafts preview never goes there."""
         return self.site_dir / "output"
+
+    @property
+    def preview_dir(self) -> Path:
+        """Where `build --as-of` and `build --drafts` write unless told otherwise."""
+        return self.site_dir / "preview"
 
     @property
     def settings_file(self) -> Path:

@@ -2,6 +2,11 @@
 
 A build that fails leaves output/ as it was; one that succeeds leaves only what it made.
 presskit only ever replaces an output folder it created itself (it leaves a marker file).
+An output/ that cannot be replaced (a mount point) or that the user made (empty, no marker)
+is kept and filled in place: staged inside, then each top-level entry swapped in.
+
+An exception that escapes after output/ was changed carries the note OUTPUT_CHANGED, so
+that the command never says "output/ was not changed" when it was.
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ from presskit.render import OutputFile
 MARKER = ".presskit-output"
 STAGING_PREFIX = ".output.staging-"
 RETIRED_PREFIX = ".output.old-"
+INSIDE_PREFIX = ".presskit-staging-"  # staging inside an output/ filled in place
+IN_PLACE = "in place"  # in the marker: this folder is not presskit's to replace
+OUTPUT_CHANGED = "presskit: output/ was changed before this error"
 
 
 @dataclass(frozen=True)
@@ -36,9 +44,14 @@ def publish(files: Iterable[OutputFile], output_dir: Path) -> Published:
     """
     _check_ours(output_dir)
     previous = output_dir if (output_dir / MARKER).is_file() else None
-    parent = output_dir.parent
-    _remove_leftovers(parent, output_dir.name)
-    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{output_dir.name}-", dir=parent))
+    in_place = _in_place(output_dir)
+    if in_place:
+        _remove_leftovers(output_dir, "", (INSIDE_PREFIX,))
+        staging = Path(tempfile.mkdtemp(prefix=INSIDE_PREFIX, dir=output_dir))
+    else:
+        _remove_leftovers(output_dir.parent, f"{output_dir.name}-", (STAGING_PREFIX, RETIRED_PREFIX))
+        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{output_dir.name}-",
+                                        dir=output_dir.parent))
     try:
         count = written = 0
         made: set[Path] = set()
@@ -56,13 +69,58 @@ def publish(files: Iterable[OutputFile], output_dir: Path) -> Published:
                     shutil.copy2(file.source, target)  # keeps the time, to compare next build
                 written += 1
             count += 1
-        (staging / MARKER).write_text("This folder is written by presskit build; edits are lost.\n")
+        note = f"{IN_PLACE}\n" if in_place else ""
+        (staging / MARKER).write_text("This folder is written by presskit build; edits are lost.\n" + note)
         os.chmod(staging, 0o755)  # mkdtemp makes it private; a web server must read it
-        _swap_in(staging, output_dir)
+        if in_place:
+            _fill_in_place(staging, output_dir)
+        else:
+            _swap_in(staging, output_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return Published(count, written)
+
+
+def _in_place(output_dir: Path) -> bool:
+    """Whether output/ is to be filled rather than replaced: a mount point, a folder the user
+    made (empty, without presskit's marker), or one that was filled so before."""
+    if not output_dir.is_dir():
+        return False
+    if os.path.ismount(output_dir):
+        return True
+    try:
+        return IN_PLACE in (output_dir / MARKER).read_text()
+    except OSError:
+        return True  # an empty folder the user made (_check_ours refused any other)
+
+
+def _fill_in_place(staging: Path, output_dir: Path) -> None:
+    """Move each top-level entry of the staging folder (inside output/) into output/, each in
+    one step, then remove what the new build no longer has."""
+    keep = set(os.listdir(staging))
+    changed = False
+    try:
+        for name in sorted(keep, key=lambda n: n == MARKER):  # the marker last
+            source, target = staging / name, output_dir / name
+            if target.is_dir() and not target.is_symlink() and source.is_dir() and _exchange(source, target):
+                shutil.rmtree(source)  # now holds the previous version
+            elif target.is_file() and os.path.samefile(source, target):
+                source.unlink()  # unchanged, hard-linked: rename() would leave both names
+            else:
+                if target.is_dir() and not target.is_symlink():
+                    shutil.rmtree(target)
+                os.replace(source, target)
+            changed = True
+        for name in os.listdir(output_dir):
+            path = output_dir / name
+            if name not in keep and path != staging:
+                shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+        staging.rmdir()
+    except BaseException as error:
+        if changed:
+            error.add_note(OUTPUT_CHANGED)
+        raise
 
 
 def publish_changed(files: Iterable[OutputFile], output_dir: Path) -> int:
@@ -71,18 +129,23 @@ def publish_changed(files: Iterable[OutputFile], output_dir: Path) -> int:
     first is written; every other file of output/ stays as it is."""
     _check_ours(output_dir)
     written = 0
-    for file in files:
-        assert file.data is not None  # pages and feeds; copied files need the full build
-        target = output_dir.joinpath(*_safe_parts(file.path))
-        try:
-            if target.read_bytes() == file.data:
-                continue
-        except OSError:
-            pass
-        temporary = target.parent / f".{target.name}.presskit-new"
-        temporary.write_bytes(file.data)
-        os.replace(temporary, target)
-        written += 1
+    try:
+        for file in files:
+            assert file.data is not None  # pages and feeds; copied files need the full build
+            target = output_dir.joinpath(*_safe_parts(file.path))
+            try:
+                if target.read_bytes() == file.data:
+                    continue
+            except OSError:
+                pass
+            temporary = target.parent / f".{target.name}.presskit-new"
+            temporary.write_bytes(file.data)
+            os.replace(temporary, target)
+            written += 1
+    except BaseException as error:
+        if written:
+            error.add_note(OUTPUT_CHANGED)
+        raise
     return written
 
 
@@ -127,10 +190,11 @@ def _check_ours(output_dir: Path) -> None:
         )])
 
 
-def _remove_leftovers(parent: Path, name: str) -> None:
-    """Staging folders of a build that was killed half-way: presskit's own, safe to remove."""
-    for prefix in (STAGING_PREFIX, RETIRED_PREFIX):
-        for leftover in parent.glob(f"{prefix}{name}-*"):
+def _remove_leftovers(parent: Path, name: str, prefixes: tuple[str, ...]) -> None:
+    """Staging folders of a build that was killed half-way: presskit's own, safe to remove
+    (one build of a site at a time: see presskit.lock)."""
+    for prefix in prefixes:
+        for leftover in parent.glob(f"{prefix}{name}*"):
             shutil.rmtree(leftover, ignore_errors=True)
 
 
@@ -154,10 +218,23 @@ def _swap_in(staging: Path, output_dir: Path) -> None:
         os.rename(staging, output_dir)
         return
     if _exchange(staging, output_dir):
-        shutil.rmtree(staging)  # now holds the previous build
+        _retire(staging)  # now holds the previous build
         return
     retired = Path(tempfile.mkdtemp(prefix=f"{RETIRED_PREFIX}{output_dir.name}-", dir=output_dir.parent))
     os.rmdir(retired)
     os.rename(output_dir, retired)
-    os.rename(staging, output_dir)
-    shutil.rmtree(retired)
+    try:
+        os.rename(staging, output_dir)
+    except BaseException:
+        os.rename(retired, output_dir)  # put the last build back
+        raise
+    _retire(retired)
+
+
+def _retire(previous: Path) -> None:
+    """Remove the previous build, now swapped out; output/ is already the new one."""
+    try:
+        shutil.rmtree(previous)
+    except BaseException as error:
+        error.add_note(OUTPUT_CHANGED)
+        raise
