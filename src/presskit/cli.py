@@ -28,7 +28,7 @@ from presskit.write import OUTPUT_CHANGED
 if TYPE_CHECKING:
     from presskit.serve import Session
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_STOPPED = 0, 1, 2, 130  # 130: Ctrl-C, as shells say
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -118,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt as stop:
         err.print(f"Stopped; {_output_fate(stop, args.command, target)}")
-        return 130
+        return EXIT_STOPPED
     except OSError as error:  # the computer said no: which path, and what to do
         message, hint = _system_error(error)
         err.print(f"[bold red]error:[/] {escape(message)}\n  [dim]hint:[/] {escape(hint)}")
@@ -284,7 +284,7 @@ def serve(site_dir: Path, host: str, port: int | None) -> int:
         if session is not None:
             session.stop()
     out.print("Stopped.")
-    return EXIT_OK
+    return EXIT_STOPPED
 
 
 def _start_session(site_dir: Path, host: str, port: int | None) -> Session:

@@ -7,12 +7,15 @@ must not read embargoed releases through DNS rebinding).
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import mimetypes
 import re
+import select
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -27,6 +30,9 @@ from presskit.render import OutputFile
 LIVE = "/__presskit__/"
 LIVE_SCRIPT = resources.files("presskit").joinpath("live.js").read_bytes()
 KEEPALIVE_SECONDS = 15.0
+GONE_CHECK_SECONDS = 0.5  # how soon a closed tab's connection is noticed and freed
+MAX_CONNECTIONS = 64  # open at once; more are answered "busy" and closed
+IDLE_SECONDS = 30.0  # a connection that sends no request for this long is closed
 TEXT_TYPES = ("text/", "application/xml", "application/atom+xml", "application/json",
               "application/javascript", "image/svg+xml")
 
@@ -63,10 +69,31 @@ class PreviewServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], site: Site) -> None:
         self.site = site
         self.stopping = threading.Event()
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.address_family = family
         super().__init__(address, _Handler)
         self.allowed_hosts = _allowed_hosts(address[0], self.server_address[1])
+
+    def process_request(self, request: socket.socket, client_address: object) -> None:
+        """A thread per connection, up to MAX_CONNECTIONS; past that a short "busy" answer."""
+        if not self.slots.acquire(blocking=False):
+            with contextlib.suppress(OSError):
+                request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                                b"Retry-After: 1\r\nConnection: close\r\n\r\n")
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: socket.socket, client_address: object) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
     def shutdown(self) -> None:
         self.stopping.set()
@@ -103,6 +130,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "presskit-preview"
     sys_version = ""
+    timeout = IDLE_SECONDS  # a connection left idle (or half-sent) does not keep its thread
 
     def log_message(self, format: str, *args: object) -> None:
         pass  # the terminal is for build messages, not for every request
@@ -211,16 +239,30 @@ class _Handler(BaseHTTPRequestHandler):
         site = self.server.site
         snapshot = site.snapshot()
         self.send_state(snapshot)
+        quiet_since = time.monotonic()
         while not self.server.stopping.is_set():
             latest = site.wait_for_change(snapshot.build, snapshot.error, snapshot.notice,
-                                          KEEPALIVE_SECONDS)
+                                          GONE_CHECK_SECONDS)
+            if self.client_gone():
+                return  # the tab was closed: its thread and connection are freed now
             if (latest.build, latest.error, latest.notice) == (snapshot.build, snapshot.error,
                                                                snapshot.notice):
-                self.wfile.write(b": keep-alive\n\n")
-                self.wfile.flush()
+                if time.monotonic() - quiet_since >= KEEPALIVE_SECONDS:
+                    self.wfile.write(b": keep-alive\n\n")
+                    self.wfile.flush()
+                    quiet_since = time.monotonic()
                 continue
             snapshot = latest
             self.send_state(snapshot)
+            quiet_since = time.monotonic()
+
+    def client_gone(self) -> bool:
+        """Whether the other end closed the connection (an event stream's tab sends nothing)."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):
+            return True
 
     def send_state(self, snapshot: Snapshot) -> None:
         state = {"build": snapshot.build, "previous": snapshot.previous, "error": snapshot.error,
