@@ -240,6 +240,11 @@ def _report_success(result: BuildResult | UpToDate | Rebuilt, command: str) -> N
                   f"{result.page_count} pages in {result.seconds:.2f} s into "
                   f"{escape(display_path(result.settings.output_dir))}/{held}; "
                   f"{result.files_written} of {result.files} files changed.")
+        if result.settings.base_path != "/":
+            root = result.settings.base_url[:-len(result.settings.base_path) + 1]
+            out.print(f"Note: crawlers read robots.txt only at {root}robots.txt, not under "
+                      f"{result.settings.base_path}; add its line `Sitemap: "
+                      f"{result.settings.base_url}sitemap.xml` to that file (see README, Deploying).")
         if result.settings.output_dir != result.settings.publishable_dir:
             out.print("This is not output/, the folder that gets published: what is in "
                       f"{escape(display_path(result.settings.output_dir))}/ is for your eyes only.")

@@ -1,0 +1,72 @@
+"""Details of the pages that validators, crawlers and readers meet."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+
+import pytest
+
+from conftest import one_png, release, write_site
+from test_browser import _QuietHandler as QuietHandler
+
+SETTINGS = 'title = "T"\nbase_url = "{}"\nlanguage = "en"\ntimezone = "UTC"\n'
+
+
+def test_robots_under_a_base_path_is_explained_and_names_the_sitemap(tmp_path, run):
+    site = write_site(tmp_path, {"content/releases/a.md": release("A")},
+                      settings=SETTINGS.format("https://example.org/newsroom/"))
+    result = run("build", site)
+    assert result.code == 0
+    assert "crawlers read robots.txt only at https://example.org/robots.txt" in result.out
+    assert "Sitemap: https://example.org/newsroom/sitemap.xml" in result.out
+    robots = (site / "output/robots.txt").read_text()
+    assert "Sitemap: https://example.org/newsroom/sitemap.xml" in robots
+
+
+def test_robots_at_the_root_needs_no_note(tmp_path, run):
+    site = write_site(tmp_path, {"content/releases/a.md": release("A")},
+                      settings=SETTINGS.format("https://example.org/"))
+    result = run("build", site)
+    assert result.code == 0 and "crawlers read" not in result.out
+
+
+def test_the_404_page_claims_no_address_of_its_own(tmp_path, run):
+    site = write_site(tmp_path, {"content/releases/a.md": release("A")},
+                      settings=SETTINGS.format("https://example.org/"))
+    assert run("build", site).code == 0
+    missing = (site / "output/404.html").read_text()
+    assert 'rel="canonical"' not in missing and "og:url" not in missing
+    assert 'rel="canonical"' in (site / "output/releases/a/index.html").read_text()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [360, 1280])
+def test_gallery_credits_stay_inside_their_photo_s_column(browser, tmp_path, run, width):
+    long_credit = "© A photographer with a long name/International Labour Organization Viet Nam"
+    photos = "\n".join(f"  - src: /media/p{n}.png\n    alt: Photo {n}\n    caption: Caption {n}\n"
+                       f"    credit: {long_credit}" for n in range(4))
+    site = write_site(tmp_path, {
+        "content/releases/a.md": release("A", photos="\n" + photos),
+        **{f"content/media/p{n}.png": one_png() for n in range(4)},
+    }, settings=SETTINGS.format("https://example.org/"))
+    assert run("build", site).code == 0
+    handler = functools.partial(QuietHandler, directory=str(site / "output"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(f"http://127.0.0.1:{server.server_port}/releases/a/")
+    assert page.evaluate("getComputedStyle(document.querySelector('.gallery-grid')).display") == "grid"
+    page.screenshot(path=str(tmp_path / f"gallery-{width}.png"), full_page=True)
+    overflow = page.evaluate("""[...document.querySelectorAll('.gallery-grid figure')].map(f => {
+        const box = f.getBoundingClientRect();
+        return [...f.querySelectorAll('.credit')].some(c => {
+            const r = c.getBoundingClientRect();
+            return r.right > box.right + 0.5 || r.left < box.left - 0.5;
+        });
+    })""")
+    page.close()
+    server.shutdown()
+    server.server_close()
+    assert overflow == [False, False, False]
