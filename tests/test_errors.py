@@ -103,7 +103,7 @@ CASES = {
     "photo file missing": (
         {R: release(photos="\n  - src: /media/lead.jpg\n    alt: A photo"),
          "content/media/lead.jpeg": one_png()},
-        "r.md:5", "photo file '/media/lead.jpg' does not exist", 'did you mean "lead.jpeg"?'),
+        "r.md:5", "photo file '/media/lead.jpg' does not exist", 'did you mean "/media/lead.jpeg"?'),
     "photo without alt": (
         {R: release(photos="\n  - src: /media/a.png\n    caption: A caption"),
          "content/media/a.png": one_png()},
@@ -159,6 +159,15 @@ CASES = {
     "page weight": (
         {"content/pages/a.md": "---\ntitle: A\nweight: first\n---\n", R: release()},
         "a.md:3", "`weight` must be a whole number", "weight: 10"),
+    "front matter runs into the text": (
+        {R: "---\ntitle: A\ndate: 2023-05-22\n\nThe first sentence of the text.\n\n---\n\nMore.\n"},
+        "r.md:3", "the front matter seems to run into the text", "add a line `---` after this line"),
+    "every line that starts with a tab": (
+        {R: "---\ntitle: A\ndate: 2023-05-22\nphotos:\n\t- src: a.png\n\t  alt: A\n---\nText\n"},
+        "r.md:5", "lines 5, 6 start with a tab", "replace each tab"),
+    "a value that starts with a reserved sign": (
+        {R: "---\ntitle: @ILO launches\ndate: 2023-05-22\n---\nText\n"},
+        "r.md:2", "put this value in double quotes", 'write title: "@ILO launches"'),
     "aliases that expand without bound": (
         {R: BILLION_LAUGHS},
         "r.md:", "grows beyond 10,000 values", "write the values out"),
@@ -282,13 +291,16 @@ def test_errors_leave_an_existing_output_untouched(tmp_path, run):
         assert tree_digest(site / "output") == before
 
 
-def test_likely_typos_of_keys_are_warned_about_but_kept(tmp_path, run):
+def test_a_near_miss_of_a_known_key_is_an_error_and_other_keys_are_kept(tmp_path, run):
     site = write_site(tmp_path, {R: release(partner="[UNICEF]", tags="[x]")})
     result = run("build", site)
-    assert result.code == 0
-    assert "r.md:4: warning: `partner` is not a key presskit knows" in result.err
+    assert result.code == 1 and not (site / "output").exists()
+    assert "r.md:4: error: `partner` is not a key presskit knows" in result.err
     assert "did you mean `partners`?" in result.err
     assert "r.md:5" in result.err and "did you mean `topics`?" in result.err
+    (site / R).write_text(release(press_contact="Lan"))  # far from every key: kept, no noise
+    kept = run("build", site)
+    assert kept.code == 0 and "press_contact" not in kept.err
 
 
 def test_yaml_means_what_the_writer_meant(tmp_path, run):

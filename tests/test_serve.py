@@ -304,6 +304,7 @@ def test_a_failed_rebuild_keeps_the_last_good_pages_and_reports_the_error(sessio
     story.write_text(release("The story", body="Fixed text."))
     wait_for(lambda: status(session)["error"] == "")
     assert b"Fixed text." in get(session, "/releases/story/").body
+    assert session.lines[-1] == "Fixed: the site is up to date again."  # type: ignore[attr-defined]
 
 
 def test_port_in_use_is_a_clear_error(tmp_path):
@@ -360,7 +361,7 @@ def test_the_open_tab_follows_edits_errors_and_fixes(browser, session):
     overlay.wait_for(state="visible", timeout=10000)
     assert "story.md:2" in overlay.inner_text()
     assert "not valid YAML" in overlay.inner_text()
-    assert "a bracket [ or { opened on this line is not closed" in overlay.inner_text()
+    assert "close the bracket [ or { opened on this line" in overlay.inner_text()
 
     story.write_text(release("The story", body="Fixed and published."))
     page.wait_for_function("document.body.innerText.includes('Fixed and published.')", timeout=10000)
@@ -424,3 +425,10 @@ def test_quick_rebuilds_serve_what_a_full_build_would(tmp_path):
         served_equals_a_fresh_build()
     finally:
         running.stop()
+
+
+def test_the_preview_names_a_new_release_and_where_it_is_listed(session):
+    site = session.preview.site_dir
+    (site / "content/releases/fresh.md").write_text(release("Fresh news", topics="[Gender equality]"))
+    wait_for(lambda: any("New: " in line for line in session.lines))  # type: ignore[attr-defined]
+    assert 'New: "Fresh news", listed on: Gender equality' in session.lines  # type: ignore[attr-defined]

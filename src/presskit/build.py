@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import time
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from presskit import quick, store
 from presskit.cache import (
     BuildMemory,
     Stat,
+    keep_file,
     output_state,
     remember_build,
     source_state,
@@ -29,7 +31,7 @@ from presskit.config import Settings, load_settings
 from presskit.errors import BuildFailed, Problem, errors_in
 from presskit.graph import SiteGraph, build_graph
 from presskit.lock import one_build
-from presskit.models import Content
+from presskit.models import Content, Release
 from presskit.render import RenderedSite, render_site, theme_dirs
 from presskit.schema import load_content
 from presskit.write import publish, publish_changed
@@ -46,6 +48,7 @@ class BuildResult:
     warnings: list[Problem] = field(default_factory=list)
     files: int = 0
     files_written: int = 0
+    new_releases: tuple[Release, ...] = ()  # published by this build and not by the last one
 
     @property
     def page_count(self) -> int:
@@ -122,6 +125,7 @@ class UpToDate:
     settings: Settings
     seconds: float
     next_embargo: datetime | None
+    warnings: list[Problem] = field(default_factory=list)  # of the build it stands for
 
 
 @dataclass(frozen=True)
@@ -173,8 +177,11 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
     if check_time:
         last = up_to_date(site_dir, state, output_state(settings.output_dir), time.time())
         if last is not None:
-            embargo = datetime.fromisoformat(last) if last else None
-            return UpToDate(settings, time.perf_counter() - started, embargo)
+            summary, kept = last
+            embargo = datetime.fromisoformat(summary) if summary else None
+            warnings = [Problem(Path(w[0]) if w[0] else None, w[1], w[2], w[3], warning=True)
+                        for w in kept if isinstance(w, list) and len(w) == 4]
+            return UpToDate(settings, time.perf_counter() - started, embargo, warnings)
     record = _last_record(site_dir, settings) if check_time else None
     if record is not None:
         stage("Looking for changes")
@@ -193,19 +200,33 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
     if check_time:
         store.forget(site_dir, RECORD)  # it describes the output/ about to be replaced
     published = publish(made.site.files, settings.output_dir)
-    if check_time and not made.warnings:
+    if check_time:
         embargo = made.graph.next_embargo
         output = output_state(settings.output_dir)
         remember_build(site_dir, state, output, embargo.timestamp() if embargo else None,
-                       embargo.isoformat() if embargo else "")
-        if environment_key:
-            _remember(site_dir, environment_key, output, walked, walked_at, made, memory,
-                      published.files)
+                       embargo.isoformat() if embargo else "",
+                       [[str(w.file or ""), w.line, w.message, w.hint] for w in made.warnings])
+    if check_time and not made.warnings and environment_key:  # quick rebuilds cannot repeat warnings
+        _remember(site_dir, environment_key, output, walked, walked_at, made, memory, published.files)
+    new = _newly_published(site_dir, made.graph) if check_time else ()
     return BuildResult(settings, made.graph, made.site, time.perf_counter() - started, made.warnings,
-                       published.files, published.written)
+                       published.files, published.written, new)
 
 
 RECORD = "record"
+PUBLISHED = "published.json"
+
+
+def _newly_published(site_dir: Path, graph: SiteGraph) -> tuple[Release, ...]:
+    """The releases this build publishes that the last one did not (none on a first build),
+    remembering this build's for the next."""
+    try:
+        before = set(json.loads((store.cache_dir(site_dir) / PUBLISHED).read_text()))
+    except (OSError, ValueError, TypeError):
+        before = None
+    now = [str(release.source) for release in graph.releases]
+    keep_file(site_dir, PUBLISHED, json.dumps(now).encode())
+    return tuple(r for r in graph.releases if str(r.source) not in before) if before is not None else ()
 
 
 def _last_record(site_dir: Path, settings: Settings) -> quick.Record | None:
@@ -264,6 +285,20 @@ def _quick_build(site_dir: Path, settings: Settings, drafts: bool, record: quick
     remember_build(site_dir, state, output, record.next_embargo, embargo.isoformat() if embargo else "")
     return Rebuilt(settings, time.perf_counter() - started, len(made.changed), made.pages,
                    len(made.files) - made.pages, record.output_files, written, embargo)
+
+
+def upcoming_embargoes(site_dir: Path, now: datetime | None = None) -> tuple[Settings, list[Release]]:
+    """The releases whose embargo is still ahead (drafts left out), soonest first, for whoever
+    schedules the rebuild that publishes them; raises BuildFailed like `build`."""
+    settings = load_settings(site_dir)
+    problems: list[Problem] = []
+    content = load_content(settings, problems, BuildMemory(writes_cache=False))
+    if errors_in(problems):
+        raise BuildFailed(problems)
+    moment = now or datetime.now(UTC)
+    ahead = [release for release in content.releases
+             if not release.draft and release.embargo is not None and release.embargo > moment]
+    return settings, sorted(ahead, key=lambda release: (release.embargo, release.title))
 
 
 def check(site_dir: Path, *, as_of: datetime | None = None, stage: Stage = _quiet) -> BuildResult:

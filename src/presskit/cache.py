@@ -229,9 +229,11 @@ def output_state(output_dir: Path) -> tuple[int, int] | None:
         return None
 
 
-def up_to_date(site_dir: Path, state: str, output: tuple[int, int] | None, now: float) -> str | None:
-    """The summary of the last build if it was made from exactly this state and nothing has
-    happened since (no embargo lifted, output/ not replaced); None if a build is needed."""
+def up_to_date(site_dir: Path, state: str, output: tuple[int, int] | None,
+               now: float) -> tuple[str, list[Any]] | None:
+    """The summary of the last build and its warnings (as `remember_build` kept them) if it
+    was made from exactly this state and nothing has happened since (no embargo lifted,
+    output/ not replaced); None if a build is needed."""
     if not state:
         return None
     try:
@@ -241,13 +243,16 @@ def up_to_date(site_dir: Path, state: str, output: tuple[int, int] | None, now: 
     if (stamp.get("state") != state or stamp.get("output") != list(output or ())
             or (stamp.get("next_embargo") is not None and now >= stamp["next_embargo"])):
         return None
-    return str(stamp.get("summary", ""))
+    warnings = stamp.get("warnings", [])
+    return str(stamp.get("summary", "")), warnings if isinstance(warnings, list) else []
 
 
 def remember_build(site_dir: Path, state: str, output: tuple[int, int] | None,
-                   next_embargo: float | None, summary: str) -> None:
-    """Note what the last successful build was made from; losing this only costs time."""
+                   next_embargo: float | None, summary: str, warnings: list[Any] | None = None) -> None:
+    """Note what the last successful build was made from, and the warnings it gave (said
+    again while nothing changes); losing this only costs time."""
     if not state:
         return
     keep_file(site_dir, _STAMP, json.dumps({"state": state, "output": list(output or ()),
-                                            "next_embargo": next_embargo, "summary": summary}).encode())
+                                            "next_embargo": next_embargo, "summary": summary,
+                                            "warnings": warnings or []}).encode())

@@ -14,15 +14,16 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from rich.console import Console
 from rich.markup import escape
 
 from presskit import __version__
-from presskit.build import BuildResult, Rebuilt, Stage, UpToDate, build, check
+from presskit.build import BuildResult, Rebuilt, Stage, UpToDate, build, check, upcoming_embargoes
 from presskit.config import Settings, load_settings
 from presskit.errors import BuildFailed, Problem, display_path, errors_in
-from presskit.text import make_slug
+from presskit.text import held_back_line, local_time, make_slug, new_release_line
 from presskit.write import OUTPUT_CHANGED
 
 if TYPE_CHECKING:
@@ -77,6 +78,14 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--port", type=int, help="port to listen on (default 8000, or the next "
                                                     "free one)")
 
+    embargoes_cmd = commands.add_parser(
+        "embargoes", help="list the embargoes still ahead, for scheduling the rebuilds",
+        description="List every release whose embargo has not lifted yet (drafts left out), "
+                    "soonest first: when to rebuild and upload so that each is published on time.")
+    embargoes_cmd.add_argument("site", nargs="?", default=".", help=site_help)
+    embargoes_cmd.add_argument("--json", action="store_true",
+                               help="one JSON document, for scripts and schedulers")
+
     new_cmd = commands.add_parser(
         "new", help='start a new file: `presskit new release "TITLE"`',
         description="Write a new release with today's date and every front matter key.")
@@ -103,6 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return new_release(Path(args.site), args.title)
         if args.command == "serve":
             return serve(Path(args.site).resolve(), args.host, args.port)
+        if args.command == "embargoes":
+            return embargoes(Path(args.site).resolve(), args.json)
         as_of = _parse_as_of(args.as_of) if args.as_of else None
         site_dir = Path(args.site).resolve()
         with _stages() as stage:
@@ -218,8 +229,12 @@ def _report_failure(problems: list[Problem], command: str, target: str) -> int:
 
 def _report_success(result: BuildResult | UpToDate | Rebuilt, command: str) -> None:
     if isinstance(result, UpToDate):
+        warnings = [*result.warnings, *_publishing_warnings(result.settings, command)]
+        for warning in warnings:
+            _print_problem(warning)
+        noted = f" ({_count(len(warnings), 'warning')}, see above)" if warnings else ""
         out.print(f"Nothing changed since the last build ({result.seconds:.2f} s): "
-                  f"{escape(display_path(result.settings.output_dir))}/ is up to date.")
+                  f"{escape(display_path(result.settings.output_dir))}/ is up to date{noted}.")
         _report_embargo(result.next_embargo, result.settings)
         return
     if isinstance(result, Rebuilt):
@@ -230,27 +245,74 @@ def _report_success(result: BuildResult | UpToDate | Rebuilt, command: str) -> N
                   f"{escape(display_path(result.settings.output_dir))}/ changed.")
         _report_embargo(result.next_embargo, result.settings)
         return
-    for warning in result.warnings:
+    settings = result.settings
+    warnings = [*result.warnings, *_publishing_warnings(settings, command)]
+    for warning in warnings:
         _print_problem(warning)
     graph = result.graph
+    for release in graph.held_back:
+        line = held_back_line(release.title, release.draft, release.embargo, settings.timezone)
+        out.print(f"{'Not published' if command == 'build' else 'Not to be published'}: {escape(line)}")
+    for release in result.new_releases:
+        out.print(escape(new_release_line(release, graph)))
     releases = len(graph.releases)
     held = f" ({graph.withheld} not published: drafts or embargoed)" if graph.withheld else ""
+    noted = f" with {_count(len(warnings), 'warning')}, see above" if warnings else ""
     if command == "build":
         out.print(f"Built {releases} release{'s' if releases != 1 else ''} and "
                   f"{result.page_count} pages in {result.seconds:.2f} s into "
-                  f"{escape(display_path(result.settings.output_dir))}/{held}; "
-                  f"{result.files_written} of {result.files} files changed.")
-        if result.settings.base_path != "/":
-            root = result.settings.base_url[:-len(result.settings.base_path) + 1]
+                  f"{escape(display_path(settings.output_dir))}/{held}; "
+                  f"{result.files_written} of {result.files} files changed{noted}.")
+        if settings.base_path != "/":
+            root = settings.base_url[:-len(settings.base_path) + 1]
             out.print(f"Note: crawlers read robots.txt only at {root}robots.txt, not under "
-                      f"{result.settings.base_path}; add its line `Sitemap: "
-                      f"{result.settings.base_url}sitemap.xml` to that file (see README, Deploying).")
-        if result.settings.output_dir != result.settings.publishable_dir:
+                      f"{settings.base_path}; add its line `Sitemap: "
+                      f"{settings.base_url}sitemap.xml` to that file (see README, Deploying).")
+        if settings.output_dir != settings.publishable_dir:
             out.print("This is not output/, the folder that gets published: what is in "
-                      f"{escape(display_path(result.settings.output_dir))}/ is for your eyes only.")
+                      f"{escape(display_path(settings.output_dir))}/ is for your eyes only.")
     else:
-        out.print(f"Checked {releases} releases and {result.page_count} pages: no problems{held}.")
-    _report_embargo(graph.next_embargo, result.settings)
+        out.print(f"Checked {releases} releases and {result.page_count} pages: no problems{held}"
+                  f"{noted}.")
+    _report_embargo(graph.next_embargo, settings)
+
+
+_PLACEHOLDER_HOSTS = ("example.org", "example.com", "example.net")
+
+
+def _publishing_warnings(settings: Settings, command: str) -> list[Problem]:
+    """What a build for publishing must not do in silence: point every address at a placeholder."""
+    host = (urlsplit(settings.base_url).hostname or "").lower()
+    if command != "build" or settings.output_dir != settings.publishable_dir:
+        return []
+    if host in _PLACEHOLDER_HOSTS or host.endswith(tuple(f".{h}" for h in _PLACEHOLDER_HOSTS)):
+        return [Problem(settings.settings_file, None, f"`base_url` is still the placeholder "
+                        f"{settings.base_url}: canonical addresses, the sitemap and the feeds point there",
+                        'set it to where the site will be published, e.g. '
+                        'base_url = "https://www.ilo.org/hanoi/newsroom/"', warning=True)]
+    return []
+
+
+def embargoes(site_dir: Path, as_json: bool) -> int:
+    """`presskit embargoes`: what is still under embargo, and when each lifts."""
+    settings, ahead = upcoming_embargoes(site_dir)
+    items = [{"title": r.title, "file": display_path(r.source), "url": settings.base_url + r.path.lstrip("/"),
+              "embargo": r.embargo.astimezone(settings.timezone or UTC).isoformat() if r.embargo else "",
+              "embargo_utc": r.embargo.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if r.embargo else ""}
+             for r in ahead]
+    if as_json:
+        print(json.dumps({"site": str(site_dir), "embargoes": items}, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not ahead:
+        out.print("No embargo ahead: every release that is not a draft is published by `presskit build`.")
+        return EXIT_OK
+    for release in ahead:
+        assert release.embargo is not None
+        out.print(f"{escape(local_time(release.embargo, settings.timezone))} "
+                  f"({release.embargo.astimezone(UTC):%Y-%m-%d %H:%M} UTC): \"{escape(release.title)}\" "
+                  f"({escape(display_path(release.source))})")
+    out.print("Build and upload again just after each of these moments to publish it on time.")
+    return EXIT_OK
 
 
 def _count(number: int, noun: str) -> str:
@@ -319,7 +381,7 @@ def new_release(site: Path, title: str) -> int:
         err.print("[bold red]error:[/] the title is empty\n  [dim]hint:[/] "
                   'presskit new release "Your headline"')
         return EXIT_USAGE
-    today = date.today()
+    today = _today(site)
     slug = make_slug(title)
     path = site / "content" / "releases" / str(today.year) / f"{slug}.md"
     if path.exists():
@@ -333,6 +395,15 @@ def new_release(site: Path, title: str) -> int:
     return EXIT_OK
 
 
+def _today(site: Path) -> date:
+    """Today where the newsroom is (its `timezone`), not where the computer's clock is set."""
+    try:
+        zone = load_settings(site.resolve()).timezone
+    except BuildFailed:
+        zone = None
+    return datetime.now(zone).date() if zone else date.today()
+
+
 RELEASE_TEMPLATE = """\
 ---
 title: {title}
@@ -340,7 +411,7 @@ subtitle: ""             # the standfirst under the headline
 date: {date}
 type: press-release      # press-release, news, statement, feature or media-advisory
 location: ""             # the dateline, e.g. Dong Hoi, Quang Binh, Viet Nam
-countries: []            # e.g. [Viet Nam] or [VN, KH]; empty: the country ending `location`
+countries: []            # e.g. [Viet Nam] or [VN, KH]; empty: the country that ends `location`
 partners: []             # ids, short names or names from content/partners/
 programmes: []           # ids, short names or titles from content/programmes/
 topics: []               # e.g. [Social protection, Gender equality]

@@ -139,7 +139,19 @@ class SiteGraph:
     links: dict[Release, ReleaseLinks]
     assets: tuple[Asset, ...]  # files to publish: media, photos and logos of what is shown
     next_embargo: datetime | None  # the next instant at which a rebuild publishes more
-    withheld: int  # how many releases were left out
+    held_back: tuple[Release, ...]  # drafts and embargoed releases left out (in preview: shown)
+
+    @property
+    def withheld(self) -> int:
+        return len(self.held_back)
+
+    def listed_on(self, release: Release) -> list[str]:
+        """The names of the pages besides its own that list a release: its countries,
+        partners, programmes and topics."""
+        links = self.links.get(release)
+        topics = [topic.name for topic in links.topics] if links else list(release.topics)
+        return [*(c.name for c in release.countries), *(p.label for p in release.partners),
+                *(p.short_name or p.title for p in release.programmes), *topics]
 
 
 def _newest_first(releases: Iterable[Release]) -> list[Release]:
@@ -271,7 +283,8 @@ def build_graph(content: Content, as_of: datetime, drafts: bool = False,
         assets=_published_assets(content, published, unpublished, partners,
                                  memo if memo is not None else {}),
         next_embargo=min(upcoming, default=None),
-        withheld=len(held_back),
+        held_back=tuple(sorted(held_back, key=lambda r: (r.embargo is not None, r.embargo or r.date,
+                                                         r.title))),
     )
 
 

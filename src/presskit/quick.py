@@ -266,7 +266,7 @@ def quick_rebuild(settings: Settings, record: Record, changed: list[str], store:
         memory.bodies[(release.body, release.body_line)] = body
     graph = SiteGraph(as_of=as_of, releases=tuple(by_source.values()), countries=(), partners=(),
                       programmes=(), topics=(), years=(), pages=content.pages, links=links,
-                      assets=(), next_embargo=None, withheld=0)
+                      assets=(), next_embargo=None, held_back=())
     feed_jobs = [(index_path, title, [by_source[source] for source in entries])
                  for _, (index_path, title, entries) in feeds]
     try:

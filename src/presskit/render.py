@@ -32,6 +32,7 @@ from presskit.graph import SiteGraph
 from presskit.markdown import BodyLink, BodyRenderer, RenderedBody
 from presskit.models import Asset, Partner, Programme, Release
 from presskit.seal import seal, unseal
+from presskit.text import local_time
 
 _TEMPLATE_NAME = re.compile(r"""["']([\w./-]+\.(?:html|xml|txt))["']""")
 NAV = (("Releases", paths.RELEASES), ("Countries", paths.COUNTRIES), ("Partners", paths.PARTNERS),
@@ -293,8 +294,8 @@ class _Renderer:
         if release.draft:
             return "Draft: not published. presskit build leaves this release out."
         if release.embargo and release.embargo > self.graph.as_of:
-            return (f"Embargoed until {self.site.datetime(release.embargo)}. presskit build "
-                    "leaves this release out until then.")
+            return (f"Embargoed until {local_time(release.embargo, self.settings.timezone)}. "
+                    "presskit build leaves this release out until then.")
         return ""
 
     def card(self, release: Release, **options: Any) -> Any:

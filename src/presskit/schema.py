@@ -39,7 +39,7 @@ from presskit.models import (
 )
 from presskit.resolve import Directory, did_you_mean
 from presskit.source import Document, Node, read_document
-from presskit.text import SLUG, make_slug
+from presskit.text import SLUG, make_slug, normalise
 
 RELEASE_KEYS = {"title", "date", "subtitle", "type", "location", "countries", "partners",
                 "programmes", "topics", "photos", "embargo", "draft", "slug", "summary"}
@@ -151,7 +151,8 @@ class Fields:
         return moment, has_time
 
     def extra(self) -> dict[str, Any]:
-        """Keys the schema does not know: kept for templates, with a warning for likely typos."""
+        """Keys the schema does not know: kept for templates; a near miss of a known key is an
+        error, since the release would otherwise be published without what it meant to say."""
         extra = {}
         for key, node in self.doc.front.items():
             if key in self.known:
@@ -163,9 +164,9 @@ class Fields:
                 meant = close[0] if close else None
             if meant:
                 self.problems.append(Problem(
-                    self.doc.path, node.line,
-                    f"`{key}` is not a key presskit knows; it is kept for templates only",
-                    f"did you mean `{meant}`?", warning=True,
+                    self.doc.path, node.line, f"`{key}` is not a key presskit knows",
+                    f"did you mean `{meant}`? Rename it to `{meant}`. (A key of your own, for "
+                    "templates, needs a name less like one of presskit's.)",
                 ))
         return extra
 
@@ -279,7 +280,8 @@ class _Loader:
                          "keep photos in content/media/ or next to the release")
             return None
         if not source.is_file():
-            near = _near_files(source)
+            folder = src.rsplit("/", 1)[0] + "/" if "/" in src else ""
+            near = [folder + name for name in _near_files(source)]  # as written, ready to paste
             fields.fault(line, f"{what} file {src!r} does not exist",
                          did_you_mean(near, "the path is relative to this file, or starts with / "
                                             "for content/ (e.g. /media/photo.jpg)"))
@@ -496,7 +498,7 @@ class _Loader:
         embargo, _ = fields.when("embargo", zone, offset_needed=True)
         location = fields.text("location")
         countries = self.countries(fields)
-        if not countries and "countries" not in doc.front and "," in location:
+        if not countries and "," in location:  # none given (or `countries: []`): the dateline's
             from_location = find_country(location.rsplit(",", 1)[1])
             countries = (from_location,) if from_location else ()
         title = fields.text("title", required=True)
@@ -522,6 +524,13 @@ class _Loader:
             extra=fields.extra(),
             digest=doc.digest,
         )
+        if moment is not None and embargo is not None and (
+                moment < embargo if has_time else moment.date() < embargo.astimezone(moment.tzinfo).date()):
+            self.problems.append(Problem(
+                doc.path, fields.line("date"), f"`date` ({fields.text('date')}) is before `embargo` "
+                f"({fields.text('embargo')}): the page will show a date before the release appeared",
+                "set `date` to the day the embargo lifts, or leave the date if that is meant",
+                warning=True))
         # Every field is checked first, so that one run reports all faults.
         return release if title and moment is not None else None
 
@@ -588,6 +597,12 @@ class _Loader:
                              f"photo {number} ({src}) has no alt text",
                              "add `alt:` describing what the photo shows, for readers who cannot see it")
                 continue
+            if _says_nothing(alt, src):
+                self.problems.append(Problem(
+                    fields.doc.path, keys["alt"].line, f"photo {number} ({src}): the alt text "
+                    f"{alt!r} does not say what the photo shows",
+                    "describe it for a reader who cannot see it, e.g. `alt: Trainers of the "
+                    "Women's Union in a workshop in Dong Hoi`", warning=True))
             if asset is not None:
                 photos.append(Photo(asset, alt, text("caption"), text("credit"), item.line))
         return tuple(photos)
@@ -769,6 +784,18 @@ def _check_unique_slugs(releases: list[Release], pages: list[Page], problems: li
                 ))
             else:
                 first[item.slug] = item
+
+
+_EMPTY_ALT = {"photo", "image", "picture", "img", "pic", "alt", "alt text", "untitled", "foto",
+              "photograph", "graphic", "figure", "lead", "lead photo", "todo", "tbd", "xxx"}
+
+
+def _says_nothing(alt: str, src: str) -> bool:
+    """Alt text a screen reader reads out in vain: a placeholder word or the file's own name."""
+    words = normalise(alt)
+    name = Path(src).name
+    return (words in _EMPTY_ALT or words.rstrip("0123456789 ") in _EMPTY_ALT or words.isdigit()
+            or words in (normalise(name), normalise(Path(name).stem)))
 
 
 def _near_files(missing: Path) -> list[str]:

@@ -23,9 +23,11 @@ from presskit.config import SETTINGS_FILE, Settings, load_settings
 from presskit.errors import BuildFailed, Problem, errors_in
 from presskit.render import builtin_theme, theme_dirs
 from presskit.server import PreviewServer, Snapshot
+from presskit.text import new_release_line
 from presskit.watch import Changes, Watcher
 
 WATCH_CHECK_SECONDS = 1.0
+FIXED = "Fixed: the site is up to date again."
 
 Report = Callable[[str], None]
 
@@ -47,6 +49,7 @@ class Preview:
         self.quick_state: tuple[quick.Record, quick.MemoryStore] | None = None
         self.built_from: dict[str, Stat] = {}  # the files as the last rebuild found them
         self.notice = ""  # said over the page, e.g. that file events were lost
+        self.shown: set[str] | None = None  # the releases of the last build, to name new ones
 
     # -- what the server asks -----------------------------------------------------
 
@@ -110,7 +113,15 @@ class Preview:
         files = {file.path: file for file in made.site.files}
         self._publish(Snapshot(files=files, build=current.build + 1, previous=current.build,
                                css_only=css_only))
-        if current.build:
+        shown = {str(release.source) for release in made.graph.releases}
+        if self.shown is not None:
+            for release in made.graph.releases:
+                if str(release.source) not in self.shown:
+                    self.report(new_release_line(release, made.graph))
+        self.shown = shown
+        if current.error:
+            self.report(FIXED)
+        elif current.build:
             self.report(f"Rebuilt in {self.last_seconds:.2f} s: {self.memory.rendered} "
                         f"page{'s' if self.memory.rendered != 1 else ''} made again, "
                         f"{self.memory.reused} unchanged.")
@@ -147,6 +158,9 @@ class Preview:
         self.rebuilds += 1
         self.memory.rendered, self.memory.reused = len(made.files), len(files) - len(made.files)
         self._publish(Snapshot(files=files, build=current.build + 1, previous=current.build))
+        if current.error:
+            self.report(FIXED)
+            return True
         self.report(f"Rebuilt in {self.last_seconds:.2f} s: only the text of "
                     f"{len(made.changed)} release{'s' if len(made.changed) != 1 else ''} changed; "
                     f"{len(made.files)} page{'s' if len(made.files) != 1 else ''} and feeds made again.")

@@ -298,9 +298,9 @@ def read_document(path: Path, problems: list[Problem], *, needs_front: bool = Tr
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as error:
-        line_index, hint = _yaml_fault(error, front_text.split("\n"))
+        line_index, message, hint = _yaml_fault(error, front_text.split("\n"), first_line)
         problems.append(Problem(path, first_line + line_index,
-                                f"front matter is not valid YAML: {error.problem}", hint))
+                                f"{message} (the front matter is not valid YAML here)", hint))
         return None
     except yaml.YAMLError as error:
         problems.append(Problem(path, first_line, f"front matter is not valid YAML: {error}",
@@ -325,25 +325,57 @@ def read_document(path: Path, problems: list[Problem], *, needs_front: bool = Tr
     return Document(path, converted.value, body, body_line, digest)
 
 
-def _yaml_fault(error: yaml.MarkedYAMLError, lines: list[str]) -> tuple[int, str]:
-    """The line (0-based, in the front matter) a YAML fault is really on, and how to fix it."""
+_KEY_LINE = re.compile(r"^[\w-]+\s*:(\s|$)")
+
+
+def _yaml_fault(error: yaml.MarkedYAMLError, lines: list[str], first_line: int) -> tuple[int, str, str]:
+    """The line (0-based, in the front matter) a YAML fault is really on, what to do about it
+    in plain words, and an example of the fix; the parser's own words stay out of it."""
     problem = (error.problem or "").lower()
     context = (error.context or "").lower()
     here = error.problem_mark.line if error.problem_mark else 0
     opened = error.context_mark.line if error.context_mark else here
     text = lines[here] if here < len(lines) else ""
-    if "tab" in problem or text.startswith("\t"):
-        return here, "indent with spaces, not tabs"
+    tabs = [number for number, line in enumerate(lines) if line.startswith("\t")]
+    if tabs:
+        listed = ", ".join(str(first_line + number) for number in tabs[:10])
+        starts = "lines {} start" if len(tabs) > 1 else "line {} starts"
+        return (tabs[0], f"{starts.format(listed)} with a tab",
+                "replace each tab at the start of a line with 2 spaces")
+    unclosed = _runs_into_text(lines)
+    if unclosed is not None and here > unclosed:
+        return (unclosed, "the front matter seems to run into the text: there is no `---` line "
+                "after its last key", f"add a line `---` after this line ({first_line + unclosed}), "
+                "before the text")
+    key, _, value = text.partition(":")
+    quoted = f'{key.strip()}: "{value.strip()}"' if value.strip() else 'title: "Hanoi: the workshop opens"'
     if "flow sequence" in context or "flow mapping" in context:
-        return opened, "a bracket [ or { opened on this line is not closed"
-    if "quoted scalar" in context:
-        return opened, "a quote opened on this line is not closed"
-    if "end of stream" in problem or "<stream end>" in problem:
-        return opened, "a quote or bracket opened on this line is not closed"
+        return (opened, "close the bracket [ or { opened on this line",
+                "e.g. `topics: [Gender, Social protection]`")
+    if "quoted scalar" in context or "end of stream" in problem or "<stream end>" in problem:
+        return opened, "close the quote (or bracket) opened on this line", f"e.g. {quoted}"
     if "mapping values are not allowed" in problem:
-        return here, 'a value that contains ": " must be in quotes, e.g. title: "Hanoi: workshop opens"'
-    if "simple key" in context or "expected ':'" in problem:
-        return opened, "each line needs the form `key: value`; this one has no colon"
+        return here, "put this value in double quotes: it contains a colon and a space", f"write {quoted}"
+    if "cannot start any token" in problem:
+        return (here, "put this value in double quotes: it starts with a sign YAML keeps for "
+                "itself (such as @, ` or %)", f"write {quoted}")
     if "expected key" in problem and "'" in text:
-        return here, "text with an apostrophe inside single quotes breaks; use double quotes around it"
-    return here, "check this line and the one above it: indentation, quotes and colons"
+        return (here, "use double quotes around text with an apostrophe",
+                "single quotes end at the apostrophe: \"Women's Union\", not 'Women's Union'")
+    if "simple key" in context or "expected ':'" in problem:
+        return opened, "write this line as `key: value`: it has no colon", "e.g. `date: 2023-05-22`"
+    return here, "check this line and the one above it", "indentation, quotes and colons"
+
+
+def _runs_into_text(lines: list[str]) -> int | None:
+    """Where front matter whose closing `---` is missing seems to end: the last key line
+    before a blank line that is followed by a sentence rather than a key; None if not so."""
+    last_key = None
+    for number, line in enumerate(lines):
+        if _KEY_LINE.match(line):
+            last_key = number
+        elif (not line.strip() and last_key is not None and number + 1 < len(lines)
+              and lines[number + 1].strip() and not lines[number + 1].startswith((" ", "-", "#"))
+              and not _KEY_LINE.match(lines[number + 1])):
+            return last_key
+    return None
