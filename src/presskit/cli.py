@@ -321,9 +321,8 @@ def _count(number: int, noun: str) -> str:
 
 def _report_embargo(moment: datetime | None, settings: Settings) -> None:
     if moment:
-        local = moment.astimezone(settings.timezone) if settings.timezone else moment
         utc = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        out.print(f"Next embargo lifts {local.strftime('%Y-%m-%d %H:%M %Z')} ({utc}): "
+        out.print(f"Next embargo lifts {local_time(moment, settings.timezone)} ({utc}): "
                   "build again after that to publish it.")
 
 
