@@ -432,3 +432,28 @@ def test_the_preview_names_a_new_release_and_where_it_is_listed(session):
     (site / "content/releases/fresh.md").write_text(release("Fresh news", topics="[Gender equality]"))
     wait_for(lambda: any("New: " in line for line in session.lines))  # type: ignore[attr-defined]
     assert 'New: "Fresh news", listed on: Gender equality' in session.lines  # type: ignore[attr-defined]
+
+
+def test_a_tab_opened_while_the_first_build_runs_sees_its_progress_then_the_site(tmp_path):
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from generate import generate
+
+    site = generate(400, tmp_path / "site", seed=31)
+    running = Session(site, "127.0.0.1", 0, report=lambda line: None, start=False)
+    try:
+        waiting = get(running, "/")  # listening before the first build: never "connection refused"
+        assert waiting.status == 503 and waiting.getheader("Retry-After") == "1"
+        assert b"Building the preview" in waiting.body  # type: ignore[attr-defined]
+        assert b'http-equiv="refresh"' in waiting.body  # type: ignore[attr-defined]
+        assert b"/__presskit__/live.js" in waiting.body  # type: ignore[attr-defined]
+        seen: list[bytes] = []
+        first = threading.Thread(target=running.start)
+        first.start()
+        while first.is_alive():
+            seen.append(get(running, "/").body)  # type: ignore[attr-defined]
+            time.sleep(0.05)
+        first.join()
+        assert any(b"Reading content: " in page and b" files" in page for page in seen), seen[:3]
+        assert get(running, "/").status == 200
+    finally:
+        running.stop()

@@ -55,6 +55,7 @@ class BuildMemory:
     environment: Any = None  # the Jinja environment, with its compiled templates
     environment_key: Any = None
     writes_cache: bool = True  # False for `check`, which writes nothing in the site
+    files_seen: int = 0  # content files read (or found unchanged) by the build under way
     rendered: int = 0  # pages rendered by the last build (the rest were reused)
     reused: int = 0
     _used_pages: set[str] = field(default_factory=set)
@@ -64,6 +65,7 @@ class BuildMemory:
     def read(self, path: Path, reader: Callable[[Path, list[Any]], Any], problems: list[Any]) -> Any:
         """A file read through `reader`, or its earlier result if the file has not changed."""
         self._used_files.add(path)
+        self.files_seen += 1
         key = _stat_key(path)
         known = self.files.get(path)
         # Like git's "racy" check: a file changed within the clock's resolution of being read
@@ -113,7 +115,7 @@ class BuildMemory:
         return found
 
     def start_build(self) -> None:
-        self.rendered = self.reused = 0
+        self.rendered = self.reused = self.files_seen = 0
         self._used_pages, self._used_files, self._used_fragments = set(), set(), set()
 
     def finish_build(self) -> None:

@@ -340,6 +340,14 @@ def serve(site_dir: Path, host: str, port: int | None) -> int:
         if host not in ("127.0.0.1", "localhost", "::1"):
             err.print(f"[yellow]warning:[/] listening on {escape(host)}: anyone who can reach this "
                       "address sees drafts and embargoed releases.")
+        err.print(f"Building the preview of {escape(display_path(site_dir))}; open {session.url} "
+                  "now: it shows the progress, then the site.")
+        first = threading.Thread(target=session.start, daemon=True)
+        first.start()
+        with _stages() as stage:
+            while first.is_alive():
+                stage(session.preview.progress() or "Starting")
+                first.join(0.2)
         out.print(f"Previewing {escape(display_path(site_dir))} at [bold]{session.url}[/] "
                   "(drafts and embargoed releases shown, with a banner). Press Ctrl-C to stop.")
         threading.Event().wait()
@@ -359,7 +367,8 @@ def _start_session(site_dir: Path, host: str, port: int | None) -> Session:
 
     for candidate in [port] if port else range(8000, 8020):
         try:
-            return Session(site_dir, host, candidate, report=lambda line: err.print(escape(line)))
+            return Session(site_dir, host, candidate, report=lambda line: err.print(escape(line)),
+                           start=False)
         except OSError as error:
             if error.errno not in (errno.EADDRINUSE, errno.EACCES):
                 raise _UsageError(f"cannot listen on {host}:{candidate}: {error.strerror}") from None

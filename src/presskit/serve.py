@@ -50,6 +50,8 @@ class Preview:
         self.built_from: dict[str, Stat] = {}  # the files as the last rebuild found them
         self.notice = ""  # said over the page, e.g. that file events were lost
         self.shown: set[str] | None = None  # the releases of the last build, to name new ones
+        self.stage = ""  # what the build under way is doing, while no build has succeeded yet
+        self.files_total = 0
 
     # -- what the server asks -----------------------------------------------------
 
@@ -61,6 +63,18 @@ class Preview:
             self.changed.wait_for(lambda: (self._snapshot.build, self._snapshot.error,
                                            self._snapshot.notice) != (build, error, notice), timeout)
             return self._snapshot
+
+    def progress(self) -> str:
+        """While the first build runs: what it is doing, e.g. "Reading content: 1,204 of 10,512
+        files"; empty once the site is served."""
+        if self._snapshot.files or not self.stage:
+            return ""
+        if self.stage == "Reading content" and self.files_total:
+            seen = min(self.memory.files_seen, self.files_total)
+            return f"{self.stage}: {seen:,} of {self.files_total:,} files"
+        if self.stage == "Rendering pages":
+            return f"{self.stage}: {self.memory.rendered:,} made"
+        return self.stage
 
     def allowed_roots(self) -> tuple[Path, ...]:
         return (self.site_dir.resolve(), builtin_theme().resolve())
@@ -93,8 +107,9 @@ class Preview:
             environment_key = quick.environment(settings, themes, "preview")
             if changed and self._quick(settings, environment_key, walked, walked_at, started):
                 return
+            self.files_total = len(walked)
             made = make_site(self.site_dir, as_of=datetime.now(UTC), memory=self.memory, preview=True,
-                             settings=settings)
+                             settings=settings, stage=self._at_stage)
         except BuildFailed as failure:  # the quick state still describes the pages served
             errors = errors_in(failure.problems)
             text = "\n".join(problem.describe() for problem in failure.problems)
@@ -166,6 +181,9 @@ class Preview:
                     f"{len(made.files)} page{'s' if len(made.files) != 1 else ''} and feeds made again.")
         return True
 
+    def _at_stage(self, name: str) -> None:
+        self.stage = name
+
     def _other_files(self) -> dict[str, Stat]:
         """What a build reads besides content/: the settings and the site's own templates."""
         found = walk(self.site_dir / "templates")
@@ -200,21 +218,30 @@ class Session:
     """A running preview: server, watcher and rebuild loop. `stop()` ends all three."""
 
     def __init__(self, site_dir: Path, host: str, port: int, report: Report,
-                 observer_class: Callable[[], Any] = Observer) -> None:
+                 observer_class: Callable[[], Any] = Observer, start: bool = True) -> None:
+        """Listen at once (a tab opened during the first build sees its progress); with
+        `start`, also make the first build before returning (else call `start()`)."""
         self.preview = Preview(site_dir, host, report)
         self.server = PreviewServer((host, port), self.preview)
         self.preview.port = self.server.server_address[1]
+        self.preview.stage = "Starting"
         self.stop_event = threading.Event()
         self.changes = Changes(site_dir.resolve())
         self.watcher = Watcher(site_dir.resolve(), self.changes, report, observer_class)
+        self.threads = [threading.Thread(target=self.server.serve_forever, daemon=True,
+                                         kwargs={"poll_interval": 0.2})]
+        self.threads[0].start()
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        """The first build, then the loop that rebuilds on every save."""
         # Watch first: a save during the first build (long for a large site) is not lost.
         self.watcher.start()
         self.preview.rebuild(set())
-        self.threads = [threading.Thread(target=self.server.serve_forever, daemon=True,
-                                         kwargs={"poll_interval": 0.2}),
-                        threading.Thread(target=self._rebuild_loop, daemon=True)]
-        for thread in self.threads:
-            thread.start()
+        loop = threading.Thread(target=self._rebuild_loop, daemon=True)
+        self.threads.append(loop)
+        loop.start()
 
     @property
     def url(self) -> str:

@@ -8,6 +8,7 @@ must not read embargoed releases through DNS rebinding).
 from __future__ import annotations
 
 import contextlib
+import html
 import ipaddress
 import json
 import mimetypes
@@ -59,6 +60,8 @@ class Site(Protocol):
     def allowed_roots(self) -> tuple[Path, ...]: ...
 
     def status(self) -> dict[str, object]: ...
+
+    def progress(self) -> str: ...
 
 
 class PreviewServer(ThreadingHTTPServer):
@@ -165,11 +168,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def file(self, path: str, head: bool) -> None:
         snapshot = self.server.site.snapshot()
-        if not snapshot.files:  # no build has succeeded yet: a page that shows the error
-            page = (b"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>presskit "
-                    b"preview</title></head><body><p>The site could not be built yet.</p></body></html>")
+        if not snapshot.files:  # no build has succeeded yet: its progress, or the error
+            progress = self.server.site.progress()
+            text, refresh = "The site could not be built yet.", ""
+            if progress and not snapshot.error:
+                text = (f"Building the preview: {html.escape(progress)}. This page shows the site "
+                        "as soon as it is ready.")
+                refresh = '<meta http-equiv="refresh" content="1">'  # the count moves on
+            page = (f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8>{refresh}<title>presskit "
+                    f"preview</title></head><body><p role=status>{text}</p></body></html>").encode()
             self.send_bytes(HTTPStatus.SERVICE_UNAVAILABLE, _inject(page, snapshot.build),
-                            "text/html; charset=utf-8", head)
+                            "text/html; charset=utf-8", head, {"Retry-After": "1"})
             return
         key = path.lstrip("/")
         if key == "" or key.endswith("/"):
