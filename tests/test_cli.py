@@ -161,6 +161,24 @@ def test_check_reports_a_broken_link_made_by_a_template(tmp_path, run):
     assert "templates/" in result.err
 
 
+def test_check_finds_template_links_in_any_quoting_and_never_in_text(tmp_path, run):
+    site = write_site(tmp_path, {
+        "content/releases/a.md": release("A", body='Write `<a href="/not-a-link/">` in HTML.'),
+        "templates/page.html": "x",
+        "templates/topics.html": '{% extends "base.html" %}{% block main %}'
+                                 "<a href='/news/single/'>1</a><a href=/news/bare/>2</a>"
+                                 '<a class="x" HREF="/news/topics/?a=1&amp;b=2">3</a>'
+                                 '<img srcset="/news/nothing-here.png 2x" src="/news/img.png" alt="">'
+                                 "{% endblock %}",
+    })
+    result = run("check", site)
+    assert result.code == 1
+    for target in ("/news/single/", "/news/bare/", "/news/img.png"):
+        assert f"links to {target}, which does not exist" in result.err, result.err
+    assert "topics/?a=1" not in result.err and "nothing-here" not in result.err
+    assert "not-a-link" not in result.err
+
+
 def test_a_long_build_on_a_terminal_shows_its_progress(tmp_path, run, monkeypatch):
     from rich.console import Console
 

@@ -304,7 +304,8 @@ def upcoming_embargoes(site_dir: Path, now: datetime | None = None) -> tuple[Set
 def check(site_dir: Path, *, as_of: datetime | None = None, stage: Stage = _quiet) -> BuildResult:
     """What `build` validates, plus every internal link and image; writes nothing."""
     started = time.perf_counter()
-    made = make_site(site_dir, as_of=as_of, stage=stage, memory=BuildMemory(writes_cache=False), readers=1)
+    made = make_site(site_dir, as_of=as_of, stage=stage, memory=BuildMemory(writes_cache=False),
+                     workers=_cores(), readers=_cores())
     stage("Checking links")
     problems = check_links(made.site, made.settings.base_path)
     if problems:

@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+import html
 import posixpath
+import re
 from collections.abc import Iterable
-from html.parser import HTMLParser
 from urllib.parse import unquote, urlsplit
 
 from presskit.errors import Problem
 from presskit.markdown import is_site_path
 from presskit.render import RenderedSite
 
+# An href or src attribute in a tag, in any quoting. Text and JSON never match: the theme's
+# autoescaping writes quotes in text as &quot;, and JSON-LD has no `href=`.
+_LINK = re.compile(rb"""\s(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.IGNORECASE)
 
-class _LinkParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.targets: list[str] = []
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        for name, value in attrs:
-            if value and name in ("href", "src"):
-                self.targets.append(value)
+def _link_targets(data: bytes) -> set[str]:
+    """The link and image targets of a page (a regular expression: an HTML parser took 40 s
+    on 10,000 release pages)."""
+    found = set()
+    for match in _LINK.finditer(data):
+        raw = match.group(1) or match.group(2) or match.group(3) or b""
+        if raw:
+            found.add(html.unescape(raw.decode("utf-8", "replace")))
+    return found
 
 
 def _exists(path: str, files: set[str]) -> bool:
@@ -71,10 +76,8 @@ def _theme_links(site: RenderedSite, base_path: str, files: set[str],
     for file in site.files:
         if file.data is None or not file.path.endswith(".html"):
             continue
-        parser = _LinkParser()
-        parser.feed(file.data.decode("utf-8"))
         page = "/" + file.path.removesuffix("index.html")
-        for target in parser.targets:
+        for target in sorted(_link_targets(file.data)):
             parts = urlsplit(target)
             if parts.scheme or parts.netloc or not parts.path or target in skip:
                 continue
