@@ -228,6 +228,11 @@ SETTINGS_CASES = {
                          '"vi"'),
     "per page": (SETTINGS + "releases_per_page = 0\n", "`releases_per_page` must be a whole number",
                  None),
+    "near miss of a setting": (SETTINGS.replace("timezone", "timezon"),
+                               "presskit.toml:4: error: `timezon` is not a setting presskit knows",
+                               "did you mean `timezone`?"),
+    "embed hosts not a list": (SETTINGS + 'embed_hosts = "youtube"\n',
+                               "`embed_hosts` must be a list of host names", "embed_hosts = ["),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -15,9 +16,6 @@ from babel import Locale, UnknownLocaleError
 from presskit.errors import BuildFailed, Problem
 
 SETTINGS_FILE = "presskit.toml"
-
-_KNOWN = {"title", "base_url", "language", "timezone", "organisation", "description",
-          "releases_per_page", "feed_entries", "footer", "embed_hosts"}
 
 # Hosts whose players a body may embed in an <iframe> (`embed_hosts` in presskit.toml).
 DEFAULT_EMBED_HOSTS = ("www.youtube.com", "www.youtube-nocookie.com", "youtube.com",
@@ -74,6 +72,108 @@ class Settings:
         return self.site_dir / SETTINGS_FILE
 
 
+class Option:
+    """One key of presskit.toml: its default, and how a value is checked. `read` returns the
+    value to keep, or raises _Bad with what is wrong and how to write it instead."""
+
+    def __init__(self, default: Any = None, required: bool = False) -> None:
+        self.default = default
+        self.required = required
+
+    def read(self, value: Any) -> Any:
+        return value
+
+
+class _Bad(Exception):
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+
+class Text(Option):
+    def __init__(self, default: str = "", required: bool = False, example: str = "...") -> None:
+        super().__init__(default, required)
+        self.example = example
+
+    def read(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise _Bad("must be text in double quotes", f'e.g. "{self.example}"')
+        if self.required and not value.strip():
+            raise _Bad("is empty", f'e.g. "{self.example}"')
+        return value.strip()
+
+
+class WebAddress(Text):
+    def read(self, value: Any) -> str:
+        text = super().read(value)
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise _Bad(f"{text!r} is not a web address", "write the full address where the site "
+                       'will be published, e.g. "https://example.org/newsroom/"')
+        if parts.query or parts.fragment:
+            raise _Bad("must not have ? or #")
+        return text if text.endswith("/") else text + "/"
+
+
+class LanguageCode(Text):
+    def read(self, value: Any) -> str:
+        code = super().read(value) or self.default
+        try:
+            Locale.parse(code.replace("-", "_"))
+        except (UnknownLocaleError, ValueError):
+            raise _Bad(f"{code!r} is not a known language code",
+                       'use a code such as "en", "fr", "vi" or "pt-BR"') from None
+        return code
+
+
+class TimeZone(Text):
+    def __init__(self, example: str = "") -> None:
+        super().__init__(example=example)
+        self.default = None  # no zone: an embargo without an offset is an error, never a guess
+
+    def read(self, value: Any) -> ZoneInfo | None:
+        name = super().read(value)
+        if not name:
+            return None
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _Bad(f"{name!r} is not a known time zone", 'use a name from the tz database, '
+                       'e.g. "Asia/Ho_Chi_Minh" or "Europe/Zurich"') from None
+
+
+class WholeNumber(Option):
+    def read(self, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise _Bad("must be a whole number above 0", f"e.g. {self.default}")
+        return value
+
+
+class HostList(Option):
+    def read(self, value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(
+                isinstance(host, str) and re.fullmatch(r"[a-z0-9.-]+", host.strip().lower())
+                for host in value):
+            raise _Bad("must be a list of host names in double quotes",
+                       'e.g. embed_hosts = ["www.youtube.com", "player.vimeo.com"]')
+        return tuple(host.strip().lower() for host in value)
+
+
+# Every key presskit reads, with its check: the list of known keys, in one place.
+OPTIONS: dict[str, Option] = {
+    "title": Text(required=True, example="ILO Country Office for Viet Nam"),
+    "base_url": WebAddress(required=True, example="https://example.org/newsroom/"),
+    "language": LanguageCode(default="en", example="en"),
+    "timezone": TimeZone(example="Asia/Ho_Chi_Minh"),
+    "organisation": Text(example="International Labour Organization"),
+    "description": Text(),
+    "footer": Text(),
+    "releases_per_page": WholeNumber(default=20),
+    "feed_entries": WholeNumber(default=20),
+    "embed_hosts": HostList(default=DEFAULT_EMBED_HOSTS),
+}
+
+
 def load_settings(site_dir: Path) -> Settings:
     """Read and check presskit.toml; raise BuildFailed listing every problem in it."""
     path = site_dir / SETTINGS_FILE
@@ -93,86 +193,30 @@ def load_settings(site_dir: Path) -> Settings:
             'write each setting as `key = "value"`, with text in double quotes',
         )]) from None
 
-    problems: list[Problem] = []
-
     def line_of(key: str) -> int | None:
         match = re.search(rf"^\s*{re.escape(key)}\s*=", text, re.MULTILINE)
         return text.count("\n", 0, match.start()) + 1 if match else None
 
-    def text_setting(key: str, required: bool = False, default: str = "") -> str:
-        value = data.get(key, default)
-        if not isinstance(value, str) or (required and not value.strip()):
-            hint = f'add a line `{key} = "..."` at the top of presskit.toml'
-            what = "is missing" if key not in data else "must be text in double quotes"
-            problems.append(Problem(path, line_of(key), f"`{key}` {what}", hint))
-            return default
-        return value.strip()
-
-    title = text_setting("title", required=True)
-    base_url = text_setting("base_url", required=True)
-    if base_url:
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            problems.append(Problem(
-                path, line_of("base_url"), f"`base_url` {base_url!r} is not a web address",
-                'write the full address where the site will be published, e.g. '
-                '"https://example.org/newsroom/"',
-            ))
-        elif parts.query or parts.fragment:
-            problems.append(Problem(path, line_of("base_url"), "`base_url` must not have ? or #"))
-        base_url = base_url if base_url.endswith("/") else base_url + "/"
-
-    language = text_setting("language", default="en") or "en"
-    try:
-        Locale.parse(language.replace("-", "_"))
-    except (UnknownLocaleError, ValueError):
-        problems.append(Problem(
-            path, line_of("language"), f"`language` {language!r} is not a known language code",
-            'use a code such as "en", "fr", "vi" or "pt-BR"',
-        ))
-        language = "en"
-
-    timezone = None
-    zone_name = text_setting("timezone")
-    if zone_name:
+    problems: list[Problem] = []
+    values: dict[str, Any] = {}
+    for key, option in OPTIONS.items():
+        if key not in data:
+            if option.required:
+                problems.append(Problem(path, None, f"`{key}` is missing",
+                                        f'add a line `{key} = "..."` at the top of presskit.toml'))
+            values[key] = option.default
+            continue
         try:
-            timezone = ZoneInfo(zone_name)
-        except (ZoneInfoNotFoundError, ValueError):
-            problems.append(Problem(
-                path, line_of("timezone"), f"`timezone` {zone_name!r} is not a known time zone",
-                'use a name from the tz database, e.g. "Asia/Ho_Chi_Minh" or "Europe/Geneva"',
-            ))
-
-    numbers = {}
-    for key, default in (("releases_per_page", 20), ("feed_entries", 20)):
-        value = data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            problems.append(Problem(path, line_of(key), f"`{key}` must be a whole number above 0"))
-            value = default
-        numbers[key] = value
-
-    embed_hosts = data.get("embed_hosts", list(DEFAULT_EMBED_HOSTS))
-    if not isinstance(embed_hosts, list) or not all(
-            isinstance(host, str) and re.fullmatch(r"[a-z0-9.-]+", host.strip().lower())
-            for host in embed_hosts):
-        problems.append(Problem(path, line_of("embed_hosts"),
-                                "`embed_hosts` must be a list of host names in double quotes",
-                                'e.g. embed_hosts = ["www.youtube.com", "player.vimeo.com"]'))
-        embed_hosts = list(DEFAULT_EMBED_HOSTS)
-
+            values[key] = option.read(data[key])
+        except _Bad as bad:
+            problems.append(Problem(path, line_of(key), f"`{key}` {bad.message}", bad.hint))
+            values[key] = option.default
+    for key in data:
+        close = difflib.get_close_matches(key.lower(), list(OPTIONS), n=1, cutoff=0.8)
+        if key not in OPTIONS and close:  # a near miss would silently keep the default
+            problems.append(Problem(path, line_of(key), f"`{key}` is not a setting presskit knows",
+                                    f"did you mean `{close[0]}`? Rename it to `{close[0]}`."))
     if problems:
         raise BuildFailed(problems)
-    return Settings(
-        site_dir=site_dir,
-        title=title,
-        base_url=base_url,
-        language=language,
-        timezone=timezone,
-        organisation=text_setting("organisation"),
-        description=text_setting("description"),
-        footer=text_setting("footer"),
-        releases_per_page=numbers["releases_per_page"],
-        feed_entries=numbers["feed_entries"],
-        embed_hosts=tuple(host.strip().lower() for host in embed_hosts),
-        extra={key: value for key, value in data.items() if key not in _KNOWN},
-    )
+    return Settings(site_dir=site_dir, **values,
+                    extra={key: value for key, value in data.items() if key not in OPTIONS})
