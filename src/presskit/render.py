@@ -361,34 +361,47 @@ class _Renderer:
         return html.encode("utf-8")
 
     def specs(self) -> Iterator[PageSpec]:
-        graph, settings, prints = self.graph, self.settings, self.prints
+        """Every page of the site, kind by kind (see PAGE_KINDS)."""
+        for kind in PAGE_KINDS:
+            yield from kind(self)
+
+    def home(self) -> Iterator[PageSpec]:
+        graph, prints = self.graph, self.prints
         everything = fingerprint(prints.releases(graph.releases),
                                  [(n.path, len(n.releases)) for n in graph.programmes],
-                                 [self.prints.programme(n.programme) for n in graph.programmes],
+                                 [prints.programme(n.programme) for n in graph.programmes],
                                  len(graph.countries), len(graph.partners), len(graph.topics),
                                  [y.year for y in graph.years])
-        yield self.spec("/", "home.html", settings.title, everything,
+        yield self.spec("/", "home.html", self.settings.title, everything,
                         latest=graph.releases[:HOME_LATEST], graph=graph)
 
+    def release_lists(self) -> Iterator[PageSpec]:
+        graph = self.graph
         years = [(y.year, len(y.releases)) for y in graph.years]
-        per_page = settings.releases_per_page
+        per_page = self.settings.releases_per_page
         chunks = [graph.releases[i:i + per_page] for i in range(0, len(graph.releases), per_page)]
         for number, chunk in enumerate(chunks or [()], start=1):
             pagination = _pagination(number, len(chunks or [()]))
             yield self.spec(paths.releases_page(number), "releases.html",
                             "Releases" if number == 1 else f"Releases, page {number}",
-                            (prints.releases(chunk), sorted(pagination.items()), years,
+                            (self.prints.releases(chunk), sorted(pagination.items()), years,
                              len(graph.releases)),
                             releases=chunk, pagination=pagination, total=len(graph.releases),
                             years=graph.years)
 
-        for release in graph.releases:
+    def releases(self) -> Iterator[PageSpec]:
+        for release in self.graph.releases:
             yield self.release_spec(release)
 
+    def archives(self) -> Iterator[PageSpec]:
+        graph = self.graph
+        years = [(y.year, len(y.releases)) for y in graph.years]
         for year in graph.years:
             yield self.spec(year.path, "archive.html", f"Releases of {year.year}",
-                            (prints.releases(year.releases), years), year=year, years=graph.years)
+                            (self.prints.releases(year.releases), years), year=year, years=graph.years)
 
+    def countries(self) -> Iterator[PageSpec]:
+        graph, prints = self.graph, self.prints
         yield self.spec(paths.COUNTRIES, "countries.html", "Countries",
                         [(n.path, n.name, len(n.releases)) for n in graph.countries],
                         countries=graph.countries)
@@ -404,6 +417,8 @@ class _Renderer:
                             f"Press releases about {country.name}",
                             feed_path=paths.feed(country.path))
 
+    def partners(self) -> Iterator[PageSpec]:
+        graph, prints = self.graph, self.prints
         yield self.spec(paths.PARTNERS, "partners.html", "Partners",
                         [(prints.partner(n.partner), len(n.releases)) for n in graph.partners],
                         partners=graph.partners)
@@ -419,6 +434,8 @@ class _Renderer:
                             og_image=partner.logo.path if partner.logo else None,
                             feed_path=paths.feed(partner.path))
 
+    def programmes(self) -> Iterator[PageSpec]:
+        graph, prints = self.graph, self.prints
         yield self.spec(paths.PROGRAMMES, "programmes.html", "Programmes",
                         [(prints.programme(n.programme), len(n.releases)) for n in graph.programmes],
                         programmes=graph.programmes)
@@ -431,19 +448,23 @@ class _Renderer:
                             description=programme.summary or body.first_paragraph,
                             feed_path=paths.feed(programme.path))
 
+    def topics(self) -> Iterator[PageSpec]:
+        graph = self.graph
         yield self.spec(paths.TOPICS, "topics.html", "Topics",
                         [(t.path, t.name, len(t.releases)) for t in graph.topics], topics=graph.topics)
         for topic in graph.topics:
-            yield self.spec(topic.path, "topic.html", topic.name, prints.releases(topic.releases),
+            yield self.spec(topic.path, "topic.html", topic.name, self.prints.releases(topic.releases),
                             topic=topic, description=f"Press releases on {topic.name}",
                             feed_path=paths.feed(topic.path))
 
-        for free_page in graph.pages:
+    def free_pages(self) -> Iterator[PageSpec]:
+        for free_page in self.graph.pages:
             body = self.body(free_page.body, free_page.body_line, free_page.source, free_page.path)
             yield self.spec(free_page.path, "page.html", free_page.title, free_page.digest,
                             page=free_page, body_html=body.html,
                             description=free_page.summary or body.first_paragraph)
 
+    def not_found(self) -> Iterator[PageSpec]:
         yield self.spec("/404.html", "404.html", "Page not found", None)
 
     def release_spec(self, release: Release) -> PageSpec:
@@ -637,6 +658,13 @@ def feed_indexes(settings: Settings, graph: SiteGraph) -> list[tuple[str, str, S
         *((n.path, f"{title}: {n.name}", n.releases) for n in graph.programmes),
         *((n.path, f"{title}: {n.name}", n.releases) for n in graph.topics),
     ]
+
+
+# One producer per kind of page, in the order the site is made: a new kind (search, events)
+# is one more method and one more entry here.
+PAGE_KINDS = (_Renderer.home, _Renderer.release_lists, _Renderer.releases, _Renderer.archives,
+              _Renderer.countries, _Renderer.partners, _Renderer.programmes, _Renderer.topics,
+              _Renderer.free_pages, _Renderer.not_found)
 
 
 def render_releases(settings: Settings, graph: SiteGraph, memory: BuildMemory, preview: bool,
