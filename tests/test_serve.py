@@ -457,3 +457,18 @@ def test_a_tab_opened_while_the_first_build_runs_sees_its_progress_then_the_site
         assert get(running, "/").status == 200
     finally:
         running.stop()
+
+
+def test_a_new_embed_host_in_the_settings_shows_at_once_in_the_preview(tmp_path):
+    from conftest import SETTINGS
+
+    site = small_site(tmp_path / "site")
+    frame = '<iframe src="https://media.example.org/player/1" title="Ours"></iframe>'
+    (site / "content/releases/story.md").write_text(release("The story", body=f"Text.\n\n{frame}\n"))
+    running = Session(site, "127.0.0.1", 0, report=lambda line: None)
+    try:
+        assert b"media.example.org" not in get(running, "/releases/story/").body
+        (site / "presskit.toml").write_text(SETTINGS + 'embed_hosts = ["media.example.org"]\n')
+        wait_for(lambda: b"media.example.org/player/1" in get(running, "/releases/story/").body, 5)
+    finally:
+        running.stop()

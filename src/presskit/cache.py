@@ -48,6 +48,7 @@ class BuildMemory:
     version: str = __version__
     files: dict[Path, tuple[tuple[int, int, int], Any, list[Any], float]] = field(default_factory=dict)
     bodies: dict[tuple[str, int], Any] = field(default_factory=dict)
+    body_options: Any = None  # the settings the kept bodies were rendered with
     pages: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     fragments: dict[str, Any] = field(default_factory=dict)  # rendered pieces (release cards)
     models: dict[Path, tuple[Any, ...]] = field(default_factory=dict)  # checked models by file

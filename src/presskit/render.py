@@ -261,6 +261,9 @@ class _Renderer:
         self.workers = workers
         self.env, self.site = _environment(settings, graph, memory, preview)
         self.markdown = BodyRenderer(settings.base_path, settings.embed_hosts)
+        if memory.body_options != (settings.base_path, settings.embed_hosts):
+            memory.bodies.clear()  # rendered with other settings (serve keeps memory across edits)
+            memory.body_options = (settings.base_path, settings.embed_hosts)
         self.problems: list[Problem] = []
         self.body_links: list[SourceLinks] = []
         self.bodies: dict[Release, RenderedBody] = {}
