@@ -153,3 +153,26 @@ def test_a_date_on_the_embargo_day_is_no_surprise(tmp_path, run):
     site = write_site(tmp_path, {"content/releases/a.md": release(
         "A", date="2099-12-02", embargo="2099-12-02T09:00")})
     assert "is before `embargo`" not in run("build", site).err
+
+
+def test_a_standing_warning_does_not_cost_quick_rebuilds_and_is_said_each_time(tmp_path, run):
+    from conftest import tree_digest
+    from test_quick import QUICK, aged, cold_output, generate
+
+    site = generate(20, tmp_path / "site", seed=41)
+    releases = sorted((site / "content/releases").rglob("*.md"))
+    noisy, other = releases[3], releases[7]
+    noisy.write_text(noisy.read_text() + "\n<script>alert(1)</script>\n")
+    aged(site)
+    first = run("build", site)
+    assert first.code == 0 and "<script> element" in first.err
+    other.write_text(other.read_text() + "\nA sentence added later.\n")
+    second = run("build", site)
+    assert second.out.startswith(QUICK), second.out
+    assert "<script> element" in second.err and "with 2 warnings, see above" in second.out
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+    noisy.write_text(noisy.read_text().replace("<script>alert(1)</script>", "Fixed."))
+    third = run("build", site)
+    assert third.out.startswith(QUICK), third.out
+    assert "<script>" not in third.err and "with 1 warning, see above" in third.out  # base_url
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)

@@ -140,6 +140,7 @@ class Rebuilt:
     files: int  # files in output/
     files_written: int
     next_embargo: datetime | None
+    warnings: list[Problem] = field(default_factory=list)  # of the whole site, as of now
 
 
 def build(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = False,
@@ -206,7 +207,7 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
         remember_build(site_dir, state, output, embargo.timestamp() if embargo else None,
                        embargo.isoformat() if embargo else "",
                        [[str(w.file or ""), w.line, w.message, w.hint] for w in made.warnings])
-    if check_time and not made.warnings and environment_key:  # quick rebuilds cannot repeat warnings
+    if check_time and environment_key:
         _remember(site_dir, environment_key, output, walked, walked_at, made, memory, published.files)
     new = _newly_published(site_dir, made.graph) if check_time else ()
     return BuildResult(settings, made.graph, made.site, time.perf_counter() - started, made.warnings,
@@ -246,7 +247,8 @@ def _remember(site_dir: Path, environment_key: str, output: tuple[int, int] | No
     content, graph = made.content, made.graph
     pages = {path: digest for path, (digest, _) in memory.pages.items()}
     record = quick.make_record(environment_key, output, walked, walked_at, content, graph,
-                               made.settings, made.site.bodies, pages, memory.graph, files)
+                               made.settings, made.site.bodies, pages, memory.graph, files,
+                               made.warnings)
     key = quick.store_key(environment_key, content.partners, content.programmes)
     store.ReleaseStore(site_dir).save(
         ((key(release.digest), release, made.site.bodies[release]) for release in graph.releases),
@@ -272,19 +274,24 @@ def _quick_build(site_dir: Path, settings: Settings, drafts: bool, record: quick
     if made is None:
         return None
     embargo = datetime.fromtimestamp(record.next_embargo, UTC) if record.next_embargo else None
+    now_record = quick.updated(record, made, walked, walked_at)
+    warnings = now_record.problems()
+    kept = [[str(w.file or ""), w.line, w.message, w.hint] for w in warnings]
     if not made.changed:  # files were touched or saved unchanged
-        store.write_cache(site_dir, RECORD, quick.updated(record, made, walked, walked_at).to_bytes())
-        remember_build(site_dir, state, output, record.next_embargo, embargo.isoformat() if embargo else "")
-        return UpToDate(settings, time.perf_counter() - started, embargo)
+        store.write_cache(site_dir, RECORD, now_record.to_bytes())
+        remember_build(site_dir, state, output, record.next_embargo, embargo.isoformat() if embargo else "",
+                       kept)
+        return UpToDate(settings, time.perf_counter() - started, embargo, warnings)
     written = publish_changed(made.files, settings.output_dir)
     key = quick.store_key(record.environment, made.partners, made.programmes)
     releases.save(((key(release.digest), release, made.bodies[release])
                    for release in made.changed if record.releases[str(release.source)][2]),
                   complete=False)
-    store.write_cache(site_dir, RECORD, quick.updated(record, made, walked, walked_at).to_bytes())
-    remember_build(site_dir, state, output, record.next_embargo, embargo.isoformat() if embargo else "")
+    store.write_cache(site_dir, RECORD, now_record.to_bytes())
+    remember_build(site_dir, state, output, record.next_embargo, embargo.isoformat() if embargo else "",
+                   kept)
     return Rebuilt(settings, time.perf_counter() - started, len(made.changed), made.pages,
-                   len(made.files) - made.pages, record.output_files, written, embargo)
+                   len(made.files) - made.pages, record.output_files, written, embargo, warnings)
 
 
 def upcoming_embargoes(site_dir: Path, now: datetime | None = None) -> tuple[Settings, list[Release]]:

@@ -238,11 +238,15 @@ def _report_success(result: BuildResult | UpToDate | Rebuilt, command: str) -> N
         _report_embargo(result.next_embargo, result.settings)
         return
     if isinstance(result, Rebuilt):
+        warnings = [*result.warnings, *_publishing_warnings(result.settings, command)]
+        for warning in warnings:
+            _print_problem(warning)
+        noted = f" with {_count(len(warnings), 'warning')}, see above" if warnings else ""
         made = (f"made {_count(result.pages, 'page')} and {_count(result.feeds, 'feed')} again"
                 if result.pages or result.feeds else "nothing published shows them")
         out.print(f"Only the text of {_count(result.releases, 'release')} changed: {made} "
                   f"in {result.seconds:.2f} s; {result.files_written} of {result.files} files in "
-                  f"{escape(display_path(result.settings.output_dir))}/ changed.")
+                  f"{escape(display_path(result.settings.output_dir))}/ changed{noted}.")
         _report_embargo(result.next_embargo, result.settings)
         return
     settings = result.settings

@@ -24,14 +24,14 @@ from typing import Protocol
 from presskit import __version__, paths
 from presskit.cache import IN_OUTPUT, BuildMemory, Stat, fingerprint, just_changed, newest, trusted_before
 from presskit.config import Settings
-from presskit.errors import BuildFailed, Problem
+from presskit.errors import BuildFailed, Problem, errors_in
 from presskit.graph import ReleaseLinks, SiteGraph, Topic, media_links
 from presskit.markdown import BodyRenderer, RenderedBody, is_site_path
 from presskit.models import Content, Partner, Programme, Release
 from presskit.render import OutputFile, feed_indexes, render_releases
 from presskit.schema import load_releases, organisations, remember_releases
 
-_FORMAT = 2
+_FORMAT = 3
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
 Links = tuple[tuple[tuple[str, str], ...], str | None, str | None, tuple[str, ...]]
@@ -109,11 +109,19 @@ class Record:
     pages: dict[str, str]  # site path -> fingerprint of every page, feed and sitemap written
     graph_memo: dict[str, object]  # what the graph stage keeps (graph._remembered_links)
     output_files: int
+    # The build's warnings by file (line, message, hint), said again after a quick rebuild,
+    # whose own files' warnings replace theirs.
+    warnings: dict[str, list[tuple[int | None, str, str | None]]]
 
     def to_bytes(self) -> bytes:
         return marshal.dumps((_FORMAT, __version__, self.environment, self.output, self.next_embargo,
                               self.walked_at, self.files, self.releases, self.links, self.feeds,
-                              self.pages, self.graph_memo, self.output_files))
+                              self.pages, self.graph_memo, self.output_files, self.warnings))
+
+    def problems(self) -> list[Problem]:
+        """The warnings of the build this record describes, as Problems."""
+        return [Problem(Path(source) if source else None, line, message, hint, warning=True)
+                for source, found in self.warnings.items() for line, message, hint in found]
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Record | None:
@@ -129,7 +137,8 @@ class Record:
 def make_record(environment_key: str, output: tuple[int, int] | None, walked: dict[str, Stat],
                 walked_at: float, content: Content, graph: SiteGraph, settings: Settings,
                 bodies: dict[Release, RenderedBody], pages: dict[str, str],
-                graph_memo: dict[str, object], output_files: int) -> Record:
+                graph_memo: dict[str, object], output_files: int,
+                warnings: list[Problem] | None = None) -> Record:
     published = set(graph.releases)
     renderer = None
     releases = {}
@@ -156,7 +165,14 @@ def make_record(environment_key: str, output: tuple[int, int] | None, walked: di
     return Record(environment_key, output, embargo.timestamp() if embargo else None, walked_at,
                   walked, releases, links, feeds, pages,
                   {key: graph_memo[key] for key in ("structure", "links") if key in graph_memo},
-                  output_files)
+                  output_files, _by_file(warnings or []))
+
+
+def _by_file(warnings: Iterable[Problem]) -> dict[str, list[tuple[int | None, str, str | None]]]:
+    found: dict[str, list[tuple[int | None, str, str | None]]] = {}
+    for warning in warnings:
+        found.setdefault(str(warning.file or ""), []).append((warning.line, warning.message, warning.hint))
+    return found
 
 
 class Store(Protocol):
@@ -209,6 +225,8 @@ class Quick:
     programmes: tuple[Programme, ...]
     pages: int  # how many HTML pages were made
     digests: dict[str, str]  # fingerprints of the pages and feeds made, by site path
+    read: list[str]  # the files it read (releases), whose warnings replace the record's
+    warnings: list[Problem]  # of those files
 
 
 def quick_rebuild(settings: Settings, record: Record, changed: list[str], store: Store, *,
@@ -220,8 +238,9 @@ def quick_rebuild(settings: Settings, record: Record, changed: list[str], store:
         return None  # a partner, programme, page, country text or media file changed
     problems: list[Problem] = []
     content = load_releases(settings, [Path(path) for path in changed], problems, memory)
-    if problems or len(content.releases) != len(changed):
+    if errors_in(problems) or len(content.releases) != len(changed):
         return None
+    warnings = [problem for problem in problems if str(problem.file) in changed]
     markdown = BodyRenderer(settings.base_path, settings.embed_hosts)
     edited: list[Release] = []
     bodies: dict[Release, RenderedBody] = {}
@@ -276,7 +295,7 @@ def quick_rebuild(settings: Settings, record: Record, changed: list[str], store:
     made = [release.path for release in shown] + [paths.feed(index) for index, _, _ in feed_jobs]
     digests = {path: memory.pages[path][0] for path in made if path in memory.pages}
     return Quick(files, edited, {r: bodies[r] for r in edited}, content.partners, content.programmes,
-                 len(shown), digests)
+                 len(shown), digests, changed, warnings)
 
 
 def updated(record: Record, quick: Quick, walked: dict[str, Stat], walked_at: float) -> Record:
@@ -286,9 +305,11 @@ def updated(record: Record, quick: Quick, walked: dict[str, Stat], walked_at: fl
         source = str(release.source)
         _, shape, published = releases[source]
         releases[source] = (release.digest, shape, published)
+    warnings = {source: found for source, found in record.warnings.items() if source not in quick.read}
+    warnings.update(_by_file(quick.warnings))
     return Record(record.environment, record.output, record.next_embargo, walked_at, walked,
                   releases, record.links, record.feeds, record.pages | quick.digests,
-                  record.graph_memo, record.output_files)
+                  record.graph_memo, record.output_files, warnings)
 
 
 def restore(settings: Settings, memory: BuildMemory, record: Record, walked: dict[str, Stat],
