@@ -472,3 +472,26 @@ def test_a_new_embed_host_in_the_settings_shows_at_once_in_the_preview(tmp_path)
         wait_for(lambda: b"media.example.org/player/1" in get(running, "/releases/story/").body, 5)
     finally:
         running.stop()
+
+
+def test_a_save_with_a_warning_is_said_and_still_quick(tmp_path):
+    from test_quick import aged
+
+    site = small_site(tmp_path / "site")
+    story = site / "content/releases/story.md"
+    noisy = 'Original text of the story.\n\n<b onclick="x()">Bold</b>'
+    story.write_text(release("The story", body=noisy))
+    lines: list[str] = []
+    running = Session(aged(site), "127.0.0.1", 0, report=lines.append)  # a build with a warning
+    try:
+        assert any("onclick= of <b>" in line for line in lines)
+        assert b"onclick" not in get(running, "/releases/story/").body
+        story.write_text(release("The story", body=noisy + "\n\nMore words."))
+        wait_for(lambda: b"More words." in get(running, "/releases/story/").body)
+        assert "only the text of 1 release changed" in lines[-1], lines
+        assert "onclick= of <b>" in lines[-2]  # said again for the file saved
+        story.write_text(release("The story", body="Original text of the story.\n\nCalm words."))
+        wait_for(lambda: b"Calm words." in get(running, "/releases/story/").body)
+        assert "only the text of 1 release changed" in lines[-1], lines
+    finally:
+        running.stop()

@@ -141,7 +141,7 @@ class Preview:
                         f"page{'s' if self.memory.rendered != 1 else ''} made again, "
                         f"{self.memory.reused} unchanged.")
         self.quick_state = None
-        if environment_key and not made.warnings:  # after the tab has its pages: not in the wait
+        if environment_key:  # after the tab has its pages: not in the wait
             self.quick_state = _quick_state(environment_key, walked, walked_at, made)
 
     def _quick(self, settings: Settings, environment_key: str, walked: dict[str, Stat],
@@ -173,6 +173,8 @@ class Preview:
         self.rebuilds += 1
         self.memory.rendered, self.memory.reused = len(made.files), len(files) - len(made.files)
         self._publish(Snapshot(files=files, build=current.build + 1, previous=current.build))
+        for warning in made.warnings:  # of the files saved; the others' were said before
+            self.report(warning.describe())
         if current.error:
             self.report(FIXED)
             return True
@@ -294,7 +296,7 @@ def _quick_state(environment_key: str, walked: dict[str, Stat], walked_at: float
     """What the next rebuild needs to be a quick one: the record and the releases shown."""
     content, graph, bodies = made.content, made.graph, made.site.bodies
     record = quick.make_record(environment_key, None, walked, walked_at, content, graph,
-                               made.settings, bodies, {}, {}, len(made.site.files))
+                               made.settings, bodies, {}, {}, len(made.site.files), made.warnings)
     store = quick.MemoryStore()
     key = quick.store_key(environment_key, content.partners, content.programmes)
     store.keep((key(release.digest), release, bodies[release]) for release in graph.releases)
