@@ -495,3 +495,17 @@ def test_a_save_with_a_warning_is_said_and_still_quick(tmp_path):
         assert "only the text of 1 release changed" in lines[-1], lines
     finally:
         running.stop()
+
+
+def test_a_saved_alias_bomb_is_a_located_error_and_the_next_save_is_heard(session):
+    from test_errors import BILLION_LAUGHS
+
+    story = session.preview.site_dir / "content/releases/story.md"
+    started = time.monotonic()
+    story.write_text(BILLION_LAUGHS)
+    wait_for(lambda: "grows beyond 10,000 values" in status(session)["error"], 10)
+    assert time.monotonic() - started < 10
+    assert "story.md:" in status(session)["error"]
+    story.write_text(release("The story", body="Back to normal."))
+    wait_for(lambda: b"Back to normal." in get(session, "/releases/story/").body, 10)
+    assert status(session)["error"] == ""
