@@ -177,3 +177,22 @@ def _watches_of_this_user() -> int:
         except OSError:
             continue
     return count
+
+
+def test_a_content_folder_replaced_while_serving_is_watched_again(tmp_path):
+    import shutil
+
+    site = small_site(tmp_path / "site")
+    running = serve(site)
+    try:
+        shutil.copytree(site / "content", tmp_path / "new-content")
+        (tmp_path / "new-content/releases/story.md").write_text(
+            release("Replaced", body="Original text of the story."))
+        shutil.rmtree(site / "content")  # as a tool that rewrites the whole folder does
+        (tmp_path / "new-content").rename(site / "content")
+        wait_for(lambda: shows(running, "Replaced"), 5)
+        retitle(site, "Heard in the new folder")
+        wait_for(lambda: shows(running, "Heard in the new folder"), 5)
+        assert not any(NOTICE in line for line in running.lines)  # type: ignore[attr-defined]
+    finally:
+        running.stop()

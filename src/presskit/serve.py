@@ -266,6 +266,9 @@ class Session:
 
     def _catch_up(self, burst: set[Path] | None) -> None:
         """Rebuild for a burst of saves, for an embargo that lifted, or after lost events."""
+        # A watched folder that appeared, went or was replaced is watched anew first: its old
+        # watch ending is no loss of events.
+        replaced = self.watcher.ensure()
         trouble = self.watcher.trouble()
         if trouble is not None:
             self.preview.announce(f"Some changes to your files may not have been seen: {trouble}. "
@@ -273,8 +276,8 @@ class Session:
                                   "last build, so the preview shows them all.")
             self.watcher.restart()
             burst = (burst or set()) | self.preview.changed_since_build()
-        elif burst and self.watcher.ensure():  # a watched folder appeared (templates/)
-            burst |= self.preview.changed_since_build()
+        elif replaced:
+            burst = (burst or set()) | self.preview.changed_since_build()
         elif burst:
             self.preview.notice = ""
         embargo = self.preview.next_embargo

@@ -154,7 +154,7 @@ class Watcher:
         self.polling = False
         self.lost = threading.Event()
         self.observer: Any = None
-        self.watched: set[Path] = set()
+        self.watched: dict[Path, int] = {}  # folder -> its inode when the watch was made
 
     def folders(self) -> list[Path]:
         """The folders a build reads that exist now."""
@@ -189,12 +189,13 @@ class Watcher:
     def _schedule(self, observer: Any) -> None:
         """The site folder itself first (for presskit.toml and folders that appear), then each
         folder a build reads, recursively; each watch starts as it is scheduled."""
-        self.watched = set()
+        self.watched = {}
         observer.schedule(self.changes, str(self.site_dir), recursive=False, event_filter=WATCHED_EVENTS)
         observer.start()
         for folder in self.folders():
+            inode = folder.stat().st_ino
             observer.schedule(self.changes, str(folder), recursive=True, event_filter=WATCHED_EVENTS)
-            self.watched.add(folder)
+            self.watched[folder] = inode
 
     def all_watched(self) -> bool:
         """Whether the system holds a watch on every folder a build reads. watchdog skips a
@@ -215,10 +216,11 @@ class Watcher:
         return True
 
     def ensure(self) -> bool:
-        """Watch a folder that appeared since (templates/ made while serving); True if one did:
-        its files may have been written before the watch, so compare them with the last build."""
-        missing = [folder for folder in self.folders() if folder not in self.watched]
-        if not missing:
+        """Watch a folder that appeared since (templates/ made while serving) or was replaced
+        (content/ removed and made again, as some tools do); True if so: its files may have
+        been written before the watch, so compare them with the last build."""
+        now = {folder: _inode(folder) for folder in self.folders()}
+        if now == self.watched:
             return False
         self.restart()
         return True
@@ -242,6 +244,13 @@ class Watcher:
         _lost_events.watchers.discard(self)
         _stop(self.observer)
         self.observer = None
+
+
+def _inode(folder: Path) -> int:
+    try:
+        return folder.stat().st_ino
+    except OSError:
+        return 0
 
 
 def _stop(observer: Any) -> None:
