@@ -351,3 +351,64 @@ def test_an_embargo_or_drafts_preview_never_touches_output(tmp_path, run):
     elsewhere = run("build", site, "--as-of", "2099-01-02T00:00", "--out", tmp_path / "look")
     assert elsewhere.code == 0 and (tmp_path / "look/releases/b/index.html").is_file()
     assert run("build", site).out.startswith("Nothing changed")  # the cache still knows output/
+
+
+@pytest.mark.parametrize("move", ["another path", "another machine"])
+def test_a_cache_carried_to_another_path_or_machine_is_used_or_ignored_never_wrong(tmp_path, run, move):
+    import subprocess
+    import sys
+
+    from test_quick import cold_output
+
+    site = aged(generate(30, tmp_path / "site", seed=51))
+    assert run("build", site).code == 0
+    moved = tmp_path / "elsewhere" / "site"
+    shutil.copytree(site, moved, symlinks=True)  # times kept, as a CI cache restores them
+    target = sorted((moved / "content/releases").rglob("*.md"))[4]
+    target.write_text(target.read_text() + "\nA sentence added on the other side.\n")
+    environment = dict(os.environ)
+    if move == "another machine":  # another user's key: every sealed file is foreign
+        environment["XDG_CACHE_HOME"] = str(tmp_path / "other-home-cache")
+    done = subprocess.run([sys.executable, "-m", "presskit", "build", str(moved)], env=environment,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert tree_digest(moved / "output") == cold_output(moved, tmp_path / "cold", run)
+
+
+def test_a_pipeline_key_lets_a_fresh_machine_use_the_cache_it_restored(tmp_path, run):
+    import secrets
+    import subprocess
+    import sys
+
+    from test_quick import QUICK, cold_output
+
+    site = aged(generate(30, tmp_path / "site", seed=52))
+    key = secrets.token_hex(32)
+
+    def build_on(machine: str) -> subprocess.CompletedProcess[str]:
+        environment = dict(os.environ, PRESSKIT_CACHE_KEY=key, XDG_CACHE_HOME=str(tmp_path / machine))
+        return subprocess.run([sys.executable, "-m", "presskit", "build", str(site)], env=environment,
+                              capture_output=True, text=True, timeout=300)
+
+    assert build_on("runner-1").returncode == 0
+    target = sorted((site / "content/releases").rglob("*.md"))[4]
+    target.write_text(target.read_text() + "\nA sentence added in the next commit.\n")
+    os.utime(target, (target.stat().st_mtime - 60, target.stat().st_mtime - 60))
+    second = build_on("runner-2")
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.startswith(QUICK), second.stdout
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+
+
+def test_a_malformed_pipeline_key_is_a_clear_error(tmp_path):
+    import subprocess
+    import sys
+
+    site = generate(3, tmp_path / "site", seed=53)
+    environment = dict(os.environ, PRESSKIT_CACHE_KEY="not-hex")
+    done = subprocess.run([sys.executable, "-m", "presskit", "build", str(site)], env=environment,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0
+    assert "PRESSKIT_CACHE_KEY must be at least 64 hexadecimal digits" in done.stderr
+    assert "Traceback" not in done.stderr

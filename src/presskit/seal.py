@@ -4,7 +4,8 @@ The cache holds things that would run code if loaded blindly (stored releases, c
 templates). Each is sealed with an HMAC made with a key that lives outside every site, in the
 user's own cache folder; anything whose seal does not match (planted, damaged, made on another
 machine or by another user) is ignored, and the build is a cold one. Without a key file that
-can be kept, the key lives for this process only: the cache still works within a run.
+can be kept, the key lives for this process only: the cache still works within a run. A deploy
+pipeline, whose machines are new each time, gives its key in PRESSKIT_CACHE_KEY.
 """
 
 from __future__ import annotations
@@ -25,9 +26,23 @@ def _key_file() -> Path:
     return Path(base) / "presskit" / "cache-key"
 
 
+KEY_VARIABLE = "PRESSKIT_CACHE_KEY"  # a deploy pipeline's key, from its secrets (64 hex digits)
+
+
 @cache
 def _key() -> bytes:
-    """This user's key: read, or made once and kept readable by the user only."""
+    """The key from PRESSKIT_CACHE_KEY, else this user's: read, or made once and kept readable
+    by the user only."""
+    given = os.environ.get(KEY_VARIABLE, "").strip()
+    if given:
+        try:
+            key = bytes.fromhex(given)
+            if len(key) >= _KEY_BYTES:
+                return key
+        except ValueError:
+            pass
+        raise SystemExit(f"presskit: {KEY_VARIABLE} must be at least 64 hexadecimal digits "
+                         "(make one with: python -c \"import secrets; print(secrets.token_hex(32))\")")
     path = _key_file()
     try:
         key = path.read_bytes()
