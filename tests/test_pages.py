@@ -70,3 +70,22 @@ def test_gallery_credits_stay_inside_their_photo_s_column(browser, tmp_path, run
     server.shutdown()
     server.server_close()
     assert overflow == [False, False, False]
+
+
+def test_the_dateline_runs_into_the_first_paragraph(tmp_path, run):
+    site = write_site(tmp_path, {
+        "content/releases/a.md": release("A", location="Hanoi, Viet Nam", body="The minister said."),
+        "content/releases/b.md": release("B", body="No place given."),
+        "content/releases/c.md": release("C", location="<Dong Hoi> & co, Viet Nam",
+                                         body="## A heading first\n\nThen text."),
+    }, settings=SETTINGS.format("https://example.org/"))
+    assert run("build", site).code == 0
+    page = (site / "output/releases/a/index.html").read_text()
+    assert '<p><span class="dateline-lead">HANOI, Viet Nam, 22 May 2023 –</span> The minister said.' in page
+    assert '<p><span class="dateline-lead">22 May 2023 –</span> No place given.' in \
+        (site / "output/releases/b/index.html").read_text()
+    third = (site / "output/releases/c/index.html").read_text()
+    assert "&lt;DONG HOI&gt; &amp; CO, Viet Nam, 22 May 2023 –" in third
+    assert third.index("dateline-lead") < third.index("A heading first")
+    assert "The minister said." in (site / "output/feed.xml").read_text()
+    assert "HANOI, Viet Nam, 22 May" not in (site / "output/feed.xml").read_text()

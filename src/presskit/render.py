@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
+import markupsafe
 from babel.dates import format_date, format_datetime
 
 from presskit import __version__, feeds, paths
@@ -479,7 +480,8 @@ class _Renderer:
                  prints.releases(links.related))
         return self.spec(
             release.path, "release.html", release.title, shows,
-            release=release, body_html=self.bodies[release].html, links=links,
+            release=release, body_html=_with_dateline(self.bodies[release].html, release.location,
+                                                      self.site.date(release.date)), links=links,
             description=self.summary(release), og_type="article",
             og_image=lead.asset.path if lead else None,
             json_ld=_Lazy(lambda: self.news_article(release)), preview_notice=self.status(release),
@@ -662,6 +664,18 @@ def feed_indexes(settings: Settings, graph: SiteGraph) -> list[tuple[str, str, S
         *((n.path, f"{title}: {n.name}", n.releases) for n in graph.topics),
     ]
 
+
+
+def _with_dateline(body_html: str, location: str, date: str) -> str:
+    """The body with its dateline run into the first paragraph, as wire copy has it:
+    "HANOI, Viet Nam, 6 June 2023 – The first sentence..." (the place's first part in capitals)."""
+    place, _, rest = location.partition(",")
+    where = ", ".join(part for part in (place.strip().upper(), rest.strip()) if part)
+    lead = markupsafe.escape(f"{where}, {date}" if where else date)
+    dateline = f'<span class="dateline-lead">{lead} –</span> '
+    if body_html.startswith("<p>"):
+        return f"<p>{dateline}{body_html[3:]}"
+    return f'<p class="dateline-lead-alone">{dateline.strip()}</p>\n{body_html}'
 
 # One producer per kind of page, in the order the site is made: a new kind (search, events)
 # is one more method and one more entry here.
