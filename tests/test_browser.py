@@ -88,3 +88,26 @@ def test_release_page_shows_photos_with_captions_and_the_cross_links(browser, se
     assert page.url.endswith("/newsroom/partners/vwu/")
     assert page.locator("h1").inner_text().startswith("Viet Nam Women's Union")
     page.close()
+
+
+def test_the_copy_link_button_copies_the_release_address(browser, served):
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.goto(served + "releases/vwu-training-of-trainers/")
+    button = page.get_by_role("button", name="Copy link")
+    assert button.is_visible()
+    button.click()
+    page.wait_for_function("document.querySelector('.copy-status').textContent !== ''")
+    assert page.locator(".copy-status").inner_text() == "Link copied."
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == "https://example.org/newsroom/releases/vwu-training-of-trainers/"
+    context.close()
+
+
+def test_without_javascript_the_share_links_remain_and_no_dead_button(browser, served):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(served + "releases/vwu-training-of-trainers/")
+    assert page.get_by_role("link", name="LinkedIn").is_visible()
+    assert not page.locator("button.copy-link").is_visible()
+    context.close()

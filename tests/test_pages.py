@@ -89,3 +89,24 @@ def test_the_dateline_runs_into_the_first_paragraph(tmp_path, run):
     assert third.index("dateline-lead") < third.index("A heading first")
     assert "The minister said." in (site / "output/feed.xml").read_text()
     assert "HANOI, Viet Nam, 22 May" not in (site / "output/feed.xml").read_text()
+
+
+def test_a_release_has_plain_share_links_and_no_third_party_script(tmp_path, run):
+    import re
+
+    site = write_site(tmp_path, {"content/releases/a.md": release('"Rice & <fish>: a plan"')},
+                      settings=SETTINGS.format("https://example.org/news/"))
+    assert run("build", site).code == 0
+    page = (site / "output/releases/a/index.html").read_text()
+    address = "https%3A//example.org/news/releases/a/"
+    title = "Rice%20%26%20%3Cfish%3E%3A%20a%20plan"
+    for link in (f"mailto:?subject={title}&amp;body={address}",
+                 f"https://x.com/intent/post?text={title}&amp;url={address}",
+                 f"https://www.facebook.com/sharer/sharer.php?u={address}",
+                 f"https://www.linkedin.com/sharing/share-offsite/?url={address}",
+                 f"https://wa.me/?text={title}%20{address}"):
+        assert f'href="{link}"' in page, link
+    assert 'data-url="https://example.org/news/releases/a/" hidden>Copy link</button>' in page
+    scripts = re.findall(r'<script src="([^"]+)"', page)
+    assert scripts == ["/news/assets/share.js"]  # our own, and no other
+    assert (site / "output/assets/share.js").is_file()
