@@ -110,3 +110,32 @@ def test_a_release_has_plain_share_links_and_no_third_party_script(tmp_path, run
     scripts = re.findall(r'<script src="([^"]+)"', page)
     assert scripts == ["/news/assets/share.js"]  # our own, and no other
     assert (site / "output/assets/share.js").is_file()
+
+
+def test_the_logo_is_in_the_header_and_names_the_publisher_and_author(tmp_path, run):
+    import json
+    import re
+
+    settings = SETTINGS.format("https://example.org/") + 'organisation = "ILO"\nlogo = "/media/logo.png"\n'
+    site = write_site(tmp_path, {"content/releases/a.md": release("A"),
+                                 "content/media/logo.png": one_png()}, settings=settings)
+    assert run("build", site).code == 0
+    page = (site / "output/releases/a/index.html").read_text()
+    assert '<img class="brand-logo" src="/media/logo.png" alt="">' in page
+    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', page).group(1))
+    organisation = {"@type": "Organization", "name": "ILO", "url": "https://example.org/",
+                    "logo": {"@type": "ImageObject", "url": "https://example.org/media/logo.png"}}
+    assert data["publisher"] == organisation and data["author"] == organisation
+    assert (site / "output/media/logo.png").is_file()
+
+
+@pytest.mark.parametrize(("logo", "says"), [
+    ("/media/missing.png", "there is no file content/media/missing.png"),
+    ("logo.png", "is not in content/media/"),
+])
+def test_a_logo_that_cannot_be_published_is_a_located_error(tmp_path, run, logo, says):
+    settings = SETTINGS.format("https://example.org/") + f'logo = "{logo}"\n'
+    site = write_site(tmp_path, {"content/releases/a.md": release("A")}, settings=settings)
+    result = run("build", site)
+    assert result.code == 1 and f"presskit.toml:5: error: `logo` '{logo}'" in result.err, result.err
+    assert says in result.err and "Traceback" not in result.text

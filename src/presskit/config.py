@@ -37,6 +37,7 @@ class Settings:
     releases_per_page: int = 20
     feed_entries: int = 20
     embed_hosts: tuple[str, ...] = DEFAULT_EMBED_HOSTS
+    logo: str = ""  # site path of the organisation's logo, e.g. /media/logo.png
     extra: dict[str, Any] = field(default_factory=dict)
     output: Path | None = None  # where `build` writes, when not output/ (--out, previews)
 
@@ -142,6 +143,26 @@ class TimeZone(Text):
                        'e.g. "Asia/Ho_Chi_Minh" or "Europe/Zurich"') from None
 
 
+class MediaFile(Text):
+    """A file in content/media/, written as its site path: `/media/logo.png`."""
+
+    def __init__(self, site_dir: Path | None = None, example: str = "/media/logo.png") -> None:
+        super().__init__(example=example)
+        self.site_dir = site_dir
+
+    def read(self, value: Any) -> str:
+        path = super().read(value)
+        if path and not path.startswith("/media/"):
+            raise _Bad(f"{path!r} is not in content/media/", f'put the file in content/media/ and '
+                       f'write e.g. "{self.example}"')
+        if path and self.site_dir is not None:
+            file = self.site_dir / "content" / path.lstrip("/")
+            if not file.is_file():
+                raise _Bad(f"{path!r}: there is no file content{path}",
+                           "check the file's name, or put it in content/media/")
+        return path
+
+
 class WholeNumber(Option):
     def read(self, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -171,6 +192,7 @@ OPTIONS: dict[str, Option] = {
     "releases_per_page": WholeNumber(default=20),
     "feed_entries": WholeNumber(default=20),
     "embed_hosts": HostList(default=DEFAULT_EMBED_HOSTS),
+    "logo": MediaFile(),
 }
 
 
@@ -199,7 +221,8 @@ def load_settings(site_dir: Path) -> Settings:
 
     problems: list[Problem] = []
     values: dict[str, Any] = {}
-    for key, option in OPTIONS.items():
+    options = OPTIONS | {"logo": MediaFile(site_dir)}  # a file is checked in this site
+    for key, option in options.items():
         if key not in data:
             if option.required:
                 problems.append(Problem(path, None, f"`{key}` is missing",

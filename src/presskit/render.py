@@ -87,6 +87,7 @@ class Site:
         self.settings = settings
         self.title = settings.title
         self.organisation = settings.organisation
+        self.logo = settings.logo
         self.description = settings.description
         self.language = settings.language
         self.footer = settings.footer
@@ -550,8 +551,8 @@ class _Renderer:
             "mainEntityOfPage": site.absolute_url(release.path),
             "inLanguage": self.settings.language,
             "description": self.summary(release),
-            "publisher": {"@type": "Organization",
-                          "name": self.settings.organisation or self.settings.title},
+            "publisher": self.organisation_data(),
+            "author": self.organisation_data(),
         }
         if release.photos:
             data["image"] = [site.absolute_url(photo.asset.path) for photo in release.photos]
@@ -562,6 +563,15 @@ class _Renderer:
                                        for c in release.countries]
         if release.topics:
             data["keywords"] = list(release.topics)
+        return data
+
+    def organisation_data(self) -> dict[str, Any]:
+        """The site's organisation as schema.org has it: publisher and author of its releases."""
+        data: dict[str, Any] = {"@type": "Organization",
+                                "name": self.settings.organisation or self.settings.title,
+                                "url": self.settings.base_url}
+        if self.settings.logo:
+            data["logo"] = {"@type": "ImageObject", "url": self.site.absolute_url(self.settings.logo)}
         return data
 
     def feeds(self) -> Iterator[OutputFile]:
