@@ -42,7 +42,8 @@ def test_releases_without_subheadings_are_valid(tmp_path, run, base_url):
     site = write_site(tmp_path, {
         "content/releases/a.md": release("Plain words only", body="One paragraph, no heading."),
         "content/releases/b.md": release("Another", "2023-04-01", topics="[Gender equality]",
-                                         body="Text.\n\nMore text."),
+                                         body="Text.\n\nMore text.", updated="2023-04-03",
+                                         corrections="\n  - date: 2023-04-02\n    note: A typo."),
     }, settings=f'title = "T"\nbase_url = "{base_url}"\nlanguage = "en"\ntimezone = "UTC"\n')
     assert run("build", site).code == 0
     assert nu_errors(site / "output") == []

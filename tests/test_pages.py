@@ -139,3 +139,42 @@ def test_a_logo_that_cannot_be_published_is_a_located_error(tmp_path, run, logo,
     result = run("build", site)
     assert result.code == 1 and f"presskit.toml:5: error: `logo` '{logo}'" in result.err, result.err
     assert says in result.err and "Traceback" not in result.text
+
+
+def test_corrections_and_updated_show_a_history_and_date_the_feeds(tmp_path, run):
+    import json
+    import re
+
+    corrections = ("\n  - date: 2023-05-25\n    note: The number of trainers was 25, not 52."
+                   "\n  - date: 2023-05-23\n    note: A name was misspelt.")
+    site = write_site(tmp_path, {
+        "content/releases/a.md": release("A", corrections=corrections),
+        "content/releases/b.md": release("B", "2023-05-01", updated="2023-05-10"),
+    }, settings=SETTINGS.format("https://example.org/"))
+    assert run("build", site).code == 0
+    page = (site / "output/releases/a/index.html").read_text()
+    history = page[page.index('id="corrections-title"'):]
+    assert history.index("23 May 2023") < history.index("25 May 2023")  # oldest first
+    assert "The number of trainers was 25, not 52." in history
+    assert 'Updated <time datetime="2023-05-25T00:00:00+00:00">25 May 2023</time>' in page
+    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', page).group(1))
+    assert data["datePublished"].startswith("2023-05-22") and data["dateModified"].startswith("2023-05-25")
+    feed = (site / "output/feed.xml").read_text()
+    assert "<updated>2023-05-25T00:00:00Z</updated>" in feed
+    assert "<lastmod>2023-05-10</lastmod>" in (site / "output/sitemap.xml").read_text()
+    assert "Updated" in (site / "output/releases/b/index.html").read_text()
+
+
+@pytest.mark.parametrize(("corrections", "where", "says"), [
+    ("[fixed a typo]", "a.md:4", "correction 1 must have `date:` and `note:` lines"),
+    ("\n  - date: 2023-05-25", "a.md:5", "correction 1 has no `note`"),
+    ("\n  - date: 2023-02-30\n    note: x", "a.md:5", "2023-02-30 is not a date that exists"),
+    ("\n  - date: 2023-05-25\n    notes: x", "a.md:6", "correction 1 has an unknown key `notes`"),
+    ("yes please", "a.md:4", "`corrections` must be a list"),
+])
+def test_a_wrong_correction_is_a_located_error(tmp_path, run, corrections, where, says):
+    site = write_site(tmp_path, {"content/releases/a.md": release("A", corrections=corrections)},
+                      settings=SETTINGS.format("https://example.org/"))
+    result = run("build", site)
+    assert result.code == 1 and where in result.err and says in result.err, result.err
+    assert "Traceback" not in result.text

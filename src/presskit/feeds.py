@@ -45,7 +45,7 @@ def atom_feed(
     ET.SubElement(feed, "link", rel="self", type="application/atom+xml", href=feed_url)
     ET.SubElement(feed, "link", rel="alternate", type="text/html", href=page_url)
     # The newest published release dates the feed, so the time never hints at an embargo.
-    updated = max((entry.release.date for entry in entries), default=_EPOCH)
+    updated = max((entry.release.modified for entry in entries), default=_EPOCH)
     ET.SubElement(feed, "updated").text = _stamp(updated)
     ET.SubElement(ET.SubElement(feed, "author"), "name").text = author
     ET.SubElement(feed, "generator", uri="https://pypi.org/project/presskit/").text = "presskit"
@@ -57,7 +57,7 @@ def atom_feed(
         ET.SubElement(item, "id").text = url
         ET.SubElement(item, "link", rel="alternate", type="text/html", href=url)
         ET.SubElement(item, "published").text = _stamp(release.date)
-        ET.SubElement(item, "updated").text = _stamp(release.date)
+        ET.SubElement(item, "updated").text = _stamp(release.modified)
         if entry.summary:
             ET.SubElement(item, "summary").text = entry.summary
         ET.SubElement(item, "content", type="html").text = entry.content_html

@@ -41,6 +41,15 @@ class Photo:
 
 
 @dataclass(frozen=True, eq=False)
+class Correction:
+    """One change made to a release after it was published, shown in its change history."""
+
+    date: datetime
+    note: str
+    line: int = 0
+
+
+@dataclass(frozen=True, eq=False)
 class Partner:
     id: str
     name: str
@@ -137,6 +146,14 @@ class Release:
     body_line: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
     digest: str = ""  # of the file it was read from
+    updated: datetime | None = None
+    corrections: tuple[Correction, ...] = ()  # oldest first
+
+    @property
+    def modified(self) -> datetime:
+        """When the release last changed: `updated`, its latest correction, or its date."""
+        return max([self.date, *([self.updated] if self.updated else []),
+                    *(c.date for c in self.corrections)])
 
     @property
     def type_label(self) -> str:

@@ -31,7 +31,7 @@ from presskit.models import Content, Partner, Programme, Release
 from presskit.render import OutputFile, feed_indexes, render_releases
 from presskit.schema import load_releases, organisations, remember_releases
 
-_FORMAT = 3
+_FORMAT = 4
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
 Links = tuple[tuple[tuple[str, str], ...], str | None, str | None, tuple[str, ...]]
@@ -81,6 +81,7 @@ def release_shape(release: Release, body: RenderedBody, published: bool) -> str:
         [(p.id, p.digest) for p in release.programmes], release.topics,
         [(str(p.asset.source), p.asset.path, p.alt, p.caption, p.credit) for p in release.photos],
         release.embargo.isoformat() if release.embargo else None, release.draft,
+        release.modified.isoformat(),  # feeds' and the sitemap's times
         release.summary or body.first_paragraph, repr(release.extra),
         media_links(release.body), local_links,
     )

@@ -546,7 +546,7 @@ class _Renderer:
             "@type": "NewsArticle",
             "headline": release.title,
             "datePublished": release.date.isoformat(),
-            "dateModified": release.date.isoformat(),
+            "dateModified": release.modified.isoformat(),
             "url": site.absolute_url(release.path),
             "mainEntityOfPage": site.absolute_url(release.path),
             "inLanguage": self.settings.language,
@@ -599,7 +599,7 @@ class _Renderer:
         return self.output(feed_path, self.memory.page(feed_path, digest, make))
 
     def sitemap(self, pages: Sequence[OutputFile]) -> Iterator[OutputFile]:
-        modified: dict[str, datetime] = {release.path: release.date for release in self.graph.releases}
+        modified: dict[str, datetime] = {release.path: release.modified for release in self.graph.releases}
         for node in (*self.graph.countries, *self.graph.partners, *self.graph.programmes,
                      *self.graph.topics, *self.graph.years):
             if node.releases:

@@ -28,6 +28,7 @@ from presskit.models import (
     RELEASE_TYPES,
     Asset,
     Content,
+    Correction,
     CountryText,
     Page,
     Partner,
@@ -42,7 +43,9 @@ from presskit.source import Document, Node, read_document
 from presskit.text import SLUG, make_slug, normalise
 
 RELEASE_KEYS = {"title", "date", "subtitle", "type", "location", "countries", "partners",
-                "programmes", "topics", "photos", "embargo", "draft", "slug", "summary"}
+                "programmes", "topics", "photos", "embargo", "draft", "slug", "summary", "updated",
+                "corrections"}
+CORRECTION_KEYS = {"date", "note"}
 PARTNER_KEYS = {"name", "short_name", "aliases", "website", "logo", "type", "country"}
 PROGRAMME_KEYS = {"title", "short_name", "aliases", "partners", "funders", "countries", "start",
                   "end", "website", "summary"}
@@ -523,6 +526,8 @@ class _Loader:
             body_line=doc.body_line,
             extra=fields.extra(),
             digest=doc.digest,
+            updated=fields.when("updated", zone)[0],
+            corrections=self.corrections(fields, zone),
         )
         if moment is not None and embargo is not None and (
                 moment < embargo if has_time else moment.date() < embargo.astimezone(moment.tzinfo).date()):
@@ -542,6 +547,37 @@ class _Loader:
                          f"write `slug: {make_slug(written, str(doc.path))}`")
             written = ""
         return written or make_slug(stem, str(doc.path))
+
+    def corrections(self, fields: Fields, zone: ZoneInfo | None) -> tuple[Correction, ...]:
+        """`corrections: [{date, note}, ...]`, oldest first; each fault at its line."""
+        node = fields.doc.front.get("corrections")
+        if node is None or node.kind == "null":
+            return ()
+        example = "`corrections:` then `  - date: 2023-06-02` and `    note: The figure was corrected.`"
+        if node.kind != "seq":
+            fields.fault(node.line, "`corrections` must be a list", f"write {example}")
+            return ()
+        found = []
+        for number, item in enumerate(node.value, start=1):
+            if item.kind != "map":
+                fields.fault(item.line, f"correction {number} must have `date:` and `note:` lines",
+                             f"write {example}")
+                continue
+            for key, value in item.value.items():
+                if key not in CORRECTION_KEYS:
+                    fields.fault(value.line, f"correction {number} has an unknown key `{key}`",
+                                 "a correction has `date` and `note`")
+            note = item.value.get("note")
+            text = scalar_text(note, "note", fields.doc.path, self.problems) if note else ""
+            if not text:
+                fields.fault(item.line, f"correction {number} has no `note`",
+                             "say in a sentence what was changed, e.g. `note: The number of trainers "
+                             "was 25, not 52.`")
+            moment = Fields(Document(fields.doc.path, item.value, "", 0), self.problems,
+                            CORRECTION_KEYS).when("date", zone, required=True)[0]
+            if text and moment is not None:
+                found.append(Correction(moment, text, item.line))
+        return tuple(sorted(found, key=lambda correction: correction.date))
 
     def release_type(self, fields: Fields) -> str:
         written = fields.text("type")
