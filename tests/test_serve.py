@@ -509,3 +509,28 @@ def test_a_saved_alias_bomb_is_a_located_error_and_the_next_save_is_heard(sessio
     story.write_text(release("The story", body="Back to normal."))
     wait_for(lambda: b"Back to normal." in get(session, "/releases/story/").body, 10)
     assert status(session)["error"] == ""
+
+
+def test_a_bug_in_the_first_build_is_said_plainly_and_the_next_save_is_heard(tmp_path, monkeypatch):
+    import presskit.serve as serve_module
+
+    real = serve_module.make_site
+    calls = {"n": 0}
+
+    def broken_once(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("simulated bug")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(serve_module, "make_site", broken_once)
+    lines: list[str] = []
+    running = Session(small_site(tmp_path / "site"), "127.0.0.1", 0, report=lines.append)
+    try:
+        assert any("failed unexpectedly while building: RuntimeError: simulated bug" in line
+                   for line in lines)
+        story = running.preview.site_dir / "content/releases/story.md"
+        story.write_text(release("The story", body="After the bug."))
+        wait_for(lambda: b"After the bug." in get(running, "/releases/story/").body, 10)
+    finally:
+        running.stop()

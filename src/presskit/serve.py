@@ -240,7 +240,11 @@ class Session:
         """The first build, then the loop that rebuilds on every save."""
         # Watch first: a save during the first build (long for a large site) is not lost.
         self.watcher.start()
-        self.preview.rebuild(set())
+        try:
+            self.preview.rebuild(set())
+        except Exception as error:  # a bug must not leave a preview that never rebuilds
+            self.preview.report(f"presskit failed unexpectedly while building: "
+                                f"{type(error).__name__}: {error}")
         loop = threading.Thread(target=self._rebuild_loop, daemon=True)
         self.threads.append(loop)
         loop.start()
