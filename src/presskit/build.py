@@ -206,7 +206,7 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
         output = output_state(settings.output_dir)
         remember_build(site_dir, state, output, embargo.timestamp() if embargo else None,
                        embargo.isoformat() if embargo else "",
-                       [[str(w.file or ""), w.line, w.message, w.hint] for w in made.warnings])
+                       _as_data(made.warnings))
     if check_time and environment_key:
         _remember(site_dir, environment_key, output, walked, walked_at, made, memory, published.files)
     new = _newly_published(site_dir, made.graph) if check_time else ()
@@ -215,6 +215,11 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
 
 
 RECORD = "record"
+
+
+def _as_data(warnings: list[Problem]) -> list[list[object]]:
+    """Warnings as the up-to-date stamp keeps them (file, line, message, hint)."""
+    return [[str(w.file or ""), w.line, w.message, w.hint] for w in warnings]
 PUBLISHED = "published.json"
 
 
@@ -276,7 +281,7 @@ def _quick_build(site_dir: Path, settings: Settings, drafts: bool, record: quick
     embargo = datetime.fromtimestamp(record.next_embargo, UTC) if record.next_embargo else None
     now_record = quick.updated(record, made, walked, walked_at)
     warnings = now_record.problems()
-    kept = [[str(w.file or ""), w.line, w.message, w.hint] for w in warnings]
+    kept = _as_data(warnings)
     if not made.changed:  # files were touched or saved unchanged
         store.write_cache(site_dir, RECORD, now_record.to_bytes())
         remember_build(site_dir, state, output, record.next_embargo, embargo.isoformat() if embargo else "",

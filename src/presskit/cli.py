@@ -228,20 +228,15 @@ def _report_failure(problems: list[Problem], command: str, target: str) -> int:
 
 
 def _report_success(result: BuildResult | UpToDate | Rebuilt, command: str) -> None:
+    warnings = _say_warnings(result, command)
     if isinstance(result, UpToDate):
-        warnings = [*result.warnings, *_publishing_warnings(result.settings, command)]
-        for warning in warnings:
-            _print_problem(warning)
-        noted = f" ({_count(len(warnings), 'warning')}, see above)" if warnings else ""
+        noted = f" ({_count(warnings, 'warning')}, see above)" if warnings else ""
         out.print(f"Nothing changed since the last build ({result.seconds:.2f} s): "
                   f"{escape(display_path(result.settings.output_dir))}/ is up to date{noted}.")
         _report_embargo(result.next_embargo, result.settings)
         return
+    noted = f" with {_count(warnings, 'warning')}, see above" if warnings else ""
     if isinstance(result, Rebuilt):
-        warnings = [*result.warnings, *_publishing_warnings(result.settings, command)]
-        for warning in warnings:
-            _print_problem(warning)
-        noted = f" with {_count(len(warnings), 'warning')}, see above" if warnings else ""
         made = (f"made {_count(result.pages, 'page')} and {_count(result.feeds, 'feed')} again"
                 if result.pages or result.feeds else "nothing published shows them")
         out.print(f"Only the text of {_count(result.releases, 'release')} changed: {made} "
@@ -250,9 +245,6 @@ def _report_success(result: BuildResult | UpToDate | Rebuilt, command: str) -> N
         _report_embargo(result.next_embargo, result.settings)
         return
     settings = result.settings
-    warnings = [*result.warnings, *_publishing_warnings(settings, command)]
-    for warning in warnings:
-        _print_problem(warning)
     graph = result.graph
     for release in graph.held_back:
         line = held_back_line(release.title, release.draft, release.embargo, settings.timezone)
@@ -261,7 +253,6 @@ def _report_success(result: BuildResult | UpToDate | Rebuilt, command: str) -> N
         out.print(escape(new_release_line(release, graph)))
     releases = len(graph.releases)
     held = f" ({graph.withheld} not published: drafts or embargoed)" if graph.withheld else ""
-    noted = f" with {_count(len(warnings), 'warning')}, see above" if warnings else ""
     if command == "build":
         out.print(f"Built {releases} release{'s' if releases != 1 else ''} and "
                   f"{result.page_count} pages in {result.seconds:.2f} s into "
@@ -279,6 +270,15 @@ def _report_success(result: BuildResult | UpToDate | Rebuilt, command: str) -> N
         out.print(f"Checked {releases} releases and {result.page_count} pages: no problems{held}"
                   f"{noted}.")
     _report_embargo(graph.next_embargo, settings)
+
+
+def _say_warnings(result: BuildResult | UpToDate | Rebuilt, command: str) -> int:
+    """Print the warnings of the site (kept from the build a quick or up-to-date one stands
+    for) and of publishing it; how many, for the summary line."""
+    warnings = [*result.warnings, *_publishing_warnings(result.settings, command)]
+    for warning in warnings:
+        _print_problem(warning)
+    return len(warnings)
 
 
 _PLACEHOLDER_HOSTS = ("example.org", "example.com", "example.net")

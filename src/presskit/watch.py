@@ -193,7 +193,7 @@ class Watcher:
         observer.schedule(self.changes, str(self.site_dir), recursive=False, event_filter=WATCHED_EVENTS)
         observer.start()
         for folder in self.folders():
-            inode = folder.stat().st_ino
+            inode = _inode(folder)  # 0 if it went meanwhile: ensure() then watches again
             observer.schedule(self.changes, str(folder), recursive=True, event_filter=WATCHED_EVENTS)
             self.watched[folder] = inode
 
