@@ -29,7 +29,8 @@ from presskit.cache import (
 from presskit.check import check_links
 from presskit.config import Settings, load_settings
 from presskit.errors import BuildFailed, Problem, errors_in
-from presskit.graph import SiteGraph, build_graph
+from presskit.graph import Newsroom, build_newsroom
+from presskit.languages import site_languages
 from presskit.lock import one_build
 from presskit.models import Content, Release
 from presskit.render import RenderedSite, render_site, theme_dirs
@@ -42,7 +43,7 @@ Stage = Callable[[str], None]
 @dataclass(frozen=True)
 class BuildResult:
     settings: Settings
-    graph: SiteGraph
+    graph: Newsroom
     site: RenderedSite
     seconds: float
     warnings: list[Problem] = field(default_factory=list)
@@ -61,7 +62,7 @@ def _quiet(_: str) -> None:
 
 class Made(NamedTuple):
     settings: Settings
-    graph: SiteGraph
+    graph: Newsroom
     site: RenderedSite
     warnings: list[Problem]
     content: Content
@@ -87,8 +88,8 @@ def make_site(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = F
     if errors_in(problems):
         raise BuildFailed(problems)
     stage("Linking releases")
-    graph = build_graph(content, _aware(as_of, settings), drafts, preview=preview,
-                        memo=memory.graph)
+    graph = build_newsroom(content, site_languages(settings), _aware(as_of, settings), drafts,
+                           preview=preview, memo=memory.graph)
     stage("Rendering pages")
     site = render_site(settings, graph, memory, preview, workers)
     memory.finish_build()
@@ -223,7 +224,7 @@ def _as_data(warnings: list[Problem]) -> list[list[object]]:
 PUBLISHED = "published.json"
 
 
-def _newly_published(site_dir: Path, graph: SiteGraph) -> tuple[Release, ...]:
+def _newly_published(site_dir: Path, graph: Newsroom) -> tuple[Release, ...]:
     """The releases this build publishes that the last one did not (none on a first build),
     remembering this build's for the next."""
     try:
@@ -253,7 +254,7 @@ def _remember(site_dir: Path, environment_key: str, output: tuple[int, int] | No
     pages = {path: digest for path, (digest, _) in memory.pages.items()}
     record = quick.make_record(environment_key, output, walked, walked_at, content, graph,
                                made.settings, made.site.bodies, pages, memory.graph, files,
-                               made.warnings)
+                               made.warnings, made.site.alternates)
     key = quick.store_key(environment_key, content.partners, content.programmes)
     store.ReleaseStore(site_dir).save(
         ((key(release.digest), release, made.site.bodies[release]) for release in graph.releases),

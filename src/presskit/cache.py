@@ -52,9 +52,9 @@ class BuildMemory:
     pages: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     fragments: dict[str, Any] = field(default_factory=dict)  # rendered pieces (release cards)
     models: dict[Path, tuple[Any, ...]] = field(default_factory=dict)  # checked models by file
+    copies: dict[tuple[Path, str], tuple[Any, Any]] = field(default_factory=dict)  # see versions
     graph: dict[str, Any] = field(default_factory=dict)  # what the graph stage keeps for itself
-    environment: Any = None  # the Jinja environment, with its compiled templates
-    environment_key: Any = None
+    environments: dict[str, Any] = field(default_factory=dict)  # Jinja's, by language and themes
     writes_cache: bool = True  # False for `check`, which writes nothing in the site
     files_seen: int = 0  # content files read (or found unchanged) by the build under way
     rendered: int = 0  # pages rendered by the last build (the rest were reused)
@@ -124,6 +124,7 @@ class BuildMemory:
         self.pages = {p: v for p, v in self.pages.items() if p in self._used_pages}
         self.files = {p: v for p, v in self.files.items() if p in self._used_files}
         self.models = {p: v for p, v in self.models.items() if p in self._used_files}
+        self.copies = {k: v for k, v in self.copies.items() if k[0] in self._used_files}
         self.fragments = {k: v for k, v in self.fragments.items() if k in self._used_fragments}
         if len(self.bodies) > 4 * max(len(self._used_files), 100):
             self.bodies.clear()

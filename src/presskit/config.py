@@ -23,6 +23,17 @@ DEFAULT_EMBED_HOSTS = ("www.youtube.com", "www.youtube-nocookie.com", "youtube.c
 
 
 @dataclass(frozen=True)
+class LanguageSettings:
+    """One further language of the site (`[languages.vi]`): what it says differently."""
+
+    code: str
+    title: str = ""
+    description: str = ""
+    organisation: str = ""
+    footer: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     """What a site says about itself in presskit.toml."""
 
@@ -38,8 +49,14 @@ class Settings:
     feed_entries: int = 20
     embed_hosts: tuple[str, ...] = DEFAULT_EMBED_HOSTS
     logo: str = ""  # site path of the organisation's logo, e.g. /media/logo.png
+    languages: tuple[LanguageSettings, ...] = ()  # besides `language`, in the file's order
     extra: dict[str, Any] = field(default_factory=dict)
     output: Path | None = None  # where `build` writes, when not output/ (--out, previews)
+
+    @property
+    def language_codes(self) -> tuple[str, ...]:
+        """Every language of the site, the default one first."""
+        return (self.language, *(language.code for language in self.languages))
 
     @property
     def base_path(self) -> str:
@@ -86,9 +103,11 @@ class Option:
 
 
 class _Bad(Exception):
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    """A wrong value: what is wrong, how to write it, and (in a table) the key it is at."""
+
+    def __init__(self, message: str, hint: str | None = None, at: str | None = None) -> None:
         super().__init__(message)
-        self.message, self.hint = message, hint
+        self.message, self.hint, self.at = message, hint, at
 
 
 class Text(Option):
@@ -116,15 +135,60 @@ class WebAddress(Text):
         return text if text.endswith("/") else text + "/"
 
 
+def known_language(code: str) -> bool:
+    """Whether a BCP 47 code names a language CLDR knows: en, vi, ar, zh-Hans, pt-BR."""
+    if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", code):
+        return False
+    try:
+        Locale.parse(code.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return False
+    return True
+
+
 class LanguageCode(Text):
     def read(self, value: Any) -> str:
         code = super().read(value) or self.default
-        try:
-            Locale.parse(code.replace("-", "_"))
-        except (UnknownLocaleError, ValueError):
+        if not known_language(code):
             raise _Bad(f"{code!r} is not a known language code",
-                       'use a code such as "en", "fr", "vi" or "pt-BR"') from None
+                       'use a code such as "en", "fr", "vi", "ar" or "pt-BR"')
         return code
+
+
+LANGUAGE_KEYS = ("title", "description", "organisation", "footer")
+
+
+class Languages(Option):
+    """`[languages.vi]` tables: each further language, with optional overrides of the site's
+    title, description, organisation and footer."""
+
+    def __init__(self) -> None:
+        super().__init__(default=())
+
+    def read(self, value: Any) -> tuple[LanguageSettings, ...]:
+        if not isinstance(value, dict):
+            raise _Bad("must be tables such as [languages.vi]",
+                       'write `[languages.vi]` on a line of its own, then e.g. `title = "Bản tin"`')
+        found = []
+        for code, table in value.items():
+            if not known_language(code):
+                raise _Bad(f"[languages.{code}]: {code!r} is not a known language code",
+                           'use a BCP 47 code such as "fr", "vi", "ar" or "zh-Hans"',
+                           at=f"languages.{code}")
+            if not isinstance(table, dict):
+                raise _Bad(f"languages.{code} must be a table",
+                           f'write `[languages.{code}]` on a line of its own', at=f"languages.{code}")
+            for key, text in table.items():
+                if key not in LANGUAGE_KEYS:
+                    close = difflib.get_close_matches(key, LANGUAGE_KEYS, n=1, cutoff=0.6)
+                    raise _Bad(f"[languages.{code}] has an unknown key `{key}`",
+                               f"did you mean `{close[0]}`?" if close else
+                               "a language may set " + ", ".join(LANGUAGE_KEYS), at=f"languages.{code}")
+                if not isinstance(text, str):
+                    raise _Bad(f"`{key}` of [languages.{code}] must be text in double quotes",
+                               f'e.g. {key} = "..."', at=f"languages.{code}")
+            found.append(LanguageSettings(code, **{k: v.strip() for k, v in table.items()}))
+        return tuple(found)
 
 
 class TimeZone(Text):
@@ -193,6 +257,7 @@ OPTIONS: dict[str, Option] = {
     "feed_entries": WholeNumber(default=20),
     "embed_hosts": HostList(default=DEFAULT_EMBED_HOSTS),
     "logo": MediaFile(),
+    "languages": Languages(),
 }
 
 
@@ -216,7 +281,7 @@ def load_settings(site_dir: Path) -> Settings:
         )]) from None
 
     def line_of(key: str) -> int | None:
-        match = re.search(rf"^\s*{re.escape(key)}\s*=", text, re.MULTILINE)
+        match = re.search(rf"^\s*(?:{re.escape(key)}\s*=|\[{re.escape(key)}[.\]])", text, re.MULTILINE)
         return text.count("\n", 0, match.start()) + 1 if match else None
 
     problems: list[Problem] = []
@@ -232,13 +297,20 @@ def load_settings(site_dir: Path) -> Settings:
         try:
             values[key] = option.read(data[key])
         except _Bad as bad:
-            problems.append(Problem(path, line_of(key), f"`{key}` {bad.message}", bad.hint))
+            problems.append(Problem(path, line_of(bad.at or key),
+                                    bad.message if bad.at else f"`{key}` {bad.message}", bad.hint))
             values[key] = option.default
     for key in data:
         close = difflib.get_close_matches(key.lower(), list(OPTIONS), n=1, cutoff=0.8)
         if key not in OPTIONS and close:  # a near miss would silently keep the default
             problems.append(Problem(path, line_of(key), f"`{key}` is not a setting presskit knows",
                                     f"did you mean `{close[0]}`? Rename it to `{close[0]}`."))
+    default = values["language"]
+    if any(language.code == default for language in values["languages"]):
+        problems.append(Problem(path, line_of(f"languages.{default}"),
+                                f"[languages.{default}] repeats the default language",
+                                "set the default language's title with `title` at the top; "
+                                "[languages.*] tables are for the other languages"))
     if problems:
         raise BuildFailed(problems)
     return Settings(site_dir=site_dir, **values,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import pycountry
+from babel import Locale, UnknownLocaleError
 
 from presskit import paths
 from presskit.text import make_slug, normalise
@@ -51,19 +52,31 @@ VARIANTS = {
 
 @dataclass(frozen=True)
 class Country:
-    """A country as the newsroom shows it: code, UN name and the slug of its page."""
+    """A country as one language of the newsroom shows it: code, name and the address of
+    its page (the slug is the same in every language: /vi/countries/viet-nam/)."""
 
     code: str  # ISO 3166-1 alpha-2
-    name: str
+    name: str  # the UN's English short name, or CLDR's name in another language
     alpha3: str
-
-    @property
-    def slug(self) -> str:
-        return make_slug(self.name)
+    slug: str
+    root: str = "/"  # of the language it is shown in
 
     @property
     def path(self) -> str:
-        return paths.country(self.slug)
+        return paths.country(self.slug, self.root)
+
+
+@cache
+def in_language(country: Country, language: str, root: str) -> Country:
+    """The country as pages in that language name it: CLDR's name ("Việt Nam", "Campuchia");
+    English keeps the UN's names, which CLDR's English differs from ("Vietnam")."""
+    if language.split("-")[0] == "en":
+        return Country(country.code, country.name, country.alpha3, country.slug, root)
+    try:
+        name = Locale.parse(language.replace("-", "_")).territories.get(country.code, country.name)
+    except (UnknownLocaleError, ValueError):
+        name = country.name
+    return Country(country.code, name, country.alpha3, country.slug, root)
 
 
 @cache
@@ -74,7 +87,7 @@ def _table() -> tuple[dict[str, Country], dict[str, str]]:
     for record in pycountry.countries:
         code = record.alpha_2
         name = UN_NAMES.get(code, record.name)
-        by_code[code] = Country(code, name, record.alpha_3)
+        by_code[code] = Country(code, name, record.alpha_3, make_slug(name))
         for written in (code, record.alpha_3, name, record.name,
                         getattr(record, "common_name", None), getattr(record, "official_name", None)):
             if written:

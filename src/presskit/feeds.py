@@ -14,6 +14,7 @@ from presskit.models import Release
 
 ATOM = "http://www.w3.org/2005/Atom"
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
+XHTML = "http://www.w3.org/1999/xhtml"
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -37,9 +38,12 @@ def atom_feed(
     author: str,
     entries: Sequence[FeedEntry],
     absolute: Callable[[str], str],
+    language: str = "",
 ) -> bytes:
     """An Atom 1.0 feed of the given releases, newest first."""
     feed = ET.Element("feed", xmlns=ATOM)
+    if language:
+        feed.set("xml:lang", language)
     ET.SubElement(feed, "title").text = title
     ET.SubElement(feed, "id").text = page_url
     ET.SubElement(feed, "link", rel="self", type="application/atom+xml", href=feed_url)
@@ -66,14 +70,22 @@ def atom_feed(
     return _xml(feed)
 
 
-def sitemap(urls: Sequence[tuple[str, datetime | None]]) -> bytes:
-    """sitemap.xml for the given absolute URLs and their last change."""
+SitemapUrl = tuple[str, datetime | None, Sequence[tuple[str, str]]]
+
+
+def sitemap(urls: Sequence[SitemapUrl]) -> bytes:
+    """sitemap.xml for the given absolute URLs, their last change and, in a site of several
+    languages, each page's versions (hreflang, URL), itself included, as Google reads them."""
     root = ET.Element("urlset", xmlns=SITEMAP)
-    for url, modified in urls:
+    if any(alternates for _, _, alternates in urls):
+        root.set("xmlns:xhtml", XHTML)
+    for url, modified, alternates in urls:
         item = ET.SubElement(root, "url")
         ET.SubElement(item, "loc").text = url
         if modified is not None:
             ET.SubElement(item, "lastmod").text = modified.date().isoformat()
+        for hreflang, href in alternates:
+            ET.SubElement(item, "xhtml:link", rel="alternate", hreflang=hreflang, href=href)
     return _xml(root)
 
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from presskit import paths
 from presskit.cache import fingerprint
 from presskit.countries import Country
+from presskit.languages import Language
 from presskit.models import Asset, Content, CountryText, Page, Partner, Programme, Release
 from presskit.text import make_slug
 
@@ -78,10 +79,11 @@ class Topic:
 
     name: str
     slug: str
+    root: str = "/"
 
     @property
     def path(self) -> str:
-        return paths.topic(self.slug)
+        return paths.topic(self.slug, self.root)
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,6 +108,7 @@ class TopicNode:
 class YearNode:
     year: int
     releases: tuple[Release, ...]
+    root: str = "/"
 
     @property
     def name(self) -> str:
@@ -113,7 +116,7 @@ class YearNode:
 
     @property
     def path(self) -> str:
-        return paths.year(self.year)
+        return paths.year(self.year, self.root)
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,6 +131,9 @@ class ReleaseLinks:
 
 @dataclass(frozen=True)
 class SiteGraph:
+    """One language's part of the site: its published releases and every index of them."""
+
+    language: Language
     as_of: datetime
     releases: tuple[Release, ...]  # published, newest first
     countries: tuple[CountryNode, ...]
@@ -162,22 +168,80 @@ def _by_name(items: Iterable, name) -> list:  # type: ignore[no-untyped-def]
     return sorted(items, key=lambda item: name(item).casefold())
 
 
-def build_graph(content: Content, as_of: datetime, drafts: bool = False,
-                preview: bool = False, memo: dict[str, object] | None = None) -> SiteGraph:
-    """Compute the published set and every index of the site from it.
+@dataclass(frozen=True)
+class Newsroom:
+    """The site graph of each language, and which releases are versions of one another."""
+
+    graphs: tuple[SiteGraph, ...]  # the default language's first
+
+    @property
+    def releases(self) -> tuple[Release, ...]:
+        """Every published release, in every language."""
+        if len(self.graphs) == 1:
+            return self.graphs[0].releases
+        return tuple(r for graph in self.graphs for r in graph.releases)
+
+    @property
+    def held_back(self) -> tuple[Release, ...]:
+        return tuple(r for graph in self.graphs for r in graph.held_back)
+
+    @property
+    def withheld(self) -> int:
+        return len(self.held_back)
+
+    @property
+    def next_embargo(self) -> datetime | None:
+        return min((g.next_embargo for g in self.graphs if g.next_embargo), default=None)
+
+    def graph_of(self, release: Release) -> SiteGraph:
+        return next((g for g in self.graphs if g.language.code == release.lang), self.graphs[0])
+
+    def listed_on(self, release: Release) -> list[str]:
+        return self.graph_of(release).listed_on(release)
+
+    def versions(self) -> dict[str, dict[str, Release]]:
+        """The published versions of each release, by translation key and language."""
+        found: dict[str, dict[str, Release]] = {}
+        for graph in self.graphs:
+            for release in graph.releases:
+                found.setdefault(release.key, {})[release.lang] = release
+        return found
+
+
+def build_newsroom(content: Content, languages: Sequence[Language], as_of: datetime,
+                   drafts: bool = False, preview: bool = False,
+                   memo: dict[str, dict[str, object]] | None = None) -> Newsroom:
+    """Each language's graph, from its releases and its versions of everything else. What
+    an unpublished release in any language refers to, or shows, stays hidden in all of them."""
+    memo = memo if memo is not None else {}
+    unpublished = [] if preview else [r for r in content.releases if not r.is_published(as_of, drafts)]
+    if len(languages) == 1:
+        return Newsroom((build_graph(content, languages[0], as_of, drafts, preview,
+                                     memo.setdefault(languages[0].code, {}), unpublished),))
+    return Newsroom(tuple(
+        build_graph(content.in_language(language.code), language, as_of, drafts, preview,
+                    memo.setdefault(language.code, {}), unpublished)
+        for language in languages))
+
+
+def build_graph(content: Content, language: Language, as_of: datetime, drafts: bool = False,
+                preview: bool = False, memo: dict[str, object] | None = None,
+                unpublished_anywhere: Sequence[Release] | None = None) -> SiteGraph:
+    """Compute one language's published set and every index of its pages from it.
 
     A preview (for `serve`) shows every release, drafts and embargoed ones included; it is
-    never written to output/.
+    never written to output/. `unpublished_anywhere` are the releases held back in every
+    language: what they alone refer to gets no page in any language.
     """
     held_back = [r for r in content.releases if not r.is_published(as_of, drafts)]
     upcoming = [r.embargo for r in held_back
                 if r.embargo and r.embargo > as_of and (drafts or not r.draft)]
     if preview:
         published = _newest_first(content.releases)
-        unpublished: list[Release] = []
+        unpublished: Sequence[Release] = []
     else:
         published = _newest_first(r for r in content.releases if r.is_published(as_of, drafts))
-        unpublished = held_back
+        unpublished = held_back if unpublished_anywhere is None else unpublished_anywhere
 
     by_country: dict[Country, list[Release]] = defaultdict(list)
     by_partner: dict[Partner, list[Release]] = defaultdict(list)
@@ -199,11 +263,11 @@ def build_graph(content: Content, as_of: datetime, drafts: bool = False,
         by_year[release.date.year].append(release)
 
     # What only unpublished releases refer to gets no page.
-    hidden_refs: set[object] = {ref for r in unpublished
-                                for ref in (*r.countries, *r.partners, *r.programmes)}
+    hidden_refs = {_identity(ref) for r in unpublished
+                   for ref in (*r.countries, *r.partners, *r.programmes)}
 
     def shown(entity: object, has_file: bool) -> bool:
-        return has_file and entity not in hidden_refs
+        return has_file and _identity(entity) not in hidden_refs
 
     programmes = [p for p in content.programmes if p in by_programme or shown(p, True)]
     partner_refs = {partner for p in programmes for partner in (*p.partners, *p.funders)}
@@ -212,7 +276,8 @@ def build_graph(content: Content, as_of: datetime, drafts: bool = False,
     country_refs = {c for p in programmes for c in p.countries}
     country_refs |= {p.country for p in partners if p.country}
     country_refs |= set(by_country)
-    for text in content.country_texts.values():
+    texts = {text.country.code: text for text in content.country_texts.values()}
+    for text in texts.values():
         if shown(text.country, True):
             country_refs.add(text.country)
     shown_partners = set(partners)
@@ -245,7 +310,7 @@ def build_graph(content: Content, as_of: datetime, drafts: bool = False,
     shown_programmes = set(programmes)
     country_nodes = tuple(CountryNode(
         country=country,
-        text=content.country_texts.get(country.code),
+        text=texts.get(country.code),
         releases=tuple(by_country.get(country, ())),
         programmes=tuple(_by_name(programmes_of_country[country] & shown_programmes,
                                   lambda p: p.label)),
@@ -264,13 +329,16 @@ def build_graph(content: Content, as_of: datetime, drafts: bool = False,
         funders=programme.funders,
         countries=tuple(_by_name(programme.countries, lambda c: c.name)),
     ) for programme in _by_name(programmes, lambda p: p.label))
-    topic_nodes = {slug: TopicNode(Topic(_spelling(spellings[slug]), slug), tuple(releases))
+    root = language.root
+    topic_nodes = {slug: TopicNode(Topic(_spelling(spellings[slug]), slug, root), tuple(releases))
                    for slug, releases in by_topic.items()}
-    year_nodes = tuple(YearNode(year, tuple(by_year[year])) for year in sorted(by_year, reverse=True))
+    year_nodes = tuple(YearNode(year, tuple(by_year[year]), root)
+                       for year in sorted(by_year, reverse=True))
 
     links = _remembered_links(memo if memo is not None else {}, published, topic_nodes,
                               by_country, by_partner, by_programme)
     return SiteGraph(
+        language=language,
         as_of=as_of,
         releases=tuple(published),
         countries=country_nodes,
@@ -291,6 +359,13 @@ def build_graph(content: Content, as_of: datetime, drafts: bool = False,
 def _spelling(counts: Counter[str]) -> str:
     """The way most releases write a topic; ties go to the alphabetically first."""
     return min(counts, key=lambda spelling: (-counts[spelling], spelling))
+
+
+def _identity(entity: object) -> tuple[str, str]:
+    """What a country, partner or programme is in every language."""
+    if isinstance(entity, Country):
+        return ("country", entity.code)
+    return (type(entity).__name__, entity.id)  # type: ignore[attr-defined]
 
 
 def _remembered_links(memo: dict[str, object], published: Sequence[Release],

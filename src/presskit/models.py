@@ -64,6 +64,10 @@ class Partner:
     body_line: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
     digest: str = ""  # of the file it was read from
+    lang: str = ""  # the language whose pages show it ("" before languages are known)
+    text_lang: str = ""  # the language its words are in: another one's when not translated
+    root: str = "/"  # where that language's pages start: "/" or "/vi/"
+    key: str = ""  # what its versions in other languages share (see presskit.versions)
 
     @property
     def label(self) -> str:
@@ -72,7 +76,7 @@ class Partner:
 
     @property
     def path(self) -> str:
-        return paths.partner(self.id)
+        return paths.partner(self.id, self.root)
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,6 +97,10 @@ class Programme:
     body_line: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
     digest: str = ""  # of the file it was read from
+    lang: str = ""  # the language whose pages show it ("" before languages are known)
+    text_lang: str = ""  # the language its words are in: another one's when not translated
+    root: str = "/"  # where that language's pages start: "/" or "/vi/"
+    key: str = ""  # what its versions in other languages share (see presskit.versions)
 
     @property
     def label(self) -> str:
@@ -108,7 +116,7 @@ class Programme:
 
     @property
     def path(self) -> str:
-        return paths.programme(self.id)
+        return paths.programme(self.id, self.root)
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,6 +130,10 @@ class CountryText:
     body_line: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
     digest: str = ""  # of the file it was read from
+    lang: str = ""  # the language whose pages show it ("" before languages are known)
+    text_lang: str = ""  # the language its words are in: another one's when not translated
+    root: str = "/"  # where that language's pages start: "/" or "/vi/"
+    key: str = ""  # what its versions in other languages share (see presskit.versions)
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,6 +160,9 @@ class Release:
     digest: str = ""  # of the file it was read from
     updated: datetime | None = None
     corrections: tuple[Correction, ...] = ()  # oldest first
+    lang: str = ""  # the language it is written in
+    root: str = "/"  # where that language's pages start: "/" or "/vi/"
+    key: str = ""  # what its versions in other languages share (see presskit.versions)
 
     @property
     def modified(self) -> datetime:
@@ -161,7 +176,7 @@ class Release:
 
     @property
     def path(self) -> str:
-        return paths.release(self.slug)
+        return paths.release(self.slug, self.root)
 
     @property
     def lead_photo(self) -> Photo | None:
@@ -191,15 +206,18 @@ def detached(release: Release) -> tuple[Any, ...]:
     return tuple(values)
 
 
-def attached(values: tuple[Any, ...], partners: dict[str, Partner],
-             programmes: dict[str, Programme], known_paths: dict[str, Path] | None = None) -> Release:
-    """The release `detached` gave, pointing at these partners and programmes (KeyError if
-    one of them is gone). `known_paths` shares the Path of a file many releases show."""
+def attached(values: tuple[Any, ...], partners: dict[tuple[str, str], Partner],
+             programmes: dict[tuple[str, str], Programme],
+             known_paths: dict[str, Path] | None = None) -> Release:
+    """The release `detached` gave, pointing at these partners and programmes, found by
+    (language, id) (KeyError if one of them is gone). `known_paths` shares the Path of a file
+    many releases show."""
     shared = known_paths if known_paths is not None else {}
     named = dict(zip(_RELEASE_FIELDS, values, strict=True))
+    lang = named["lang"]
     named["source"] = Path(named["source"])
-    named["partners"] = tuple(partners[id] for id in named["partners"])
-    named["programmes"] = tuple(programmes[id] for id in named["programmes"])
+    named["partners"] = tuple(partners[lang, id] for id in named["partners"])
+    named["programmes"] = tuple(programmes[lang, id] for id in named["programmes"])
     photos = []
     for source, path, alt, caption, credit, line in named["photos"]:
         file = shared.get(source) or shared.setdefault(source, Path(source))
@@ -221,10 +239,14 @@ class Page:
     weight: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
     digest: str = ""  # of the file it was read from
+    lang: str = ""  # the language whose pages show it ("" before languages are known)
+    text_lang: str = ""  # the language its words are in: another one's when not translated
+    root: str = "/"  # where that language's pages start: "/" or "/vi/"
+    key: str = ""  # what its versions in other languages share (see presskit.versions)
 
     @property
     def path(self) -> str:
-        return paths.page(self.slug)
+        return paths.page(self.slug, self.root)
 
 
 @dataclass(frozen=True)
@@ -234,6 +256,18 @@ class Content:
     releases: tuple[Release, ...]
     partners: tuple[Partner, ...]
     programmes: tuple[Programme, ...]
-    country_texts: dict[str, CountryText]  # by alpha-2 code
+    country_texts: dict[str, CountryText]  # by "LANG:CODE" (vi:VN); in one language, by code
     pages: tuple[Page, ...]
     media: tuple[Asset, ...]  # every file under content/media/
+
+    def in_language(self, code: str) -> Content:
+        """What the pages of one language show: its releases, and its version (or a copy) of
+        every partner, programme, country text and page."""
+        return Content(
+            releases=tuple(r for r in self.releases if r.lang == code),
+            partners=tuple(p for p in self.partners if p.lang == code),
+            programmes=tuple(p for p in self.programmes if p.lang == code),
+            country_texts={t.country.code: t for t in self.country_texts.values() if t.lang == code},
+            pages=tuple(p for p in self.pages if p.lang == code),
+            media=self.media,
+        )

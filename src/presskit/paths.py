@@ -20,36 +20,51 @@ RESERVED = {"releases", "countries", "partners", "programmes", "topics", "archiv
             "media", "feed.xml", "sitemap.xml", "robots.txt", "404.html", "page"}
 
 
-def release(slug: str) -> str:
-    return f"{RELEASES}{slug}/"
+def language_root(language: str, default: str) -> str:
+    """Where a language's pages start: "/" for the default language, "/vi/" for another."""
+    return "/" if language == default else f"/{language}/"
 
 
-def releases_page(number: int) -> str:
-    return RELEASES if number == 1 else f"{RELEASES}page/{number}/"
+def under(root: str, path: str) -> str:
+    """A path of the default language's layout, in the language whose pages start at root."""
+    return path if root == "/" else root + path.lstrip("/")
 
 
-def country(slug: str) -> str:
-    return f"{COUNTRIES}{slug}/"
+def moved(path: str, root: str, other_root: str) -> str:
+    """The same page in another language's layout: /vi/countries/ -> /countries/."""
+    return under(other_root, "/" + path.removeprefix(root))
 
 
-def partner(identifier: str) -> str:
-    return f"{PARTNERS}{identifier}/"
+def release(slug: str, root: str = "/") -> str:
+    return under(root, f"{RELEASES}{slug}/")
 
 
-def programme(identifier: str) -> str:
-    return f"{PROGRAMMES}{identifier}/"
+def releases_page(number: int, root: str = "/") -> str:
+    return under(root, RELEASES if number == 1 else f"{RELEASES}page/{number}/")
 
 
-def topic(slug: str) -> str:
-    return f"{TOPICS}{slug}/"
+def country(slug: str, root: str = "/") -> str:
+    return under(root, f"{COUNTRIES}{slug}/")
 
 
-def year(number: int) -> str:
-    return f"{ARCHIVE}{number}/"
+def partner(identifier: str, root: str = "/") -> str:
+    return under(root, f"{PARTNERS}{identifier}/")
 
 
-def page(slug: str) -> str:
-    return f"/{slug}/"
+def programme(identifier: str, root: str = "/") -> str:
+    return under(root, f"{PROGRAMMES}{identifier}/")
+
+
+def topic(slug: str, root: str = "/") -> str:
+    return under(root, f"{TOPICS}{slug}/")
+
+
+def year(number: int, root: str = "/") -> str:
+    return under(root, f"{ARCHIVE}{number}/")
+
+
+def page(slug: str, root: str = "/") -> str:
+    return under(root, f"/{slug}/")
 
 
 def feed(index_path: str = "/") -> str:

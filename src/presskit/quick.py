@@ -25,16 +25,19 @@ from presskit import __version__, paths
 from presskit.cache import IN_OUTPUT, BuildMemory, Stat, fingerprint, just_changed, newest, trusted_before
 from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem, errors_in
-from presskit.graph import ReleaseLinks, SiteGraph, Topic, media_links
+from presskit.graph import Newsroom, ReleaseLinks, SiteGraph, Topic, media_links
+from presskit.languages import site_languages
 from presskit.markdown import BodyRenderer, RenderedBody, is_site_path
 from presskit.models import Content, Partner, Programme, Release
-from presskit.render import OutputFile, feed_indexes, render_releases
+from presskit.render import Alternate, OutputFile, feed_indexes, render_releases
 from presskit.schema import load_releases, organisations, remember_releases
 
-_FORMAT = 4
+_FORMAT = 5
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
-Links = tuple[tuple[tuple[str, str], ...], str | None, str | None, tuple[str, ...]]
+# topics (name, slug), previous, next, related, and versions (language, path, published)
+Links = tuple[tuple[tuple[str, str], ...], str | None, str | None, tuple[str, ...],
+              tuple[tuple[str, str, bool], ...]]
 
 
 # What a template would use to show more of a release than its shape: its text or its file.
@@ -75,7 +78,8 @@ def release_shape(release: Release, body: RenderedBody, published: bool) -> str:
                           if not _SCHEME.match(link.target) and not link.target.startswith("#")
                           and not is_site_path(link.target)})
     return fingerprint(
-        published, release.slug, release.title, release.subtitle, release.type, release.location,
+        published, release.slug, release.lang, release.key, release.title, release.subtitle,
+        release.type, release.location,
         release.date.isoformat(), release.date_has_time,
         [c.code for c in release.countries], [(p.id, p.digest) for p in release.partners],
         [(p.id, p.digest) for p in release.programmes], release.topics,
@@ -106,9 +110,9 @@ class Record:
     files: dict[str, Stat]  # every file under content/
     releases: dict[str, tuple[str, str, bool]]  # source -> file digest, shape, published
     links: dict[str, Links]  # published source -> topics, previous, next, related
-    feeds: dict[str, tuple[str, str, tuple[str, ...]]]  # feed path -> index, title, entries
+    feeds: dict[str, tuple[str, str, tuple[str, ...], str]]  # path -> index, title, entries, language
     pages: dict[str, str]  # site path -> fingerprint of every page, feed and sitemap written
-    graph_memo: dict[str, object]  # what the graph stage keeps (graph._remembered_links)
+    graph_memo: dict[str, dict[str, object]]  # what the graph stage keeps, by language
     output_files: int
     # The build's warnings by file (line, message, hint), said again after a quick rebuild,
     # whose own files' warnings replace theirs.
@@ -136,11 +140,13 @@ class Record:
 
 
 def make_record(environment_key: str, output: tuple[int, int] | None, walked: dict[str, Stat],
-                walked_at: float, content: Content, graph: SiteGraph, settings: Settings,
+                walked_at: float, content: Content, newsroom: Newsroom, settings: Settings,
                 bodies: dict[Release, RenderedBody], pages: dict[str, str],
-                graph_memo: dict[str, object], output_files: int,
-                warnings: list[Problem] | None = None) -> Record:
-    published = set(graph.releases)
+                graph_memo: dict[str, dict[str, object]], output_files: int,
+                warnings: list[Problem] | None = None,
+                alternates: dict[str, tuple[Alternate, ...]] | None = None) -> Record:
+    published = set(newsroom.releases)
+    versions = alternates or {}
     renderer = None
     releases = {}
     for release in content.releases:
@@ -150,22 +156,25 @@ def make_record(environment_key: str, output: tuple[int, int] | None, walked: di
             body = renderer.render(release.body, release.body_line)
         shown = release in published
         releases[str(release.source)] = (release.digest, release_shape(release, body, shown), shown)
-    links = {
+    links: dict[str, Links] = {
         str(release.source): (
             tuple((topic.name, topic.slug) for topic in link.topics),
             str(link.previous.source) if link.previous else None,
             str(link.next.source) if link.next else None,
             tuple(str(other.source) for other in link.related),
+            tuple((a.language.code, a.path, a.exists) for a in versions.get(release.path, ())),
         )
-        for release, link in graph.links.items()
+        for graph in newsroom.graphs for release, link in graph.links.items()
     }
     limit = settings.feed_entries
-    feeds = {paths.feed(index_path): (index_path, title, tuple(str(r.source) for r in entries[:limit]))
-             for index_path, title, entries in feed_indexes(settings, graph)}
-    embargo = graph.next_embargo
+    feeds = {paths.feed(index_path): (index_path, title, tuple(str(r.source) for r in entries[:limit]),
+                                      graph.language.code)
+             for graph in newsroom.graphs for index_path, title, entries in feed_indexes(graph)}
+    embargo = newsroom.next_embargo
     return Record(environment_key, output, embargo.timestamp() if embargo else None, walked_at,
                   walked, releases, links, feeds, pages,
-                  {key: graph_memo[key] for key in ("structure", "links") if key in graph_memo},
+                  {lang: {key: memo[key] for key in ("structure", "links") if key in memo}
+                   for lang, memo in graph_memo.items()},
                   output_files, _by_file(warnings or []))
 
 
@@ -272,28 +281,40 @@ def quick_rebuild(settings: Settings, record: Record, changed: list[str], store:
     by_source.update({str(release.source): release for release in shown})
     for release, body in stored.values():
         bodies[release] = body
+    languages = {language.code: language for language in site_languages(settings)}
     links = {}
+    alternates: dict[Release, tuple[Alternate, ...]] = {}
     for release in shown:
-        topics, previous, following, related = record.links[str(release.source)]
+        topics, previous, following, related, versions = record.links[str(release.source)]
         links[release] = ReleaseLinks(
-            topics=tuple(Topic(name, slug) for name, slug in topics),
+            topics=tuple(Topic(name, slug, release.root) for name, slug in topics),
             previous=by_source[previous] if previous else None,
             next=by_source[following] if following else None,
             related=tuple(by_source[source] for source in related),
         )
+        alternates[release] = tuple(Alternate(languages[code], path, exists, code == release.lang)
+                                    for code, path, exists in versions)
     memory = memory or BuildMemory()
     for release, body in bodies.items():
         memory.bodies[(release.body, release.body_line)] = body
-    graph = SiteGraph(as_of=as_of, releases=tuple(by_source.values()), countries=(), partners=(),
-                      programmes=(), topics=(), years=(), pages=content.pages, links=links,
-                      assets=(), next_embargo=None, held_back=())
-    feed_jobs = [(index_path, title, [by_source[source] for source in entries])
-                 for _, (index_path, title, entries) in feeds]
-    try:
-        files = render_releases(settings, graph, memory, preview, shown, feed_jobs)
-    except BuildFailed:
-        return None  # the full build reports it, with every other problem
-    made = [release.path for release in shown] + [paths.feed(index) for index, _, _ in feed_jobs]
+    files: list[OutputFile] = []
+    made: list[str] = []
+    for code, language in languages.items():  # each language's pages from its own theme words
+        own = [release for release in shown if release.lang == code]
+        feed_jobs = [(index_path, title, [by_source[source] for source in entries])
+                     for _, (index_path, title, entries, lang) in feeds if lang == code]
+        if not own and not feed_jobs:
+            continue
+        graph = SiteGraph(language=language, as_of=as_of,
+                          releases=tuple(r for r in by_source.values() if r.lang == code),
+                          countries=(), partners=(), programmes=(), topics=(), years=(),
+                          pages=tuple(p for p in content.pages if p.lang == code), links=links,
+                          assets=(), next_embargo=None, held_back=())
+        try:
+            files += render_releases(settings, graph, memory, preview, own, feed_jobs, alternates)
+        except BuildFailed:
+            return None  # the full build reports it, with every other problem
+        made += [release.path for release in own] + [paths.feed(index) for index, _, _ in feed_jobs]
     digests = {path: memory.pages[path][0] for path in made if path in memory.pages}
     return Quick(files, edited, {r: bodies[r] for r in edited}, content.partners, content.programmes,
                  len(shown), digests, changed, warnings)

@@ -29,15 +29,22 @@ from presskit import __version__, feeds, paths
 from presskit.cache import IN_OUTPUT, BuildMemory, cache_folder, fingerprint
 from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem
-from presskit.graph import SiteGraph
+from presskit.graph import Newsroom, SiteGraph
+from presskit.languages import Language, translations
 from presskit.markdown import BodyLink, BodyRenderer, RenderedBody
 from presskit.models import Asset, Partner, Programme, Release
 from presskit.seal import seal, unseal
 from presskit.text import local_time
 
 _TEMPLATE_NAME = re.compile(r"""["']([\w./-]+\.(?:html|xml|txt))["']""")
-NAV = (("Releases", paths.RELEASES), ("Countries", paths.COUNTRIES), ("Partners", paths.PARTNERS),
-       ("Programmes", paths.PROGRAMMES), ("Topics", paths.TOPICS))
+def N_(text: str) -> str:
+    """Marks a text for the catalogs; it is translated where it is shown."""
+    return text
+
+
+NAV = ((N_("Releases"), paths.RELEASES), (N_("Countries"), paths.COUNTRIES),
+       (N_("Partners"), paths.PARTNERS), (N_("Programmes"), paths.PROGRAMMES),
+       (N_("Topics"), paths.TOPICS))
 HOME_LATEST = 7
 
 
@@ -64,6 +71,7 @@ class RenderedSite:
     files: tuple[OutputFile, ...]
     body_links: tuple[SourceLinks, ...]
     bodies: dict[Release, RenderedBody]  # of the published releases
+    alternates: dict[str, tuple[Alternate, ...]]  # of each page, in a site of several languages
 
 
 def builtin_theme() -> Path:
@@ -76,31 +84,49 @@ def theme_dirs(settings: Settings) -> list[Path]:
     return ([own] if own.is_dir() else []) + [builtin_theme()]
 
 
+@dataclass(frozen=True)
+class Alternate:
+    """A page's version in one language, for the switcher and `hreflang`: the same page
+    where a published version exists, else that language's home."""
+
+    language: Language
+    path: str
+    exists: bool
+    current: bool
+
+
 class Site:
-    """What every template can use: the settings, navigation, and URL and date helpers."""
+    """What every template can use: the settings of the page's language, navigation, and URL
+    and date helpers."""
 
-    def __init__(self, settings: Settings, graph: SiteGraph) -> None:
-        self.refresh(settings, graph)
+    def __init__(self, settings: Settings, graph: SiteGraph, words: Any) -> None:
+        self.refresh(settings, graph, words)
 
-    def refresh(self, settings: Settings, graph: SiteGraph) -> None:
+    def refresh(self, settings: Settings, graph: SiteGraph, words: Any) -> None:
         """Point at this build's settings and graph (the object lives as long as the theme)."""
+        language = graph.language
         self.settings = settings
-        self.title = settings.title
-        self.organisation = settings.organisation
+        self.title = language.title
+        self.organisation = language.organisation
         self.logo = settings.logo
-        self.description = settings.description
-        self.language = settings.language
-        self.footer = settings.footer
+        self.description = language.description
+        self.language = language.code
+        self.direction = language.direction
+        self.root = language.root
+        self.footer = language.footer
         self.extra = settings.extra
-        self.nav = [(label, path) for label, path in NAV]
+        self.nav = [(words.gettext(label), paths.under(language.root, path)) for label, path in NAV]
         self.pages = graph.pages
-        self.feed_path = paths.feed()
+        self.feed_path = paths.feed(language.root)
         self.generator = f"presskit {__version__}"
-        # Plain "en" dates read "22 May 2023", as in international (and UN) usage.
-        self.locale = "en_001" if settings.language == "en" else settings.language.replace("-", "_")
+        self.locale = language.locale
         self.summary_of: Callable[[Release], str] = lambda release: release.summary
         self.status_of: Callable[[Release], str] = lambda release: ""
         self.card_of: Callable[..., Any] = lambda release, **options: ""
+
+    def at(self, path: str) -> str:
+        """A path of the default language's layout in this page's language: /vi/releases/."""
+        return paths.under(self.root, path)
 
     def url(self, path: str) -> str:
         """A site path as a link that works under base_url's own path."""
@@ -122,17 +148,24 @@ class Site:
 
 
 def _environment(settings: Settings, graph: SiteGraph, memory: BuildMemory,
-                 preview: bool) -> tuple[jinja2.Environment, Site]:
-    """The Jinja environment and its `site`, kept between builds of a preview: templates are
-    compiled once, and again only when their file changes (Jinja checks). Compiled macro
-    modules keep the objects they were made with, so those objects stay and are refreshed."""
-    dirs = [str(d) for d in theme_dirs(settings)]
-    if memory.environment is not None and memory.environment_key == dirs:
-        env, site = memory.environment
-        site.refresh(settings, graph)
-        return env, site
-    site = Site(settings, graph)
+                 preview: bool) -> tuple[jinja2.Environment, Site, Any]:
+    """A language's Jinja environment, its `site` and its words, kept between builds of a
+    preview: templates are compiled once, and again only when their file changes (Jinja
+    checks). Compiled macro modules keep the objects they were made with, so those objects
+    stay and are refreshed."""
+    themes = theme_dirs(settings)
+    dirs = [str(d) for d in themes]
+    words, _ = translations(themes, graph.language.code)
+    key = repr((dirs, graph.language.code))
+    known = memory.environments.get(key)
+    if known is not None:
+        env, site = known
+        site.refresh(settings, graph, words)
+        env.install_gettext_translations(words, newstyle=True)  # type: ignore[attr-defined]
+        return env, site, words
+    site = Site(settings, graph, words)
     env = jinja2.Environment(
+        extensions=["jinja2.ext.i18n"],
         loader=jinja2.FileSystemLoader(dirs),
         # The preview keeps its compiled templates in memory, and writes nothing in the site.
         bytecode_cache=_bytecode_cache(settings.site_dir) if memory.writes_cache and not preview else None,
@@ -150,8 +183,9 @@ def _environment(settings: Settings, graph: SiteGraph, memory: BuildMemory,
     env.filters["status"] = lambda release: site.status_of(release)
     env.globals["site"] = site
     env.globals["card"] = lambda release, **options: site.card_of(release, **options)
-    memory.environment, memory.environment_key = (env, site), dirs
-    return env, site
+    env.install_gettext_translations(words, newstyle=True)  # type: ignore[attr-defined]
+    memory.environments[key] = (env, site)
+    return env, site, words
 
 
 def _bytecode_cache(site_dir: Path) -> jinja2.BytecodeCache | None:
@@ -261,7 +295,9 @@ class _Renderer:
         self.memory = memory
         self.preview = preview
         self.workers = workers
-        self.env, self.site = _environment(settings, graph, memory, preview)
+        self.language = graph.language
+        self.env, self.site, self.words = _environment(settings, graph, memory, preview)
+        self._ = self.words.gettext
         self.markdown = BodyRenderer(settings.base_path, settings.embed_hosts)
         if memory.body_options != (settings.base_path, settings.embed_hosts):
             memory.bodies.clear()  # rendered with other settings (serve keeps memory across edits)
@@ -282,7 +318,18 @@ class _Renderer:
         self._card_macro: Any = None
         self.templates: dict[str, str] = {}
         self.common = fingerprint(
-            __version__, repr(settings), [(p.title, p.path, p.digest) for p in graph.pages], preview)
+            __version__, repr(settings), self.language, self.catalog_digest(),
+            [(p.title, p.path, p.digest) for p in graph.pages], preview)
+
+    def catalog_digest(self) -> str:
+        """What the language's words were read from: a changed catalog changes every page."""
+        files = []
+        for theme_dir in theme_dirs(self.settings):
+            folder = theme_dir / "locale"
+            if folder.is_dir():
+                files += [(str(f), f.stat().st_mtime_ns, f.stat().st_size)
+                          for f in sorted(folder.rglob("messages.[mp]o"))]
+        return fingerprint(files)
 
     def body(self, text: str, line: int, source: Path, page_path: str) -> RenderedBody:
         rendered: RenderedBody = self.memory.body(text, line, self.markdown.render)
@@ -296,11 +343,12 @@ class _Renderer:
         """In a preview, why `build` would leave a release out; otherwise nothing."""
         if not self.preview:
             return ""
+        _ = self._
         if release.draft:
-            return "Draft: not published. presskit build leaves this release out."
+            return _("Draft: not published. presskit build leaves this release out.")
         if release.embargo and release.embargo > self.graph.as_of:
-            return (f"Embargoed until {local_time(release.embargo, self.settings.timezone)}. "
-                    "presskit build leaves this release out until then.")
+            return _("Embargoed until %(time)s. presskit build leaves this release out until "
+                     "then.") % {"time": local_time(release.embargo, self.settings.timezone)}
         return ""
 
     def card(self, release: Release, **options: Any) -> Any:
@@ -341,7 +389,8 @@ class _Renderer:
     def render(self, spec: PageSpec) -> bytes | None:
         context = {key: value() if isinstance(value, _Lazy) else value
                    for key, value in spec.context.items()}
-        context.setdefault("description", self.settings.description)
+        context.setdefault("description", self.language.description)
+        context.setdefault("alternates", ())
         context.setdefault("og_type", "website")
         context.setdefault("og_image", None)
         context.setdefault("preview_notice", "")
@@ -377,7 +426,7 @@ class _Renderer:
                                  [prints.programme(n.programme) for n in graph.programmes],
                                  len(graph.countries), len(graph.partners), len(graph.topics),
                                  [y.year for y in graph.years])
-        yield self.spec("/", "home.html", self.settings.title, everything,
+        yield self.spec(self.language.root, "home.html", self.language.title, everything,
                         latest=graph.releases[:HOME_LATEST], graph=graph)
 
     def release_lists(self) -> Iterator[PageSpec]:
@@ -385,10 +434,12 @@ class _Renderer:
         years = [(y.year, len(y.releases)) for y in graph.years]
         per_page = self.settings.releases_per_page
         chunks = [graph.releases[i:i + per_page] for i in range(0, len(graph.releases), per_page)]
+        _, root = self._, self.language.root
         for number, chunk in enumerate(chunks or [()], start=1):
-            pagination = _pagination(number, len(chunks or [()]))
-            yield self.spec(paths.releases_page(number), "releases.html",
-                            "Releases" if number == 1 else f"Releases, page {number}",
+            pagination = _pagination(number, len(chunks or [()]), root)
+            yield self.spec(paths.releases_page(number, root), "releases.html",
+                            _("Releases") if number == 1 else
+                            _("Releases, page %(number)s") % {"number": number},
                             (self.prints.releases(chunk), sorted(pagination.items()), years,
                              len(graph.releases)),
                             releases=chunk, pagination=pagination, total=len(graph.releases),
@@ -402,12 +453,14 @@ class _Renderer:
         graph = self.graph
         years = [(y.year, len(y.releases)) for y in graph.years]
         for year in graph.years:
-            yield self.spec(year.path, "archive.html", f"Releases of {year.year}",
+            yield self.spec(year.path, "archive.html",
+                            self._("Releases of %(year)s") % {"year": year.year},
                             (self.prints.releases(year.releases), years), year=year, years=graph.years)
 
     def countries(self) -> Iterator[PageSpec]:
         graph, prints = self.graph, self.prints
-        yield self.spec(paths.COUNTRIES, "countries.html", "Countries",
+        _, root = self._, self.language.root
+        yield self.spec(paths.under(root, paths.COUNTRIES), "countries.html", _("Countries"),
                         [(n.path, n.name, len(n.releases)) for n in graph.countries],
                         countries=graph.countries)
         for country in graph.countries:
@@ -419,12 +472,13 @@ class _Renderer:
                              [prints.partner(p) for p in country.partners]),
                             country=country, body_html=body.html if body else "",
                             description=(text.summary if text else "") or
-                            f"Press releases about {country.name}",
+                            _("Press releases about %(name)s") % {"name": country.name},
                             feed_path=paths.feed(country.path))
 
     def partners(self) -> Iterator[PageSpec]:
         graph, prints = self.graph, self.prints
-        yield self.spec(paths.PARTNERS, "partners.html", "Partners",
+        yield self.spec(paths.under(self.language.root, paths.PARTNERS), "partners.html",
+                        self._("Partners"),
                         [(prints.partner(n.partner), len(n.releases)) for n in graph.partners],
                         partners=graph.partners)
         for node in graph.partners:
@@ -441,7 +495,8 @@ class _Renderer:
 
     def programmes(self) -> Iterator[PageSpec]:
         graph, prints = self.graph, self.prints
-        yield self.spec(paths.PROGRAMMES, "programmes.html", "Programmes",
+        yield self.spec(paths.under(self.language.root, paths.PROGRAMMES), "programmes.html",
+                        self._("Programmes"),
                         [(prints.programme(n.programme), len(n.releases)) for n in graph.programmes],
                         programmes=graph.programmes)
         for node in graph.programmes:
@@ -455,11 +510,13 @@ class _Renderer:
 
     def topics(self) -> Iterator[PageSpec]:
         graph = self.graph
-        yield self.spec(paths.TOPICS, "topics.html", "Topics",
+        _ = self._
+        yield self.spec(paths.under(self.language.root, paths.TOPICS), "topics.html", _("Topics"),
                         [(t.path, t.name, len(t.releases)) for t in graph.topics], topics=graph.topics)
         for topic in graph.topics:
             yield self.spec(topic.path, "topic.html", topic.name, self.prints.releases(topic.releases),
-                            topic=topic, description=f"Press releases on {topic.name}",
+                            topic=topic,
+                            description=_("Press releases on %(name)s") % {"name": topic.name},
                             feed_path=paths.feed(topic.path))
 
     def free_pages(self) -> Iterator[PageSpec]:
@@ -470,16 +527,17 @@ class _Renderer:
                             description=free_page.summary or body.first_paragraph)
 
     def not_found(self) -> Iterator[PageSpec]:
-        yield self.spec("/404.html", "404.html", "Page not found", None)
+        yield self.spec(paths.under(self.language.root, "/404.html"), "404.html",
+                        self._("Page not found"), None)
 
-    def release_spec(self, release: Release) -> PageSpec:
+    def release_spec(self, release: Release, alternates: tuple[Alternate, ...] = ()) -> PageSpec:
         prints = self.prints
         links = self.graph.links[release]
         lead = release.lead_photo
         shows = (prints.release(release), links.topics,
                  [prints.release(r) if r else None for r in (links.previous, links.next)],
                  prints.releases(links.related))
-        return self.spec(
+        spec = self.spec(
             release.path, "release.html", release.title, shows,
             release=release, body_html=_with_dateline(self.bodies[release].html, release.location,
                                                       self.site.date(release.date)), links=links,
@@ -487,9 +545,9 @@ class _Renderer:
             og_image=lead.asset.path if lead else None,
             json_ld=_Lazy(lambda: self.news_article(release)), preview_notice=self.status(release),
         )
+        return _with_alternates(spec, alternates) if alternates else spec
 
-    def pages(self) -> Iterator[OutputFile]:
-        specs = list(self.specs())
+    def pages(self, specs: list[PageSpec]) -> Iterator[OutputFile]:
         made: dict[str, bytes | None] = {}
         if self.workers > 1:
             made = self.render_in_parallel([s for s in specs if not self.memory.knows(s.path, s.digest)])
@@ -549,7 +607,7 @@ class _Renderer:
             "dateModified": release.modified.isoformat(),
             "url": site.absolute_url(release.path),
             "mainEntityOfPage": site.absolute_url(release.path),
-            "inLanguage": self.settings.language,
+            "inLanguage": release.lang or self.language.code,
             "description": self.summary(release),
             "publisher": self.organisation_data(),
             "author": self.organisation_data(),
@@ -568,7 +626,7 @@ class _Renderer:
     def organisation_data(self) -> dict[str, Any]:
         """The site's organisation as schema.org has it: publisher and author of its releases."""
         data: dict[str, Any] = {"@type": "Organization",
-                                "name": self.settings.organisation or self.settings.title,
+                                "name": self.language.organisation or self.language.title,
                                 "url": self.settings.base_url}
         if self.settings.logo:
             data["logo"] = {"@type": "ImageObject", "url": self.site.absolute_url(self.settings.logo)}
@@ -576,7 +634,7 @@ class _Renderer:
 
     def feeds(self) -> Iterator[OutputFile]:
         limit = self.settings.feed_entries
-        for index_path, title, releases in feed_indexes(self.settings, self.graph):
+        for index_path, title, releases in feed_indexes(self.graph):
             file = self.feed(index_path, title, releases[:limit])
             if file is not None:
                 yield file
@@ -589,34 +647,27 @@ class _Renderer:
                 title=title,
                 feed_url=self.site.absolute_url(paths.feed(index_path)),
                 page_url=self.site.absolute_url(index_path),
-                author=self.settings.organisation or self.settings.title,
+                author=self.language.organisation or self.language.title,
                 entries=[feeds.FeedEntry(r, self.summary(r), self.bodies[r].html) for r in latest],
                 absolute=self.site.absolute_url,
+                language=self.language.code,
             )
 
         feed_path = paths.feed(index_path)
         digest = fingerprint(self.common, feed_path, title, self.prints.releases(latest))
         return self.output(feed_path, self.memory.page(feed_path, digest, make))
 
-    def sitemap(self, pages: Sequence[OutputFile]) -> Iterator[OutputFile]:
-        modified: dict[str, datetime] = {release.path: release.modified for release in self.graph.releases}
-        for node in (*self.graph.countries, *self.graph.partners, *self.graph.programmes,
-                     *self.graph.topics, *self.graph.years):
+    def modified(self) -> dict[str, datetime]:
+        """When each page that lists or shows releases last changed, for the sitemap."""
+        graph = self.graph
+        modified: dict[str, datetime] = {release.path: release.modified for release in graph.releases}
+        for node in (*graph.countries, *graph.partners, *graph.programmes, *graph.topics, *graph.years):
             if node.releases:
                 modified[node.path] = node.releases[0].date
-        urls = []
-        for file in pages:
-            if file.path.endswith("index.html"):
-                path = "/" + file.path.removesuffix("index.html")
-                urls.append((self.site.absolute_url(path), modified.get(path)))
-        data = self.memory.page("/sitemap.xml", fingerprint(urls), lambda: feeds.sitemap(urls))
-        file = self.output("/sitemap.xml", data)
-        if file is not None:
-            yield file
-        yield OutputFile("robots.txt", feeds.robots_txt(self.site.absolute_url("/sitemap.xml")))
+        return modified
 
-    def assets(self) -> Iterator[OutputFile]:
-        """Theme files (assets/ of the theme folders) and the site's published files."""
+    def theme_assets(self) -> Iterator[OutputFile]:
+        """Theme files: assets/ of the theme folders, the site's own first."""
         seen: set[str] = set()
         for theme_dir in theme_dirs(self.settings):
             folder = theme_dir / "assets"
@@ -627,6 +678,9 @@ class _Renderer:
                 if file.is_file() and relative not in seen and not file.name.startswith("."):
                     seen.add(relative)
                     yield OutputFile(relative, source=file)
+
+    def assets(self) -> Iterator[OutputFile]:
+        """The files this language's pages publish: media, photos, logos, files beside a text."""
         for asset in self.graph.assets:
             yield OutputFile(paths.output_file(asset.path), source=asset.source)
         for asset in self.body_files():
@@ -663,11 +717,12 @@ def _render_pages(indices: list[int]) -> tuple[list[tuple[int, bytes | None]], l
     return results, _WORKER.problems[before:]
 
 
-def feed_indexes(settings: Settings, graph: SiteGraph) -> list[tuple[str, str, Sequence[Release]]]:
-    """Every page that has a feed: its path, the feed's title, its releases (newest first)."""
-    title = settings.title
+def feed_indexes(graph: SiteGraph) -> list[tuple[str, str, Sequence[Release]]]:
+    """Every page of a language that has a feed: its path, the feed's title, its releases
+    (newest first)."""
+    title = graph.language.title
     return [
-        ("/", title, graph.releases),
+        (graph.language.root, title, graph.releases),
         *((n.path, f"{title}: {n.name}", n.releases) for n in graph.countries),
         *((n.path, f"{title}: {n.name}", n.releases) for n in graph.partners),
         *((n.path, f"{title}: {n.name}", n.releases) for n in graph.programmes),
@@ -696,13 +751,15 @@ PAGE_KINDS = (_Renderer.home, _Renderer.release_lists, _Renderer.releases, _Rend
 
 def render_releases(settings: Settings, graph: SiteGraph, memory: BuildMemory, preview: bool,
                     releases: Sequence[Release],
-                    feeds: Sequence[tuple[str, str, Sequence[Release]]]) -> list[OutputFile]:
+                    feeds: Sequence[tuple[str, str, Sequence[Release]]],
+                    alternates: dict[Release, tuple[Alternate, ...]] | None = None) -> list[OutputFile]:
     """Only the pages of these releases and these feeds (index path, title, latest releases),
-    from a graph that holds just what they show; BuildFailed on a template problem."""
+    all of one language, from a graph that holds just what they show; BuildFailed on a
+    template problem."""
     renderer = _Renderer(settings, graph, memory, preview)
     files = []
     for release in releases:
-        spec = renderer.release_spec(release)
+        spec = renderer.release_spec(release, (alternates or {}).get(release, ()))
         file = renderer.output(spec.path, memory.page(spec.path, spec.digest,
                                                       lambda spec=spec: renderer.render(spec)))
         if file is not None:
@@ -716,9 +773,10 @@ def render_releases(settings: Settings, graph: SiteGraph, memory: BuildMemory, p
     return files
 
 
-def render_site(settings: Settings, graph: SiteGraph, memory: BuildMemory | None = None,
+def render_site(settings: Settings, newsroom: Newsroom, memory: BuildMemory | None = None,
                 preview: bool = False, workers: int = 1) -> RenderedSite:
-    """Every file of the built site, or BuildFailed with every template problem.
+    """Every file of the built site, in every language, or BuildFailed with every template
+    problem.
 
     With the memory of an earlier build, a page whose fingerprint has not changed is not
     rendered again. A preview (for `serve`) marks drafts and embargoed releases. With more
@@ -726,15 +784,86 @@ def render_site(settings: Settings, graph: SiteGraph, memory: BuildMemory | None
     process that runs threads, such as the preview).
     """
     memory = memory or BuildMemory()
-    renderer = _Renderer(settings, graph, memory, preview, workers)
-    pages = list(renderer.pages())
-    if renderer.problems:
-        raise BuildFailed(_once_per_line(renderer.problems))
-    files = [*pages, *renderer.feeds(), *renderer.sitemap(pages), *renderer.assets()]
+    renderers = [_Renderer(settings, graph, memory, preview, workers) for graph in newsroom.graphs]
+    specs = [list(renderer.specs()) for renderer in renderers]
+    alternates: dict[str, tuple[Alternate, ...]] = {}
+    if len(renderers) > 1:
+        specs, alternates = _languages_linked(newsroom, specs)
+    pages = [file for renderer, own in zip(renderers, specs, strict=True)
+             for file in renderer.pages(own)]
+    problems = [problem for renderer in renderers for problem in renderer.problems]
+    if problems:
+        raise BuildFailed(_once_per_line(problems))
+    files = [*pages, *(file for renderer in renderers for file in renderer.feeds()),
+             *_sitemap(renderers, pages, alternates), *renderers[0].theme_assets(),
+             *(file for renderer in renderers for file in renderer.assets())]
     unique: dict[str, OutputFile] = {}
     for file in files:
         unique.setdefault(file.path, file)
-    return RenderedSite(tuple(unique.values()), tuple(renderer.body_links), renderer.bodies)
+    return RenderedSite(tuple(unique.values()),
+                        tuple(links for renderer in renderers for links in renderer.body_links),
+                        {r: body for renderer in renderers for r, body in renderer.bodies.items()},
+                        alternates)
+
+
+def _languages_linked(newsroom: Newsroom, spec_lists: list[list[PageSpec]]) -> tuple[
+        list[list[PageSpec]], dict[str, tuple[Alternate, ...]]]:
+    """Every page with its versions in the other languages: a release's published twin, else
+    the page at the same place in that language's layout, if that language has it."""
+    languages = [graph.language for graph in newsroom.graphs]
+    existing = [{spec.path for spec in specs} for specs in spec_lists]
+    versions = newsroom.versions()
+    linked: list[list[PageSpec]] = []
+    by_path: dict[str, tuple[Alternate, ...]] = {}
+    for language, specs in zip(languages, spec_lists, strict=True):
+        made = []
+        for spec in specs:
+            release = spec.context.get("release") if spec.template == "release.html" else None
+            found = []
+            for other, paths_there in zip(languages, existing, strict=True):
+                if other is language:
+                    found.append(Alternate(other, spec.path, True, True))
+                    continue
+                if release is not None:
+                    twin = versions.get(release.key, {}).get(other.code)
+                    path = twin.path if twin is not None else None
+                else:
+                    moved = paths.moved(spec.path, language.root, other.root)
+                    path = moved if moved in paths_there else None
+                found.append(Alternate(other, path or other.root, path is not None, False))
+            alternates = tuple(found)
+            by_path[spec.path] = alternates
+            made.append(_with_alternates(spec, alternates))
+        linked.append(made)
+    return linked, by_path
+
+
+def _with_alternates(spec: PageSpec, alternates: tuple[Alternate, ...]) -> PageSpec:
+    shown = [(a.language.code, a.path, a.exists) for a in alternates]
+    x_default = next((a.path for a in alternates if a.exists and a.language.default), spec.path)
+    return PageSpec(spec.path, spec.template, spec.title, fingerprint(spec.digest, shown),
+                    {**spec.context, "alternates": alternates, "x_default": x_default})
+
+
+def _sitemap(renderers: list[_Renderer], pages: Sequence[OutputFile],
+             alternates: dict[str, tuple[Alternate, ...]]) -> Iterator[OutputFile]:
+    """One sitemap.xml for every language, each page with its versions (`hreflang`)."""
+    first = renderers[0]
+    modified: dict[str, datetime] = {}
+    for renderer in renderers:
+        modified.update(renderer.modified())
+    urls: list[feeds.SitemapUrl] = []
+    absolute = first.site.absolute_url
+    for file in pages:
+        if file.path.endswith("index.html"):
+            path = "/" + file.path.removesuffix("index.html")
+            versions = [(a.language.code, absolute(a.path)) for a in alternates.get(path, ()) if a.exists]
+            urls.append((absolute(path), modified.get(path), versions if len(versions) > 1 else ()))
+    data = first.memory.page("/sitemap.xml", fingerprint(urls), lambda: feeds.sitemap(urls))
+    file = first.output("/sitemap.xml", data)
+    if file is not None:
+        yield file
+    yield OutputFile("robots.txt", feeds.robots_txt(absolute("/sitemap.xml")))
 
 
 def _once_per_line(problems: list[Problem]) -> list[Problem]:
@@ -760,12 +889,12 @@ def _format_date(day: date, form: str, locale: str) -> str:
     return format_date(day, form, locale=locale)
 
 
-def _pagination(number: int, count: int) -> dict[str, Any]:
+def _pagination(number: int, count: int, root: str) -> dict[str, Any]:
     return {
         "number": number,
         "count": count,
-        "previous": paths.releases_page(number - 1) if number > 1 else None,
-        "next": paths.releases_page(number + 1) if number < count else None,
+        "previous": paths.releases_page(number - 1, root) if number > 1 else None,
+        "next": paths.releases_page(number + 1, root) if number < count else None,
     }
 
 

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from presskit import paths
 from presskit.cache import BuildMemory, fingerprint, walk
 from presskit.config import Settings
-from presskit.countries import Country, country_by_code, find_country, suggest_countries
+from presskit.countries import Country, country_by_code, find_country, in_language, suggest_countries
 from presskit.errors import Problem
 from presskit.markdown import BodyRenderer
 from presskit.models import (
@@ -41,16 +41,18 @@ from presskit.models import (
 from presskit.resolve import Directory, did_you_mean
 from presskit.source import Document, Node, read_document
 from presskit.text import SLUG, make_slug, normalise
+from presskit.versions import KEYS as VERSION_KEYS
+from presskit.versions import Version, check_versions, in_each_language, relabel, remembered_copy, version_of
 
 RELEASE_KEYS = {"title", "date", "subtitle", "type", "location", "countries", "partners",
                 "programmes", "topics", "photos", "embargo", "draft", "slug", "summary", "updated",
-                "corrections"}
+                "corrections", *VERSION_KEYS}
 CORRECTION_KEYS = {"date", "note"}
-PARTNER_KEYS = {"name", "short_name", "aliases", "website", "logo", "type", "country"}
+PARTNER_KEYS = {"name", "short_name", "aliases", "website", "logo", "type", "country", *VERSION_KEYS}
 PROGRAMME_KEYS = {"title", "short_name", "aliases", "partners", "funders", "countries", "start",
-                  "end", "website", "summary"}
-COUNTRY_KEYS = {"summary"}
-PAGE_KEYS = {"title", "slug", "summary", "weight"}
+                  "end", "website", "summary", *VERSION_KEYS}
+COUNTRY_KEYS = {"summary", *VERSION_KEYS}
+PAGE_KEYS = {"title", "slug", "summary", "weight", *VERSION_KEYS}
 PHOTO_KEYS = {"src", "alt", "caption", "credit"}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg"}
 
@@ -62,6 +64,7 @@ SYNONYMS = {"tags": "topics", "categories": "topics", "category": "topics", "tag
             "standfirst": "subtitle", "dateline": "location", "published": "date"}
 
 T = TypeVar("T")
+Directories = dict[str, Directory[T]]  # by language
 
 _DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 
@@ -232,6 +235,7 @@ class _Loader:
     problems: list[Problem]
     memory: BuildMemory
     site_files: dict[str, Asset] = field(default_factory=dict)  # by "/media/..." path, this build
+    top_lines: dict[Path, int] = field(default_factory=dict)  # of entities' files, for messages
 
     @property
     def content_dir(self) -> Path:
@@ -255,6 +259,8 @@ class _Loader:
             doc = self.memory.read(Path(name), read_document, self.problems)
             if doc is not None:
                 docs.append(doc)
+                if folder != "releases":
+                    self.top_lines[doc.path] = _top_line(doc)
         return docs
 
     def asset(self, fields: Fields, src: str, line: int, owner_path: str, what: str) -> Asset | None:
@@ -319,20 +325,45 @@ class _Loader:
         self.memory.models[doc.path] = (doc, key, self.problems[before:], _needed_files(model), model)
         return model
 
-    def partners(self) -> tuple[list[Partner], Directory[Partner]]:
-        directory: Directory[Partner] = Directory("partner")
-        partners = []
-        for doc in self.documents("partners"):
-            partner = self.remembered(doc, "", lambda doc=doc: self.partner(doc))  # type: ignore[misc]
-            directory.add(partner, partner.label,
-                          [doc.path.stem, partner.name, partner.short_name, *partner.aliases],
-                          doc.path, _top_line(doc), self.problems)
-            partners.append(partner)
-        return partners, directory
+    def version(self, doc: Document) -> Version:
+        return version_of(doc, self.settings, self.problems)
+
+    def partners(self) -> tuple[dict[str, list[Partner]], Directories[Partner]]:
+        """Each language's partners, and a directory per language that finds them by any name
+        of any of their versions."""
+        read = [self.remembered(doc, "", lambda doc=doc: self.partner(doc))  # type: ignore[misc]
+                for doc in self.documents("partners")]
+        groups = check_versions(read, "partner", self.problems)
+
+        def copy(partner: Partner, lang: str, root: str) -> Partner:
+            return remembered_copy(self.memory.copies, partner, lang, lambda: relabel(
+                partner, lang, root,
+                country=in_language(partner.country, lang, root) if partner.country else None))
+
+        partners = in_each_language(groups, self.settings, copy)
+        return partners, self.directories("partner", partners, groups, lambda p: (
+            p.label, [p.source.stem.split(".")[0], p.id, p.name, p.short_name, *p.aliases]))
+
+    def directories(self, kind: str, entities: dict[str, list[T]], groups: dict[str, dict[str, Any]],
+                    names: Callable[[Any], tuple[str, list[str]]]) -> Directories[T]:
+        """One directory per language; every version's names find that language's entity."""
+        found: Directories[T] = {}
+        for lang, items in entities.items():
+            directory: Directory[T] = Directory(kind)
+            # A name used twice is reported once, in the default language's directory.
+            problems = self.problems if lang == self.settings.language else []
+            for entity in items:
+                label = names(entity)[0]
+                for version in groups[entity.key].values():  # type: ignore[attr-defined]
+                    directory.add(entity, label, names(version)[1], version.source,
+                                  self.top_lines.get(version.source, 1), problems)
+            found[lang] = directory
+        return found
 
     def partner(self, doc: Document) -> Partner:
         fields = Fields(doc, self.problems, PARTNER_KEYS)
-        identifier = make_slug(doc.path.stem)
+        version = self.version(doc)
+        identifier = _identifier(version)
         logo_src = fields.text("logo")
         return Partner(
             id=identifier,
@@ -344,37 +375,45 @@ class _Loader:
             logo=self.asset(fields, logo_src, fields.line("logo"), paths.partner(identifier),
                             "logo") if logo_src else None,
             type=fields.text("type"),
-            country=self.one_country(fields, "country"),
+            country=self.one_country(fields, "country", version),
             body=doc.body,
             body_line=doc.body_line,
             extra=fields.extra(),
             digest=doc.digest,
+            **_of(version),
         )
 
-    def programmes(self, partners: Directory[Partner],
-                   context: str) -> tuple[list[Programme], Directory[Programme]]:
-        directory: Directory[Programme] = Directory("programme")
-        programmes = []
-        for doc in self.documents("programmes"):
-            programme = self.remembered(doc, context,
-                                        lambda doc=doc: self.programme(doc, partners))  # type: ignore[misc]
-            directory.add(programme, programme.label,
-                          [doc.path.stem, programme.title, programme.short_name, *programme.aliases],
-                          doc.path, _top_line(doc), self.problems)
-            programmes.append(programme)
-        return programmes, directory
+    def programmes(self, partners: Directories[Partner], context: str,
+                   partner_sets: dict[str, list[Partner]]) -> tuple[dict[str, list[Programme]],
+                                                                    Directories[Programme]]:
+        read = [self.remembered(doc, context, lambda doc=doc: self.programme(doc, partners))  # type: ignore[misc]
+                for doc in self.documents("programmes")]
+        groups = check_versions(read, "programme", self.problems)
+        by_id = {lang: {p.id: p for p in items} for lang, items in partner_sets.items()}
 
-    def programme(self, doc: Document, partners: Directory[Partner]) -> Programme:
+        def copy(programme: Programme, lang: str, root: str) -> Programme:
+            return remembered_copy(self.memory.copies, programme, lang, lambda: relabel(
+                programme, lang, root,
+                partners=tuple(by_id[lang][p.id] for p in programme.partners),
+                funders=tuple(by_id[lang][p.id] for p in programme.funders),
+                countries=tuple(in_language(c, lang, root) for c in programme.countries)))
+
+        programmes = in_each_language(groups, self.settings, copy)
+        return programmes, self.directories("programme", programmes, groups, lambda p: (
+            p.label, [p.source.stem.split(".")[0], p.id, p.title, p.short_name, *p.aliases]))
+
+    def programme(self, doc: Document, partners: Directories[Partner]) -> Programme:
         fields = Fields(doc, self.problems, PROGRAMME_KEYS)
+        version = self.version(doc)
         return Programme(
-            id=make_slug(doc.path.stem),
+            id=_identifier(version),
             title=fields.text("title", required=True) or doc.path.stem,
             source=doc.path,
             short_name=fields.text("short_name"),
             aliases=tuple(text for text, _ in fields.text_list("aliases")),
-            partners=self.references(fields, "partners", partners),
-            funders=self.references(fields, "funders", partners),
-            countries=self.countries(fields),
+            partners=self.references(fields, "partners", partners[version.lang]),
+            funders=self.references(fields, "funders", partners[version.lang]),
+            countries=self.countries(fields, version),
             start=self.year_or_date(fields, "start"),
             end=self.year_or_date(fields, "end"),
             website=self.website(fields),
@@ -383,6 +422,7 @@ class _Loader:
             body_line=doc.body_line,
             extra=fields.extra(),
             digest=doc.digest,
+            **_of(version),
         )
 
     def references(self, fields: Fields, key: str, directory: Directory[Any]) -> tuple[Any, ...]:
@@ -418,46 +458,55 @@ class _Loader:
 
     # -- countries ----------------------------------------------------------------
 
-    def country(self, fields: Fields, written: str, line: int, key: str) -> Country | None:
+    def country(self, fields: Fields, written: str, line: int, key: str,
+                version: Version) -> Country | None:
         country = find_country(written)
         if country is None:
             fields.fault(line, f"unknown country {written!r} in `{key}`",
                          did_you_mean(suggest_countries(written),
                                       "write the country's name (Viet Nam) or its ISO code (VN or VNM)"))
-        return country
+            return None
+        return in_language(country, version.lang, version.root)
 
-    def one_country(self, fields: Fields, key: str) -> Country | None:
+    def one_country(self, fields: Fields, key: str, version: Version) -> Country | None:
         written = fields.text(key)
-        return self.country(fields, written, fields.line(key), key) if written else None
+        return self.country(fields, written, fields.line(key), key, version) if written else None
 
-    def countries(self, fields: Fields, key: str = "countries") -> tuple[Country, ...]:
+    def countries(self, fields: Fields, version: Version, key: str = "countries") -> tuple[Country, ...]:
         found: list[Country] = []
         for written, line in fields.text_list(key):
-            country = self.country(fields, written, line, key)
+            country = self.country(fields, written, line, key, version)
             if country and country not in found:
                 found.append(country)
         return tuple(found)
 
     def country_texts(self) -> dict[str, CountryText]:
-        texts: dict[str, CountryText] = {}
+        """The words of country pages, by "LANG:CODE", in every language."""
+        read: list[CountryText] = []
         for doc in self.documents("countries"):
             fields = Fields(doc, self.problems, COUNTRY_KEYS)
-            country = country_by_code(doc.path.stem) if len(doc.path.stem) == 2 else None
+            version = self.version(doc)
+            code = version.name
+            country = country_by_code(code) if len(code) == 2 else None
             if country is None:
-                guess = find_country(doc.path.stem)
+                guess = find_country(code)
                 fields.fault(1, f"{doc.path.name!r} is not named by a two-letter country code",
                              f"rename it {guess.code.lower()}.md" if guess else
                              "name the file by the ISO 3166 code, e.g. vn.md for Viet Nam")
                 continue
-            texts[country.code] = CountryText(
-                country=country, source=doc.path, summary=fields.text("summary"),
-                body=doc.body, body_line=doc.body_line, extra=fields.extra(), digest=doc.digest,
-            )
-        return texts
+            read.append(CountryText(
+                country=in_language(country, version.lang, version.root), source=doc.path,
+                summary=fields.text("summary"), body=doc.body, body_line=doc.body_line,
+                extra=fields.extra(), digest=doc.digest, **_of(version),
+            ))
+        groups = check_versions(read, "country page", self.problems)
+        texts = in_each_language(groups, self.settings, lambda text, lang, root: relabel(
+            text, lang, root, country=in_language(text.country, lang, root)))
+        return {f"{text.lang}:{text.country.code}": text for items in texts.values() for text in items}
 
     # -- releases and pages --------------------------------------------------------
 
-    def releases(self, partners: Directory[Partner], programmes: Directory[Programme],
+    def releases(self, partners: Directories[Partner], programmes: Directories[Programme],
                  context: str, workers: int = 1) -> list[Release]:
         paths = self.document_paths("releases", recursive=True)
         if workers > 1 and len(paths) >= PARALLEL_AT_LEAST:
@@ -470,14 +519,14 @@ class _Loader:
                 releases.append(release)
         return releases
 
-    def releases_in_parallel(self, paths: list[str], partners: Directory[Partner],
-                             programmes: Directory[Programme], workers: int) -> list[Release]:
+    def releases_in_parallel(self, paths: list[str], partners: Directories[Partner],
+                             programmes: Directories[Programme], workers: int) -> list[Release]:
         """Releases read and checked on all cores (a cold `build`; nothing is remembered):
         the same models, in the same order, with the same problems, as one by one."""
         global _WORKER
         _WORKER = (self, partners, programmes)
-        partner_by_id = {p.id: p for p in partners.entities()}
-        programme_by_id = {p.id: p for p in programmes.entities()}
+        partner_by_id = {(p.lang, p.id): p for d in partners.values() for p in d.entities()}
+        programme_by_id = {(p.lang, p.id): p for d in programmes.values() for p in d.entities()}
         releases = []
         chunks = [paths[start:start + 50] for start in range(0, len(paths), 50)]
         try:
@@ -491,19 +540,20 @@ class _Loader:
             _WORKER = None
         return releases
 
-    def release(self, doc: Document, partners: Directory[Partner],
-                programmes: Directory[Programme]) -> Release | None:
+    def release(self, doc: Document, partners: Directories[Partner],
+                programmes: Directories[Programme]) -> Release | None:
         """A release, or None when it lacks a title or a date (every fault is reported)."""
         zone = self.settings.timezone
         fields = Fields(doc, self.problems, RELEASE_KEYS)
-        slug = self.slug(fields, doc)
+        version = self.version(doc)
+        slug = self.slug(fields, doc, version)
         moment, has_time = fields.when("date", zone, required=True)
         embargo, _ = fields.when("embargo", zone, offset_needed=True)
         location = fields.text("location")
-        countries = self.countries(fields)
+        countries = self.countries(fields, version)
         if not countries and "," in location:  # none given (or `countries: []`): the dateline's
             from_location = find_country(location.rsplit(",", 1)[1])
-            countries = (from_location,) if from_location else ()
+            countries = (in_language(from_location, version.lang, version.root),) if from_location else ()
         title = fields.text("title", required=True)
         release = Release(
             source=doc.path,
@@ -515,10 +565,10 @@ class _Loader:
             type=self.release_type(fields),
             location=location,
             countries=countries,
-            partners=self.references(fields, "partners", partners),
-            programmes=self.references(fields, "programmes", programmes),
+            partners=self.references(fields, "partners", partners[version.lang]),
+            programmes=self.references(fields, "programmes", programmes[version.lang]),
             topics=self.topics(fields),
-            photos=self.photos(fields, paths.release(slug)),
+            photos=self.photos(fields, paths.release(slug, version.root)),
             embargo=embargo,
             draft=fields.boolean("draft"),
             summary=fields.text("summary"),
@@ -528,6 +578,9 @@ class _Loader:
             digest=doc.digest,
             updated=fields.when("updated", zone)[0],
             corrections=self.corrections(fields, zone),
+            lang=version.lang,
+            root=version.root,
+            key=version.key,
         )
         if moment is not None and embargo is not None and (
                 moment < embargo if has_time else moment.date() < embargo.astimezone(moment.tzinfo).date()):
@@ -539,14 +592,13 @@ class _Loader:
         # Every field is checked first, so that one run reports all faults.
         return release if title and moment is not None else None
 
-    def slug(self, fields: Fields, doc: Document) -> str:
+    def slug(self, fields: Fields, doc: Document, version: Version) -> str:
         written = fields.text("slug")
-        stem = doc.path.parent.name if doc.path.stem == "index" else doc.path.stem
         if written and not SLUG.match(written):
             fields.fault(fields.line("slug"), f"`slug` {written!r} may only have a-z, 0-9 and -",
                          f"write `slug: {make_slug(written, str(doc.path))}`")
             written = ""
-        return written or make_slug(stem, str(doc.path))
+        return written or make_slug(version.name, str(doc.path))
 
     def corrections(self, fields: Fields, zone: ZoneInfo | None) -> tuple[Correction, ...]:
         """`corrections: [{date, note}, ...]`, oldest first; each fault at its line."""
@@ -644,20 +696,25 @@ class _Loader:
         return tuple(photos)
 
     def pages(self) -> list[Page]:
-        pages = []
+        """Free pages in every language: each language's version, else a copy."""
+        read = []
         for doc in self.documents("pages"):
             fields = Fields(doc, self.problems, PAGE_KEYS)
-            slug = self.slug(fields, doc)
-            if slug in paths.RESERVED:
+            version = self.version(doc)
+            slug = self.slug(fields, doc, version)
+            if slug in paths.RESERVED or slug in self.settings.language_codes:
                 fields.fault(fields.line("slug"), f"a page cannot have the address /{slug}/",
                              f"presskit uses /{slug}/ itself; choose another `slug:`")
                 continue
-            pages.append(Page(
+            read.append(Page(
                 source=doc.path, slug=slug, title=fields.text("title", required=True) or slug,
                 summary=fields.text("summary"), body=doc.body, body_line=doc.body_line,
                 weight=fields.integer("weight"), extra=fields.extra(), digest=doc.digest,
+                **_of(version),
             ))
-        return pages
+        groups = check_versions(read, "page", self.problems)
+        pages = in_each_language(groups, self.settings, relabel)
+        return [page for items in pages.values() for page in items]
 
     def media(self) -> list[Asset]:
         root = self.content_dir / "media"
@@ -670,7 +727,7 @@ class _Loader:
 
 
 PARALLEL_AT_LEAST = 400  # releases; fewer are read faster than processes start
-_WORKER: tuple[_Loader, Directory[Partner], Directory[Programme]] | None = None
+_WORKER: tuple[_Loader, Directories[Partner], Directories[Programme]] | None = None
 
 
 def _check_releases(paths: list[str]) -> list[tuple[list[Problem], tuple[Any, ...] | None]]:
@@ -762,15 +819,19 @@ def remember_releases(memory: BuildMemory, releases: Iterable[tuple[Release, tup
 
 
 def _organisations(loader: _Loader) -> tuple[list[Partner], list[Programme],
-                                             tuple[Directory[Partner], Directory[Programme]], str]:
-    """Partners and programmes, their directories, and the context a release is checked in."""
-    partners, partner_directory = loader.partners()
+                                             tuple[Directories[Partner], Directories[Programme]], str]:
+    """Partners and programmes in every language, their directories, and the context a
+    release is checked in."""
+    partner_sets, partner_directories = loader.partners()
+    partners = [p for items in partner_sets.values() for p in items]
     # A model made in an earlier build is reused only if what it refers to is the same too.
     context = fingerprint(repr(loader.settings.timezone), str(loader.settings.content_dir),
-                          [p.digest for p in partners])
-    programmes, programme_directory = loader.programmes(partner_directory, context)
+                          loader.settings.language_codes, [p.digest for p in partners])
+    programme_sets, programme_directories = loader.programmes(partner_directories, context,
+                                                              partner_sets)
+    programmes = [p for items in programme_sets.values() for p in items]
     context = fingerprint(context, [p.digest for p in programmes])
-    return partners, programmes, (partner_directory, programme_directory), context
+    return partners, programmes, (partner_directories, programme_directories), context
 
 
 def _content(loader: _Loader, releases: list[Release], partners: list[Partner],
@@ -778,8 +839,13 @@ def _content(loader: _Loader, releases: list[Release], partners: list[Partner],
              media: list[Asset]) -> Content:
     problems = loader.problems
     pages = loader.pages()
-    _check_unique_slugs(releases, pages, problems)
-    _check_raw_html(loader.settings, [*releases, *partners, *programmes, *country_texts.values(), *pages],
+    check_versions(releases, "release", problems)
+    for code in loader.settings.language_codes:
+        _check_unique_slugs([r for r in releases if r.lang == code],
+                            [p for p in pages if p.lang == code and p.text_lang == code], problems)
+    _check_raw_html(loader.settings, [item for item in (*releases, *partners, *programmes,
+                                                         *country_texts.values(), *pages)
+                                       if item.lang == getattr(item, "text_lang", item.lang)],
                     problems)
     return Content(
         releases=tuple(releases),
@@ -840,6 +906,16 @@ def _near_files(missing: Path) -> list[str]:
         return []
     names = [entry.name for entry in folder.iterdir() if entry.is_file()]
     return difflib.get_close_matches(missing.name, names, n=2, cutoff=0.6)
+
+
+def _identifier(version: Version) -> str:
+    """An entity's id, the same in each version: its file's name, or its translation_key."""
+    return make_slug(version.key.removeprefix("key:") if version.explicit else version.name)
+
+
+def _of(version: Version) -> dict[str, str]:
+    """The fields a model takes from its version."""
+    return {"lang": version.lang, "text_lang": version.lang, "root": version.root, "key": version.key}
 
 
 def _top_line(doc: Document) -> int:

@@ -303,7 +303,8 @@ def _quick_state(environment_key: str, walked: dict[str, Stat], walked_at: float
     """What the next rebuild needs to be a quick one: the record and the releases shown."""
     content, graph, bodies = made.content, made.graph, made.site.bodies
     record = quick.make_record(environment_key, None, walked, walked_at, content, graph,
-                               made.settings, bodies, {}, {}, len(made.site.files), made.warnings)
+                               made.settings, bodies, {}, {}, len(made.site.files), made.warnings,
+                               made.site.alternates)
     store = quick.MemoryStore()
     key = quick.store_key(environment_key, content.partners, content.programmes)
     store.keep((key(release.digest), release, bodies[release]) for release in graph.releases)

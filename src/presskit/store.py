@@ -119,8 +119,8 @@ class ReleaseStore:
         connection = self._connect()
         if connection is None:
             return None
-        by_id = {p.id: p for p in partners}
-        programme_by_id = {p.id: p for p in programmes}
+        by_id = {(p.lang, p.id): p for p in partners}
+        programme_by_id = {(p.lang, p.id): p for p in programmes}
         found: dict[str, tuple[Release, RenderedBody]] = {}
         try:
             sources = list(keys)
@@ -144,7 +144,7 @@ class ReleaseStore:
 
     @staticmethod
     def _found(rows: Iterable[tuple[str, str, bytes, bytes]], keys: dict[str, str],
-               partners: dict[str, Partner], programmes: dict[str, Programme],
+               partners: dict[tuple[str, str], Partner], programmes: dict[tuple[str, str], Programme],
                found: dict[str, tuple[Release, RenderedBody]]) -> None:
         files: dict[str, Path] = {}
         for source, key, sealed_model, sealed_body in rows:

@@ -1,0 +1,145 @@
+"""The languages of a site: where each one's pages start, how it writes dates and which way
+it reads, and the theme's words in it (gettext catalogs, read with Babel).
+
+A language is a dimension the build loops over: every stage gets one `Language` at a time.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from babel import Locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+from presskit import paths
+from presskit.config import Settings, known_language
+
+CATALOG_DOMAIN = "messages"
+
+
+@dataclass(frozen=True)
+class Language:
+    """One language of the site, with what its pages say differently."""
+
+    code: str  # BCP 47: en, vi, ar, zh-Hans
+    root: str  # where its pages start: "/" for the default language, "/vi/" for another
+    title: str
+    description: str
+    organisation: str
+    footer: str
+    default: bool
+
+    @property
+    def locale(self) -> str:
+        """Babel's locale for dates and numbers. Plain "en" dates read "22 May 2023", as in
+        international (and UN) usage, rather than America's "May 22, 2023"."""
+        return "en_001" if self.code == "en" else self.code.replace("-", "_")
+
+    @property
+    def name(self) -> str:
+        """The language's name in itself, as a switcher shows it: "Tiếng Việt", "العربية"."""
+        locale = Locale.parse(self.code.replace("-", "_"))
+        name = locale.get_display_name(locale) or self.code
+        return name[:1].upper() + name[1:]
+
+    @property
+    def direction(self) -> str:
+        return Locale.parse(self.code.replace("-", "_")).text_direction
+
+
+def site_languages(settings: Settings) -> tuple[Language, ...]:
+    """Every language of the site, the default one first."""
+    default = Language(settings.language, "/", settings.title, settings.description,
+                       settings.organisation, settings.footer, True)
+    return (default, *(Language(
+        other.code, paths.language_root(other.code, settings.language),
+        other.title or settings.title, other.description or settings.description,
+        other.organisation or settings.organisation, other.footer or settings.footer, False)
+        for other in settings.languages))
+
+
+_SUFFIX = re.compile(r"^(?P<name>.+)\.(?P<code>[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)$")
+
+
+def split_language(stem: str) -> tuple[str, str | None]:
+    """A file name's stem and its language suffix: "hanoi.vi" -> ("hanoi", "vi"); a suffix
+    that is not a language code CLDR knows is part of the name ("plan.v2")."""
+    found = _SUFFIX.match(stem)
+    if found and known_language(found["code"]):
+        return found["name"], found["code"]
+    return stem, None
+
+
+# -- the theme's words ---------------------------------------------------------------------
+
+def catalog_names(code: str) -> list[str]:
+    """The catalog folders that serve a language, most specific first: pt-BR -> pt_BR, pt."""
+    name = code.replace("-", "_")
+    return [name, name.split("_")[0]] if "_" in name else [name]
+
+
+def needs_catalog(code: str) -> bool:
+    """The theme is written in English: only other languages need a catalog."""
+    return code.split("-")[0] != "en"
+
+
+def catalog_file(theme_dir: Path, code: str) -> Path | None:
+    """A theme folder's catalog for a language: the compiled .mo, else the .po it comes from."""
+    for name in catalog_names(code):
+        folder = theme_dir / "locale" / name / "LC_MESSAGES"
+        for suffix in (".mo", ".po"):
+            file = folder / (CATALOG_DOMAIN + suffix)
+            if file.is_file():
+                return file
+    return None
+
+
+def translations(theme_dirs: list[Path], code: str) -> tuple[gettext.NullTranslations, bool]:
+    """The theme's words in a language, the site's own catalog first, then the built-in
+    theme's; and whether any catalog was found (without one, the words stay English)."""
+    found: gettext.NullTranslations | None = None
+    for theme_dir in theme_dirs:
+        file = catalog_file(theme_dir, code) if needs_catalog(code) else None
+        if file is None:
+            continue
+        stat = file.stat()
+        loaded = _load(str(file), stat.st_mtime_ns, stat.st_size)
+        if found is None:
+            found = loaded
+        else:
+            found.add_fallback(loaded)
+    if found is None:
+        return gettext.NullTranslations(), not needs_catalog(code)
+    return found, True
+
+
+@lru_cache(maxsize=32)
+def _load(file: str, _mtime: int, _size: int) -> gettext.NullTranslations:
+    """A catalog, compiled in memory when it is a .po (a site's own, or a checkout's)."""
+    if file.endswith(".mo"):
+        with open(file, "rb") as handle:
+            return _copy(Translations(handle, domain=CATALOG_DOMAIN))
+    with open(file, "rb") as handle:
+        catalog = read_po(handle)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    compiled.seek(0)
+    return _copy(Translations(compiled, domain=CATALOG_DOMAIN))
+
+
+def _copy(loaded: Translations) -> gettext.NullTranslations:
+    """A fresh object around a loaded catalog, so that a fallback added for one site does not
+    stick to the cached catalog."""
+    fresh = gettext.GNUTranslations()
+    fresh._catalog = loaded._catalog  # type: ignore[attr-defined]
+    fresh.plural = loaded.plural  # type: ignore[attr-defined,method-assign]
+    fresh._info = getattr(loaded, "_info", {})  # type: ignore[attr-defined]
+    fresh._charset = "utf-8"  # type: ignore[attr-defined]
+    return fresh
