@@ -106,7 +106,7 @@ def test_a_release_has_plain_share_links_and_no_third_party_script(tmp_path, run
                  f"https://www.linkedin.com/sharing/share-offsite/?url={address}",
                  f"https://wa.me/?text={title}%20{address}"):
         assert f'href="{link}"' in page, link
-    assert 'data-url="https://example.org/news/releases/a/" hidden>Copy link</button>' in page
+    assert 'data-url="https://example.org/news/releases/a/"' in page and 'hidden>Copy link</button>' in page
     scripts = re.findall(r'<script src="([^"]+)"', page)
     assert scripts == ["/news/assets/share.js"]  # our own, and no other
     assert (site / "output/assets/share.js").is_file()

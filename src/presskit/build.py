@@ -30,7 +30,7 @@ from presskit.check import check_links
 from presskit.config import Settings, load_settings
 from presskit.errors import BuildFailed, Problem, errors_in
 from presskit.graph import Newsroom, build_newsroom
-from presskit.languages import site_languages
+from presskit.languages import missing_catalogs, site_languages
 from presskit.lock import one_build
 from presskit.models import Content, Release
 from presskit.render import RenderedSite, render_site, theme_dirs
@@ -83,7 +83,7 @@ def make_site(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = F
     stage("Reading settings")
     settings = settings or load_settings(site_dir)
     stage("Reading content")
-    problems: list[Problem] = []
+    problems: list[Problem] = missing_catalogs(settings, theme_dirs(settings))
     content = load_content(settings, problems, memory, readers)
     if errors_in(problems):
         raise BuildFailed(problems)

@@ -20,8 +20,14 @@ from babel.support import Translations
 
 from presskit import paths
 from presskit.config import Settings, known_language
+from presskit.errors import Problem
 
 CATALOG_DOMAIN = "messages"
+
+
+def N_(text: str) -> str:
+    """Marks a text for the catalogs (Babel extracts it); it is translated where shown."""
+    return text
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,33 @@ def translations(theme_dirs: list[Path], code: str) -> tuple[gettext.NullTransla
     if found is None:
         return gettext.NullTranslations(), not needs_catalog(code)
     return found, True
+
+
+def missing_catalogs(settings: Settings, theme_dirs: list[Path]) -> list[Problem]:
+    """A warning for each language of the site whose theme words have no catalog yet: its
+    pages build, with English labels."""
+    warnings = []
+    for code in settings.language_codes:
+        if needs_catalog(code) and not any(catalog_file(d, code) for d in theme_dirs):
+            name = Locale.parse(code.replace("-", "_")).get_display_name("en")
+            warnings.append(Problem(
+                settings.settings_file,
+                _table_line(settings.settings_file, code, code == settings.language),
+                f"presskit has no {name} words for its pages yet: their labels (Releases, Share, "
+                f"...) stay in English", f"run `presskit new language {code}` and translate the "
+                f"file it writes, templates/locale/{catalog_names(code)[0]}/LC_MESSAGES/messages.po",
+                warning=True))
+    return warnings
+
+
+def _table_line(settings_file: Path, code: str, default: bool) -> int | None:
+    try:
+        text = settings_file.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    pattern = r"^\s*language\s*=" if default else rf"^\s*\[languages\.{re.escape(code)}\]"
+    found = re.search(pattern, text, re.MULTILINE)
+    return text.count("\n", 0, found.start()) + 1 if found else None
 
 
 @lru_cache(maxsize=32)

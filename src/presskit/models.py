@@ -13,13 +13,14 @@ from typing import Any
 
 from presskit import paths
 from presskit.countries import Country
+from presskit.languages import N_
 
-RELEASE_TYPES = {
-    "press-release": "Press release",
-    "news": "News",
-    "statement": "Statement",
-    "feature": "Feature",
-    "media-advisory": "Media advisory",
+RELEASE_TYPES = {  # the English labels are catalog keys: templates show _(release.type_label)
+    "press-release": N_("Press release"),
+    "news": N_("News"),
+    "statement": N_("Statement"),
+    "feature": N_("Feature"),
+    "media-advisory": N_("Media advisory"),
 }
 
 

@@ -24,24 +24,20 @@ from urllib.parse import quote
 import jinja2
 import markupsafe
 from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
 
 from presskit import __version__, feeds, paths
 from presskit.cache import IN_OUTPUT, BuildMemory, cache_folder, fingerprint
 from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem
 from presskit.graph import Newsroom, SiteGraph
-from presskit.languages import Language, translations
+from presskit.languages import N_, Language, translations
 from presskit.markdown import BodyLink, BodyRenderer, RenderedBody
 from presskit.models import Asset, Partner, Programme, Release
 from presskit.seal import seal, unseal
 from presskit.text import local_time
 
 _TEMPLATE_NAME = re.compile(r"""["']([\w./-]+\.(?:html|xml|txt))["']""")
-def N_(text: str) -> str:
-    """Marks a text for the catalogs; it is translated where it is shown."""
-    return text
-
-
 NAV = ((N_("Releases"), paths.RELEASES), (N_("Countries"), paths.COUNTRIES),
        (N_("Partners"), paths.PARTNERS), (N_("Programmes"), paths.PROGRAMMES),
        (N_("Topics"), paths.TOPICS))
@@ -179,6 +175,7 @@ def _environment(settings: Settings, graph: SiteGraph, memory: BuildMemory,
     env.filters["absolute_url"] = site.absolute_url
     env.filters["date"] = site.date
     env.filters["datetime"] = site.datetime
+    env.filters["number"] = lambda number: _format_number(number, site.locale)
     env.filters["summary"] = lambda release: site.summary_of(release)
     env.filters["status"] = lambda release: site.status_of(release)
     env.globals["site"] = site
@@ -882,6 +879,11 @@ def _once_per_line(problems: list[Problem]) -> list[Problem]:
 def _quote(path: str) -> str:
     """A path as a URL: spaces and other characters that need it are percent-encoded."""
     return quote(path, safe="/%:@!$&'()*+,;=~")
+
+
+@lru_cache(maxsize=4096)
+def _format_number(number: int, locale: str) -> str:
+    return format_decimal(number, locale=locale)
 
 
 @lru_cache(maxsize=65536)

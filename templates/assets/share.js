@@ -9,9 +9,9 @@
     button.addEventListener("click", async () => {
       try {
         await navigator.clipboard.writeText(button.dataset.url);
-        status.textContent = "Link copied.";
+        status.textContent = button.dataset.copied;
       } catch {
-        status.textContent = "Could not copy: copy the address from the address bar.";
+        status.textContent = button.dataset.failed;
       }
     });
   }
