@@ -11,7 +11,7 @@ import signal
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -19,11 +19,13 @@ from urllib.parse import urlsplit
 from rich.console import Console
 from rich.markup import escape
 
-from presskit import __version__
+from presskit import __version__, scaffold
 from presskit.build import BuildResult, Rebuilt, Stage, UpToDate, build, check, upcoming_embargoes
 from presskit.config import Settings, load_settings
 from presskit.errors import BuildFailed, Problem, display_path, errors_in
-from presskit.text import held_back_line, local_time, make_slug, new_release_line
+from presskit.models import Release
+from presskit.text import held_back_line, local_time, new_release_line
+from presskit.versions import language_name, missing_versions
 from presskit.write import OUTPUT_CHANGED
 
 if TYPE_CHECKING:
@@ -88,9 +90,13 @@ def _parser() -> argparse.ArgumentParser:
 
     new_cmd = commands.add_parser(
         "new", help='start a new file: `presskit new release "TITLE"`',
-        description="Write a new release with today's date and every front matter key.")
-    new_cmd.add_argument("kind", choices=["release"], help="what to create")
-    new_cmd.add_argument("title", help="the headline, in quotes")
+        description='Start a file: `new release "TITLE"` (today\'s date, every key), `new '
+                    'translation FILE --lang vi` (its twin in another language), `new language '
+                    'CODE` (the theme\'s words to translate, in templates/locale/).')
+    new_cmd.add_argument("kind", choices=["release", "translation", "language"], help="what to create")
+    new_cmd.add_argument("what", metavar="TITLE|FILE|CODE",
+                         help="the headline (in quotes), the file to translate, or a language code")
+    new_cmd.add_argument("--lang", metavar="CODE", help="the language of the new release or translation")
     new_cmd.add_argument("--site", default=".", help=site_help)
     return parser
 
@@ -109,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         target = f"{args.out.rstrip('/')}/" if args.out else "preview/"
     try:
         if args.command == "new":
-            return new_release(Path(args.site), args.title)
+            return new_file(args.kind, args.what, Path(args.site), args.lang)
         if args.command == "serve":
             return serve(Path(args.site).resolve(), args.host, args.port)
         if args.command == "embargoes":
@@ -269,7 +275,29 @@ def _report_success(result: BuildResult | UpToDate | Rebuilt, command: str) -> N
     else:
         out.print(f"Checked {releases} releases and {result.page_count} pages: no problems{held}"
                   f"{noted}.")
+        _say_missing_versions(result)
     _report_embargo(graph.next_embargo, settings)
+
+
+def _say_missing_versions(result: BuildResult) -> None:
+    """`check`'s note of the published releases that lack a version in a language of the site."""
+    codes = result.settings.language_codes
+    if len(codes) < 2:
+        return
+    lacking: dict[str, list[Release]] = {}
+    for release, languages in missing_versions(result.graph.releases, codes).items():
+        for code in languages:
+            lacking.setdefault(code, []).append(release)
+    for code in codes:
+        releases = sorted(lacking.get(code, []), key=lambda r: r.date, reverse=True)
+        if not releases:
+            continue
+        shown = "; ".join(f"{r.title} ({display_path(r.source)})" for r in releases[:5])
+        more = f"; and {len(releases) - 5} more" if len(releases) > 5 else ""
+        has = "has" if len(releases) == 1 else "have"
+        out.print(f"Note: {_count(len(releases), 'published release')} {has} "
+                  f"no {language_name(code)} version: {escape(shown)}{more}. "
+                  f"Start one with `presskit new translation FILE --lang {code}`.")
 
 
 def _say_warnings(result: BuildResult | UpToDate | Rebuilt, command: str) -> int:
@@ -383,60 +411,27 @@ def _start_session(site_dir: Path, host: str, port: int | None) -> Session:
     raise _UsageError("ports 8000 to 8019 are all in use; choose one with --port")
 
 
-def new_release(site: Path, title: str) -> int:
-    """Write content/releases/YEAR/SLUG.md with every key, ready to fill in."""
-    if not (site / "presskit.toml").is_file():
-        err.print(f"[bold red]error:[/] {escape(display_path(site))} has no presskit.toml\n"
-                  "  [dim]hint:[/] run this in your site's folder, or add --site path/to/site")
+def new_file(kind: str, what: str, site: Path, lang: str | None) -> int:
+    """`presskit new release|translation|language`: write the file, say what to do next."""
+    try:
+        if kind == "release":
+            path = scaffold.new_release(site, what, lang)
+            out.print(f"Wrote {escape(display_path(path))}. It is a draft: set `draft: false` to "
+                      "publish it.")
+        elif kind == "translation":
+            if not lang:
+                raise scaffold.Refused("which language?", f"add --lang, e.g. presskit new "
+                                       f"translation {what} --lang vi")
+            path = scaffold.new_translation(site, Path(what), lang)
+            out.print(f"Wrote {escape(display_path(path))}: translate its title, words and text. "
+                      "A release stays a draft until you set `draft: false`.")
+        else:
+            path = scaffold.new_language(site, what)
+            out.print(f"Wrote {escape(display_path(path))}: write each msgstr in the language; "
+                      "an empty one stays English. presskit reads the file as it is.")
+    except scaffold.Refused as refused:
+        err.print(f"[bold red]error:[/] {escape(refused.message)}\n  [dim]hint:[/] {escape(refused.hint)}")
         return EXIT_USAGE
-    if not title.strip():
-        err.print("[bold red]error:[/] the title is empty\n  [dim]hint:[/] "
-                  'presskit new release "Your headline"')
-        return EXIT_USAGE
-    today = _today(site)
-    slug = make_slug(title)
-    path = site / "content" / "releases" / str(today.year) / f"{slug}.md"
-    if path.exists():
-        err.print(f"[bold red]error:[/] {escape(display_path(path))} already exists\n"
-                  "  [dim]hint:[/] choose another title, or edit that file")
-        return EXIT_USAGE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(RELEASE_TEMPLATE.format(title=json.dumps(title.strip(), ensure_ascii=False),
-                                            date=today.isoformat()), encoding="utf-8")
-    out.print(f"Wrote {escape(display_path(path))}. It is a draft: set `draft: false` to publish it.")
     return EXIT_OK
 
 
-def _today(site: Path) -> date:
-    """Today where the newsroom is (its `timezone`), not where the computer's clock is set."""
-    try:
-        zone = load_settings(site.resolve()).timezone
-    except BuildFailed:
-        zone = None
-    return datetime.now(zone).date() if zone else date.today()
-
-
-RELEASE_TEMPLATE = """\
----
-title: {title}
-subtitle: ""             # the standfirst under the headline
-date: {date}
-type: press-release      # press-release, news, statement, feature or media-advisory
-location: ""             # the dateline, e.g. Dong Hoi, Quang Binh, Viet Nam
-countries: []            # e.g. [Viet Nam] or [VN, KH]; empty: the country that ends `location`
-partners: []             # ids, short names or names from content/partners/
-programmes: []           # ids, short names or titles from content/programmes/
-topics: []               # e.g. [Social protection, Gender equality]
-photos: []
-#  - src: /media/photo.jpg        # or a file next to this one
-#    alt: What the photo shows    # required
-#    caption: Who and what, where
-#    credit: © Name/Organisation
-summary: ""              # for lists and link previews; default: the first paragraph
-slug: ""                 # the address: /releases/SLUG/; default: from the file name
-embargo:                 # e.g. {date}T09:00 (the site's time zone): hidden until then
-draft: true              # set to false when the release is ready
----
-
-Write the first paragraph here: who, what, where and when.
-"""

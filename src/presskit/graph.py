@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,8 +16,8 @@ from presskit import paths
 from presskit.cache import fingerprint
 from presskit.countries import Country
 from presskit.languages import Language
-from presskit.models import Asset, Content, CountryText, Page, Partner, Programme, Release
-from presskit.text import make_slug
+from presskit.models import Asset, Content, CountryText, Page, Partner, Programme, Release, TopicText
+from presskit.text import make_slug, normalise
 
 RELATED_COUNT = 3
 RELATED_WINDOW = 8  # releases looked at on each side, per shared term: keeps related lists linear
@@ -90,6 +90,7 @@ class Topic:
 class TopicNode:
     topic: Topic
     releases: tuple[Release, ...]
+    text: TopicText | None = None  # its file in content/topics/, if it has one
 
     @property
     def name(self) -> str:
@@ -249,6 +250,7 @@ def build_graph(content: Content, language: Language, as_of: datetime, drafts: b
     by_topic: dict[str, list[Release]] = defaultdict(list)
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
     by_year: dict[int, list[Release]] = defaultdict(list)
+    slug_of = _topic_slugs(content)
     for release in published:  # newest first, so every list below is too
         for country in release.countries:
             by_country[country].append(release)
@@ -257,7 +259,7 @@ def build_graph(content: Content, language: Language, as_of: datetime, drafts: b
         for programme in release.programmes:
             by_programme[programme].append(release)
         for topic in release.topics:
-            slug = make_slug(topic)
+            slug = slug_of(topic)
             by_topic[slug].append(release)
             spellings[slug][topic] += 1
         by_year[release.date.year].append(release)
@@ -330,12 +332,14 @@ def build_graph(content: Content, language: Language, as_of: datetime, drafts: b
         countries=tuple(_by_name(programme.countries, lambda c: c.name)),
     ) for programme in _by_name(programmes, lambda p: p.label))
     root = language.root
-    topic_nodes = {slug: TopicNode(Topic(_spelling(spellings[slug]), slug, root), tuple(releases))
+    texts = {text.slug: text for text in content.topics}
+    topic_nodes = {slug: TopicNode(Topic(texts[slug].name if slug in texts else _spelling(spellings[slug]),
+                                         slug, root), tuple(releases), texts.get(slug))
                    for slug, releases in by_topic.items()}
     year_nodes = tuple(YearNode(year, tuple(by_year[year]), root)
                        for year in sorted(by_year, reverse=True))
 
-    links = _remembered_links(memo if memo is not None else {}, published, topic_nodes,
+    links = _remembered_links(memo if memo is not None else {}, published, topic_nodes, slug_of,
                               by_country, by_partner, by_programme)
     return SiteGraph(
         language=language,
@@ -356,6 +360,21 @@ def build_graph(content: Content, language: Language, as_of: datetime, drafts: b
     )
 
 
+def _topic_slugs(content: Content) -> Callable[[str], str]:
+    """A release's topic as written -> the topic's slug: a named topic's (content/topics/) by
+    any of its names in any language, else the slug of the words."""
+    names = content.topic_names
+    known: dict[str, str] = {}
+
+    def slug_of(written: str) -> str:
+        slug = known.get(written)
+        if slug is None:
+            slug = known[written] = (names.get(normalise(written)) if names else None) or make_slug(written)
+        return slug
+
+    return slug_of
+
+
 def _spelling(counts: Counter[str]) -> str:
     """The way most releases write a topic; ties go to the alphabetically first."""
     return min(counts, key=lambda spelling: (-counts[spelling], spelling))
@@ -369,11 +388,12 @@ def _identity(entity: object) -> tuple[str, str]:
 
 
 def _remembered_links(memo: dict[str, object], published: Sequence[Release],
-                      topics: dict[str, TopicNode], *indexes: dict) -> dict[Release, ReleaseLinks]:
+                      topics: dict[str, TopicNode], slug_of: Callable[[str], str],
+                      *indexes: dict) -> dict[Release, ReleaseLinks]:
     """Release links, reusing the last build's when no release was added, removed, re-dated or
     re-tagged (a text edit changes none of them)."""
     structure = fingerprint([
-        (r.slug, r.date.isoformat(), r.topics, [c.code for c in r.countries],
+        (r.slug, r.date.isoformat(), [slug_of(t) for t in r.topics], [c.code for c in r.countries],
          [p.id for p in r.partners], [p.id for p in r.programmes]) for r in published])
     by_slug = {r.slug: r for r in published}
     if memo.get("structure") == structure:
@@ -389,7 +409,7 @@ def _remembered_links(memo: dict[str, object], published: Sequence[Release],
             )
             for r in published
         }
-    links = _release_links(published, topics, *indexes)
+    links = _release_links(published, topics, slug_of, *indexes)
     memo["structure"] = structure
     memo["links"] = {
         r.slug: (tuple(t.slug for t in link.topics),
@@ -404,6 +424,7 @@ def _remembered_links(memo: dict[str, object], published: Sequence[Release],
 def _release_links(
     published: Sequence[Release],
     topics: dict[str, TopicNode],
+    slug_of: Callable[[str], str],
     *indexes: dict,
 ) -> dict[Release, ReleaseLinks]:
     """Previous/next and related releases, without comparing every release with every other."""
@@ -429,7 +450,7 @@ def _release_links(
         related = sorted(shared, key=lambda other: (-shared[other], abs(order[other] - index),
                                                     other.slug))[:RELATED_COUNT]
         links[release] = ReleaseLinks(
-            topics=tuple(topic_of[make_slug(topic)] for topic in release.topics),
+            topics=tuple(topic_of[slug_of(topic)] for topic in release.topics),
             previous=published[index + 1] if index + 1 < len(published) else None,
             next=published[index - 1] if index > 0 else None,
             related=tuple(related),

@@ -250,6 +250,26 @@ class Page:
         return paths.page(self.slug, self.root)
 
 
+@dataclass(frozen=True, eq=False)
+class TopicText:
+    """A topic's name in one language, and its words (content/topics/SLUG.md and versions):
+    every name of every version finds the topic, whichever language a release is in."""
+
+    slug: str
+    name: str
+    source: Path
+    aliases: tuple[str, ...] = ()
+    summary: str = ""
+    body: str = ""
+    body_line: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+    digest: str = ""  # of the file it was read from
+    lang: str = ""
+    text_lang: str = ""
+    root: str = "/"
+    key: str = ""
+
+
 @dataclass(frozen=True)
 class Content:
     """Everything in content/, checked and with every reference resolved."""
@@ -260,6 +280,8 @@ class Content:
     country_texts: dict[str, CountryText]  # by "LANG:CODE" (vi:VN); in one language, by code
     pages: tuple[Page, ...]
     media: tuple[Asset, ...]  # every file under content/media/
+    topics: tuple[TopicText, ...] = ()  # named topics (content/topics/), in every language
+    topic_names: dict[str, str] = field(default_factory=dict)  # any name, normalised -> slug
 
     def in_language(self, code: str) -> Content:
         """What the pages of one language show: its releases, and its version (or a copy) of
@@ -271,4 +293,6 @@ class Content:
             country_texts={t.country.code: t for t in self.country_texts.values() if t.lang == code},
             pages=tuple(p for p in self.pages if p.lang == code),
             media=self.media,
+            topics=tuple(t for t in self.topics if t.lang == code),
+            topic_names=self.topic_names,
         )

@@ -511,9 +511,13 @@ class _Renderer:
         yield self.spec(paths.under(self.language.root, paths.TOPICS), "topics.html", _("Topics"),
                         [(t.path, t.name, len(t.releases)) for t in graph.topics], topics=graph.topics)
         for topic in graph.topics:
-            yield self.spec(topic.path, "topic.html", topic.name, self.prints.releases(topic.releases),
-                            topic=topic,
-                            description=_("Press releases on %(name)s") % {"name": topic.name},
+            text = topic.text
+            body = self.body(text.body, text.body_line, text.source, topic.path) if text else None
+            yield self.spec(topic.path, "topic.html", topic.name,
+                            (text.digest if text else None, self.prints.releases(topic.releases)),
+                            topic=topic, body_html=body.html if body else "",
+                            description=(text.summary if text else "") or
+                            _("Press releases on %(name)s") % {"name": topic.name},
                             feed_path=paths.feed(topic.path))
 
     def free_pages(self) -> Iterator[PageSpec]:

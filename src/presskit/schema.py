@@ -35,6 +35,7 @@ from presskit.models import (
     Photo,
     Programme,
     Release,
+    TopicText,
     attached,
     detached,
 )
@@ -53,6 +54,7 @@ PROGRAMME_KEYS = {"title", "short_name", "aliases", "partners", "funders", "coun
                   "end", "website", "summary", *VERSION_KEYS}
 COUNTRY_KEYS = {"summary", *VERSION_KEYS}
 PAGE_KEYS = {"title", "slug", "summary", "weight", *VERSION_KEYS}
+TOPIC_KEYS = {"name", "aliases", "summary", *VERSION_KEYS}
 PHOTO_KEYS = {"src", "alt", "caption", "credit"}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg"}
 
@@ -716,6 +718,26 @@ class _Loader:
         pages = in_each_language(groups, self.settings, relabel)
         return [page for items in pages.values() for page in items]
 
+    def named_topics(self) -> tuple[list[TopicText], dict[str, str]]:
+        """Named topics in every language, and every name of every version -> its slug."""
+        read = []
+        for doc in self.documents("topics"):
+            fields = Fields(doc, self.problems, TOPIC_KEYS)
+            version = self.version(doc)
+            slug = _identifier(version)
+            read.append(TopicText(
+                slug=slug, name=fields.text("name", required=True) or version.name, source=doc.path,
+                aliases=tuple(text for text, _ in fields.text_list("aliases")),
+                summary=fields.text("summary"), body=doc.body, body_line=doc.body_line,
+                extra=fields.extra(), digest=doc.digest, **_of(version)))
+        groups = check_versions(read, "topic", self.problems)
+        names: dict[str, str] = {}
+        for topic in read:
+            for name in (topic.slug, topic.name, *topic.aliases):
+                names.setdefault(normalise(name), topic.slug)
+        topics = in_each_language(groups, self.settings, relabel)
+        return [topic for items in topics.values() for topic in items], names
+
     def media(self) -> list[Asset]:
         root = self.content_dir / "media"
         if not root.is_dir():
@@ -839,12 +861,13 @@ def _content(loader: _Loader, releases: list[Release], partners: list[Partner],
              media: list[Asset]) -> Content:
     problems = loader.problems
     pages = loader.pages()
+    topics, topic_names = loader.named_topics()
     check_versions(releases, "release", problems)
     for code in loader.settings.language_codes:
         _check_unique_slugs([r for r in releases if r.lang == code],
                             [p for p in pages if p.lang == code and p.text_lang == code], problems)
     _check_raw_html(loader.settings, [item for item in (*releases, *partners, *programmes,
-                                                         *country_texts.values(), *pages)
+                                                         *country_texts.values(), *pages, *topics)
                                        if item.lang == getattr(item, "text_lang", item.lang)],
                     problems)
     return Content(
@@ -854,6 +877,8 @@ def _content(loader: _Loader, releases: list[Release], partners: list[Partner],
         country_texts=country_texts,
         pages=tuple(sorted(pages, key=lambda page: (page.weight, page.title.casefold()))),
         media=tuple(media),
+        topics=tuple(topics),
+        topic_names=topic_names,
     )
 
 
