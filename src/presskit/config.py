@@ -281,7 +281,7 @@ def load_settings(site_dir: Path) -> Settings:
         )]) from None
 
     def line_of(key: str) -> int | None:
-        match = re.search(rf"^\s*(?:{re.escape(key)}\s*=|\[{re.escape(key)}[.\]])", text, re.MULTILINE)
+        match = re.search(rf"^[ \t]*(?:{re.escape(key)}[ \t]*=|\[{re.escape(key)}[.\]])", text, re.MULTILINE)
         return text.count("\n", 0, match.start()) + 1 if match else None
 
     problems: list[Problem] = []

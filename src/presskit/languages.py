@@ -148,7 +148,7 @@ def _table_line(settings_file: Path, code: str, default: bool) -> int | None:
         text = settings_file.read_text(encoding="utf-8")
     except OSError:
         return None
-    pattern = r"^\s*language\s*=" if default else rf"^\s*\[languages\.{re.escape(code)}\]"
+    pattern = r"^[ \t]*language[ \t]*=" if default else rf"^[ \t]*\[languages\.{re.escape(code)}\]"
     found = re.search(pattern, text, re.MULTILINE)
     return text.count("\n", 0, found.start()) + 1 if found else None
 

@@ -357,7 +357,7 @@ class _Loader:
             for entity in items:
                 label = names(entity)[0]
                 for version in groups[entity.key].values():  # type: ignore[attr-defined]
-                    directory.add(entity, label, names(version)[1], version.source,
+                    directory.add(entity, label, dict.fromkeys(names(version)[1]), version.source,
                                   self.top_lines.get(version.source, 1), problems)
             found[lang] = directory
         return found
