@@ -56,6 +56,11 @@ class Language:
         return name[:1].upper() + name[1:]
 
     @property
+    def comma(self) -> str:
+        """How the language separates the parts of a dateline: Arabic script's own comma."""
+        return "، " if self.code.split("-")[0] in ("ar", "fa", "ur", "ps") else ", "
+
+    @property
     def direction(self) -> str:
         return Locale.parse(self.code.replace("-", "_")).text_direction
 

@@ -541,7 +541,8 @@ class _Renderer:
         spec = self.spec(
             release.path, "release.html", release.title, shows,
             release=release, body_html=_with_dateline(self.bodies[release].html, release.location,
-                                                      self.site.date(release.date)), links=links,
+                                                      self.site.date(release.date),
+                                                      self.language.comma), links=links,
             description=self.summary(release), og_type="article",
             og_image=lead.asset.path if lead else None,
             json_ld=_Lazy(lambda: self.news_article(release)), preview_notice=self.status(release),
@@ -732,12 +733,13 @@ def feed_indexes(graph: SiteGraph) -> list[tuple[str, str, Sequence[Release]]]:
 
 
 
-def _with_dateline(body_html: str, location: str, date: str) -> str:
+def _with_dateline(body_html: str, location: str, date: str, comma: str = ", ") -> str:
     """The body with its dateline run into the first paragraph, as wire copy has it:
-    "HANOI, Viet Nam, 6 June 2023 – The first sentence..." (the place's first part in capitals)."""
-    place, _, rest = location.partition(",")
-    where = ", ".join(part for part in (place.strip().upper(), rest.strip()) if part)
-    lead = markupsafe.escape(f"{where}, {date}" if where else date)
+    "HANOI, Viet Nam, 6 June 2023 – The first sentence..." (the place's first part in capitals;
+    Arabic script's comma where the language writes it)."""
+    place, _, rest = location.replace("،", ",").partition(",")
+    where = comma.join(part for part in (place.strip().upper(), rest.strip()) if part)
+    lead = markupsafe.escape(f"{where}{comma}{date}" if where else date)
     dateline = f'<span class="dateline-lead">{lead} –</span> '
     if body_html.startswith("<p>"):
         return f"<p>{dateline}{body_html[3:]}"
