@@ -234,130 +234,182 @@ def build_graph(content: Content, language: Language, as_of: datetime, drafts: b
     never written to output/. `unpublished_anywhere` are the releases held back in every
     language: what they alone refer to gets no page in any language.
     """
-    held_back = [r for r in content.releases if not r.is_published(as_of, drafts)]
-    upcoming = [r.embargo for r in held_back
-                if r.embargo and r.embargo > as_of and (drafts or not r.draft)]
-    if preview:
-        published = _newest_first(content.releases)
-        unpublished: Sequence[Release] = []
-    else:
-        published = _newest_first(r for r in content.releases if r.is_published(as_of, drafts))
-        unpublished = held_back if unpublished_anywhere is None else unpublished_anywhere
-
-    by_country: dict[Country, list[Release]] = defaultdict(list)
-    by_partner: dict[Partner, list[Release]] = defaultdict(list)
-    by_programme: dict[Programme, list[Release]] = defaultdict(list)
-    by_topic: dict[str, list[Release]] = defaultdict(list)
-    spellings: dict[str, Counter[str]] = defaultdict(Counter)
-    by_year: dict[int, list[Release]] = defaultdict(list)
+    memo = memo if memo is not None else {}
+    state = _publication(content.releases, as_of, drafts, preview, unpublished_anywhere)
     slug_of = _topic_slugs(content)
-    for release in published:  # newest first, so every list below is too
-        for country in release.countries:
-            by_country[country].append(release)
-        for partner in release.partners:
-            by_partner[partner].append(release)
-        for programme in release.programmes:
-            by_programme[programme].append(release)
-        for topic in release.topics:
-            slug = slug_of(topic)
-            by_topic[slug].append(release)
-            spellings[slug][topic] += 1
-        by_year[release.date.year].append(release)
-
-    # What only unpublished releases refer to gets no page.
-    hidden_refs = {_identity(ref) for r in unpublished
-                   for ref in (*r.countries, *r.partners, *r.programmes)}
-
-    def shown(entity: object, has_file: bool) -> bool:
-        return has_file and _identity(entity) not in hidden_refs
-
-    programmes = [p for p in content.programmes if p in by_programme or shown(p, True)]
-    partner_refs = {partner for p in programmes for partner in (*p.partners, *p.funders)}
-    partners = [p for p in content.partners
-                if p in by_partner or p in partner_refs or shown(p, True)]
-    country_refs = {c for p in programmes for c in p.countries}
-    country_refs |= {p.country for p in partners if p.country}
-    country_refs |= set(by_country)
-    texts = {text.country.code: text for text in content.country_texts.values()}
-    for text in texts.values():
-        if shown(text.country, True):
-            country_refs.add(text.country)
-    shown_partners = set(partners)
-
-    programmes_of_country: dict[Country, set[Programme]] = defaultdict(set)
-    partners_of_country: dict[Country, set[Partner]] = defaultdict(set)
-    programmes_of_partner: dict[Partner, set[Programme]] = defaultdict(set)
-    countries_of_partner: dict[Partner, set[Country]] = defaultdict(set)
-    for programme in programmes:
-        for country in programme.countries:
-            programmes_of_country[country].add(programme)
-            for partner in (*programme.partners, *programme.funders):
-                partners_of_country[country].add(partner)
-        for partner in (*programme.partners, *programme.funders):
-            programmes_of_partner[partner].add(programme)
-    for release in published:
-        for country in release.countries:
-            programmes_of_country[country].update(release.programmes)
-            partners_of_country[country].update(release.partners)
-        for partner in release.partners:
-            countries_of_partner[partner].update(release.countries)
-    for partner in partners:
-        if partner.country:
-            partners_of_country[partner.country].add(partner)
-            countries_of_partner[partner].add(partner.country)
-
-    def names(items: Iterable[Partner], keep: set[Partner]) -> tuple[Partner, ...]:
-        return tuple(_by_name((p for p in items if p in keep), lambda p: p.label))
-
-    shown_programmes = set(programmes)
-    country_nodes = tuple(CountryNode(
-        country=country,
-        text=texts.get(country.code),
-        releases=tuple(by_country.get(country, ())),
-        programmes=tuple(_by_name(programmes_of_country[country] & shown_programmes,
-                                  lambda p: p.label)),
-        partners=names(partners_of_country[country], shown_partners),
-    ) for country in _by_name(country_refs, lambda c: c.name))
-    partner_nodes = tuple(PartnerNode(
-        partner=partner,
-        releases=tuple(by_partner.get(partner, ())),
-        programmes=tuple(_by_name(programmes_of_partner[partner], lambda p: p.label)),
-        countries=tuple(_by_name(countries_of_partner[partner], lambda c: c.name)),
-    ) for partner in _by_name(partners, lambda p: p.label))
-    programme_nodes = tuple(ProgrammeNode(
-        programme=programme,
-        releases=tuple(by_programme.get(programme, ())),
-        partners=programme.partners,
-        funders=programme.funders,
-        countries=tuple(_by_name(programme.countries, lambda c: c.name)),
-    ) for programme in _by_name(programmes, lambda p: p.label))
-    root = language.root
-    texts = {text.slug: text for text in content.topics}
-    topic_nodes = {slug: TopicNode(Topic(texts[slug].name if slug in texts else _spelling(spellings[slug]),
-                                         slug, root), tuple(releases), texts.get(slug))
-                   for slug, releases in by_topic.items()}
-    year_nodes = tuple(YearNode(year, tuple(by_year[year]), root)
-                       for year in sorted(by_year, reverse=True))
-
-    links = _remembered_links(memo if memo is not None else {}, published, topic_nodes, slug_of,
-                              by_country, by_partner, by_programme)
+    terms = _Terms.of(state.published, slug_of)
+    shown = _shown(content, terms, state.unpublished)
+    neighbours = _Neighbours.of(shown, state.published)
+    topics = _topic_nodes(content, terms, language.root)
     return SiteGraph(
         language=language,
         as_of=as_of,
-        releases=tuple(published),
-        countries=country_nodes,
-        partners=partner_nodes,
-        programmes=programme_nodes,
-        topics=tuple(_by_name(topic_nodes.values(), lambda t: t.name)),
-        years=year_nodes,
+        releases=tuple(state.published),
+        countries=_country_nodes(content, terms, shown, neighbours),
+        partners=_partner_nodes(shown, terms, neighbours),
+        programmes=_programme_nodes(shown, terms),
+        topics=tuple(_by_name(topics.values(), lambda t: t.name)),
+        years=tuple(YearNode(year, tuple(terms.by_year[year]), language.root)
+                    for year in sorted(terms.by_year, reverse=True)),
         pages=content.pages,
-        links=links,
-        assets=_published_assets(content, published, unpublished, partners,
-                                 memo if memo is not None else {}),
-        next_embargo=min(upcoming, default=None),
-        held_back=tuple(sorted(held_back, key=lambda r: (r.embargo is not None, r.embargo or r.date,
-                                                         r.title))),
+        links=_remembered_links(memo, state.published, topics, slug_of,
+                                terms.by_country, terms.by_partner, terms.by_programme),
+        assets=_published_assets(content, state.published, state.unpublished, shown.partners, memo),
+        next_embargo=state.next_embargo,
+        held_back=state.held_back,
     )
+
+
+@dataclass(frozen=True)
+class _Publication:
+    published: list[Release]  # newest first
+    unpublished: Sequence[Release]  # in every language: what they alone show stays hidden
+    held_back: tuple[Release, ...]  # of this language, for the report
+    next_embargo: datetime | None
+
+
+def _publication(releases: Sequence[Release], as_of: datetime, drafts: bool, preview: bool,
+                 unpublished_anywhere: Sequence[Release] | None) -> _Publication:
+    """The one place that decides what is published: everything downstream reads this."""
+    held_back = [r for r in releases if not r.is_published(as_of, drafts)]
+    upcoming = [r.embargo for r in held_back
+                if r.embargo and r.embargo > as_of and (drafts or not r.draft)]
+    if preview:
+        published, unpublished = _newest_first(releases), []
+    else:
+        published = _newest_first(r for r in releases if r.is_published(as_of, drafts))
+        unpublished = held_back if unpublished_anywhere is None else list(unpublished_anywhere)
+    ordered = sorted(held_back, key=lambda r: (r.embargo is not None, r.embargo or r.date, r.title))
+    return _Publication(published, unpublished, tuple(ordered), min(upcoming, default=None))
+
+
+@dataclass(frozen=True)
+class _Terms:
+    """The published releases of each country, partner, programme, topic and year, newest first."""
+
+    by_country: dict[Country, list[Release]]
+    by_partner: dict[Partner, list[Release]]
+    by_programme: dict[Programme, list[Release]]
+    by_topic: dict[str, list[Release]]
+    spellings: dict[str, Counter[str]]  # how releases write each topic
+    by_year: dict[int, list[Release]]
+
+    @classmethod
+    def of(cls, published: Sequence[Release], slug_of: Callable[[str], str]) -> _Terms:
+        terms = cls(defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(list),
+                    defaultdict(Counter), defaultdict(list))
+        for release in published:  # newest first, so every list is too
+            for country in release.countries:
+                terms.by_country[country].append(release)
+            for partner in release.partners:
+                terms.by_partner[partner].append(release)
+            for programme in release.programmes:
+                terms.by_programme[programme].append(release)
+            for topic in release.topics:
+                slug = slug_of(topic)
+                terms.by_topic[slug].append(release)
+                terms.spellings[slug][topic] += 1
+            terms.by_year[release.date.year].append(release)
+        return terms
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """The entities that get a page: those published releases refer to, and those with a file
+    that no unpublished release alone refers to."""
+
+    programmes: list[Programme]
+    partners: list[Partner]
+    countries: set[Country]
+
+
+def _shown(content: Content, terms: _Terms, unpublished: Sequence[Release]) -> _Shown:
+    hidden = {_identity(ref) for r in unpublished for ref in (*r.countries, *r.partners, *r.programmes)}
+    programmes = [p for p in content.programmes if p in terms.by_programme or _identity(p) not in hidden]
+    partner_refs = {partner for p in programmes for partner in (*p.partners, *p.funders)}
+    partners = [p for p in content.partners
+                if p in terms.by_partner or p in partner_refs or _identity(p) not in hidden]
+    countries = {c for p in programmes for c in p.countries}
+    countries |= {p.country for p in partners if p.country}
+    countries |= set(terms.by_country)
+    countries |= {t.country for t in content.country_texts.values() if _identity(t.country) not in hidden}
+    return _Shown(programmes, partners, countries)
+
+
+@dataclass(frozen=True)
+class _Neighbours:
+    """Who works where: programmes and partners of each country, and a partner's programmes
+    and countries, from programme files, partner files and published releases."""
+
+    programmes_of_country: dict[Country, set[Programme]]
+    partners_of_country: dict[Country, set[Partner]]
+    programmes_of_partner: dict[Partner, set[Programme]]
+    countries_of_partner: dict[Partner, set[Country]]
+
+    @classmethod
+    def of(cls, shown: _Shown, published: Sequence[Release]) -> _Neighbours:
+        found = cls(defaultdict(set), defaultdict(set), defaultdict(set), defaultdict(set))
+        for programme in shown.programmes:
+            members = (*programme.partners, *programme.funders)
+            for country in programme.countries:
+                found.programmes_of_country[country].add(programme)
+                found.partners_of_country[country].update(members)
+            for partner in members:
+                found.programmes_of_partner[partner].add(programme)
+        for release in published:
+            for country in release.countries:
+                found.programmes_of_country[country].update(release.programmes)
+                found.partners_of_country[country].update(release.partners)
+            for partner in release.partners:
+                found.countries_of_partner[partner].update(release.countries)
+        for partner in shown.partners:
+            if partner.country:
+                found.partners_of_country[partner.country].add(partner)
+                found.countries_of_partner[partner].add(partner.country)
+        return found
+
+
+def _country_nodes(content: Content, terms: _Terms, shown: _Shown,
+                   neighbours: _Neighbours) -> tuple[CountryNode, ...]:
+    texts = {text.country.code: text for text in content.country_texts.values()}
+    programmes, partners = set(shown.programmes), set(shown.partners)
+    return tuple(CountryNode(
+        country=country,
+        text=texts.get(country.code),
+        releases=tuple(terms.by_country.get(country, ())),
+        programmes=tuple(_by_name(neighbours.programmes_of_country[country] & programmes,
+                                  lambda p: p.label)),
+        partners=tuple(_by_name(neighbours.partners_of_country[country] & partners,
+                                lambda p: p.label)),
+    ) for country in _by_name(shown.countries, lambda c: c.name))
+
+
+def _partner_nodes(shown: _Shown, terms: _Terms, neighbours: _Neighbours) -> tuple[PartnerNode, ...]:
+    return tuple(PartnerNode(
+        partner=partner,
+        releases=tuple(terms.by_partner.get(partner, ())),
+        programmes=tuple(_by_name(neighbours.programmes_of_partner[partner], lambda p: p.label)),
+        countries=tuple(_by_name(neighbours.countries_of_partner[partner], lambda c: c.name)),
+    ) for partner in _by_name(shown.partners, lambda p: p.label))
+
+
+def _programme_nodes(shown: _Shown, terms: _Terms) -> tuple[ProgrammeNode, ...]:
+    return tuple(ProgrammeNode(
+        programme=programme,
+        releases=tuple(terms.by_programme.get(programme, ())),
+        partners=programme.partners,
+        funders=programme.funders,
+        countries=tuple(_by_name(programme.countries, lambda c: c.name)),
+    ) for programme in _by_name(shown.programmes, lambda p: p.label))
+
+
+def _topic_nodes(content: Content, terms: _Terms, root: str) -> dict[str, TopicNode]:
+    """Each topic of the published releases, named by its file in this language, else as
+    most releases write it."""
+    texts = {text.slug: text for text in content.topics}
+    return {slug: TopicNode(Topic(texts[slug].name if slug in texts else _spelling(terms.spellings[slug]),
+                                  slug, root), tuple(releases), texts.get(slug))
+            for slug, releases in terms.by_topic.items()}
 
 
 def _topic_slugs(content: Content) -> Callable[[str], str]:

@@ -243,20 +243,57 @@ def quick_rebuild(settings: Settings, record: Record, changed: list[str], store:
                   as_of: datetime, drafts: bool = False, preview: bool = False,
                   memory: BuildMemory | None = None) -> Quick | None:
     """The files that the edits of `changed` make different, or None when the full build
-    must run. Raises nothing a full build would not report better: any fault means None."""
+    must run. Raises nothing a full build would not report better: any fault means None.
+
+    Four steps: read the changed files and keep those whose words alone changed; load the
+    releases their pages and feeds also show; link them as the record says; render each
+    language's pages and feeds."""
     if not all(path in record.releases for path in changed):
         return None  # a partner, programme, page, country text or media file changed
+    edit = _words_only(settings, record, changed, as_of, drafts, preview, memory)
+    if edit is None:
+        return None
+    shown = [release for release in edit.releases if record.releases[str(release.source)][2]]
+    sources = {str(release.source) for release in shown}
+    feeds = [entry for entry in record.feeds.values() if sources & set(entry[2])]
+    by_source = _with_neighbours(record, shown, feeds, edit, store)
+    if by_source is None:
+        return None
+    links, alternates = _linked(record, shown, by_source, settings)
+    memory = memory or BuildMemory()
+    for release, body in edit.bodies.items():
+        memory.bodies[(release.body, release.body_line)] = body
+    made = _render_each_language(settings, record, shown, feeds, by_source, links, alternates,
+                                 edit.content, memory, as_of, preview)
+    if made is None:
+        return None
+    files, paths_made = made
+    digests = {path: memory.pages[path][0] for path in paths_made if path in memory.pages}
+    return Quick(files, edit.releases, {r: edit.bodies[r] for r in edit.releases},
+                 edit.content.partners, edit.content.programmes, len(shown), digests, changed,
+                 edit.warnings)
+
+
+@dataclass(frozen=True)
+class _Edit:
+    content: Content  # the changed releases, with the site's partners, programmes and pages
+    releases: list[Release]  # those whose words changed
+    bodies: dict[Release, RenderedBody]
+    warnings: list[Problem]
+
+
+def _words_only(settings: Settings, record: Record, changed: list[str], as_of: datetime,
+                drafts: bool, preview: bool, memory: BuildMemory | None) -> _Edit | None:
+    """The changed releases, if each kept its shape (and publication) and only its words changed."""
     problems: list[Problem] = []
     content = load_releases(settings, [Path(path) for path in changed], problems, memory)
     if errors_in(problems) or len(content.releases) != len(changed):
         return None
-    warnings = [problem for problem in problems if str(problem.file) in changed]
     markdown = BodyRenderer(settings.base_path, settings.embed_hosts)
     edited: list[Release] = []
     bodies: dict[Release, RenderedBody] = {}
     for release in content.releases:
-        source = str(release.source)
-        digest, shape, published = record.releases[source]
+        digest, shape, published = record.releases[str(release.source)]
         if release.digest == digest:
             continue  # touched, not changed
         body = markdown.render(release.body, release.body_line)
@@ -265,22 +302,34 @@ def quick_rebuild(settings: Settings, record: Record, changed: list[str], store:
             return None
         bodies[release] = body
         edited.append(release)
-    shown = [release for release in edited if record.releases[str(release.source)][2]]
+    warnings = [problem for problem in problems if str(problem.file) in changed]
+    return _Edit(content, edited, bodies, warnings)
+
+
+def _with_neighbours(record: Record, shown: list[Release], feeds: list[tuple[str, str, tuple[str, ...], str]],
+                     edit: _Edit, store: Store) -> dict[str, Release] | None:
+    """The edited releases and every release their pages and feeds show, by source (the
+    others from the store, with their rendered text put into `edit.bodies`)."""
     sources = {str(release.source) for release in shown}
-    feeds = [(path, entry) for path, entry in record.feeds.items() if sources & set(entry[2])]
     needed = {other for source in sources for other in (*record.links[source][1:3],
                                                         *record.links[source][3]) if other}
-    needed |= {source for _, entry in feeds for source in entry[2]}
+    needed |= {source for _, _, entries, _ in feeds for source in entries}
     needed -= sources
-    key = store_key(record.environment, content.partners, content.programmes)
+    key = store_key(record.environment, edit.content.partners, edit.content.programmes)
     keys = {source: key(record.releases[source][0]) for source in needed}
-    stored = store.load(keys, content.partners, content.programmes) if keys else {}
+    stored = store.load(keys, edit.content.partners, edit.content.programmes) if keys else {}
     if stored is None:
         return None
     by_source = {source: release for source, (release, _) in stored.items()}
     by_source.update({str(release.source): release for release in shown})
     for release, body in stored.values():
-        bodies[release] = body
+        edit.bodies[release] = body
+    return by_source
+
+
+def _linked(record: Record, shown: list[Release], by_source: dict[str, Release],
+            settings: Settings) -> tuple[dict[Release, ReleaseLinks], dict[Release, tuple[Alternate, ...]]]:
+    """The edited releases' links and versions in other languages, as the record has them."""
     languages = {language.code: language for language in site_languages(settings)}
     links = {}
     alternates: dict[Release, tuple[Alternate, ...]] = {}
@@ -294,15 +343,23 @@ def quick_rebuild(settings: Settings, record: Record, changed: list[str], store:
         )
         alternates[release] = tuple(Alternate(languages[code], path, exists, code == release.lang)
                                     for code, path, exists in versions)
-    memory = memory or BuildMemory()
-    for release, body in bodies.items():
-        memory.bodies[(release.body, release.body_line)] = body
+    return links, alternates
+
+
+def _render_each_language(settings: Settings, record: Record, shown: list[Release],
+                          feeds: list[tuple[str, str, tuple[str, ...], str]],
+                          by_source: dict[str, Release], links: dict[Release, ReleaseLinks],
+                          alternates: dict[Release, tuple[Alternate, ...]], content: Content,
+                          memory: BuildMemory, as_of: datetime,
+                          preview: bool) -> tuple[list[OutputFile], list[str]] | None:
+    """The edited pages and the feeds that carry them, each language with its own words."""
     files: list[OutputFile] = []
     made: list[str] = []
-    for code, language in languages.items():  # each language's pages from its own theme words
+    for language in site_languages(settings):
+        code = language.code
         own = [release for release in shown if release.lang == code]
         feed_jobs = [(index_path, title, [by_source[source] for source in entries])
-                     for _, (index_path, title, entries, lang) in feeds if lang == code]
+                     for index_path, title, entries, lang in feeds if lang == code]
         if not own and not feed_jobs:
             continue
         graph = SiteGraph(language=language, as_of=as_of,
@@ -315,9 +372,7 @@ def quick_rebuild(settings: Settings, record: Record, changed: list[str], store:
         except BuildFailed:
             return None  # the full build reports it, with every other problem
         made += [release.path for release in own] + [paths.feed(index) for index, _, _ in feed_jobs]
-    digests = {path: memory.pages[path][0] for path in made if path in memory.pages}
-    return Quick(files, edited, {r: bodies[r] for r in edited}, content.partners, content.programmes,
-                 len(shown), digests, changed, warnings)
+    return files, made
 
 
 def updated(record: Record, quick: Quick, walked: dict[str, Stat], walked_at: float) -> Record:
