@@ -4,6 +4,8 @@
 
 Releases have 1-6 countries, partners, programmes, topics, a photo, and 500-900-word bodies
 with headings, lists, quotes and links to other releases. The same N and seed give the same site.
+With --bilingual, the site also has Vietnamese: every other release gets a .vi.md version, and
+every other partner a Vietnamese name.
 """
 
 from __future__ import annotations
@@ -28,38 +30,44 @@ commune officials partners assessment delivery rules treasury audit accountabili
 households informal employment recovery resilience data registration payment system national regional
 capacity advocacy support evidence"""
 WORDS = _VOCABULARY.split()
+# Vietnamese words, for the versions of a --bilingual site.
+_VOCABULARY_VI = """an sinh xã hội tài chính công ngân sách bộ người lao động người sử dụng lao động tập
+huấn hội thảo bao phủ chế độ lương hưu bảo hiểm phụ nữ trẻ em chính sách cải cách đối thoại chương
+trình tỉnh huyện xã cán bộ đối tác đánh giá thực hiện quy định kho bạc kiểm toán minh bạch hộ gia
+đình phi chính thức việc làm phục hồi dữ liệu đăng ký chi trả hệ thống quốc gia khu vực"""
+WORDS_VI = _VOCABULARY_VI.split()
 PHOTO = bytes.fromhex(  # a 1x1 PNG; enough for a file to copy
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c63f8cfc0f01f0005050200d5a6c2a70000000049454e44ae426082")
 
 
-def sentence(rng: random.Random, low: int = 8, high: int = 22) -> str:
-    words = rng.choices(WORDS, k=rng.randint(low, high))
+def sentence(rng: random.Random, low: int = 8, high: int = 22, words: list[str] = WORDS) -> str:
+    words = rng.choices(words, k=rng.randint(low, high))
     return " ".join(words).capitalize() + "."
 
 
-def body(rng: random.Random, slugs: list[str]) -> str:
+def body(rng: random.Random, slugs: list[str], words: list[str] = WORDS, root: str = "/") -> str:
     parts: list[str] = []
     target = rng.randint(500, 900)
     count = 0
     while count < target:
         kind = rng.random()
         if kind < 0.1:
-            text = "## " + sentence(rng, 3, 6).rstrip(".")
+            text = "## " + sentence(rng, 3, 6, words).rstrip(".")
         elif kind < 0.2:
-            text = "\n".join(f"- {sentence(rng, 5, 12)}" for _ in range(rng.randint(3, 5)))
+            text = "\n".join(f"- {sentence(rng, 5, 12, words)}" for _ in range(rng.randint(3, 5)))
         elif kind < 0.28:
-            text = "> " + sentence(rng, 15, 30)
+            text = "> " + sentence(rng, 15, 30, words)
         else:
-            text = " ".join(sentence(rng) for _ in range(rng.randint(3, 6)))
+            text = " ".join(sentence(rng, words=words) for _ in range(rng.randint(3, 6)))
             if slugs and rng.random() < 0.3:
-                text += f" See [an earlier release](/releases/{rng.choice(slugs)}/)."
+                text += f" See [an earlier release]({root}releases/{rng.choice(slugs)}/)."
         parts.append(text)
         count += len(text.split())
     return "\n\n".join(parts)
 
 
-def generate(count: int, root: Path, seed: int = 1) -> Path:
+def generate(count: int, root: Path, seed: int = 1, bilingual: bool = False) -> Path:
     rng = random.Random(seed)
     if root.exists():
         shutil.rmtree(root)
@@ -67,7 +75,8 @@ def generate(count: int, root: Path, seed: int = 1) -> Path:
     (content / "media").mkdir(parents=True)
     (root / "presskit.toml").write_text(
         'title = "Benchmark Newsroom"\nbase_url = "https://example.org/newsroom/"\n'
-        'language = "en"\ntimezone = "Asia/Ho_Chi_Minh"\norganisation = "Benchmark Organisation"\n')
+        'language = "en"\ntimezone = "Asia/Ho_Chi_Minh"\norganisation = "Benchmark Organisation"\n'
+        + ('\n[languages.vi]\ntitle = "Bản tin thử nghiệm"\n' if bilingual else ""))
     partners = [f"partner-{n:02}" for n in range(40)]
     for number, partner in enumerate(partners):
         (content / "partners").mkdir(exist_ok=True)
@@ -75,6 +84,10 @@ def generate(count: int, root: Path, seed: int = 1) -> Path:
             f"---\nname: Partner Organisation {number}\nshort_name: PO{number}\n"
             f"type: {rng.choice(['UN agency', 'Government', 'Donor', 'NGO', 'Union'])}\n---\n\n"
             f"{sentence(rng)} {sentence(rng)}\n")
+        if bilingual and number % 2 == 0:
+            (content / "partners" / f"{partner}.vi.md").write_text(
+                f"---\nname: Tổ chức đối tác số {number}\nshort_name: PO{number}\n---\n\n"
+                f"{sentence(rng, words=WORDS_VI)}\n")
     programmes = [f"programme-{n:02}" for n in range(12)]
     for number, programme in enumerate(programmes):
         (content / "programmes").mkdir(exist_ok=True)
@@ -111,6 +124,16 @@ def generate(count: int, root: Path, seed: int = 1) -> Path:
             f"    caption: {sentence(rng, 8, 14)}\n"
             "    credit: © Benchmark photographer\n"
             "---\n\n" + body(rng, slugs[-200:]) + "\n")
+        if bilingual and number % 2 == 0:
+            (folder / f"{slug}.vi.md").write_text(
+                "---\n"
+                f"title: {sentence(rng, 6, 12, WORDS_VI).rstrip('.')}\n"
+                f"date: {day.isoformat()}\n"
+                f"location: Thủ đô, {countries[0]}\n"
+                f"countries: [{', '.join(countries)}]\n"
+                f"partners: [{', '.join(rng.sample(partners, rng.randint(1, 3)))}]\n"
+                f"topics: [{', '.join(rng.sample(TOPICS, rng.randint(1, 3)))}]\n"
+                "---\n\n" + body(rng, [], WORDS_VI) + "\n")
         slugs.append(slug)
     return root
 
@@ -120,6 +143,7 @@ if __name__ == "__main__":
     parser.add_argument("count", type=int, help="how many releases")
     parser.add_argument("folder", type=Path, help="where to write the site (replaced)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--bilingual", action="store_true", help="half the releases in Vietnamese too")
     arguments = parser.parse_args()
-    generate(arguments.count, arguments.folder, arguments.seed)
+    generate(arguments.count, arguments.folder, arguments.seed, arguments.bilingual)
     print(f"wrote {arguments.count} releases to {arguments.folder}")

@@ -171,6 +171,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 10000])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--bilingual", action="store_true",
+                        help="the site in English and Vietnamese (half the releases in both)")
     arguments = parser.parse_args()
     hugo = hugo_binary()
     if hugo is None:
@@ -180,7 +182,7 @@ def main() -> None:
           f"{'ms/page':>8} {'presskit MiB':>13} {'hugo MiB':>9}", flush=True)
     with tempfile.TemporaryDirectory() as scratch:
         for size in arguments.sizes:
-            site = generate(size, Path(scratch) / f"presskit-{size}")
+            site = generate(size, Path(scratch) / f"presskit-{size}", bilingual=arguments.bilingual)
             time.sleep(2.1)  # let the new files settle (see scenarios)
             release = sorted((site / "content/releases").rglob("*.md"))[size // 2]
             ours = scenarios([sys.executable, "-m", "presskit", "build", str(site)],
