@@ -118,3 +118,33 @@ def test_no_page_of_any_language_has_an_accessibility_violation(browser, served)
         if violations:
             found[path] = violations
     assert found == {}, json.dumps(found, indent=1, ensure_ascii=False)
+
+
+@pytest.mark.browser
+def test_the_preview_reloads_a_versions_tab_and_its_switcher_works(browser, tmp_path):
+    from presskit.serve import Session
+
+    copy = tmp_path / "site"
+    shutil.copytree(FIXTURE, copy, ignore=shutil.ignore_patterns("output", ".presskit-cache"))
+    lines: list[str] = []
+    running = Session(copy, "127.0.0.1", 0, report=lines.append)
+    try:
+        page = browser.new_page()
+        page.goto(f"{running.url}vi/releases/hanoi-workshop/")
+        assert "Các giảng viên gặp mặt tại Hà Nội" in page.inner_text("h1")
+        version = copy / "content/releases/2026/hanoi-workshop.vi.md"
+        version.write_text(version.read_text().replace("kéo dài ba ngày", "kéo dài bốn ngày"),
+                           encoding="utf-8")
+        page.wait_for_function("document.body.innerText.includes('kéo dài bốn ngày')", timeout=15000)
+        assert page.url == f"{running.url}vi/releases/hanoi-workshop/"
+        page.get_by_role("navigation", name="Ngôn ngữ").get_by_role("link", name="English").click()
+        page.wait_for_url(f"{running.url}releases/hanoi-workshop/")
+        assert page.locator("h1").inner_text() == "Trainers meet in Hanoi"
+        # The preview shows the embargoed version, marked, and links to it.
+        page.goto(f"{running.url}releases/launch/")
+        page.get_by_role("navigation", name="Languages").get_by_role("link", name="Tiếng Việt").click()
+        page.wait_for_url(f"{running.url}vi/releases/launch/")
+        assert "Chưa được đăng trước" in page.inner_text(".preview-banner")
+        page.close()
+    finally:
+        running.stop()

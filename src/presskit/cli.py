@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from rich.console import Console
 from rich.markup import escape
 
-from presskit import __version__, scaffold
+from presskit import __version__
 from presskit.build import BuildResult, Rebuilt, Stage, UpToDate, build, check, upcoming_embargoes
 from presskit.config import Settings, load_settings
 from presskit.errors import BuildFailed, Problem, display_path, errors_in
@@ -413,6 +413,8 @@ def _start_session(site_dir: Path, host: str, port: int | None) -> Session:
 
 def new_file(kind: str, what: str, site: Path, lang: str | None) -> int:
     """`presskit new release|translation|language`: write the file, say what to do next."""
+    from presskit import scaffold  # only `new` needs it, and Babel's catalog tools
+
     try:
         if kind == "release":
             path = scaffold.new_release(site, what, lang)

@@ -10,12 +10,10 @@ import gettext
 import io
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from babel import Locale
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.support import Translations
 
 from presskit import paths
@@ -48,7 +46,7 @@ class Language:
         international (and UN) usage, rather than America's "May 22, 2023"."""
         return "en_001" if self.code == "en" else self.code.replace("-", "_")
 
-    @property
+    @cached_property
     def name(self) -> str:
         """The language's name in itself, as a switcher shows it: "Tiếng Việt", "العربية"."""
         locale = Locale.parse(self.code.replace("-", "_"))
@@ -60,7 +58,7 @@ class Language:
         """How the language separates the parts of a dateline: Arabic script's own comma."""
         return "، " if self.code.split("-")[0] in ("ar", "fa", "ur", "ps") else ", "
 
-    @property
+    @cached_property
     def direction(self) -> str:
         return Locale.parse(self.code.replace("-", "_")).text_direction
 
@@ -164,6 +162,9 @@ def _load(file: str, _mtime: int, _size: int) -> gettext.NullTranslations:
     if file.endswith(".mo"):
         with open(file, "rb") as handle:
             return _copy(Translations(handle, domain=CATALOG_DOMAIN))
+    from babel.messages.mofile import write_mo  # a .po: a site's own catalog, or a checkout's
+    from babel.messages.pofile import read_po
+
     with open(file, "rb") as handle:
         catalog = read_po(handle)
     compiled = io.BytesIO()

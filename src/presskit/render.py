@@ -157,7 +157,7 @@ def _environment(settings: Settings, graph: SiteGraph, memory: BuildMemory,
     if known is not None:
         env, site = known
         site.refresh(settings, graph, words)
-        env.install_gettext_translations(words, newstyle=True)  # type: ignore[attr-defined]
+        _install_words(env, words)
         return env, site, words
     site = Site(settings, graph, words)
     env = jinja2.Environment(
@@ -180,9 +180,26 @@ def _environment(settings: Settings, graph: SiteGraph, memory: BuildMemory,
     env.filters["status"] = lambda release: site.status_of(release)
     env.globals["site"] = site
     env.globals["card"] = lambda release, **options: site.card_of(release, **options)
-    env.install_gettext_translations(words, newstyle=True)  # type: ignore[attr-defined]
+    _install_words(env, words)
     memory.environments[key] = (env, site)
     return env, site, words
+
+
+def _install_words(env: jinja2.Environment, words: Any) -> None:
+    """A language's words for `_()`, `gettext()`, `ngettext()` and `{% trans %}`, as Jinja's
+    "newstyle" gettext has them (the translation is markup, the values filled in are escaped),
+    called directly: Jinja's own wrappers cost more than the lookup on every label of every page."""
+    env.install_gettext_translations(words, newstyle=True)  # type: ignore[attr-defined]
+    lookup, plural = words.gettext, words.ngettext
+
+    def gettext(text: str, **variables: Any) -> str:
+        return markupsafe.Markup(lookup(text)) % variables
+
+    def ngettext(singular: str, several: str, number: int, **variables: Any) -> str:
+        variables.setdefault("num", number)
+        return markupsafe.Markup(plural(singular, several, number)) % variables
+
+    env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext)
 
 
 def _bytecode_cache(site_dir: Path) -> jinja2.BytecodeCache | None:
