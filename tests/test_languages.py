@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from babel.messages.extract import extract_from_dir
@@ -100,6 +101,9 @@ def test_the_sitemap_lists_each_pages_versions(built):
     assert 'hreflang="vi" href="https://example.org/news/vi/releases/hanoi-workshop/"' in entry
     assert 'hreflang="en" href="https://example.org/news/releases/hanoi-workshop/"' in entry
     assert "hreflang=\"ar\"" not in entry
+    parsed = ElementTree.fromstring(sitemap.encode())  # well-formed, with its namespaces
+    links = parsed.findall(".//{http://www.w3.org/1999/xhtml}link")
+    assert len(parsed) == sitemap.count("<url>") and len(links) == sitemap.count("<xhtml:link")
 
 
 def test_theme_words_dates_numbers_and_country_names_are_in_the_pages_language(built):
