@@ -214,6 +214,21 @@ def test_a_site_adds_a_language_with_its_own_catalog(site, run):
     assert "28 juin" not in page and "6 juin 2026" in page  # dates from CLDR
 
 
+def test_a_sites_own_words_for_a_shipped_language_fall_back_to_presskits_build_after_build(site):
+    """As in `serve`, several builds in one process: the site's catalog comes first, presskit's
+    catalog fills in the rest, every time (a fallback chained to itself once looped forever)."""
+    from presskit.cli import main
+
+    own = site / "templates/locale/vi/LC_MESSAGES/messages.po"
+    own.parent.mkdir(parents=True)
+    own.write_text('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+                   'msgid "Share"\nmsgstr "Chia sẻ ngay"\n', encoding="utf-8")
+    for number in range(3):
+        assert main(["build", str(site), "--out", str(site / f"out-{number}")]) == 0
+        page = read(site, "vi/releases/hanoi-workshop/index.html", folder=f"out-{number}")
+        assert "Chia sẻ ngay" in page and "Thông cáo báo chí" in page
+
+
 def test_the_catalogs_are_complete_and_match_the_templates():
     theme = REPO / "templates"
     with (theme / "locale/messages.pot").open("rb") as handle:

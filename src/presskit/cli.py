@@ -23,9 +23,10 @@ from presskit import __version__
 from presskit.build import BuildResult, Rebuilt, Stage, UpToDate, build, check, upcoming_embargoes
 from presskit.config import Settings, load_settings
 from presskit.errors import BuildFailed, Problem, display_path, errors_in
+from presskit.languages import language_name
 from presskit.models import Release
 from presskit.text import held_back_line, local_time, new_release_line
-from presskit.versions import language_name, missing_versions
+from presskit.versions import missing_versions
 from presskit.write import OUTPUT_CHANGED
 
 if TYPE_CHECKING:

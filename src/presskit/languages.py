@@ -77,6 +77,14 @@ def site_languages(settings: Settings) -> tuple[Language, ...]:
 _SUFFIX = re.compile(r"^(?P<name>.+)\.(?P<code>[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)$")
 
 
+def language_name(code: str) -> str:
+    """A language's English name, for messages: "Vietnamese"."""
+    try:
+        return Locale.parse(code.replace("-", "_")).get_display_name("en") or code
+    except ValueError:
+        return code
+
+
 def split_language(stem: str) -> tuple[str, str | None]:
     """A file name's stem and its language suffix: "hanoi.vi" -> ("hanoi", "vi"); a suffix
     that is not a language code CLDR knows is part of the name ("plan.v2")."""
@@ -110,23 +118,26 @@ def catalog_file(theme_dir: Path, code: str) -> Path | None:
     return None
 
 
-def translations(theme_dirs: list[Path], code: str) -> tuple[gettext.NullTranslations, bool]:
+def translations(theme_dirs: list[Path], code: str) -> tuple[gettext.NullTranslations, list[object]]:
     """The theme's words in a language, the site's own catalog first, then the built-in
-    theme's; and whether any catalog was found (without one, the words stay English)."""
+    theme's (none: the words stay English); and what they were read from (file, time, size),
+    so that a changed catalog changes every page's fingerprint."""
     found: gettext.NullTranslations | None = None
+    sources: list[object] = []
     for theme_dir in theme_dirs:
         file = catalog_file(theme_dir, code) if needs_catalog(code) else None
         if file is None:
             continue
         stat = file.stat()
-        loaded = _load(str(file), stat.st_mtime_ns, stat.st_size)
+        sources.append((str(file), stat.st_mtime_ns, stat.st_size))
+        # A fresh object each time: a fallback added here must not stick to the cached
+        # catalog, or each build in one process (serve) would chain it to itself again.
+        loaded = _copy(_load(str(file), stat.st_mtime_ns, stat.st_size))
         if found is None:
             found = loaded
         else:
             found.add_fallback(loaded)
-    if found is None:
-        return gettext.NullTranslations(), not needs_catalog(code)
-    return found, True
+    return found or gettext.NullTranslations(), sources
 
 
 def missing_catalogs(settings: Settings, theme_dirs: list[Path]) -> list[Problem]:
@@ -135,7 +146,7 @@ def missing_catalogs(settings: Settings, theme_dirs: list[Path]) -> list[Problem
     warnings = []
     for code in settings.language_codes:
         if needs_catalog(code) and not any(catalog_file(d, code) for d in theme_dirs):
-            name = Locale.parse(code.replace("-", "_")).get_display_name("en")
+            name = language_name(code)
             warnings.append(Problem(
                 settings.settings_file,
                 _table_line(settings.settings_file, code, code == settings.language),
@@ -157,11 +168,11 @@ def _table_line(settings_file: Path, code: str, default: bool) -> int | None:
 
 
 @lru_cache(maxsize=32)
-def _load(file: str, _mtime: int, _size: int) -> gettext.NullTranslations:
+def _load(file: str, _mtime: int, _size: int) -> Translations:
     """A catalog, compiled in memory when it is a .po (a site's own, or a checkout's)."""
     if file.endswith(".mo"):
         with open(file, "rb") as handle:
-            return _copy(Translations(handle, domain=CATALOG_DOMAIN))
+            return Translations(handle, domain=CATALOG_DOMAIN)
     from babel.messages.mofile import write_mo  # a .po: a site's own catalog, or a checkout's
     from babel.messages.pofile import read_po
 
@@ -170,12 +181,11 @@ def _load(file: str, _mtime: int, _size: int) -> gettext.NullTranslations:
     compiled = io.BytesIO()
     write_mo(compiled, catalog, use_fuzzy=False)
     compiled.seek(0)
-    return _copy(Translations(compiled, domain=CATALOG_DOMAIN))
+    return Translations(compiled, domain=CATALOG_DOMAIN)
 
 
 def _copy(loaded: Translations) -> gettext.NullTranslations:
-    """A fresh object around a loaded catalog, so that a fallback added for one site does not
-    stick to the cached catalog."""
+    """A fresh object around a loaded catalog (its messages shared, not copied)."""
     fresh = gettext.GNUTranslations()
     fresh._catalog = loaded._catalog  # type: ignore[attr-defined]
     fresh.plural = loaded.plural  # type: ignore[attr-defined,method-assign]

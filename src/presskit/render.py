@@ -144,21 +144,22 @@ class Site:
 
 
 def _environment(settings: Settings, graph: SiteGraph, memory: BuildMemory,
-                 preview: bool) -> tuple[jinja2.Environment, Site, Any]:
-    """A language's Jinja environment, its `site` and its words, kept between builds of a
+                 preview: bool) -> tuple[jinja2.Environment, Site, Any, list[object]]:
+    """A language's Jinja environment, its `site`, its words and the catalogs they were read
+    from (a changed catalog changes every page's fingerprint), kept between builds of a
     preview: templates are compiled once, and again only when their file changes (Jinja
     checks). Compiled macro modules keep the objects they were made with, so those objects
     stay and are refreshed."""
     themes = theme_dirs(settings)
     dirs = [str(d) for d in themes]
-    words, _ = translations(themes, graph.language.code)
+    words, sources = translations(themes, graph.language.code)
     key = repr((dirs, graph.language.code))
     known = memory.environments.get(key)
     if known is not None:
         env, site = known
         site.refresh(settings, graph, words)
         _install_words(env, words)
-        return env, site, words
+        return env, site, words, sources
     site = Site(settings, graph, words)
     env = jinja2.Environment(
         extensions=["jinja2.ext.i18n"],
@@ -182,7 +183,7 @@ def _environment(settings: Settings, graph: SiteGraph, memory: BuildMemory,
     env.globals["card"] = lambda release, **options: site.card_of(release, **options)
     _install_words(env, words)
     memory.environments[key] = (env, site)
-    return env, site, words
+    return env, site, words, sources
 
 
 def _install_words(env: jinja2.Environment, words: Any) -> None:
@@ -310,7 +311,8 @@ class _Renderer:
         self.preview = preview
         self.workers = workers
         self.language = graph.language
-        self.env, self.site, self.words = _environment(settings, graph, memory, preview)
+        self.env, self.site, self.words, self.catalog_sources = _environment(
+            settings, graph, memory, preview)
         self._ = self.words.gettext
         self.markdown = BodyRenderer(settings.base_path, settings.embed_hosts)
         if memory.body_options != (settings.base_path, settings.embed_hosts):
@@ -332,18 +334,8 @@ class _Renderer:
         self._card_macro: Any = None
         self.templates: dict[str, str] = {}
         self.common = fingerprint(
-            __version__, repr(settings), self.language, self.catalog_digest(),
+            __version__, repr(settings), self.language, self.catalog_sources,
             [(p.title, p.path, p.digest) for p in graph.pages], preview)
-
-    def catalog_digest(self) -> str:
-        """What the language's words were read from: a changed catalog changes every page."""
-        files = []
-        for theme_dir in theme_dirs(self.settings):
-            folder = theme_dir / "locale"
-            if folder.is_dir():
-                files += [(str(f), f.stat().st_mtime_ns, f.stat().st_size)
-                          for f in sorted(folder.rglob("messages.[mp]o"))]
-        return fingerprint(files)
 
     def body(self, text: str, line: int, source: Path, page_path: str) -> RenderedBody:
         rendered: RenderedBody = self.memory.body(text, line, self.markdown.render)

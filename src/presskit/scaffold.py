@@ -14,10 +14,9 @@ from babel.messages.pofile import read_po, write_po
 
 from presskit.config import Settings, known_language, load_settings
 from presskit.errors import BuildFailed
-from presskit.languages import catalog_file, catalog_names, split_language
+from presskit.languages import catalog_file, catalog_names, language_name, split_language
 from presskit.render import builtin_theme
 from presskit.text import make_slug
-from presskit.versions import language_name
 
 
 class Refused(Exception):

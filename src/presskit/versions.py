@@ -14,12 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from babel import Locale
-
 from presskit import paths
 from presskit.config import Settings
 from presskit.errors import Problem
-from presskit.languages import split_language
+from presskit.languages import language_name, split_language
 from presskit.source import Document, Node
 
 KEYS = {"lang", "translation_key"}  # front matter keys every kind of file may have
@@ -34,14 +32,6 @@ class Version:
     name: str  # the file's name without its language suffix (the folder's for index.md)
     key: str  # shared by every version of the same thing
     explicit: bool  # joined by `translation_key`, not by name
-
-
-def language_name(code: str) -> str:
-    """A language's English name, for messages: "Vietnamese"."""
-    try:
-        return Locale.parse(code.replace("-", "_")).get_display_name("en") or code
-    except ValueError:
-        return code
 
 
 def version_of(doc: Document, settings: Settings, problems: list[Problem]) -> Version:
