@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import http.server
+import shutil
 import textwrap
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +71,34 @@ def write_site(root: Path, files: dict[str, str | bytes], settings: str = SETTIN
         else:
             path.write_text(textwrap.dedent(text), encoding="utf-8")
     return root
+
+
+def copy_site(source: Path, target: Path) -> Path:
+    """A copy of a site without what its builds left in it (output/, the cache)."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("output", ".presskit-cache"))
+    return target
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def static_server(output: Path, scratch: Path, base_path: str = "/") -> Iterator[str]:
+    """A built site's output/ served on loopback under its base path, as a plain web server
+    serves it (scratch: an empty folder to serve from); yields the site's address."""
+    if base_path != "/":
+        (scratch / base_path.strip("/")).symlink_to(output)
+    root = output if base_path == "/" else scratch
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}{base_path}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @dataclass

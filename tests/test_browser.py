@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from conftest import static_server
 
 pytestmark = pytest.mark.browser
 
@@ -16,20 +15,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def served(demo_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The built demo served on loopback under its base path, /newsroom/."""
-    root = tmp_path_factory.mktemp("www")
-    (root / "newsroom").symlink_to(demo_site / "output")
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/newsroom/"
-    server.shutdown()
-    server.server_close()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+    with static_server(demo_site / "output", tmp_path_factory.mktemp("www"), "/newsroom/") as url:
+        yield url
 
 
 @pytest.mark.parametrize("width", [360, 1280])

@@ -5,17 +5,13 @@ checked by the Nu Html Checker too."""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
-import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, require_tool
+from conftest import REPO, copy_site, require_tool, static_server
 from test_html import nu_errors
 
 FIXTURE = Path(__file__).parent / "sites" / "i18n"
@@ -26,27 +22,15 @@ AXE = REPO / ".ci/vnu/node_modules/axe-core/axe.min.js"
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from presskit.cli import main
 
-    copy = tmp_path_factory.mktemp("i18n-browser") / "site"
-    shutil.copytree(FIXTURE, copy, ignore=shutil.ignore_patterns("output", ".presskit-cache"))
+    copy = copy_site(FIXTURE, tmp_path_factory.mktemp("i18n-browser") / "site")
     assert main(["build", str(copy)]) == 0
     return copy
 
 
 @pytest.fixture(scope="module")
 def served(site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("www-i18n")
-    (root / "news").symlink_to(site / "output")
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/news/"
-    server.shutdown()
-    server.server_close()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+    with static_server(site / "output", tmp_path_factory.mktemp("www-i18n"), "/news/") as url:
+        yield url
 
 
 def test_every_page_of_every_language_is_valid_html(site):
@@ -124,8 +108,7 @@ def test_no_page_of_any_language_has_an_accessibility_violation(browser, served)
 def test_the_preview_reloads_a_versions_tab_and_its_switcher_works(browser, tmp_path):
     from presskit.serve import Session
 
-    copy = tmp_path / "site"
-    shutil.copytree(FIXTURE, copy, ignore=shutil.ignore_patterns("output", ".presskit-cache"))
+    copy = copy_site(FIXTURE, tmp_path / "site")
     lines: list[str] = []
     running = Session(copy, "127.0.0.1", 0, report=lines.append)
     try:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -17,24 +16,21 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from conftest import REPO, all_output_text, read, release, tree_digest, write_site
+from conftest import REPO, all_output_text, copy_site, read, release, tree_digest, write_site
 
 FIXTURE = Path(__file__).parent / "sites" / "i18n"
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
-    copy = tmp_path / "site"
-    shutil.copytree(FIXTURE, copy, ignore=shutil.ignore_patterns("output", ".presskit-cache"))
-    return copy
+    return copy_site(FIXTURE, tmp_path / "site")
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from presskit.cli import main
 
-    copy = tmp_path_factory.mktemp("i18n") / "site"
-    shutil.copytree(FIXTURE, copy, ignore=shutil.ignore_patterns("output", ".presskit-cache"))
+    copy = copy_site(FIXTURE, tmp_path_factory.mktemp("i18n") / "site")
     assert main(["build", str(copy)]) == 0
     return copy
 
@@ -150,8 +146,7 @@ def test_a_quick_rebuild_of_a_version_equals_a_cold_build(site, tmp_path, run):
     result = run("build", site)
     assert "Only the text of 1 release changed" in result.out, result.out
     assert "bốn ngày" in read(site, "vi/releases/hanoi-workshop/index.html")
-    cold = tmp_path / "cold"
-    shutil.copytree(site, cold, ignore=shutil.ignore_patterns("output", ".presskit-cache"))
+    cold = copy_site(site, tmp_path / "cold")
     assert run("build", cold).code == 0
     assert tree_digest(site / "output") == tree_digest(cold / "output")
 

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
-
 import pytest
 
-from conftest import one_png, release, write_site
-from test_browser import _QuietHandler as QuietHandler
+from conftest import one_png, release, static_server, write_site
 
 SETTINGS = 'title = "T"\nbase_url = "{}"\nlanguage = "en"\ntimezone = "UTC"\n'
 
@@ -52,23 +47,19 @@ def test_gallery_credits_stay_inside_their_photo_s_column(browser, tmp_path, run
         **{f"content/media/p{n}.png": one_png() for n in range(4)},
     }, settings=SETTINGS.format("https://example.org/"))
     assert run("build", site).code == 0
-    handler = functools.partial(QuietHandler, directory=str(site / "output"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    page.goto(f"http://127.0.0.1:{server.server_port}/releases/a/")
-    assert page.evaluate("getComputedStyle(document.querySelector('.gallery-grid')).display") == "grid"
-    page.screenshot(path=str(tmp_path / f"gallery-{width}.png"), full_page=True)
-    overflow = page.evaluate("""[...document.querySelectorAll('.gallery-grid figure')].map(f => {
-        const box = f.getBoundingClientRect();
-        return [...f.querySelectorAll('.credit')].some(c => {
-            const r = c.getBoundingClientRect();
-            return r.right > box.right + 0.5 || r.left < box.left - 0.5;
-        });
-    })""")
-    page.close()
-    server.shutdown()
-    server.server_close()
+    with static_server(site / "output", tmp_path) as url:
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.goto(f"{url}releases/a/")
+        assert page.evaluate("getComputedStyle(document.querySelector('.gallery-grid')).display") == "grid"
+        page.screenshot(path=str(tmp_path / f"gallery-{width}.png"), full_page=True)
+        overflow = page.evaluate("""[...document.querySelectorAll('.gallery-grid figure')].map(f => {
+            const box = f.getBoundingClientRect();
+            return [...f.querySelectorAll('.credit')].some(c => {
+                const r = c.getBoundingClientRect();
+                return r.right > box.right + 0.5 || r.left < box.left - 0.5;
+            });
+        })""")
+        page.close()
     assert overflow == [False, False, False]
 
 

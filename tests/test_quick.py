@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import tree_digest
+from conftest import copy_site, tree_digest
 from test_incremental import edit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
@@ -38,7 +38,7 @@ def aged(site: Path) -> Path:
 
 def cold_output(site: Path, scratch: Path, run) -> dict[str, str]:  # type: ignore[no-untyped-def]
     shutil.rmtree(scratch, ignore_errors=True)
-    shutil.copytree(site, scratch, ignore=shutil.ignore_patterns("output", ".presskit-cache"))
+    copy_site(site, scratch)
     result = run("build", scratch)
     assert result.code == 0, result.err
     assert QUICK not in result.out
