@@ -43,7 +43,15 @@ from presskit.resolve import Directory, did_you_mean
 from presskit.source import Document, Node, read_document
 from presskit.text import SLUG, make_slug, normalise
 from presskit.versions import KEYS as VERSION_KEYS
-from presskit.versions import Version, check_versions, in_each_language, relabel, remembered_copy, version_of
+from presskit.versions import (
+    Version,
+    check_versions,
+    in_each_language,
+    relabel,
+    remembered_copy,
+    version_of,
+    written_key,
+)
 
 RELEASE_KEYS = {"title", "date", "subtitle", "type", "location", "countries", "partners",
                 "programmes", "topics", "photos", "embargo", "draft", "slug", "summary", "updated",
@@ -935,7 +943,7 @@ def _near_files(missing: Path) -> list[str]:
 
 def _identifier(version: Version) -> str:
     """An entity's id, the same in each version: its file's name, or its translation_key."""
-    return make_slug(version.key.removeprefix("key:") if version.explicit else version.name)
+    return make_slug(written_key(version.key) or version.name)
 
 
 def _of(version: Version) -> dict[str, str]:

@@ -21,6 +21,12 @@ from presskit.languages import language_name, split_language
 from presskit.source import Document, Node
 
 KEYS = {"lang", "translation_key"}  # front matter keys every kind of file may have
+_KEYED = "key:"  # how a key from `translation_key` starts (a key from a file name is its path)
+
+
+def written_key(key: str) -> str | None:
+    """The `translation_key` a version's key was written as, if it was one."""
+    return key.removeprefix(_KEYED) if key.startswith(_KEYED) else None
 
 
 @dataclass(frozen=True)
@@ -31,7 +37,6 @@ class Version:
     root: str  # where that language's pages start
     name: str  # the file's name without its language suffix (the folder's for index.md)
     key: str  # shared by every version of the same thing
-    explicit: bool  # joined by `translation_key`, not by name
 
 
 def version_of(doc: Document, settings: Settings, problems: list[Problem]) -> Version:
@@ -62,11 +67,10 @@ def version_of(doc: Document, settings: Settings, problems: list[Problem]) -> Ve
         else:
             lang = written
     name = doc.path.parent.name if stem == "index" else stem
-    key = _text(doc.front.get("translation_key"))
-    if key:
-        return Version(lang, paths.language_root(lang, settings.language), name, f"key:{key}", True)
-    return Version(lang, paths.language_root(lang, settings.language), name,
-                   f"{doc.path.parent if stem == 'index' else doc.path.parent / stem}", False)
+    written_as = _text(doc.front.get("translation_key"))
+    key = _KEYED + written_as if written_as else str(doc.path.parent if stem == "index"
+                                                      else doc.path.parent / stem)
+    return Version(lang, paths.language_root(lang, settings.language), name, key)
 
 
 def _text(node: Node | None) -> str | None:
@@ -99,10 +103,10 @@ def check_versions(items: Iterable[V], what: str, problems: list[Problem]) -> di
             continue
         group[item.lang] = item
     for key, group in groups.items():
-        if key.startswith("key:") and len(group) == 1:
+        if written_key(key) and len(group) == 1:
             item = next(iter(group.values()))
             problems.append(Problem(
-                item.source, 1, f"`translation_key: {key.removeprefix('key:')}` joins nothing: no "
+                item.source, 1, f"`translation_key: {written_key(key)}` joins nothing: no "
                 f"other file has it", "write the same translation_key in each version of the "
                 f"{what}, or remove it"))
     return groups
