@@ -32,6 +32,9 @@ class RenderedBody:
     html: str
     first_paragraph: str
     links: list[BodyLink] = field(default_factory=list)
+    # Its plain text and how often each folded word is in it, made once for the search
+    # index (presskit.search.body_words); not stored.
+    words: tuple[str, dict[str, int]] | None = field(default=None, compare=False, repr=False)
 
 
 def is_site_path(target: str) -> bool:

@@ -14,10 +14,11 @@ TOPICS = "/topics/"
 ARCHIVE = "/archive/"
 FEED = "feed.xml"
 ASSETS = "/assets/"
+SEARCH = "/search/"
 
 # First path segments that presskit uses itself; a free page may not take one.
 RESERVED = {"releases", "countries", "partners", "programmes", "topics", "archive", "assets",
-            "media", "feed.xml", "sitemap.xml", "robots.txt", "404.html", "page"}
+            "media", "search", "feed.xml", "sitemap.xml", "robots.txt", "404.html", "page"}
 
 
 def language_root(language: str, default: str) -> str:

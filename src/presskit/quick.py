@@ -12,6 +12,7 @@ warning) is left to the full build, which is always right.
 
 from __future__ import annotations
 
+import functools
 import marshal
 import os
 import re
@@ -29,10 +30,10 @@ from presskit.graph import Newsroom, ReleaseLinks, SiteGraph, Topic, media_links
 from presskit.languages import site_languages
 from presskit.markdown import BodyRenderer, RenderedBody, is_site_path
 from presskit.models import Content, Partner, Programme, Release
-from presskit.render import Alternate, OutputFile, feed_indexes, render_releases
+from presskit.render import Alternate, OutputFile, SearchEdit, feed_indexes, render_releases
 from presskit.schema import load_releases, organisations, remember_releases
 
-_FORMAT = 5
+_FORMAT = 6
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
 # topics (name, slug), previous, next, related, and versions (language, path, published)
@@ -117,11 +118,13 @@ class Record:
     # The build's warnings by file (line, message, hint), said again after a quick rebuild,
     # whose own files' warnings replace theirs.
     warnings: dict[str, list[tuple[int | None, str, str | None]]]
+    searched: dict[str, int]  # published source -> its number in its language's search index
 
     def to_bytes(self) -> bytes:
         return marshal.dumps((_FORMAT, __version__, self.environment, self.output, self.next_embargo,
                               self.walked_at, self.files, self.releases, self.links, self.feeds,
-                              self.pages, self.graph_memo, self.output_files, self.warnings))
+                              self.pages, self.graph_memo, self.output_files, self.warnings,
+                              self.searched))
 
     def problems(self) -> list[Problem]:
         """The warnings of the build this record describes, as Problems."""
@@ -175,7 +178,9 @@ def make_record(environment_key: str, output: tuple[int, int] | None, walked: di
                   walked, releases, links, feeds, pages,
                   {lang: {key: memo[key] for key in ("structure", "links") if key in memo}
                    for lang, memo in graph_memo.items()},
-                  output_files, _by_file(warnings or []))
+                  output_files, _by_file(warnings or []),
+                  {str(release.source): number for graph in newsroom.graphs
+                   for number, release in enumerate(graph.releases)})
 
 
 def _by_file(warnings: Iterable[Problem]) -> dict[str, list[tuple[int | None, str, str | None]]]:
@@ -241,13 +246,15 @@ class Quick:
 
 def quick_rebuild(settings: Settings, record: Record, changed: list[str], store: Store, *,
                   as_of: datetime, drafts: bool = False, preview: bool = False,
-                  memory: BuildMemory | None = None) -> Quick | None:
+                  memory: BuildMemory | None = None,
+                  read: Callable[[str], bytes | None] | None = None) -> Quick | None:
     """The files that the edits of `changed` make different, or None when the full build
     must run. Raises nothing a full build would not report better: any fault means None.
 
     Four steps: read the changed files and keep those whose words alone changed; load the
     releases their pages and feeds also show; link them as the record says; render each
-    language's pages and feeds."""
+    language's pages and feeds, and update its search index (`read` gives the files of the
+    site as written, by their path inside output/; by default from output/)."""
     if not all(path in record.releases for path in changed):
         return None  # a partner, programme, page, country text or media file changed
     edit = _words_only(settings, record, changed, as_of, drafts, preview, memory)
@@ -264,7 +271,8 @@ def quick_rebuild(settings: Settings, record: Record, changed: list[str], store:
     for release, body in edit.bodies.items():
         memory.bodies[(release.body, release.body_line)] = body
     made = _render_each_language(settings, record, shown, feeds, by_source, links, alternates,
-                                 edit.content, memory, as_of, preview)
+                                 edit.content, memory, as_of, preview,
+                                 read or functools.partial(_written, settings.output_dir))
     if made is None:
         return None
     files, paths_made = made
@@ -350,9 +358,10 @@ def _render_each_language(settings: Settings, record: Record, shown: list[Releas
                           feeds: list[tuple[str, str, tuple[str, ...], str]],
                           by_source: dict[str, Release], links: dict[Release, ReleaseLinks],
                           alternates: dict[Release, tuple[Alternate, ...]], content: Content,
-                          memory: BuildMemory, as_of: datetime,
-                          preview: bool) -> tuple[list[OutputFile], list[str]] | None:
-    """The edited pages and the feeds that carry them, each language with its own words."""
+                          memory: BuildMemory, as_of: datetime, preview: bool,
+                          read: Callable[[str], bytes | None]) -> tuple[list[OutputFile], list[str]] | None:
+    """The edited pages, the feeds that carry them and the search index's changed files,
+    each language with its own words."""
     files: list[OutputFile] = []
     made: list[str] = []
     for language in site_languages(settings):
@@ -367,10 +376,13 @@ def _render_each_language(settings: Settings, record: Record, shown: list[Releas
                           countries=(), partners=(), programmes=(), topics=(), years=(),
                           pages=tuple(p for p in content.pages if p.lang == code), links=links,
                           assets=(), next_embargo=None, held_back=())
+        numbers = {release: record.searched[str(release.source)] for release in own
+                   if str(release.source) in record.searched}
         try:
-            files += render_releases(settings, graph, memory, preview, own, feed_jobs, alternates)
-        except BuildFailed:
-            return None  # the full build reports it, with every other problem
+            files += render_releases(settings, graph, memory, preview, own, feed_jobs, alternates,
+                                     SearchEdit(numbers, read))
+        except (BuildFailed, LookupError):
+            return None  # the full build reports it, with every other problem, or makes the index
         made += [release.path for release in own] + [paths.feed(index) for index, _, _ in feed_jobs]
     return files, made
 
@@ -386,7 +398,14 @@ def updated(record: Record, quick: Quick, walked: dict[str, Stat], walked_at: fl
     warnings.update(_by_file(quick.warnings))
     return Record(record.environment, record.output, record.next_embargo, walked_at, walked,
                   releases, record.links, record.feeds, record.pages | quick.digests,
-                  record.graph_memo, record.output_files, warnings)
+                  record.graph_memo, record.output_files, warnings, record.searched)
+
+
+def _written(output_dir: Path, path: str) -> bytes | None:
+    try:
+        return (output_dir / path).read_bytes()
+    except OSError:
+        return None
 
 
 def restore(settings: Settings, memory: BuildMemory, record: Record, walked: dict[str, Stat],

@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import re
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -23,17 +23,18 @@ from urllib.parse import quote
 
 import jinja2
 import markupsafe
+from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
-from presskit import __version__, feeds, paths
+from presskit import __version__, feeds, paths, search
 from presskit.cache import IN_OUTPUT, BuildMemory, cache_folder, fingerprint
 from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem
 from presskit.graph import Newsroom, SiteGraph
 from presskit.languages import N_, Language, translations
 from presskit.markdown import BodyLink, BodyRenderer, RenderedBody
-from presskit.models import Asset, Partner, Programme, Release
+from presskit.models import RELEASE_TYPES, Asset, Partner, Programme, Release
 from presskit.seal import seal, unseal
 from presskit.text import local_time
 
@@ -536,6 +537,14 @@ class _Renderer:
                             page=free_page, body_html=body.html,
                             description=free_page.summary or body.first_paragraph)
 
+    def search_page(self) -> Iterator[PageSpec]:
+        """The search page; its results come from the index (`search_index`) in the browser."""
+        _ = self._
+        filters = [(key, _(label)) for key, label in SEARCH_FILTERS]
+        yield self.spec(paths.under(self.language.root, paths.SEARCH), "search.html", _("Search"),
+                        filters, filters=filters, plural_samples=_plural_samples(self.language.locale),
+                        index_path=paths.under(self.language.root, "/" + search.DATA))
+
     def not_found(self) -> Iterator[PageSpec]:
         yield self.spec(paths.under(self.language.root, "/404.html"), "404.html",
                         self._("Page not found"), None)
@@ -643,6 +652,57 @@ class _Renderer:
             data["logo"] = {"@type": "ImageObject", "url": self.site.absolute_url(self.settings.logo)}
         return data
 
+    def search_index(self) -> Iterator[OutputFile]:
+        """This language's search index (see presskit.search): its published releases only."""
+        graph = self.graph
+        entries = [self.search_entry(release) for release in graph.releases]
+        folder = paths.under(self.language.root, "/" + search.DATA).lstrip("/")
+        index = search.build_index(entries, self.search_filters(), self.search_names())
+        for name, data in index.items():
+            yield OutputFile(folder + name, data)
+
+    def search_filters(self) -> list[search.Filter]:
+        """Each filter's values, with the releases (their place in graph.releases) of each."""
+        graph, _ = self.graph, self._
+        number = {release: n for n, release in enumerate(graph.releases)}
+
+        def of(releases: Iterable[Release]) -> list[int]:
+            return [number[r] for r in releases]
+
+        types: dict[str, list[int]] = {}
+        for release in graph.releases:
+            types.setdefault(release.type, []).append(number[release])
+        return [
+            search.Filter("country", [(n.country.code.lower(), n.name, of(n.releases))
+                                      for n in graph.countries]),
+            search.Filter("partner", [(n.partner.id, n.name, of(n.releases)) for n in graph.partners]),
+            search.Filter("programme", [(n.programme.id, n.name, of(n.releases)) for n in graph.programmes]),
+            search.Filter("topic", [(n.slug, n.name, of(n.releases)) for n in graph.topics]),
+            search.Filter("type", [(kind, _(RELEASE_TYPES[kind]), found) for kind, found in types.items()]),
+            search.Filter("year", [(str(y.year), str(y.year), of(y.releases)) for y in graph.years]),
+        ]
+
+    def search_names(self) -> list[search.Name]:
+        """What the search finds by name besides releases, each with its other names."""
+        graph, _, url = self.graph, self._, self.site.url
+        return [
+            *(search.Name(_("Country"), n.name, (), url(n.path)) for n in graph.countries),
+            *(search.Name(_("Partner"), n.partner.name, (n.partner.short_name, *n.partner.aliases),
+                          url(n.path)) for n in graph.partners),
+            *(search.Name(_("Programme"), n.programme.title,
+                          (n.programme.short_name, *n.programme.aliases), url(n.path))
+              for n in graph.programmes),
+            *(search.Name(_("Topic"), n.name, n.text.aliases if n.text else (), url(n.path))
+              for n in graph.topics),
+            *(search.Name(_("Page"), p.title, (), url(p.path)) for p in graph.pages),
+        ]
+
+    def search_entry(self, release: Release) -> search.Entry:
+        return search.Entry(
+            self.site.url(release.path), release.title, release.subtitle, self._(release.type_label),
+            release.location, self.site.date(release.date), search.body_words(self.bodies[release]),
+            " ".join(f"{p.caption} {p.credit}" for p in release.photos))
+
     def feeds(self) -> Iterator[OutputFile]:
         limit = self.settings.feed_entries
         for index_path, title, releases in feed_indexes(self.graph):
@@ -718,7 +778,9 @@ _WORKER_SPECS: list[PageSpec] = []
 
 def _render_body(key: tuple[str, int]) -> RenderedBody:
     assert _WORKER is not None
-    return _WORKER.markdown.render(*key)
+    body = _WORKER.markdown.render(*key)
+    search.body_words(body)  # here, on every core, rather than one by one for the index
+    return body
 
 
 def _render_pages(indices: list[int]) -> tuple[list[tuple[int, bytes | None]], list[Problem]]:
@@ -758,16 +820,23 @@ def _with_dateline(body_html: str, location: str, date: str, comma: str = ", ") 
 # is one more method and one more entry here.
 PAGE_KINDS = (_Renderer.home, _Renderer.release_lists, _Renderer.releases, _Renderer.archives,
               _Renderer.countries, _Renderer.partners, _Renderer.programmes, _Renderer.topics,
-              _Renderer.free_pages, _Renderer.not_found)
+              _Renderer.free_pages, _Renderer.search_page, _Renderer.not_found)
+
+# The search page's filters: the key in its address and the label, a catalog key.
+SEARCH_FILTERS = (("country", N_("Country")), ("partner", N_("Partner")),
+                  ("programme", N_("Programme")), ("topic", N_("Topic")), ("type", N_("Type")),
+                  ("year", N_("Year")))
 
 
 def render_releases(settings: Settings, graph: SiteGraph, memory: BuildMemory, preview: bool,
                     releases: Sequence[Release],
                     feeds: Sequence[tuple[str, str, Sequence[Release]]],
-                    alternates: dict[Release, tuple[Alternate, ...]] | None = None) -> list[OutputFile]:
+                    alternates: dict[Release, tuple[Alternate, ...]] | None = None,
+                    searched: SearchEdit | None = None) -> list[OutputFile]:
     """Only the pages of these releases and these feeds (index path, title, latest releases),
-    all of one language, from a graph that holds just what they show; BuildFailed on a
-    template problem."""
+    all of one language, from a graph that holds just what they show, and the files of the
+    search index that change with their words (`searched`); BuildFailed on a template
+    problem, LookupError when the search index cannot be updated."""
     renderer = _Renderer(settings, graph, memory, preview)
     files = []
     for release in releases:
@@ -782,7 +851,35 @@ def render_releases(settings: Settings, graph: SiteGraph, memory: BuildMemory, p
             files.append(feed)
     if renderer.problems:
         raise BuildFailed(_once_per_line(renderer.problems))
+    if searched is not None:
+        files += _search_updated(renderer, releases, searched)
     return files
+
+
+@dataclass(frozen=True)
+class SearchEdit:
+    """What updating a language's search index needs: each edited release's number in it,
+    and the files of the site as written (a path inside output/ -> its bytes, or None)."""
+
+    numbers: dict[Release, int]
+    read: Callable[[str], bytes | None]
+
+
+def _search_updated(renderer: _Renderer, releases: Sequence[Release],
+                    searched: SearchEdit) -> list[OutputFile]:
+    folder = paths.under(renderer.language.root, "/" + search.DATA).lstrip("/")
+    changed = {}
+    for release in releases:
+        number = searched.numbers.get(release)
+        card = searched.read(f"{folder}f/{number}.json") if number is not None else None
+        old = search.Entry.from_card(card) if card is not None else None
+        if number is None or old is None or old.path != renderer.site.url(release.path):
+            raise LookupError(release.path)
+        changed[number] = (old, renderer.search_entry(release))
+    files = search.update_index(lambda name: searched.read(folder + name), changed)
+    if files is None:
+        raise LookupError(folder)
+    return [OutputFile(folder + name, data) for name, data in files.items()]
 
 
 def render_site(settings: Settings, newsroom: Newsroom, memory: BuildMemory | None = None,
@@ -807,6 +904,7 @@ def render_site(settings: Settings, newsroom: Newsroom, memory: BuildMemory | No
     if problems:
         raise BuildFailed(_once_per_line(problems))
     files = [*pages, *(file for renderer in renderers for file in renderer.feeds()),
+             *(file for renderer in renderers for file in renderer.search_index()),
              *_sitemap(renderers, pages, alternates), *renderers[0].theme_assets(),
              *(file for renderer in renderers for file in renderer.assets())]
     unique: dict[str, OutputFile] = {}
@@ -894,6 +992,17 @@ def _once_per_line(problems: list[Problem]) -> list[Problem]:
 def _quote(path: str) -> str:
     """A path as a URL: spaces and other characters that need it are percent-encoded."""
     return quote(path, safe="/%:@!$&'()*+,;=~")
+
+
+@lru_cache(maxsize=16)
+def _plural_samples(locale: str) -> tuple[tuple[str, int], ...]:
+    """A number for each plural form of a language (CLDR's names: one, few, other...), for
+    a script that picks the form with Intl.PluralRules."""
+    rule = Locale.parse(locale).plural_form
+    samples: dict[str, int] = {}
+    for number in range(200):
+        samples.setdefault(rule(number), number)
+    return tuple(samples.items())
 
 
 @lru_cache(maxsize=4096)

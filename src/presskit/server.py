@@ -49,6 +49,18 @@ class Snapshot:
     css_only: bool = False  # this build changed only style sheets
     notice: str = ""  # something the preview says over the page (not an error)
 
+    def read(self, path: str) -> bytes | None:
+        """A file's bytes, by its path inside the site; None if it has none."""
+        file = self.files.get(path)
+        if file is None:
+            return None
+        if file.data is not None:
+            return file.data
+        try:
+            return file.source.read_bytes() if file.source else None
+        except OSError:
+            return None
+
 
 class Site(Protocol):
     """What the server needs from the preview: the current snapshot, and a way to wait."""

@@ -1,0 +1,323 @@
+"""The search index of one language: presskit's own records, read by assets/search.js.
+
+Pagefind was measured against this (README, Search): indexing the built pages of 10,000
+releases took as long as the whole build and cannot be updated for one edit, so presskit
+writes a small index of its own that the build updates piece by piece.
+
+Under `{root}search/data/`:
+- `meta.json`: how many releases, the shard names, the filters (each value with the releases
+  it holds) and the names of partners, programmes, countries, topics and pages. Loaded first.
+- `s/KEY.json`: one shard of the inverted index: every word starting with KEY (two letters,
+  or three where two would make a shard too large), each with its releases and weights.
+- `f/N.json`: release N's card and text, for the result and its excerpt; loaded only for the
+  results shown.
+
+Words are folded (lower case, no accents, đ as d) the same way here and in search.js, so
+`Quang Binh` finds `Quảng Bình`. A release is a number (its place, newest first); a list of
+releases is written as the gaps between them in base-64 digits (five bits each, the sixth
+says another digit follows), which keeps a filter of 10,000 releases near 10 KB.
+
+Only published releases are given to `build_index`, so nothing unpublished is ever written.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from presskit.markdown import RenderedBody
+
+DATA = "search/data/"  # under a language's root
+FORMAT = 1
+_SHARD_LIMIT = 24_000  # bytes: a two-letter shard larger than this is split by the third letter
+_TEXT_LIMIT = 20_000  # characters of a release's text kept for its excerpt
+_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_WORD = re.compile(r"[^\W_]+")  # letters and digits, as search.js's [\p{L}\p{N}]+
+# A word as written: letters, digits (and _, split off after folding), with the combining
+# marks of the scripts that put them inside words (Latin, Greek, Cyrillic, Hebrew, Arabic,
+# Devanagari to Malayalam, Thai), so that "اختُتم" stays one word until folding removes them.
+_RAW_WORD = re.compile(r"[\w\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f"
+                       r"\u0670\u06d6-\u06ed\u0900-\u0d7f\u0e31-\u0e4e]+")
+_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+_TITLE = 16  # weight bit: the word is in the title or subtitle
+_MOST = 15  # a word's count in the text is capped here
+# Letters that Unicode does not decompose into a base letter and an accent.
+_LETTERS = str.maketrans({"đ": "d", "ð": "d", "ø": "o", "ł": "l", "ß": "ss", "æ": "ae", "œ": "oe",
+                          "ı": "i", "ħ": "h", "ŧ": "t"})
+
+
+def fold(text: str) -> str:
+    """Lower case, without accents: what is indexed and what is searched for."""
+    if text.isascii():
+        return text.lower()
+    return unicodedata.normalize("NFKD", text.lower().translate(_LETTERS)).translate(_unmarked())
+
+
+@lru_cache(maxsize=1)
+def _unmarked() -> dict[int, str | None]:
+    """A str.translate table: every combining mark removed, the letters of _LETTERS replaced."""
+    table: dict[int, str | None] = {code: None for code in range(0x110000)
+                                    if unicodedata.category(chr(code))[0] == "M"}
+    table.update(_LETTERS)
+    return table
+
+
+def words(text: str) -> list[str]:
+    """The folded words of a text, in order."""
+    return [word for raw in _RAW_WORD.findall(text) for word in _WORD.findall(fold(raw))]
+
+
+def word_counts(text: str) -> Counter[str]:
+    """How often each folded word is in a text. The words are counted as written and each
+    different one folded once: several times quicker than folding the whole text."""
+    written = Counter(_RAW_WORD.findall(unicodedata.normalize("NFC", text).lower()))
+    counts: Counter[str] = Counter()
+    for raw, count in written.items():
+        folded = fold(raw)
+        if folded.isalnum():
+            counts[folded] += count
+        else:
+            for word in _WORD.findall(folded):
+                counts[word] += count
+    return counts
+
+
+def plain_text(body_html: str) -> str:
+    """The words of rendered HTML, without tags."""
+    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", body_html))).strip()
+
+
+def body_words(body: RenderedBody) -> tuple[str, dict[str, int]]:
+    """A body's plain text and word counts, made once per rendered body (a cold build makes
+    them where it renders the Markdown, on every core)."""
+    if body.words is None:
+        text = plain_text(body.html)
+        body.words = (text, dict(word_counts(text)))
+    return body.words
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the index holds of one published release."""
+
+    path: str
+    title: str
+    subtitle: str
+    kind: str  # its type, in the page's language
+    dateline: str
+    date: str  # as the page's language writes it
+    body: tuple[str, dict[str, int]]  # its text and word counts (body_words)
+    captions: str = ""  # of its photos, with their credits
+
+    @property
+    def text(self) -> str:
+        return f"{self.body[0]} {self.captions}".strip()
+
+    def weights(self) -> dict[str, int]:
+        """Each word's weight: how often the text has it (at most 15), plus 16 if the title
+        or subtitle has it."""
+        counts = Counter(self.body[1])
+        counts.update(word_counts(f"{self.dateline} {self.captions}"))
+        found = {word: min(count, _MOST) for word, count in counts.items()}
+        for word in word_counts(f"{self.title} {self.subtitle}"):
+            found[word] = found.get(word, 0) | _TITLE
+        return found
+
+    @classmethod
+    def from_card(cls, data: bytes) -> Entry | None:
+        """The entry a card was made from, as far as the index is concerned (its weights are
+        the same); None if the card is not one, or its text was cut (see _TEXT_LIMIT)."""
+        try:
+            card = json.loads(data)
+            text = card["x"]
+            if len(text) >= _TEXT_LIMIT:
+                return None
+            return cls(card["u"], card["t"], card["s"], card["k"], card["d"], card["w"],
+                       (text, dict(word_counts(text))))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def card(self) -> bytes:
+        return _json({"u": self.path, "t": self.title, "s": self.subtitle, "k": self.kind,
+                      "d": self.dateline, "w": self.date, "x": self.text[:_TEXT_LIMIT]})
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One filter (country, partner, ...): each value's key, label and releases (numbers)."""
+
+    key: str
+    values: Sequence[tuple[str, str, Sequence[int]]]
+
+
+@dataclass(frozen=True)
+class Name:
+    """A partner, programme, country, topic or page, found by its name or any alias."""
+
+    kind: str  # in the page's language
+    name: str
+    aliases: tuple[str, ...]
+    path: str
+
+
+def build_index(entries: Sequence[Entry], filters: Iterable[Filter],
+                names: Iterable[Name]) -> dict[str, bytes]:
+    """Every file of the index, by its path under search/data/."""
+    postings: dict[str, dict[int, int]] = {}
+    for number, entry in enumerate(entries):
+        for word, weight in entry.weights().items():
+            postings.setdefault(word, {})[number] = weight
+    shards = _shards(postings)
+    files = {f"s/{key}.json": _json({word: encode_pairs(postings[word]) for word in shard})
+             for key, shard in shards.items()}
+    files["meta.json"] = _meta(len(entries), sorted(shards), filters, names)
+    for number, entry in enumerate(entries):
+        files[f"f/{number}.json"] = entry.card()
+    return files
+
+
+def update_index(read: Callable[[str], bytes | None], changed: Mapping[int, tuple[Entry, Entry]]
+                 ) -> dict[str, bytes] | None:
+    """The files of an index that change when the words of some releases change (their
+    number, old and new entry), read from the index as written; None when it cannot be
+    read, and the whole index must be made again."""
+    try:
+        meta = json.loads(read("meta.json") or b"null")
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            return None
+        keys = list(meta["shards"])
+        edits: dict[str, dict[str, dict[int, int | None]]] = {}
+        for number, (old, new) in changed.items():
+            before, after = old.weights(), new.weights()
+            for word in before.keys() | after.keys():
+                if before.get(word) != after.get(word):
+                    key = shard_of(word, keys)
+                    edits.setdefault(key, {}).setdefault(word, {})[number] = after.get(word)
+        files: dict[str, bytes] = {}
+        for key, words_changed in edits.items():
+            data = read(f"s/{key}.json")
+            shard = json.loads(data) if data is not None else {}
+            for word, numbers in words_changed.items():
+                postings = decode_pairs(shard.get(word, ""))
+                for number, weight in numbers.items():
+                    if weight is None:
+                        postings.pop(number, None)
+                    else:
+                        postings[number] = weight
+                if postings:
+                    shard[word] = encode_pairs(postings)
+                else:
+                    shard.pop(word, None)
+            files[f"s/{key}.json"] = _json(dict(sorted(shard.items())))
+            if key not in keys:
+                keys.append(key)
+        if sorted(keys) != meta["shards"]:
+            files["meta.json"] = _json({**meta, "shards": sorted(keys)})
+        for number, (_, new) in changed.items():
+            files[f"f/{number}.json"] = new.card()
+        return files
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def shard_of(word: str, keys: Sequence[str]) -> str:
+    """The shard a word is in: the longest shard name it starts with, else its first two
+    letters (a new shard)."""
+    if len(word) > 2 and word[:3] in keys:
+        return word[:3]
+    return word[:2]
+
+
+def _shards(postings: dict[str, dict[int, int]]) -> dict[str, list[str]]:
+    """Words by shard: by their first two letters, and a large two-letter shard by three
+    (its one- and two-letter words keep the two-letter shard)."""
+    by_two: dict[str, list[str]] = {}
+    for word in sorted(postings):
+        by_two.setdefault(word[:2], []).append(word)
+    shards: dict[str, list[str]] = {}
+    for key, found in by_two.items():
+        size = sum(len(word) + 2 * len(postings[word]) + 4 for word in found)
+        if size <= _SHARD_LIMIT:
+            shards[key] = found
+            continue
+        for word in found:
+            shards.setdefault(word[:3], []).append(word)
+    return shards
+
+
+def _meta(count: int, shards: list[str], filters: Iterable[Filter], names: Iterable[Name]) -> bytes:
+    return _json({
+        "format": FORMAT,
+        "count": count,
+        "shards": shards,
+        "filters": {f.key: [[key, label, encode(sorted(numbers))] for key, label, numbers in f.values]
+                    for f in filters},
+        "names": [[n.kind, n.name, sorted({fold(a) for a in (n.name, *n.aliases)}), n.path]
+                  for n in names],
+    })
+
+
+def encode(numbers: Iterable[int]) -> str:
+    """Ascending numbers as the gaps between them, in base-64 digits."""
+    out: list[str] = []
+    last = -1
+    for number in numbers:
+        _digits(number - last - 1, out)
+        last = number
+    return "".join(out)
+
+
+def encode_pairs(postings: Mapping[int, int]) -> str:
+    """Releases and their weights: gap, weight, gap, weight..."""
+    out: list[str] = []
+    last = -1
+    for number in sorted(postings):
+        _digits(number - last - 1, out)
+        _digits(postings[number], out)
+        last = number
+    return "".join(out)
+
+
+def decode(text: str) -> list[int]:
+    values: list[int] = []
+    value = shift = 0
+    for char in text:
+        digit = _DIGITS.index(char)
+        value |= (digit & 31) << shift
+        if digit & 32:
+            shift += 5
+        else:
+            values.append(value)
+            value = shift = 0
+    return values
+
+
+def decode_pairs(text: str) -> dict[int, int]:
+    values = decode(text)
+    postings: dict[int, int] = {}
+    last = -1
+    for gap, weight in zip(values[::2], values[1::2], strict=True):
+        last += gap + 1
+        postings[last] = weight
+    return postings
+
+
+def _digits(value: int, out: list[str]) -> None:
+    while value >= 32:
+        out.append(_DIGITS[32 | (value & 31)])
+        value >>= 5
+    out.append(_DIGITS[value])
+
+
+def _json(value: object) -> bytes:
+    """Compact JSON; <, > and & (only ever inside strings) escaped, as data that no page
+    could mistake for markup."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").encode("utf-8")
