@@ -216,8 +216,10 @@ def update_index(read: Callable[[str], bytes | None], changed: Mapping[int, tupl
                 else:
                     shard.pop(word, None)
             files[f"s/{key}.json"] = _json(dict(sorted(shard.items())))
-            if key not in keys:
+            if shard and key not in keys:
                 keys.append(key)
+            elif not shard and key in keys:
+                keys.remove(key)  # left empty (the file stays, with no word), as a cold build has it
         if sorted(keys) != meta["shards"]:
             files["meta.json"] = _json({**meta, "shards": sorted(keys)})
         for number, (_, new) in changed.items():

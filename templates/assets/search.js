@@ -242,7 +242,7 @@
     namesList.textContent = "";
     if (!words.length) { namesList.hidden = true; return; }
     var found = meta.names.filter(function (name) {
-      var all = name[2].join(" ").split(" ");
+      var all = name.words || (name.words = terms(name[2].join(" ")));
       return words.every(function (w) { return all.some(function (a) { return a.indexOf(w) === 0; }); });
     }).slice(0, 6);
     found.forEach(function (name) {
@@ -369,6 +369,9 @@
   window.addEventListener("popstate", function () { readAddress(); search(); });
 
   readAddress();
+  // Filters open beside the results on a wide screen; on a phone, behind their heading.
+  filtersBox.open = !window.matchMedia || window.matchMedia("(min-width: 56rem)").matches ||
+    FILTERS.some(function (f) { return state.chosen[f].length; });
   box.classList.add("search-ready");
   status.textContent = text.loading;
   getJSON("meta.json").then(function (found) {

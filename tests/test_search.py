@@ -1,0 +1,350 @@
+"""Search: the index a build writes (only what is published, kept up to date by quick rebuilds
+and the preview) and the search page in headless Chromium: words, filters, a shared address,
+the keyboard, screen readers, no script."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import (
+    PARTNERS,
+    REPO,
+    all_output_text,
+    copy_site,
+    one_png,
+    release,
+    require_tool,
+    static_server,
+    write_site,
+)
+from presskit import search
+from test_html import nu_errors
+from test_quick import aged
+
+AXE = REPO / ".ci/vnu/node_modules/axe-core/axe.min.js"
+
+
+def newsroom(root: Path) -> Path:
+    """Releases of two years and two partners, and three that must never be found: an
+    embargoed one with a photo, a draft, and one embargoed in its Vietnamese version only."""
+    return write_site(root, {
+        **PARTNERS,
+        "content/releases/2023/cambodia-budget.md": release(
+            "Cambodia's budget hearings open", "2023-03-02", partners="[UNICEF]", countries="[KH]",
+            location="Phnom Penh, Cambodia", topics="[Public finance]",
+            body="Ministries defended their plans before the assembly.\n\n"
+                 "Later, the hearings turned to the zanzibar question of child grants."),
+        "content/releases/2023/quang-binh.md": release(
+            "Trainers meet in Quảng Bình", "2023-05-22", partners="[VWU, UNICEF]", countries="[VN]",
+            location="Dong Hoi, Viet Nam", topics="[Social protection]", type="feature",
+            body="Trainers of the Women's Union met in Đồng Hới for five days."),
+        "content/releases/2024/grants.md": release(
+            "Child grants reach more families", "2024-02-10", partners="[UNICEF]", countries="[KH]",
+            body="A budget line for child grants grew, and the hearings of 2023 are why."),
+        "content/releases/2024/unicef-vn.md": release(
+            "A budget for social protection in Viet Nam", "2024-07-01", partners="[UNICEF]",
+            countries="[VN]", body="The budget of the social protection programme was agreed."),
+        "content/releases/2099/future.md": release(
+            "Secretembargo launch", "2024-08-01", embargo="2099-01-01T09:00",
+            partners="[UNICEF]", countries="[KH]",
+            photos="\n  - src: /media/secretphoto.png\n    alt: A hall\n    caption: Captionsecret words",
+            body="Embargoonlyword is in this text."),
+        "content/media/secretphoto.png": one_png(),
+        "content/releases/2024/draft.md": release(
+            "Draftonlyword plans", "2024-09-01", draft="true", body="Draftbodyword."),
+    })
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from presskit.cli import main
+
+    built = newsroom(tmp_path_factory.mktemp("search") / "site")
+    assert main(["build", str(built)]) == 0
+    return built
+
+
+def index_words(folder: Path) -> dict[str, dict[int, int]]:
+    """Every word of an index, with its releases and weights, decoded from its shards."""
+    found: dict[str, dict[int, int]] = {}
+    for shard in sorted((folder / "s").glob("*.json")):
+        for word, postings in json.loads(shard.read_text(encoding="utf-8")).items():
+            assert word not in found, f"{word} in two shards"
+            found[word] = search.decode_pairs(postings)
+    return found
+
+
+def test_folding_lets_quang_binh_find_quang_binh():
+    assert search.words("Quảng Bình, Đồng Hới") == ["quang", "binh", "dong", "hoi"]
+    assert search.words("QUẢNG BÌNH") == search.words("quang binh")
+    assert search.words("اختُتم اليوم") == ["اختتم", "اليوم"]  # the mark inside the word goes
+    assert search.words("Straße, Łódź, Ørsted") == ["strasse", "lodz", "orsted"]
+    assert search.words("snake_case") == ["snake", "case"]
+
+
+def test_lists_of_releases_round_trip_through_their_encoding():
+    numbers = [0, 1, 2, 40, 41, 1000, 1031, 99_999]
+    assert search.decode(search.encode(numbers)) == [0, 0, 0, 37, 0, 958, 30, 98_967]
+    postings = {0: 1, 5: 17, 6: 31, 3000: 15}
+    assert search.decode_pairs(search.encode_pairs(postings)) == postings
+    assert len(search.encode(range(10_000))) == 10_000  # one digit per release when dense
+
+
+def test_every_language_has_a_search_page_and_every_page_a_search_box(site):
+    output = site / "output"
+    page = (output / "search/index.html").read_text()
+    assert '<label for="search-q">' in page and "<noscript>" in page
+    for html in output.rglob("*.html"):
+        text = html.read_text()
+        if html.name != "404.html":
+            assert ('role="search" aria-label="Search releases" action="/news/search/" '
+                    'method="get"') in text, html
+            assert '<label class="visually-hidden" for="site-search-q">Search releases</label>' in text
+
+
+def test_the_index_holds_published_releases_ranked_and_filterable(site):
+    data = site / "output/search/data"
+    meta = json.loads((data / "meta.json").read_text())
+    assert meta["count"] == 4
+    cards = [json.loads((data / f"f/{n}.json").read_text()) for n in range(4)]
+    assert [c["t"] for c in cards] == [  # newest first
+        "A budget for social protection in Viet Nam", "Child grants reach more families",
+        "Trainers meet in Quảng Bình", "Cambodia's budget hearings open"]
+    assert cards[3]["u"] == "/news/releases/cambodia-budget/"
+    assert cards[3]["d"] == "Phnom Penh, Cambodia" and cards[3]["w"] == "2 March 2023"
+    assert cards[2]["k"] == "Feature"
+    words = index_words(data)
+    assert words["zanzibar"] == {3: 1}  # only in one body
+    assert words["quang"][2] & 16  # in a title
+    assert words["budget"][3] & 16 and not words["budget"][1] & 16
+    filters = {key: {value: (label, search.decode(numbers)) for value, label, numbers in values}
+               for key, values in meta["filters"].items()}
+    assert filters["partner"]["unicef"][0] == "UNICEF"
+    assert len(filters["partner"]["unicef"][1]) == 4 and len(filters["partner"]["vwu"][1]) == 1
+    assert sorted(filters["year"]) == ["2023", "2024"]
+    assert filters["type"]["feature"] == ("Feature", [2])
+    names = {name[1]: name for name in meta["names"]}
+    assert names["Viet Nam Women's Union"][2] == ["viet nam women's union", "vwu", "women's union"]
+    assert names["Cambodia"][3] == "/news/countries/cambodia/"
+
+
+def test_no_index_file_holds_a_word_of_an_embargoed_or_draft_release(site):
+    output = site / "output"
+    index = "\n".join(p.read_text(encoding="utf-8") for p in output.rglob("search/data/**/*.json"))
+    index += "\n" + "\n".join(index_words(output / "search/data"))
+    for secret in ("secretembargo", "embargoonlyword", "captionsecret", "secretphoto",
+                   "draftonlyword", "draftbodyword"):
+        assert secret not in index.lower(), secret
+        assert secret not in all_output_text(site).lower(), secret
+
+
+def test_lifting_the_embargo_adds_the_release_to_the_index(site, run, tmp_path):
+
+    copy = copy_site(site, tmp_path / "site")
+    assert run("build", copy, "--as-of", "2099-01-02T00:00+07:00").code == 0
+    words = index_words(copy / "preview/search/data")
+    assert "embargoonlyword" in words and "captionsecret" in words
+
+
+def test_a_body_edit_updates_the_index_as_a_cold_build_makes_it(site, run, tmp_path):
+    import shutil
+
+    copy = aged(shutil.copytree(site, tmp_path / "site", ignore=shutil.ignore_patterns(".presskit-cache")))
+    assert run("build", copy).code == 0
+    time.sleep(0.01)
+    edited = copy / "content/releases/2023/cambodia-budget.md"
+    edited.write_text(edited.read_text().replace("zanzibar question", "quokka question"))
+    result = run("build", copy)
+    assert "Only the text of 1 release changed" in result.out, result.out
+    quick = index_words(copy / "output/search/data")
+    assert "quokka" in quick and "zanzibar" not in quick
+    cold = copy_site(copy, tmp_path / "cold")
+    assert run("build", cold).code == 0
+    assert quick == index_words(cold / "output/search/data")
+    for name in ("meta.json", "f/3.json"):
+        assert (copy / "output/search/data" / name).read_bytes() == \
+            (cold / "output/search/data" / name).read_bytes()
+
+
+def test_each_language_has_its_own_index(run, tmp_path):
+    import shutil
+
+    site = shutil.copytree(Path(__file__).parent / "sites/i18n", tmp_path / "site")
+    assert run("build", site).code == 0
+    output = site / "output"
+    english = index_words(output / "search/data")
+    vietnamese = index_words(output / "vi/search/data")
+    assert "trainers" in english and "trainers" not in vietnamese
+    assert "giang" in vietnamese  # giảng, folded
+    assert "Tìm kiếm" in (output / "vi/search/index.html").read_text()
+    arabic = (output / "ar/search/index.html").read_text()
+    assert 'data-found-two="' in arabic and 'data-found-few="' in arabic  # Arabic's plural forms
+
+
+# In a browser
+
+@pytest.fixture(scope="module")
+def served(site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with static_server(site / "output", tmp_path_factory.mktemp("www-search"), "/news/") as url:
+        yield url
+
+
+def results(page) -> list[str]:  # type: ignore[no-untyped-def]
+    return page.locator(".search-result h2").all_inner_texts()
+
+
+def shows(page, count: int) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the page shows `count` results, all of them drawn, for the words typed."""
+    page.wait_for_function(
+        """count => document.querySelectorAll('.search-result').length === count &&
+                   new URLSearchParams(location.search).get('q') ===
+                   (document.getElementById('search-q').value.trim() || null)""", arg=count)
+
+
+@pytest.mark.browser
+def test_a_word_in_one_body_finds_that_release_with_it_highlighted(browser, served, tmp_path):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(served)
+    page.get_by_role("search", name="Search releases").get_by_label("Search releases").fill("zanzibar")
+    page.get_by_role("search", name="Search releases").get_by_role("button", name="Search").click()
+    page.wait_for_url(served + "search/?q=zanzibar")
+    page.wait_for_selector(".search-result")
+    assert results(page) == ["Cambodia's budget hearings open"]
+    assert page.locator(".search-status").inner_text() == "1 release found"
+    assert page.locator(".search-status").get_attribute("aria-live") == "polite"
+    assert page.locator(".search-excerpt mark").all_inner_texts() == ["zanzibar"]
+    assert "Phnom Penh, Cambodia, 2 March 2023" in page.locator(".search-result .meta").inner_text()
+    # typing: title matches first, accents folded
+    page.get_by_label("Words to find").fill("quang binh")
+    page.wait_for_function("document.querySelector('.search-result h2')?.innerText.includes('Trainers')")
+    assert page.locator(".search-status").inner_text() == "1 release found"
+    assert results(page) == ["Trainers meet in Quảng Bình"]
+    assert page.locator(".search-result h2 mark").all_inner_texts() == ["Quảng", "Bình"]
+    page.get_by_label("Words to find").fill("budget")
+    shows(page, 3)
+    ranked = results(page)
+    assert set(ranked[:2]) == {"A budget for social protection in Viet Nam",
+                               "Cambodia's budget hearings open"}
+    assert ranked[2] == "Child grants reach more families"  # only in its text
+    page.screenshot(path=str(tmp_path / "search.png"), full_page=True)
+
+
+@pytest.mark.browser
+def test_filters_combine_count_and_live_in_the_address(browser, served):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(served + "search/?q=budget")
+    page.wait_for_selector(".search-result")
+    partner = page.get_by_role("group", name="Partner")
+    assert partner.get_by_role("checkbox", name="UNICEF (3)").count() == 1
+    partner.get_by_role("checkbox", name="UNICEF (3)").check()
+    page.get_by_role("group", name="Year").get_by_role("checkbox", name="2024 (2)").check()
+    page.wait_for_function("location.search.includes('year=2024')")
+    shows(page, 2)
+    assert page.locator(".search-status").inner_text() == "2 releases found"
+    assert page.url == served + "search/?q=budget&partner=unicef&year=2024"
+    assert sorted(results(page)) == ["A budget for social protection in Viet Nam",
+                                     "Child grants reach more families"]
+    # The counts of other values say what choosing them would give.
+    assert page.get_by_role("group", name="Year").get_by_role("checkbox", name="2023 (1)").count() == 1
+    shared = browser.new_page()
+    shared.goto(page.url)
+    shows(shared, 2)
+    assert sorted(results(shared)) == sorted(results(page))
+    assert shared.get_by_role("checkbox", name="2024 (2)").is_checked()
+    # filters alone list releases, newest first
+    shared.goto(served + "search/?country=vn")
+    shows(shared, 2)
+    assert results(shared) == ["A budget for social protection in Viet Nam", "Trainers meet in Quảng Bình"]
+
+
+@pytest.mark.browser
+def test_filters_work_by_keyboard_with_visible_focus(browser, served):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(served + "search/?q=budget")
+    page.wait_for_selector(".search-result")
+    page.get_by_label("Words to find").focus()
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.name") == "partner":
+            break
+    assert page.evaluate("document.activeElement.type") == "checkbox"
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"
+    page.keyboard.press("Space")
+    page.wait_for_function("location.search.includes('partner=')")
+
+
+@pytest.mark.browser
+def test_an_embargoed_releases_words_find_nothing(browser, served):
+    page = browser.new_page()
+    for word in ("embargoonlyword", "Secretembargo", "captionsecret", "draftonlyword"):
+        page.goto(served + "search/?q=" + word)
+        page.wait_for_function("document.querySelector('.search-status').innerText.startsWith('No release')")
+        assert results(page) == []
+
+
+@pytest.mark.browser
+def test_names_of_partners_and_countries_are_found_too(browser, served):
+    page = browser.new_page()
+    page.goto(served + "search/?q=women%27s+union")
+    page.wait_for_selector(".search-names li")
+    link = page.locator(".search-names a").first
+    assert link.inner_text() == "Viet Nam Women's Union"
+    assert link.get_attribute("href") == "/news/partners/vwu/"
+
+
+@pytest.mark.browser
+def test_without_javascript_the_page_says_so_and_links_the_lists(browser, served):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(served + "search/?q=budget")
+    assert "Search needs JavaScript" in page.inner_text("main")
+    assert page.get_by_role("link", name="All releases").first.get_attribute("href") == "/news/releases/"
+    context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [360, 1280])
+def test_the_search_page_has_no_accessibility_violation(browser, served, width, tmp_path):
+    require_tool(str(AXE), "axe-core (npm), for accessibility checks")
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    page.goto(served + "search/?q=budget")
+    page.wait_for_selector(".search-result")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    assert [v["id"] for v in result["violations"]] == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.screenshot(path=str(tmp_path / f"search-{width}.png"), full_page=True)
+
+
+def test_the_search_page_is_valid_html(site):
+    assert nu_errors(site / "output" / "search") == []
+
+
+@pytest.mark.browser
+def test_the_preview_keeps_search_up_to_date_after_a_save(browser, tmp_path):
+    from presskit.serve import Session
+
+    copy = newsroom(tmp_path / "site")
+    running = Session(copy, "127.0.0.1", 0, report=lambda _: None)
+    try:
+        page = browser.new_page()
+        page.goto(f"{running.url}search/?q=pangolin")
+        page.wait_for_function("document.querySelector('.search-status').innerText.startsWith('No release')")
+        edited = copy / "content/releases/2024/grants.md"
+        edited.write_text(edited.read_text().replace("grew, and", "grew like a pangolin, and"))
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            page.goto(f"{running.url}search/?q=pangolin")
+            page.wait_for_function("!document.querySelector('.search-status').innerText.startsWith('Searching')")
+            if results(page):
+                break
+            time.sleep(0.2)
+        assert results(page) == ["Child grants reach more families"]
+    finally:
+        running.stop()
