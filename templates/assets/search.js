@@ -123,26 +123,28 @@
       var matched = null;
       if (words.length) {
         matched = [];
-        var first = found[0];
-        first.forEach(function (weight, n) {
+        var idf = found.map(function (m) { return Math.log(1 + meta.count / Math.max(1, m.size)); });
+        found[0].forEach(function (weight, n) {
           var title = 0, score = 0;
           for (var i = 0; i < found.length; i++) {
-            var w = found[i].get(n);
+            var w = i === 0 ? weight : found[i].get(n);
             if (w === undefined) return;
-            var idf = Math.log(1 + meta.count / found[i].size);
             if (w & 16) title++;
-            score += idf * ((w & 15) + (w & 64 ? 2 : 0) + (w & 16 ? 8 : 0));
+            score += idf[i] * ((w & 15) + (w & 64 ? 2 : 0) + (w & 16 ? 8 : 0));
           }
           matched.push({ n: n, title: title, score: score });
         });
       }
       var masks = filterMasks();
+      var chosen = FILTERS.filter(function (f) { return masks[f]; });
       var inAll = function (n, except) {
-        for (var f in masks) if (f !== except && masks[f] && !masks[f][n]) return false;
+        for (var i = 0; i < chosen.length; i++) {
+          if (chosen[i] !== except && !masks[chosen[i]][n]) return false;
+        }
         return true;
       };
       var base = matched ? matched : allReleases();
-      results = base.filter(function (r) { return inAll(r.n, null); });
+      results = chosen.length ? base.filter(function (r) { return inAll(r.n, null); }) : base;
       results.sort(function (a, b) { return b.title - a.title || b.score - a.score || a.n - b.n; });
       drawFilters(base, inAll);
       drawNames(words);
@@ -180,6 +182,22 @@
     status.textContent = (text[form] || text.foundOther || "").replace("{n}", numbers.format(count));
   }
 
+  // Which releases of `base` pass every chosen filter but f's (a byte per release); one
+  // array for all filters when none is chosen.
+  var memberCache = null;
+  function member(base, inAll, f) {
+    if (memberCache && memberCache.base === base && (memberCache.f === f || memberCache.plain)) {
+      return memberCache.array;
+    }
+    var plain = FILTERS.every(function (g) { return !state.chosen[g].length; });
+    var array = new Uint8Array(meta.count);
+    for (var i = 0; i < base.length; i++) {
+      if (plain || inAll(base[i].n, f)) array[base[i].n] = 1;
+    }
+    memberCache = { base: base, f: f, plain: plain, array: array };
+    return array;
+  }
+
   function drawFilters(base, inAll) {
     FILTERS.forEach(function (f) {
       var values = meta.filters[f] || [];
@@ -187,8 +205,7 @@
       var ul = fieldset.querySelector(".filter-values");
       var counts = null;
       if (base) {
-        var inBase = new Uint8Array(meta.count);
-        base.forEach(function (r) { if (inAll(r.n, f)) inBase[r.n] = 1; });
+        var inBase = member(base, inAll, f);
         counts = values.map(function (value) {
           var c = 0;
           value[3].forEach(function (n) { c += inBase[n]; });
@@ -343,7 +360,7 @@
       state.q = input.value.trim();
       writeAddress();
       search();
-    }, 80);
+    }, 40);
   });
   form.addEventListener("submit", function (event) {
     event.preventDefault();
