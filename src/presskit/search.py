@@ -27,7 +27,7 @@ import json
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -60,6 +60,9 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKD", text.lower().translate(_LETTERS)).translate(_unmarked())
 
 
+_fold_word = lru_cache(maxsize=1 << 18)(fold)  # a language has fewer words than that
+
+
 @lru_cache(maxsize=1)
 def _unmarked() -> dict[int, str | None]:
     """A str.translate table: every combining mark removed, the letters of _LETTERS replaced."""
@@ -80,7 +83,7 @@ def word_counts(text: str) -> Counter[str]:
     written = Counter(_RAW_WORD.findall(unicodedata.normalize("NFC", text).lower()))
     counts: Counter[str] = Counter()
     for raw, count in written.items():
-        folded = fold(raw)
+        folded = _fold_word(raw)
         if folded.isalnum():
             counts[folded] += count
         else:
@@ -123,9 +126,9 @@ class Entry:
     def weights(self) -> dict[str, int]:
         """Each word's weight: how often the text has it (at most 15), plus 16 if the title
         or subtitle has it."""
-        counts = Counter(self.body[1])
-        counts.update(word_counts(f"{self.dateline} {self.captions}"))
-        found = {word: min(count, _MOST) for word, count in counts.items()}
+        found = {word: count if count < _MOST else _MOST for word, count in self.body[1].items()}
+        for word, count in word_counts(f"{self.dateline} {self.captions}").items():
+            found[word] = min(found.get(word, 0) + count, _MOST)
         for word in word_counts(f"{self.title} {self.subtitle}"):
             found[word] = found.get(word, 0) | _TITLE
         return found
@@ -170,10 +173,14 @@ class Name:
 def build_index(entries: Sequence[Entry], filters: Iterable[Filter],
                 names: Iterable[Name]) -> dict[str, bytes]:
     """Every file of the index, by its path under search/data/."""
-    postings: dict[str, dict[int, int]] = {}
+    postings: dict[str, list[tuple[int, int]]] = {}
     for number, entry in enumerate(entries):
         for word, weight in entry.weights().items():
-            postings.setdefault(word, {})[number] = weight
+            found = postings.get(word)
+            if found is None:
+                postings[word] = [(number, weight)]
+            else:
+                found.append((number, weight))  # numbers ascend
     shards = _shards(postings)
     files = {f"s/{key}.json": _json({word: encode_pairs(postings[word]) for word in shard})
              for key, shard in shards.items()}
@@ -212,7 +219,7 @@ def update_index(read: Callable[[str], bytes | None], changed: Mapping[int, tupl
                     else:
                         postings[number] = weight
                 if postings:
-                    shard[word] = encode_pairs(postings)
+                    shard[word] = encode_pairs(sorted(postings.items()))
                 else:
                     shard.pop(word, None)
             files[f"s/{key}.json"] = _json(dict(sorted(shard.items())))
@@ -237,7 +244,7 @@ def shard_of(word: str, keys: Sequence[str]) -> str:
     return word[:2]
 
 
-def _shards(postings: dict[str, dict[int, int]]) -> dict[str, list[str]]:
+def _shards(postings: Mapping[str, Sized]) -> dict[str, list[str]]:
     """Words by shard: by their first two letters, and a large two-letter shard by three
     (its one- and two-letter words keep the two-letter shard)."""
     by_two: dict[str, list[str]] = {}
@@ -276,13 +283,17 @@ def encode(numbers: Iterable[int]) -> str:
     return "".join(out)
 
 
-def encode_pairs(postings: Mapping[int, int]) -> str:
-    """Releases and their weights: gap, weight, gap, weight..."""
+def encode_pairs(postings: Iterable[tuple[int, int]]) -> str:
+    """Releases (ascending) and their weights: gap, weight, gap, weight..."""
     out: list[str] = []
     last = -1
-    for number in sorted(postings):
-        _digits(number - last - 1, out)
-        _digits(postings[number], out)
+    for number, weight in postings:
+        gap = number - last - 1
+        if gap < 32 and weight < 32:  # most are: two digits
+            out.append(_DIGITS[gap] + _DIGITS[weight])
+        else:
+            _digits(gap, out)
+            _digits(weight, out)
         last = number
     return "".join(out)
 
