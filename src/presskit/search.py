@@ -98,8 +98,8 @@ def plain_text(body_html: str) -> str:
 
 
 def body_words(body: RenderedBody) -> tuple[str, dict[str, int]]:
-    """A body's plain text and word counts, made once per rendered body (a cold build makes
-    them where it renders the Markdown, on every core)."""
+    """A body's plain text and word counts, made once per rendered body (a large build makes
+    them on every core: render._render_body, _Renderer.count_words_in_parallel)."""
     if body.words is None:
         text = plain_text(body.html)
         body.words = (text, dict(word_counts(text)))

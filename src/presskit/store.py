@@ -49,12 +49,12 @@ def forget(site_dir: Path, name: str) -> None:
 
 def _body_bytes(body: RenderedBody) -> bytes:
     return marshal.dumps((body.html, body.first_paragraph,
-                          [(link.target, link.line, link.image) for link in body.links], body.words))
+                          [(link.target, link.line, link.image) for link in body.links]))
 
 
 def _body_from(data: bytes) -> RenderedBody:
-    html, first, links, words = marshal.loads(data)
-    return RenderedBody(html, first, [BodyLink(*link) for link in links], words)
+    html, first, links = marshal.loads(data)
+    return RenderedBody(html, first, [BodyLink(*link) for link in links])
 
 
 class ReleaseStore:
