@@ -38,6 +38,7 @@ FORMAT = 1
 _SHARD_LIMIT = 24_000  # bytes: a two-letter shard larger than this is split by the third letter
 _TEXT_LIMIT = 20_000  # characters of a release's text kept for its excerpt
 _DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_DIGIT_VALUES = {digit: value for value, digit in enumerate(_DIGITS)}
 _WORD = re.compile(r"[^\W_]+")  # letters and digits, as search.js's [\p{L}\p{N}]+
 # A word as written: letters, digits (and _, split off after folding), with the combining
 # marks of the scripts that put them inside words (Latin, Greek, Cyrillic, Hebrew, Arabic,
@@ -72,11 +73,6 @@ def _unmarked() -> dict[int, str | None]:
     return table
 
 
-def words(text: str) -> list[str]:
-    """The folded words of a text, in order."""
-    return [word for raw in _RAW_WORD.findall(text) for word in _WORD.findall(fold(raw))]
-
-
 def word_counts(text: str) -> Counter[str]:
     """How often each folded word is in a text. The words are counted as written and each
     different one folded once: several times quicker than folding the whole text."""
@@ -97,12 +93,17 @@ def plain_text(body_html: str) -> str:
     return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", body_html))).strip()
 
 
+def text_and_words(body_html: str) -> tuple[str, dict[str, int]]:
+    """Rendered HTML's plain text and how often each folded word is in it."""
+    text = plain_text(body_html)
+    return text, dict(word_counts(text))
+
+
 def body_words(body: RenderedBody) -> tuple[str, dict[str, int]]:
     """A body's plain text and word counts, made once per rendered body (a large build makes
     them on every core: render._render_body, _Renderer.count_words_in_parallel)."""
     if body.words is None:
-        text = plain_text(body.html)
-        body.words = (text, dict(word_counts(text)))
+        body.words = text_and_words(body.html)
     return body.words
 
 
@@ -302,7 +303,7 @@ def decode(text: str) -> list[int]:
     values: list[int] = []
     value = shift = 0
     for char in text:
-        digit = _DIGITS.index(char)
+        digit = _DIGIT_VALUES[char]
         value |= (digit & 31) << shift
         if digit & 32:
             shift += 5

@@ -158,7 +158,7 @@ class Preview:
         if changed is None:
             return False
         made = quick.quick_rebuild(settings, record, changed, store, as_of=now, preview=True,
-                                   memory=self.memory, read=self._snapshot.read)
+                                   memory=self.memory, read=self._snapshot.made)
         if made is None:
             return False
         key = quick.store_key(record.environment, made.partners, made.programmes)

@@ -49,17 +49,11 @@ class Snapshot:
     css_only: bool = False  # this build changed only style sheets
     notice: str = ""  # something the preview says over the page (not an error)
 
-    def read(self, path: str) -> bytes | None:
-        """A file's bytes, by its path inside the site; None if it has none."""
+    def made(self, path: str) -> bytes | None:
+        """The bytes presskit made for a path (a page, a feed, a search index file); None for
+        a file it copies, which the request handler reads (see Handler.read)."""
         file = self.files.get(path)
-        if file is None:
-            return None
-        if file.data is not None:
-            return file.data
-        try:
-            return file.source.read_bytes() if file.source else None
-        except OSError:
-            return None
+        return file.data if file is not None else None
 
 
 class Site(Protocol):

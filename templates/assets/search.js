@@ -4,7 +4,7 @@
   "use strict";
   var box = document.getElementById("search");
   if (!box || !window.fetch || !window.URLSearchParams) return;
-  var base = box.getAttribute("data-index");
+  var indexUrl = box.getAttribute("data-index");
   var text = box.dataset;
   var form = box.querySelector(".search-form");
   var input = box.querySelector("#search-q");
@@ -57,7 +57,7 @@
   }
 
   function getJSON(path) {
-    return fetch(base + path).then(function (r) {
+    return fetch(indexUrl + path).then(function (r) {
       if (!r.ok) throw new Error(r.status + " " + path);
       return r.json();
     });
@@ -182,30 +182,26 @@
     status.textContent = (text[form] || text.foundOther || "").replace("{n}", numbers.format(count));
   }
 
-  // Which releases of `base` pass every chosen filter but f's (a byte per release); one
-  // array for all filters when none is chosen.
-  var memberCache = null;
-  function member(base, inAll, f) {
-    if (memberCache && memberCache.base === base && (memberCache.f === f || memberCache.plain)) {
-      return memberCache.array;
-    }
-    var plain = FILTERS.every(function (g) { return !state.chosen[g].length; });
+  // Which releases of `base` pass every chosen filter but `except`'s: a byte per release.
+  function member(base, inAll, except) {
     var array = new Uint8Array(meta.count);
     for (var i = 0; i < base.length; i++) {
-      if (plain || inAll(base[i].n, f)) array[base[i].n] = 1;
+      if (inAll(base[i].n, except)) array[base[i].n] = 1;
     }
-    memberCache = { base: base, f: f, plain: plain, array: array };
     return array;
   }
 
   function drawFilters(base, inAll) {
+    // With no filter chosen, the same releases count for every filter.
+    var shared = base && !FILTERS.some(function (f) { return state.chosen[f].length; })
+      ? member(base, inAll, null) : null;
     FILTERS.forEach(function (f) {
       var values = meta.filters[f] || [];
       var fieldset = box.querySelector('.search-filter[data-filter="' + f + '"]');
       var ul = fieldset.querySelector(".filter-values");
       var counts = null;
       if (base) {
-        var inBase = member(base, inAll, f);
+        var inBase = shared || member(base, inAll, f);
         counts = values.map(function (value) {
           var c = 0;
           value[3].forEach(function (n) { c += inBase[n]; });
@@ -396,8 +392,6 @@
     FILTERS.forEach(function (f) {
       (meta.filters[f] || []).forEach(function (value) { value[3] = decodeList(value[2]); });
     });
-    var header = document.getElementById("site-search-q");
-    if (header && !header.value) header.value = "";
     status.textContent = "";
     search();
   }).catch(failed);
