@@ -177,12 +177,12 @@ def test_site_templates_override_the_theme_file_by_file(tmp_path, run):
 
 def test_unknown_front_matter_keys_reach_templates(tmp_path, run):
     site = write_site(tmp_path, {
-        "content/releases/a.md": release("A", contact="press@example.org"),
+        "content/releases/a.md": release("A", hashtag="SocialProtection"),
         "templates/release.html": '{% extends "base.html" %}{% block main %}'
-                                  '<p id="contact">{{ release.extra.contact }}</p>{% endblock %}',
+                                  '<p id="hashtag">{{ release.extra.hashtag }}</p>{% endblock %}',
     })
     assert run("build", site).code == 0
-    assert '<p id="contact">press@example.org</p>' in read(site, "releases/a/index.html")
+    assert '<p id="hashtag">SocialProtection</p>' in read(site, "releases/a/index.html")
 
 
 def test_photos_are_figures_with_caption_and_credit_and_are_copied(tmp_path, run):

@@ -187,6 +187,28 @@ CASES = {
     "pathological markdown": (
         {R: release(body="A first paragraph.\n\n" + "[" * 60_000)},
         "r.md:8", "this paragraph is 60,000 characters long", "split it with blank lines"),
+    "unknown contact": (
+        {R: release(contacts="[nobody]"),
+         "content/contacts/lan.md": "---\nname: Lan\nemail: l@example.org\n---\n"},
+        "r.md:4", "unknown contact 'nobody' in `contacts`", "content/contacts/"),
+    "event that is not a map": (
+        {R: release(event="tomorrow")}, "r.md:4", "`event` must have `start:`", "start: 2026"),
+    "event without a start": (
+        {R: release(event="\n  venue: Hanoi")}, "r.md:5", "`event` has no `start`", "start:"),
+    "event key misspelt": (
+        {R: release(event="\n  start: 2030-01-01T09:00\n  venu: Hanoi")}, "r.md:6",
+        "`event` has an unknown key `venu`", "did you mean `venue`?"),
+    "event ends before it starts": (
+        {R: release(event="\n  start: 2030-01-01T09:00\n  end: 2029-01-01")}, "r.md:6",
+        "`end` is before its `start`", "check"),
+    "event in an unknown time zone": (
+        {R: release(event="\n  start: 2030-01-01T09:00\n  timezone: Hanoi")}, "r.md:6",
+        "'Hanoi' is not a known time zone", "Asia/Ho_Chi_Minh"),
+    "event online not an address": (
+        {R: release(event="\n  start: 2030-01-01T09:00\n  online: example.org/live")}, "r.md:6",
+        "`online` 'example.org/live' is not a web address", "https://example.org/live"),
+    "withdrawn without a reason": (
+        {R: release(withdrawn="true")}, "r.md:4", "`withdrawn` must say why", "withdrawn: The figures"),
     "template syntax error": (
         {R: release(), "templates/release.html": "{% extends 'base.html' %}\n{% block main %}\n"
                                                  "{% if %}\n{% endblock %}"},

@@ -28,7 +28,7 @@ def edit(site: Path, rng: random.Random, step: int) -> str:
     target = rng.choice(releases)
     text = target.read_text()
     action = rng.choice(["body", "title", "add", "delete", "rename", "embargo", "lift",
-                         "partner", "topic", "template", "draft"])
+                         "partner", "topic", "template", "draft", "withdraw", "event"])
     if action == "body":
         target.write_text(text + f"\nAn added paragraph number {step}.\n")
     elif action == "title":
@@ -46,6 +46,11 @@ def edit(site: Path, rng: random.Random, step: int) -> str:
         target.write_text(text.replace("\n---\n", "\nembargo: 2020-01-01T09:00\n---\n", 1))
     elif action == "draft":
         target.write_text(text.replace("\n---\n", "\ndraft: true\n---\n", 1))
+    elif action == "withdraw":
+        target.write_text(text.replace("\n---\n", "\nwithdrawn: The figures were wrong.\n---\n", 1))
+    elif action == "event":
+        target.write_text(text.replace("\n---\n", f"\nevent:\n  start: 202{step % 10}-03-0{step % 9 + 1}"
+                                                   "T09:00\n  venue: Hanoi\n---\n", 1))
     elif action == "partner":
         partner = rng.choice(sorted((site / "content/partners").glob("*.md")))
         partner.write_text(partner.read_text().replace("short_name: ", f"short_name: N{step}", 1))

@@ -57,6 +57,11 @@ def newsroom(root: Path) -> Path:
         "content/media/secretphoto.png": one_png(),
         "content/releases/2024/draft.md": release(
             "Draftonlyword plans", "2024-09-01", draft="true", body="Draftbodyword."),
+        "content/releases/2024/recalled.md": release(
+            "Recalledtitleword notice", "2024-03-01", partners="[UNICEF]", withdrawn="Wrong figures.",
+            photos="\n  - src: /media/withdrawnphoto.png\n    alt: A room\n    caption: Withdrawncaption",
+            body="Withdrawnbodyword is in this text."),
+        "content/media/withdrawnphoto.png": one_png(),
     })
 
 
@@ -138,7 +143,7 @@ def test_the_index_holds_published_releases_ranked_and_filterable(site):
     assert names["Cambodia"][3] == "/news/countries/cambodia/"
 
 
-def test_no_index_file_holds_a_word_of_an_embargoed_or_draft_release(site):
+def test_no_index_file_holds_a_word_of_an_embargoed_draft_or_withdrawn_release(site):
     output = site / "output"
     index = "\n".join(p.read_text(encoding="utf-8") for p in output.rglob("search/data/**/*.json"))
     index += "\n" + "\n".join(index_words(output / "search/data"))
@@ -147,7 +152,12 @@ def test_no_index_file_holds_a_word_of_an_embargoed_or_draft_release(site):
                    "draftonlyword", "draftbodyword"):
         assert secret not in index.lower(), secret
         assert secret not in all_output_text(site).lower(), secret
-
+    for gone in ("recalledtitleword", "withdrawnbodyword", "withdrawncaption", "withdrawnphoto"):
+        assert gone not in index.lower(), gone
+    notice = (output / "releases/recalled/index.html").read_text(encoding="utf-8")
+    assert "Recalledtitleword notice" in notice  # the address stays, as a notice
+    for gone in ("withdrawnbodyword", "withdrawncaption", "withdrawnphoto"):
+        assert gone not in all_output_text(site).lower(), gone
 
 def test_lifting_the_embargo_adds_the_release_to_the_index(site, run, tmp_path):
 

@@ -203,9 +203,9 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
         store.forget(site_dir, RECORD)  # it describes the output/ about to be replaced
     published = publish(made.site.files, settings.output_dir)
     if check_time:
-        embargo = made.graph.next_embargo
+        embargo, change = made.graph.next_embargo, made.graph.next_change
         output = output_state(settings.output_dir)
-        remember_build(site_dir, state, output, embargo.timestamp() if embargo else None,
+        remember_build(site_dir, state, output, change.timestamp() if change else None,
                        embargo.isoformat() if embargo else "",
                        _as_data(made.warnings))
     if check_time and environment_key:
@@ -269,7 +269,7 @@ def _quick_build(site_dir: Path, settings: Settings, drafts: bool, record: quick
     if not environment_key or record.environment != environment_key:
         return None
     now = datetime.now(UTC)
-    if record.next_embargo is not None and now.timestamp() >= record.next_embargo:
+    if record.next_change is not None and now.timestamp() >= record.next_change:
         return None
     output = record.output  # _last_record checked that output/ is still the one it describes
     changed = quick.changed_files(record, walked)
@@ -285,7 +285,7 @@ def _quick_build(site_dir: Path, settings: Settings, drafts: bool, record: quick
     kept = _as_data(warnings)
     if not made.changed:  # files were touched or saved unchanged
         store.write_cache(site_dir, RECORD, now_record.to_bytes())
-        remember_build(site_dir, state, output, record.next_embargo, embargo.isoformat() if embargo else "",
+        remember_build(site_dir, state, output, record.next_change, embargo.isoformat() if embargo else "",
                        kept)
         return UpToDate(settings, time.perf_counter() - started, embargo, warnings)
     written = publish_changed(made.files, settings.output_dir)
@@ -294,7 +294,7 @@ def _quick_build(site_dir: Path, settings: Settings, drafts: bool, record: quick
                    for release in made.changed if record.releases[str(release.source)][2]),
                   complete=False)
     store.write_cache(site_dir, RECORD, now_record.to_bytes())
-    remember_build(site_dir, state, output, record.next_embargo, embargo.isoformat() if embargo else "",
+    remember_build(site_dir, state, output, record.next_change, embargo.isoformat() if embargo else "",
                    kept)
     return Rebuilt(settings, time.perf_counter() - started, len(made.changed), made.pages,
                    len(made.files) - made.pages, record.output_files, written, embargo, warnings)

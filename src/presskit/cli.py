@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.markup import escape
@@ -278,6 +279,7 @@ def _report_success(result: BuildResult | UpToDate | Rebuilt, command: str) -> N
                   f"{noted}.")
         _say_missing_versions(result)
     _report_embargo(graph.next_embargo, settings)
+    _report_event(graph.next_event)
 
 
 def _say_missing_versions(result: BuildResult) -> None:
@@ -357,6 +359,18 @@ def _report_embargo(moment: datetime | None, settings: Settings) -> None:
         utc = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
         out.print(f"Next embargo lifts {local_time(moment, settings.timezone)} ({utc}): "
                   "build again after that to publish it.")
+
+
+def _report_event(release: Release | None) -> None:
+    """The next event, which moves from upcoming to past on the events page after it ends."""
+    if release is None or release.event is None:
+        return
+    event = release.event
+    zone = event.start.tzinfo
+    start = (local_time(event.start, zone if isinstance(zone, ZoneInfo) else None) if event.has_time
+             else event.start.strftime("%Y-%m-%d"))
+    out.print(f"Next event: {escape(release.title)}, {start}: build again after it ends to list it "
+              "as past.")
 
 
 def serve(site_dir: Path, host: str, port: int | None) -> int:

@@ -49,6 +49,8 @@ class Settings:
     feed_entries: int = 20
     embed_hosts: tuple[str, ...] = DEFAULT_EMBED_HOSTS
     logo: str = ""  # site path of the organisation's logo, e.g. /media/logo.png
+    organisation_partner: str = ""  # the partner file that is the site's own organisation
+    default_contacts: tuple[str, ...] = ()  # contacts of a release that names none
     languages: tuple[LanguageSettings, ...] = ()  # besides `language`, in the file's order
     extra: dict[str, Any] = field(default_factory=dict)
     output: Path | None = None  # where `build` writes, when not output/ (--out, previews)
@@ -244,6 +246,20 @@ class HostList(Option):
         return tuple(host.strip().lower() for host in value)
 
 
+class TextList(Option):
+    def __init__(self, example: str) -> None:
+        super().__init__(default=())
+        self.example = example
+
+    def read(self, value: Any) -> tuple[str, ...]:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(item, str) and item.strip()
+                                                  for item in value):
+            raise _Bad("must be a list of names in double quotes", f"e.g. {self.example}")
+        return tuple(item.strip() for item in value)
+
+
 # Every key presskit reads, with its check: the list of known keys, in one place.
 OPTIONS: dict[str, Option] = {
     "title": Text(required=True, example="ILO Country Office for Viet Nam"),
@@ -257,6 +273,8 @@ OPTIONS: dict[str, Option] = {
     "feed_entries": WholeNumber(default=20),
     "embed_hosts": HostList(default=DEFAULT_EMBED_HOSTS),
     "logo": MediaFile(),
+    "organisation_partner": Text(example="ilo"),
+    "default_contacts": TextList(example='default_contacts = ["nguyen-thu-ha"]'),
     "languages": Languages(),
 }
 

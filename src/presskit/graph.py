@@ -16,7 +16,17 @@ from presskit import paths
 from presskit.cache import fingerprint
 from presskit.countries import Country
 from presskit.languages import Language
-from presskit.models import Asset, Content, CountryText, Page, Partner, Programme, Release, TopicText
+from presskit.models import (
+    Asset,
+    Contact,
+    Content,
+    CountryText,
+    Page,
+    Partner,
+    Programme,
+    Release,
+    TopicText,
+)
 from presskit.text import make_slug, normalise
 
 RELATED_COUNT = 3
@@ -147,10 +157,34 @@ class SiteGraph:
     assets: tuple[Asset, ...]  # files to publish: media, photos and logos of what is shown
     next_embargo: datetime | None  # the next instant at which a rebuild publishes more
     held_back: tuple[Release, ...]  # drafts and embargoed releases left out (in preview: shown)
+    contacts: tuple[Contact, ...] = ()  # by organisation, then name
+    default_contacts: tuple[str, ...] = ()  # ids: the contacts of a release that names none
+    organisation: Partner | None = None  # the site's own, whose boilerplate closes every release
+    withdrawn: tuple[Release, ...] = ()  # published once, now a notice; in no list
+    upcoming_events: tuple[Release, ...] = ()  # releases with an event still ahead, soonest first
+    past_events: tuple[Release, ...] = ()  # latest first
+    events_page: bool = False  # whether the site has an events page (every footer links it)
 
     @property
     def withheld(self) -> int:
         return len(self.held_back)
+
+    @property
+    def events_change(self) -> datetime | None:
+        """When the next upcoming event passes (the events page must be made again)."""
+        return min((r.event.last_moment for r in self.upcoming_events if r.event), default=None)
+
+    def contacts_of(self, release: Release) -> tuple[Contact, ...]:
+        """The media contacts a release names, else the site's default contacts."""
+        by_id = {contact.id: contact for contact in self.contacts}
+        return tuple(by_id[i] for i in release.contacts or self.default_contacts if i in by_id)
+
+    def notes_for(self, release: Release) -> tuple[Partner, ...]:
+        """The partners whose boilerplate closes a release: the site's organisation first, then
+        the partners it names."""
+        named = [self.organisation] if self.organisation else []
+        named += [p for p in release.partners if not self.organisation or p.id != self.organisation.id]
+        return tuple(p for p in named if p.boilerplate)
 
     def listed_on(self, release: Release) -> list[str]:
         """The names of the pages besides its own that list a release: its countries,
@@ -194,6 +228,20 @@ class Newsroom:
     def next_embargo(self) -> datetime | None:
         return min((g.next_embargo for g in self.graphs if g.next_embargo), default=None)
 
+    @property
+    def next_event(self) -> Release | None:
+        """The release of the soonest event still ahead, in any language."""
+        ahead = [r for g in self.graphs for r in g.upcoming_events if r.event]
+        return min(ahead, key=lambda r: (r.event.start, r.lang != self.graphs[0].language.code),  # type: ignore[union-attr]
+                   default=None)
+
+    @property
+    def next_change(self) -> datetime | None:
+        """The next instant at which a rebuild changes the site by itself: an embargo lifts or
+        an event passes (from upcoming to past)."""
+        return min((moment for g in self.graphs for moment in (g.next_embargo, g.events_change)
+                    if moment is not None), default=None)
+
     def graph_of(self, release: Release) -> SiteGraph:
         return next((g for g in self.graphs if g.language.code == release.lang), self.graphs[0])
 
@@ -215,7 +263,8 @@ def build_newsroom(content: Content, languages: Sequence[Language], as_of: datet
     """Each language's graph, from its releases and its versions of everything else. What
     an unpublished release in any language refers to, or shows, stays hidden in all of them."""
     memo = memo if memo is not None else {}
-    unpublished = [] if preview else [r for r in content.releases if not r.is_published(as_of, drafts)]
+    unpublished = [] if preview else [r for r in content.releases
+                                      if r.withdrawn or not r.is_published(as_of, drafts)]
     if len(languages) == 1:
         return Newsroom((build_graph(content, languages[0], as_of, drafts, preview,
                                      memo.setdefault(languages[0].code, {}), unpublished),))
@@ -257,6 +306,17 @@ def build_graph(content: Content, language: Language, as_of: datetime, drafts: b
         assets=_published_assets(content, state.published, state.unpublished, shown.partners, memo),
         next_embargo=state.next_embargo,
         held_back=state.held_back,
+        contacts=tuple(sorted(content.contacts, key=lambda c: (
+            c.organisation is None, c.organisation.label.casefold() if c.organisation else "",
+            c.name.casefold()))),
+        default_contacts=content.default_contacts,
+        organisation=next((p for p in content.partners if p.id == content.organisation), None),
+        withdrawn=state.withdrawn,
+        upcoming_events=tuple(sorted((r for r in state.published if r.event and r.event.last_moment >= as_of),
+                                     key=lambda r: (r.event.start, r.slug))),  # type: ignore[union-attr]
+        past_events=tuple(sorted((r for r in state.published if r.event and r.event.last_moment < as_of),
+                                 key=lambda r: (r.event.start, r.slug), reverse=True)),  # type: ignore[union-attr]
+        events_page=any(r.event for r in state.published),
     )
 
 
@@ -266,6 +326,7 @@ class _Publication:
     unpublished: Sequence[Release]  # in every language: what they alone show stays hidden
     held_back: tuple[Release, ...]  # of this language, for the report
     next_embargo: datetime | None
+    withdrawn: tuple[Release, ...]  # would be published: their pages are notices
 
 
 def _publication(releases: Sequence[Release], as_of: datetime, drafts: bool, preview: bool,
@@ -275,12 +336,16 @@ def _publication(releases: Sequence[Release], as_of: datetime, drafts: bool, pre
     upcoming = [r.embargo for r in held_back
                 if r.embargo and r.embargo > as_of and (drafts or not r.draft)]
     if preview:
-        published, unpublished = _newest_first(releases), []
+        shown = _newest_first(releases)
+        unpublished: list[Release] = []
     else:
-        published = _newest_first(r for r in releases if r.is_published(as_of, drafts))
-        unpublished = held_back if unpublished_anywhere is None else list(unpublished_anywhere)
+        shown = _newest_first(r for r in releases if r.is_published(as_of, drafts))
+        unpublished = [*held_back, *(r for r in shown if r.withdrawn)] \
+            if unpublished_anywhere is None else list(unpublished_anywhere)
+    published = [r for r in shown if not r.withdrawn]
+    withdrawn = tuple(r for r in shown if r.withdrawn)
     ordered = sorted(held_back, key=lambda r: (r.embargo is not None, r.embargo or r.date, r.title))
-    return _Publication(published, unpublished, tuple(ordered), min(upcoming, default=None))
+    return _Publication(published, unpublished, tuple(ordered), min(upcoming, default=None), withdrawn)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ and never changed afterwards.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,26 @@ class Correction:
 
 
 @dataclass(frozen=True, eq=False)
+class Event:
+    """What a media advisory invites to: when, where, and how to attend."""
+
+    start: datetime  # aware
+    end: datetime | None = None
+    has_time: bool = True  # False: a day (or days) without a time
+    venue: str = ""
+    address: str = ""
+    online: str = ""  # a web address to follow it online
+    accreditation: str = ""  # how journalists register
+    line: int = 0
+
+    @property
+    def last_moment(self) -> datetime:
+        """Until when the event is upcoming: its end, else its start (a whole day: its end)."""
+        moment = self.end or self.start
+        return moment if self.has_time else moment + timedelta(days=1)
+
+
+@dataclass(frozen=True, eq=False)
 class Partner:
     id: str
     name: str
@@ -61,6 +81,7 @@ class Partner:
     logo: Asset | None = None
     type: str = ""
     country: Country | None = None
+    boilerplate: str = ""  # "About the ILO": closes every release that names the partner
     body: str = ""
     body_line: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
@@ -121,6 +142,36 @@ class Programme:
 
 
 @dataclass(frozen=True, eq=False)
+class Contact:
+    """A person journalists may call (content/contacts/ID.md)."""
+
+    id: str
+    name: str
+    source: Path
+    role: str = ""
+    organisation: Partner | None = None
+    email: str = ""
+    phone: str = ""
+    languages: tuple[str, ...] = ()  # language codes (en, vi) or names, as written
+    extra: dict[str, Any] = field(default_factory=dict)
+    digest: str = ""  # of the file it was read from
+    lang: str = ""
+    text_lang: str = ""
+    root: str = "/"
+    key: str = ""
+
+    @property
+    def card_path(self) -> str:
+        """Where its vCard is published."""
+        return paths.contact_card(self.id, self.root)
+
+    @property
+    def phone_link(self) -> str:
+        """The number as a tel: address: + and digits only."""
+        return "tel:" + "".join(c for c in self.phone if c.isdigit() or c == "+")
+
+
+@dataclass(frozen=True, eq=False)
 class CountryText:
     """The optional words of a country page (content/countries/CODE.md)."""
 
@@ -137,9 +188,14 @@ class CountryText:
     key: str = ""  # what its versions in other languages share (see presskit.versions)
 
 
+# A release field marked OWN_PAGE is shown on the release's own page only; every other field
+# may show on other pages too (lists, feeds, the events page), so changing it rebuilds them.
+OWN_PAGE = {"own_page": True}
+
+
 @dataclass(frozen=True, eq=False)
 class Release:
-    source: Path
+    source: Path = field(metadata=OWN_PAGE)
     slug: str
     title: str
     date: datetime  # aware; midnight in the site's time zone when only a day was given
@@ -155,15 +211,19 @@ class Release:
     embargo: datetime | None = None
     draft: bool = False
     summary: str = ""  # as written; the first paragraph stands in when empty
-    body: str = ""
-    body_line: int = 1
+    body: str = field(default="", metadata=OWN_PAGE)  # what others show of it: `summary`
+    body_line: int = field(default=1, metadata=OWN_PAGE)
     extra: dict[str, Any] = field(default_factory=dict)
-    digest: str = ""  # of the file it was read from
-    updated: datetime | None = None
-    corrections: tuple[Correction, ...] = ()  # oldest first
+    digest: str = field(default="", metadata=OWN_PAGE)  # of the file it was read from
+    # Others show `modified`, which these make.
+    updated: datetime | None = field(default=None, metadata=OWN_PAGE)
+    corrections: tuple[Correction, ...] = field(default=(), metadata=OWN_PAGE)  # oldest first
     lang: str = ""  # the language it is written in
-    root: str = "/"  # where that language's pages start: "/" or "/vi/"
+    root: str = field(default="/", metadata=OWN_PAGE)  # where its language's pages start
     key: str = ""  # what its versions in other languages share (see presskit.versions)
+    contacts: tuple[str, ...] = field(default=(), metadata=OWN_PAGE)  # ids; none: default_contacts
+    event: Event | None = None
+    withdrawn: str = ""  # why it was withdrawn: its page becomes a notice, out of every list
 
     @property
     def modified(self) -> datetime:
@@ -180,8 +240,18 @@ class Release:
         return paths.release(self.slug, self.root)
 
     @property
+    def event_file(self) -> str:
+        """Where its event's calendar entry is published ("" without an event)."""
+        return paths.event_file(self.slug, self.root) if self.event else ""
+
+    @property
     def lead_photo(self) -> Photo | None:
         return self.photos[0] if self.photos else None
+
+    @property
+    def files(self) -> tuple[Asset, ...]:
+        """The files its page publishes (a withdrawn release's notice shows none)."""
+        return () if self.withdrawn else tuple(photo.asset for photo in self.photos)
 
     def is_published(self, as_of: datetime, drafts: bool = False) -> bool:
         """Whether `build` may show this release at that instant."""
@@ -225,6 +295,28 @@ def attached(values: tuple[Any, ...], partners: dict[tuple[str, str], Partner],
         photos.append(Photo(Asset(file, path), alt, caption, credit, line))
     named["photos"] = tuple(photos)
     return Release(**named)
+
+
+def shown_elsewhere(release: Release) -> list[Any]:
+    """The values of a release's fields that pages other than its own may show, as plain data."""
+    return [_plain(getattr(release, item.name)) for item in fields(Release)
+            if not item.metadata.get("own_page")]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (Partner, Programme)):
+        return (value.id, value.digest)
+    if isinstance(value, Country):
+        return value.code
+    if isinstance(value, Photo):
+        return (str(value.asset.source), value.asset.path, value.alt, value.caption, value.credit)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Event):
+        return [_plain(getattr(value, item.name)) for item in fields(Event)]
+    if isinstance(value, (tuple, list)):
+        return [_plain(item) for item in value]
+    return repr(value) if isinstance(value, dict) else value
 
 
 @dataclass(frozen=True, eq=False)
@@ -282,6 +374,9 @@ class Content:
     media: tuple[Asset, ...]  # every file under content/media/
     topics: tuple[TopicText, ...] = ()  # named topics (content/topics/), in every language
     topic_names: dict[str, str] = field(default_factory=dict)  # any name, normalised -> slug
+    contacts: tuple[Contact, ...] = ()  # media contacts, in every language
+    default_contacts: tuple[str, ...] = ()  # ids of the contacts of a release that names none
+    organisation: str = ""  # id of the partner that is the site's own organisation
 
     def in_language(self, code: str) -> Content:
         """What the pages of one language show: its releases, and its version (or a copy) of
@@ -295,4 +390,7 @@ class Content:
             media=self.media,
             topics=tuple(t for t in self.topics if t.lang == code),
             topic_names=self.topic_names,
+            contacts=tuple(c for c in self.contacts if c.lang == code),
+            default_contacts=self.default_contacts,
+            organisation=self.organisation,
         )

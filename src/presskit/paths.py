@@ -15,10 +15,13 @@ ARCHIVE = "/archive/"
 FEED = "feed.xml"
 ASSETS = "/assets/"
 SEARCH = "/search/"
+CONTACTS = "/contacts/"
+EVENTS = "/events/"
 
 # First path segments that presskit uses itself; a free page may not take one.
 RESERVED = {"releases", "countries", "partners", "programmes", "topics", "archive", "assets",
-            "media", "search", "feed.xml", "sitemap.xml", "robots.txt", "404.html", "page"}
+            "media", "search", "contacts", "events", "feed.xml", "sitemap.xml", "robots.txt",
+            "404.html", "page"}
 
 
 def language_root(language: str, default: str) -> str:
@@ -38,6 +41,16 @@ def moved(path: str, root: str, other_root: str) -> str:
 
 def release(slug: str, root: str = "/") -> str:
     return under(root, f"{RELEASES}{slug}/")
+
+
+def event_file(slug: str, root: str = "/") -> str:
+    """A release's calendar entry: /releases/SLUG/SLUG.ics (downloads under a telling name)."""
+    return f"{release(slug, root)}{slug}.ics"
+
+
+def contact_card(identifier: str, root: str = "/") -> str:
+    """A media contact's vCard: /contacts/ID.vcf."""
+    return under(root, f"{CONTACTS}{identifier}.vcf")
 
 
 def releases_page(number: int, root: str = "/") -> str:

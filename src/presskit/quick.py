@@ -29,11 +29,11 @@ from presskit.errors import BuildFailed, Problem, errors_in
 from presskit.graph import Newsroom, ReleaseLinks, SiteGraph, Topic, media_links
 from presskit.languages import site_languages
 from presskit.markdown import BodyRenderer, RenderedBody, is_site_path
-from presskit.models import Content, Partner, Programme, Release
+from presskit.models import Content, Partner, Programme, Release, shown_elsewhere
 from presskit.render import Alternate, OutputFile, SearchEdit, feed_indexes, render_releases
 from presskit.schema import load_releases, organisations, remember_releases
 
-_FORMAT = 6
+_FORMAT = 7
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
 # topics (name, slug), previous, next, related, and versions (language, path, published)
@@ -79,16 +79,9 @@ def release_shape(release: Release, body: RenderedBody, published: bool) -> str:
                           if not _SCHEME.match(link.target) and not link.target.startswith("#")
                           and not is_site_path(link.target)})
     return fingerprint(
-        published, release.slug, release.lang, release.key, release.title, release.subtitle,
-        release.type, release.location,
-        release.date.isoformat(), release.date_has_time,
-        [c.code for c in release.countries], [(p.id, p.digest) for p in release.partners],
-        [(p.id, p.digest) for p in release.programmes], release.topics,
-        [(str(p.asset.source), p.asset.path, p.alt, p.caption, p.credit) for p in release.photos],
-        release.embargo.isoformat() if release.embargo else None, release.draft,
+        published, shown_elsewhere(release),
         release.modified.isoformat(),  # feeds' and the sitemap's times
-        release.summary or body.first_paragraph, repr(release.extra),
-        media_links(release.body), local_links,
+        release.summary or body.first_paragraph, media_links(release.body), local_links,
     )
 
 
@@ -119,12 +112,13 @@ class Record:
     # whose own files' warnings replace theirs.
     warnings: dict[str, list[tuple[int | None, str, str | None]]]
     searched: dict[str, int]  # published source -> its number in its language's search index
+    next_change: float | None  # when an embargo lifts or an event passes: a full build is due
 
     def to_bytes(self) -> bytes:
         return marshal.dumps((_FORMAT, __version__, self.environment, self.output, self.next_embargo,
                               self.walked_at, self.files, self.releases, self.links, self.feeds,
                               self.pages, self.graph_memo, self.output_files, self.warnings,
-                              self.searched))
+                              self.searched, self.next_change))
 
     def problems(self) -> list[Problem]:
         """The warnings of the build this record describes, as Problems."""
@@ -180,7 +174,8 @@ def make_record(environment_key: str, output: tuple[int, int] | None, walked: di
                    for lang, memo in graph_memo.items()},
                   output_files, _by_file(warnings or []),
                   {str(release.source): number for graph in newsroom.graphs
-                   for number, release in enumerate(graph.releases)})
+                   for number, release in enumerate(graph.releases)},
+                  newsroom.next_change.timestamp() if newsroom.next_change else None)
 
 
 def _by_file(warnings: Iterable[Problem]) -> dict[str, list[tuple[int | None, str, str | None]]]:
@@ -375,7 +370,12 @@ def _render_each_language(settings: Settings, record: Record, shown: list[Releas
                           releases=tuple(r for r in by_source.values() if r.lang == code),
                           countries=(), partners=(), programmes=(), topics=(), years=(),
                           pages=tuple(p for p in content.pages if p.lang == code), links=links,
-                          assets=(), next_embargo=None, held_back=())
+                          assets=(), next_embargo=None, held_back=(),
+                          contacts=tuple(c for c in content.contacts if c.lang == code),
+                          default_contacts=content.default_contacts,
+                          organisation=next((p for p in content.partners if p.lang == code
+                                             and p.id == content.organisation), None),
+                          events_page=paths.under(language.root, paths.EVENTS) in record.pages)
         numbers = {release: record.searched[str(release.source)] for release in own
                    if str(release.source) in record.searched}
         try:
@@ -398,7 +398,7 @@ def updated(record: Record, quick: Quick, walked: dict[str, Stat], walked_at: fl
     warnings.update(_by_file(quick.warnings))
     return Record(record.environment, record.output, record.next_embargo, walked_at, walked,
                   releases, record.links, record.feeds, record.pages | quick.digests,
-                  record.graph_memo, record.output_files, warnings, record.searched)
+                  record.graph_memo, record.output_files, warnings, record.searched, record.next_change)
 
 
 def _written(output_dir: Path, path: str) -> bytes | None:

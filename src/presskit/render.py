@@ -24,17 +24,17 @@ from urllib.parse import quote
 import jinja2
 import markupsafe
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_interval, format_time
 from babel.numbers import format_decimal
 
-from presskit import __version__, feeds, paths, search
+from presskit import __version__, cards, feeds, paths, search
 from presskit.cache import IN_OUTPUT, BuildMemory, cache_folder, fingerprint
 from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem
 from presskit.graph import Newsroom, SiteGraph
 from presskit.languages import N_, Language, translations
 from presskit.markdown import BodyLink, BodyRenderer, RenderedBody
-from presskit.models import RELEASE_TYPES, Asset, Partner, Programme, Release
+from presskit.models import RELEASE_TYPES, Asset, Contact, Event, Partner, Programme, Release
 from presskit.seal import seal, unseal
 from presskit.text import local_time
 
@@ -114,6 +114,8 @@ class Site:
         self.extra = settings.extra
         self.nav = [(words.gettext(label), paths.under(language.root, path)) for label, path in NAV]
         self.pages = graph.pages
+        self.contacts_path = paths.under(language.root, paths.CONTACTS) if graph.contacts else ""
+        self.events_path = paths.under(language.root, paths.EVENTS) if graph.events_page else ""
         self.feed_path = paths.feed(language.root)
         self.generator = f"presskit {__version__}"
         self.locale = language.locale
@@ -138,6 +140,26 @@ class Site:
 
     def date(self, moment: datetime, form: str = "long") -> str:
         return _format_date(self.local(moment).date(), form, self.locale)
+
+    def event_when(self, event: Event) -> str:
+        """When an event takes place, in the page's language: "6 June 2026, 09:00–11:30 (GMT+07:00)"."""
+        start, end = event.start, event.end  # in the event's own time zone
+        locale = self.locale
+        if not event.has_time:
+            if end is None or end.date() == start.date():
+                return _format_date(start.date(), "long", locale)
+            return format_interval(start.date(), end.date(), "yMMMMd", locale=locale)
+        zone = format_datetime(start, "ZZZZ", tzinfo=start.tzinfo, locale=locale)
+        if end is None:
+            times = format_time(start.time(), "HH:mm", locale=locale)
+        elif end.date() == start.date():
+            times = format_interval(start.time(), end.time(), "Hm", locale=locale)
+        else:
+            return (f"{_format_date(start.date(), 'long', locale)}, "
+                    f"{format_time(start.time(), 'HH:mm', locale=locale)} – "
+                    f"{_format_date(end.date(), 'long', locale)}, "
+                    f"{format_time(end.time(), 'HH:mm', locale=locale)} ({zone})")
+        return f"{_format_date(start.date(), 'long', locale)}, {times} ({zone})"
 
     def datetime(self, moment: datetime, form: str = "long") -> str:
         return format_datetime(self.local(moment), "d MMMM y, HH:mm zzz" if form == "long" else form,
@@ -297,6 +319,14 @@ class _Fingerprints:
                 self.status(release))
         return found
 
+    def contact(self, contact: Contact) -> str:
+        found = self.seen.get(contact)
+        if found is None:
+            found = self.seen[contact] = fingerprint(
+                "contact", contact.digest, contact.id,
+                self.partner(contact.organisation) if contact.organisation else None)
+        return found
+
     def releases(self, releases: Sequence[Release]) -> str:
         seen = self.seen
         digests = [seen.get(r) or self.release(r) for r in releases]
@@ -336,7 +366,8 @@ class _Renderer:
         self.templates: dict[str, str] = {}
         self.common = fingerprint(
             __version__, repr(settings), self.language, self.catalog_sources,
-            [(p.title, p.path, p.digest) for p in graph.pages], preview)
+            [(p.title, p.path, p.digest) for p in graph.pages], preview,
+            self.site.contacts_path, self.site.events_path)
 
     def body(self, text: str, line: int, source: Path, page_path: str) -> RenderedBody:
         rendered: RenderedBody = self.memory.body(text, line, self.markdown.render)
@@ -432,9 +463,13 @@ class _Renderer:
                                  [(n.path, len(n.releases)) for n in graph.programmes],
                                  [prints.programme(n.programme) for n in graph.programmes],
                                  len(graph.countries), len(graph.partners), len(graph.topics),
-                                 [y.year for y in graph.years])
+                                 [y.year for y in graph.years],
+                                 prints.releases(graph.upcoming_events[:3]),
+                                 [_plain_event(r) for r in graph.upcoming_events[:3]])
         yield self.spec(self.language.root, "home.html", self.language.title, everything,
-                        latest=graph.releases[:HOME_LATEST], graph=graph)
+                        latest=graph.releases[:HOME_LATEST], graph=graph,
+                        upcoming=graph.upcoming_events[:3],
+                        json_ld=_Lazy(self.website_data))
 
     def release_lists(self) -> Iterator[PageSpec]:
         graph = self.graph
@@ -550,22 +585,70 @@ class _Renderer:
                         self._("Page not found"), None)
 
     def release_spec(self, release: Release, alternates: tuple[Alternate, ...] = ()) -> PageSpec:
-        prints = self.prints
-        links = self.graph.links[release]
+        prints, graph = self.prints, self.graph
+        links = graph.links[release]
         lead = release.lead_photo
+        contacts, notes = graph.contacts_of(release), graph.notes_for(release)
         shows = (prints.release(release), links.topics,
                  [prints.release(r) if r else None for r in (links.previous, links.next)],
-                 prints.releases(links.related))
+                 prints.releases(links.related), [self.prints.contact(c) for c in contacts],
+                 [prints.partner(p) for p in notes])
         spec = self.spec(
             release.path, "release.html", release.title, shows,
             release=release, body_html=_with_dateline(self.bodies[release].html, release.location,
                                                       self.site.date(release.date),
                                                       self.language.comma), links=links,
+            contacts=contacts, notes=notes,
             description=self.summary(release), og_type="article",
             og_image=lead.asset.path if lead else None,
             json_ld=_Lazy(lambda: self.news_article(release)), preview_notice=self.status(release),
         )
         return _with_alternates(spec, alternates) if alternates else spec
+
+    def withdrawn_notices(self) -> Iterator[PageSpec]:
+        """A withdrawn release keeps its address, as a notice: title, date and reason only."""
+        for release in self.graph.withdrawn:
+            yield self.spec(release.path, "withdrawn.html", release.title,
+                            (release.digest, release.title, release.withdrawn),
+                            release=release, description=release.withdrawn)
+
+    def contacts_page(self) -> Iterator[PageSpec]:
+        """Every media contact, grouped by organisation (none: no page)."""
+        graph = self.graph
+        if not graph.contacts:
+            return
+        groups: dict[str, list[Contact]] = {}
+        for contact in graph.contacts:
+            groups.setdefault(contact.organisation.name if contact.organisation else "", []).append(contact)
+        yield self.spec(paths.under(self.language.root, paths.CONTACTS), "contacts.html",
+                        self._("Media contacts"), [self.prints.contact(c) for c in graph.contacts],
+                        groups=list(groups.items()))
+
+    def events_page(self) -> Iterator[PageSpec]:
+        """Upcoming and past events of media advisories (none: no page)."""
+        graph = self.graph
+        if not graph.events_page:
+            return
+        yield self.spec(paths.under(self.language.root, paths.EVENTS), "events.html", self._("Events"),
+                        (self.prints.releases(graph.upcoming_events), self.prints.releases(graph.past_events),
+                         [_plain_event(r) for r in (*graph.upcoming_events, *graph.past_events)]),
+                        upcoming=graph.upcoming_events, past=graph.past_events)
+
+    def downloads(self) -> Iterator[OutputFile]:
+        """Contacts' vCards and events' calendar files."""
+        graph, site = self.graph, self.site
+        for contact in graph.contacts:
+            organisation = contact.organisation.name if contact.organisation else self.language.organisation
+            yield OutputFile(paths.output_file(contact.card_path), cards.vcard(contact, organisation))
+        for release in (*graph.upcoming_events, *graph.past_events):
+            path = release.event_file
+            data = self.memory.page(path, fingerprint(self.common, self.prints.release(release)),
+                                    lambda release=release: cards.calendar_entry(
+                                        release, site.absolute_url(release.path), self.summary(release),
+                                        self.language.title))
+            file = self.output(path, data)
+            if file is not None:
+                yield file
 
     def pages(self, specs: list[PageSpec]) -> Iterator[OutputFile]:
         made: dict[str, bytes | None] = {}
@@ -655,7 +738,48 @@ class _Renderer:
                                        for c in release.countries]
         if release.topics:
             data["keywords"] = list(release.topics)
+        if release.event:
+            data["about"] = self.event_data(release)
         return data
+
+    def event_data(self, release: Release) -> dict[str, Any]:
+        """A media advisory's event as schema.org has it."""
+        event = release.event
+        assert event is not None
+        moment = (lambda when: when.isoformat()) if event.has_time else (lambda when: when.date().isoformat())
+        data: dict[str, Any] = {"@type": "Event", "name": release.title,
+                                "startDate": moment(event.start),
+                                "eventStatus": "https://schema.org/EventScheduled",
+                                "url": self.site.absolute_url(release.path),
+                                "organizer": self.organisation_data()}
+        if event.end:
+            data["endDate"] = moment(event.end)
+        places: list[dict[str, Any]] = []
+        if event.venue or event.address:
+            places.append({"@type": "Place", "name": event.venue or event.address,
+                           **({"address": event.address} if event.address else {})})
+        if event.online:
+            places.append({"@type": "VirtualLocation", "url": event.online})
+        if places:
+            data["location"] = places[0] if len(places) == 1 else places
+            data["eventAttendanceMode"] = (
+                "https://schema.org/MixedEventAttendanceMode" if len(places) > 1 else
+                "https://schema.org/OnlineEventAttendanceMode" if event.online else
+                "https://schema.org/OfflineEventAttendanceMode")
+        return data
+
+    def website_data(self) -> list[dict[str, Any]]:
+        """The home page's structured data: the site, with its search, and its organisation."""
+        site = self.site
+        return [{"@context": "https://schema.org", "@type": "WebSite",
+                 "name": self.language.title, "url": site.absolute_url(self.language.root),
+                 "inLanguage": self.language.code,
+                 "publisher": self.organisation_data(),
+                 "potentialAction": {
+                     "@type": "SearchAction",
+                     "target": site.absolute_url(paths.under(self.language.root, paths.SEARCH)) + "?q={q}",
+                     "query-input": "required name=q"}},
+                {"@context": "https://schema.org", **self.organisation_data()}]
 
     def organisation_data(self) -> dict[str, Any]:
         """The site's organisation as schema.org has it: publisher and author of its releases."""
@@ -825,6 +949,12 @@ def feed_indexes(graph: SiteGraph) -> list[tuple[str, str, Sequence[Release]]]:
 
 
 
+def _plain_event(release: Release) -> list[Any]:
+    event = release.event
+    return [] if event is None else [event.start.isoformat(), event.end and event.end.isoformat(),
+                                     event.has_time, event.venue, event.address, event.online]
+
+
 def _with_dateline(body_html: str, location: str, date: str, comma: str = ", ") -> str:
     """The body with its dateline run into the first paragraph, as wire copy has it:
     "HANOI, Viet Nam, 6 June 2023 – The first sentence..." (the place's first part in capitals;
@@ -839,9 +969,10 @@ def _with_dateline(body_html: str, location: str, date: str, comma: str = ", ") 
 
 # One producer per kind of page, in the order the site is made: a new kind (search, events)
 # is one more method and one more entry here.
-PAGE_KINDS = (_Renderer.home, _Renderer.release_lists, _Renderer.releases, _Renderer.archives,
-              _Renderer.countries, _Renderer.partners, _Renderer.programmes, _Renderer.topics,
-              _Renderer.free_pages, _Renderer.search_page, _Renderer.not_found)
+PAGE_KINDS = (_Renderer.home, _Renderer.release_lists, _Renderer.releases, _Renderer.withdrawn_notices,
+              _Renderer.archives, _Renderer.countries, _Renderer.partners, _Renderer.programmes,
+              _Renderer.topics, _Renderer.contacts_page, _Renderer.events_page, _Renderer.free_pages,
+              _Renderer.search_page, _Renderer.not_found)
 
 # The search page's filters: the key in its address and the label, a catalog key.
 SEARCH_FILTERS = (("country", N_("Country")), ("partner", N_("Partner")),
@@ -925,6 +1056,7 @@ def render_site(settings: Settings, newsroom: Newsroom, memory: BuildMemory | No
     if problems:
         raise BuildFailed(_once_per_line(problems))
     files = [*pages, *(file for renderer in renderers for file in renderer.feeds()),
+             *(file for renderer in renderers for file in renderer.downloads()),
              *(file for renderer in renderers for file in renderer.search_index()),
              *_sitemap(renderers, pages, alternates), *renderers[0].theme_assets(),
              *(file for renderer in renderers for file in renderer.assets())]
@@ -985,9 +1117,12 @@ def _sitemap(renderers: list[_Renderer], pages: Sequence[OutputFile],
         modified.update(renderer.modified())
     urls: list[feeds.SitemapUrl] = []
     absolute = first.site.absolute_url
+    notices = {release.path for renderer in renderers for release in renderer.graph.withdrawn}
     for file in pages:
         if file.path.endswith("index.html"):
             path = "/" + file.path.removesuffix("index.html")
+            if path in notices:
+                continue
             versions = [(a.language.code, absolute(a.path)) for a in alternates.get(path, ()) if a.exists]
             urls.append((absolute(path), modified.get(path), versions if len(versions) > 1 else ()))
     data = first.memory.page("/sitemap.xml", fingerprint(urls), lambda: feeds.sitemap(urls))

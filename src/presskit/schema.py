@@ -16,7 +16,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from presskit import paths
 from presskit.cache import BuildMemory, fingerprint, walk
@@ -27,9 +27,11 @@ from presskit.markdown import BodyRenderer
 from presskit.models import (
     RELEASE_TYPES,
     Asset,
+    Contact,
     Content,
     Correction,
     CountryText,
+    Event,
     Page,
     Partner,
     Photo,
@@ -55,9 +57,12 @@ from presskit.versions import (
 
 RELEASE_KEYS = {"title", "date", "subtitle", "type", "location", "countries", "partners",
                 "programmes", "topics", "photos", "embargo", "draft", "slug", "summary", "updated",
-                "corrections", *VERSION_KEYS}
+                "corrections", "contacts", "event", "withdrawn", *VERSION_KEYS}
 CORRECTION_KEYS = {"date", "note"}
-PARTNER_KEYS = {"name", "short_name", "aliases", "website", "logo", "type", "country", *VERSION_KEYS}
+PARTNER_KEYS = {"name", "short_name", "aliases", "website", "logo", "type", "country", "boilerplate",
+                *VERSION_KEYS}
+CONTACT_KEYS = {"name", "role", "organisation", "email", "phone", "languages", *VERSION_KEYS}
+EVENT_KEYS = {"start", "end", "timezone", "venue", "address", "online", "accreditation"}
 PROGRAMME_KEYS = {"title", "short_name", "aliases", "partners", "funders", "countries", "start",
                   "end", "website", "summary", *VERSION_KEYS}
 COUNTRY_KEYS = {"summary", *VERSION_KEYS}
@@ -77,6 +82,8 @@ T = TypeVar("T")
 Directories = dict[str, Directory[T]]  # by language
 
 _DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_PHONE = re.compile(r"^\+?[\d\s().-]{5,}$")
 
 
 class Fields:
@@ -245,6 +252,8 @@ class _Loader:
     problems: list[Problem]
     memory: BuildMemory
     site_files: dict[str, Asset] = field(default_factory=dict)  # by "/media/..." path, this build
+    contact_directories: Directories[Contact] = field(default_factory=dict)  # once read
+    contacts_read: list[Contact] = field(default_factory=list)
     top_lines: dict[Path, int] = field(default_factory=dict)  # of entities' files, for messages
 
     @property
@@ -338,19 +347,24 @@ class _Loader:
     def version(self, doc: Document) -> Version:
         return version_of(doc, self.settings, self.problems)
 
+    def versioned(self, folder: str, kind: str, context: str, make: Callable[[Document], T],
+                  copy: Callable[[T, str, str], T]) -> tuple[dict[str, dict[str, T]], dict[str, list[T]]]:
+        """The files of a folder read as one kind of entity (each remembered while unchanged):
+        their versions grouped, and each language's set, with a copy (made by `copy`, kept
+        while its original is the same) where a language has no version of its own."""
+        read = [self.remembered(doc, context, lambda doc=doc: make(doc))  # type: ignore[misc]
+                for doc in self.documents(folder)]
+        groups = check_versions(read, kind, self.problems)
+        return groups, in_each_language(groups, self.settings, lambda item, lang, root: remembered_copy(
+            self.memory.copies, item, lang, lambda: copy(item, lang, root)))
+
     def partners(self) -> tuple[dict[str, list[Partner]], Directories[Partner]]:
         """Each language's partners, and a directory per language that finds them by any name
         of any of their versions."""
-        read = [self.remembered(doc, "", lambda doc=doc: self.partner(doc))  # type: ignore[misc]
-                for doc in self.documents("partners")]
-        groups = check_versions(read, "partner", self.problems)
-
-        def copy(partner: Partner, lang: str, root: str) -> Partner:
-            return remembered_copy(self.memory.copies, partner, lang, lambda: relabel(
+        groups, partners = self.versioned(
+            "partners", "partner", "", self.partner, lambda partner, lang, root: relabel(
                 partner, lang, root,
                 country=in_language(partner.country, lang, root) if partner.country else None))
-
-        partners = in_each_language(groups, self.settings, copy)
         return partners, self.directories("partner", partners, groups, lambda p: (
             p.label, [p.source.stem.split(".")[0], p.id, p.name, p.short_name, *p.aliases]))
 
@@ -386,6 +400,7 @@ class _Loader:
                             "logo") if logo_src else None,
             type=fields.text("type"),
             country=self.one_country(fields, "country", version),
+            boilerplate=fields.text("boilerplate"),
             body=doc.body,
             body_line=doc.body_line,
             extra=fields.extra(),
@@ -396,19 +411,14 @@ class _Loader:
     def programmes(self, partners: Directories[Partner], context: str,
                    partner_sets: dict[str, list[Partner]]) -> tuple[dict[str, list[Programme]],
                                                                     Directories[Programme]]:
-        read = [self.remembered(doc, context, lambda doc=doc: self.programme(doc, partners))  # type: ignore[misc]
-                for doc in self.documents("programmes")]
-        groups = check_versions(read, "programme", self.problems)
         by_id = {lang: {p.id: p for p in items} for lang, items in partner_sets.items()}
-
-        def copy(programme: Programme, lang: str, root: str) -> Programme:
-            return remembered_copy(self.memory.copies, programme, lang, lambda: relabel(
+        groups, programmes = self.versioned(
+            "programmes", "programme", context, lambda doc: self.programme(doc, partners),
+            lambda programme, lang, root: relabel(
                 programme, lang, root,
                 partners=tuple(by_id[lang][p.id] for p in programme.partners),
                 funders=tuple(by_id[lang][p.id] for p in programme.funders),
                 countries=tuple(in_language(c, lang, root) for c in programme.countries)))
-
-        programmes = in_each_language(groups, self.settings, copy)
         return programmes, self.directories("programme", programmes, groups, lambda p: (
             p.label, [p.source.stem.split(".")[0], p.id, p.title, p.short_name, *p.aliases]))
 
@@ -430,6 +440,48 @@ class _Loader:
             summary=fields.text("summary"),
             body=doc.body,
             body_line=doc.body_line,
+            extra=fields.extra(),
+            digest=doc.digest,
+            **_of(version),
+        )
+
+    def contacts(self, partners: Directories[Partner], context: str,
+                 partner_sets: dict[str, list[Partner]]) -> list[Contact]:
+        """Media contacts in every language (their directories kept for releases to find them)."""
+        by_id = {lang: {p.id: p for p in items} for lang, items in partner_sets.items()}
+        groups, contacts = self.versioned(
+            "contacts", "contact", context, lambda doc: self.contact(doc, partners),
+            lambda contact, lang, root: relabel(contact, lang, root, organisation=(
+                by_id[lang][contact.organisation.id] if contact.organisation else None)))
+        self.contact_directories = self.directories(
+            "contact", contacts, groups, lambda c: (c.name, [c.source.stem.split(".")[0], c.id, c.name]))
+        return [contact for items in contacts.values() for contact in items]
+
+    def contact(self, doc: Document, partners: Directories[Partner]) -> Contact:
+        fields = Fields(doc, self.problems, CONTACT_KEYS)
+        version = self.version(doc)
+        email, phone = fields.text("email"), fields.text("phone")
+        if email and not _EMAIL.match(email):
+            fields.fault(fields.line("email"), f"`email` {email!r} is not an e-mail address",
+                         "write it as name@example.org")
+            email = ""
+        if phone and not _PHONE.match(phone):
+            fields.fault(fields.line("phone"), f"`phone` {phone!r} is not a telephone number",
+                         "write it with the country code, digits and spaces: +84 24 3850 0100")
+            phone = ""
+        if not email and not phone and "email" not in doc.front and "phone" not in doc.front:
+            fields.fault(fields.top_line, "a contact needs an `email` or a `phone`",
+                         "add `email: name@example.org` or `phone: +84 24 3850 0100`")
+        organisation = self.references(fields, "organisation", partners[version.lang])
+        return Contact(
+            id=_identifier(version),
+            name=fields.text("name", required=True) or doc.path.stem,
+            source=doc.path,
+            role=fields.text("role"),
+            organisation=organisation[0] if organisation else None,
+            email=email,
+            phone=phone,
+            languages=tuple(text for text, _ in fields.text_list("languages")),
             extra=fields.extra(),
             digest=doc.digest,
             **_of(version),
@@ -591,6 +643,10 @@ class _Loader:
             lang=version.lang,
             root=version.root,
             key=version.key,
+            contacts=tuple(contact.id for contact in self.references(
+                fields, "contacts", self.contact_directories.get(version.lang) or Directory("contact"))),
+            event=self.event(fields, zone),
+            withdrawn=self.withdrawn(fields),
         )
         if moment is not None and embargo is not None and (
                 moment < embargo if has_time else moment.date() < embargo.astimezone(moment.tzinfo).date()):
@@ -640,6 +696,62 @@ class _Loader:
             if text and moment is not None:
                 found.append(Correction(moment, text, item.line))
         return tuple(sorted(found, key=lambda correction: correction.date))
+
+    def event(self, fields: Fields, zone: ZoneInfo | None) -> Event | None:
+        """`event: {start, end, venue, address, online, accreditation}`; each fault at its line."""
+        node = fields.doc.front.get("event")
+        if node is None or node.kind == "null":
+            return None
+        example = "`event:` then `  start: 2026-06-06T09:00` and `  venue: Melia Hotel, Hanoi`"
+        if node.kind != "map":
+            fields.fault(node.line, "`event` must have `start:` and `venue:` lines under it",
+                         f"write {example}")
+            return None
+        inner = Fields(Document(fields.doc.path, node.value, "", 0), self.problems, EVENT_KEYS)
+        for key, value in node.value.items():
+            if key not in EVENT_KEYS:
+                close = difflib.get_close_matches(key, sorted(EVENT_KEYS), n=1, cutoff=0.6)
+                inner.fault(value.line, f"`event` has an unknown key `{key}`",
+                            f"did you mean `{close[0]}`?" if close else
+                            "an event has " + ", ".join(f"`{k}`" for k in sorted(EVENT_KEYS)))
+        if "start" not in node.value:
+            fields.fault(node.line, "`event` has no `start`",
+                         "add `  start: 2026-06-06T09:00` (when it begins, in the site's time zone)")
+            return None
+        zone_name = inner.text("timezone")
+        if zone_name:
+            try:
+                zone = ZoneInfo(zone_name)
+            except (ZoneInfoNotFoundError, ValueError):
+                inner.fault(inner.line("timezone"), f"`timezone` {zone_name!r} is not a known time zone",
+                            "use a name from the tz database, e.g. Europe/Zurich or Asia/Ho_Chi_Minh")
+        start, has_time = inner.when("start", zone)
+        end, end_has_time = inner.when("end", zone)
+        if end is not None and start is not None and end < start:
+            inner.fault(inner.line("end"), "the event's `end` is before its `start`",
+                        "check the day and time of both")
+            end = None
+        online = inner.text("online")
+        if online and urlsplit(online).scheme not in ("http", "https"):
+            inner.fault(inner.line("online"), f"`online` {online!r} is not a web address",
+                        f"write it in full: https://{online.removeprefix('//')}")
+            online = ""
+        if start is None:
+            return None
+        return Event(start=start, end=end, has_time=has_time or end_has_time, venue=inner.text("venue"),
+                     address=inner.text("address"), online=online,
+                     accreditation=inner.text("accreditation"), line=node.line)
+
+    def withdrawn(self, fields: Fields) -> str:
+        node = fields.doc.front.get("withdrawn")
+        if node is None or node.kind == "null" or (node.kind == "bool" and not node.value):
+            return ""
+        if node.kind in ("bool", "seq", "map") or not str(node.value).strip():
+            fields.fault(node.line, "`withdrawn` must say why the release was withdrawn",
+                         "write the reason readers will see, e.g. `withdrawn: The figures in this "
+                         "release were wrong; see the corrected release of 8 June.`")
+            return ""
+        return fields.text("withdrawn")
 
     def release_type(self, fields: Fields) -> str:
         written = fields.text("type")
@@ -860,7 +972,9 @@ def _organisations(loader: _Loader) -> tuple[list[Partner], list[Programme],
     programme_sets, programme_directories = loader.programmes(partner_directories, context,
                                                               partner_sets)
     programmes = [p for items in programme_sets.values() for p in items]
-    context = fingerprint(context, [p.digest for p in programmes])
+    loader.contacts_read = loader.contacts(partner_directories, context, partner_sets)
+    context = fingerprint(context, [p.digest for p in programmes],
+                          [c.digest for c in loader.contacts_read])
     return partners, programmes, (partner_directories, programme_directories), context
 
 
@@ -871,6 +985,7 @@ def _content(loader: _Loader, releases: list[Release], partners: list[Partner],
     pages = loader.pages()
     topics, topic_names = loader.named_topics()
     check_versions(releases, "release", problems)
+    _check_site_references(loader, partners)
     for code in loader.settings.language_codes:
         _check_unique_slugs([r for r in releases if r.lang == code],
                             [p for p in pages if p.lang == code and p.text_lang == code], problems)
@@ -887,7 +1002,39 @@ def _content(loader: _Loader, releases: list[Release], partners: list[Partner],
         media=tuple(media),
         topics=tuple(topics),
         topic_names=topic_names,
+        contacts=tuple(loader.contacts_read),
+        default_contacts=tuple(found.id for found in (
+            (loader.contact_directories.get(loader.settings.language) or Directory("contact")).find(name)
+            for name in loader.settings.default_contacts) if found is not None),
+        organisation=make_slug(loader.settings.organisation_partner),
     )
+
+
+def _check_site_references(loader: _Loader, partners: list[Partner]) -> None:
+    """`default_contacts` and `organisation_partner` in presskit.toml name what exists."""
+    settings = loader.settings
+    file = settings.settings_file
+    try:
+        text = file.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = ""
+
+    def line_of(key: str) -> int | None:
+        found = re.search(rf"^[ \t]*{key}[ \t]*=", text, re.MULTILINE)
+        return text.count("\n", 0, found.start()) + 1 if found else None
+
+    contacts = loader.contact_directories.get(settings.language) or Directory("contact")
+    for written in settings.default_contacts:
+        if contacts.find(written) is None:
+            loader.problems.append(Problem(
+                file, line_of("default_contacts"), f"unknown contact {written!r} in `default_contacts`",
+                did_you_mean(contacts.suggest(written), "each contact is a file in content/contacts/; "
+                             "write its file name without .md")))
+    own = settings.organisation_partner
+    if own and not any(p.id == make_slug(own) for p in partners):
+        loader.problems.append(Problem(
+            file, line_of("organisation_partner"), f"unknown partner {own!r} in `organisation_partner`",
+            "write the file name (without .md) of the site's own organisation in content/partners/"))
 
 
 def _check_raw_html(settings: Settings, items: list[Any], problems: list[Problem]) -> None:

@@ -152,7 +152,7 @@ class Preview:
         record, store = self.quick_state
         now = datetime.now(UTC)
         if (record.environment != environment_key
-                or (record.next_embargo is not None and now.timestamp() >= record.next_embargo)):
+                or (record.next_change is not None and now.timestamp() >= record.next_change)):
             return False
         changed = quick.changed_files(record, walked)
         if changed is None:
