@@ -196,12 +196,17 @@ def test_photos_are_figures_with_caption_and_credit_and_are_copied(tmp_path, run
     })
     assert run("build", site).code == 0
     page = read(site, "releases/bundle/index.html")
-    assert '<img src="/news/releases/bundle/lead.png" alt="Trainees at a table">' in page
-    assert "<figcaption>The training room <span class=\"credit\">© Photographer/Org</span>" in page
-    assert 'src="/news/media/second.png"' in page
-    assert (site / "output/releases/bundle/lead.png").read_bytes() == one_png()
-    assert (site / "output/media/second.png").is_file()
-    assert '<meta property="og:image" content="https://example.org/news/releases/bundle/lead.png">' in page
+    lead = page[page.index('<figure class="photo lead"'):page.index("</figure>")]
+    assert re.search(r'<img src="/news/releases/bundle/lead-1w\.\w+\.png" srcset="[^"]+" sizes="[^"]+" '
+                     r'width="1" height="1" alt="Trainees at a table"', lead), lead
+    assert ('<span class="caption">The training room</span> '
+            '<span class="credit">© Photographer/Org</span>') in lead
+    assert 'href="/news/releases/bundle/lead.png" download' in lead  # the photo itself, to download
+    assert 'href="/news/media/second.png" download' in page
+    assert (site / "output/releases/bundle/lead.png").is_file()
+    assert (site / "output/media/second.png").read_bytes() == one_png()  # nothing to change in it
+    assert re.search(r'<meta property="og:image" content="https://example.org/news/releases/bundle/'
+                     r'lead-share\.\w+\.jpg">', page)
 
 
 def test_body_site_paths_get_the_base_path(tmp_path, run):
@@ -342,6 +347,7 @@ def test_file_names_with_spaces_and_accents_make_working_links(tmp_path, run):
     })
     assert run("build", site).code == 0
     page = read(site, "releases/a/index.html")
-    assert 'src="/news/media/l%E1%BB%85%20khai%20m%E1%BA%A1c.png"' in page
+    assert 'href="/news/media/l%E1%BB%85%20khai%20m%E1%BA%A1c.png" download' in page
+    assert 'src="/news/media/l%E1%BB%85%20khai%20m%E1%BA%A1c-1w.' in page
     assert (site / "output/media/lễ khai mạc.png").is_file()
     assert run("check", site).code == 0

@@ -50,6 +50,8 @@ class BuildResult:
     files: int = 0
     files_written: int = 0
     new_releases: tuple[Release, ...] = ()  # published by this build and not by the last one
+    photos_made: int = 0  # photo files made (sizes, downloads, previews); the rest were cached
+    photo_seconds: float = 0.0
 
     @property
     def page_count(self) -> int:
@@ -92,6 +94,11 @@ def make_site(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = F
                            preview=preview, memo=memory.graph)
     stage("Rendering pages")
     site = render_site(settings, graph, memory, preview, workers)
+    if site.media is not None and site.media.jobs:
+        stage("Making photo sizes")
+        started = time.perf_counter()
+        memory.photos_made = site.media.make(workers)
+        memory.photo_seconds = time.perf_counter() - started
     memory.finish_build()
     return Made(settings, graph, site, problems, content)
 
@@ -212,7 +219,7 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
         _remember(site_dir, environment_key, output, walked, walked_at, made, memory, published.files)
     new = _newly_published(site_dir, made.graph) if check_time else ()
     return BuildResult(settings, made.graph, made.site, time.perf_counter() - started, made.warnings,
-                       published.files, published.written, new)
+                       published.files, published.written, new, memory.photos_made, memory.photo_seconds)
 
 
 RECORD = "record"

@@ -55,6 +55,9 @@ class BuildMemory:
     copies: dict[tuple[Path, str], tuple[Any, Any]] = field(default_factory=dict)  # see versions
     graph: dict[str, Any] = field(default_factory=dict)  # what the graph stage keeps for itself
     environments: dict[str, Any] = field(default_factory=dict)  # Jinja's, by language and themes
+    media: dict[str, tuple[object, ...]] = field(default_factory=dict)  # image facts (see media)
+    photos_made: int = 0  # photo files made by the last build (the rest came from the cache)
+    photo_seconds: float = 0.0
     writes_cache: bool = True  # False for `check`, which writes nothing in the site
     files_seen: int = 0  # content files read (or found unchanged) by the build under way
     rendered: int = 0  # pages rendered by the last build (the rest were reused)
@@ -116,7 +119,8 @@ class BuildMemory:
         return found
 
     def start_build(self) -> None:
-        self.rendered = self.reused = self.files_seen = 0
+        self.rendered = self.reused = self.files_seen = self.photos_made = 0
+        self.photo_seconds = 0.0
         self._used_pages, self._used_files, self._used_fragments = set(), set(), set()
 
     def finish_build(self) -> None:

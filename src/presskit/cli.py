@@ -261,6 +261,9 @@ def _report_success(result: BuildResult | UpToDate | Rebuilt, command: str) -> N
         out.print(escape(new_release_line(release, graph)))
     releases = len(graph.releases)
     held = f" ({graph.withheld} not published: drafts or embargoed)" if graph.withheld else ""
+    if result.photos_made:
+        out.print(f"Made {_count(result.photos_made, 'photo file')} (sizes, print copies, link "
+                  f"previews) in {result.photo_seconds:.2f} s; they are kept in .presskit-cache/.")
     if command == "build":
         out.print(f"Built {releases} release{'s' if releases != 1 else ''} and "
                   f"{result.page_count} pages in {result.seconds:.2f} s into "

@@ -51,6 +51,8 @@ class Settings:
     logo: str = ""  # site path of the organisation's logo, e.g. /media/logo.png
     organisation_partner: str = ""  # the partner file that is the site's own organisation
     default_contacts: tuple[str, ...] = ()  # contacts of a release that names none
+    default_image: str = ""  # site path of the link-preview image of pages without a photo
+    keep_photo_location: bool = False  # publish photos' GPS data (never, unless asked)
     languages: tuple[LanguageSettings, ...] = ()  # besides `language`, in the file's order
     extra: dict[str, Any] = field(default_factory=dict)
     output: Path | None = None  # where `build` writes, when not output/ (--out, previews)
@@ -246,6 +248,24 @@ class HostList(Option):
         return tuple(host.strip().lower() for host in value)
 
 
+class YesNo(Option):
+    def read(self, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise _Bad("must be true or false, without quotes", "e.g. keep_photo_location = false")
+        return value
+
+
+class RasterImage(MediaFile):
+    """A photo for link previews: social networks show no SVG."""
+
+    def read(self, value: Any) -> str:
+        path = super().read(value)
+        if path and not path.lower().endswith((".jpg", ".jpeg", ".png", ".webp")):
+            raise _Bad(f"{path!r} is not a photo that link previews show",
+                       'use a .jpg, .png or .webp file, e.g. "/media/newsroom.jpg" (an SVG is never shown)')
+        return path
+
+
 class TextList(Option):
     def __init__(self, example: str) -> None:
         super().__init__(default=())
@@ -275,6 +295,8 @@ OPTIONS: dict[str, Option] = {
     "logo": MediaFile(),
     "organisation_partner": Text(example="ilo"),
     "default_contacts": TextList(example='default_contacts = ["nguyen-thu-ha"]'),
+    "default_image": RasterImage(example="/media/newsroom.jpg"),
+    "keep_photo_location": YesNo(default=False),
     "languages": Languages(),
 }
 
@@ -304,7 +326,8 @@ def load_settings(site_dir: Path) -> Settings:
 
     problems: list[Problem] = []
     values: dict[str, Any] = {}
-    options = OPTIONS | {"logo": MediaFile(site_dir)}  # a file is checked in this site
+    options = OPTIONS | {"logo": MediaFile(site_dir),  # a file is checked in this site
+                         "default_image": RasterImage(site_dir, example="/media/newsroom.jpg")}
     for key, option in options.items():
         if key not in data:
             if option.required:

@@ -34,7 +34,8 @@ from presskit.errors import BuildFailed, Problem
 from presskit.graph import Newsroom, SiteGraph
 from presskit.languages import N_, Language, translations
 from presskit.markdown import BodyLink, BodyRenderer, RenderedBody
-from presskit.models import RELEASE_TYPES, Asset, Contact, Event, Partner, Programme, Release
+from presskit.media import Media, PhotoSizes
+from presskit.models import RELEASE_TYPES, Asset, Contact, Event, Partner, Photo, Programme, Release
 from presskit.seal import seal, unseal
 from presskit.text import local_time
 
@@ -69,6 +70,7 @@ class RenderedSite:
     body_links: tuple[SourceLinks, ...]
     bodies: dict[Release, RenderedBody]  # of the published releases
     alternates: dict[str, tuple[Alternate, ...]]  # of each page, in a site of several languages
+    media: Media | None = None  # the photo files to make before the site is written
 
 
 def builtin_theme() -> Path:
@@ -122,6 +124,7 @@ class Site:
         self.summary_of: Callable[[Release], str] = lambda release: release.summary
         self.status_of: Callable[[Release], str] = lambda release: ""
         self.card_of: Callable[..., Any] = lambda release, **options: ""
+        self.photo_of: Callable[[Any], Any] = lambda photo: None
 
     def at(self, path: str) -> str:
         """A path of the default language's layout in this page's language: /vi/releases/."""
@@ -204,6 +207,7 @@ def _environment(settings: Settings, graph: SiteGraph, memory: BuildMemory,
     env.filters["status"] = lambda release: site.status_of(release)
     env.globals["site"] = site
     env.globals["card"] = lambda release, **options: site.card_of(release, **options)
+    env.globals["photo_sizes"] = lambda photo: site.photo_of(photo)
     _install_words(env, words)
     memory.environments[key] = (env, site)
     return env, site, words, sources
@@ -290,8 +294,9 @@ class PageSpec:
 class _Fingerprints:
     """Digests of what pages show, computed once per object and build."""
 
-    def __init__(self, status: Callable[[Release], str]) -> None:
+    def __init__(self, status: Callable[[Release], str], photos: Callable[[Release], list[object]]) -> None:
         self.status = status
+        self.photos = photos  # what the release's photos are made from
         self.seen: dict[object, str] = {}  # partners, programmes and releases compare by identity
 
     def partner(self, partner: Partner) -> str:
@@ -316,7 +321,7 @@ class _Fingerprints:
             found = self.seen[release] = fingerprint(
                 "release", release.digest, release.slug, [self.partner(p) for p in release.partners],
                 [self.programme(p) for p in release.programmes], [c.code for c in release.countries],
-                self.status(release))
+                self.status(release), self.photos(release))
         return found
 
     def contact(self, contact: Contact) -> str:
@@ -335,8 +340,10 @@ class _Fingerprints:
 
 class _Renderer:
     def __init__(self, settings: Settings, graph: SiteGraph, memory: BuildMemory,
-                 preview: bool, workers: int = 1) -> None:
+                 preview: bool, workers: int = 1, media: Media | None = None) -> None:
         self.settings = settings
+        self.media = media or Media(settings.site_dir, settings.keep_photo_location, memory.media,
+                                    memory.writes_cache)
         self.graph = graph
         self.memory = memory
         self.preview = preview
@@ -350,6 +357,7 @@ class _Renderer:
             memory.bodies.clear()  # rendered with other settings (serve keeps memory across edits)
             memory.body_options = (settings.base_path, settings.embed_hosts)
         self.problems: list[Problem] = []
+        self.default_preview = None
         self.body_links: list[SourceLinks] = []
         self.bodies: dict[Release, RenderedBody] = {}
         if workers > 1:
@@ -360,12 +368,20 @@ class _Renderer:
         self.site.summary_of = self.summary
         self.site.status_of = self.status
         self.site.card_of = self.card
-        self.prints = _Fingerprints(self.status)
+        self.site.photo_of = self.photo
+        self.photo_sizes: dict[object, PhotoSizes | None] = {}
+        for release in graph.releases:  # here, not in a forked worker, whose queue would be lost
+            for photo in release.photos:
+                self.photo(photo)
+        self.prints = _Fingerprints(self.status, lambda release: [
+            (sizes.src, sizes.width, sizes.height) if sizes else None
+            for sizes in (self.photo(photo) for photo in release.photos)])
         self.card_keys: dict[tuple[Any, ...], str] = {}
         self._card_macro: Any = None
         self.templates: dict[str, str] = {}
+        self.default_preview = self.link_preview()
         self.common = fingerprint(
-            __version__, repr(settings), self.language, self.catalog_sources,
+            __version__, repr(settings), self.default_preview, self.language, self.catalog_sources,
             [(p.title, p.path, p.digest) for p in graph.pages], preview,
             self.site.contacts_path, self.site.events_path)
 
@@ -388,6 +404,25 @@ class _Renderer:
             return _("Embargoed until %(time)s. presskit build leaves this release out until "
                      "then.") % {"time": local_time(release.embargo, self.settings.timezone)}
         return ""
+
+    def photo(self, photo: Photo) -> PhotoSizes | None:
+        """A photo's sizes and download (None: shown as it is, e.g. an SVG)."""
+        if photo not in self.photo_sizes:
+            self.photo_sizes[photo] = self.media.photo(photo.asset.source, photo.asset.path,
+                                                       photo.credit, photo.caption)
+        return self.photo_sizes[photo]
+
+    def link_preview(self, release: Release | None = None) -> str | None:
+        """The 1200x630 image link previews show: the lead photo's, else `default_image`'s."""
+        lead = release.lead_photo if release else None
+        if lead is not None:
+            made = self.media.preview(lead.asset.source, lead.asset.path)
+            if made:
+                return made
+        image = self.settings.default_image
+        if image:
+            return self.media.preview(self.settings.content_dir / image.lstrip("/"), image)
+        return None
 
     def card(self, release: Release, **options: Any) -> Any:
         """A release card (the `release_card` macro of macros.html), made once per build and
@@ -430,7 +465,7 @@ class _Renderer:
         context.setdefault("description", self.language.description)
         context.setdefault("alternates", ())
         context.setdefault("og_type", "website")
-        context.setdefault("og_image", None)
+        context.setdefault("og_image", self.default_preview)
         context.setdefault("preview_notice", "")
         try:
             html = self.env.get_template(spec.template).render(
@@ -532,8 +567,7 @@ class _Renderer:
                              [c.code for c in node.countries]),
                             node=node, partner=partner, body_html=body.html,
                             description=body.first_paragraph,
-                            og_image=partner.logo.path if partner.logo else None,
-                            feed_path=paths.feed(partner.path))
+                                            feed_path=paths.feed(partner.path))
 
     def programmes(self) -> Iterator[PageSpec]:
         graph, prints = self.graph, self.prints
@@ -587,7 +621,6 @@ class _Renderer:
     def release_spec(self, release: Release, alternates: tuple[Alternate, ...] = ()) -> PageSpec:
         prints, graph = self.prints, self.graph
         links = graph.links[release]
-        lead = release.lead_photo
         contacts, notes = graph.contacts_of(release), graph.notes_for(release)
         shows = (prints.release(release), links.topics,
                  [prints.release(r) if r else None for r in (links.previous, links.next)],
@@ -600,7 +633,7 @@ class _Renderer:
                                                       self.language.comma), links=links,
             contacts=contacts, notes=notes,
             description=self.summary(release), og_type="article",
-            og_image=lead.asset.path if lead else None,
+            og_image=self.link_preview(release),
             json_ld=_Lazy(lambda: self.news_article(release)), preview_notice=self.status(release),
         )
         return _with_alternates(spec, alternates) if alternates else spec
@@ -891,8 +924,11 @@ class _Renderer:
                     yield OutputFile(relative, source=file)
 
     def assets(self) -> Iterator[OutputFile]:
-        """The files this language's pages publish: media, photos, logos, files beside a text."""
+        """The files this language's pages publish: media, photos, logos, files beside a text.
+        A photo or raster image whose published copy is made (see presskit.media) is left to it."""
         for asset in self.graph.assets:
+            if asset.path in self.media.files or self.media.published(asset.source, asset.path):
+                continue
             yield OutputFile(paths.output_file(asset.path), source=asset.source)
         for asset in self.body_files():
             yield OutputFile(paths.output_file(asset.path), source=asset.source)
@@ -1045,7 +1081,8 @@ def render_site(settings: Settings, newsroom: Newsroom, memory: BuildMemory | No
     process that runs threads, such as the preview).
     """
     memory = memory or BuildMemory()
-    renderers = [_Renderer(settings, graph, memory, preview, workers) for graph in newsroom.graphs]
+    media = Media(settings.site_dir, settings.keep_photo_location, memory.media, memory.writes_cache)
+    renderers = [_Renderer(settings, graph, memory, preview, workers, media) for graph in newsroom.graphs]
     specs = [list(renderer.specs()) for renderer in renderers]
     alternates: dict[str, tuple[Alternate, ...]] = {}
     if len(renderers) > 1:
@@ -1060,13 +1097,14 @@ def render_site(settings: Settings, newsroom: Newsroom, memory: BuildMemory | No
              *(file for renderer in renderers for file in renderer.search_index()),
              *_sitemap(renderers, pages, alternates), *renderers[0].theme_assets(),
              *(file for renderer in renderers for file in renderer.assets())]
+    files += [OutputFile(path, source=made) for path, made in media.outputs()]
     unique: dict[str, OutputFile] = {}
     for file in files:
         unique.setdefault(file.path, file)
     return RenderedSite(tuple(unique.values()),
                         tuple(links for renderer in renderers for links in renderer.body_links),
                         {r: body for renderer in renderers for r, body in renderer.bodies.items()},
-                        alternates)
+                        alternates, media)
 
 
 def _languages_linked(newsroom: Newsroom, spec_lists: list[list[PageSpec]]) -> tuple[

@@ -1,0 +1,391 @@
+"""Photos as a newsroom publishes them: sizes for every screen, a print-size download with its
+credit in the file, no location data, and a link-preview image.
+
+Image work is a queue filled while pages are rendered and done once, on every core (as Zola's
+imageproc does): each file made is named by the digest of its source and the operation, kept
+in .presskit-cache/media/, and never made again while the source is the same. Pillow does the
+work. A file Pillow cannot read as a raster (SVG, an animated GIF) is published as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import multiprocessing
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageOps
+from text_unidecode import unidecode
+
+from presskit.cache import cache_folder
+from presskit.seal import seal, unseal
+
+WIDTHS = (480, 960, 1600)  # what `srcset` offers; a source is never made larger
+PRINT_LONG_SIDE = 3000  # the download: big enough to print across a page
+PREVIEW_SIZE = (1200, 630)  # the link-preview image social networks show
+RASTER = {".jpg", ".jpeg", ".png", ".webp"}
+_FORMAT = 1  # of the files made: a change here makes every size again
+_EXIF_GPS, _EXIF_ORIENTATION = 0x8825, 0x0112
+_EXIF_DESCRIPTION, _EXIF_ARTIST, _EXIF_COPYRIGHT = 0x010E, 0x013B, 0x8298
+PARALLEL_AT_LEAST = 4  # jobs; fewer are made faster than processes start
+
+
+@dataclass(frozen=True)
+class Source:
+    """What presskit knows of an image file, kept while its size and time are the same."""
+
+    digest: str
+    width: int  # as shown: orientation applied
+    height: int
+    alpha: bool
+    location: bool  # has GPS data
+    turned: bool  # has an orientation other than upright
+
+
+@dataclass(frozen=True)
+class Size:
+    path: str  # site path
+    width: int
+
+
+@dataclass(frozen=True)
+class PhotoSizes:
+    """What a page needs to show a photo: its proportions, the sizes it can choose from, and
+    the file to download."""
+
+    width: int
+    height: int
+    src: str  # the middle size, for browsers that take no srcset
+    modern: tuple[Size, ...]  # WebP
+    fallback: tuple[Size, ...]  # JPEG (PNG for a photo with transparency)
+    download: str  # the photo's own address: a print-size copy, credit inside
+    download_width: int
+    download_height: int
+
+    @property
+    def modern_srcset(self) -> tuple[tuple[str, int], ...]:
+        return tuple((size.path, size.width) for size in self.modern)
+
+    @property
+    def fallback_srcset(self) -> tuple[tuple[str, int], ...]:
+        return tuple((size.path, size.width) for size in self.fallback)
+
+
+@dataclass(frozen=True)
+class _Job:
+    source: str
+    target: str  # file name in the cache folder
+    operation: tuple[object, ...]
+
+
+class Media:
+    """The photos of one build: what each page shows of them, and the files to make."""
+
+    def __init__(self, site_dir: Path, keep_location: bool, known: dict[str, tuple[object, ...]],
+                 writes: bool = True) -> None:
+        self.site_dir = site_dir
+        self.keep_location = keep_location
+        self.known = known  # path -> (size, mtime_ns, Source fields): kept by BuildMemory
+        self.writes = writes
+        self.jobs: dict[str, _Job] = {}
+        self.files: dict[str, str] = {}  # site path -> file name in the cache folder
+        self.sizes: dict[tuple[str, str, str], PhotoSizes | None] = {}
+        if not known:
+            self.known.update(_load_index(site_dir))
+
+    @property
+    def folder(self) -> Path:
+        return self.site_dir / ".presskit-cache" / "media"
+
+    def source(self, file: Path) -> Source | None:
+        """The facts of a raster image; None for a file that is not one (SVG, GIF, broken)."""
+        if file.suffix.lower() not in RASTER:
+            return None
+        try:
+            stat = file.stat()
+        except OSError:
+            return None
+        key = str(file)
+        known = self.known.get(key)
+        if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
+            return Source(*known[2:]) if len(known) > 2 else None  # type: ignore[arg-type]
+        found = _examine(file)
+        self.known[key] = (stat.st_size, stat.st_mtime_ns,
+                           *((found.digest, found.width, found.height, found.alpha, found.location,
+                              found.turned) if found else ()))
+        return found
+
+    def photo(self, file: Path, path: str, credit: str = "", caption: str = "") -> PhotoSizes | None:
+        """The sizes of a published photo (queued to be made), or None if it is not a raster."""
+        key = (str(file), credit, caption)
+        if key in self.sizes:
+            return self.sizes[key]
+        source = self.source(file)
+        if source is None:  # published as it is: an SVG, a GIF
+            shape = _plain_size(file)
+            self.sizes[key] = PhotoSizes(*shape, path, (), (), path, *shape) if shape else None
+            return self.sizes[key]
+        folder, stem = path.rsplit("/", 1)[0] + "/", Path(path).stem
+        fallback_format = "png" if source.alpha else "jpeg"
+        widths = [w for w in WIDTHS if w < source.width] + [min(source.width, WIDTHS[-1])]
+        modern, fallback = [], []
+        for width in dict.fromkeys(widths):
+            for kind, found in (("webp", modern), (fallback_format, fallback)):
+                site_path = f"{folder}{stem}-{width}w.{source.digest[:10]}.{_SUFFIX[kind]}"
+                found.append(Size(self.queue(file, source, site_path, ("size", width, kind)), width))
+        self.published(file, path, credit, caption)
+        scale = min(1.0, PRINT_LONG_SIDE / max(source.width, source.height))
+        middle = fallback[min(1, len(fallback) - 1)]
+        sizes = PhotoSizes(
+            width=fallback[-1].width, height=round(source.height * fallback[-1].width / source.width),
+            src=middle.path, modern=tuple(modern), fallback=tuple(fallback), download=path,
+            download_width=round(source.width * scale), download_height=round(source.height * scale))
+        self.sizes[key] = sizes
+        return sizes
+
+    def published(self, file: Path, path: str, credit: str = "", caption: str = "") -> bool:
+        """Queue the file published at `path` (a photo's download, or any raster image under
+        media/): without location data, upright, the credit inside. False when the file can
+        be published as it is."""
+        if path in self.files:
+            return True
+        source = self.source(file)
+        if source is None:
+            return False
+        location = source.location and not self.keep_location
+        if not (location or source.turned or credit or caption
+                or max(source.width, source.height) > PRINT_LONG_SIDE):
+            return False
+        self.queue(file, source, path, ("print", credit, caption, self.keep_location))
+        return True
+
+    def preview(self, file: Path, path: str) -> str | None:
+        """The 1200x630 link-preview image of a photo (site path), or None if it cannot be made."""
+        source = self.source(file)
+        if source is None:
+            return None
+        folder, stem = path.rsplit("/", 1)[0] + "/", Path(path).stem
+        return self.queue(file, source, f"{folder}{stem}-share.{source.digest[:10]}.jpg", ("preview",))
+
+    def queue(self, file: Path, source: Source, site_path: str, operation: tuple[object, ...]) -> str:
+        name = hashlib.blake2b(repr((_FORMAT, source.digest, operation)).encode(),
+                               digest_size=16).hexdigest() + "." + site_path.rsplit(".", 1)[1]
+        self.files[site_path] = name
+        self.jobs.setdefault(name, _Job(str(file), name, operation))
+        return site_path
+
+    def make(self, workers: int = 1) -> int:
+        """Make every queued file not in the cache yet; how many were made."""
+        if not self.writes:
+            return 0
+        try:
+            cache_folder(self.site_dir)
+            self.folder.mkdir(exist_ok=True)
+        except OSError:
+            return 0
+        missing = [job for name, job in sorted(self.jobs.items()) if not (self.folder / name).is_file()]
+        jobs = [(job.source, str(self.folder / job.target), job.operation) for job in missing]
+        if workers > 1 and len(jobs) >= PARALLEL_AT_LEAST:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                pool.starmap(_make, jobs, chunksize=1)
+        else:
+            for job in jobs:
+                _make(*job)
+        _save_index(self.site_dir, self.known)
+        return len(missing)
+
+    def outputs(self) -> Iterable[tuple[str, Path]]:
+        """Each file made, by its path in output/, and where it is in the cache."""
+        for site_path, name in sorted(self.files.items()):
+            yield site_path.lstrip("/"), self.folder / name
+
+
+_SUFFIX = {"webp": "webp", "jpeg": "jpg", "png": "png"}
+
+
+def _examine(file: Path) -> Source | None:
+    try:
+        data = file.read_bytes()
+        with Image.open(file) as image:
+            width, height = image.size
+            exif = image.getexif()
+            orientation = exif.get(_EXIF_ORIENTATION, 1)
+            if orientation in (5, 6, 7, 8):
+                width, height = height, width
+            alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+            return Source(hashlib.blake2b(data, digest_size=16).hexdigest(), width, height, alpha,
+                          _EXIF_GPS in exif, orientation not in (1, None))
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+
+
+def _make(source: str, target: str, operation: tuple[object, ...]) -> None:
+    """One file: a size, the print copy or the link preview, written whole or not at all."""
+    with Image.open(source) as original:
+        exif = original.getexif()
+        image = ImageOps.exif_transpose(original)
+        kind = operation[0]
+        if kind == "size":
+            _, width, form = operation
+            image = _resized(image, int(width))  # type: ignore[call-overload]
+            data = _encoded(image, str(form), quality=80)
+        elif kind == "preview":
+            image = ImageOps.fit(image.convert("RGB"), PREVIEW_SIZE, Image.Resampling.LANCZOS)
+            data = _encoded(image, "jpeg", quality=82)
+        else:
+            _, credit, caption, keep_location = operation
+            image.thumbnail((PRINT_LONG_SIDE, PRINT_LONG_SIDE), Image.Resampling.LANCZOS)
+            data = _print_copy(image, original.format or "JPEG", exif, str(credit), str(caption),
+                               bool(keep_location))
+    temporary = f"{target}.{os.getpid()}.part"
+    with open(temporary, "wb") as file:
+        file.write(data)
+    os.replace(temporary, target)
+
+
+def _resized(image: Image.Image, width: int) -> Image.Image:
+    if image.width <= width:
+        return image
+    return image.resize((width, round(image.height * width / image.width)), Image.Resampling.LANCZOS)
+
+
+def _encoded(image: Image.Image, form: str, quality: int) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    if form == "jpeg":
+        image.convert("RGB").save(buffer, "JPEG", quality=quality, optimize=True, progressive=True)
+    elif form == "webp":
+        image.save(buffer, "WEBP", quality=quality, method=4)
+    else:
+        image.save(buffer, "PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def _print_copy(image: Image.Image, form: str, exif: Image.Exif, credit: str, caption: str,
+                keep_location: bool) -> bytes:
+    """The download: upright, location data gone unless kept, credit and caption in the file
+    (EXIF Artist, Copyright and ImageDescription, and XMP's dc:creator, dc:rights and
+    dc:description, which hold any script)."""
+    import io
+
+    kept = Image.Exif()
+    for tag, value in exif.items():
+        if tag not in (_EXIF_ORIENTATION, _EXIF_GPS, 0x8769):  # the sub-IFD pointers are rewritten
+            kept[tag] = value
+    if keep_location and _EXIF_GPS in exif:
+        for tag, value in exif.get_ifd(_EXIF_GPS).items():
+            kept.get_ifd(_EXIF_GPS)[tag] = value
+    for tag, value in exif.get_ifd(0x8769).items():  # camera settings, dates
+        kept.get_ifd(0x8769)[tag] = value
+    if credit:  # EXIF text is ASCII: the XMP packet below keeps every letter
+        kept[_EXIF_ARTIST] = unidecode(credit)
+        kept[_EXIF_COPYRIGHT] = unidecode(credit)
+    if caption:
+        kept[_EXIF_DESCRIPTION] = unidecode(caption)
+    xmp = _xmp(credit, caption) if credit or caption else b""
+    buffer = io.BytesIO()
+    form = form.upper()
+    if form == "PNG":
+        from PIL import PngImagePlugin
+
+        text = PngImagePlugin.PngInfo()
+        if credit:
+            text.add_itxt("Author", credit)
+            text.add_itxt("Copyright", credit)
+        if caption:
+            text.add_itxt("Description", caption)
+        image.save(buffer, "PNG", pnginfo=text, exif=kept, optimize=True)
+    elif form == "WEBP":
+        image.save(buffer, "WEBP", quality=90, exif=kept, xmp=xmp)
+    else:
+        image.convert("RGB").save(buffer, "JPEG", quality=92, exif=kept, xmp=xmp, optimize=True,
+                                  progressive=True)
+    return buffer.getvalue()
+
+
+def _xmp(credit: str, caption: str) -> bytes:
+    def escaped(text: str) -> str:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    parts = []
+    if credit:
+        parts.append(f"<dc:creator><rdf:Seq><rdf:li>{escaped(credit)}</rdf:li></rdf:Seq></dc:creator>"
+                     f"<dc:rights><rdf:Alt><rdf:li xml:lang=\"x-default\">{escaped(credit)}</rdf:li>"
+                     "</rdf:Alt></dc:rights>")
+    if caption:
+        parts.append(f"<dc:description><rdf:Alt><rdf:li xml:lang=\"x-default\">{escaped(caption)}"
+                     "</rdf:li></rdf:Alt></dc:description>")
+    return ('<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+            '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+            '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+            + "".join(parts) + '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>').encode("utf-8")
+
+
+_INDEX = "media-index"
+
+
+def _load_index(site_dir: Path) -> dict[str, tuple[object, ...]]:
+    try:
+        data = unseal((site_dir / ".presskit-cache" / _INDEX).read_bytes())
+        index = marshal.loads(data) if data else {}
+        return index if isinstance(index, dict) else {}
+    except (OSError, ValueError, EOFError, TypeError):
+        return {}
+
+
+def _save_index(site_dir: Path, known: dict[str, tuple[object, ...]]) -> None:
+    try:
+        path = cache_folder(site_dir) / _INDEX
+        temporary = path.with_name(f".{_INDEX}.{os.getpid()}")
+        temporary.write_bytes(seal(marshal.dumps(known)))
+        os.replace(temporary, path)
+    except OSError:
+        pass
+
+
+def _plain_size(file: Path) -> tuple[int, int] | None:
+    if file.suffix.lower() == ".svg":
+        return svg_size(file)
+    try:
+        with Image.open(file) as image:
+            return image.size
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+
+
+_SVG_NUMBER = re.compile(r"^\s*([\d.]+)\s*(px)?\s*$")
+
+
+def svg_size(file: Path) -> tuple[int, int] | None:
+    """An SVG's width and height from its root element (its viewBox when they are absent)."""
+    try:
+        head = file.read_bytes()[:4096].decode("utf-8", "replace")
+    except OSError:
+        return None
+    root = re.search(r"<svg\b[^>]*>", head)
+    if root is None:
+        return None
+    tag = root.group(0)
+
+    def attribute(name: str) -> str | None:
+        found = re.search(rf'\s{name}\s*=\s*["\']([^"\']*)["\']', tag)
+        return found.group(1) if found else None
+
+    width, height = (_SVG_NUMBER.match(attribute(name) or "") for name in ("width", "height"))
+    if width and height:
+        return round(float(width.group(1))), round(float(height.group(1)))
+    box = attribute("viewBox")
+    if box:
+        numbers = box.replace(",", " ").split()
+        if len(numbers) == 4:
+            try:
+                return round(float(numbers[2])), round(float(numbers[3]))
+            except ValueError:
+                return None
+    return None
+

@@ -1,0 +1,242 @@
+"""Photos as a newsroom publishes them (SPEC 9): sizes in srcset, a print-size download with
+the credit inside and no location data, a link-preview image, a gallery, made once."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+
+import pytest
+from PIL import Image
+
+from conftest import SETTINGS, read, release, static_server, write_site
+
+GPS, ORIENTATION, ARTIST = 0x8825, 0x0112, 0x013B
+
+
+def camera_photo(width: int = 2400, height: int = 1600, orientation: int = 1, gps: bool = True,
+                 form: str = "JPEG") -> bytes:
+    """A photo as a camera saves it: left half red, right half blue, with GPS data and an
+    orientation tag."""
+    image = Image.new("RGB", (width, height), (220, 20, 20))
+    image.paste((20, 20, 220), (width // 2, 0, width, height))
+    exif = Image.Exif()
+    exif[0x010F] = "Test Camera"
+    if orientation != 1:
+        exif[ORIENTATION] = orientation
+    if gps:
+        location = exif.get_ifd(GPS)
+        location[1], location[2], location[3], location[4] = "N", (21.0, 1.0, 42.0), "E", (105.0, 51.0, 15.0)
+    buffer = io.BytesIO()
+    image.save(buffer, form, exif=exif, quality=90)
+    return buffer.getvalue()
+
+
+PHOTOS = ("\n  - src: /media/lead.jpg\n    alt: Trainers at the front of a hall\n"
+          "    caption: Trainers in Đồng Hới\n    credit: © ILO/Nguyễn Văn A\n"
+          "  - src: /media/second.jpg\n    alt: A speaker at a lectern\n    credit: ILO")
+
+
+def photo_site(tmp_path, settings: str = SETTINGS, **files: bytes | str):
+    return write_site(tmp_path, {
+        "content/releases/a.md": release("With photos", photos=PHOTOS),
+        "content/releases/plain.md": release("No photo"),
+        "content/media/lead.jpg": camera_photo(),
+        "content/media/second.jpg": camera_photo(1200, 800, orientation=6),
+        **files,
+    }, settings)
+
+
+def exif_of(path) -> Image.Exif:
+    with Image.open(path) as image:
+        return image.getexif()
+
+
+def test_a_photo_is_offered_in_several_widths_as_webp_and_jpeg(tmp_path, run):
+    site = photo_site(tmp_path)
+    assert run("build", site).code == 0
+    page = read(site, "releases/a/index.html")
+    lead = page[page.index('<figure class="photo lead"'):]
+    lead = lead[:lead.index("</figure>")]
+    webp = re.search(r'<source type="image/webp" srcset="([^"]+)"', lead).group(1)
+    jpeg = re.search(r'<img src="[^"]+" srcset="([^"]+)"', lead).group(1)
+    assert [w.split()[1] for w in webp.split(", ")] == ["480w", "960w", "1600w"]
+    assert [w.split()[1] for w in jpeg.split(", ")] == ["480w", "960w", "1600w"]
+    for entry in (*webp.split(", "), *jpeg.split(", ")):
+        path, width = entry.split()
+        with Image.open(site / "output" / path.removeprefix("/news/")) as image:
+            assert image.width == int(width[:-1])
+            assert image.format == ("WEBP" if path.endswith(".webp") else "JPEG")
+            assert GPS not in image.getexif()
+    assert 'width="1600" height="1067"' in lead
+    assert 'fetchpriority="high"' in lead and 'loading="lazy"' not in lead  # the lead shows at once
+    second = page[page.index('id="photo-2"'):]
+    assert 'width="800" height="1200"' in second[:second.index("</figure>")]  # turned upright
+    assert 'loading="lazy"' in second[:second.index("</figure>")]
+
+
+def test_a_small_photo_is_never_made_larger(tmp_path, run):
+    site = photo_site(tmp_path, **{"content/media/lead.jpg": camera_photo(600, 400)})
+    assert run("build", site).code == 0
+    page = read(site, "releases/a/index.html")
+    webp = re.search(r'<source type="image/webp" srcset="([^"]+)"', page).group(1)
+    assert [w.split()[1] for w in webp.split(", ")] == ["480w", "600w"]
+
+
+def test_the_download_is_upright_with_its_credit_and_without_location(tmp_path, run):
+    site = photo_site(tmp_path)
+    assert run("build", site).code == 0
+    with Image.open(site / "output/media/second.jpg") as turned:
+        assert turned.size == (800, 1200)  # orientation 6: turned a quarter clockwise
+        assert turned.getpixel((400, 100))[0] > 150  # the red half is now on top
+        assert turned.getpixel((400, 1100))[2] > 150
+        exif = turned.getexif()
+        assert GPS not in exif and ORIENTATION not in exif
+        assert exif[ARTIST] == "ILO"
+    with Image.open(site / "output/media/lead.jpg") as lead:
+        assert lead.size == (2400, 1600)
+        exif = lead.getexif()
+        assert GPS not in exif and not exif.get_ifd(GPS)
+        assert exif[ARTIST] == "(c) ILO/Nguyen Van A"  # EXIF text is ASCII...
+        xmp = lead.info["xmp"].decode("utf-8")
+        assert "© ILO/Nguyễn Văn A" in xmp and "Trainers in Đồng Hới" in xmp  # ...XMP has every letter
+    page = read(site, "releases/a/index.html")
+    assert 'href="/news/media/lead.jpg" download' in page
+    assert "2400 × 1600 px" in page
+
+
+def test_location_is_kept_only_when_the_site_asks(tmp_path, run):
+    site = photo_site(tmp_path, SETTINGS + "keep_photo_location = true\n")
+    assert run("build", site).code == 0
+    assert exif_of(site / "output/media/lead.jpg").get_ifd(GPS)[1] == "N"
+
+
+def test_every_published_raster_image_loses_its_location_not_only_photos(tmp_path, run):
+    site = photo_site(tmp_path, **{
+        "content/releases/plain.md": release("No photo", body="![A map](/media/body.jpg)"),
+        "content/media/body.jpg": camera_photo(300, 200)})
+    assert run("build", site).code == 0
+    assert GPS not in exif_of(site / "output/media/body.jpg")
+
+
+def test_a_link_preview_is_1200_by_630_from_the_lead_photo_or_the_default_image(tmp_path, run):
+    site = photo_site(tmp_path, SETTINGS + 'default_image = "/media/second.jpg"\n')
+    assert run("build", site).code == 0
+    preview = re.search(r'<meta property="og:image" content="https://example.org/news/([^"]+)">',
+                        read(site, "releases/a/index.html")).group(1)
+    assert "lead-share." in preview
+    with Image.open(site / "output" / preview) as image:
+        assert image.size == (1200, 630)
+    plain = re.search(r'<meta property="og:image" content="https://example.org/news/([^"]+)">',
+                      read(site, "releases/plain/index.html")).group(1)
+    assert "second-share." in plain
+    assert '<meta property="og:image:width" content="1200">' in read(site, "index.html")
+
+
+def test_an_svg_is_never_a_link_preview(tmp_path, run):
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="120" height="60">'
+           '<rect width="120" height="60"/></svg>')
+    site = write_site(tmp_path, {
+        "content/releases/a.md": release("A", photos="\n  - src: /media/chart.svg\n    alt: A bar chart"),
+        "content/media/chart.svg": svg})
+    assert run("build", site).code == 0
+    page = read(site, "releases/a/index.html")
+    assert "og:image" not in page
+    assert 'src="/news/media/chart.svg" width="120" height="60"' in page  # its size, from the file
+    settings = SETTINGS + 'default_image = "/media/chart.svg"\n'
+    (site / "presskit.toml").write_text(settings)
+    result = run("build", site)
+    assert result.code == 1
+    assert "presskit.toml:6" in result.err and "not a photo that link previews show" in result.err
+    assert ".jpg" in result.err
+
+
+def test_a_photo_of_an_unpublished_release_is_never_written_in_any_size(tmp_path, run):
+    site = photo_site(tmp_path, **{
+        "content/releases/secret.md": release(
+            "Secret", embargo="2099-01-01T09:00",
+            photos="\n  - src: /media/secret.jpg\n    alt: A hall\n    credit: ILO"),
+        "content/media/secret.jpg": camera_photo(1000, 700)})
+    assert run("build", site).code == 0
+    assert not [p for p in (site / "output").rglob("*") if "secret" in p.name]
+    assert not [p for p in (site / ".presskit-cache").rglob("*") if "secret" in p.name]
+
+
+def test_sizes_are_made_once_and_kept_between_builds(tmp_path, run):
+    site = photo_site(tmp_path)
+    first = run("build", site)
+    assert re.search(r"Made \d+ photo files", first.out)
+    made = sorted(p.name for p in (site / "output/media").iterdir())
+    shutil.rmtree(site / "output")
+    again = run("build", site)
+    assert again.code == 0
+    assert "photo file" not in again.out  # all of them from .presskit-cache/
+    assert sorted(p.name for p in (site / "output/media").iterdir()) == made
+    (site / "content/media/lead.jpg").write_bytes(camera_photo(2000, 1500))
+    changed = run("build", site)
+    assert re.search(r"Made \d+ photo files", changed.out)
+    assert 'width="1600" height="1200"' in read(site, "releases/a/index.html")
+
+
+def test_a_setting_of_photos_that_is_wrong_is_reported(tmp_path, run):
+    site = photo_site(tmp_path, SETTINGS + 'keep_photo_location = "yes"\n')
+    result = run("build", site)
+    assert result.code == 1
+    assert "presskit.toml:6" in result.err and "`keep_photo_location` must be true or false" in result.err
+
+
+# -- in a browser ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def served_photos(tmp_path_factory):
+    from presskit.cli import main
+
+    site = photo_site(tmp_path_factory.mktemp("photos"))
+    assert main(["build", str(site)]) == 0
+    with static_server(site / "output", tmp_path_factory.mktemp("serve"), "/news/") as url:
+        yield url
+
+
+def test_a_journalist_downloads_a_photo_without_its_location(browser, served_photos):
+    page = browser.new_page()
+    page.goto(served_photos + "releases/a/")
+    with page.expect_download() as download:
+        page.locator("#photo-1 .photo-download").click()
+    assert download.value.suggested_filename == "lead.jpg"
+    with Image.open(download.value.path()) as photo:
+        assert photo.size == (2400, 1600)
+        assert photo.getpixel((100, 800))[0] > 150 and photo.getpixel((2300, 800))[2] > 150
+        assert GPS not in photo.getexif()
+    page.close()
+
+
+def test_the_gallery_opens_by_keyboard_and_goes_through_the_photos(browser, served_photos):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(served_photos + "releases/a/")
+    opener = page.locator("#photo-1 a.photo-open")
+    opener.focus()
+    page.keyboard.press("Enter")
+    dialog = page.locator("dialog.lightbox")
+    assert dialog.is_visible()
+    assert page.locator(".lightbox-count").inner_text() == "Photo 1 of 2"
+    assert "Trainers in Đồng Hới" in dialog.locator("figcaption").inner_text()
+    page.wait_for_function("document.querySelector('dialog.lightbox img').naturalWidth > 0")
+    page.keyboard.press("ArrowRight")
+    assert page.locator(".lightbox-count").inner_text() == "Photo 2 of 2"
+    assert dialog.locator("img").get_attribute("alt") == "A speaker at a lectern"
+    page.keyboard.press("Escape")
+    assert not dialog.is_visible()
+    assert page.evaluate("document.activeElement.closest('figure').id") == "photo-2"
+    page.close()
+
+
+def test_thumbnails_stay_small_on_a_phone(browser, served_photos):
+    page = browser.new_page(viewport={"width": 360, "height": 800})
+    sizes: list[tuple[str, int]] = []
+    page.on("response", lambda response: sizes.append((response.url, len(response.body())))
+            if response.request.resource_type == "image" else None)
+    page.goto(served_photos + "releases/", wait_until="networkidle")
+    assert sizes and all(size < 60_000 for _, size in sizes), sizes
+    assert all("480w" in url for url, _ in sizes), sizes
