@@ -91,7 +91,7 @@ def test_a_release_shows_its_contacts_with_mail_and_phone_links(tmp_path, run):
     block = page[start:page.index("</section>", start)]
     assert block.index("Tran Van Minh") < block.index("Nguyen Thi Lan")  # as the release lists them
     assert 'href="mailto:minh@example.org"' in block
-    assert 'href="tel:+842438500100">+84 24 3850 0100</a>' in block
+    assert 'href="tel:+842438500100" dir="ltr">+84 24 3850 0100</a>' in block
     assert "Communications officer, UNICEF" in block
     assert 'href="/news/contacts/lan.vcf" download' in block
     assert 'href="/news/contacts/"' in block  # every contact, one click away
@@ -445,3 +445,59 @@ def test_nothing_changes_between_two_builds_of_the_same_content(tmp_path, run):
     time.sleep(0.01)
     assert run("build", site).code == 0
     assert tree_digest(site / "output") == first
+
+
+# -- the demo newsroom's journalist pages, in a browser ------------------------------------
+
+DEMO_PAGES = ["releases/results-launch-advisory/", "releases/vwu-training-of-trainers/", "contacts/",
+              "events/", "releases/cambodia-training-postponed/", "vi/contacts/",
+              "vi/releases/vwu-training-of-trainers/", "ar/releases/geneva-symposium-closes/", "ar/contacts/"]
+
+
+@pytest.fixture(scope="module")
+def served_demo(demo_site, tmp_path_factory):
+    with static_server(demo_site / "output", tmp_path_factory.mktemp("www"), "/newsroom/") as url:
+        yield url
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_the_journalist_pages_have_no_accessibility_violation_and_fit_a_phone(browser, served_demo, tmp_path,
+                                                                              width):
+    from conftest import require_tool
+    from test_browser_languages import AXE
+
+    require_tool(str(AXE), "axe-core (npm), for accessibility checks")
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    found = {}
+    for path in DEMO_PAGES:
+        page.goto(served_demo + path)
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        violations = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
+        if violations:
+            found[path] = violations
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0, path
+        page.screenshot(path=str(tmp_path / f"{path.replace('/', '_')}-{width}.png"), full_page=True)
+    page.goto(served_demo + "releases/vwu-training-of-trainers/")
+    page.locator("#photo-1 a.photo-open").click()
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    found["gallery open"] = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
+    if not found["gallery open"]:
+        del found["gallery open"]
+    assert found == {}, json.dumps(found, indent=1, ensure_ascii=False)
+    page.close()
+
+
+def test_in_arabic_the_contacts_and_notes_read_right_to_left(browser, served_demo, tmp_path):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(served_demo + "ar/contacts/")
+    assert page.evaluate("document.documentElement.dir") == "rtl"
+    assert page.get_by_role("heading", level=1).inner_text() == "جهات الاتصال الإعلامية"
+    grid = page.locator(".contact-grid").first.bounding_box()
+    first = page.locator(".contact-grid .contact").first.bounding_box()
+    assert first["x"] + first["width"] > grid["x"] + grid["width"] / 2  # the first card on the right
+    page.screenshot(path=str(tmp_path / "ar-contacts.png"), full_page=True)
+    page.goto(served_demo + "ar/releases/geneva-symposium-closes/")
+    assert page.locator("#notes-title").inner_text() == "ملاحظات للمحررين"
+    page.close()

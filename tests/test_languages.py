@@ -16,7 +16,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from conftest import REPO, all_output_text, copy_site, read, release, tree_digest, write_site
+from conftest import REPO, SETTINGS, all_output_text, copy_site, read, release, tree_digest, write_site
 
 FIXTURE = Path(__file__).parent / "sites" / "i18n"
 
@@ -317,3 +317,18 @@ def test_a_wrong_language_setting_is_reported(tmp_path, run, case):
     result = run("build", site)
     assert result.code == 1 and message in result.err and hint in result.err, result.err
     assert "Traceback" not in result.text
+
+
+def test_topics_named_in_a_script_other_than_latin_are_told_apart(tmp_path, run):
+    settings = SETTINGS + '\n[languages.ar]\ntitle = "المركز الإعلامي"\n'
+    site = write_site(tmp_path, {
+        "content/topics/public-finance.md": "---\nname: Public finance\n---\n",
+        "content/topics/public-finance.ar.md": "---\nname: المالية العامة\n---\n",
+        "content/topics/gender-equality.md": "---\nname: Gender equality\n---\n",
+        "content/topics/gender-equality.ar.md": "---\nname: المساواة بين الجنسين\n---\n",
+        "content/releases/a.ar.md": release("بيان", topics="[المالية العامة]"),
+    }, settings)
+    assert run("build", site).code == 0
+    page = read(site, "ar/releases/a/index.html")
+    assert 'href="/news/ar/topics/public-finance/"' in page
+    assert "gender-equality" not in page

@@ -38,7 +38,7 @@ def normalise(name: str) -> str:
     decomposed = unicodedata.normalize("NFKD", name)
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     bare = bare.replace("\u2019", "'").replace("&", " and ").casefold()
-    return re.sub(r"[^0-9a-z]+", " ", bare).strip()
+    return re.sub(r"[\W_]+", " ", bare).strip()  # letters of every script, not only a-z
 
 
 def local_time(moment: datetime, zone: tzinfo | None, locale: str = "en") -> str:
