@@ -2,8 +2,10 @@
 
     python benchmarks/generate.py 10000 /tmp/site-10k
 
-Releases have 1-6 countries, partners, programmes, topics, a photo, and 500-900-word bodies
-with headings, lists, quotes and links to other releases. The same N and seed give the same site.
+Releases have 1-6 countries, partners, programmes, topics, 1-3 photos, and 500-900-word bodies
+with headings, lists, quotes and links to other releases. The photos are camera-sized JPEGs
+(1600x1066, with GPS data; 640 wide below 1,000 releases, for tests), a pool of one per hundred
+releases (4 to 60), shared as a newsroom's are. The same N and seed give the same site.
 With --bilingual, the site also has Vietnamese: every other release gets a .vi.md version, and
 every other partner a Vietnamese name.
 """
@@ -36,9 +38,27 @@ huấn hội thảo bao phủ chế độ lương hưu bảo hiểm phụ nữ t
 trình tỉnh huyện xã cán bộ đối tác đánh giá thực hiện quy định kho bạc kiểm toán minh bạch hộ gia
 đình phi chính thức việc làm phục hồi dữ liệu đăng ký chi trả hệ thống quốc gia khu vực"""
 WORDS_VI = _VOCABULARY_VI.split()
-PHOTO = bytes.fromhex(  # a 1x1 PNG; enough for a file to copy
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c63f8cfc0f01f0005050200d5a6c2a70000000049454e44ae426082")
+
+
+def photo(rng: random.Random, width: int = 1600) -> bytes:
+    """A JPEG with something to compress (discs of colour) and GPS data, as cameras save them."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    height = width * 2 // 3
+    image = Image.new("RGB", (width, height), tuple(rng.randrange(256) for _ in range(3)))
+    draw = ImageDraw.Draw(image)
+    for _ in range(40):
+        x, y, size = rng.randrange(width), rng.randrange(height), rng.randint(width // 80, width // 5)
+        draw.ellipse((x, y, x + size, y + size), fill=tuple(rng.randrange(256) for _ in range(3)))
+    exif = Image.Exif()
+    exif[0x010F] = "Benchmark Camera"
+    location = exif.get_ifd(0x8825)
+    location[1], location[2], location[3], location[4] = "N", (21.0, 1.0, 42.0), "E", (105.0, 51.0, 15.0)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85, exif=exif)
+    return buffer.getvalue()
 
 
 def sentence(rng: random.Random, low: int = 8, high: int = 22, words: list[str] = WORDS) -> str:
@@ -97,8 +117,9 @@ def generate(count: int, root: Path, seed: int = 1, bilingual: bool = False) -> 
             f"short_name: PRG{number}\npartners: [{', '.join(chosen[:3])}]\nfunders: [{chosen[3]}]\n"
             f"countries: [{', '.join(rng.sample(COUNTRIES, 5))}]\nstart: {2015 + number % 8}\n---\n\n"
             f"{sentence(rng)}\n")
-    for number in range(20):
-        (content / "media" / f"photo-{number:02}.png").write_bytes(PHOTO)
+    pool = min(60, max(4, count // 100))
+    for number in range(pool):  # small sites are for tests: smaller photos, the same kinds of work
+        (content / "media" / f"photo-{number:02}.jpg").write_bytes(photo(rng, 1600 if count >= 1000 else 640))
     start = date(2014, 1, 1)
     slugs: list[str] = []
     for number in range(count):
@@ -118,11 +139,12 @@ def generate(count: int, root: Path, seed: int = 1, bilingual: bool = False) -> 
             f"partners: [{', '.join(rng.sample(partners, rng.randint(1, 3)))}]\n"
             f"programmes: [{rng.choice(programmes)}]\n"
             f"topics: [{', '.join(rng.sample(TOPICS, rng.randint(1, 3)))}]\n"
-            "photos:\n"
-            f"  - src: /media/photo-{rng.randrange(20):02}.png\n"
-            f"    alt: {sentence(rng, 5, 9)}\n"
-            f"    caption: {sentence(rng, 8, 14)}\n"
-            "    credit: © Benchmark photographer\n"
+            "photos:\n" + "".join(
+                f"  - src: /media/photo-{number:02}.jpg\n"
+                f"    alt: {sentence(rng, 5, 9)}\n"
+                f"    caption: {sentence(rng, 8, 14)}\n"
+                "    credit: © Benchmark photographer\n"
+                for number in rng.sample(range(pool), rng.randint(1, 3))) +
             "---\n\n" + body(rng, slugs[-200:]) + "\n")
         if bilingual and number % 2 == 0:
             (folder / f"{slug}.vi.md").write_text(

@@ -207,6 +207,10 @@ CASES = {
     "event online not an address": (
         {R: release(event="\n  start: 2030-01-01T09:00\n  online: example.org/live")}, "r.md:6",
         "`online` 'example.org/live' is not a web address", "https://example.org/live"),
+    "photo that is not an image": (
+        {R: release(photos="\n  - src: /media/hall.jpg\n    alt: A hall"),
+         "content/media/hall.jpg": "This is not a photo."},
+        "r.md:5", "photo 'hall.jpg' cannot be read as an image", "save it again"),
     "withdrawn without a reason": (
         {R: release(withdrawn="true")}, "r.md:4", "`withdrawn` must say why", "withdrawn: The figures"),
     "template syntax error": (

@@ -202,6 +202,7 @@ def served_photos(tmp_path_factory):
 def test_a_journalist_downloads_a_photo_without_its_location(browser, served_photos):
     page = browser.new_page()
     page.goto(served_photos + "releases/a/")
+    page.wait_for_load_state("load")
     with page.expect_download() as download:
         page.locator("#photo-1 .photo-download").click()
     assert download.value.suggested_filename == "lead.jpg"
@@ -215,20 +216,23 @@ def test_a_journalist_downloads_a_photo_without_its_location(browser, served_pho
 def test_the_gallery_opens_by_keyboard_and_goes_through_the_photos(browser, served_photos):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(served_photos + "releases/a/")
+    from playwright.sync_api import expect
+
+    page.wait_for_load_state("load")  # gallery.js is deferred: it has run by then
     opener = page.locator("#photo-1 a.photo-open")
     opener.focus()
     page.keyboard.press("Enter")
     dialog = page.locator("dialog.lightbox")
-    assert dialog.is_visible()
-    assert page.locator(".lightbox-count").inner_text() == "Photo 1 of 2"
-    assert "Trainers in Đồng Hới" in dialog.locator("figcaption").inner_text()
+    expect(dialog).to_be_visible()
+    expect(page.locator(".lightbox-count")).to_have_text("Photo 1 of 2")
+    expect(dialog.locator("figcaption")).to_contain_text("Trainers in Đồng Hới")
     page.wait_for_function("document.querySelector('dialog.lightbox img').naturalWidth > 0")
     page.keyboard.press("ArrowRight")
-    assert page.locator(".lightbox-count").inner_text() == "Photo 2 of 2"
-    assert dialog.locator("img").get_attribute("alt") == "A speaker at a lectern"
+    expect(page.locator(".lightbox-count")).to_have_text("Photo 2 of 2")
+    expect(dialog.locator("img")).to_have_attribute("alt", "A speaker at a lectern")
     page.keyboard.press("Escape")
-    assert not dialog.is_visible()
-    assert page.evaluate("document.activeElement.closest('figure').id") == "photo-2"
+    expect(dialog).to_be_hidden()
+    page.wait_for_function("document.activeElement.closest('figure')?.id === 'photo-2'")
     page.close()
 
 

@@ -17,12 +17,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-
-from PIL import Image, ImageOps
-from text_unidecode import unidecode
+from typing import TYPE_CHECKING
 
 from presskit.cache import cache_folder
 from presskit.seal import seal, unseal
+
+if TYPE_CHECKING:  # Pillow is imported where an image is opened: most commands never open one
+    from PIL import Image
 
 WIDTHS = (480, 960, 1600)  # what `srcset` offers; a source is never made larger
 PRINT_LONG_SIDE = 3000  # the download: big enough to print across a page
@@ -93,7 +94,9 @@ class Media:
         self.writes = writes
         self.jobs: dict[str, _Job] = {}
         self.files: dict[str, str] = {}  # site path -> file name in the cache folder
-        self.sizes: dict[tuple[str, str, str], PhotoSizes | None] = {}
+        self.as_is: set[str] = set()  # site paths of files published as they are
+        self.previews: dict[tuple[str, str], str | None] = {}
+        self.sizes: dict[tuple[str, str], PhotoSizes | None] = {}
         if not known:
             self.known.update(_load_index(site_dir))
 
@@ -121,8 +124,10 @@ class Media:
 
     def photo(self, file: Path, path: str, credit: str = "", caption: str = "") -> PhotoSizes | None:
         """The sizes of a published photo (queued to be made), or None if it is not a raster."""
-        key = (str(file), credit, caption)
+        key = (str(file), path)
         if key in self.sizes:
+            if path not in self.files and path not in self.as_is and self.sizes[key] is not None:
+                self.published(file, path, credit, caption)
             return self.sizes[key]
         source = self.source(file)
         if source is None:  # published as it is: an SVG, a GIF
@@ -153,23 +158,26 @@ class Media:
         be published as it is."""
         if path in self.files:
             return True
-        source = self.source(file)
-        if source is None:
+        if path in self.as_is:
             return False
-        location = source.location and not self.keep_location
-        if not (location or source.turned or credit or caption
-                or max(source.width, source.height) > PRINT_LONG_SIDE):
+        source = self.source(file)
+        location = source is not None and source.location and not self.keep_location
+        if source is None or not (location or source.turned or credit or caption
+                                  or max(source.width, source.height) > PRINT_LONG_SIDE):
+            self.as_is.add(path)
             return False
         self.queue(file, source, path, ("print", credit, caption, self.keep_location))
         return True
 
     def preview(self, file: Path, path: str) -> str | None:
         """The 1200x630 link-preview image of a photo (site path), or None if it cannot be made."""
-        source = self.source(file)
-        if source is None:
-            return None
-        folder, stem = path.rsplit("/", 1)[0] + "/", Path(path).stem
-        return self.queue(file, source, f"{folder}{stem}-share.{source.digest[:10]}.jpg", ("preview",))
+        key = (str(file), path)
+        if key not in self.previews:
+            source = self.source(file)
+            folder, stem = path.rsplit("/", 1)[0] + "/", Path(path).stem
+            self.previews[key] = None if source is None else self.queue(
+                file, source, f"{folder}{stem}-share.{source.digest[:10]}.jpg", ("preview",))
+        return self.previews[key]
 
     def queue(self, file: Path, source: Source, site_path: str, operation: tuple[object, ...]) -> str:
         name = hashlib.blake2b(repr((_FORMAT, source.digest, operation)).encode(),
@@ -208,6 +216,8 @@ _SUFFIX = {"webp": "webp", "jpeg": "jpg", "png": "png"}
 
 
 def _examine(file: Path) -> Source | None:
+    from PIL import Image
+
     try:
         data = file.read_bytes()
         with Image.open(file) as image:
@@ -225,6 +235,8 @@ def _examine(file: Path) -> Source | None:
 
 def _make(source: str, target: str, operation: tuple[object, ...]) -> None:
     """One file: a size, the print copy or the link preview, written whole or not at all."""
+    from PIL import Image, ImageOps
+
     with Image.open(source) as original:
         exif = original.getexif()
         image = ImageOps.exif_transpose(original)
@@ -248,6 +260,8 @@ def _make(source: str, target: str, operation: tuple[object, ...]) -> None:
 
 
 def _resized(image: Image.Image, width: int) -> Image.Image:
+    from PIL import Image
+
     if image.width <= width:
         return image
     return image.resize((width, round(image.height * width / image.width)), Image.Resampling.LANCZOS)
@@ -272,6 +286,9 @@ def _print_copy(image: Image.Image, form: str, exif: Image.Exif, credit: str, ca
     (EXIF Artist, Copyright and ImageDescription, and XMP's dc:creator, dc:rights and
     dc:description, which hold any script)."""
     import io
+
+    from PIL import Image
+    from text_unidecode import unidecode
 
     kept = Image.Exif()
     for tag, value in exif.items():
@@ -351,6 +368,8 @@ def _save_index(site_dir: Path, known: dict[str, tuple[object, ...]]) -> None:
 def _plain_size(file: Path) -> tuple[int, int] | None:
     if file.suffix.lower() == ".svg":
         return svg_size(file)
+    from PIL import Image
+
     try:
         with Image.open(file) as image:
             return image.size

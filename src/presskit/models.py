@@ -297,13 +297,19 @@ def attached(values: tuple[Any, ...], partners: dict[tuple[str, str], Partner],
     return Release(**named)
 
 
+_SHOWN_ELSEWHERE = tuple(item.name for item in fields(Release) if not item.metadata.get("own_page"))
+_PLAIN_AS_IS = (str, bool, int, type(None))
+
+
 def shown_elsewhere(release: Release) -> list[Any]:
     """The values of a release's fields that pages other than its own may show, as plain data."""
-    return [_plain(getattr(release, item.name)) for item in fields(Release)
-            if not item.metadata.get("own_page")]
+    values = [getattr(release, name) for name in _SHOWN_ELSEWHERE]
+    return [value if isinstance(value, _PLAIN_AS_IS) else _plain(value) for value in values]
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, _PLAIN_AS_IS):
+        return value
     if isinstance(value, (Partner, Programme)):
         return (value.id, value.digest)
     if isinstance(value, Country):

@@ -27,7 +27,7 @@ from babel import Locale
 from babel.dates import format_date, format_datetime, format_interval, format_time
 from babel.numbers import format_decimal
 
-from presskit import __version__, cards, feeds, paths, search
+from presskit import __version__, feeds, paths, search
 from presskit.cache import IN_OUTPUT, BuildMemory, cache_folder, fingerprint
 from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem
@@ -372,7 +372,11 @@ class _Renderer:
         self.photo_sizes: dict[object, PhotoSizes | None] = {}
         for release in graph.releases:  # here, not in a forked worker, whose queue would be lost
             for photo in release.photos:
-                self.photo(photo)
+                if self.photo(photo) is None:
+                    self.problems.append(Problem(
+                        release.source, photo.line, f"photo {photo.asset.source.name!r} cannot be read "
+                        "as an image", "the file is damaged or not what its name says: save it again "
+                        "as a .jpg or .png from a photo program"))
         self.prints = _Fingerprints(self.status, lambda release: [
             (sizes.src, sizes.width, sizes.height) if sizes else None
             for sizes in (self.photo(photo) for photo in release.photos)])
@@ -670,6 +674,9 @@ class _Renderer:
     def downloads(self) -> Iterator[OutputFile]:
         """Contacts' vCards and events' calendar files."""
         graph, site = self.graph, self.site
+        if not graph.contacts and not graph.upcoming_events and not graph.past_events:
+            return
+        from presskit import cards  # icalendar and vobject take a tenth of a second to import
         for contact in graph.contacts:
             organisation = contact.organisation.name if contact.organisation else self.language.organisation
             yield OutputFile(paths.output_file(contact.card_path), cards.vcard(contact, organisation))
