@@ -244,3 +244,16 @@ def test_thumbnails_stay_small_on_a_phone(browser, served_photos):
     page.goto(served_photos + "releases/", wait_until="networkidle")
     assert sizes and all(size < 60_000 for _, size in sizes), sizes
     assert all("480w" in url for url, _ in sizes), sizes
+
+
+def test_a_damaged_or_planted_photo_file_in_the_cache_is_made_again(tmp_path, run):
+    site = photo_site(tmp_path)
+    assert run("build", site).code == 0
+    made = sorted((site / ".presskit-cache/media").iterdir())
+    published = {p.name: p.read_bytes() for p in (site / "output/media").iterdir()}
+    made[0].write_bytes(made[0].read_bytes()[:100])  # cut short
+    (site / ".presskit-cache/media-index").write_bytes(b"not sealed")  # and an index not ours
+    shutil.rmtree(site / "output")
+    again = run("build", site)
+    assert re.search(rf"Made {len(made)} photo files", again.out), again.out  # nothing trusted
+    assert {p.name: p.read_bytes() for p in (site / "output/media").iterdir()} == published

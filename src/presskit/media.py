@@ -195,7 +195,7 @@ class Media:
             self.folder.mkdir(exist_ok=True)
         except OSError:
             return 0
-        missing = [job for name, job in sorted(self.jobs.items()) if not (self.folder / name).is_file()]
+        missing = [job for name, job in sorted(self.jobs.items()) if not self.kept(name)]
         jobs = [(job.source, str(self.folder / job.target), job.operation) for job in missing]
         if workers > 1 and len(jobs) >= PARALLEL_AT_LEAST:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
@@ -203,8 +203,19 @@ class Media:
         else:
             for job in jobs:
                 _make(*job)
+        for job in missing:
+            self.known[_MADE + job.target] = ((self.folder / job.target).stat().st_size,)
         _save_index(self.site_dir, self.known)
         return len(missing)
+
+    def kept(self, name: str) -> bool:
+        """Whether the cache holds this file as presskit made it: the sealed index knows it and
+        its size (a file put there by anything else, or cut short, is made again)."""
+        expected = self.known.get(_MADE + name)
+        try:
+            return expected is not None and (self.folder / name).stat().st_size == expected[0]
+        except OSError:
+            return False
 
     def outputs(self) -> Iterable[tuple[str, Path]]:
         """Each file made, by its path in output/, and where it is in the cache."""
@@ -213,6 +224,7 @@ class Media:
 
 
 _SUFFIX = {"webp": "webp", "jpeg": "jpg", "png": "png"}
+_MADE = "made:"  # index keys of the files made, beside the paths of sources
 
 
 def _examine(file: Path) -> Source | None:
