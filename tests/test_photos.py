@@ -118,6 +118,11 @@ def test_every_published_raster_image_loses_its_location_not_only_photos(tmp_pat
         "content/media/body.jpg": camera_photo(300, 200)})
     assert run("build", site).code == 0
     assert GPS not in exif_of(site / "output/media/body.jpg")
+    beside = photo_site(tmp_path / "beside", **{
+        "content/releases/folder/index.md": release("Folder", body="![A map](map.jpg)"),
+        "content/releases/folder/map.jpg": camera_photo(300, 200)})
+    assert run("build", beside).code == 0
+    assert GPS not in exif_of(beside / "output/releases/folder/map.jpg")  # beside its text
 
 
 def test_a_link_preview_is_1200_by_630_from_the_lead_photo_or_the_default_image(tmp_path, run):

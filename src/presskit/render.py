@@ -938,7 +938,8 @@ class _Renderer:
                 continue
             yield OutputFile(paths.output_file(asset.path), source=asset.source)
         for asset in self.body_files():
-            yield OutputFile(paths.output_file(asset.path), source=asset.source)
+            if not self.media.published(asset.source, asset.path):
+                yield OutputFile(paths.output_file(asset.path), source=asset.source)
 
     def body_files(self) -> Iterator[Asset]:
         """Files that a body links to by a relative path and that sit next to its .md file."""
