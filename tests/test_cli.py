@@ -54,8 +54,9 @@ def test_new_release_writes_a_file_that_builds(tmp_path, run):
     front = yaml.safe_load(text.split("---")[1])
     assert front["title"] == "Ministers meet in Hanoi: what's next?"
     for key in ("title", "subtitle", "date", "type", "location", "countries", "partners",
-                "programmes", "topics", "photos", "summary", "embargo", "draft", "slug"):
+                "programmes", "topics", "photos", "summary", "embargo", "draft", "slug", "contacts"):
         assert f"{key}:" in text, key
+    assert "#event:" in text and "#  start:" in text  # an advisory's event, ready to switch on
     assert front["draft"] is True
     assert run("build", site).code == 0
     assert "1 not published" in run("build", site).out

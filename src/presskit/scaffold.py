@@ -147,6 +147,13 @@ photos: []
 #    alt: What the photo shows    # required
 #    caption: Who and what, where
 #    credit: © Name/Organisation
+contacts: []             # media contacts from content/contacts/; empty: default_contacts
+#event:                  # for a media advisory: when and where (remove the # of these lines)
+#  start: {date}T09:00
+#  end: {date}T11:00
+#  venue: Name of the place
+#  address: Street, city
+#  accreditation: How journalists register
 summary: ""              # for lists and link previews; default: the first paragraph
 slug: ""                 # the address: /releases/SLUG/; default: from the file name
 embargo:                 # e.g. {date}T09:00 (the site's time zone): hidden until then
