@@ -501,3 +501,16 @@ def test_in_arabic_the_contacts_and_notes_read_right_to_left(browser, served_dem
     page.goto(served_demo + "ar/releases/geneva-symposium-closes/")
     assert page.locator("#notes-title").inner_text() == "ملاحظات للمحررين"
     page.close()
+
+
+def test_every_build_names_the_next_event_not_only_a_full_one(tmp_path, run, monkeypatch):
+    monkeypatch.setattr("presskit.cache._RACY_SECONDS", -1e9)
+    site = event_site(tmp_path, body="Lead.\n\nMore words.")
+    said = "Next event: Launch of the report, 6 June 2030, 09:00 Ho Chi Minh City time"
+    assert said in run("build", site).out
+    again = run("build", site)
+    assert "Nothing changed" in again.out and said in again.out
+    source = site / "content/releases/advisory.md"
+    source.write_text(source.read_text().replace("More words.", "More words, edited."))
+    quick = run("build", site)
+    assert "Only the text" in quick.out and said in quick.out

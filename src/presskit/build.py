@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from presskit import quick, store
 from presskit.cache import (
     BuildMemory,
     Stat,
     keep_file,
+    last_next_event,
     output_state,
     remember_build,
     source_state,
@@ -126,6 +128,35 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
+class NextEvent(NamedTuple):
+    """The soonest event still ahead, as the last full build found it (said again by the
+    builds that follow it until the next full one)."""
+
+    title: str
+    start: datetime
+    has_time: bool
+
+    @classmethod
+    def of(cls, newsroom: Newsroom) -> NextEvent | None:
+        release = newsroom.next_event
+        if release is None or release.event is None:
+            return None
+        return cls(release.title, release.event.start, release.event.has_time)
+
+    def as_data(self) -> list[object]:
+        zone = self.start.tzinfo
+        return [self.title, self.start.isoformat(), self.has_time, getattr(zone, "key", None)]
+
+    @classmethod
+    def from_data(cls, data: object) -> NextEvent | None:
+        try:
+            title, start, has_time, zone = data  # type: ignore[misc]
+            moment = datetime.fromisoformat(start)
+            return cls(str(title), moment.astimezone(ZoneInfo(zone)) if zone else moment, bool(has_time))
+        except (TypeError, ValueError, KeyError, ZoneInfoNotFoundError):
+            return None
+
+
 @dataclass(frozen=True)
 class UpToDate:
     """What `build` says when nothing it reads has changed since the last build."""
@@ -134,6 +165,7 @@ class UpToDate:
     seconds: float
     next_embargo: datetime | None
     warnings: list[Problem] = field(default_factory=list)  # of the build it stands for
+    next_event: NextEvent | None = None
 
 
 @dataclass(frozen=True)
@@ -149,6 +181,7 @@ class Rebuilt:
     files_written: int
     next_embargo: datetime | None
     warnings: list[Problem] = field(default_factory=list)  # of the whole site, as of now
+    next_event: NextEvent | None = None
 
 
 def build(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = False,
@@ -186,11 +219,12 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
     if check_time:
         last = up_to_date(site_dir, state, output_state(settings.output_dir), time.time())
         if last is not None:
-            summary, kept = last
+            summary, kept, event = last
             embargo = datetime.fromisoformat(summary) if summary else None
             warnings = [Problem(Path(w[0]) if w[0] else None, w[1], w[2], w[3], warning=True)
                         for w in kept if isinstance(w, list) and len(w) == 4]
-            return UpToDate(settings, time.perf_counter() - started, embargo, warnings)
+            return UpToDate(settings, time.perf_counter() - started, embargo, warnings,
+                            NextEvent.from_data(event))
     record = _last_record(site_dir, settings) if check_time else None
     if record is not None:
         stage("Looking for changes")
@@ -212,9 +246,10 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
     if check_time:
         embargo, change = made.graph.next_embargo, made.graph.next_change
         output = output_state(settings.output_dir)
+        event = NextEvent.of(made.graph)
         remember_build(site_dir, state, output, change.timestamp() if change else None,
                        embargo.isoformat() if embargo else "",
-                       _as_data(made.warnings))
+                       _as_data(made.warnings), event.as_data() if event else None)
     if check_time and environment_key:
         _remember(site_dir, environment_key, output, walked, walked_at, made, memory, published.files)
     new = _newly_published(site_dir, made.graph) if check_time else ()
@@ -287,14 +322,16 @@ def _quick_build(site_dir: Path, settings: Settings, drafts: bool, record: quick
     if made is None:
         return None
     embargo = datetime.fromtimestamp(record.next_embargo, UTC) if record.next_embargo else None
+    event = last_next_event(site_dir)  # a quick rebuild changes no event: the full build's stands
     now_record = quick.updated(record, made, walked, walked_at)
     warnings = now_record.problems()
     kept = _as_data(warnings)
     if not made.changed:  # files were touched or saved unchanged
         store.write_cache(site_dir, RECORD, now_record.to_bytes())
         remember_build(site_dir, state, output, record.next_change, embargo.isoformat() if embargo else "",
-                       kept)
-        return UpToDate(settings, time.perf_counter() - started, embargo, warnings)
+                       kept, event)
+        return UpToDate(settings, time.perf_counter() - started, embargo, warnings,
+                        NextEvent.from_data(event))
     written = publish_changed(made.files, settings.output_dir)
     key = quick.store_key(record.environment, made.partners, made.programmes)
     releases.save(((key(release.digest), release, made.bodies[release])
@@ -302,9 +339,10 @@ def _quick_build(site_dir: Path, settings: Settings, drafts: bool, record: quick
                   complete=False)
     store.write_cache(site_dir, RECORD, now_record.to_bytes())
     remember_build(site_dir, state, output, record.next_change, embargo.isoformat() if embargo else "",
-                   kept)
+                   kept, event)
     return Rebuilt(settings, time.perf_counter() - started, len(made.changed), made.pages,
-                   len(made.files) - made.pages, record.output_files, written, embargo, warnings)
+                   len(made.files) - made.pages, record.output_files, written, embargo, warnings,
+                   NextEvent.from_data(event))
 
 
 def upcoming_embargoes(site_dir: Path, now: datetime | None = None) -> tuple[Settings, list[Release]]:

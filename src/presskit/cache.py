@@ -238,8 +238,9 @@ def output_state(output_dir: Path) -> tuple[int, int] | None:
 
 
 def up_to_date(site_dir: Path, state: str, output: tuple[int, int] | None,
-               now: float) -> tuple[str, list[Any]] | None:
-    """The summary of the last build and its warnings (as `remember_build` kept them) if it
+               now: float) -> tuple[str, list[Any], Any] | None:
+    """The summary of the last build, its warnings and its next event (as `remember_build`
+    kept them) if it
     was made from exactly this state and nothing has happened since (no embargo lifted,
     output/ not replaced); None if a build is needed."""
     if not state:
@@ -252,15 +253,26 @@ def up_to_date(site_dir: Path, state: str, output: tuple[int, int] | None,
             or (stamp.get("next_embargo") is not None and now >= stamp["next_embargo"])):
         return None
     warnings = stamp.get("warnings", [])
-    return str(stamp.get("summary", "")), warnings if isinstance(warnings, list) else []
+    return (str(stamp.get("summary", "")), warnings if isinstance(warnings, list) else [],
+            stamp.get("next_event"))
+
+
+def last_next_event(site_dir: Path) -> Any:
+    """The next event the last build noted, whatever its state (None if there is none)."""
+    try:
+        return json.loads((site_dir / CACHE_DIR / _STAMP).read_text()).get("next_event")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def remember_build(site_dir: Path, state: str, output: tuple[int, int] | None,
-                   next_embargo: float | None, summary: str, warnings: list[Any] | None = None) -> None:
+                   next_embargo: float | None, summary: str, warnings: list[Any] | None = None,
+                   next_event: list[Any] | None = None) -> None:
     """Note what the last successful build was made from, and the warnings it gave (said
     again while nothing changes); losing this only costs time."""
     if not state:
         return
     keep_file(site_dir, _STAMP, json.dumps({"state": state, "output": list(output or ()),
                                             "next_embargo": next_embargo, "summary": summary,
-                                            "warnings": warnings or []}).encode())
+                                            "warnings": warnings or [],
+                                            "next_event": next_event}).encode())

@@ -21,7 +21,16 @@ from rich.console import Console
 from rich.markup import escape
 
 from presskit import __version__
-from presskit.build import BuildResult, Rebuilt, Stage, UpToDate, build, check, upcoming_embargoes
+from presskit.build import (
+    BuildResult,
+    NextEvent,
+    Rebuilt,
+    Stage,
+    UpToDate,
+    build,
+    check,
+    upcoming_embargoes,
+)
 from presskit.config import Settings, load_settings
 from presskit.errors import BuildFailed, Problem, display_path, errors_in
 from presskit.languages import language_name
@@ -242,6 +251,7 @@ def _report_success(result: BuildResult | UpToDate | Rebuilt, command: str) -> N
         out.print(f"Nothing changed since the last build ({result.seconds:.2f} s): "
                   f"{escape(display_path(result.settings.output_dir))}/ is up to date{noted}.")
         _report_embargo(result.next_embargo, result.settings)
+        _report_event(result.next_event)
         return
     noted = f" with {_count(warnings, 'warning')}, see above" if warnings else ""
     if isinstance(result, Rebuilt):
@@ -251,6 +261,7 @@ def _report_success(result: BuildResult | UpToDate | Rebuilt, command: str) -> N
                   f"in {result.seconds:.2f} s; {result.files_written} of {result.files} files in "
                   f"{escape(display_path(result.settings.output_dir))}/ changed{noted}.")
         _report_embargo(result.next_embargo, result.settings)
+        _report_event(result.next_event)
         return
     settings = result.settings
     graph = result.graph
@@ -282,7 +293,7 @@ def _report_success(result: BuildResult | UpToDate | Rebuilt, command: str) -> N
                   f"{noted}.")
         _say_missing_versions(result)
     _report_embargo(graph.next_embargo, settings)
-    _report_event(graph.next_event)
+    _report_event(NextEvent.of(graph))
 
 
 def _say_missing_versions(result: BuildResult) -> None:
@@ -364,15 +375,14 @@ def _report_embargo(moment: datetime | None, settings: Settings) -> None:
                   "build again after that to publish it.")
 
 
-def _report_event(release: Release | None) -> None:
+def _report_event(event: NextEvent | None) -> None:
     """The next event, which moves from upcoming to past on the events page after it ends."""
-    if release is None or release.event is None:
+    if event is None:
         return
-    event = release.event
     zone = event.start.tzinfo
     start = (local_time(event.start, zone if isinstance(zone, ZoneInfo) else None) if event.has_time
              else event.start.strftime("%Y-%m-%d"))
-    out.print(f"Next event: {escape(release.title)}, {start}: build again after it ends to list it "
+    out.print(f"Next event: {escape(event.title)}, {start}: build again after it ends to list it "
               "as past.")
 
 
