@@ -176,3 +176,27 @@ def test_a_theme_that_shows_release_text_on_other_pages_gets_full_builds(tmp_pat
     result = run("build", site)
     assert result.out.startswith("Built"), result.out
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+
+
+def test_a_full_build_after_a_new_title_renders_only_the_text_that_changed(tmp_path, run, monkeypatch):
+    from presskit.markdown import BodyRenderer
+
+    site = aged(generate(40, tmp_path / "site", seed=14))
+    assert run("build", site).code == 0
+    rendered: list[int] = []
+    original = BodyRenderer.render
+
+    def counting(self, text, first_line=1):  # type: ignore[no-untyped-def]
+        if len(text) > 1000:  # a release's text (500-900 words); partners' are a sentence or two
+            rendered.append(first_line)
+        return original(self, text, first_line)
+
+    monkeypatch.setattr(BodyRenderer, "render", counting)
+    target = sorted((site / "content/releases").rglob("*.md"))[5]
+    target.write_text(target.read_text().replace("title: ", "title: A new headline, ", 1))
+    settle(site)
+    moment = time.time() - 3600
+    os.utime(target, (moment, moment))
+    result = run("build", site)
+    assert "Built" in result.out  # a new title takes the full build...
+    assert len(rendered) <= 2, len(rendered)  # ...which reuses every text that did not change

@@ -263,8 +263,7 @@ def quick_rebuild(settings: Settings, record: Record, changed: list[str], store:
         return None
     links, alternates = _linked(record, shown, by_source, settings)
     memory = memory or BuildMemory()
-    for release, body in edit.bodies.items():
-        memory.bodies[(release.body, release.body_line)] = body
+    lend_bodies(memory, settings, edit.bodies.items())
     made = _render_each_language(settings, record, shown, feeds, by_source, links, alternates,
                                  edit.content, memory, as_of, preview,
                                  read or functools.partial(_written, settings.output_dir))
@@ -401,6 +400,18 @@ def updated(record: Record, quick: Quick, walked: dict[str, Stat], walked_at: fl
                   record.graph_memo, record.output_files, warnings, record.searched, record.next_change)
 
 
+def lend_bodies(memory: BuildMemory, settings: Settings,
+                bodies: Iterable[tuple[Release, RenderedBody]]) -> None:
+    """Put rendered texts kept from the last build into memory, as rendered with these settings
+    (the record they come from was made with the same ones); without saying so, the renderer
+    would take them for another site's and render every text again."""
+    if memory.body_options != (settings.base_path, settings.embed_hosts):
+        memory.bodies.clear()
+        memory.body_options = (settings.base_path, settings.embed_hosts)
+    for release, body in bodies:
+        memory.bodies[(release.body, release.body_line)] = body
+
+
 def _written(output_dir: Path, path: str) -> bytes | None:
     try:
         return (output_dir / path).read_bytes()
@@ -434,6 +445,5 @@ def restore(settings: Settings, memory: BuildMemory, record: Record, walked: dic
         return 0  # mostly changed: reading all of them on every core is quicker
     remember_releases(memory, ((release, walked[source]) for source, (release, _) in stored.items()),
                       context, record.walked_at)
-    for release, body in stored.values():
-        memory.bodies[(release.body, release.body_line)] = body
+    lend_bodies(memory, settings, stored.values())
     return len(stored)
