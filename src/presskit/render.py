@@ -357,7 +357,6 @@ class _Renderer:
             memory.bodies.clear()  # rendered with other settings (serve keeps memory across edits)
             memory.body_options = (settings.base_path, settings.embed_hosts)
         self.problems: list[Problem] = []
-        self.default_preview = None
         self.body_links: list[SourceLinks] = []
         self.bodies: dict[Release, RenderedBody] = {}
         if workers > 1:
@@ -503,8 +502,7 @@ class _Renderer:
                                  [prints.programme(n.programme) for n in graph.programmes],
                                  len(graph.countries), len(graph.partners), len(graph.topics),
                                  [y.year for y in graph.years],
-                                 prints.releases(graph.upcoming_events[:3]),
-                                 [_plain_event(r) for r in graph.upcoming_events[:3]])
+                                 prints.releases(graph.upcoming_events[:3]))
         yield self.spec(self.language.root, "home.html", self.language.title, everything,
                         latest=graph.releases[:HOME_LATEST], graph=graph,
                         upcoming=graph.upcoming_events[:3],
@@ -571,7 +569,7 @@ class _Renderer:
                              [c.code for c in node.countries]),
                             node=node, partner=partner, body_html=body.html,
                             description=body.first_paragraph,
-                                            feed_path=paths.feed(partner.path))
+                            feed_path=paths.feed(partner.path))
 
     def programmes(self) -> Iterator[PageSpec]:
         graph, prints = self.graph, self.prints
@@ -628,7 +626,7 @@ class _Renderer:
         contacts, notes = graph.contacts_of(release), graph.notes_for(release)
         shows = (prints.release(release), links.topics,
                  [prints.release(r) if r else None for r in (links.previous, links.next)],
-                 prints.releases(links.related), [self.prints.contact(c) for c in contacts],
+                 prints.releases(links.related), [prints.contact(c) for c in contacts],
                  [prints.partner(p) for p in notes])
         spec = self.spec(
             release.path, "release.html", release.title, shows,
@@ -663,12 +661,11 @@ class _Renderer:
 
     def events_page(self) -> Iterator[PageSpec]:
         """Upcoming and past events of media advisories (none: no page)."""
-        graph = self.graph
+        graph, prints = self.graph, self.prints
         if not graph.events_page:
             return
         yield self.spec(paths.under(self.language.root, paths.EVENTS), "events.html", self._("Events"),
-                        (self.prints.releases(graph.upcoming_events), self.prints.releases(graph.past_events),
-                         [_plain_event(r) for r in (*graph.upcoming_events, *graph.past_events)]),
+                        (prints.releases(graph.upcoming_events), prints.releases(graph.past_events)),
                         upcoming=graph.upcoming_events, past=graph.past_events)
 
     def downloads(self) -> Iterator[OutputFile]:
@@ -991,12 +988,6 @@ def feed_indexes(graph: SiteGraph) -> list[tuple[str, str, Sequence[Release]]]:
         *((n.path, f"{title}: {n.name}", n.releases) for n in graph.topics),
     ]
 
-
-
-def _plain_event(release: Release) -> list[Any]:
-    event = release.event
-    return [] if event is None else [event.start.isoformat(), event.end and event.end.isoformat(),
-                                     event.has_time, event.venue, event.address, event.online]
 
 
 def _with_dateline(body_html: str, location: str, date: str, comma: str = ", ") -> str:
