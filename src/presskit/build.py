@@ -20,9 +20,11 @@ from presskit import quick, store
 from presskit.cache import (
     BuildMemory,
     Stat,
+    cache_folder,
     keep_file,
     last_next_event,
     output_state,
+    part_dir,
     remember_build,
     source_state,
     up_to_date,
@@ -195,6 +197,23 @@ def build(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = False
         return _build(site_dir, settings, as_of, drafts, stage)
 
 
+def build_preview(site_dir: Path, settings: Settings, stage: Stage = _quiet,
+                  memory_used: Callable[[BuildMemory], None] | None = None,
+                  ) -> BuildResult | UpToDate | Rebuilt:
+    """The site as `serve` shows it (drafts and embargoed releases included and marked, as of
+    now), built like `build` builds output/ but into .presskit-cache/preview/site/, with its
+    own record: unchanged since the last preview, it is not built again; after edits, only
+    what changed is."""
+    cache_folder(site_dir, PREVIEW)
+    settings = dataclasses.replace(settings, output=preview_folder(site_dir))
+    with one_build(site_dir, lambda: None, PREVIEW):
+        return _build(site_dir, settings, None, False, stage, preview=True, memory_used=memory_used)
+
+
+def preview_folder(site_dir: Path) -> Path:
+    return part_dir(site_dir, PREVIEW) / "site"
+
+
 def output_settings(settings: Settings, out: Path | None, preview: bool) -> Settings:
     """The settings with the folder this build writes; a preview is refused output/."""
     folder = out.resolve() if out is not None else settings.preview_dir if preview else None
@@ -207,54 +226,93 @@ def output_settings(settings: Settings, out: Path | None, preview: bool) -> Sett
 
 
 def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
-           drafts: bool, stage: Stage) -> BuildResult | UpToDate | Rebuilt:
+           drafts: bool, stage: Stage, preview: bool = False,
+           memory_used: Callable[[BuildMemory], None] | None = None) -> BuildResult | UpToDate | Rebuilt:
+    """The build: nothing if nothing changed, a quick rebuild if it can be one, else a full
+    build that lends what the last one kept. A `preview` (for `serve`: drafts and embargoed
+    releases shown, as of now) keeps its own part of the cache (PREVIEW) and writes into the
+    folder its settings name; one `--as-of` or `--drafts` is made in full, every time."""
     started = time.perf_counter()
-    check_time = as_of is None and not drafts  # a preview is always made in full, from scratch
-    options = ("drafts", drafts)
+    incremental = preview or (as_of is None and not drafts)
+    part = PREVIEW if preview else ""
+    options = ("preview", settings.base_url) if preview else ("drafts", drafts)
     walked_at = time.time()  # files are looked at before they are read (see cache._RACY_SECONDS)
     walked = walk(settings.content_dir)
     themes = [walk(folder) for folder in theme_dirs(settings)]
-    environment_key = quick.environment(settings, themes, options) if check_time else ""
+    environment_key = quick.environment(settings, themes, options) if incremental else ""
     state = source_state(settings.settings_file, walked, themes, options)
-    if check_time:
-        last = up_to_date(site_dir, state, output_state(settings.output_dir), time.time())
-        if last is not None:
-            summary, kept, event = last
-            embargo = datetime.fromisoformat(summary) if summary else None
-            warnings = [Problem(Path(w[0]) if w[0] else None, w[1], w[2], w[3], warning=True)
-                        for w in kept if isinstance(w, list) and len(w) == 4]
-            return UpToDate(settings, time.perf_counter() - started, embargo, warnings,
-                            NextEvent.from_data(event))
-    record = _last_record(site_dir, settings) if check_time else None
+    if incremental:
+        unchanged = _unchanged(site_dir, settings, state, part, started)
+        if unchanged is not None:
+            return unchanged
+    record = last_record(site_dir, settings, part) if incremental else None
     if record is not None:
         stage("Looking for changes")
         rebuilt = _quick_build(site_dir, settings, drafts, record, environment_key, walked, walked_at,
-                               state, started)
+                               state, started, part)
         if rebuilt is not None:
             return rebuilt
-    memory = BuildMemory()
+    memory = BuildMemory(files_total=len(walked))
+    if memory_used is not None:  # to follow its progress
+        memory_used(memory)
     restored = 0
     if record is not None:
-        restored = quick.restore(settings, memory, record, walked, store.ReleaseStore(site_dir),
+        restored = quick.restore(settings, memory, record, walked, store.ReleaseStore(site_dir, part),
                                  environment_key)
     made = make_site(site_dir, as_of=as_of, drafts=drafts, stage=stage, memory=memory,
-                     workers=_cores(), readers=1 if restored else _cores(), settings=settings)
+                     workers=_cores(), readers=1 if restored else _cores(), settings=settings,
+                     preview=preview)
     stage("Writing output")
-    if check_time:
-        store.forget(site_dir, RECORD)  # it describes the output/ about to be replaced
+    if incremental:
+        store.forget(site_dir, RECORD, part)  # it describes the output/ about to be replaced
     published = publish(made.site.files, settings.output_dir)
-    if check_time:
-        embargo, change = made.graph.next_embargo, made.graph.next_change
-        output = output_state(settings.output_dir)
-        event = NextEvent.of(made.graph)
-        remember_build(site_dir, state, output, change.timestamp() if change else None,
-                       embargo.isoformat() if embargo else "",
-                       _as_data(made.warnings), event.as_data() if event else None)
-    if check_time and environment_key:
-        _remember(site_dir, environment_key, output, walked, walked_at, made, memory, published.files)
-    new = _newly_published(site_dir, made.graph) if check_time else ()
+    if incremental:
+        remember(site_dir, state, environment_key, walked, walked_at, made, memory, published.files, part)
+    new = _newly_published(site_dir, made.graph) if incremental and not preview else ()
     return BuildResult(settings, made.graph, made.site, time.perf_counter() - started, made.warnings,
                        published.files, published.written, new, memory.photos_made, memory.photo_seconds)
+
+
+PREVIEW = "preview"  # the part of .presskit-cache/ that `serve` keeps
+
+
+def _unchanged(site_dir: Path, settings: Settings, state: str, part: str,
+               started: float) -> UpToDate | None:
+    """What the last build said, if it was made from exactly this state and its output is
+    still there as it left it (see cache.up_to_date)."""
+    last = up_to_date(site_dir, state, output_state(settings.output_dir), time.time(), part)
+    if last is None:
+        return None
+    summary, kept, event = last
+    embargo = datetime.fromisoformat(summary) if summary else None
+    warnings = [Problem(Path(w[0]) if w[0] else None, w[1], w[2], w[3], warning=True)
+                for w in kept if isinstance(w, list) and len(w) == 4]
+    return UpToDate(settings, time.perf_counter() - started, embargo, warnings, NextEvent.from_data(event))
+
+
+def preview_unchanged(site_dir: Path, settings: Settings, walked: dict[str, Stat]) -> UpToDate | None:
+    """What the last preview said, if nothing it was made from has changed since (`settings`
+    as `serve` has them, `walked` the files of content/ now): `serve` then starts at once."""
+    themes = [walk(folder) for folder in theme_dirs(settings)]
+    state = source_state(settings.settings_file, walked, themes, ("preview", settings.base_url))
+    return _unchanged(site_dir, settings, state, PREVIEW, time.perf_counter()) if state else None
+
+
+def remember(site_dir: Path, state: str, environment_key: str, walked: dict[str, Stat],
+             walked_at: float, made: Made, memory: BuildMemory, files: int,
+             part: str = "") -> quick.Record | None:
+    """After a full build was written: the up-to-date stamp, and (when settings and templates
+    allow quick rebuilds) the record and the releases the next build can lend (the record is
+    returned)."""
+    embargo, change = made.graph.next_embargo, made.graph.next_change
+    output = output_state(made.settings.output_dir)
+    event = NextEvent.of(made.graph)
+    remember_build(site_dir, state, output, change.timestamp() if change else None,
+                   embargo.isoformat() if embargo else "",
+                   _as_data(made.warnings), event.as_data() if event else None, part)
+    if not environment_key:
+        return None
+    return _remember(site_dir, environment_key, output, walked, walked_at, made, memory, files, part)
 
 
 RECORD = "record"
@@ -278,9 +336,9 @@ def _newly_published(site_dir: Path, graph: Newsroom) -> tuple[Release, ...]:
     return tuple(r for r in graph.releases if str(r.source) not in before) if before is not None else ()
 
 
-def _last_record(site_dir: Path, settings: Settings) -> quick.Record | None:
+def last_record(site_dir: Path, settings: Settings, part: str = "") -> quick.Record | None:
     """The record of the last build, if there is one and it describes output/ as it is."""
-    data = store.read_cache(site_dir, RECORD)
+    data = store.read_cache(site_dir, RECORD, part)
     record = quick.Record.from_bytes(data) if data else None
     output = output_state(settings.output_dir)
     if record is None or output is None or tuple(output) != tuple(record.output or ()):
@@ -290,7 +348,7 @@ def _last_record(site_dir: Path, settings: Settings) -> quick.Record | None:
 
 def _remember(site_dir: Path, environment_key: str, output: tuple[int, int] | None,
               walked: dict[str, Stat], walked_at: float, made: Made, memory: BuildMemory,
-              files: int) -> None:
+              files: int, part: str = "") -> quick.Record:
     """Leave what the next build needs: the record, and the published releases."""
     content, graph = made.content, made.graph
     pages = {path: digest for path, (digest, _) in memory.pages.items()}
@@ -298,51 +356,56 @@ def _remember(site_dir: Path, environment_key: str, output: tuple[int, int] | No
                                made.settings, made.site.bodies, pages, memory.graph, files,
                                made.warnings, made.site.alternates)
     key = quick.store_key(environment_key, content.partners, content.programmes)
-    store.ReleaseStore(site_dir).save(
+    store.ReleaseStore(site_dir, part).save(
         ((key(release.digest), release, made.site.bodies[release]) for release in graph.releases),
         complete=True)
-    store.write_cache(site_dir, RECORD, record.to_bytes())
+    store.write_cache(site_dir, RECORD, record.to_bytes(), part)
+    return record
 
 
 def _quick_build(site_dir: Path, settings: Settings, drafts: bool, record: quick.Record,
                  environment_key: str, walked: dict[str, Stat], walked_at: float, state: str,
-                 started: float) -> Rebuilt | UpToDate | None:
+                 started: float, part: str = "") -> Rebuilt | UpToDate | None:
     """The quick rebuild, if the changes since the last build allow one (see presskit.quick)."""
     if not environment_key or record.environment != environment_key:
         return None
     now = datetime.now(UTC)
     if record.next_change is not None and now.timestamp() >= record.next_change:
         return None
-    output = record.output  # _last_record checked that output/ is still the one it describes
     changed = quick.changed_files(record, walked)
     if changed is None:
         return None
-    releases = store.ReleaseStore(site_dir)
-    made = quick.quick_rebuild(settings, record, changed, releases, as_of=now, drafts=drafts)
+    releases = store.ReleaseStore(site_dir, part)
+    made = quick.quick_rebuild(settings, record, changed, releases, as_of=now, drafts=drafts,
+                               preview=part == PREVIEW)
     if made is None:
         return None
-    embargo = datetime.fromtimestamp(record.next_embargo, UTC) if record.next_embargo else None
-    event = last_next_event(site_dir)  # a quick rebuild changes no event: the full build's stands
     now_record = quick.updated(record, made, walked, walked_at)
+    written = publish_changed(made.files, settings.output_dir) if made.changed else 0
+    keep_quick(site_dir, record, now_record, made, state, releases, part)
+    embargo = datetime.fromtimestamp(record.next_embargo, UTC) if record.next_embargo else None
+    event = NextEvent.from_data(last_next_event(site_dir, part))  # a quick rebuild changes no event
     warnings = now_record.problems()
-    kept = _as_data(warnings)
+    seconds = time.perf_counter() - started
     if not made.changed:  # files were touched or saved unchanged
-        store.write_cache(site_dir, RECORD, now_record.to_bytes())
-        remember_build(site_dir, state, output, record.next_change, embargo.isoformat() if embargo else "",
-                       kept, event)
-        return UpToDate(settings, time.perf_counter() - started, embargo, warnings,
-                        NextEvent.from_data(event))
-    written = publish_changed(made.files, settings.output_dir)
-    key = quick.store_key(record.environment, made.partners, made.programmes)
-    releases.save(((key(release.digest), release, made.bodies[release])
-                   for release in made.changed if record.releases[str(release.source)][2]),
-                  complete=False)
-    store.write_cache(site_dir, RECORD, now_record.to_bytes())
-    remember_build(site_dir, state, output, record.next_change, embargo.isoformat() if embargo else "",
-                   kept, event)
-    return Rebuilt(settings, time.perf_counter() - started, len(made.changed), made.pages,
-                   len(made.files) - made.pages, record.output_files, written, embargo, warnings,
-                   NextEvent.from_data(event))
+        return UpToDate(settings, seconds, embargo, warnings, event)
+    return Rebuilt(settings, seconds, len(made.changed), made.pages, len(made.files) - made.pages,
+                   record.output_files, written, embargo, warnings, event)
+
+
+def keep_quick(site_dir: Path, record: quick.Record, now_record: quick.Record, made: quick.Quick,
+               state: str, releases: store.ReleaseStore, part: str = "") -> None:
+    """After a quick rebuild was written: the releases it changed, the record as it is now,
+    and the up-to-date stamp (with the full build's next event: a quick rebuild changes none)."""
+    if made.changed:
+        key = quick.store_key(record.environment, made.partners, made.programmes)
+        releases.save(((key(release.digest), release, made.bodies[release])
+                       for release in made.changed if record.releases[str(release.source)][2]),
+                      complete=False)
+    store.write_cache(site_dir, RECORD, now_record.to_bytes(), part)
+    embargo = datetime.fromtimestamp(record.next_embargo, UTC).isoformat() if record.next_embargo else ""
+    remember_build(site_dir, state, record.output, record.next_change, embargo,
+                   _as_data(now_record.problems()), last_next_event(site_dir, part), part)
 
 
 def upcoming_embargoes(site_dir: Path, now: datetime | None = None) -> tuple[Settings, list[Release]]:

@@ -60,6 +60,11 @@ class BuildMemory:
     photo_seconds: float = 0.0
     writes_cache: bool = True  # False for `check`, which writes nothing in the site
     files_seen: int = 0  # content files read (or found unchanged) by the build under way
+    files_total: int = 0  # content files of the site, when the caller knows (for progress)
+    step: str = ""  # what the build under way is doing, with how far it got (for progress)
+    done: int = 0
+    total: int = 0
+    on_progress: Callable[[], None] | None = None  # told of every step forward
     rendered: int = 0  # pages rendered by the last build (the rest were reused)
     reused: int = 0
     _used_pages: set[str] = field(default_factory=set)
@@ -70,6 +75,8 @@ class BuildMemory:
         """A file read through `reader`, or its earlier result if the file has not changed."""
         self._used_files.add(path)
         self.files_seen += 1
+        if self.on_progress is not None and self.files_total:
+            self.progress("Reading content", self.files_seen, self.files_total)
         key = _stat_key(path)
         known = self.files.get(path)
         # Like git's "racy" check: a file changed within the clock's resolution of being read
@@ -118,6 +125,12 @@ class BuildMemory:
             found = self.fragments[key] = render()
         return found
 
+    def progress(self, step: str, done: int, total: int) -> None:
+        """Say how far a step of the build got (shown by `serve` while it starts)."""
+        self.step, self.done, self.total = step, min(done, total), total
+        if self.on_progress is not None:
+            self.on_progress()
+
     def start_build(self) -> None:
         self.rendered = self.reused = self.files_seen = self.photos_made = 0
         self.photo_seconds = 0.0
@@ -140,24 +153,31 @@ CACHE_DIR = ".presskit-cache"
 _STAMP = "last-build"
 
 
-def cache_folder(site_dir: Path) -> Path:
+def cache_folder(site_dir: Path, part: str = "") -> Path:
     """.presskit-cache/ beside the site, made if needed and ignored by git (OSError if it
-    cannot be made: a cache that cannot be kept only costs time)."""
+    cannot be made: a cache that cannot be kept only costs time). A `part` is a folder of its
+    own inside it (PREVIEW: what `serve` keeps, drafts and embargoed releases included)."""
     folder = site_dir / CACHE_DIR
-    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
-        folder.unlink()  # not what presskit makes there: replaced by a real cache folder
-    folder.mkdir(exist_ok=True)
+    for level in (folder, folder / part) if part else (folder,):
+        if level.is_symlink() or (level.exists() and not level.is_dir()):
+            level.unlink()  # not what presskit makes there: replaced by a real cache folder
+        level.mkdir(exist_ok=True)
     ignore = folder / ".gitignore"
     if not ignore.exists():
         ignore.write_text("*\n")
-    return folder
+    return folder / part if part else folder
 
 
-def keep_file(site_dir: Path, name: str, data: bytes) -> None:
+def part_dir(site_dir: Path, part: str = "") -> Path:
+    """Where a part of the cache is (not made)."""
+    return site_dir / CACHE_DIR / part if part else site_dir / CACHE_DIR
+
+
+def keep_file(site_dir: Path, name: str, data: bytes, part: str = "") -> None:
     """Replace one file of the cache at once, whatever stood in its place (a folder, a link);
     failing to only costs the next build time."""
     try:
-        folder = cache_folder(site_dir)
+        folder = cache_folder(site_dir, part)
         target = folder / name
         if target.is_dir() and not target.is_symlink():
             shutil.rmtree(target)
@@ -238,7 +258,7 @@ def output_state(output_dir: Path) -> tuple[int, int] | None:
 
 
 def up_to_date(site_dir: Path, state: str, output: tuple[int, int] | None,
-               now: float) -> tuple[str, list[Any], Any] | None:
+               now: float, part: str = "") -> tuple[str, list[Any], Any] | None:
     """The summary of the last build, its warnings and its next event (as `remember_build`
     kept them) if it
     was made from exactly this state and nothing has happened since (no embargo lifted,
@@ -246,7 +266,9 @@ def up_to_date(site_dir: Path, state: str, output: tuple[int, int] | None,
     if not state:
         return None
     try:
-        stamp = json.loads((site_dir / CACHE_DIR / _STAMP).read_text())
+        stamp = json.loads((part_dir(site_dir, part) / _STAMP).read_text())
+        if not isinstance(stamp, dict):
+            return None
     except (OSError, ValueError):
         return None
     if (stamp.get("state") != state or stamp.get("output") != list(output or ())
@@ -257,17 +279,17 @@ def up_to_date(site_dir: Path, state: str, output: tuple[int, int] | None,
             stamp.get("next_event"))
 
 
-def last_next_event(site_dir: Path) -> Any:
+def last_next_event(site_dir: Path, part: str = "") -> Any:
     """The next event the last build noted, whatever its state (None if there is none)."""
     try:
-        return json.loads((site_dir / CACHE_DIR / _STAMP).read_text()).get("next_event")
+        return json.loads((part_dir(site_dir, part) / _STAMP).read_text()).get("next_event")
     except (OSError, ValueError, AttributeError):
         return None
 
 
 def remember_build(site_dir: Path, state: str, output: tuple[int, int] | None,
                    next_embargo: float | None, summary: str, warnings: list[Any] | None = None,
-                   next_event: list[Any] | None = None) -> None:
+                   next_event: list[Any] | None = None, part: str = "") -> None:
     """Note what the last successful build was made from, and the warnings it gave (said
     again while nothing changes); losing this only costs time."""
     if not state:
@@ -275,4 +297,4 @@ def remember_build(site_dir: Path, state: str, output: tuple[int, int] | None,
     keep_file(site_dir, _STAMP, json.dumps({"state": state, "output": list(output or ()),
                                             "next_embargo": next_embargo, "summary": summary,
                                             "warnings": warnings or [],
-                                            "next_event": next_event}).encode())
+                                            "next_event": next_event}).encode(), part)

@@ -9,7 +9,7 @@ import json
 import os
 import signal
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -223,6 +223,24 @@ def _stages() -> Iterator[Stage]:
         yield lambda name: status.update(name)
 
 
+@contextmanager
+def _progress_bar() -> Iterator[Callable[[str, int, int], None]]:
+    """A bar for a stage of known length (a spinner for the others), on a terminal only, gone
+    when the stage ends."""
+    if not err.is_terminal:
+        yield lambda *_: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                  MofNCompleteColumn(), console=err, transient=True) as bar:
+        task = bar.add_task("Starting", total=None)
+
+        def show(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage or "Starting", completed=done, total=total or None)
+        yield show
+
+
 def _print_problem(problem: Problem) -> None:
     colour = "yellow" if problem.warning else "red"
     label = "warning" if problem.warning else "error"
@@ -404,9 +422,9 @@ def serve(site_dir: Path, host: str, port: int | None) -> int:
                   "now: it shows the progress, then the site.")
         first = threading.Thread(target=session.start, daemon=True)
         first.start()
-        with _stages() as stage:
-            while first.is_alive():
-                stage(session.preview.progress() or "Starting")
+        with _progress_bar() as show:
+            while first.is_alive() and not session.preview.snapshot().files:
+                show(*session.preview.fraction())
                 first.join(0.2)
         out.print(f"Previewing {escape(display_path(site_dir))} at [bold]{session.url}[/] "
                   "(drafts and embargoed releases shown, with a banner). Press Ctrl-C to stop.")

@@ -19,9 +19,10 @@ LOCK_FILE = "build.lock"
 
 
 @contextmanager
-def one_build(site_dir: Path, waiting: Callable[[], None]) -> Iterator[None]:
-    """Hold the site's build lock; call `waiting` first if another build holds it."""
-    lock = FileLock(str(cache_folder(site_dir) / LOCK_FILE))
+def one_build(site_dir: Path, waiting: Callable[[], None], part: str = "") -> Iterator[None]:
+    """Hold the site's build lock (of a part of the cache: the preview's builds do not wait
+    for `build`'s); call `waiting` first if another build holds it."""
+    lock = FileLock(str(cache_folder(site_dir, part) / LOCK_FILE))
     try:
         lock.acquire(timeout=0)
     except Timeout:

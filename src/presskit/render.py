@@ -687,11 +687,16 @@ class _Renderer:
             if file is not None:
                 yield file
 
-    def pages(self, specs: list[PageSpec]) -> Iterator[OutputFile]:
+    def pages(self, specs: list[PageSpec], before: int = 0, total: int = 0) -> Iterator[OutputFile]:
+        """The files of these pages; `before` pages of `total` were made already (progress)."""
         made: dict[str, bytes | None] = {}
+        total = total or len(specs)
         if self.workers > 1:
-            made = self.render_in_parallel([s for s in specs if not self.memory.knows(s.path, s.digest)])
-        for spec in specs:
+            made = self.render_in_parallel([s for s in specs if not self.memory.knows(s.path, s.digest)],
+                                           before, total)
+        for number, spec in enumerate(specs, before + 1):
+            if spec.path not in made and number % 32 == 0:
+                self.memory.progress("Rendering pages", number, total)
             data = self.memory.page(spec.path, spec.digest, lambda spec=spec: (
                 made[spec.path] if spec.path in made else self.render(spec)))
             file = self.output(spec.path, data)
@@ -717,8 +722,11 @@ class _Renderer:
         _WORKER = self
         jobs = sorted(missing)
         with multiprocessing.get_context("fork").Pool(self.workers) as pool:
-            for key, body in zip(jobs, pool.map(_render_body, jobs, chunksize=64), strict=True):
+            bodies = pool.imap(_render_body, jobs, chunksize=64)
+            for done, (key, body) in enumerate(zip(jobs, bodies, strict=True), 1):
                 self.memory.bodies[key] = body
+                if done % 64 == 0 or done == len(jobs):
+                    self.memory.progress("Rendering texts", done, len(jobs))
         _WORKER = None
 
     def count_words_in_parallel(self) -> None:
@@ -735,7 +743,8 @@ class _Renderer:
         for body, words in zip(missing, counted, strict=True):
             body.words = words
 
-    def render_in_parallel(self, specs: list[PageSpec]) -> dict[str, bytes | None]:
+    def render_in_parallel(self, specs: list[PageSpec], before: int = 0,
+                           total: int = 0) -> dict[str, bytes | None]:
         """Pages rendered on all cores; the same bytes as one by one, in a fraction of the time."""
         if len(specs) < PARALLEL_AT_LEAST:
             return {}
@@ -748,6 +757,7 @@ class _Renderer:
                 for index, data in results:
                     made[specs[index].path] = data
                 self.problems.extend(problems)
+                self.memory.progress("Rendering pages", before + len(made), total or len(specs))
         _WORKER, _WORKER_SPECS = None, []
         return made
 
@@ -1086,8 +1096,10 @@ def render_site(settings: Settings, newsroom: Newsroom, memory: BuildMemory | No
     alternates: dict[str, tuple[Alternate, ...]] = {}
     if len(renderers) > 1:
         specs, alternates = _languages_linked(newsroom, specs)
-    pages = [file for renderer, own in zip(renderers, specs, strict=True)
-             for file in renderer.pages(own)]
+    total = sum(len(own) for own in specs)
+    starts = [sum(len(own) for own in specs[:number]) for number in range(len(specs))]
+    pages = [file for renderer, own, before in zip(renderers, specs, starts, strict=True)
+             for file in renderer.pages(own, before, total)]
     problems = [problem for renderer in renderers for problem in renderer.problems]
     if problems:
         raise BuildFailed(_once_per_line(problems))

@@ -1,12 +1,20 @@
 """`presskit serve`: build, watch, rebuild what changed, and reload the open tab.
 
 The preview builds through the same pipeline as `build` (with drafts and embargoed releases
-shown and marked), keeps the last complete build in memory and never writes output/.
+shown and marked) and never writes output/. It keeps what it made in its own part of the
+cache, .presskit-cache/preview/ (see build.build_preview), as `build` keeps output/: the
+start builds there in a process of its own, on every core, and finds an unchanged site
+already built; rebuilds after saves run here, with what this process keeps in memory, and
+leave the cache as they leave the pages served.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -16,15 +24,27 @@ from typing import Any
 
 from watchdog.observers import Observer
 
-from presskit import quick
-from presskit.build import Made, make_site
-from presskit.cache import BuildMemory, Stat, walk
+from presskit import quick, store
+from presskit.build import (
+    PREVIEW,
+    Made,
+    keep_quick,
+    last_record,
+    make_site,
+    preview_folder,
+    preview_unchanged,
+    remember,
+)
+from presskit.cache import IN_OUTPUT, BuildMemory, Stat, cache_folder, source_state, walk
 from presskit.config import SETTINGS_FILE, Settings, load_settings
 from presskit.errors import BuildFailed, Problem, errors_in
-from presskit.render import builtin_theme, theme_dirs
+from presskit.lock import one_build
+from presskit.preview_build import problem_from
+from presskit.render import OutputFile, builtin_theme, theme_dirs
 from presskit.server import PreviewServer, Snapshot
 from presskit.text import new_release_line
 from presskit.watch import Changes, Watcher
+from presskit.write import publish, publish_changed
 
 WATCH_CHECK_SECONDS = 1.0
 FIXED = "Fixed: the site is up to date again."
@@ -46,12 +66,15 @@ class Preview:
         self.rebuilds = 0
         self.next_embargo: datetime | None = None
         self.last_seconds = 0.0
-        self.quick_state: tuple[quick.Record, quick.MemoryStore] | None = None
+        self.quick_state: tuple[quick.Record, quick.Store] | None = None
         self.built_from: dict[str, Stat] = {}  # the files as the last rebuild found them
         self.notice = ""  # said over the page, e.g. that file events were lost
         self.shown: set[str] | None = None  # the releases of the last build, to name new ones
         self.stage = ""  # what the build under way is doing, while no build has succeeded yet
-        self.files_total = 0
+        self.done = self.total = 0  # how far that stage got
+        self.child: subprocess.Popen[str] | None = None  # the start's own process, while it runs
+        self.stopping = False
+        self.warm = False  # memory holds the site (an in-process build was made)
 
     # -- what the server asks -----------------------------------------------------
 
@@ -65,19 +88,20 @@ class Preview:
             return self._snapshot
 
     def progress(self) -> str:
-        """While the first build runs: what it is doing, e.g. "Reading content: 1,204 of 10,512
-        files"; empty once the site is served."""
+        """While the first build runs: what it is doing, e.g. "Rendering pages: 1,204 of
+        10,512"; empty once the site is served."""
         if self._snapshot.files or not self.stage:
             return ""
-        if self.stage == "Reading content" and self.files_total:
-            seen = min(self.memory.files_seen, self.files_total)
-            return f"{self.stage}: {seen:,} of {self.files_total:,} files"
-        if self.stage == "Rendering pages":
-            return f"{self.stage}: {self.memory.rendered:,} made"
+        if self.total:
+            return f"{self.stage}: {self.done:,} of {self.total:,}"
         return self.stage
 
+    def fraction(self) -> tuple[str, int, int]:
+        """The stage under way, with how far it got (for the terminal's progress bar)."""
+        return self.stage, self.done, self.total
+
     def allowed_roots(self) -> tuple[Path, ...]:
-        return (self.site_dir.resolve(), builtin_theme().resolve())
+        return (self.site_dir.resolve(), builtin_theme().resolve(), preview_folder(self.site_dir).resolve())
 
     def status(self) -> dict[str, object]:
         snapshot = self._snapshot
@@ -88,14 +112,86 @@ class Preview:
 
     # -- building -----------------------------------------------------------------
 
-    def settings(self) -> Settings:
-        """The site's settings, with base_url pointing at this preview."""
-        settings = load_settings(self.site_dir)
-        return dataclasses.replace(settings, base_url=f"http://{_url_host(self.host)}:{self.port}/")
+    @property
+    def base_url(self) -> str:
+        return f"http://{_url_host(self.host)}:{self.port}/"
 
-    def rebuild(self, changed: set[Path]) -> None:
+    def settings(self) -> Settings:
+        """The site's settings, with base_url pointing at this preview, and its output in the
+        preview's part of the cache."""
+        settings = load_settings(self.site_dir)
+        return dataclasses.replace(settings, base_url=self.base_url, output=preview_folder(self.site_dir))
+
+    # -- the start ------------------------------------------------------------------
+
+    def start(self) -> None:
+        """The first build: in a process of its own, from what the last preview kept; in this
+        one if that process gives no site (its failure is reported as any build's)."""
+        if not self._start_elsewhere():
+            self.rebuild(set())
+
+    def _start_elsewhere(self) -> bool:
+        started = time.perf_counter()
+        walked = walk(self.site_dir / "content")
+        self.built_from = self._other_files() | walked
+        try:
+            unchanged = preview_unchanged(self.site_dir, self.settings(), walked)
+        except BuildFailed:
+            unchanged = None
+        if unchanged is not None:  # as the last preview left it: serve that at once
+            self._served_from_cache(unchanged.next_embargo, unchanged.warnings, started)
+            return True
+        end: dict[str, Any] | None = None
+        with tempfile.TemporaryFile("w+", encoding="utf-8") as errors:
+            try:
+                self.child = subprocess.Popen(
+                    [sys.executable, "-m", "presskit.preview_build", str(self.site_dir), self.base_url],
+                    stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL,
+                    text=True, encoding="utf-8")
+            except OSError:
+                return False
+            assert self.child.stdout is not None
+            for line in self.child.stdout:
+                try:
+                    data = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(data, dict) and "step" in data:
+                    self.stage, self.done, self.total = str(data["step"]), data["done"], data["total"]
+                elif isinstance(data, dict):
+                    end = data
+            self.child.wait()
+            self.child = None
+            errors.seek(0)
+            said = errors.read().strip().splitlines()
+        if self.stopping:
+            return True
+        if end is None or not ("built" in end or "failed" in end):
+            last = said[-1] if said else "it ended without a word"
+            self.report(f"presskit failed unexpectedly while starting the preview ({last}); "
+                        "building it in this process instead.")
+            return False
+        if "failed" in end:
+            self._failed([problem_from(problem) for problem in end["failed"]], self._snapshot)
+            return True
+        built = end["built"]
+        embargo = datetime.fromisoformat(built["next_embargo"]) if built["next_embargo"] else None
+        self._served_from_cache(embargo, [problem_from(warning) for warning in built["warnings"]], started)
+        return True
+
+    def _served_from_cache(self, next_embargo: datetime | None, warnings: list[Problem],
+                           started: float) -> None:
+        self.next_embargo = next_embargo
+        for warning in warnings:
+            self.report(warning.describe())
+        self.last_seconds = time.perf_counter() - started
+        self._publish(Snapshot(files=_files_in(preview_folder(self.site_dir)), build=1))
+
+    def rebuild(self, changed: set[Path], warming: bool = False) -> None:
         """Build through the same pipeline as `build`; swap in the result only if it is whole.
-        When only the words of releases changed, only their pages and feeds are made again."""
+        When only the words of releases changed, only their pages and feeds are made again.
+        `warming`: the first build in this process after the start's own process made the
+        site; the tab reloads only if it finds something new."""
         started = time.perf_counter()
         current = self._snapshot
         walked_at = time.time()  # files are looked at before they are read
@@ -104,52 +200,102 @@ class Preview:
         try:
             settings = self.settings()
             themes = [walk(folder) for folder in theme_dirs(settings)]
-            environment_key = quick.environment(settings, themes, "preview")
-            if changed and self._quick(settings, environment_key, walked, walked_at, started):
+            options = ("preview", settings.base_url)
+            environment_key = quick.environment(settings, themes, options)
+            state = source_state(settings.settings_file, walked, themes, options)
+            if changed and self._quick(settings, environment_key, state, walked, walked_at, started):
                 return
-            self.files_total = len(walked)
+            record = None
+            if not self.warm:  # lend what the last preview kept
+                record = last_record(self.site_dir, settings, PREVIEW)
+                if record is not None:
+                    quick.restore(settings, self.memory, record, walked,
+                                  store.ReleaseStore(self.site_dir, PREVIEW), environment_key)
+            self.memory.files_total = len(walked)
+            self.memory.on_progress = self._progressed
             made = make_site(self.site_dir, as_of=datetime.now(UTC), memory=self.memory, preview=True,
                              settings=settings, stage=self._at_stage)
         except BuildFailed as failure:  # the quick state still describes the pages served
-            errors = errors_in(failure.problems)
-            text = "\n".join(problem.describe() for problem in failure.problems)
-            self.report(_failure_line(errors))
-            for problem in failure.problems:
-                self.report(problem.describe())
-            self._publish(dataclasses.replace(current, error=text or "The build failed."))
+            self._failed(failure.problems, current)
             return
+        self.warm = True
         self.last_seconds = time.perf_counter() - started
-        self.rebuilds += 1
         self.next_embargo = made.graph.next_embargo
+        files = {file.path: file for file in made.site.files}
+        shown = {str(release.source) for release in made.graph.releases}
+        if (warming and record is not None and not current.error and self.memory.rendered == 0
+                and files.keys() == current.files.keys()):
+            # The site the start's process made and kept, page for page: serve it from there.
+            self.quick_state = (record, _memory_store(environment_key, made))
+            self.shown = shown
+            return
+        self._published(made, files, changed, current)
+        self.shown = shown
+        self.quick_state = None
+        self._keep(made, state, environment_key, walked, walked_at)
+
+    def _published(self, made: Made, files: dict[str, OutputFile], changed: set[Path],
+                   current: Snapshot) -> None:
+        """Serve a full rebuild's files, and say what it did."""
+        self.rebuilds += 1
         for warning in made.warnings:
             self.report(warning.describe())
         files_changed = [p for p in changed if p.suffix]  # folders have none
         css_only = bool(files_changed) and all(p.suffix == ".css" for p in files_changed)
-        files = {file.path: file for file in made.site.files}
         self._publish(Snapshot(files=files, build=current.build + 1, previous=current.build,
                                css_only=css_only))
-        shown = {str(release.source) for release in made.graph.releases}
         if self.shown is not None:
             for release in made.graph.releases:
                 if str(release.source) not in self.shown:
                     self.report(new_release_line(release, made.graph))
-        self.shown = shown
         if current.error:
             self.report(FIXED)
         elif current.build:
             self.report(f"Rebuilt in {self.last_seconds:.2f} s: {self.memory.rendered} "
                         f"page{'s' if self.memory.rendered != 1 else ''} made again, "
                         f"{self.memory.reused} unchanged.")
-        self.quick_state = None
-        if environment_key:  # after the tab has its pages: not in the wait
-            self.quick_state = _quick_state(environment_key, walked, walked_at, made)
 
-    def _quick(self, settings: Settings, environment_key: str, walked: dict[str, Stat],
+    def _keep(self, made: Made, state: str, environment_key: str, walked: dict[str, Stat],
+              walked_at: float) -> None:
+        """After the tab has its pages (not in the wait): leave them in the preview's part of
+        the cache for the next start, and serve them from there rather than from memory."""
+        folder = made.settings.output_dir
+        record = None
+        try:
+            with one_build(self.site_dir, lambda: None, PREVIEW):
+                cache_folder(self.site_dir, PREVIEW)
+                store.forget(self.site_dir, "record", PREVIEW)  # it describes the folder replaced
+                published = publish(made.site.files, folder)
+                record = remember(self.site_dir, state, environment_key, walked, walked_at, made,
+                                  self.memory, published.files, PREVIEW)
+        except (OSError, BuildFailed) as error:  # not kept: the next start builds again
+            self.report(f"The preview could not be kept for the next start: {error}")
+        if record is None:
+            if environment_key:
+                self.quick_state = _quick_state(environment_key, walked, walked_at, made)
+            return
+        on_disk = {path: OutputFile(path, source=folder / path) for path in self._snapshot.files}
+        self.memory.pages = {path: (digest, IN_OUTPUT) for path, (digest, _) in self.memory.pages.items()}
+        self._publish(dataclasses.replace(self._snapshot, files=on_disk))
+        self.quick_state = (record, _memory_store(environment_key, made))
+
+    def _progressed(self) -> None:
+        self.stage, self.done, self.total = self.memory.step, self.memory.done, self.memory.total
+
+    def _failed(self, problems: list[Problem], current: Snapshot) -> None:
+        errors = errors_in(problems)
+        text = "\n".join(problem.describe() for problem in problems)
+        self.report(_failure_line(errors))
+        for problem in problems:
+            self.report(problem.describe())
+        self._publish(dataclasses.replace(current, error=text or "The build failed."))
+
+    def _quick(self, settings: Settings, environment_key: str, state: str, walked: dict[str, Stat],
                walked_at: float, started: float) -> bool:
         """A quick rebuild (see presskit.quick) if the changes allow one; False otherwise."""
         if self.quick_state is None or not environment_key:
             return False
-        record, store = self.quick_state
+        record, kept = self.quick_state
         now = datetime.now(UTC)
         if (record.environment != environment_key
                 or (record.next_change is not None and now.timestamp() >= record.next_change)):
@@ -157,30 +303,40 @@ class Preview:
         changed = quick.changed_files(record, walked)
         if changed is None:
             return False
-        made = quick.quick_rebuild(settings, record, changed, store, as_of=now, preview=True,
+        made = quick.quick_rebuild(settings, record, changed, kept, as_of=now, preview=True,
                                    memory=self.memory, read=self._snapshot.made)
         if made is None:
             return False
         key = quick.store_key(record.environment, made.partners, made.programmes)
-        store.keep((key(release.digest), release, made.bodies[release]) for release in made.changed)
-        self.quick_state = (quick.updated(record, made, walked, walked_at), store)
+        if isinstance(kept, quick.MemoryStore):
+            kept.keep((key(release.digest), release, made.bodies[release]) for release in made.changed)
+        now_record = quick.updated(record, made, walked, walked_at)
+        self.quick_state = (now_record, kept)
         current = self._snapshot
-        if not made.changed and not current.error:
-            return True  # saved without a change: nothing to reload
-        files = dict(current.files)
-        files.update((file.path, file) for file in made.files)
-        self.last_seconds = time.perf_counter() - started
-        self.rebuilds += 1
-        self.memory.rendered, self.memory.reused = len(made.files), len(files) - len(made.files)
-        self._publish(Snapshot(files=files, build=current.build + 1, previous=current.build))
-        for warning in made.warnings:  # of the files saved; the others' were said before
-            self.report(warning.describe())
-        if current.error:
-            self.report(FIXED)
-            return True
-        self.report(f"Rebuilt in {self.last_seconds:.2f} s: only the text of "
-                    f"{len(made.changed)} release{'s' if len(made.changed) != 1 else ''} changed; "
-                    f"{len(made.files)} page{'s' if len(made.files) != 1 else ''} and feeds made again.")
+        if made.changed or current.error:
+            files = dict(current.files)
+            files.update((file.path, file) for file in made.files)
+            self.last_seconds = time.perf_counter() - started
+            self.rebuilds += 1
+            self.memory.rendered, self.memory.reused = len(made.files), len(files) - len(made.files)
+            self._publish(Snapshot(files=files, build=current.build + 1, previous=current.build))
+            for warning in made.warnings:  # of the files saved; the others' were said before
+                self.report(warning.describe())
+            if current.error:
+                self.report(FIXED)
+            else:
+                self.report(f"Rebuilt in {self.last_seconds:.2f} s: only the text of "
+                            f"{len(made.changed)} release{'s' if len(made.changed) != 1 else ''} "
+                            f"changed; {len(made.files)} page{'s' if len(made.files) != 1 else ''} "
+                            "and feeds made again.")
+        if record.output is not None:  # the preview's part of the cache holds this site: keep up
+            try:
+                with one_build(self.site_dir, lambda: None, PREVIEW):
+                    publish_changed(made.files, settings.output_dir)
+                    keep_quick(self.site_dir, record, now_record, made, state,
+                               store.ReleaseStore(self.site_dir, PREVIEW), PREVIEW)
+            except (OSError, BuildFailed):
+                store.forget(self.site_dir, "record", PREVIEW)  # the next start builds in full
         return True
 
     def _at_stage(self, name: str) -> None:
@@ -241,7 +397,10 @@ class Session:
         # Watch first: a save during the first build (long for a large site) is not lost.
         self.watcher.start()
         try:
-            self.preview.rebuild(set())
+            self.preview.start()
+            if not self.preview.warm and not self.stop_event.is_set():
+                # Learn the site in this process, for quick rebuilds (the tab has it already).
+                self.preview.rebuild(set(), warming=True)
         except Exception as error:  # a bug must not leave a preview that never rebuilds
             self.preview.report(f"presskit failed unexpectedly while building: "
                                 f"{type(error).__name__}: {error}")
@@ -290,6 +449,10 @@ class Session:
 
     def stop(self) -> None:
         self.stop_event.set()
+        self.preview.stopping = True
+        child = self.preview.child
+        if child is not None:  # the start's own process: ours, by its pid
+            child.terminate()
         self.changes.wake()
         self.watcher.stop()
         self.server.shutdown()
@@ -300,15 +463,27 @@ class Session:
 
 def _quick_state(environment_key: str, walked: dict[str, Stat], walked_at: float,
                  made: Made) -> tuple[quick.Record, quick.MemoryStore]:
-    """What the next rebuild needs to be a quick one: the record and the releases shown."""
-    content, graph, bodies = made.content, made.graph, made.site.bodies
-    record = quick.make_record(environment_key, None, walked, walked_at, content, graph,
-                               made.settings, bodies, {}, {}, len(made.site.files), made.warnings,
-                               made.site.alternates)
-    store = quick.MemoryStore()
-    key = quick.store_key(environment_key, content.partners, content.programmes)
-    store.keep((key(release.digest), release, bodies[release]) for release in graph.releases)
-    return record, store
+    """What the next rebuild needs to be a quick one when the preview could not be kept: the
+    record (of no folder) and the releases shown."""
+    record = quick.make_record(environment_key, None, walked, walked_at, made.content, made.graph,
+                               made.settings, made.site.bodies, {}, {}, len(made.site.files),
+                               made.warnings, made.site.alternates)
+    return record, _memory_store(environment_key, made)
+
+
+def _memory_store(environment_key: str, made: Made) -> quick.MemoryStore:
+    """The releases of a full build, for the quick rebuilds that follow it."""
+    kept = quick.MemoryStore()
+    key = quick.store_key(environment_key, made.content.partners, made.content.programmes)
+    kept.keep((key(release.digest), release, made.site.bodies[release]) for release in made.graph.releases)
+    return kept
+
+
+def _files_in(folder: Path) -> dict[str, OutputFile]:
+    """The files of a site written into a folder, served from there."""
+    start = len(str(folder)) + 1
+    return {path[start:].replace("\\", "/"): OutputFile(path[start:].replace("\\", "/"), source=Path(path))
+            for path in walk(folder)}
 
 
 def _url_host(host: str) -> str:

@@ -50,10 +50,15 @@ class Snapshot:
     notice: str = ""  # something the preview says over the page (not an error)
 
     def made(self, path: str) -> bytes | None:
-        """The bytes presskit made for a path (a page, a feed, a search index file); None for
-        a file it copies, which the request handler reads (see Handler.read)."""
+        """The bytes of a file presskit made (a page, a feed, a search index file), whether
+        kept in memory or in the preview's part of the cache; None for one it does not have."""
         file = self.files.get(path)
-        return file.data if file is not None else None
+        if file is None or file.data is not None:
+            return file.data if file is not None else None
+        try:
+            return file.source.read_bytes() if file.source is not None else None
+        except OSError:
+            return None
 
 
 class Site(Protocol):

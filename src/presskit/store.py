@@ -18,7 +18,7 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-from presskit.cache import CACHE_DIR, cache_folder, keep_file
+from presskit.cache import cache_folder, keep_file, part_dir
 from presskit.markdown import BodyLink, RenderedBody
 from presskit.models import Partner, Programme, Release, attached, detached
 from presskit.seal import seal, unseal
@@ -26,25 +26,25 @@ from presskit.seal import seal, unseal
 _RELEASES = "releases.sqlite"
 
 
-def cache_dir(site_dir: Path) -> Path:
-    return site_dir / CACHE_DIR
+def cache_dir(site_dir: Path, part: str = "") -> Path:
+    return part_dir(site_dir, part)
 
 
-def read_cache(site_dir: Path, name: str) -> bytes | None:
+def read_cache(site_dir: Path, name: str, part: str = "") -> bytes | None:
     try:
-        return unseal((cache_dir(site_dir) / name).read_bytes())
+        return unseal((cache_dir(site_dir, part) / name).read_bytes())
     except OSError:
         return None
 
 
-def write_cache(site_dir: Path, name: str, data: bytes) -> None:
+def write_cache(site_dir: Path, name: str, data: bytes, part: str = "") -> None:
     """Replace one cache file at once, sealed; failing to only costs the next build time."""
-    keep_file(site_dir, name, seal(data))
+    keep_file(site_dir, name, seal(data), part)
 
 
-def forget(site_dir: Path, name: str) -> None:
+def forget(site_dir: Path, name: str, part: str = "") -> None:
     with contextlib.suppress(OSError):  # a folder in its place, or a read-only cache
-        (cache_dir(site_dir) / name).unlink(missing_ok=True)
+        (cache_dir(site_dir, part) / name).unlink(missing_ok=True)
 
 
 def _body_bytes(body: RenderedBody) -> bytes:
@@ -61,9 +61,10 @@ class ReleaseStore:
     """Checked releases and their rendered bodies by source file, each under the key it was
     made with (the file's digest and everything else its model depends on)."""
 
-    def __init__(self, site_dir: Path) -> None:
-        self.path = cache_dir(site_dir) / _RELEASES
+    def __init__(self, site_dir: Path, part: str = "") -> None:
+        self.path = cache_dir(site_dir, part) / _RELEASES
         self.site_dir = site_dir
+        self.part = part
 
     def _connect(self, create: bool = False, again: bool = True) -> sqlite3.Connection | None:
         if not create and not self.path.is_file():
@@ -71,7 +72,7 @@ class ReleaseStore:
         connection = None
         try:
             if create:
-                cache_folder(self.site_dir)
+                cache_folder(self.site_dir, self.part)
             connection = sqlite3.connect(self.path)
             # A cache: a commit stays whole if presskit is stopped half-way (rollback journal),
             # but is not forced to disk, so it need not survive a power cut.
