@@ -139,6 +139,8 @@ class Preview:
         except BuildFailed:
             unchanged = None
         if unchanged is not None:  # as the last preview left it: serve that at once
+            self.report("Started from the last preview, kept in .presskit-cache/preview/: "
+                        "nothing has changed since.")
             self._served_from_cache(unchanged.next_embargo, unchanged.warnings, started)
             return True
         end: dict[str, Any] | None = None

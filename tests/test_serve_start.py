@@ -1,0 +1,122 @@
+"""`presskit serve` starts from what the last preview kept in .presskit-cache/preview/: at once
+when nothing changed, rebuilding only what did otherwise, and always serving exactly what a
+preview started from scratch serves (drafts and embargoed releases included)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sys
+import time
+from pathlib import Path
+
+from conftest import REPO, release
+from presskit.serve import Session
+
+KEPT = "Started from the last preview"
+
+
+def _old(site: Path) -> None:
+    """File times of a site saved a while ago, so that they can be trusted (see cache)."""
+    moment = time.time() - 3600
+    for path in site.rglob("*"):
+        if ".presskit-cache" not in path.parts:
+            os.utime(path, (moment, moment))
+
+
+def _site(root: Path) -> Path:
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from generate import generate
+
+    site = generate(40, root, seed=5)
+    folder = site / "content/releases"
+    (folder / "draft.md").write_text(release("Unfinished draft", "2024-03-01", draft="true"))
+    (folder / "later.md").write_text(release("Embargoed news", "2024-03-02", embargo="2099-01-01T09:00+07:00"))
+    _old(site)
+    return site
+
+
+def _port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _served(site: Path, port: int) -> tuple[dict[str, bytes], list[str]]:
+    """Every file a preview started on this site serves, and what it said."""
+    lines: list[str] = []
+    running = Session(site, "127.0.0.1", port, report=lines.append)
+    try:
+        snapshot = running.preview.snapshot()
+        served = {path: snapshot.made(path) for path in snapshot.files}
+        assert all(data is not None for data in served.values())
+        return served, lines  # type: ignore[return-value]
+    finally:
+        running.stop()
+
+
+def _cold(site: Path, port: int) -> dict[str, bytes]:
+    shutil.rmtree(site / ".presskit-cache", ignore_errors=True)
+    return _served(site, port)[0]
+
+
+def test_a_start_from_the_kept_preview_serves_what_a_cold_start_does(tmp_path):
+    site, port = _site(tmp_path / "site"), _port()
+    first, said = _served(site, port)
+    assert not any(KEPT in line for line in said)
+    assert b"Unfinished draft" in first["releases/draft/index.html"]
+    assert b"Embargoed until" in first["releases/later/index.html"]
+    again, said = _served(site, port)
+    assert any(KEPT in line for line in said), said
+    assert again == first
+
+    # Edited while no preview ran: words, a title, a new release, a deleted one.
+    releases = sorted(path for path in (site / "content/releases").rglob("*.md") if path.parent.name != "releases")
+    releases[3].write_text(releases[3].read_text() + "\nWords added overnight.\n")
+    releases[8].write_text(releases[8].read_text().replace("title: ", "title: Retitled ", 1))
+    releases[12].unlink()
+    (site / "content/releases/new.md").write_text(release("Written overnight", "2024-05-01"))
+    _old(site)
+    after_edits, said = _served(site, port)
+    assert not any(KEPT in line for line in said)
+    assert b"Words added overnight." in b"".join(after_edits.values())
+    assert after_edits == _cold(site, port)
+
+
+def test_a_damaged_or_foreign_kept_preview_is_never_trusted(tmp_path):
+    site, port = _site(tmp_path / "site"), _port()
+    expected, _ = _served(site, port)
+    kept = site / ".presskit-cache/preview"
+    for name in ("record", "last-build", "releases.sqlite"):
+        (kept / name).write_bytes(b"\x80\x04garbage" * 100)
+    served, said = _served(site, port)
+    assert served == expected and not any(KEPT in line for line in said)
+
+    # A page of the kept preview edited by hand, the record and stamp kept: the page is served
+    # as the content says once anything is built again, and a stamp that does not describe
+    # the folder is not believed.
+    shutil.rmtree(kept / "site")
+    (kept / "site").write_text("a file where the folder was")
+    served, said = _served(site, port)
+    assert served == expected and not any(KEPT in line for line in said)
+
+    # The whole site with its cache copied elsewhere (another machine, another path): its
+    # kept preview describes other folders and is not used as it is.
+    copy = tmp_path / "copy"
+    shutil.copytree(site, copy, symlinks=True)
+    served, said = _served(copy, port)
+    assert not any(KEPT in line for line in said)
+    assert served == _cold(copy, port)
+
+
+def test_another_port_is_another_preview(tmp_path):
+    """A preview's pages carry its address (feeds, canonical links), so a start on another
+    port builds for that one rather than serve another address's pages."""
+    site = _site(tmp_path / "site")
+    first_port, second_port = _port(), _port()
+    _served(site, first_port)
+    served, said = _served(site, second_port)
+    assert not any(KEPT in line for line in said)
+    assert f"http://127.0.0.1:{second_port}/".encode() in served["feed.xml"]
+    assert f"http://127.0.0.1:{first_port}/".encode() not in b"".join(served.values())
