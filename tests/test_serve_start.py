@@ -120,3 +120,14 @@ def test_another_port_is_another_preview(tmp_path):
     assert not any(KEPT in line for line in said)
     assert f"http://127.0.0.1:{second_port}/".encode() in served["feed.xml"]
     assert f"http://127.0.0.1:{first_port}/".encode() not in b"".join(served.values())
+
+
+def test_a_first_preview_after_a_build_serves_what_a_cold_start_does(tmp_path):
+    """The first preview borrows the releases `build` checked (not its pages)."""
+    from presskit.build import build
+
+    site, port = _site(tmp_path / "site"), _port()
+    build(site)
+    borrowed, _ = _served(site, port)
+    assert b"Unfinished draft" in borrowed["releases/draft/index.html"]
+    assert borrowed == _cold(site, port)

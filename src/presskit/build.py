@@ -259,6 +259,8 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
     if record is not None:
         restored = quick.restore(settings, memory, record, walked, store.ReleaseStore(site_dir, part),
                                  environment_key)
+    elif preview:  # a first preview: what the last `build` kept is the same releases, mostly
+        restored = _lend_from_build(site_dir, settings, memory, walked, themes)
     made = make_site(site_dir, as_of=as_of, drafts=drafts, stage=stage, memory=memory,
                      workers=_cores(), readers=1 if restored else _cores(), settings=settings,
                      preview=preview)
@@ -288,6 +290,21 @@ def _unchanged(site_dir: Path, settings: Settings, state: str, part: str,
     warnings = [Problem(Path(w[0]) if w[0] else None, w[1], w[2], w[3], warning=True)
                 for w in kept if isinstance(w, list) and len(w) == 4]
     return UpToDate(settings, time.perf_counter() - started, embargo, warnings, NextEvent.from_data(event))
+
+
+def _lend_from_build(site_dir: Path, settings: Settings, memory: BuildMemory,
+                     walked: dict[str, Stat], themes: list[dict[str, Stat]]) -> int:
+    """The published releases that the last `build` checked, lent to a preview that has none
+    of its own kept, when they were made from the same settings and templates; with their
+    rendered texts when those link as the preview's do (same base path). Pages are not lent:
+    a preview's differ from the published site's."""
+    published = load_settings(site_dir)
+    environment_key = quick.environment(published, themes, ("drafts", False))
+    record = last_record(site_dir, published) if environment_key else None
+    if record is None or record.environment != environment_key:
+        return 0
+    texts = (published.base_path, published.embed_hosts) == (settings.base_path, settings.embed_hosts)
+    return quick.lend_releases(settings, memory, record, walked, store.ReleaseStore(site_dir), texts)
 
 
 def preview_unchanged(site_dir: Path, settings: Settings, walked: dict[str, Stat]) -> UpToDate | None:

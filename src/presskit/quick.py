@@ -431,6 +431,14 @@ def restore(settings: Settings, memory: BuildMemory, record: Record, walked: dic
     if not environment_key or record.environment != environment_key:
         return 0
     memory.graph.update(record.graph_memo)
+    return lend_releases(settings, memory, record, walked, store)
+
+
+def lend_releases(settings: Settings, memory: BuildMemory, record: Record, walked: dict[str, Stat],
+                  store: Store, texts: bool = True) -> int:
+    """Lend a full build the checked releases of a build with the same settings, templates and
+    presskit that did not change since, with their rendered text if `texts` (`settings` must
+    then render texts as that build did). Says how many releases it lent."""
     problems: list[Problem] = []
     partners, programmes, context = organisations(settings, memory, problems)
     if problems:
@@ -445,5 +453,6 @@ def restore(settings: Settings, memory: BuildMemory, record: Record, walked: dic
         return 0  # mostly changed: reading all of them on every core is quicker
     remember_releases(memory, ((release, walked[source]) for source, (release, _) in stored.items()),
                       context, record.walked_at)
-    lend_bodies(memory, settings, stored.values())
+    if texts:
+        lend_bodies(memory, settings, stored.values())
     return len(stored)
