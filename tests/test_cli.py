@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
 import yaml
 
-from conftest import SETTINGS, one_png, release, write_site
+from conftest import SETTINGS, one_png, release, tree_digest, write_site
 from presskit import __version__
 
 REPO = Path(__file__).resolve().parent.parent
@@ -193,3 +195,74 @@ def test_a_long_build_on_a_terminal_shows_its_progress(tmp_path, run, monkeypatc
     stages = ("Reading settings", "Reading content", "Linking releases", "Rendering pages",
               "Writing output")
     assert any(stage in shown for stage in stages), shown
+
+
+def _aged(site: Path) -> None:
+    """File times of a site saved a while ago, so that the build's cache can trust them."""
+    moment = time.time() - 3600
+    for path in site.rglob("*"):
+        if ".presskit-cache" not in path.parts and "output" not in path.parts:
+            os.utime(path, (moment, moment))
+
+
+def test_check_on_a_built_site_reads_its_unchanged_pages_and_writes_nothing(tmp_path, run):
+    """check borrows what `build` kept and the pages it left in output/, and still finds every
+    broken link: in a page it did not make again, and one that a removed release broke."""
+    site = write_site(tmp_path, {
+        "content/releases/a.md": release(
+            "A", body="Intro.\n\nSee [B](/releases/b/) and [gone](/releases/gone/)."),
+        "content/releases/b.md": release("B", "2023-04-01", body="Text of B."),
+        "content/releases/c.md": release("C", "2023-03-01", body="Text of C."),
+        "templates/page.html": "x",
+        "templates/topics.html": '{% extends "base.html" %}{% block main %}'
+                                 '<a href="{{ \'/no-such-page/\'|url }}">x</a>{% endblock %}',
+    })
+    _aged(site)
+    assert run("build", site).code == 0
+    before = tree_digest(site)
+    result = run("check", site)
+    assert result.code == 1
+    assert "a.md:8: error: link to /releases/gone/ leads nowhere" in result.err
+    assert "the page /topics/ links to /news/no-such-page/, which does not exist" in result.err
+    assert tree_digest(site) == before  # not even a cache
+
+    (site / "content/releases/b.md").unlink()  # a.md did not change, and now links nowhere
+    (site / "templates/topics.html").unlink()
+    edited = tree_digest(site)
+    result = run("check", site)
+    assert result.code == 1
+    assert "a.md:8: error: link to /releases/b/ leads nowhere" in result.err
+    assert "a.md:8: error: link to /releases/gone/ leads nowhere" in result.err
+    assert "no-such-page" not in result.err
+    assert tree_digest(site) == edited
+
+
+def test_check_reads_pages_on_every_core_as_it_does_on_one(tmp_path, monkeypatch):
+    import presskit.build as building
+    import presskit.check as checking
+    from presskit.build import build, check
+    from presskit.errors import BuildFailed
+
+    site = write_site(tmp_path, {
+        "content/releases/a.md": release("A", body="[C](/releases/c/)"),
+        **{f"content/releases/r{n}.md": release(f"R{n}", f"2022-02-{n + 1:02}") for n in range(20)},
+        "templates/page.html": "x",
+        "templates/topics.html": '{% extends "base.html" %}{% block main %}'
+                                 '<a href="/news/missing/">x</a>{% endblock %}',
+    })
+    _aged(site)
+    build(site)
+
+    def problems() -> list[str]:
+        try:
+            check(site)
+        except BuildFailed as failure:
+            return sorted(problem.describe() for problem in failure.problems)
+        return []
+
+    one = problems()
+    monkeypatch.setattr(checking, "PARALLEL_AT_LEAST", 2)
+    monkeypatch.setattr(building, "_cores", lambda: 2)
+    assert problems() == one
+    assert any("/releases/c/ leads nowhere" in line for line in one)
+    assert any("links to /news/missing/" in line for line in one)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
-import re
 import os
+import re
 import shutil
 import signal
 import socket
@@ -459,7 +459,8 @@ def test_a_tab_opened_while_the_first_build_runs_sees_its_progress_then_the_site
             seen.append(get(running, "/").body)  # type: ignore[attr-defined]
             time.sleep(0.05)
         first.join()
-        counts = [page for page in seen if re.search(rb"Building the preview: [A-Z][a-z ]+: [\d,]+ of [\d,]+", page)]
+        counting = rb"Building the preview: [A-Z][a-z ]+: [\d,]+ of [\d,]+"
+        counts = [page for page in seen if re.search(counting, page)]
         assert counts, seen[:3]
         assert get(running, "/").status == 200
     finally:

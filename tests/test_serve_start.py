@@ -32,7 +32,8 @@ def _site(root: Path) -> Path:
     site = generate(40, root, seed=5)
     folder = site / "content/releases"
     (folder / "draft.md").write_text(release("Unfinished draft", "2024-03-01", draft="true"))
-    (folder / "later.md").write_text(release("Embargoed news", "2024-03-02", embargo="2099-01-01T09:00+07:00"))
+    embargoed = release("Embargoed news", "2024-03-02", embargo="2099-01-01T09:00+07:00")
+    (folder / "later.md").write_text(embargoed)
     _old(site)
     return site
 
@@ -72,7 +73,8 @@ def test_a_start_from_the_kept_preview_serves_what_a_cold_start_does(tmp_path):
     assert again == first
 
     # Edited while no preview ran: words, a title, a new release, a deleted one.
-    releases = sorted(path for path in (site / "content/releases").rglob("*.md") if path.parent.name != "releases")
+    releases = sorted(path for path in (site / "content/releases").rglob("*.md")
+                      if path.parent.name != "releases")
     releases[3].write_text(releases[3].read_text() + "\nWords added overnight.\n")
     releases[8].write_text(releases[8].read_text().replace("title: ", "title: Retitled ", 1))
     releases[12].unlink()

@@ -76,7 +76,8 @@ class Made(NamedTuple):
 
 def make_site(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = False,
               stage: Stage = _quiet, memory: BuildMemory | None = None, preview: bool = False,
-              settings: Settings | None = None, workers: int = 1, readers: int | None = None) -> Made:
+              settings: Settings | None = None, workers: int = 1, readers: int | None = None,
+              search: bool = True) -> Made:
     """Everything up to the files of the site, in memory; raises BuildFailed on any error.
 
     `memory` carries what an earlier build of the same site can lend this one; `preview`
@@ -97,7 +98,7 @@ def make_site(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = F
     graph = build_newsroom(content, site_languages(settings), _aware(as_of, settings), drafts,
                            preview=preview, memo=memory.graph)
     stage("Rendering pages")
-    site = render_site(settings, graph, memory, preview, workers)
+    site = render_site(settings, graph, memory, preview, workers, search)
     if site.media is not None and site.media.jobs:
         stage("Making photo sizes")
         started = time.perf_counter()
@@ -440,12 +441,27 @@ def upcoming_embargoes(site_dir: Path, now: datetime | None = None) -> tuple[Set
 
 
 def check(site_dir: Path, *, as_of: datetime | None = None, stage: Stage = _quiet) -> BuildResult:
-    """What `build` validates, plus every internal link and image; writes nothing."""
+    """What `build` validates, plus every internal link and image; writes nothing.
+
+    On a site that was built, it borrows what the build kept (read-only): the checked
+    releases and their texts that did not change, and the pages of output/ whose fingerprints
+    are unchanged, which are read rather than made again. Links are looked for on every core."""
     started = time.perf_counter()
-    made = make_site(site_dir, as_of=as_of, stage=stage, memory=BuildMemory(writes_cache=False),
-                     workers=_cores(), readers=_cores())
+    settings = load_settings(site_dir)
+    memory = BuildMemory(writes_cache=False)
+    readers = _cores()
+    if as_of is None:
+        walked = walk(settings.content_dir)
+        themes = [walk(folder) for folder in theme_dirs(settings)]
+        environment_key = quick.environment(settings, themes, ("drafts", False))
+        record = last_record(site_dir, settings)
+        if record is not None and quick.restore(settings, memory, record, walked,
+                                                store.ReleaseStore(site_dir), environment_key):
+            readers = 1
+    made = make_site(site_dir, as_of=as_of, stage=stage, memory=memory, workers=_cores(),
+                     readers=readers, settings=settings, search=False)  # no page links into it
     stage("Checking links")
-    problems = check_links(made.site, made.settings.base_path)
+    problems = check_links(made.site, made.settings.base_path, _cores(), made.settings.output_dir)
     if problems:
         raise BuildFailed([*made.warnings, *problems])
     return BuildResult(made.settings, made.graph, made.site, time.perf_counter() - started,

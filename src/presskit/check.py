@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import html
+import multiprocessing
 import posixpath
 import re
 from collections.abc import Iterable
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from presskit.errors import Problem
 from presskit.markdown import is_site_path
-from presskit.render import RenderedSite
+from presskit.render import OutputFile, RenderedSite
 
 # An href or src attribute in a tag, in any quoting. Text and JSON never match: the theme's
 # autoescaping writes quotes in text as &quot;, and JSON-LD has no `href=`.
@@ -36,8 +38,11 @@ def _exists(path: str, files: set[str]) -> bool:
     return relative in files or relative + "/index.html" in files
 
 
-def check_links(site: RenderedSite, base_path: str) -> list[Problem]:
-    """Problems for body links that lead nowhere, then for theme links that do."""
+def check_links(site: RenderedSite, base_path: str, workers: int = 1,
+                output_dir: Path | None = None) -> list[Problem]:
+    """Problems for body links that lead nowhere, then for theme links that do (pages read
+    on `workers` processes; a page left unchanged in `output_dir` by the last build is read
+    from there)."""
     files = {file.path for file in site.files}
     problems: list[Problem] = []
     for page in site.body_links:
@@ -56,7 +61,7 @@ def check_links(site: RenderedSite, base_path: str) -> list[Problem]:
     # Body links were checked above, with their line; what is left was made by templates.
     from_bodies = {base_path.rstrip("/") + link.target for page in site.body_links
                    for link in page.links if is_site_path(link.target)}
-    problems.extend(_theme_links(site, base_path, files, from_bodies))
+    problems.extend(_theme_links(site, base_path, files, from_bodies, workers, output_dir))
     return problems
 
 
@@ -69,15 +74,16 @@ def _hint(target: str, image: bool) -> str:
     return "check the address; site paths start with / and end with / (e.g. /partners/unicef/)"
 
 
-def _theme_links(site: RenderedSite, base_path: str, files: set[str],
-                 skip: set[str]) -> Iterable[Problem]:
+def _theme_links(site: RenderedSite, base_path: str, files: set[str], skip: set[str],
+                 workers: int, output_dir: Path | None) -> Iterable[Problem]:
     """Links that templates made: each broken target once, with the first page that has it."""
+    left = output_dir or Path("\0")  # where unchanged pages lie (no file is under "\0")
+    pages = [file for file in site.files if file.path.endswith(".html")
+             and (file.data is not None or file.source == left / file.path)]
     reported: set[str] = set()
-    for file in site.files:
-        if file.data is None or not file.path.endswith(".html"):
-            continue
+    for file, targets in zip(pages, _targets_of(pages, workers), strict=True):
         page = "/" + file.path.removesuffix("index.html")
-        for target in sorted(_link_targets(file.data)):
+        for target in sorted(targets):
             parts = urlsplit(target)
             if parts.scheme or parts.netloc or not parts.path or target in skip:
                 continue
@@ -92,3 +98,36 @@ def _theme_links(site: RenderedSite, base_path: str, files: set[str],
                 reported.add(path)
                 yield Problem(None, None, f"the page {page} links to {target}, which does not exist",
                               "a template in templates/ makes this link; check its url() calls")
+
+
+_PAGES: list[OutputFile] = []  # for the workers, which inherit it (fork)
+PARALLEL_AT_LEAST = 500  # pages; fewer are read at once in this process
+
+
+def _targets_of(pages: list[OutputFile], workers: int) -> list[set[str]]:
+    """The link targets of each page, in order: made in memory, or read from output/ (a page
+    a build left there unchanged)."""
+    if workers < 2 or len(pages) < PARALLEL_AT_LEAST:
+        return [_page_targets(index, pages) for index in range(len(pages))]
+    global _PAGES
+    _PAGES = pages
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            return pool.map(_worker_targets, range(len(pages)), chunksize=64)
+    finally:
+        _PAGES = []
+
+
+def _worker_targets(index: int) -> set[str]:
+    return _page_targets(index, _PAGES)
+
+
+def _page_targets(index: int, pages: list[OutputFile]) -> set[str]:
+    file = pages[index]
+    data = file.data
+    if data is None and file.source is not None:
+        try:
+            data = file.source.read_bytes()
+        except OSError:
+            data = None
+    return _link_targets(data) if data else set()

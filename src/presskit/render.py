@@ -1080,14 +1080,15 @@ def _search_updated(renderer: _Renderer, releases: Sequence[Release],
 
 
 def render_site(settings: Settings, newsroom: Newsroom, memory: BuildMemory | None = None,
-                preview: bool = False, workers: int = 1) -> RenderedSite:
+                preview: bool = False, workers: int = 1, search: bool = True) -> RenderedSite:
     """Every file of the built site, in every language, or BuildFailed with every template
     problem.
 
     With the memory of an earlier build, a page whose fingerprint has not changed is not
     rendered again. A preview (for `serve`) marks drafts and embargoed releases. With more
     than one worker, a large build renders on that many processes (forked: never from a
-    process that runs threads, such as the preview).
+    process that runs threads, such as the preview). Without `search`, the search index is
+    not made (`check`: no page links to its files).
     """
     memory = memory or BuildMemory()
     media = Media(settings.site_dir, settings.keep_photo_location, memory.media, memory.writes_cache)
@@ -1105,7 +1106,7 @@ def render_site(settings: Settings, newsroom: Newsroom, memory: BuildMemory | No
         raise BuildFailed(_once_per_line(problems))
     files = [*pages, *(file for renderer in renderers for file in renderer.feeds()),
              *(file for renderer in renderers for file in renderer.downloads()),
-             *(file for renderer in renderers for file in renderer.search_index()),
+             *(file for renderer in renderers if search for file in renderer.search_index()),
              *_sitemap(renderers, pages, alternates), *renderers[0].theme_assets(),
              *(file for renderer in renderers for file in renderer.assets())]
     files += [OutputFile(path, source=made) for path, made in media.outputs()]
