@@ -53,7 +53,8 @@ def first_page(site: Path, port: int) -> float:
     try:
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/__presskit__/status", timeout=5) as answer:
+                status = f"http://127.0.0.1:{port}/__presskit__/status"
+                with urllib.request.urlopen(status, timeout=5) as answer:
                     if json.load(answer)["files"]:
                         urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read()
                         return time.perf_counter() - started
@@ -101,7 +102,8 @@ def main() -> None:
             aged(site)
             times.setdefault("check, one body edit", []).append(timed([*presskit, "check", str(site)]))
             releases[len(releases) // 3].unlink()
-            times.setdefault("check, release deleted", []).append(timed([*presskit, "check", str(site)], (0, 1)))
+            deleted = timed([*presskit, "check", str(site)], (0, 1))  # its links now lead nowhere
+            times.setdefault("check, release deleted", []).append(deleted)
         reference = statistics.median(times["build (cold)"])
         print(f"{args.size:,} releases, medians of {args.runs} runs")
         for name, found in times.items():
