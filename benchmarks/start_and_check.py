@@ -99,7 +99,8 @@ def main() -> None:
             releases = sorted((site / "content/releases").rglob("*.md"))
             edited = releases[len(releases) // 2]
             edited.write_text(edited.read_text(encoding="utf-8") + "\nOne more sentence.\n", encoding="utf-8")
-            aged(site)
+            moment = time.time() - 60  # saved a minute ago; the other files keep their times
+            os.utime(edited, (moment, moment))
             times.setdefault("check, one body edit", []).append(timed([*presskit, "check", str(site)]))
             releases[len(releases) // 3].unlink()
             deleted = timed([*presskit, "check", str(site)], (0, 1))  # its links now lead nowhere
