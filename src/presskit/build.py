@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from presskit import quick, store
@@ -39,7 +39,7 @@ from presskit.lock import one_build
 from presskit.models import Content, Release
 from presskit.render import RenderedSite, render_site, theme_dirs
 from presskit.schema import load_content
-from presskit.write import publish, publish_changed
+from presskit.write import Published, publish, publish_changed
 
 Stage = Callable[[str], None]
 
@@ -236,7 +236,7 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
     started = time.perf_counter()
     incremental = preview or (as_of is None and not drafts)
     part = PREVIEW if preview else ""
-    options = ("preview", settings.base_url) if preview else ("drafts", drafts)
+    options = cache_options(settings, preview=preview, drafts=drafts)
     walked_at = time.time()  # files are looked at before they are read (see cache._RACY_SECONDS)
     walked = walk(settings.content_dir)
     themes = [walk(folder) for folder in theme_dirs(settings)]
@@ -267,16 +267,21 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
                      preview=preview)
     stage("Writing output")
     if incremental:
-        store.forget(site_dir, RECORD, part)  # it describes the output/ about to be replaced
-    published = publish(made.site.files, settings.output_dir)
-    if incremental:
-        remember(site_dir, state, environment_key, walked, walked_at, made, memory, published.files, part)
+        published, _ = write_full(site_dir, state, environment_key, walked, walked_at, made, memory, part)
+    else:
+        published = publish(made.site.files, settings.output_dir)
     new = _newly_published(site_dir, made.graph) if incremental and not preview else ()
     return BuildResult(settings, made.graph, made.site, time.perf_counter() - started, made.warnings,
                        published.files, published.written, new, memory.photos_made, memory.photo_seconds)
 
 
 PREVIEW = "preview"  # the part of .presskit-cache/ that `serve` keeps
+
+
+def cache_options(settings: Settings, *, preview: bool = False, drafts: bool = False) -> tuple[object, ...]:
+    """What, besides content, templates and settings, the pages of a build depend on, as its
+    stamp and record are keyed: a preview's pages carry its address; `--drafts` shows drafts."""
+    return ("preview", settings.base_url) if preview else ("drafts", drafts)
 
 
 def _unchanged(site_dir: Path, settings: Settings, state: str, part: str,
@@ -300,7 +305,7 @@ def _lend_from_build(site_dir: Path, settings: Settings, memory: BuildMemory,
     rendered texts when those link as the preview's do (same base path). Pages are not lent:
     a preview's differ from the published site's."""
     published = load_settings(site_dir)
-    environment_key = quick.environment(published, themes, ("drafts", False))
+    environment_key = quick.environment(published, themes, cache_options(published))
     record = last_record(site_dir, published) if environment_key else None
     if record is None or record.environment != environment_key:
         return 0
@@ -312,8 +317,19 @@ def preview_unchanged(site_dir: Path, settings: Settings, walked: dict[str, Stat
     """What the last preview said, if nothing it was made from has changed since (`settings`
     as `serve` has them, `walked` the files of content/ now): `serve` then starts at once."""
     themes = [walk(folder) for folder in theme_dirs(settings)]
-    state = source_state(settings.settings_file, walked, themes, ("preview", settings.base_url))
+    state = source_state(settings.settings_file, walked, themes, cache_options(settings, preview=True))
     return _unchanged(site_dir, settings, state, PREVIEW, time.perf_counter()) if state else None
+
+
+def write_full(site_dir: Path, state: str, environment_key: str, walked: dict[str, Stat],
+               walked_at: float, made: Made, memory: BuildMemory,
+               part: str = "") -> tuple[Published, quick.Record | None]:
+    """Write a full build into the folder its settings name, then what the next build needs
+    (see `remember`), which the record of the folder replaced no longer describes."""
+    store.forget(site_dir, RECORD, part)
+    published = publish(made.site.files, made.settings.output_dir)
+    return published, remember(site_dir, state, environment_key, walked, walked_at, made, memory,
+                               published.files, part)
 
 
 def remember(site_dir: Path, state: str, environment_key: str, walked: dict[str, Stat],
@@ -346,7 +362,7 @@ def _newly_published(site_dir: Path, graph: Newsroom) -> tuple[Release, ...]:
     """The releases this build publishes that the last one did not (none on a first build),
     remembering this build's for the next."""
     try:
-        before = set(json.loads((store.cache_dir(site_dir) / PUBLISHED).read_text()))
+        before = set(json.loads((part_dir(site_dir) / PUBLISHED).read_text()))
     except (OSError, ValueError, TypeError):
         before = None
     now = [str(release.source) for release in graph.releases]
@@ -399,10 +415,9 @@ def _quick_build(site_dir: Path, settings: Settings, drafts: bool, record: quick
     if made is None:
         return None
     now_record = quick.updated(record, made, walked, walked_at)
-    written = publish_changed(made.files, settings.output_dir) if made.changed else 0
-    keep_quick(site_dir, record, now_record, made, state, releases, part)
+    written, event_data = write_quick(site_dir, settings, record, now_record, made, state, releases, part)
     embargo = datetime.fromtimestamp(record.next_embargo, UTC) if record.next_embargo else None
-    event = NextEvent.from_data(last_next_event(site_dir, part))  # a quick rebuild changes no event
+    event = NextEvent.from_data(event_data)
     warnings = now_record.problems()
     seconds = time.perf_counter() - started
     if not made.changed:  # files were touched or saved unchanged
@@ -411,10 +426,13 @@ def _quick_build(site_dir: Path, settings: Settings, drafts: bool, record: quick
                    record.output_files, written, embargo, warnings, event)
 
 
-def keep_quick(site_dir: Path, record: quick.Record, now_record: quick.Record, made: quick.Quick,
-               state: str, releases: store.ReleaseStore, part: str = "") -> None:
-    """After a quick rebuild was written: the releases it changed, the record as it is now,
-    and the up-to-date stamp (with the full build's next event: a quick rebuild changes none)."""
+def write_quick(site_dir: Path, settings: Settings, record: quick.Record, now_record: quick.Record,
+                made: quick.Quick, state: str, releases: store.ReleaseStore,
+                part: str = "") -> tuple[int, Any]:
+    """Write a quick rebuild's files into the folder its settings name, then the releases it
+    changed, the record as it is now and the up-to-date stamp, with the full build's next
+    event (a quick rebuild changes none). Says how many files had new bytes, and that event."""
+    written = publish_changed(made.files, settings.output_dir) if made.changed else 0
     if made.changed:
         key = quick.store_key(record.environment, made.partners, made.programmes)
         releases.save(((key(release.digest), release, made.bodies[release])
@@ -422,8 +440,10 @@ def keep_quick(site_dir: Path, record: quick.Record, now_record: quick.Record, m
                       complete=False)
     store.write_cache(site_dir, RECORD, now_record.to_bytes(), part)
     embargo = datetime.fromtimestamp(record.next_embargo, UTC).isoformat() if record.next_embargo else ""
+    event = last_next_event(site_dir, part)
     remember_build(site_dir, state, record.output, record.next_change, embargo,
-                   _as_data(now_record.problems()), last_next_event(site_dir, part), part)
+                   _as_data(now_record.problems()), event, part)
+    return written, event
 
 
 def upcoming_embargoes(site_dir: Path, now: datetime | None = None) -> tuple[Settings, list[Release]]:
@@ -453,7 +473,7 @@ def check(site_dir: Path, *, as_of: datetime | None = None, stage: Stage = _quie
     if as_of is None:
         walked = walk(settings.content_dir)
         themes = [walk(folder) for folder in theme_dirs(settings)]
-        environment_key = quick.environment(settings, themes, ("drafts", False))
+        environment_key = quick.environment(settings, themes, cache_options(settings))
         record = last_record(site_dir, settings)
         if record is not None and quick.restore(settings, memory, record, walked,
                                                 store.ReleaseStore(site_dir), environment_key):

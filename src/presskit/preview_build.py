@@ -8,7 +8,7 @@ unchanged site finds the last preview there and builds nothing. It says how far 
 how it ended, in JSON lines on its standard output:
 
     {"step": "Rendering pages", "done": 1200, "total": 10632}
-    {"built": {"kind": "full", "files": 21318, "seconds": 12.1, "warnings": [...], ...}}
+    {"built": {"next_embargo": "2027-01-15T02:00:00+00:00", "warnings": [problem, ...]}}
     {"failed": [problem, ...]}
 
 A problem is [file, line, message, hint, warning]. Any other end (a bug, a kill) is seen by
@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from presskit.build import BuildResult, Rebuilt, build_preview
+from presskit.build import BuildResult, build_preview
 from presskit.cache import BuildMemory
 from presskit.config import load_settings
 from presskit.errors import BuildFailed, Problem
@@ -76,11 +76,8 @@ def main(argv: list[str]) -> int:
     except BuildFailed as failure:
         reporter.line({"failed": [problem_data(problem) for problem in failure.problems]})
         return 1
-    kind = "full" if isinstance(result, BuildResult) else "quick" if isinstance(result, Rebuilt) else "none"
-    files = result.files if isinstance(result, BuildResult | Rebuilt) else 0
     embargo = result.graph.next_embargo if isinstance(result, BuildResult) else result.next_embargo
     reporter.line({"built": {
-        "kind": kind, "files": files, "seconds": result.seconds,
         "next_embargo": embargo.isoformat() if embargo else None,
         "warnings": [problem_data(problem) for problem in result.warnings]}})
     return 0

@@ -27,13 +27,15 @@ from watchdog.observers import Observer
 from presskit import quick, store
 from presskit.build import (
     PREVIEW,
+    RECORD,
     Made,
-    keep_quick,
+    cache_options,
     last_record,
     make_site,
     preview_folder,
     preview_unchanged,
-    remember,
+    write_full,
+    write_quick,
 )
 from presskit.cache import IN_OUTPUT, BuildMemory, Stat, cache_folder, source_state, walk
 from presskit.config import SETTINGS_FILE, Settings, load_settings
@@ -44,7 +46,6 @@ from presskit.render import OutputFile, builtin_theme, theme_dirs
 from presskit.server import PreviewServer, Snapshot
 from presskit.text import new_release_line
 from presskit.watch import Changes, Watcher
-from presskit.write import publish, publish_changed
 
 WATCH_CHECK_SECONDS = 1.0
 FIXED = "Fixed: the site is up to date again."
@@ -202,7 +203,7 @@ class Preview:
         try:
             settings = self.settings()
             themes = [walk(folder) for folder in theme_dirs(settings)]
-            options = ("preview", settings.base_url)
+            options = cache_options(settings, preview=True)
             environment_key = quick.environment(settings, themes, options)
             state = source_state(settings.settings_file, walked, themes, options)
             if changed and self._quick(settings, environment_key, state, walked, walked_at, started):
@@ -266,10 +267,8 @@ class Preview:
         try:
             with one_build(self.site_dir, lambda: None, PREVIEW):
                 cache_folder(self.site_dir, PREVIEW)
-                store.forget(self.site_dir, "record", PREVIEW)  # it describes the folder replaced
-                published = publish(made.site.files, folder)
-                record = remember(self.site_dir, state, environment_key, walked, walked_at, made,
-                                  self.memory, published.files, PREVIEW)
+                _, record = write_full(self.site_dir, state, environment_key, walked, walked_at, made,
+                                       self.memory, PREVIEW)
         except (OSError, BuildFailed) as error:  # not kept: the next start builds again
             self.report(f"The preview could not be kept for the next start: {error}")
         if record is None:
@@ -309,8 +308,8 @@ class Preview:
                                    memory=self.memory, read=self._snapshot.made)
         if made is None:
             return False
-        key = quick.store_key(record.environment, made.partners, made.programmes)
         if isinstance(kept, quick.MemoryStore):
+            key = quick.store_key(record.environment, made.partners, made.programmes)
             kept.keep((key(release.digest), release, made.bodies[release]) for release in made.changed)
         now_record = quick.updated(record, made, walked, walked_at)
         self.quick_state = (now_record, kept)
@@ -334,11 +333,10 @@ class Preview:
         if record.output is not None:  # the preview's part of the cache holds this site: keep up
             try:
                 with one_build(self.site_dir, lambda: None, PREVIEW):
-                    publish_changed(made.files, settings.output_dir)
-                    keep_quick(self.site_dir, record, now_record, made, state,
-                               store.ReleaseStore(self.site_dir, PREVIEW), PREVIEW)
+                    write_quick(self.site_dir, settings, record, now_record, made, state,
+                                store.ReleaseStore(self.site_dir, PREVIEW), PREVIEW)
             except (OSError, BuildFailed):
-                store.forget(self.site_dir, "record", PREVIEW)  # the next start builds in full
+                store.forget(self.site_dir, RECORD, PREVIEW)  # the next start builds in full
         return True
 
     def _at_stage(self, name: str) -> None:

@@ -26,13 +26,9 @@ from presskit.seal import seal, unseal
 _RELEASES = "releases.sqlite"
 
 
-def cache_dir(site_dir: Path, part: str = "") -> Path:
-    return part_dir(site_dir, part)
-
-
 def read_cache(site_dir: Path, name: str, part: str = "") -> bytes | None:
     try:
-        return unseal((cache_dir(site_dir, part) / name).read_bytes())
+        return unseal((part_dir(site_dir, part) / name).read_bytes())
     except OSError:
         return None
 
@@ -44,7 +40,7 @@ def write_cache(site_dir: Path, name: str, data: bytes, part: str = "") -> None:
 
 def forget(site_dir: Path, name: str, part: str = "") -> None:
     with contextlib.suppress(OSError):  # a folder in its place, or a read-only cache
-        (cache_dir(site_dir, part) / name).unlink(missing_ok=True)
+        (part_dir(site_dir, part) / name).unlink(missing_ok=True)
 
 
 def _body_bytes(body: RenderedBody) -> bytes:
@@ -62,7 +58,7 @@ class ReleaseStore:
     made with (the file's digest and everything else its model depends on)."""
 
     def __init__(self, site_dir: Path, part: str = "") -> None:
-        self.path = cache_dir(site_dir, part) / _RELEASES
+        self.path = part_dir(site_dir, part) / _RELEASES
         self.site_dir = site_dir
         self.part = part
 
