@@ -133,3 +133,34 @@ def test_a_first_preview_after_a_build_serves_what_a_cold_start_does(tmp_path):
     borrowed, _ = _served(site, port)
     assert b"Unfinished draft" in borrowed["releases/draft/index.html"]
     assert borrowed == _cold(site, port)
+
+
+def test_what_a_preview_rebuilt_after_saves_is_kept_once_they_pause(tmp_path, monkeypatch):
+    """A new title (a full rebuild in the running preview) and then words (a quick one) are
+    kept once saves pause, not in the wait of the save; the next start serves them at once."""
+    import presskit.serve as serving
+
+    monkeypatch.setattr(serving, "KEEP_AFTER_QUIET_SECONDS", 0.5)
+    site, port = _site(tmp_path / "site"), _port()
+    releases = sorted(path for path in (site / "content/releases").rglob("*.md")
+                      if path.parent.name != "releases")
+    kept_page = site / ".presskit-cache/preview/site/releases" / releases[4].stem / "index.html"
+    lines: list[str] = []
+    running = Session(site, "127.0.0.1", port, report=lines.append)
+    try:
+        releases[4].write_text(releases[4].read_text().replace("title: ", "title: Renamed ", 1))
+        releases[9].write_text(releases[9].read_text() + "\nWords of the afternoon.\n")
+        deadline = time.monotonic() + 30
+        while b"Renamed " not in (kept_page.read_bytes() if kept_page.exists() else b""):
+            assert time.monotonic() < deadline, lines
+            time.sleep(0.1)
+        time.sleep(1.0)
+        served = running.preview.snapshot()
+        during = {path: served.made(path) for path in served.files}
+    finally:
+        running.stop()
+    again, said = _served(site, port)
+    assert any(KEPT in line for line in said), said
+    assert again == during
+    assert b"Words of the afternoon." in b"".join(again.values())
+    assert again == _cold(site, port)

@@ -9,7 +9,7 @@ import dataclasses
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,8 +36,9 @@ from presskit.errors import BuildFailed, Problem, errors_in
 from presskit.graph import Newsroom, build_newsroom
 from presskit.languages import missing_catalogs, site_languages
 from presskit.lock import one_build
+from presskit.markdown import RenderedBody
 from presskit.models import Content, Release
-from presskit.render import RenderedSite, render_site, theme_dirs
+from presskit.render import OutputFile, RenderedSite, render_site, theme_dirs
 from presskit.schema import load_content
 from presskit.write import Published, publish, publish_changed
 
@@ -330,6 +331,24 @@ def write_full(site_dir: Path, state: str, environment_key: str, walked: dict[st
     published = publish(made.site.files, made.settings.output_dir)
     return published, remember(site_dir, state, environment_key, walked, walked_at, made, memory,
                                published.files, part)
+
+
+def keep_site(site_dir: Path, state: str, record: quick.Record, files: Iterable[OutputFile],
+              releases: Iterable[tuple[str, Release, RenderedBody]], event: Any, folder: Path,
+              part: str) -> quick.Record:
+    """Write a site built and served in memory (`serve`) into `folder`, with what the next
+    build needs: its record (made for no folder: it now describes this one), its releases
+    under their keys and the up-to-date stamp. The record is returned."""
+    store.forget(site_dir, RECORD, part)
+    published = publish(files, folder)
+    output = output_state(folder)
+    record = dataclasses.replace(record, output=output, output_files=published.files)
+    store.ReleaseStore(site_dir, part).save(releases, complete=True)
+    store.write_cache(site_dir, RECORD, record.to_bytes(), part)
+    embargo = datetime.fromtimestamp(record.next_embargo, UTC).isoformat() if record.next_embargo else ""
+    remember_build(site_dir, state, output, record.next_change, embargo, _as_data(record.problems()),
+                   event, part)
+    return record
 
 
 def remember(site_dir: Path, state: str, environment_key: str, walked: dict[str, Stat],

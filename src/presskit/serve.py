@@ -29,12 +29,13 @@ from presskit.build import (
     PREVIEW,
     RECORD,
     Made,
+    NextEvent,
     cache_options,
+    keep_site,
     last_record,
     make_site,
     preview_folder,
     preview_unchanged,
-    write_full,
     write_quick,
 )
 from presskit.cache import IN_OUTPUT, BuildMemory, Stat, cache_folder, source_state, walk
@@ -48,6 +49,7 @@ from presskit.text import new_release_line
 from presskit.watch import Changes, Watcher
 
 WATCH_CHECK_SECONDS = 1.0
+KEEP_AFTER_QUIET_SECONDS = 3.0  # saves paused this long: the site served is kept for the next start
 FIXED = "Fixed: the site is up to date again."
 
 Report = Callable[[str], None]
@@ -76,6 +78,9 @@ class Preview:
         self.child: subprocess.Popen[str] | None = None  # the start's own process, while it runs
         self.stopping = False
         self.warm = False  # memory holds the site (an in-process build was made)
+        # The next event of a site served but not yet kept (see keep_when_quiet).
+        self.unkept: tuple[Any] | None = None
+        self.rebuilt_at = 0.0  # time.monotonic() of the last rebuild
 
     # -- what the server asks -----------------------------------------------------
 
@@ -235,7 +240,10 @@ class Preview:
         self._published(made, files, changed, current)
         self.shown = shown
         self.quick_state = None
-        self._keep(made, state, environment_key, walked, walked_at)
+        if environment_key:  # after the tab has its pages: not in the wait
+            self.quick_state = _quick_state(environment_key, walked, walked_at, made, self.memory)
+            event = NextEvent.of(made.graph)
+            self.unkept = (event.as_data() if event else None,)
 
     def _published(self, made: Made, files: dict[str, OutputFile], changed: set[Path],
                    current: Snapshot) -> None:
@@ -258,27 +266,38 @@ class Preview:
                         f"page{'s' if self.memory.rendered != 1 else ''} made again, "
                         f"{self.memory.reused} unchanged.")
 
-    def _keep(self, made: Made, state: str, environment_key: str, walked: dict[str, Stat],
-              walked_at: float) -> None:
-        """After the tab has its pages (not in the wait): leave them in the preview's part of
-        the cache for the next start, and serve them from there rather than from memory."""
-        folder = made.settings.output_dir
-        record = None
+    def keep_when_quiet(self) -> None:
+        """Once saves have paused (KEEP_AFTER_QUIET_SECONDS), leave the site served in the
+        preview's part of the cache for the next start, and serve it from there rather than
+        from memory. Not in the wait of any save: writing 10,000 pages takes seconds."""
+        if (self.unkept is None or self.quick_state is None or self._snapshot.error
+                or time.monotonic() - self.rebuilt_at < KEEP_AFTER_QUIET_SECONDS):
+            return
+        (event,), (record, kept) = self.unkept, self.quick_state
+        if not isinstance(kept, quick.MemoryStore):
+            return
+        settings = self.settings()
+        walked = walk(settings.content_dir)
+        if self._other_files() | walked != self.built_from:
+            return  # a save is on its way: its rebuild comes first
+        themes = [walk(folder) for folder in theme_dirs(settings)]
+        state = source_state(settings.settings_file, walked, themes, cache_options(settings, preview=True))
+        if not state:
+            return  # saved too recently to be told apart from a later save: kept at the next pause
+        folder = settings.output_dir
+        self.unkept = None
         try:
             with one_build(self.site_dir, lambda: None, PREVIEW):
                 cache_folder(self.site_dir, PREVIEW)
-                _, record = write_full(self.site_dir, state, environment_key, walked, walked_at, made,
-                                       self.memory, PREVIEW)
+                record = keep_site(self.site_dir, state, record, self._snapshot.files.values(),
+                                   kept.releases.values(), event, folder, PREVIEW)
         except (OSError, BuildFailed) as error:  # not kept: the next start builds again
             self.report(f"The preview could not be kept for the next start: {error}")
-        if record is None:
-            if environment_key:
-                self.quick_state = _quick_state(environment_key, walked, walked_at, made)
             return
         on_disk = {path: OutputFile(path, source=folder / path) for path in self._snapshot.files}
         self.memory.pages = {path: (digest, IN_OUTPUT) for path, (digest, _) in self.memory.pages.items()}
         self._publish(dataclasses.replace(self._snapshot, files=on_disk))
-        self.quick_state = (record, _memory_store(environment_key, made))
+        self.quick_state = (record, kept)
 
     def _progressed(self) -> None:
         self.stage, self.done, self.total = self.memory.step, self.memory.done, self.memory.total
@@ -330,7 +349,8 @@ class Preview:
                             f"{len(made.changed)} release{'s' if len(made.changed) != 1 else ''} "
                             f"changed; {len(made.files)} page{'s' if len(made.files) != 1 else ''} "
                             "and feeds made again.")
-        if record.output is not None:  # the preview's part of the cache holds this site: keep up
+        if self.unkept is None and record.output is not None:
+            # The preview's part of the cache holds the site: it keeps up with this edit.
             try:
                 with one_build(self.site_dir, lambda: None, PREVIEW):
                     write_quick(self.site_dir, settings, record, now_record, made, state,
@@ -366,6 +386,7 @@ class Preview:
         self._publish(self._snapshot)
 
     def _publish(self, snapshot: Snapshot) -> None:
+        self.rebuilt_at = time.monotonic()
         snapshot = dataclasses.replace(snapshot, notice=self.notice)
         with self.changed:
             self._snapshot = snapshot
@@ -423,6 +444,8 @@ class Session:
                 break
             try:
                 self._catch_up(burst)
+                if burst is None:
+                    self.preview.keep_when_quiet()
             except Exception as error:  # a bug must not end the preview; say it and go on
                 self.preview.report(f"presskit failed unexpectedly while rebuilding: "
                                     f"{type(error).__name__}: {error}")
@@ -462,12 +485,13 @@ class Session:
 
 
 def _quick_state(environment_key: str, walked: dict[str, Stat], walked_at: float,
-                 made: Made) -> tuple[quick.Record, quick.MemoryStore]:
-    """What the next rebuild needs to be a quick one when the preview could not be kept: the
-    record (of no folder) and the releases shown."""
+                 made: Made, memory: BuildMemory) -> tuple[quick.Record, quick.MemoryStore]:
+    """What the next rebuild needs to be a quick one: the record (of no folder until the site
+    is kept) and the releases shown."""
+    pages = {path: digest for path, (digest, _) in memory.pages.items()}
     record = quick.make_record(environment_key, None, walked, walked_at, made.content, made.graph,
-                               made.settings, made.site.bodies, {}, {}, len(made.site.files),
-                               made.warnings, made.site.alternates)
+                               made.settings, made.site.bodies, pages, memory.graph,
+                               len(made.site.files), made.warnings, made.site.alternates)
     return record, _memory_store(environment_key, made)
 
 
