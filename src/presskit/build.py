@@ -21,6 +21,7 @@ from presskit.cache import (
     BuildMemory,
     Stat,
     cache_folder,
+    forget_build,
     keep_file,
     last_next_event,
     output_state,
@@ -40,7 +41,7 @@ from presskit.markdown import RenderedBody
 from presskit.models import Content, Release
 from presskit.render import OutputFile, RenderedSite, render_site, theme_dirs
 from presskit.schema import load_content
-from presskit.write import Published, publish, publish_changed
+from presskit.write import Published, publish, publish_changed, update_in_place
 
 Stage = Callable[[str], None]
 
@@ -340,9 +341,15 @@ def keep_site(site_dir: Path, state: str, record: quick.Record, files: Iterable[
     build needs: its record (made for no folder: it now describes this one), its releases
     under their keys and the up-to-date stamp. The record is returned."""
     store.forget(site_dir, RECORD, part)
-    published = publish(files, folder)
+    if output_state(folder) is None:
+        count = publish(files, folder).files
+    else:  # a kept site: only what changed is written (the stamp and record are gone meanwhile)
+        forget_build(site_dir, part)
+        listed = list(files)
+        update_in_place(listed, folder)
+        count = len(listed)
     output = output_state(folder)
-    record = dataclasses.replace(record, output=output, output_files=published.files)
+    record = dataclasses.replace(record, output=output, output_files=count)
     store.ReleaseStore(site_dir, part).save(releases, complete=True)
     store.write_cache(site_dir, RECORD, record.to_bytes(), part)
     embargo = datetime.fromtimestamp(record.next_embargo, UTC).isoformat() if record.next_embargo else ""

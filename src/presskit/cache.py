@@ -8,6 +8,7 @@ renderer computes fingerprints; this module only remembers them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -277,6 +278,12 @@ def up_to_date(site_dir: Path, state: str, output: tuple[int, int] | None,
     warnings = stamp.get("warnings", [])
     return (str(stamp.get("summary", "")), warnings if isinstance(warnings, list) else [],
             stamp.get("next_event"))
+
+
+def forget_build(site_dir: Path, part: str = "") -> None:
+    """Remove the up-to-date stamp: what it describes is about to change."""
+    with contextlib.suppress(OSError):  # a folder in its place: up_to_date cannot read it either
+        (part_dir(site_dir, part) / _STAMP).unlink(missing_ok=True)
 
 
 def last_next_event(site_dir: Path, part: str = "") -> Any:

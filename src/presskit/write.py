@@ -149,6 +149,44 @@ def publish_changed(files: Iterable[OutputFile], output_dir: Path) -> int:
     return written
 
 
+def update_in_place(files: Iterable[OutputFile], output_dir: Path) -> int:
+    """Make an output folder that presskit wrote hold exactly these files, writing only those
+    whose bytes changed (each in one step, a rename) and removing those no longer made; say
+    how many were written. Not all at once, unlike `publish`: for a cache (`serve`'s kept
+    preview), whose record says nothing while it is updated."""
+    if not (output_dir / MARKER).is_file():
+        raise BuildFailed([Problem(output_dir, None, "is not a folder presskit wrote",
+                                   "delete it; presskit makes it again")])
+    start = len(str(output_dir)) + 1
+    present = {path[start:] for path in _walk_files(output_dir)}
+    written = 0
+    made: set[str] = set()
+    for file in files:
+        parts = _safe_parts(file.path)
+        made.add(os.path.join(*parts))
+        target = output_dir.joinpath(*parts)
+        if file.source == target or _same(file, target):
+            continue  # a file this folder holds already, or the same bytes
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.parent / f".{target.name}.presskit-new"
+        if file.data is not None:
+            temporary.write_bytes(file.data)
+        elif file.source is not None:
+            shutil.copy2(file.source, temporary)  # keeps the time, to compare next time
+        os.replace(temporary, target)
+        written += 1
+    for gone in present - made:
+        (output_dir / gone).unlink(missing_ok=True)
+    return written
+
+
+def _walk_files(folder: Path) -> Iterable[str]:
+    for root, _, names in os.walk(folder):
+        for name in names:
+            if name != MARKER:
+                yield os.path.join(root, name)
+
+
 def _same(file: OutputFile, old: Path) -> bool:
     """Whether the file in the current output/ already has these bytes."""
     try:
