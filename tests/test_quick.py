@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import shutil
 import sys
 import time
@@ -200,3 +201,88 @@ def test_a_full_build_after_a_new_title_renders_only_the_text_that_changed(tmp_p
     result = run("build", site)
     assert "Built" in result.out  # a new title takes the full build...
     assert len(rendered) <= 2, len(rendered)  # ...which reuses every text that did not change
+
+
+def test_a_full_rebuild_writes_only_the_files_that_changed_and_removes_what_is_gone(tmp_path, run):
+    site = aged(generate(30, tmp_path / "site", seed=16))
+    assert run("build", site).code == 0
+    output = site / "output"
+    folder = output.stat().st_ino  # a server started inside output/ keeps serving the new build
+    before = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in output.rglob("*") if p.is_file()}
+    releases = sorted((site / "content/releases").rglob("*.md"))
+    retitled, deleted = releases[4], releases[9]
+    retitled.write_text(retitled.read_text().replace("title: ", "title: Renamed ", 1))
+    deleted.unlink()
+    result = run("build", site)
+    assert result.out.startswith("Built"), result.out
+    rewritten = sorted(str(p.relative_to(output)) for p, state in before.items()
+                       if not p.exists() or (p.stat().st_ino, p.stat().st_mtime_ns) != state)
+    assert f"releases/{retitled.stem}/index.html" in rewritten
+    assert f"releases/{deleted.stem}/index.html" in rewritten
+    assert 0 < len(rewritten) < len(before) / 2, len(rewritten)  # the rest kept as they were
+    assert not (output / "releases" / deleted.stem).exists()  # its folder too
+    assert output.stat().st_ino == folder
+    assert not [p for p in output.rglob("*") if ".presskit-" in p.name and p.name != ".presskit-output"]
+    assert tree_digest(output) == cold_output(site, tmp_path / "cold", run)
+
+
+def test_a_rebuild_that_fails_while_writing_leaves_output_as_it_was(tmp_path, run, monkeypatch):
+    site = aged(generate(30, tmp_path / "site", seed=17))
+    assert run("build", site).code == 0
+    output = site / "output"
+    published = tree_digest(output)
+    releases = sorted((site / "content/releases").rglob("*.md"))
+    releases[3].write_text(releases[3].read_text().replace("title: ", "title: Renamed ", 1))
+    releases[8].unlink()
+    replace, calls = os.replace, []
+
+    def disk_full_on_the_fifth(source, target):  # type: ignore[no-untyped-def]
+        calls.append(target)
+        if len(calls) == 5:
+            raise OSError(28, "No space left on device", str(target))
+        return replace(source, target)
+
+    monkeypatch.setattr("presskit.write.os.replace", disk_full_on_the_fifth)
+    result = run("build", site)
+    assert result.code == 1 and "Traceback" not in result.err
+    assert "the disk is full" in result.err and "output/ was not changed" in result.err, result.err
+    assert tree_digest(output) == published
+    assert not [p for p in output.rglob("*") if ".presskit-" in p.name and p.name != ".presskit-output"]
+    monkeypatch.undo()
+    assert run("build", site).code == 0  # and the next build makes the whole change
+    assert tree_digest(output) == cold_output(site, tmp_path / "cold", run)
+
+
+def test_each_kind_of_edit_rewrites_only_the_files_it_changes(tmp_path, run):
+    site = aged(generate(40, tmp_path / "site", seed=18))
+    assert run("build", site).code == 0
+    output = site / "output"
+    release = sorted((site / "content/releases").rglob("*.md"))[20]
+    original = release.read_text()
+    edits = {
+        "title": lambda: release.write_text(original.replace("title: ", "title: Retitled ", 1)),
+        "date": lambda: release.write_text(original.replace("date: 20", "date: 19", 1)),
+        "lead": lambda: release.write_text(original.replace("\n---\n", "\n---\nA new lead.\n\n", 1)),
+        "partner": lambda: release.write_text(original.replace("partners: [", "partners: [partner-02, ", 1)),
+        "photo": lambda: release.write_text(re.sub(  # another photo of the site's four
+            r"/media/photo-(\d\d)", lambda m: f"/media/photo-{(int(m[1]) + 1) % 4:02}", original, count=1)),
+        "added": lambda: release.with_name("added.md").write_text(
+            original.replace("title: ", "title: Added ", 1)),
+        "deleted": lambda: release.with_name("added.md").unlink(),
+    }
+    for kind, make in edits.items():
+        before = tree_digest(output)
+        states = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in output.rglob("*") if p.is_file()}
+        time.sleep(0.01)
+        make()
+        settle(site)
+        result = run("build", site)
+        assert result.code == 0, (kind, result.err)
+        after = tree_digest(output)
+        changed = {path for path in before.keys() | after.keys() if before.get(path) != after.get(path)}
+        rewritten = {str(p.relative_to(output)) for p in output.rglob("*") if p.is_file()
+                     and states.get(p) != (p.stat().st_ino, p.stat().st_mtime_ns)}
+        rewritten |= {str(p.relative_to(output)) for p in states if not p.exists()}
+        assert changed and rewritten == changed, (kind, sorted(rewritten ^ changed)[:5])
+        assert len(changed) < len(after) / 3, (kind, len(changed))
+        assert after == cold_output(site, tmp_path / "cold", run), kind

@@ -41,7 +41,7 @@ from presskit.markdown import RenderedBody
 from presskit.models import Content, Release
 from presskit.render import OutputFile, RenderedSite, render_site, theme_dirs
 from presskit.schema import load_content
-from presskit.write import Published, publish, publish_changed, update_in_place
+from presskit.write import Published, publish, publish_changed, publish_in_place, update_in_place
 
 Stage = Callable[[str], None]
 
@@ -269,7 +269,8 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
                      preview=preview)
     stage("Writing output")
     if incremental:
-        published, _ = write_full(site_dir, state, environment_key, walked, walked_at, made, memory, part)
+        published, _ = write_full(site_dir, state, environment_key, walked, walked_at, made, memory, part,
+                                  in_place=record is not None)
     else:
         published = publish(made.site.files, settings.output_dir)
     new = _newly_published(site_dir, made.graph) if incremental and not preview else ()
@@ -325,11 +326,18 @@ def preview_unchanged(site_dir: Path, settings: Settings, walked: dict[str, Stat
 
 def write_full(site_dir: Path, state: str, environment_key: str, walked: dict[str, Stat],
                walked_at: float, made: Made, memory: BuildMemory,
-               part: str = "") -> tuple[Published, quick.Record | None]:
+               part: str = "", in_place: bool = False) -> tuple[Published, quick.Record | None]:
     """Write a full build into the folder its settings name, then what the next build needs
-    (see `remember`), which the record of the folder replaced no longer describes."""
+    (see `remember`), which the record of the folder replaced no longer describes. `in_place`
+    when the last build's record describes that folder as it is: only the files that changed
+    are written (see write.publish_in_place), else the whole folder is replaced."""
     store.forget(site_dir, RECORD, part)
-    published = publish(made.site.files, made.settings.output_dir)
+    published = None
+    if in_place:  # output/ is as the record describes it: write only what changed
+        forget_build(site_dir, part)
+        published = publish_in_place(made.site.files, made.settings.output_dir)
+    if published is None:
+        published = publish(made.site.files, made.settings.output_dir)
     return published, remember(site_dir, state, environment_key, walked, walked_at, made, memory,
                                published.files, part)
 
@@ -419,6 +427,7 @@ def _remember(site_dir: Path, environment_key: str, output: tuple[int, int] | No
     store.ReleaseStore(site_dir, part).save(
         ((key(release.digest), release, made.site.bodies[release]) for release in graph.releases),
         complete=True)
+    store.ReleaseStore(site_dir, part).save_cards(memory.fragments)
     store.write_cache(site_dir, RECORD, record.to_bytes(), part)
     return record
 

@@ -14,7 +14,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,27 @@ def _stat_key(path: Path) -> tuple[int, int, int] | None:
     return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
 
 
+Slot = tuple[str, str, str]  # a piece of a page: release source, language, options
+
+
+@dataclass(frozen=True)
+class Written:
+    """The files of the site as the last build left them (by their path inside output/):
+    in a folder (output/, or serve's kept preview) or only in serve's memory."""
+
+    folder: Path | None
+    read: Callable[[str], bytes | None]
+
+    @classmethod
+    def in_folder(cls, folder: Path) -> Written:
+        def read(path: str) -> bytes | None:
+            try:
+                return (folder / path).read_bytes()
+            except OSError:
+                return None
+        return cls(folder, read)
+
+
 @dataclass
 class BuildMemory:
     """Reusable results of earlier builds of one site with one presskit version."""
@@ -51,7 +72,10 @@ class BuildMemory:
     bodies: dict[tuple[str, int], Any] = field(default_factory=dict)
     body_options: Any = None  # the settings the kept bodies were rendered with
     pages: dict[str, tuple[str, bytes]] = field(default_factory=dict)
-    fragments: dict[str, Any] = field(default_factory=dict)  # rendered pieces (release cards)
+    # Rendered pieces (release cards) by slot (release source, language, options): the
+    # fingerprint of all the piece shows, and the piece.
+    fragments: dict[Slot, tuple[str, Any]] = field(default_factory=dict)
+    made_fragments: list[Slot] = field(default_factory=list)  # slots rendered by this process
     models: dict[Path, tuple[Any, ...]] = field(default_factory=dict)  # checked models by file
     copies: dict[tuple[Path, str], tuple[Any, Any]] = field(default_factory=dict)  # see versions
     graph: dict[str, Any] = field(default_factory=dict)  # what the graph stage keeps for itself
@@ -66,11 +90,11 @@ class BuildMemory:
     done: int = 0
     total: int = 0
     on_progress: Callable[[], None] | None = None  # told of every step forward
+    written: Written | None = None  # the site the last build left, when this one follows it
     rendered: int = 0  # pages rendered by the last build (the rest were reused)
     reused: int = 0
     _used_pages: set[str] = field(default_factory=set)
     _used_files: set[Path] = field(default_factory=set)
-    _used_fragments: set[str] = field(default_factory=set)
 
     def read(self, path: Path, reader: Callable[[Path, list[Any]], Any], problems: list[Any]) -> Any:
         """A file read through `reader`, or its earlier result if the file has not changed."""
@@ -118,13 +142,21 @@ class BuildMemory:
             self.pages[path] = (digest, data)
         return data
 
-    def fragment(self, key: str, render: Callable[[], Any]) -> Any:
-        """A piece of a page rendered once for all the pages that show it."""
-        self._used_fragments.add(key)
-        found = self.fragments.get(key)
-        if found is None:
-            found = self.fragments[key] = render()
-        return found
+    def fragment(self, slot: Slot, digest: str, render: Callable[[], Any]) -> Any:
+        """A piece of a page rendered once for all the pages that show it, and again only when
+        its fingerprint (`digest`) changes."""
+        found = self.fragments.get(slot)
+        if found is not None and found[0] == digest:
+            return found[1]
+        made = render()
+        self.fragments[slot] = (digest, made)
+        self.made_fragments.append(slot)
+        return made
+
+    def add_fragments(self, made: Iterable[tuple[Slot, tuple[str, Any]]]) -> None:
+        """Pieces rendered by a worker process, for the rest of this build and the next."""
+        for slot, value in made:
+            self.fragments[slot] = value
 
     def progress(self, step: str, done: int, total: int) -> None:
         """Say how far a step of the build got (shown by `serve` while it starts)."""
@@ -135,7 +167,7 @@ class BuildMemory:
     def start_build(self) -> None:
         self.rendered = self.reused = self.files_seen = self.photos_made = 0
         self.photo_seconds = 0.0
-        self._used_pages, self._used_files, self._used_fragments = set(), set(), set()
+        self._used_pages, self._used_files = set(), set()
 
     def finish_build(self) -> None:
         """Forget what this build no longer made or read, so that memory does not grow."""
@@ -143,7 +175,11 @@ class BuildMemory:
         self.files = {p: v for p, v in self.files.items() if p in self._used_files}
         self.models = {p: v for p, v in self.models.items() if p in self._used_files}
         self.copies = {k: v for k, v in self.copies.items() if k[0] in self._used_files}
-        self.fragments = {k: v for k, v in self.fragments.items() if k in self._used_fragments}
+        # A release's pieces are kept while it is read, though no page rendered now showed
+        # them: the next build's lists may.
+        sources = {str(path) for path in self._used_files}
+        self.fragments = {k: v for k, v in self.fragments.items() if k[0] in sources}
+        self.made_fragments = []
         if len(self.bodies) > 4 * max(len(self._used_files), 100):
             self.bodies.clear()
 

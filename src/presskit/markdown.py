@@ -33,7 +33,7 @@ class RenderedBody:
     first_paragraph: str
     links: list[BodyLink] = field(default_factory=list)
     # Its plain text and how often each folded word is in it, made once for the search
-    # index (presskit.search.body_words); not stored.
+    # index (presskit.search.body_words); stored with the body when made.
     words: tuple[str, dict[str, int]] | None = field(default=None, compare=False, repr=False)
 
 

@@ -22,8 +22,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from markupsafe import Markup
+
 from presskit import __version__, paths
-from presskit.cache import IN_OUTPUT, BuildMemory, Stat, fingerprint, just_changed, newest, trusted_before
+from presskit.cache import (
+    IN_OUTPUT,
+    BuildMemory,
+    Slot,
+    Stat,
+    Written,
+    fingerprint,
+    just_changed,
+    newest,
+    trusted_before,
+)
 from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem, errors_in
 from presskit.graph import Newsroom, ReleaseLinks, SiteGraph, Topic, media_links
@@ -33,7 +45,7 @@ from presskit.models import Content, Partner, Programme, Release, shown_elsewher
 from presskit.render import Alternate, OutputFile, SearchEdit, feed_indexes, render_releases
 from presskit.schema import load_releases, organisations, remember_releases
 
-_FORMAT = 7
+_FORMAT = 8
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
 # topics (name, slug), previous, next, related, and versions (language, path, published)
@@ -191,6 +203,8 @@ class Store(Protocol):
     def load(self, keys: dict[str, str], partners: Iterable[Partner], programmes: Iterable[Programme],
              *, partial: bool = False) -> dict[str, tuple[Release, RenderedBody]] | None: ...
 
+    def cards(self) -> dict[Slot, tuple[str, Markup]]: ...
+
 
 class MemoryStore:
     """The published releases of the last build, kept in memory by `serve`."""
@@ -201,6 +215,9 @@ class MemoryStore:
     def keep(self, items: Iterable[tuple[str, Release, RenderedBody]]) -> None:
         for key, release, body in items:
             self.releases[str(release.source)] = (key, release, body)
+
+    def cards(self) -> dict[Slot, tuple[str, Markup]]:
+        return {}  # serve keeps its build's memory, cards included
 
     def load(self, keys: dict[str, str], partners: Iterable[Partner], programmes: Iterable[Programme],
              *, partial: bool = False) -> dict[str, tuple[Release, RenderedBody]] | None:
@@ -424,13 +441,15 @@ def restore(settings: Settings, memory: BuildMemory, record: Record, walked: dic
     """Lend a full build what the last one left: the fingerprints of the pages in output/ (a
     page whose fingerprint is unchanged is not made again) and, when settings and templates
     are the same, the checked releases that did not change, with their rendered text (they are
-    not read again). Says how many releases it restored."""
+    not read again), and the release cards it rendered. Says how many releases it restored."""
     for site_path, digest in record.pages.items():
         if os.path.isfile(settings.output_dir / paths.output_file(site_path)):
             memory.pages[site_path] = (digest, IN_OUTPUT)
+    memory.written = Written.in_folder(settings.output_dir)  # the search index is updated there
     if not environment_key or record.environment != environment_key:
         return 0
     memory.graph.update(record.graph_memo)
+    memory.fragments.update(store.cards())  # each under the fingerprint of all it shows
     return lend_releases(settings, memory, record, walked, store)
 
 

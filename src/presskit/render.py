@@ -28,7 +28,7 @@ from babel.dates import format_date, format_datetime, format_interval, format_ti
 from babel.numbers import format_decimal
 
 from presskit import __version__, feeds, paths, search
-from presskit.cache import IN_OUTPUT, BuildMemory, cache_folder, fingerprint
+from presskit.cache import IN_OUTPUT, BuildMemory, Slot, cache_folder, fingerprint
 from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem
 from presskit.graph import Newsroom, SiteGraph
@@ -431,12 +431,14 @@ class _Renderer:
         """A release card (the `release_card` macro of macros.html), made once per build and
         release for every list that shows it, and kept while nothing it shows changes."""
         asked = (release, *sorted(options.items()))
-        key = self.card_keys.get(asked)  # a list page asks for hundreds: keep the keys at hand
-        if key is None:
-            key = self.card_keys[asked] = fingerprint(
-                self.common, self.template_digest("macros.html"), self.prints.release(release),
-                sorted(options.items()))
-        return self.memory.fragment(key, lambda: self.card_macro()(release, **options))
+        known = self.card_keys.get(asked)  # a list page asks for hundreds: keep the keys at hand
+        if known is None:
+            known = self.card_keys[asked] = (
+                (str(release.source), self.language.code, repr(sorted(options.items()))),
+                fingerprint(self.common, self.template_digest("macros.html"),
+                            self.prints.release(release), sorted(options.items())))
+        slot, digest = known
+        return self.memory.fragment(slot, digest, lambda: self.card_macro()(release, **options))
 
     def card_macro(self) -> Any:
         if self._card_macro is None:
@@ -753,10 +755,11 @@ class _Renderer:
         chunks = [list(range(i, min(i + 32, len(specs)))) for i in range(0, len(specs), 32)]
         made: dict[str, bytes | None] = {}
         with multiprocessing.get_context("fork").Pool(self.workers) as pool:
-            for results, problems in pool.imap_unordered(_render_pages, chunks):
+            for results, problems, cards in pool.imap_unordered(_render_pages, chunks):
                 for index, data in results:
                     made[specs[index].path] = data
                 self.problems.extend(problems)
+                self.memory.add_fragments(cards)
                 self.memory.progress("Rendering pages", before + len(made), total or len(specs))
         _WORKER, _WORKER_SPECS = None, []
         return made
@@ -844,9 +847,21 @@ class _Renderer:
             self.count_words_in_parallel()
         entries = [self.search_entry(release) for release in graph.releases]
         folder = paths.under(self.language.root, "/" + search.DATA).lstrip("/")
-        index = search.build_index(entries, self.search_filters(), self.search_names())
+        written = self.memory.written
+        index: dict[str, bytes | None] | None = None
+        if written is not None:  # update the index the last build wrote: quicker, the same bytes
+            index = search.index_from(lambda name: written.read(folder + name), entries,
+                                      self.search_filters(), self.search_names())
+        if index is None:
+            index = dict(search.build_index(entries, self.search_filters(), self.search_names()))
         for name, data in index.items():
-            yield OutputFile(folder + name, data)
+            path = folder + name
+            if data is not None:
+                yield OutputFile(path, data)
+            elif written is not None and written.folder is not None:
+                yield OutputFile(path, source=written.folder / path)  # left as it is
+            elif written is not None:
+                yield OutputFile(path, written.read(path))
 
     def search_filters(self) -> list[search.Filter]:
         """Each filter's values, with the releases (their place in graph.releases) of each."""
@@ -979,11 +994,17 @@ def _count_words(index: int) -> tuple[str, dict[str, int]]:
     return search.text_and_words(_WORKER_BODIES[index].html)
 
 
-def _render_pages(indices: list[int]) -> tuple[list[tuple[int, bytes | None]], list[Problem]]:
+def _render_pages(indices: list[int]) -> tuple[list[tuple[int, bytes | None]], list[Problem],
+                                               list[tuple[Slot, tuple[str, Any]]]]:
+    """Pages rendered in a worker, with the problems met and the cards it rendered (for the
+    lists the parent renders, and for the next build)."""
     assert _WORKER is not None
     before = len(_WORKER.problems)
+    memory = _WORKER.memory
+    memory.made_fragments = []
     results = [(index, _WORKER.render(_WORKER_SPECS[index])) for index in indices]
-    return results, _WORKER.problems[before:]
+    cards = [(slot, memory.fragments[slot]) for slot in memory.made_fragments]
+    return results, _WORKER.problems[before:], cards
 
 
 def feed_indexes(graph: SiteGraph) -> list[tuple[str, str, Sequence[Release]]]:

@@ -64,11 +64,20 @@ def fold(text: str) -> str:
 _fold_word = lru_cache(maxsize=1 << 18)(fold)  # a language has fewer words than that
 
 
+class _Unmarked(dict[int, "str | int | None"]):
+    """A str.translate table: every combining mark removed, the letters of _LETTERS replaced;
+    each character looked up once, when first met (a table of all of Unicode took a second
+    to make, in every build)."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.category(chr(code))[0] == "M" else code
+        self[code] = kept
+        return kept
+
+
 @lru_cache(maxsize=1)
-def _unmarked() -> dict[int, str | None]:
-    """A str.translate table: every combining mark removed, the letters of _LETTERS replaced."""
-    table: dict[int, str | None] = {code: None for code in range(0x110000)
-                                    if unicodedata.category(chr(code))[0] == "M"}
+def _unmarked() -> _Unmarked:
+    table = _Unmarked()
     table.update(_LETTERS)
     return table
 
@@ -235,6 +244,41 @@ def update_index(read: Callable[[str], bytes | None], changed: Mapping[int, tupl
         return files
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def index_from(read: Callable[[str], bytes | None], entries: Sequence[Entry], filters: Iterable[Filter],
+               names: Iterable[Name]) -> dict[str, bytes | None] | None:
+    """Every file of the index of these entries, made from the index as written (`read` by
+    path under search/data/) when it holds the same releases in the same places: only the
+    cards that changed, the shards of the words whose weights changed and meta.json are new
+    bytes; None stands for a file that stays as it is. The same files as `build_index` makes;
+    None when the index written holds other releases, or cannot be read."""
+    try:
+        meta = json.loads(read("meta.json") or b"null")
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("count") != len(entries):
+            return None
+        changed: dict[int, tuple[Entry, Entry]] = {}
+        for number, entry in enumerate(entries):
+            written = read(f"f/{number}.json")
+            if written == entry.card():
+                if len(entry.text) >= _TEXT_LIMIT:
+                    return None  # its card is cut: the words beyond the cut may differ
+                continue
+            old = Entry.from_card(written) if written is not None else None
+            if old is None or old.path != entry.path:
+                return None  # another release in this place: the numbers moved
+            changed[number] = (old, entry)
+        files = update_index(read, changed)
+        if files is None:
+            return None
+        shards = json.loads(files["meta.json"])["shards"] if "meta.json" in files else meta["shards"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    index: dict[str, bytes | None] = {f"s/{key}.json": None for key in shards}
+    index.update({f"f/{number}.json": None for number in range(len(entries))})
+    index.update((name, data) for name, data in files.items() if name in index)  # no emptied shard
+    index["meta.json"] = _meta(len(entries), shards, filters, names)
+    return index
 
 
 def shard_of(word: str, keys: Sequence[str]) -> str:

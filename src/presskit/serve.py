@@ -38,7 +38,7 @@ from presskit.build import (
     preview_unchanged,
     write_quick,
 )
-from presskit.cache import IN_OUTPUT, BuildMemory, Stat, cache_folder, source_state, walk
+from presskit.cache import IN_OUTPUT, BuildMemory, Stat, Written, cache_folder, source_state, walk
 from presskit.config import SETTINGS_FILE, Settings, load_settings
 from presskit.errors import BuildFailed, Problem, errors_in
 from presskit.lock import one_build
@@ -221,6 +221,8 @@ class Preview:
                                   store.ReleaseStore(self.site_dir, PREVIEW), environment_key)
             self.memory.files_total = len(walked)
             self.memory.on_progress = self._progressed
+            if current.files:  # the search index is updated from the one served
+                self.memory.written = Written(None, current.made)
             made = make_site(self.site_dir, as_of=datetime.now(UTC), memory=self.memory, preview=True,
                              settings=settings, stage=self._at_stage)
         except BuildFailed as failure:  # the quick state still describes the pages served

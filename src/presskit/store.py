@@ -17,13 +17,17 @@ import shutil
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
-from presskit.cache import cache_folder, keep_file, part_dir
+from markupsafe import Markup
+
+from presskit.cache import Slot, cache_folder, keep_file, part_dir
 from presskit.markdown import BodyLink, RenderedBody
 from presskit.models import Partner, Programme, Release, attached, detached
 from presskit.seal import seal, unseal
 
 _RELEASES = "releases.sqlite"
+_CARDS = "cards"
 
 
 def read_cache(site_dir: Path, name: str, part: str = "") -> bytes | None:
@@ -44,13 +48,15 @@ def forget(site_dir: Path, name: str, part: str = "") -> None:
 
 
 def _body_bytes(body: RenderedBody) -> bytes:
+    """A rendered body, with its words for the search index when they were counted (the
+    next build's index then need not count them again)."""
     return marshal.dumps((body.html, body.first_paragraph,
-                          [(link.target, link.line, link.image) for link in body.links]))
+                          [(link.target, link.line, link.image) for link in body.links], body.words))
 
 
 def _body_from(data: bytes) -> RenderedBody:
-    html, first, links = marshal.loads(data)
-    return RenderedBody(html, first, [BodyLink(*link) for link in links])
+    html, first, links, words = marshal.loads(data)
+    return RenderedBody(html, first, [BodyLink(*link) for link in links], words)
 
 
 class ReleaseStore:
@@ -107,6 +113,24 @@ class ReleaseStore:
             _remove(self.path)  # a broken cache is dropped, never trusted
         finally:
             connection.close()
+
+    def save_cards(self, cards: dict[Slot, tuple[str, Any]]) -> None:
+        """Keep the release cards of a build (see render._Renderer.card), each with the
+        fingerprint of all it shows, for the next build's lists."""
+        kept = {slot: (digest, str(card)) for slot, (digest, card) in cards.items()
+                if isinstance(card, Markup)}
+        write_cache(self.site_dir, _CARDS, marshal.dumps(kept), self.part)
+
+    def cards(self) -> dict[Slot, tuple[str, Markup]]:
+        """The cards the last build kept; none if they cannot be read."""
+        data = read_cache(self.site_dir, _CARDS, self.part)
+        try:
+            kept = marshal.loads(data) if data else {}
+            return {slot: (digest, Markup(card)) for slot, (digest, card) in kept.items()
+                    if isinstance(slot, tuple) and len(slot) == 3 and all(isinstance(p, str) for p in slot)
+                    and isinstance(digest, str) and isinstance(card, str)}
+        except (ValueError, EOFError, TypeError, AttributeError):
+            return {}
 
     def load(self, keys: dict[str, str], partners: Iterable[Partner],
              programmes: Iterable[Programme], *,

@@ -11,7 +11,9 @@ that the command never says "output/ was not changed" when it was.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import errno
 import os
 import shutil
 import tempfile
@@ -121,6 +123,138 @@ def _fill_in_place(staging: Path, output_dir: Path) -> None:
         if changed:
             error.add_note(OUTPUT_CHANGED)
         raise
+
+
+OLD_SUFFIX = ".presskit-old"
+NEW_SUFFIX = ".presskit-new"
+
+
+def publish_in_place(files: Iterable[OutputFile], output_dir: Path) -> Published | None:
+    """Make output/ (as presskit left it) hold exactly these files by writing only those whose
+    bytes changed and removing those no longer made, all or nothing: each replaced or removed
+    file is kept aside until the last step, and put back if any step fails. None, with
+    nothing done, when most files would be written anyway (`publish` is then as quick) or
+    output/ is not presskit's.
+
+    For a rebuild after an edit, whose few changed pages are all made before the first is
+    written; a file the last build left in place (its source is its own path) is not touched.
+    A build killed half-way leaves a mix of the two builds, which the next build replaces
+    whole: the caller forgets its record and stamp first (see build.write_full)."""
+    _check_ours(output_dir)
+    if not (output_dir / MARKER).is_file():
+        return None
+    listed = list(files)
+    made: set[str] = set()
+    writes: list[tuple[OutputFile, Path]] = []
+    for file in listed:
+        parts = _safe_parts(file.path)
+        made.add(os.path.join(*parts))
+        target = output_dir.joinpath(*parts)
+        if file.source == target or _same(file, target):
+            continue
+        writes.append((file, target))
+    if len(writes) > len(listed) // 2:
+        return None
+    start = len(str(output_dir)) + 1
+    gone = sorted({path[start:] for path in _walk_files(output_dir)} - made)
+    root = os.path.realpath(output_dir)
+    if not all(_inside(target.parent, root) for _, target in writes):
+        return None  # a folder inside output/ was replaced by a link out of it: never write through
+    undo: list[tuple[Path, Path | None]] = []  # what was done: a path, and where its old file waits
+    folders: list[Path] = []  # made by this write
+    try:
+        for file, target in writes:
+            folders += _make_folders(target.parent)
+            temporary = target.parent / f".{target.name}{NEW_SUFFIX}"
+            if file.data is not None:
+                temporary.write_bytes(file.data)
+            elif file.source is not None:
+                shutil.copy2(file.source, temporary)  # keeps the time, to compare next build
+            kept = _set_aside(target, move=False)
+            undo.append((target, kept))
+            os.replace(temporary, target)
+        for name in gone:
+            target = output_dir / name
+            undo.append((target, _set_aside(target, move=True)))
+    except BaseException as error:
+        _undo(undo, folders, writes, error)
+        raise
+    for _, kept in undo:
+        if kept is not None:
+            kept.unlink(missing_ok=True)
+    _remove_empty({(output_dir / name).parent for name in gone}, output_dir)
+    return Published(len(listed), len(writes))
+
+
+def _inside(folder: Path, root: str) -> bool:
+    """Whether a folder (or, if it does not exist yet, its nearest existing parent) is inside
+    root once links are followed."""
+    while not folder.exists():
+        folder = folder.parent
+    real = os.path.realpath(folder)
+    return real == root or real.startswith(root + os.sep)
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """Make a folder and its missing parents; the ones made, outermost first."""
+    missing = []
+    while not folder.is_dir():
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):
+        made.mkdir()
+    return list(reversed(missing))
+
+
+def _set_aside(target: Path, *, move: bool) -> Path | None:
+    """Keep the current file at `target` under a hidden name beside it, until the write is
+    done: linked (the page stays served meanwhile) or moved (a file the build no longer makes).
+    None if there is no such file."""
+    if not os.path.lexists(target):
+        return None
+    kept = target.parent / f".{target.name}{OLD_SUFFIX}"
+    if move:
+        os.replace(target, kept)
+        return kept
+    with contextlib.suppress(FileNotFoundError):
+        kept.unlink()
+    try:
+        os.link(target, kept, follow_symlinks=False)
+    except OSError as error:
+        if error.errno not in (errno.EPERM, errno.EXDEV, errno.EOPNOTSUPP, errno.EMLINK):
+            raise
+        shutil.copy2(target, kept, follow_symlinks=False)  # a file system without hard links
+    return kept
+
+
+def _undo(undo: list[tuple[Path, Path | None]], folders: list[Path],
+          writes: list[tuple[OutputFile, Path]], error: BaseException) -> None:
+    """Put output/ back as it was; if even that fails, say that output/ was changed."""
+    try:
+        for target, kept in reversed(undo):
+            if kept is not None:
+                os.replace(kept, target)
+                kept.unlink(missing_ok=True)  # still there if both were one file: rename did nothing
+            else:
+                target.unlink(missing_ok=True)
+        for _, target in writes:
+            (target.parent / f".{target.name}{NEW_SUFFIX}").unlink(missing_ok=True)
+        for folder in reversed(folders):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+    except OSError:
+        error.add_note(OUTPUT_CHANGED)
+
+
+def _remove_empty(folders: Iterable[Path], output_dir: Path) -> None:
+    """Remove these folders, and then their parents, where a removal left them empty."""
+    for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+        while folder != output_dir and output_dir in folder.parents:
+            try:
+                folder.rmdir()
+            except OSError:
+                break  # not empty, or gone
+            folder = folder.parent
 
 
 def publish_changed(files: Iterable[OutputFile], output_dir: Path) -> int:
