@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -62,12 +63,12 @@ class Settings:
         """Every language of the site, the default one first."""
         return (self.language, *(language.code for language in self.languages))
 
-    @property
+    @functools.cached_property  # asked for once per file of a build
     def base_path(self) -> str:
         """The path part of base_url: "/" or "/newsroom/"."""
         return urlsplit(self.base_url).path or "/"
 
-    @property
+    @functools.cached_property  # asked for once per file of a build
     def content_dir(self) -> Path:
         return self.site_dir / "content"
 
@@ -75,7 +76,7 @@ class Settings:
     def templates_dir(self) -> Path:
         return self.site_dir / "templates"
 
-    @property
+    @functools.cached_property  # asked for once per file of a build
     def output_dir(self) -> Path:
         return self.output or self.site_dir / "output"
 

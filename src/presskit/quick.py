@@ -44,6 +44,7 @@ from presskit.markdown import BodyRenderer, RenderedBody, is_site_path
 from presskit.models import Content, Partner, Programme, Release, shown_elsewhere
 from presskit.render import Alternate, OutputFile, SearchEdit, feed_indexes, render_releases
 from presskit.schema import load_releases, organisations, remember_releases
+from presskit.search import in_index_order
 
 _FORMAT = 8
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
@@ -186,7 +187,7 @@ def make_record(environment_key: str, output: tuple[int, int] | None, walked: di
                    for lang, memo in graph_memo.items()},
                   output_files, _by_file(warnings or []),
                   {str(release.source): number for graph in newsroom.graphs
-                   for number, release in enumerate(graph.releases)},
+                   for number, release in enumerate(in_index_order(graph.releases))},
                   newsroom.next_change.timestamp() if newsroom.next_change else None)
 
 

@@ -845,7 +845,7 @@ class _Renderer:
         graph = self.graph
         if self.workers > 1:
             self.count_words_in_parallel()
-        entries = [self.search_entry(release) for release in graph.releases]
+        entries = [self.search_entry(release) for release in search.in_index_order(graph.releases)]
         folder = paths.under(self.language.root, "/" + search.DATA).lstrip("/")
         written = self.memory.written
         index: dict[str, bytes | None] | None = None
@@ -864,9 +864,9 @@ class _Renderer:
                 yield OutputFile(path, written.read(path))
 
     def search_filters(self) -> list[search.Filter]:
-        """Each filter's values, with the releases (their place in graph.releases) of each."""
+        """Each filter's values, with the releases (their numbers in the index) of each."""
         graph, _ = self.graph, self._
-        number = {release: n for n, release in enumerate(graph.releases)}
+        number = {release: n for n, release in enumerate(search.in_index_order(graph.releases))}
 
         def of(releases: Iterable[Release]) -> list[int]:
             return [number[r] for r in releases]
@@ -1239,7 +1239,13 @@ def _format_number(number: int, locale: str) -> str:
 
 @lru_cache(maxsize=65536)
 def _format_date(day: date, form: str, locale: str) -> str:
-    return format_date(day, form, locale=locale)
+    return format_date(day, form, locale=_locale(locale))
+
+
+@lru_cache(maxsize=64)
+def _locale(code: str) -> Locale:
+    """Babel's locale, parsed once (format_date parses a code on every call)."""
+    return Locale.parse(code)
 
 
 def _pagination(number: int, count: int, root: str) -> dict[str, Any]:

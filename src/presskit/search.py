@@ -13,9 +13,11 @@ Under `{root}search/data/`:
   results shown.
 
 Words are folded (lower case, no accents, đ as d) the same way here and in search.js, so
-`Quang Binh` finds `Quảng Bình`. A release is a number (its place, newest first); a list of
-releases is written as the gaps between them in base-64 digits (five bits each, the sixth
-says another digit follows), which keeps a filter of 10,000 releases near 10 KB.
+`Quang Binh` finds `Quảng Bình`. A release is a number, its place oldest first (see
+`in_index_order`): a new release takes the next number and no other release moves, so its
+build changes only the files that hold its words. A list of releases is written as the gaps
+between them in base-64 digits (five bits each, the sixth says another digit follows), which
+keeps a filter of 10,000 releases near 10 KB.
 
 Only published releases are given to `build_index`, so nothing unpublished is ever written.
 """
@@ -23,6 +25,7 @@ Only published releases are given to `build_index`, so nothing unpublished is ev
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import re
 import unicodedata
@@ -30,15 +33,19 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeVar
 
 from presskit.markdown import RenderedBody
 
 DATA = "search/data/"  # under a language's root
-FORMAT = 1
+FORMAT = 2
 _SHARD_LIMIT = 24_000  # bytes: a two-letter shard larger than this is split by the third letter
 _TEXT_LIMIT = 20_000  # characters of a release's text kept for its excerpt
 _DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _DIGIT_VALUES = {digit: value for value, digit in enumerate(_DIGITS)}
+_VALUES = bytes.maketrans(_DIGITS.encode("ascii"), bytes(range(64)))  # digit -> its value
+_LAST_DIGITS = str.maketrans("", "", _DIGITS[:32])  # removes the digits that end a value
+_T = TypeVar("_T")
 _WORD = re.compile(r"[^\W_]+")  # letters and digits, as search.js's [\p{L}\p{N}]+
 # A word as written: letters, digits (and _, split off after folding), with the combining
 # marks of the scripts that put them inside words (Latin, Greek, Cyrillic, Hebrew, Arabic,
@@ -52,6 +59,12 @@ _MOST = 15  # a word's count in the text is capped here
 # Letters that Unicode does not decompose into a base letter and an accent.
 _LETTERS = str.maketrans({"đ": "d", "ð": "d", "ø": "o", "ł": "l", "ß": "ss", "æ": "ae", "œ": "oe",
                           "ı": "i", "ħ": "h", "ŧ": "t"})
+
+
+def in_index_order(newest_first: Sequence[_T]) -> list[_T]:
+    """Releases (listed newest first, as a site lists them) in the order of their numbers in
+    the index: oldest first, so that publishing a new release moves no other."""
+    return list(reversed(newest_first))
 
 
 def fold(text: str) -> str:
@@ -200,11 +213,12 @@ def build_index(entries: Sequence[Entry], filters: Iterable[Filter],
     return files
 
 
-def update_index(read: Callable[[str], bytes | None], changed: Mapping[int, tuple[Entry, Entry]]
-                 ) -> dict[str, bytes] | None:
+def update_index(read: Callable[[str], bytes | None],
+                 changed: Mapping[int, tuple[Entry | None, Entry | None]]) -> dict[str, bytes] | None:
     """The files of an index that change when the words of some releases change (their
-    number, old and new entry), read from the index as written; None when it cannot be
-    read, and the whole index must be made again."""
+    number, old and new entry; no old one for a number added, no new one for a number
+    removed), read from the index as written; None when it cannot be read, and the whole
+    index must be made again. meta.json is only given when its list of shards changed."""
     try:
         meta = json.loads(read("meta.json") or b"null")
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
@@ -212,7 +226,8 @@ def update_index(read: Callable[[str], bytes | None], changed: Mapping[int, tupl
         keys = list(meta["shards"])
         edits: dict[str, dict[str, dict[int, int | None]]] = {}
         for number, (old, new) in changed.items():
-            before, after = old.weights(), new.weights()
+            before = old.weights() if old is not None else {}
+            after = new.weights() if new is not None else {}
             for word in before.keys() | after.keys():
                 if before.get(word) != after.get(word):
                     key = shard_of(word, keys)
@@ -237,10 +252,13 @@ def update_index(read: Callable[[str], bytes | None], changed: Mapping[int, tupl
                 keys.append(key)
             elif not shard and key in keys:
                 keys.remove(key)  # left empty (the file stays, with no word), as a cold build has it
+        if not _split_as_made(keys, {key[:2] for key in edits}, files, read):
+            return None  # a group of words grew past the limit of a shard, or shrank below it
         if sorted(keys) != meta["shards"]:
             files["meta.json"] = _json({**meta, "shards": sorted(keys)})
         for number, (_, new) in changed.items():
-            files[f"f/{number}.json"] = new.card()
+            if new is not None:
+                files[f"f/{number}.json"] = new.card()
         return files
     except (ValueError, KeyError, TypeError):
         return None
@@ -248,25 +266,31 @@ def update_index(read: Callable[[str], bytes | None], changed: Mapping[int, tupl
 
 def index_from(read: Callable[[str], bytes | None], entries: Sequence[Entry], filters: Iterable[Filter],
                names: Iterable[Name]) -> dict[str, bytes | None] | None:
-    """Every file of the index of these entries, made from the index as written (`read` by
-    path under search/data/) when it holds the same releases in the same places: only the
-    cards that changed, the shards of the words whose weights changed and meta.json are new
-    bytes; None stands for a file that stays as it is. The same files as `build_index` makes;
-    None when the index written holds other releases, or cannot be read."""
+    """Every file of the index of these entries (in index order), made from the index as
+    written (`read` by path under search/data/) when every release it holds keeps its number,
+    releases published since coming after them and the newest ones removed: only the cards
+    that changed, the shards of the words whose weights changed and meta.json are new bytes;
+    None stands for a file that stays as it is. The same files as `build_index` makes; None
+    when a release of the index written has moved (one added or removed among older ones, a
+    date changed), or it cannot be read."""
     try:
         meta = json.loads(read("meta.json") or b"null")
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("count") != len(entries):
+        count = meta.get("count") if isinstance(meta, dict) and meta.get("format") == FORMAT else None
+        if not isinstance(count, int):
             return None
-        changed: dict[int, tuple[Entry, Entry]] = {}
-        for number, entry in enumerate(entries):
-            written = read(f"f/{number}.json")
-            if written == entry.card():
+        changed: dict[int, tuple[Entry | None, Entry | None]] = {}
+        for number in range(max(len(entries), count)):
+            entry = entries[number] if number < len(entries) else None
+            written = read(f"f/{number}.json") if number < count else None
+            if entry is not None and written == entry.card():
                 if len(entry.text) >= _TEXT_LIMIT:
                     return None  # its card is cut: the words beyond the cut may differ
                 continue
+            if number < count and written is None:
+                return None  # the index written lacks a card
             old = Entry.from_card(written) if written is not None else None
-            if old is None or old.path != entry.path:
-                return None  # another release in this place: the numbers moved
+            if (written is not None and old is None) or (old and entry and old.path != entry.path):
+                return None  # a card cut or unreadable, or another release in this place
             changed[number] = (old, entry)
         files = update_index(read, changed)
         if files is None:
@@ -279,6 +303,22 @@ def index_from(read: Callable[[str], bytes | None], entries: Sequence[Entry], fi
     index.update((name, data) for name, data in files.items() if name in index)  # no emptied shard
     index["meta.json"] = _meta(len(entries), shards, filters, names)
     return index
+
+
+def _split_as_made(keys: Sequence[str], groups: Iterable[str], files: Mapping[str, bytes],
+                   read: Callable[[str], bytes | None]) -> bool:
+    """Whether each of these two-letter groups of words is split into shards as `_shards`
+    would split it now (the shards given in `files`, the others as written)."""
+    for group in groups:
+        postings: dict[str, Sized] = {}
+        parts = [key for key in keys if key[:2] == group]
+        for key in parts:
+            data = files.get(f"s/{key}.json") or read(f"s/{key}.json")
+            postings.update((word, range(count_values(pairs) // 2))
+                            for word, pairs in json.loads(data or b"{}").items())
+        if sorted(_shards(postings)) != sorted(key for key in parts if key in keys):
+            return False
+    return True
 
 
 def shard_of(word: str, keys: Sequence[str]) -> str:
@@ -344,6 +384,9 @@ def encode_pairs(postings: Iterable[tuple[int, int]]) -> str:
 
 
 def decode(text: str) -> list[int]:
+    digits = text.encode("ascii").translate(_VALUES)
+    if not digits or max(digits) < 32:  # most lists: every value one digit, read at C speed
+        return list(digits)
     values: list[int] = []
     value = shift = 0
     for char in text:
@@ -359,12 +402,16 @@ def decode(text: str) -> list[int]:
 
 def decode_pairs(text: str) -> dict[int, int]:
     values = decode(text)
-    postings: dict[int, int] = {}
-    last = -1
-    for gap, weight in zip(values[::2], values[1::2], strict=True):
-        last += gap + 1
-        postings[last] = weight
-    return postings
+    if len(values) % 2:
+        raise ValueError("a list of pairs with an odd number of values")
+    numbers = itertools.accumulate(values[::2], lambda last, gap: last + gap + 1, initial=-1)
+    next(numbers)  # the initial -1
+    return dict(zip(numbers, values[1::2], strict=True))
+
+
+def count_values(text: str) -> int:
+    """How many values a list holds (each ends with a digit below 32), without reading them."""
+    return len(text) - len(text.translate(_LAST_DIGITS))
 
 
 def _digits(value: int, out: list[str]) -> None:

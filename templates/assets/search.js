@@ -145,7 +145,8 @@
       };
       var base = matched ? matched : allReleases();
       results = chosen.length ? base.filter(function (r) { return inAll(r.n, null); }) : base;
-      results.sort(function (a, b) { return b.title - a.title || b.score - a.score || a.n - b.n; });
+      // numbers count from the oldest release: the newest first among equals
+      results.sort(function (a, b) { return b.title - a.title || b.score - a.score || b.n - a.n; });
       drawFilters(base, inAll);
       drawNames(words);
       list.textContent = "";
@@ -155,9 +156,9 @@
     }).catch(failed);
   }
 
-  function allReleases() {
+  function allReleases() {  // newest first
     var all = new Array(meta.count);
-    for (var n = 0; n < meta.count; n++) all[n] = { n: n, title: 0, score: 0 };
+    for (var i = 0; i < meta.count; i++) all[i] = { n: meta.count - 1 - i, title: 0, score: 0 };
     return all;
   }
 
