@@ -1095,8 +1095,8 @@ def _search_updated(renderer: _Renderer, releases: Sequence[Release],
             raise LookupError(release.path)
         changed[number] = (old, renderer.search_entry(release))
     files = search.update_index(lambda name: searched.read(folder + name), changed)
-    if files is None:
-        raise LookupError(folder)
+    if files is None or search.emptied_shards(files):
+        raise LookupError(folder)  # a quick rebuild writes files but removes none: the full build
     return [OutputFile(folder + name, data) for name, data in files.items()]
 
 

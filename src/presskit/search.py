@@ -305,6 +305,15 @@ def index_from(read: Callable[[str], bytes | None], entries: Sequence[Entry], fi
     return index
 
 
+def emptied_shards(files: Mapping[str, bytes]) -> list[str]:
+    """The shards of an update (see `update_index`) left with no word, which a cold build
+    would not write at all."""
+    if "meta.json" not in files:
+        return []  # the list of shards did not change
+    kept = set(json.loads(files["meta.json"])["shards"])
+    return [name for name in files if name.startswith("s/") and name[2:-5] not in kept]
+
+
 def _split_as_made(keys: Sequence[str], groups: Iterable[str], files: Mapping[str, bytes],
                    read: Callable[[str], bytes | None]) -> bool:
     """Whether each of these two-letter groups of words is split into shards as `_shards`
