@@ -41,7 +41,7 @@ from presskit.markdown import RenderedBody
 from presskit.models import Content, Release
 from presskit.render import OutputFile, RenderedSite, render_site, theme_dirs
 from presskit.schema import load_content
-from presskit.write import Published, publish, publish_changed, publish_in_place, update_in_place
+from presskit.write import Published, publish, publish_changed, publish_in_place
 
 Stage = Callable[[str], None]
 
@@ -349,13 +349,12 @@ def keep_site(site_dir: Path, state: str, record: quick.Record, files: Iterable[
     build needs: its record (made for no folder: it now describes this one), its releases
     under their keys and the up-to-date stamp. The record is returned."""
     store.forget(site_dir, RECORD, part)
-    if output_state(folder) is None:
-        count = publish(files, folder).files
-    else:  # a kept site: only what changed is written (the stamp and record are gone meanwhile)
+    listed = list(files)
+    published = None
+    if output_state(folder) is not None:  # a kept site: only what changed is written
         forget_build(site_dir, part)
-        listed = list(files)
-        update_in_place(listed, folder)
-        count = len(listed)
+        published = publish_in_place(listed, folder, most=True)
+    count = (published or publish(listed, folder)).files
     output = output_state(folder)
     record = dataclasses.replace(record, output=output, output_files=count)
     store.ReleaseStore(site_dir, part).save(releases, complete=True)

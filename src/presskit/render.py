@@ -847,13 +847,13 @@ class _Renderer:
             self.count_words_in_parallel()
         entries = [self.search_entry(release) for release in search.in_index_order(graph.releases)]
         folder = paths.under(self.language.root, "/" + search.DATA).lstrip("/")
+        filters, names = self.search_filters(), self.search_names()
         written = self.memory.written
         index: dict[str, bytes | None] | None = None
         if written is not None:  # update the index the last build wrote: quicker, the same bytes
-            index = search.index_from(lambda name: written.read(folder + name), entries,
-                                      self.search_filters(), self.search_names())
+            index = search.index_from(lambda name: written.read(folder + name), entries, filters, names)
         if index is None:
-            index = dict(search.build_index(entries, self.search_filters(), self.search_names()))
+            index = dict(search.build_index(entries, filters, names))
         for name, data in index.items():
             path = folder + name
             if data is not None:
@@ -1234,7 +1234,7 @@ def _plural_samples(locale: str) -> tuple[tuple[str, int], ...]:
 
 @lru_cache(maxsize=4096)
 def _format_number(number: int, locale: str) -> str:
-    return format_decimal(number, locale=locale)
+    return format_decimal(number, locale=_locale(locale))
 
 
 @lru_cache(maxsize=65536)

@@ -251,7 +251,7 @@ def update_index(read: Callable[[str], bytes | None],
             if shard and key not in keys:
                 keys.append(key)
             elif not shard and key in keys:
-                keys.remove(key)  # left empty (the file stays, with no word), as a cold build has it
+                keys.remove(key)  # left with no word: see emptied_shards
         if not _split_as_made(keys, {key[:2] for key in edits}, files, read):
             return None  # a group of words grew past the limit of a shard, or shrank below it
         if sorted(keys) != meta["shards"]:
@@ -325,7 +325,7 @@ def _split_as_made(keys: Sequence[str], groups: Iterable[str], files: Mapping[st
             data = files.get(f"s/{key}.json") or read(f"s/{key}.json")
             postings.update((word, range(count_values(pairs) // 2))
                             for word, pairs in json.loads(data or b"{}").items())
-        if sorted(_shards(postings)) != sorted(key for key in parts if key in keys):
+        if sorted(_shards(postings)) != sorted(parts):
             return False
     return True
 

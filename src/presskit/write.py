@@ -129,12 +129,14 @@ OLD_SUFFIX = ".presskit-old"
 NEW_SUFFIX = ".presskit-new"
 
 
-def publish_in_place(files: Iterable[OutputFile], output_dir: Path) -> Published | None:
+def publish_in_place(files: Iterable[OutputFile], output_dir: Path, *,
+                     most: bool = False) -> Published | None:
     """Make output/ (as presskit left it) hold exactly these files by writing only those whose
     bytes changed and removing those no longer made, all or nothing: each replaced or removed
     file is kept aside until the last step, and put back if any step fails. None, with
-    nothing done, when most files would be written anyway (`publish` is then as quick) or
-    output/ is not presskit's.
+    nothing done, when output/ is not presskit's, a folder in it is a link out of it, or most
+    files would be written anyway (`publish` is then as quick) unless `most` (serve's kept
+    preview: a folder that its pages are served from stays in place).
 
     For a rebuild after an edit, whose few changed pages are all made before the first is
     written; a file the last build left in place (its source is its own path) is not touched.
@@ -156,7 +158,7 @@ def publish_in_place(files: Iterable[OutputFile], output_dir: Path) -> Published
             continue  # the file the last build left there
         if not _same(file, Path(target)):
             writes.append((file, Path(target)))
-    if len(writes) > len(listed) // 2:
+    if len(writes) > len(listed) // 2 and not most:
         return None
     start = len(root) + 1
     gone = sorted({path[start:] for path in _walk_files(output_dir)} - made)
@@ -275,7 +277,7 @@ def publish_changed(files: Iterable[OutputFile], output_dir: Path) -> int:
                     continue
             except OSError:
                 pass
-            temporary = target.parent / f".{target.name}.presskit-new"
+            temporary = target.parent / f".{target.name}{NEW_SUFFIX}"
             temporary.write_bytes(file.data)
             os.replace(temporary, target)
             written += 1
@@ -283,37 +285,6 @@ def publish_changed(files: Iterable[OutputFile], output_dir: Path) -> int:
         if written:
             error.add_note(OUTPUT_CHANGED)
         raise
-    return written
-
-
-def update_in_place(files: Iterable[OutputFile], output_dir: Path) -> int:
-    """Make an output folder that presskit wrote hold exactly these files, writing only those
-    whose bytes changed (each in one step, a rename) and removing those no longer made; say
-    how many were written. Not all at once, unlike `publish`: for a cache (`serve`'s kept
-    preview), whose record says nothing while it is updated."""
-    if not (output_dir / MARKER).is_file():
-        raise BuildFailed([Problem(output_dir, None, "is not a folder presskit wrote",
-                                   "delete it; presskit makes it again")])
-    start = len(str(output_dir)) + 1
-    present = {path[start:] for path in _walk_files(output_dir)}
-    written = 0
-    made: set[str] = set()
-    for file in files:
-        parts = _safe_parts(file.path)
-        made.add(os.path.join(*parts))
-        target = output_dir.joinpath(*parts)
-        if file.source == target or _same(file, target):
-            continue  # a file this folder holds already, or the same bytes
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.parent / f".{target.name}.presskit-new"
-        if file.data is not None:
-            temporary.write_bytes(file.data)
-        elif file.source is not None:
-            shutil.copy2(file.source, temporary)  # keeps the time, to compare next time
-        os.replace(temporary, target)
-        written += 1
-    for gone in present - made:
-        (output_dir / gone).unlink(missing_ok=True)
     return written
 
 
