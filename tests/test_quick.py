@@ -204,6 +204,36 @@ def test_a_full_build_after_a_new_title_renders_only_the_text_that_changed(tmp_p
     assert len(rendered) <= 2, len(rendered)  # ...which reuses every text that did not change
 
 
+def test_a_full_build_after_a_cold_one_renders_only_the_cards_that_changed(tmp_path, run, monkeypatch):
+    # A cold build reads releases on every core; the cards it rendered must still be kept for
+    # the next build (they were forgotten, as if no release had been read, before 1 December).
+    from presskit import build, schema
+    from presskit.cache import BuildMemory
+
+    monkeypatch.setattr(schema, "PARALLEL_AT_LEAST", 2)
+    monkeypatch.setattr(build, "_cores", lambda: 2)
+    site = aged(generate(40, tmp_path / "site", seed=15))
+    assert run("build", site).code == 0
+    made: list[object] = []
+    original = BuildMemory.fragment
+
+    def counting(self, slot, digest, render):  # type: ignore[no-untyped-def]
+        def counted():  # type: ignore[no-untyped-def]
+            made.append(slot)
+            return render()
+        return original(self, slot, digest, counted)
+
+    monkeypatch.setattr(BuildMemory, "fragment", counting)
+    target = sorted((site / "content/releases").rglob("*.md"))[5]
+    target.write_text(target.read_text().replace("title: ", "title: A new headline, ", 1))
+    settle(site)
+    moment = time.time() - 3600
+    os.utime(target, (moment, moment))
+    result = run("build", site)
+    assert "Built" in result.out, result.out
+    assert made and {slot[0] for slot in made} == {str(target)}, made  # type: ignore[index]
+
+
 def test_a_full_rebuild_writes_only_the_files_that_changed_and_removes_what_is_gone(tmp_path, run):
     site = aged(generate(30, tmp_path / "site", seed=16))
     assert run("build", site).code == 0

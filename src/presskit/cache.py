@@ -96,6 +96,11 @@ class BuildMemory:
     _used_pages: set[str] = field(default_factory=set)
     _used_files: set[Path] = field(default_factory=set)
 
+    def saw(self, paths: Iterable[str]) -> None:
+        """Files this build read elsewhere (on other cores), so that what is kept for them
+        (their cards) is not forgotten when it ends."""
+        self._used_files.update(map(Path, paths))
+
     def read(self, path: Path, reader: Callable[[Path, list[Any]], Any], problems: list[Any]) -> Any:
         """A file read through `reader`, or its earlier result if the file has not changed."""
         self._used_files.add(path)
@@ -240,7 +245,7 @@ Stat = tuple[int, int, int]  # modification time (ns), size, inode
 
 
 def walk(folder: Path, links: list[str] | None = None) -> dict[str, Stat]:
-    """Every file below a folder (hidden ones left out) with its time, size and inode;
+    """Every file below a folder (hidden ones and Python caches left out) with its time, size and inode;
     folders that are symbolic links are not followed. Every symbolic link met goes to `links`."""
     found: dict[str, Stat] = {}
     pending = [str(folder)]
@@ -251,8 +256,8 @@ def walk(folder: Path, links: list[str] | None = None) -> dict[str, Stat]:
             continue
         with entries:
             for entry in entries:
-                if entry.name.startswith("."):
-                    continue
+                if entry.name.startswith(".") or entry.name == "__pycache__":
+                    continue  # hidden, or Python's (the built-in theme is a package)
                 try:
                     if links is not None and entry.is_symlink():
                         links.append(entry.path)

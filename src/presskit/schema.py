@@ -591,6 +591,7 @@ class _Loader:
         programme_by_id = {(p.lang, p.id): p for d in programmes.values() for p in d.entities()}
         releases = []
         chunks = [paths[start:start + 50] for start in range(0, len(paths), 50)]
+        self.memory.saw(paths)
         try:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 for results in pool.imap(_check_releases, chunks):
