@@ -1,5 +1,5 @@
 """`python -m presskit` runs the command line."""
 
-from presskit.cli import main
+from presskit.cli import entry
 
-raise SystemExit(main())
+entry()

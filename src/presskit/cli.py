@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import gc
 import json
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -110,6 +112,17 @@ def _parser() -> argparse.ArgumentParser:
     new_cmd.add_argument("--lang", metavar="CODE", help="the language of the new release or translation")
     new_cmd.add_argument("--site", default=".", help=site_help)
     return parser
+
+
+def entry() -> None:
+    """The `presskit` command: `main`, then out at once. Once a build is done, Python would
+    free its millions of objects one by one (a fifth of a second at 10,000 releases, as long
+    as a quick rebuild's own work); the system takes the memory back in one go."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
+            stream.flush()
+    os._exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,7 +6,6 @@ import difflib
 from dataclasses import dataclass
 from functools import cache
 
-import pycountry
 from babel import Locale, UnknownLocaleError
 
 from presskit import paths
@@ -80,14 +79,17 @@ def in_language(country: Country, language: str, root: str) -> Country:
 
 
 @cache
-def _table() -> tuple[dict[str, Country], dict[str, str]]:
-    """Countries by code, and every name, code and variant (normalised) to a code."""
-    by_code: dict[str, Country] = {}
+def _table() -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+    """Countries' names and alpha-3 codes by code, and every name, code and variant
+    (normalised) to a code."""
+    import pycountry  # here, not at start: a quick rebuild often meets no country name
+
+    by_code: dict[str, tuple[str, str]] = {}
     names: dict[str, str] = {}
     for record in pycountry.countries:
         code = record.alpha_2
         name = UN_NAMES.get(code, record.name)
-        by_code[code] = Country(code, name, record.alpha_3, make_slug(name))
+        by_code[code] = (name, record.alpha_3)
         for written in (code, record.alpha_3, name, record.name,
                         getattr(record, "common_name", None), getattr(record, "official_name", None)):
             if written:
@@ -97,15 +99,21 @@ def _table() -> tuple[dict[str, Country], dict[str, str]]:
     return by_code, names
 
 
+@cache
+def _country(code: str) -> Country:
+    name, alpha3 = _table()[0][code]
+    return Country(code, name, alpha3, make_slug(name))  # slugs made as countries are met
+
+
 def find_country(written: str) -> Country | None:
     """The country meant by a code (VN, VNM) or a name (Viet Nam, Vietnam), or None."""
-    by_code, names = _table()
-    code = names.get(normalise(written))
-    return by_code[code] if code else None
+    code = _table()[1].get(normalise(written))
+    return _country(code) if code else None
 
 
 def country_by_code(code: str) -> Country | None:
-    return _table()[0].get(code.upper())
+    code = code.upper()
+    return _country(code) if code in _table()[0] else None
 
 
 def suggest_countries(written: str) -> list[str]:
@@ -114,7 +122,7 @@ def suggest_countries(written: str) -> list[str]:
     close = difflib.get_close_matches(normalise(written), list(names), n=6, cutoff=0.72)
     suggestions: list[str] = []
     for key in close:
-        name = by_code[names[key]].name
+        name = by_code[names[key]][0]
         if name not in suggestions:
             suggestions.append(name)
     return suggestions[:3]

@@ -46,7 +46,7 @@ from presskit.render import Alternate, OutputFile, SearchEdit, feed_indexes, ren
 from presskit.schema import load_releases, organisations, remember_releases
 from presskit.search import in_index_order
 
-_FORMAT = 8
+_FORMAT = 9  # 9: stored word counts are capped at 15
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
 # topics (name, slug), previous, next, related, and versions (language, path, published)

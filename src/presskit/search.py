@@ -116,9 +116,14 @@ def plain_text(body_html: str) -> str:
 
 
 def text_and_words(body_html: str) -> tuple[str, dict[str, int]]:
-    """Rendered HTML's plain text and how often each folded word is in it."""
+    """Rendered HTML's plain text and how often each folded word is in it (at most 15 times:
+    all the index keeps)."""
     text = plain_text(body_html)
-    return text, dict(word_counts(text))
+    return text, _capped(word_counts(text))
+
+
+def _capped(counts: Mapping[str, int]) -> dict[str, int]:
+    return {word: count if count < _MOST else _MOST for word, count in counts.items()}
 
 
 def body_words(body: RenderedBody) -> tuple[str, dict[str, int]]:
@@ -149,7 +154,7 @@ class Entry:
     def weights(self) -> dict[str, int]:
         """Each word's weight: how often the text has it (at most 15), plus 16 if the title
         or subtitle has it."""
-        found = {word: count if count < _MOST else _MOST for word, count in self.body[1].items()}
+        found = dict(self.body[1])  # counted at most 15 (text_and_words)
         for word, count in word_counts(f"{self.dateline} {self.captions}").items():
             found[word] = min(found.get(word, 0) + count, _MOST)
         for word in word_counts(f"{self.title} {self.subtitle}"):
@@ -166,7 +171,7 @@ class Entry:
             if len(text) >= _TEXT_LIMIT:
                 return None
             return cls(card["u"], card["t"], card["s"], card["k"], card["d"], card["w"],
-                       (text, dict(word_counts(text))))
+                       (text, _capped(word_counts(text))))
         except (ValueError, KeyError, TypeError):
             return None
 

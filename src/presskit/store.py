@@ -97,8 +97,15 @@ class ReleaseStore:
         if connection is None:
             return
         try:
+            items = list(items)
             with connection:
-                stored = dict(connection.execute("SELECT source, key FROM releases"))
+                if complete or len(items) > 500:  # (SQLite limits the values of one query)
+                    stored = dict(connection.execute("SELECT source, key FROM releases"))
+                else:  # a few releases: no need to read the keys of the other thousands
+                    sources = [str(release.source) for _, release, _ in items]
+                    stored = dict(connection.execute(
+                        f"SELECT source, key FROM releases WHERE source IN ({','.join('?' * len(sources))})",
+                        sources)) if sources else {}
                 rows, keep = [], set()
                 for key, release, body in items:
                     source = str(release.source)

@@ -1,0 +1,85 @@
+"""Two kinds of cold build side by side, alternating, for the ratio targets of the issues:
+
+    python benchmarks/cold_pairs.py search --size 10000 --runs 3     # issue #10: at most 1.25
+    python benchmarks/cold_pairs.py bilingual --size 10000 --runs 3  # issue #9: at most 1.6
+
+- search: one generated site built cold "with" the search index (`presskit build` as shipped)
+  and "without" it (the same build with the index left out and the body words it is made from
+  not counted: what a presskit without search would do);
+- bilingual: a generated English-only site ("without") and the same site with half its
+  releases in Vietnamese too ("with"; benchmarks/generate.py --bilingual), both built as
+  shipped.
+
+Each build is cold (no output/, no .presskit-cache/) and runs in a new process; the two
+kinds alternate so that the machine's noise falls on both alike. Prints each run, the medians
+and their ratio (with / without).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from generate import generate
+
+_DRIVER = """
+import functools, sys
+from presskit import build, search
+if sys.argv[1] == "no-search":
+    build.make_site = functools.partial(build.make_site, search=False)
+    search.body_words = lambda body: None
+from presskit.cli import main
+sys.exit(main(["build", sys.argv[2]]))
+"""
+
+
+def cold(site: Path, how: str) -> float:
+    for folder in (site / "output", site / ".presskit-cache"):
+        shutil.rmtree(folder, ignore_errors=True)
+    time.sleep(2.1)  # presskit trusts file times only once they are 2 s old
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", _DRIVER, how, str(site)], capture_output=True, text=True)
+    took = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"{site} ({how}): the build failed\n{done.stderr}")
+    has_index = (site / "output" / "search" / "data" / "meta.json").exists()
+    if has_index != (how != "no-search"):
+        sys.exit(f"{site} ({how}): the search index is {'there' if has_index else 'missing'}")
+    return took
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("compare", choices=["search", "bilingual"])
+    parser.add_argument("--size", type=int, default=10000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--site", type=Path, help="a generated English-only site to use (default: make one)")
+    args = parser.parse_args()
+    scratch = Path(tempfile.mkdtemp(prefix="presskit-cold-pairs-"))
+    try:
+        site = args.site or generate(args.size, scratch / "site")
+        if args.compare == "search":
+            kinds = {"with": (site, "as-shipped"), "without": (site, "no-search")}
+        else:
+            bilingual = generate(args.size, scratch / "bilingual", bilingual=True)
+            kinds = {"with": (bilingual, "as-shipped"), "without": (site, "as-shipped")}
+        times: dict[str, list[float]] = {"with": [], "without": []}
+        for number in range(args.runs):
+            for kind in ("with", "without") if number % 2 == 0 else ("without", "with"):
+                times[kind].append(cold(*kinds[kind]))
+                print(f"run {number + 1}, {kind}: {times[kind][-1]:.2f} s", flush=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    with_, without = statistics.median(times["with"]), statistics.median(times["without"])
+    print(f"{args.compare}: cold builds of {args.size} releases, medians of {args.runs}: "
+          f"with {with_:.2f} s, without {without:.2f} s, ratio {with_ / without:.2f}")
+
+
+if __name__ == "__main__":
+    main()
