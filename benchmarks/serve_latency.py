@@ -113,11 +113,15 @@ def main() -> None:
     parser.add_argument("--edits", nargs="+", choices=sorted(EDITS), default=["words", "lead", "title"])
     parser.add_argument("--unbuilt", action="store_true",
                         help="serve sites that were never built (no output/ beside them)")
+    parser.add_argument("--site", type=Path,
+                        help="a site to serve instead of generated ones (edited, then put back)")
     arguments = parser.parse_args()
     print(f"{'site':>22} {'edit':>6} {'saves':>6} {'median ms':>10} {'p90 ms':>8} {'max ms':>8}")
     with tempfile.TemporaryDirectory() as scratch:
-        for size in arguments.sizes:
-            if size == 0:
+        for size in [None] if arguments.site else arguments.sizes:
+            if size is None:
+                site, name = arguments.site, arguments.site.name
+            elif size == 0:
                 site = Path(scratch) / "demo"
                 shutil.copytree(REPO / "content", site / "content")
                 shutil.copy(REPO / "presskit.toml", site)
@@ -126,7 +130,7 @@ def main() -> None:
                 site = generate(size, Path(scratch) / f"site-{size}")
                 name = f"{size:,} releases"
             moment = time.time() - 3600  # as if saved a while ago (see README, "racy" files)
-            for path in site.rglob("*"):
+            for path in [site / "presskit.toml", *(site / "content").rglob("*")]:
                 os.utime(path, (moment, moment))
             if not arguments.unbuilt:
                 subprocess.run([sys.executable, "-m", "presskit", "build", str(site)], check=True,

@@ -234,6 +234,36 @@ def test_a_full_build_after_a_cold_one_renders_only_the_cards_that_changed(tmp_p
     assert made and {slot[0] for slot in made} == {str(target)}, made  # type: ignore[index]
 
 
+def test_partners_and_programmes_are_checked_again_only_when_their_files_change(tmp_path, run, monkeypatch):
+    # The build keeps their checked models (sealed, in .presskit-cache/models): the next
+    # build, in another process, reads the files but checks only those that changed.
+    from presskit.schema import _Loader
+
+    site = aged(generate(40, tmp_path / "site", seed=16))
+    assert run("build", site).code == 0
+    checked: list[str] = []
+    for kind in ("partner", "programme"):
+        original = getattr(_Loader, kind)
+
+        def counting(self, doc, *args, original=original):  # type: ignore[no-untyped-def]
+            checked.append(doc.path.name)
+            return original(self, doc, *args)
+        monkeypatch.setattr(_Loader, kind, counting)
+
+    target = sorted((site / "content/releases").rglob("*.md"))[3]
+    target.write_text(target.read_text() + "\nOne more sentence.\n")
+    settle(site)
+    assert QUICK in run("build", site).out
+    assert checked == []  # a quick rebuild: nothing but the release checked again
+    programme = sorted((site / "content/programmes").glob("*.md"))[0]
+    programme.write_text(programme.read_text().replace("title: ", "title: Renamed ", 1))
+    settle(site, 1)
+    result = run("build", site)
+    assert "Built" in result.out, result.out
+    assert checked == [programme.name]  # the full build checks the changed programme alone
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+
+
 def test_a_full_rebuild_writes_only_the_files_that_changed_and_removes_what_is_gone(tmp_path, run):
     site = aged(generate(30, tmp_path / "site", seed=16))
     assert run("build", site).code == 0

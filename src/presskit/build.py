@@ -427,6 +427,7 @@ def _remember(site_dir: Path, environment_key: str, output: tuple[int, int] | No
         ((key(release.digest), release, made.site.bodies[release]) for release in graph.releases),
         complete=True)
     store.ReleaseStore(site_dir, part).save_cards(memory.fragments)
+    store.save_models(site_dir, environment_key, memory.models, memory.copies, part)
     store.write_cache(site_dir, RECORD, record.to_bytes(), part)
     return record
 
@@ -444,8 +445,10 @@ def _quick_build(site_dir: Path, settings: Settings, drafts: bool, record: quick
     if changed is None:
         return None
     releases = store.ReleaseStore(site_dir, part)
+    memory = BuildMemory()
+    memory.models, memory.copies = store.saved_models(site_dir, environment_key, part)
     made = quick.quick_rebuild(settings, record, changed, releases, as_of=now, drafts=drafts,
-                               preview=part == PREVIEW)
+                               preview=part == PREVIEW, memory=memory)
     if made is None:
         return None
     now_record = quick.updated(record, made, walked, walked_at)

@@ -119,6 +119,8 @@ def entry() -> None:
     free its millions of objects one by one (a fifth of a second at 10,000 releases, as long
     as a quick rebuild's own work); the system takes the memory back in one go."""
     code = main()
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        raise SystemExit(code)  # a profiler, debugger or coverage writes its report at exit
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
             stream.flush()

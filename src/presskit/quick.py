@@ -16,11 +16,11 @@ import functools
 import marshal
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from markupsafe import Markup
 
@@ -46,7 +46,7 @@ from presskit.render import Alternate, OutputFile, SearchEdit, feed_indexes, ren
 from presskit.schema import load_releases, organisations, remember_releases
 from presskit.search import in_index_order
 
-_FORMAT = 9  # 9: stored word counts are capped at 15
+_FORMAT = 10  # 10: links and the graph's memo packed (Packed)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
 # topics (name, slug), previous, next, related, and versions (language, path, published)
@@ -106,6 +106,32 @@ def store_key(environment_key: str, partners: Iterable[Partner],
     return lambda digest: f"{base}:{digest}"
 
 
+class Packed(Mapping[str, Any]):
+    """A record's values kept as marshal bytes until one is asked for: a quick rebuild needs
+    the links of a few releases out of thousands, and passes the rest on as they are (reading
+    and writing them all was a fifth of a quick rebuild at 15,000 release files)."""
+
+    def __init__(self, packed: dict[str, bytes]) -> None:
+        self.packed = packed
+        self._opened: dict[str, Any] = {}
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any]) -> Packed:
+        return cls({key: marshal.dumps(value) for key, value in values.items()})
+
+    def __getitem__(self, key: str) -> Any:
+        found = self._opened.get(key)
+        if found is None:
+            found = self._opened[key] = marshal.loads(self.packed[key])
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.packed)
+
+    def __len__(self) -> int:
+        return len(self.packed)
+
+
 @dataclass
 class Record:
     """What the last complete build was made from, and how its releases are linked."""
@@ -116,10 +142,10 @@ class Record:
     walked_at: float
     files: dict[str, Stat]  # every file under content/
     releases: dict[str, tuple[str, str, bool]]  # source -> file digest, shape, published
-    links: dict[str, Links]  # published source -> topics, previous, next, related
+    links: Packed  # published source -> its Links: topics, previous, next, related, versions
     feeds: dict[str, tuple[str, str, tuple[str, ...], str]]  # path -> index, title, entries, language
     pages: dict[str, str]  # site path -> fingerprint of every page, feed and sitemap written
-    graph_memo: dict[str, dict[str, object]]  # what the graph stage keeps, by language
+    graph_memo: Packed  # what the graph stage keeps, by language (for full builds)
     output_files: int
     # The build's warnings by file (line, message, hint), said again after a quick rebuild,
     # whose own files' warnings replace theirs.
@@ -129,8 +155,8 @@ class Record:
 
     def to_bytes(self) -> bytes:
         return marshal.dumps((_FORMAT, __version__, self.environment, self.output, self.next_embargo,
-                              self.walked_at, self.files, self.releases, self.links, self.feeds,
-                              self.pages, self.graph_memo, self.output_files, self.warnings,
+                              self.walked_at, self.files, self.releases, self.links.packed, self.feeds,
+                              self.pages, self.graph_memo.packed, self.output_files, self.warnings,
                               self.searched, self.next_change))
 
     def problems(self) -> list[Problem]:
@@ -144,7 +170,9 @@ class Record:
             fields = marshal.loads(data)
             if fields[:2] != (_FORMAT, __version__):
                 return None
-            return cls(*fields[2:])
+            record = cls(*fields[2:])
+            record.links, record.graph_memo = Packed(fields[8]), Packed(fields[11])
+            return record
         except Exception:  # sealed, so ours; but a record that does not fit is just not used
             return None
 
@@ -166,7 +194,7 @@ def make_record(environment_key: str, output: tuple[int, int] | None, walked: di
             body = renderer.render(release.body, release.body_line)
         shown = release in published
         releases[str(release.source)] = (release.digest, release_shape(release, body, shown), shown)
-    links: dict[str, Links] = {
+    links = Packed.of({
         str(release.source): (
             tuple((topic.name, topic.slug) for topic in link.topics),
             str(link.previous.source) if link.previous else None,
@@ -175,7 +203,7 @@ def make_record(environment_key: str, output: tuple[int, int] | None, walked: di
             tuple((a.language.code, a.path, a.exists) for a in versions.get(release.path, ())),
         )
         for graph in newsroom.graphs for release, link in graph.links.items()
-    }
+    })
     limit = settings.feed_entries
     feeds = {paths.feed(index_path): (index_path, title, tuple(str(r.source) for r in entries[:limit]),
                                       graph.language.code)
@@ -183,8 +211,8 @@ def make_record(environment_key: str, output: tuple[int, int] | None, walked: di
     embargo = newsroom.next_embargo
     return Record(environment_key, output, embargo.timestamp() if embargo else None, walked_at,
                   walked, releases, links, feeds, pages,
-                  {lang: {key: memo[key] for key in ("structure", "links") if key in memo}
-                   for lang, memo in graph_memo.items()},
+                  Packed.of({lang: {key: memo[key] for key in ("structure", "links") if key in memo}
+                             for lang, memo in graph_memo.items()}),
                   output_files, _by_file(warnings or []),
                   {str(release.source): number for graph in newsroom.graphs
                    for number, release in enumerate(in_index_order(graph.releases))},
@@ -206,6 +234,9 @@ class Store(Protocol):
 
     def cards(self) -> dict[Slot, tuple[str, Markup]]: ...
 
+    def models(self, environment_key: str) -> tuple[dict[Path, tuple[Any, ...]],
+                                                     dict[tuple[Path, str], tuple[Any, Any]]]: ...
+
 
 class MemoryStore:
     """The published releases of the last build, kept in memory by `serve`."""
@@ -219,6 +250,10 @@ class MemoryStore:
 
     def cards(self) -> dict[Slot, tuple[str, Markup]]:
         return {}  # serve keeps its build's memory, cards included
+
+    def models(self, environment_key: str) -> tuple[dict[Path, tuple[Any, ...]],
+                                                     dict[tuple[Path, str], tuple[Any, Any]]]:
+        return {}, {}  # and its models
 
     def load(self, keys: dict[str, str], partners: Iterable[Partner], programmes: Iterable[Programme],
              *, partial: bool = False) -> dict[str, tuple[Release, RenderedBody]] | None:
@@ -451,6 +486,11 @@ def restore(settings: Settings, memory: BuildMemory, record: Record, walked: dic
         return 0
     memory.graph.update(record.graph_memo)
     memory.fragments.update(store.cards())  # each under the fingerprint of all it shows
+    models, copies = store.models(environment_key)  # partners, programmes, pages... as checked
+    for path, entry in models.items():
+        memory.models.setdefault(path, entry)
+    for key, pair in copies.items():
+        memory.copies.setdefault(key, pair)
     return lend_releases(settings, memory, record, walked, store)
 
 

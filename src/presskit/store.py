@@ -28,6 +28,7 @@ from presskit.seal import seal, unseal
 
 _RELEASES = "releases.sqlite"
 _CARDS = "cards"
+_MODELS = "models"
 
 
 def read_cache(site_dir: Path, name: str, part: str = "") -> bytes | None:
@@ -40,6 +41,42 @@ def read_cache(site_dir: Path, name: str, part: str = "") -> bytes | None:
 def write_cache(site_dir: Path, name: str, data: bytes, part: str = "") -> None:
     """Replace one cache file at once, sealed; failing to only costs the next build time."""
     keep_file(site_dir, name, seal(data), part)
+
+
+def save_models(site_dir: Path, environment_key: str, models: dict[Path, tuple[Any, ...]],
+                copies: dict[tuple[Path, str], tuple[Any, Any]], part: str = "") -> None:
+    """Keep the checked models of every file but releases (partners, programmes, contacts,
+    pages, topics, country texts) and their copies in other languages, for the next build in
+    another process: a quick rebuild reads those files again but need not check them again
+    (a programme's countries alone cost a tenth of a second). Each is reused only while its
+    file's bytes and the context it was checked in are the same (schema._Loader.remembered);
+    a build with other settings, templates or presskit ignores them all."""
+    kept = {path: entry for path, entry in models.items() if not isinstance(entry[4], Release)}
+    originals = {id(entry[4]) for entry in kept.values()}
+    # Copies are found by the identity of their original, which one pickle keeps.
+    copied = {key: pair for key, pair in copies.items() if id(pair[0]) in originals}
+    try:
+        data = pickle.dumps((environment_key, kept, copied), protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        forget(site_dir, _MODELS, part)
+        return
+    write_cache(site_dir, _MODELS, data, part)
+
+
+def saved_models(site_dir: Path, environment_key: str, part: str = ""
+                 ) -> tuple[dict[Path, tuple[Any, ...]], dict[tuple[Path, str], tuple[Any, Any]]]:
+    """The models and copies `save_models` kept, if made with these settings, templates and
+    presskit (sealed: only presskit's own are unpickled); none otherwise."""
+    data = read_cache(site_dir, _MODELS, part)
+    if not data or not environment_key:
+        return {}, {}
+    try:
+        key, models, copies = pickle.loads(data)
+    except Exception:  # sealed, so ours; but one that does not fit is just not used
+        return {}, {}
+    if key != environment_key or not isinstance(models, dict) or not isinstance(copies, dict):
+        return {}, {}
+    return models, copies
 
 
 def forget(site_dir: Path, name: str, part: str = "") -> None:
@@ -127,6 +164,10 @@ class ReleaseStore:
         kept = {slot: (digest, str(card)) for slot, (digest, card) in cards.items()
                 if isinstance(card, Markup)}
         write_cache(self.site_dir, _CARDS, marshal.dumps(kept), self.part)
+
+    def models(self, environment_key: str) -> tuple[dict[Path, tuple[Any, ...]],
+                                                     dict[tuple[Path, str], tuple[Any, Any]]]:
+        return saved_models(self.site_dir, environment_key, self.part)
 
     def cards(self) -> dict[Slot, tuple[str, Markup]]:
         """The cards the last build kept; none if they cannot be read."""
