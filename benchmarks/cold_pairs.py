@@ -48,7 +48,7 @@ def cold(site: Path, how: str) -> float:
     took = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"{site} ({how}): the build failed\n{done.stderr}")
-    has_index = (site / "output" / "search" / "data" / "meta.json").exists()
+    has_index = (site / "output" / "search" / "data" / "meta.jsonz").exists()
     if has_index != (how != "no-search"):
         sys.exit(f"{site} ({how}): the search index is {'there' if has_index else 'missing'}")
     return took

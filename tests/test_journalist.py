@@ -3,6 +3,7 @@ editors, events with calendar files and an events page, withdrawn releases."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import time
@@ -429,7 +430,7 @@ def test_printed_a_release_shows_its_address_and_contacts(browser, served_journa
 
 def test_nothing_of_a_withdrawn_release_is_in_the_search_index(journalist_site):
     folder = journalist_site / "output/search"
-    index = "".join(p.read_text(encoding="utf-8") for p in folder.rglob("*.json"))
+    index = "".join(gzip.decompress(p.read_bytes()).decode() for p in folder.rglob("*.jsonz"))
     assert "Kept release" in index
     assert "Withdrawn headline" not in index and "withdrawn headline" not in index.lower()
 

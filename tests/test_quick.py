@@ -97,9 +97,9 @@ def test_a_body_edit_writes_only_its_page_and_the_feeds_that_carry_it(tmp_path, 
     others = [p for p in changed if p != page and not p.endswith("feed.xml")]
     # and in the search index, the release's card (the newest: the last number) and the shards
     # of the words it gained
-    card = f"search/data/f/{len(list((site / 'content/releases').rglob('*.md'))) - 1}.json"
+    card = f"search/data/f/{len(list((site / 'content/releases').rglob('*.md'))) - 1}.jsonz"
     assert card in others and len(others) > 1, others
-    assert all(p.startswith("search/data/s/") for p in set(others) - {card, "search/data/meta.json"}), others
+    assert all(p.startswith("search/data/s/") for p in set(others) - {card, "search/data/meta.jsonz"}), others
     assert "One more sentence for the record." in (output / page).read_text()
     assert "One more sentence for the record." in (output / "feed.xml").read_text()
     assert run("build", site).out.startswith("Nothing changed")

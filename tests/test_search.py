@@ -4,10 +4,13 @@ the keyboard, screen readers, no script."""
 
 from __future__ import annotations
 
+import gzip
 import json
+import random
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,11 +78,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
+def unzipped(path: Path) -> Any:
+    """A file of the index (gzipped JSON), decoded."""
+    return json.loads(gzip.decompress(path.read_bytes()))
+
+
 def index_words(folder: Path) -> dict[str, dict[int, int]]:
     """Every word of an index, with its releases and weights, decoded from its shards."""
     found: dict[str, dict[int, int]] = {}
-    for shard in sorted((folder / "s").glob("*.json")):
-        for word, postings in json.loads(shard.read_text(encoding="utf-8")).items():
+    for shard in sorted((folder / "s").glob("*.jsonz")):
+        for word, postings in unzipped(shard).items():
             assert word not in found, f"{word} in two shards"
             found[word] = search.decode_pairs(postings)
     return found
@@ -120,9 +128,9 @@ def test_every_language_has_a_search_page_and_every_page_a_search_box(site):
 
 def test_the_index_holds_published_releases_ranked_and_filterable(site):
     data = site / "output/search/data"
-    meta = json.loads((data / "meta.json").read_text())
+    meta = unzipped(data / "meta.jsonz")
     assert meta["count"] == 4
-    cards = [json.loads((data / f"f/{n}.json").read_text()) for n in range(4)]
+    cards = [unzipped(data / f"f/{n}.jsonz") for n in range(4)]
     assert [c["t"] for c in cards] == [  # oldest first: a new release takes the next number
         "Cambodia's budget hearings open", "Trainers meet in Quảng Bình",
         "Child grants reach more families", "A budget for social protection in Viet Nam"]
@@ -146,7 +154,8 @@ def test_the_index_holds_published_releases_ranked_and_filterable(site):
 
 def test_no_index_file_holds_a_word_of_an_embargoed_draft_or_withdrawn_release(site):
     output = site / "output"
-    index = "\n".join(p.read_text(encoding="utf-8") for p in output.rglob("search/data/**/*.json"))
+    files = output.rglob("search/data/**/*.jsonz")
+    index = "\n".join(gzip.decompress(p.read_bytes()).decode() for p in files)
     index += "\n" + "\n".join(index_words(output / "search/data"))
     assert "zanzibar" in index and "Cambodia's budget hearings open" in index  # the index is there
     for secret in ("secretembargo", "embargoonlyword", "captionsecret", "secretphoto",
@@ -190,7 +199,7 @@ def test_a_body_edit_updates_the_index_as_a_cold_build_makes_it(site, run, tmp_p
     assert updated == index_words(cold / "output/search/data")
     assert tree_digest(copy / "output") == tree_digest(cold / "output")  # every file, none left over
     if gone:
-        assert not (copy / f"output/search/data/s/{gone}.json").exists()
+        assert not (copy / f"output/search/data/s/{gone}.jsonz").exists()
 
 
 def test_each_language_has_its_own_index(run, tmp_path):
@@ -374,6 +383,16 @@ def _entry(number: int, words: str) -> search.Entry:
     text = f"Release {number} {words}"
     return search.Entry(f"/news/releases/r{number}/", f"Title {number} {words.split()[0]}", "",
                         "Press release", "Hanoi", "1 May 2024", (text, dict(search.word_counts(text))))
+
+
+def test_an_index_made_on_several_processes_is_the_one_made_on_one(monkeypatch):
+    rng = random.Random(5)
+    vocabulary = ["budget", "province", "women", "quảng", "bình", "training", "grants", "2024"]
+    entries = [_entry(number, " ".join(rng.choices(vocabulary, k=40))) for number in range(60)]
+    one = search.build_index(entries, [], [])
+    monkeypatch.setattr(search, "PARALLEL_AT_LEAST", 2)
+    assert search.build_index(entries, [], [], workers=2) == one
+    assert len(one) > 60 and all(search._load(data) for data in one.values())
 
 
 def _materialised(index: dict[str, bytes | None], written: dict[str, bytes]) -> dict[str, bytes]:

@@ -853,7 +853,7 @@ class _Renderer:
         if written is not None:  # update the index the last build wrote: quicker, the same bytes
             index = search.index_from(lambda name: written.read(folder + name), entries, filters, names)
         if index is None:
-            index = dict(search.build_index(entries, filters, names))
+            index = dict(search.build_index(entries, filters, names, self.workers))
         for name, data in index.items():
             path = folder + name
             if data is not None:
@@ -1089,7 +1089,7 @@ def _search_updated(renderer: _Renderer, releases: Sequence[Release],
     changed = {}
     for release in releases:
         number = searched.numbers.get(release)
-        card = searched.read(f"{folder}f/{number}.json") if number is not None else None
+        card = searched.read(f"{folder}f/{number}.jsonz") if number is not None else None
         old = search.Entry.from_card(card) if card is not None else None
         if number is None or old is None or old.path != renderer.site.url(release.path):
             raise LookupError(release.path)

@@ -5,11 +5,11 @@ releases took as long as the whole build and cannot be updated for one edit, so 
 writes a small index of its own that the build updates piece by piece.
 
 Under `{root}search/data/`:
-- `meta.json`: how many releases, the shard names, the filters (each value with the releases
+- `meta.jsonz`: how many releases, the shard names, the filters (each value with the releases
   it holds) and the names of partners, programmes, countries, topics and pages. Loaded first.
-- `s/KEY.json`: one shard of the inverted index: every word starting with KEY (two letters,
+- `s/KEY.jsonz`: one shard of the inverted index: every word starting with KEY (two letters,
   or three where two would make a shard too large), each with its releases and weights.
-- `f/N.json`: release N's card and text, for the result and its excerpt; loaded only for the
+- `f/N.jsonz`: release N's card and text, for the result and its excerpt; loaded only for the
   results shown.
 
 Words are folded (lower case, no accents, đ as d) the same way here and in search.js, so
@@ -24,21 +24,25 @@ Only published releases are given to `build_index`, so nothing unpublished is ev
 
 from __future__ import annotations
 
+import gzip
 import html
 import itertools
 import json
+import multiprocessing
 import re
 import unicodedata
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from presskit.markdown import RenderedBody
 
 DATA = "search/data/"  # under a language's root
-FORMAT = 2
+FORMAT = 3  # 3: files gzipped (.jsonz)
+_LEVEL = 6  # gzip's default: level 1 saves a tenth of the time and costs a tenth more bytes
 _SHARD_LIMIT = 24_000  # bytes: a two-letter shard larger than this is split by the third letter
 _TEXT_LIMIT = 20_000  # characters of a release's text kept for its excerpt
 _DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -166,7 +170,7 @@ class Entry:
         """The entry a card was made from, as far as the index is concerned (its weights are
         the same); None if the card is not one, or its text was cut (see _TEXT_LIMIT)."""
         try:
-            card = json.loads(data)
+            card = _load(data)
             text = card["x"]
             if len(text) >= _TEXT_LIMIT:
                 return None
@@ -198,24 +202,54 @@ class Name:
     path: str
 
 
+PARALLEL_AT_LEAST = 1000  # entries; fewer are made in this process
+
+
 def build_index(entries: Sequence[Entry], filters: Iterable[Filter],
-                names: Iterable[Name]) -> dict[str, bytes]:
-    """Every file of the index, by its path under search/data/."""
+                names: Iterable[Name], workers: int = 1) -> dict[str, bytes]:
+    """Every file of the index, by its path under search/data/ (each release's card and
+    weights made on `workers` processes for a large index)."""
+    made = _cards_and_weights(entries, workers)
     postings: dict[str, list[tuple[int, int]]] = {}
-    for number, entry in enumerate(entries):
-        for word, weight in entry.weights().items():
+    for number, (_, weights) in enumerate(made):
+        for word, weight in weights.items():
             found = postings.get(word)
             if found is None:
                 postings[word] = [(number, weight)]
             else:
                 found.append((number, weight))  # numbers ascend
     shards = _shards(postings)
-    files = {f"s/{key}.json": _json({word: encode_pairs(postings[word]) for word in shard})
+    files = {f"s/{key}.jsonz": _json({word: encode_pairs(postings[word]) for word in shard})
              for key, shard in shards.items()}
-    files["meta.json"] = _meta(len(entries), sorted(shards), filters, names)
-    for number, entry in enumerate(entries):
-        files[f"f/{number}.json"] = entry.card()
+    files["meta.jsonz"] = _meta(len(entries), sorted(shards), filters, names)
+    for number, (card, _) in enumerate(made):
+        files[f"f/{number}.jsonz"] = card
     return files
+
+
+_ENTRIES: Sequence[Entry] = ()  # for the workers, which inherit them (fork)
+
+
+def _cards_and_weights(entries: Sequence[Entry], workers: int) -> list[tuple[bytes, dict[str, int]]]:
+    """Each entry's card (gzipped JSON) and word weights: a third of a cold build's indexing,
+    shared among forked workers (never from a process that runs threads: see render)."""
+    if workers < 2 or len(entries) < PARALLEL_AT_LEAST:
+        return [_card_and_weights(entry) for entry in entries]
+    global _ENTRIES
+    _ENTRIES = entries
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            return pool.map(_worker_card_and_weights, range(len(entries)), chunksize=250)
+    finally:
+        _ENTRIES = ()
+
+
+def _worker_card_and_weights(number: int) -> tuple[bytes, dict[str, int]]:
+    return _card_and_weights(_ENTRIES[number])
+
+
+def _card_and_weights(entry: Entry) -> tuple[bytes, dict[str, int]]:
+    return entry.card(), entry.weights()
 
 
 def update_index(read: Callable[[str], bytes | None],
@@ -223,9 +257,9 @@ def update_index(read: Callable[[str], bytes | None],
     """The files of an index that change when the words of some releases change (their
     number, old and new entry; no old one for a number added, no new one for a number
     removed), read from the index as written; None when it cannot be read, and the whole
-    index must be made again. meta.json is only given when its list of shards changed."""
+    index must be made again. meta.jsonz is only given when its list of shards changed."""
     try:
-        meta = json.loads(read("meta.json") or b"null")
+        meta = _load(read("meta.jsonz"))
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             return None
         keys = list(meta["shards"])
@@ -239,8 +273,8 @@ def update_index(read: Callable[[str], bytes | None],
                     edits.setdefault(key, {}).setdefault(word, {})[number] = after.get(word)
         files: dict[str, bytes] = {}
         for key, words_changed in edits.items():
-            data = read(f"s/{key}.json")
-            shard = json.loads(data) if data is not None else {}
+            data = read(f"s/{key}.jsonz")
+            shard = _load(data) if data is not None else {}
             for word, numbers in words_changed.items():
                 postings = decode_pairs(shard.get(word, ""))
                 for number, weight in numbers.items():
@@ -252,7 +286,7 @@ def update_index(read: Callable[[str], bytes | None],
                     shard[word] = encode_pairs(sorted(postings.items()))
                 else:
                     shard.pop(word, None)
-            files[f"s/{key}.json"] = _json(dict(sorted(shard.items())))
+            files[f"s/{key}.jsonz"] = _json(dict(sorted(shard.items())))
             if shard and key not in keys:
                 keys.append(key)
             elif not shard and key in keys:
@@ -260,10 +294,10 @@ def update_index(read: Callable[[str], bytes | None],
         if not _split_as_made(keys, {key[:2] for key in edits}, files, read):
             return None  # a group of words grew past the limit of a shard, or shrank below it
         if sorted(keys) != meta["shards"]:
-            files["meta.json"] = _json({**meta, "shards": sorted(keys)})
+            files["meta.jsonz"] = _json({**meta, "shards": sorted(keys)})
         for number, (_, new) in changed.items():
             if new is not None:
-                files[f"f/{number}.json"] = new.card()
+                files[f"f/{number}.jsonz"] = new.card()
         return files
     except (ValueError, KeyError, TypeError):
         return None
@@ -274,19 +308,19 @@ def index_from(read: Callable[[str], bytes | None], entries: Sequence[Entry], fi
     """Every file of the index of these entries (in index order), made from the index as
     written (`read` by path under search/data/) when every release it holds keeps its number,
     releases published since coming after them and the newest ones removed: only the cards
-    that changed, the shards of the words whose weights changed and meta.json are new bytes;
+    that changed, the shards of the words whose weights changed and meta.jsonz are new bytes;
     None stands for a file that stays as it is. The same files as `build_index` makes; None
     when a release of the index written has moved (one added or removed among older ones, a
     date changed), or it cannot be read."""
     try:
-        meta = json.loads(read("meta.json") or b"null")
+        meta = _load(read("meta.jsonz"))
         count = meta.get("count") if isinstance(meta, dict) and meta.get("format") == FORMAT else None
         if not isinstance(count, int):
             return None
         changed: dict[int, tuple[Entry | None, Entry | None]] = {}
         for number in range(max(len(entries), count)):
             entry = entries[number] if number < len(entries) else None
-            written = read(f"f/{number}.json") if number < count else None
+            written = read(f"f/{number}.jsonz") if number < count else None
             if entry is not None and written == entry.card():
                 if len(entry.text) >= _TEXT_LIMIT:
                     return None  # its card is cut: the words beyond the cut may differ
@@ -300,23 +334,23 @@ def index_from(read: Callable[[str], bytes | None], entries: Sequence[Entry], fi
         files = update_index(read, changed)
         if files is None:
             return None
-        shards = json.loads(files["meta.json"])["shards"] if "meta.json" in files else meta["shards"]
+        shards = _load(files["meta.jsonz"])["shards"] if "meta.jsonz" in files else meta["shards"]
     except (ValueError, KeyError, TypeError):
         return None
-    index: dict[str, bytes | None] = {f"s/{key}.json": None for key in shards}
-    index.update({f"f/{number}.json": None for number in range(len(entries))})
+    index: dict[str, bytes | None] = {f"s/{key}.jsonz": None for key in shards}
+    index.update({f"f/{number}.jsonz": None for number in range(len(entries))})
     index.update((name, data) for name, data in files.items() if name in index)  # no emptied shard
-    index["meta.json"] = _meta(len(entries), shards, filters, names)
+    index["meta.jsonz"] = _meta(len(entries), shards, filters, names)
     return index
 
 
 def emptied_shards(files: Mapping[str, bytes]) -> list[str]:
     """The shards of an update (see `update_index`) left with no word, which a cold build
     would not write at all."""
-    if "meta.json" not in files:
+    if "meta.jsonz" not in files:
         return []  # the list of shards did not change
-    kept = set(json.loads(files["meta.json"])["shards"])
-    return [name for name in files if name.startswith("s/") and name[2:-5] not in kept]
+    kept = set(_load(files["meta.jsonz"])["shards"])
+    return [name for name in files if name.startswith("s/") and name[2:-len(".jsonz")] not in kept]
 
 
 def _split_as_made(keys: Sequence[str], groups: Iterable[str], files: Mapping[str, bytes],
@@ -327,9 +361,9 @@ def _split_as_made(keys: Sequence[str], groups: Iterable[str], files: Mapping[st
         postings: dict[str, Sized] = {}
         parts = [key for key in keys if key[:2] == group]
         for key in parts:
-            data = files.get(f"s/{key}.json") or read(f"s/{key}.json")
+            data = files.get(f"s/{key}.jsonz") or read(f"s/{key}.jsonz")
             postings.update((word, range(count_values(pairs) // 2))
-                            for word, pairs in json.loads(data or b"{}").items())
+                            for word, pairs in (_load(data) if data else {}).items())
         if sorted(_shards(postings)) != sorted(parts):
             return False
     return True
@@ -436,7 +470,21 @@ def _digits(value: int, out: list[str]) -> None:
 
 
 def _json(value: object) -> bytes:
-    """Compact JSON; <, > and & (only ever inside strings) escaped, as data that no page
-    could mistake for markup."""
+    """Compact JSON, gzipped (search.js opens it with the browser's DecompressionStream, as
+    Pagefind does its files: a third of the bytes whatever the server does; named .jsonz so
+    that no server takes it for a .gz file and sends it with Content-Encoding). <, > and &
+    (only ever inside strings) escaped, as data that no page could mistake for markup. The
+    same value gives the same bytes (no time in the gzip header), as a rebuild must."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").encode("utf-8")
+    raw = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").encode("utf-8")
+    return gzip.compress(raw, compresslevel=_LEVEL, mtime=0)
+
+
+def _load(data: bytes | None) -> Any:
+    """A file of the index as `_json` wrote it; None for no file. ValueError if it is not one."""
+    if data is None:
+        return None
+    try:
+        return json.loads(zlib.decompress(data, 16 + zlib.MAX_WBITS))
+    except zlib.error as error:
+        raise ValueError(f"not a file of the index: {error}") from None

@@ -13,6 +13,10 @@
   var namesList = box.querySelector(".search-names");
   var list = box.querySelector(".search-results");
   var moreButton = box.querySelector(".search-more");
+  if (!window.DecompressionStream) {  // browsers before 2023: say so rather than nothing
+    status.textContent = text.failed;
+    return;
+  }
   var numbers = new Intl.NumberFormat(text.numberLocale || undefined);
   var plurals = new Intl.PluralRules(text.numberLocale || undefined);
   var PAGE = 10;
@@ -56,19 +60,20 @@
     }
   }
 
+  // The index's files are gzipped JSON (.jsonz), opened here whatever the server sends.
   function getJSON(path) {
     return fetch(indexUrl + path).then(function (r) {
       if (!r.ok) throw new Error(r.status + " " + path);
-      return r.json();
+      return new Response(r.body.pipeThrough(new DecompressionStream("gzip"))).json();
     });
   }
   var meta = null, shards = {}, cards = {};
   function shard(key) {
-    if (!shards[key]) shards[key] = getJSON("s/" + key + ".json");
+    if (!shards[key]) shards[key] = getJSON("s/" + key + ".jsonz");
     return shards[key];
   }
   function card(n) {
-    if (!cards[n]) cards[n] = getJSON("f/" + n + ".json");
+    if (!cards[n]) cards[n] = getJSON("f/" + n + ".jsonz");
     return cards[n];
   }
 
@@ -388,7 +393,7 @@
     FILTERS.some(function (f) { return state.chosen[f].length; });
   box.classList.add("search-ready");
   status.textContent = text.loading;
-  getJSON("meta.json").then(function (found) {
+  getJSON("meta.jsonz").then(function (found) {
     meta = found;
     FILTERS.forEach(function (f) {
       (meta.filters[f] || []).forEach(function (value) { value[3] = decodeList(value[2]); });
