@@ -237,6 +237,7 @@ def test_a_full_build_after_a_cold_one_renders_only_the_cards_that_changed(tmp_p
 def test_partners_and_programmes_are_checked_again_only_when_their_files_change(tmp_path, run, monkeypatch):
     # The build keeps their checked models (sealed, in .presskit-cache/models): the next
     # build, in another process, reads the files but checks only those that changed.
+    from presskit import countries
     from presskit.schema import _Loader
 
     site = aged(generate(40, tmp_path / "site", seed=16))
@@ -250,11 +251,18 @@ def test_partners_and_programmes_are_checked_again_only_when_their_files_change(
             return original(self, doc, *args)
         monkeypatch.setattr(_Loader, kind, counting)
 
+    # The country table too (a new process would import pycountry to make it again).
+    made_tables: list[object] = []
+    monkeypatch.setattr(countries, "_TABLE", None)
+    original_table = countries._made_table
+    monkeypatch.setattr(countries, "_made_table", lambda: made_tables.append(1) or original_table())
     target = sorted((site / "content/releases").rglob("*.md"))[3]
+    assert "countries: [" in target.read_text()
     target.write_text(target.read_text() + "\nOne more sentence.\n")
     settle(site)
     assert QUICK in run("build", site).out
     assert checked == []  # a quick rebuild: nothing but the release checked again
+    assert made_tables == [] and countries._TABLE is not None
     programme = sorted((site / "content/programmes").glob("*.md"))[0]
     programme.write_text(programme.read_text().replace("title: ", "title: Renamed ", 1))
     settle(site, 1)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import importlib.util
+import os
 from dataclasses import dataclass
 from functools import cache
 
@@ -78,8 +80,49 @@ def in_language(country: Country, language: str, root: str) -> Country:
     return Country(country.code, name, country.alpha3, country.slug, root)
 
 
-@cache
-def _table() -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+Table = tuple[dict[str, tuple[str, str]], dict[str, str]]
+_TABLE: Table | None = None
+
+
+def _table() -> Table:
+    global _TABLE
+    if _TABLE is None:
+        _TABLE = _made_table()
+    return _TABLE
+
+
+def table_state() -> tuple[tuple[int, int], Table] | None:
+    """The table as made in this process, with the state of the ISO file it was made from,
+    for `adopt_table` in the next process (presskit.store keeps it with the checked models:
+    making it costs a quick rebuild pycountry's import, about 50 ms); None if not made."""
+    source = _database()
+    if _TABLE is None or source is None:
+        return None
+    return source, _TABLE
+
+
+def adopt_table(state: object) -> None:
+    """Use a table kept by `table_state` if pycountry's ISO file is still the same."""
+    global _TABLE
+    if (_TABLE is None and isinstance(state, tuple) and len(state) == 2
+            and state[0] == _database() and isinstance(state[1], tuple)):
+        _TABLE = state[1]
+
+
+def _database() -> tuple[int, int] | None:
+    """The time and size of pycountry's ISO 3166-1 file, found without importing pycountry."""
+    try:
+        spec = importlib.util.find_spec("pycountry")
+        origin = spec.origin if spec is not None else None
+        if origin is None:
+            return None
+        stat = os.stat(os.path.join(os.path.dirname(origin), "databases", "iso3166-1.json"))
+    except (OSError, ImportError, ValueError):
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+def _made_table() -> Table:
     """Countries' names and alpha-3 codes by code, and every name, code and variant
     (normalised) to a code."""
     import pycountry  # here, not at start: a quick rebuild often meets no country name

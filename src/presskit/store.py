@@ -21,6 +21,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from presskit import countries
 from presskit.cache import Slot, cache_folder, keep_file, part_dir
 from presskit.markdown import BodyLink, RenderedBody
 from presskit.models import Partner, Programme, Release, attached, detached
@@ -56,7 +57,8 @@ def save_models(site_dir: Path, environment_key: str, models: dict[Path, tuple[A
     # Copies are found by the identity of their original, which one pickle keeps.
     copied = {key: pair for key, pair in copies.items() if id(pair[0]) in originals}
     try:
-        data = pickle.dumps((environment_key, kept, copied), protocol=pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps((environment_key, kept, copied, countries.table_state()),
+                            protocol=pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, TypeError, AttributeError):
         forget(site_dir, _MODELS, part)
         return
@@ -66,16 +68,18 @@ def save_models(site_dir: Path, environment_key: str, models: dict[Path, tuple[A
 def saved_models(site_dir: Path, environment_key: str, part: str = ""
                  ) -> tuple[dict[Path, tuple[Any, ...]], dict[tuple[Path, str], tuple[Any, Any]]]:
     """The models and copies `save_models` kept, if made with these settings, templates and
-    presskit (sealed: only presskit's own are unpickled); none otherwise."""
+    presskit (sealed: only presskit's own are unpickled); none otherwise. The country table
+    kept with them is lent to presskit.countries (if pycountry's data is the same)."""
     data = read_cache(site_dir, _MODELS, part)
     if not data or not environment_key:
         return {}, {}
     try:
-        key, models, copies = pickle.loads(data)
+        key, models, copies, table = pickle.loads(data)
     except Exception:  # sealed, so ours; but one that does not fit is just not used
         return {}, {}
     if key != environment_key or not isinstance(models, dict) or not isinstance(copies, dict):
         return {}, {}
+    countries.adopt_table(table)
     return models, copies
 
 
