@@ -180,8 +180,13 @@ class Entry:
             return None
 
     def card(self) -> bytes:
-        return _json({"u": self.path, "t": self.title, "s": self.subtitle, "k": self.kind,
-                      "d": self.dateline, "w": self.date, "x": self.text[:_TEXT_LIMIT]})
+        return _zipped(self.card_json())
+
+    def card_json(self) -> bytes:
+        """The card before it is gzipped: what a full build compares with the card written
+        (opening one costs a fifth of making one, at 10,000 releases a second saved)."""
+        return _plain_json({"u": self.path, "t": self.title, "s": self.subtitle, "k": self.kind,
+                            "d": self.dateline, "w": self.date, "x": self.text[:_TEXT_LIMIT]})
 
 
 @dataclass(frozen=True)
@@ -321,7 +326,7 @@ def index_from(read: Callable[[str], bytes | None], entries: Sequence[Entry], fi
         for number in range(max(len(entries), count)):
             entry = entries[number] if number < len(entries) else None
             written = read(f"f/{number}.jsonz") if number < count else None
-            if entry is not None and written == entry.card():
+            if entry is not None and written is not None and _unzipped(written) == entry.card_json():
                 if len(entry.text) >= _TEXT_LIMIT:
                     return None  # its card is cut: the words beyond the cut may differ
                 continue
@@ -475,16 +480,32 @@ def _json(value: object) -> bytes:
     that no server takes it for a .gz file and sends it with Content-Encoding). <, > and &
     (only ever inside strings) escaped, as data that no page could mistake for markup. The
     same value gives the same bytes (no time in the gzip header), as a rebuild must."""
+    return _zipped(_plain_json(value))
+
+
+def _plain_json(value: object) -> bytes:
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    raw = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").encode("utf-8")
-    return gzip.compress(raw, compresslevel=_LEVEL, mtime=0)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").encode("utf-8")
+
+
+def _zipped(data: bytes) -> bytes:
+    return gzip.compress(data, compresslevel=_LEVEL, mtime=0)
+
+
+def _unzipped(data: bytes) -> bytes | None:
+    """A file of the index as `_json` wrote it, opened; None if it is not one."""
+    try:
+        return zlib.decompress(data, 16 + zlib.MAX_WBITS)
+    except zlib.error:
+        return None
 
 
 def _load(data: bytes | None) -> Any:
-    """A file of the index as `_json` wrote it; None for no file. ValueError if it is not one."""
+    """A file of the index as `_json` wrote it, decoded; None for no file. ValueError if it
+    is not one."""
     if data is None:
         return None
-    try:
-        return json.loads(zlib.decompress(data, 16 + zlib.MAX_WBITS))
-    except zlib.error as error:
-        raise ValueError(f"not a file of the index: {error}") from None
+    opened = _unzipped(data)
+    if opened is None:
+        raise ValueError("not a file of the index")
+    return json.loads(opened)
