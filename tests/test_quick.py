@@ -180,6 +180,16 @@ def test_a_theme_that_shows_release_text_on_other_pages_gets_full_builds(tmp_pat
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
 
 
+def retitled(site: Path) -> Path:
+    """The sixth release, given a new headline (saved as if a while ago); its path."""
+    target = sorted((site / "content/releases").rglob("*.md"))[5]
+    target.write_text(target.read_text().replace("title: ", "title: A new headline, ", 1))
+    settle(site)
+    moment = time.time() - 3600
+    os.utime(target, (moment, moment))
+    return target
+
+
 def test_a_full_build_after_a_new_title_renders_only_the_text_that_changed(tmp_path, run, monkeypatch):
     from presskit.markdown import BodyRenderer
 
@@ -194,11 +204,7 @@ def test_a_full_build_after_a_new_title_renders_only_the_text_that_changed(tmp_p
         return original(self, text, first_line)
 
     monkeypatch.setattr(BodyRenderer, "render", counting)
-    target = sorted((site / "content/releases").rglob("*.md"))[5]
-    target.write_text(target.read_text().replace("title: ", "title: A new headline, ", 1))
-    settle(site)
-    moment = time.time() - 3600
-    os.utime(target, (moment, moment))
+    retitled(site)
     result = run("build", site)
     assert "Built" in result.out  # a new title takes the full build...
     assert len(rendered) <= 2, len(rendered)  # ...which reuses every text that did not change
@@ -224,11 +230,7 @@ def test_a_full_build_after_a_cold_one_renders_only_the_cards_that_changed(tmp_p
         return original(self, slot, digest, counted)
 
     monkeypatch.setattr(BuildMemory, "fragment", counting)
-    target = sorted((site / "content/releases").rglob("*.md"))[5]
-    target.write_text(target.read_text().replace("title: ", "title: A new headline, ", 1))
-    settle(site)
-    moment = time.time() - 3600
-    os.utime(target, (moment, moment))
+    target = retitled(site)
     result = run("build", site)
     assert "Built" in result.out, result.out
     assert made and {slot[0] for slot in made} == {str(target)}, made  # type: ignore[index]

@@ -170,8 +170,8 @@ class Record:
             fields = marshal.loads(data)
             if fields[:2] != (_FORMAT, __version__):
                 return None
-            record = cls(*fields[2:])
-            record.links, record.graph_memo = Packed(fields[8]), Packed(fields[11])
+            record = cls(*fields[2:])  # the packed parts as to_bytes wrote them
+            record.links, record.graph_memo = Packed(record.links), Packed(record.graph_memo)  # type: ignore[arg-type]
             return record
         except Exception:  # sealed, so ours; but a record that does not fit is just not used
             return None
