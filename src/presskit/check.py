@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import multiprocessing
 import posixpath
 import re
 from collections.abc import Iterable
@@ -11,6 +10,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from presskit.errors import Problem
+from presskit.forks import forked_map
 from presskit.markdown import is_site_path
 from presskit.render import OutputFile, RenderedSite
 
@@ -100,30 +100,16 @@ def _theme_links(site: RenderedSite, base_path: str, files: set[str], skip: set[
                               "a template in templates/ makes this link; check its url() calls")
 
 
-_PAGES: list[OutputFile] = []  # for the workers, which inherit it (fork)
 PARALLEL_AT_LEAST = 500  # pages; fewer are read at once in this process
 
 
 def _targets_of(pages: list[OutputFile], workers: int) -> list[set[str]]:
     """The link targets of each page, in order: made in memory, or read from output/ (a page
     a build left there unchanged)."""
-    if workers < 2 or len(pages) < PARALLEL_AT_LEAST:
-        return [_page_targets(index, pages) for index in range(len(pages))]
-    global _PAGES
-    _PAGES = pages
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            return pool.map(_worker_targets, range(len(pages)), chunksize=64)
-    finally:
-        _PAGES = []
+    return forked_map(_page_targets, pages, workers, at_least=PARALLEL_AT_LEAST, chunksize=64)
 
 
-def _worker_targets(index: int) -> set[str]:
-    return _page_targets(index, _PAGES)
-
-
-def _page_targets(index: int, pages: list[OutputFile]) -> set[str]:
-    file = pages[index]
+def _page_targets(file: OutputFile) -> set[str]:
     data = file.data
     if data is None and file.source is not None:
         try:

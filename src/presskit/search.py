@@ -28,7 +28,6 @@ import gzip
 import html
 import itertools
 import json
-import multiprocessing
 import re
 import unicodedata
 import zlib
@@ -38,6 +37,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
+from presskit.forks import forked_map
 from presskit.markdown import RenderedBody
 
 DATA = "search/data/"  # under a language's root
@@ -232,25 +232,10 @@ def build_index(entries: Sequence[Entry], filters: Iterable[Filter],
     return files
 
 
-_ENTRIES: Sequence[Entry] = ()  # for the workers, which inherit them (fork)
-
-
 def _cards_and_weights(entries: Sequence[Entry], workers: int) -> list[tuple[bytes, dict[str, int]]]:
     """Each entry's card (gzipped JSON) and word weights: a third of a cold build's indexing,
-    shared among forked workers (never from a process that runs threads: see render)."""
-    if workers < 2 or len(entries) < PARALLEL_AT_LEAST:
-        return [_card_and_weights(entry) for entry in entries]
-    global _ENTRIES
-    _ENTRIES = entries
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            return pool.map(_worker_card_and_weights, range(len(entries)), chunksize=250)
-    finally:
-        _ENTRIES = ()
-
-
-def _worker_card_and_weights(number: int) -> tuple[bytes, dict[str, int]]:
-    return _card_and_weights(_ENTRIES[number])
+    shared among forked workers."""
+    return forked_map(_card_and_weights, entries, workers, at_least=PARALLEL_AT_LEAST, chunksize=250)
 
 
 def _card_and_weights(entry: Entry) -> tuple[bytes, dict[str, int]]:
