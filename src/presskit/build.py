@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from presskit import quick, store
+from presskit import paths, quick, search, store
 from presskit.cache import (
     BuildMemory,
     Stat,
@@ -31,16 +31,18 @@ from presskit.cache import (
     up_to_date,
     walk,
 )
-from presskit.check import check_links
+from presskit.check import check_links, link_problems, page_targets
 from presskit.config import Settings, load_settings
 from presskit.errors import BuildFailed, Problem, errors_in
 from presskit.graph import Newsroom, build_newsroom
 from presskit.languages import missing_catalogs, site_languages
+from presskit.links import BodyLinks, LinkIndex, Summary
 from presskit.lock import one_build
 from presskit.markdown import RenderedBody
 from presskit.models import Content, Release
 from presskit.render import OutputFile, RenderedSite, render_site, theme_dirs
 from presskit.schema import load_content
+from presskit.versions import missing_versions
 from presskit.write import Published, publish, publish_changed, publish_in_place
 
 Stage = Callable[[str], None]
@@ -256,6 +258,8 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
         if rebuilt is not None:
             return rebuilt
     memory = BuildMemory(files_total=len(walked))
+    if incremental and not preview:
+        memory.links = {}  # for `check` (see presskit.links)
     if memory_used is not None:  # to follow its progress
         memory_used(memory)
     restored = 0
@@ -419,36 +423,76 @@ def _remember(site_dir: Path, environment_key: str, output: tuple[int, int] | No
     """Leave what the next build needs: the record, and the published releases."""
     content, graph = made.content, made.graph
     pages = {path: digest for path, (digest, _) in memory.pages.items()}
+    built = os.urandom(8).hex()
     record = quick.make_record(environment_key, output, walked, walked_at, content, graph,
                                made.settings, made.site.bodies, pages, memory.graph, files,
-                               made.warnings, made.site.alternates)
+                               made.warnings, made.site.alternates, built)
     key = quick.store_key(environment_key, content.partners, content.programmes)
     store.ReleaseStore(site_dir, part).save(
         ((key(release.digest), release, made.site.bodies[release]) for release in graph.releases),
         complete=True)
     store.ReleaseStore(site_dir, part).save_cards(memory.fragments)
     store.save_models(site_dir, environment_key, memory.models, memory.copies, part)
+    if memory.links is not None:
+        store.write_cache(site_dir, LINKS, _link_index(site_dir, made, memory, built).to_bytes(), part)
     store.write_cache(site_dir, RECORD, record.to_bytes(), part)
     return record
+
+
+LINKS = "links"
+
+
+def last_links(site_dir: Path) -> LinkIndex | None:
+    """The link index the last full build of output/ left (see presskit.links)."""
+    data = store.read_cache(site_dir, LINKS)
+    return LinkIndex.from_bytes(data) if data else None
+
+
+def _link_index(site_dir: Path, made: Made, memory: BuildMemory, built: str) -> LinkIndex:
+    """The links of the site just built: of the pages it rendered, as noted while rendering;
+    of the pages it did not, as the last index has them under the same fingerprint."""
+    before = last_links(site_dir)
+    kept = before.pages if before is not None else {}
+    noted = memory.links or {}
+    pages = {}
+    for path, (digest, _) in memory.pages.items():
+        found = noted.get(path) or kept.get(path)
+        if found is not None and found[0] == digest:
+            pages[path] = found
+    content = made.content
+    digests = {model.source: model.digest for model in (
+        *content.releases, *content.partners, *content.programmes, *content.country_texts.values(),
+        *content.pages, *content.topics)}
+    bodies = tuple((str(page.source), digests.get(page.source, ""), page.page_path,
+                    tuple((link.target, link.line, link.image) for link in page.links))
+                   for page in made.site.body_links)
+    index_files = tuple(paths.under(language.root, "/" + search.DATA).lstrip("/")
+                        for language in site_languages(made.settings))
+    listing = tuple(file.path for file in made.site.files if not file.path.startswith(index_files))
+    return LinkIndex(built, listing, pages, bodies, check_summary(made.graph, made.settings.language_codes))
+
+
+def check_summary(graph: Newsroom, codes: tuple[str, ...]) -> Summary:
+    """What `check` says of a site besides its problems."""
+    lacking: dict[str, list[Release]] = {}
+    for release, languages in missing_versions(graph.releases, codes).items() if len(codes) > 1 else ():
+        for code in languages:
+            lacking.setdefault(code, []).append(release)
+    missing = []
+    for code in codes:
+        releases = sorted(lacking.get(code, []), key=lambda r: r.date, reverse=True)
+        if releases:
+            missing.append((code, len(releases), tuple((r.title, str(r.source)) for r in releases[:5])))
+    held = tuple((r.title, r.draft, r.embargo.isoformat() if r.embargo else None) for r in graph.held_back)
+    return Summary(len(graph.releases), graph.withheld, held, tuple(missing))
 
 
 def _quick_build(site_dir: Path, settings: Settings, drafts: bool, record: quick.Record,
                  environment_key: str, walked: dict[str, Stat], walked_at: float, state: str,
                  started: float, part: str = "") -> Rebuilt | UpToDate | None:
     """The quick rebuild, if the changes since the last build allow one (see presskit.quick)."""
-    if not environment_key or record.environment != environment_key:
-        return None
-    now = datetime.now(UTC)
-    if record.next_change is not None and now.timestamp() >= record.next_change:
-        return None
-    changed = quick.changed_files(record, walked)
-    if changed is None:
-        return None
     releases = store.ReleaseStore(site_dir, part)
-    memory = BuildMemory()
-    memory.models, memory.copies = store.saved_models(site_dir, environment_key, part)
-    made = quick.quick_rebuild(settings, record, changed, releases, as_of=now, drafts=drafts,
-                               preview=part == PREVIEW, memory=memory)
+    made = _quick_made(settings, record, environment_key, walked, releases, BuildMemory(), drafts)
     if made is None:
         return None
     now_record = quick.updated(record, made, walked, walked_at)
@@ -497,29 +541,139 @@ def upcoming_embargoes(site_dir: Path, now: datetime | None = None) -> tuple[Set
     return settings, sorted(ahead, key=lambda release: (release.embargo, release.title))
 
 
-def check(site_dir: Path, *, as_of: datetime | None = None, stage: Stage = _quiet) -> BuildResult:
-    """What `build` validates, plus every internal link and image; writes nothing.
+@dataclass(frozen=True)
+class Checked:
+    """What `check` says of a site that has no problems (warnings aside)."""
 
-    On a site that was built, it borrows what the build kept (read-only): the checked
-    releases and their texts that did not change, and the pages of output/ whose fingerprints
-    are unchanged, which are read rather than made again. Links are looked for on every core."""
+    settings: Settings
+    seconds: float
+    summary: Summary
+    pages: int  # HTML pages of the site
+    read: int  # pages whose links were looked for (those of the others were known)
+    next_embargo: datetime | None
+    next_event: NextEvent | None
+    warnings: list[Problem] = field(default_factory=list)
+    quick: bool = False  # only what changed since the last build was made again
+
+
+def check(site_dir: Path, *, as_of: datetime | None = None, stage: Stage = _quiet) -> Checked:
+    """What `build` validates, plus every internal link and image; writes nothing (SPEC 6).
+
+    On a site that was built, it borrows what the build kept (read-only). When only the words
+    of releases changed since (or nothing did), it makes just their pages, as a quick rebuild
+    would, and takes every other page's links from the index the build left. Otherwise it makes
+    the site in memory, lending the checked releases and texts that did not change, and reads
+    the links of only the pages that were made again or that the index does not know. Pages are
+    read on every core."""
     started = time.perf_counter()
     settings = load_settings(site_dir)
     memory = BuildMemory(writes_cache=False)
     readers = _cores()
+    index = None
+    digests: dict[str, str] = {}
     if as_of is None:
+        walked_at = time.time()
         walked = walk(settings.content_dir)
         themes = [walk(folder) for folder in theme_dirs(settings)]
         environment_key = quick.environment(settings, themes, cache_options(settings))
         record = last_record(site_dir, settings)
+        index = last_links(site_dir) if record is not None else None
+        if record is not None and index is not None and index.built == record.built:
+            stage("Looking for changes")
+            checked = _quick_check(site_dir, settings, record, index, walked, walked_at,
+                                   environment_key, started)
+            if checked is not None:
+                return checked
         if record is not None and quick.restore(settings, memory, record, walked,
                                                 store.ReleaseStore(site_dir), environment_key):
             readers = 1
+        digests = {path: digest for path, (digest, _) in memory.pages.items()}
+    memory.links = {}
     made = make_site(site_dir, as_of=as_of, stage=stage, memory=memory, workers=_cores(),
                      readers=readers, settings=settings, search=False)  # no page links into it
     stage("Checking links")
-    problems = check_links(made.site, made.settings.base_path, _cores(), made.settings.output_dir)
+    warnings = quick.as_kept(made.warnings)
+    problems, read = check_links(made.site, made.settings.base_path, _cores(), made.settings.output_dir,
+                                 memory.links, index.pages if index is not None else None, digests)
     if problems:
-        raise BuildFailed([*made.warnings, *problems])
-    return BuildResult(made.settings, made.graph, made.site, time.perf_counter() - started,
-                       made.warnings)
+        raise BuildFailed([*warnings, *problems])
+    graph = made.graph
+    pages = sum(1 for file in made.site.files if file.path.endswith(".html"))
+    return Checked(made.settings, time.perf_counter() - started,
+                   check_summary(graph, made.settings.language_codes), pages, read,
+                   graph.next_embargo, NextEvent.of(graph), warnings)
+
+
+def _quick_made(settings: Settings, record: quick.Record, environment_key: str,
+                walked: dict[str, Stat], releases: store.ReleaseStore, memory: BuildMemory,
+                drafts: bool = False) -> quick.Quick | None:
+    """What a quick rebuild makes of the changes since the record's build, in memory, if
+    they allow one: same settings and templates, no embargo lifted since, words alone changed."""
+    if not environment_key or record.environment != environment_key:
+        return None
+    now = datetime.now(UTC)
+    if record.next_change is not None and now.timestamp() >= record.next_change:
+        return None
+    changed = quick.changed_files(record, walked)
+    if changed is None:
+        return None
+    memory.models, memory.copies = store.saved_models(releases.site_dir, environment_key, releases.part)
+    return quick.quick_rebuild(settings, record, changed, releases, as_of=now, drafts=drafts,
+                               preview=releases.part == PREVIEW, memory=memory)
+
+
+def _quick_check(site_dir: Path, settings: Settings, record: quick.Record, index: LinkIndex,
+                 walked: dict[str, Stat], walked_at: float, environment_key: str,
+                 started: float) -> Checked | None:
+    """The check of a built site whose releases' words alone changed since (or nothing did):
+    their pages made in memory as a quick rebuild makes them, every other page's links and
+    every other body's as the build's link index has them (None: a full check is needed)."""
+    releases = store.ReleaseStore(site_dir)
+    made = _quick_made(settings, record, environment_key, walked, releases,
+                       BuildMemory(writes_cache=False))
+    if made is None:
+        return None
+    now_record = quick.updated(record, made, walked, walked_at)
+    bodies = _bodies_now(now_record, index, made, releases)
+    if bodies is None:
+        return None
+    fresh = {file.path: file for file in made.files}
+    pages = [fresh.get(path) or path for path in index.listing if path.endswith(".html")]
+    targets, read = page_targets(pages, _cores(), {}, index.pages, now_record.pages, settings.output_dir)
+    warnings = now_record.problems()
+    problems = link_problems(bodies, zip((f if isinstance(f, str) else f.path for f in pages), targets,
+                                         strict=True),
+                             set(index.listing), settings.base_path)
+    if problems:
+        raise BuildFailed([*warnings, *problems])
+    embargo = datetime.fromtimestamp(record.next_embargo, UTC) if record.next_embargo else None
+    return Checked(settings, time.perf_counter() - started, index.summary, len(pages), read, embargo,
+                   NextEvent.from_data(last_next_event(site_dir)), warnings, quick=True)
+
+
+def _bodies_now(now_record: quick.Record, index: LinkIndex, made: quick.Quick,
+                releases: store.ReleaseStore) -> list[tuple[str, str, BodyLinks]] | None:
+    """Every body's links as they are now: the index's, but for the releases whose words
+    changed since it was made (from the quick rebuild under way, or as the rebuilds that
+    followed the index stored them); None if one of those is not stored."""
+    edited = {str(release.source): body for release, body in made.bodies.items()}
+    stale = {}
+    for source, digest, _, _ in index.bodies:
+        known = now_record.releases.get(source)
+        if source not in edited and known is not None and known[0] != digest:
+            stale[source] = known[0]
+    stored: dict[str, RenderedBody] = {}
+    if stale:
+        key = quick.store_key(now_record.environment, made.partners, made.programmes)
+        found = releases.load({source: key(digest) for source, digest in stale.items()},
+                              made.partners, made.programmes)
+        if found is None:
+            return None
+        stored = {source: body for source, (_, body) in found.items()}
+    bodies = []
+    for source, _, page, links in index.bodies:
+        body = edited.get(source) or stored.get(source)
+        if body is not None:
+            links = tuple((link.target, link.line, link.image) for link in body.links)
+        bodies.append((source, page, links))
+    return bodies

@@ -92,6 +92,9 @@ class BuildMemory:
     total: int = 0
     on_progress: Callable[[], None] | None = None  # told of every step forward
     written: Written | None = None  # the site the last build left, when this one follows it
+    # The link targets of the pages rendered, by site path, with their fingerprints, when
+    # the build notes them (for `check`: see presskit.links); None when it does not.
+    links: dict[str, tuple[str, tuple[str, ...]]] | None = None
     rendered: int = 0  # pages rendered by the last build (the rest were reused)
     reused: int = 0
     _used_pages: set[str] = field(default_factory=set)

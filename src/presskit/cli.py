@@ -25,6 +25,7 @@ from rich.markup import escape
 from presskit import __version__
 from presskit.build import (
     BuildResult,
+    Checked,
     NextEvent,
     Rebuilt,
     Stage,
@@ -36,9 +37,7 @@ from presskit.build import (
 from presskit.config import Settings, load_settings
 from presskit.errors import BuildFailed, Problem, display_path, errors_in
 from presskit.languages import language_name
-from presskit.models import Release
 from presskit.text import held_back_line, local_time, new_release_line
-from presskit.versions import missing_versions
 from presskit.write import OUTPUT_CHANGED
 
 if TYPE_CHECKING:
@@ -277,8 +276,11 @@ def _report_failure(problems: list[Problem], command: str, target: str) -> int:
     return EXIT_PROBLEMS
 
 
-def _report_success(result: BuildResult | UpToDate | Rebuilt, command: str) -> None:
+def _report_success(result: BuildResult | UpToDate | Rebuilt | Checked, command: str) -> None:
     warnings = _say_warnings(result, command)
+    if isinstance(result, Checked):
+        _report_checked(result, warnings)
+        return
     if isinstance(result, UpToDate):
         noted = f" ({_count(warnings, 'warning')}, see above)" if warnings else ""
         out.print(f"Nothing changed since the last build ({result.seconds:.2f} s): "
@@ -300,7 +302,7 @@ def _report_success(result: BuildResult | UpToDate | Rebuilt, command: str) -> N
     graph = result.graph
     for release in graph.held_back:
         line = held_back_line(release.title, release.draft, release.embargo, settings.timezone)
-        out.print(f"{'Not published' if command == 'build' else 'Not to be published'}: {escape(line)}")
+        out.print(f"Not published: {escape(line)}")
     for release in result.new_releases:
         out.print(escape(new_release_line(release, graph)))
     releases = len(graph.releases)
@@ -308,49 +310,42 @@ def _report_success(result: BuildResult | UpToDate | Rebuilt, command: str) -> N
     if result.photos_made:
         out.print(f"Made {_count(result.photos_made, 'photo file')} (sizes, print copies, link "
                   f"previews) in {result.photo_seconds:.2f} s; they are kept in .presskit-cache/.")
-    if command == "build":
-        out.print(f"Built {releases} release{'s' if releases != 1 else ''} and "
-                  f"{result.page_count} pages in {result.seconds:.2f} s into "
-                  f"{escape(display_path(settings.output_dir))}/{held}; "
-                  f"{result.files_written} of {result.files} files changed{noted}.")
-        if settings.base_path != "/":
-            root = settings.base_url[:-len(settings.base_path) + 1]
-            out.print(f"Note: crawlers read robots.txt only at {root}robots.txt, not under "
-                      f"{settings.base_path}; add its line `Sitemap: "
-                      f"{settings.base_url}sitemap.xml` to that file (see README, Deploying).")
-        if settings.output_dir != settings.publishable_dir:
-            out.print("This is not output/, the folder that gets published: what is in "
-                      f"{escape(display_path(settings.output_dir))}/ is for your eyes only.")
-    else:
-        out.print(f"Checked {releases} releases and {result.page_count} pages: no problems{held}"
-                  f"{noted}.")
-        _say_missing_versions(result)
+    out.print(f"Built {releases} release{'s' if releases != 1 else ''} and "
+              f"{result.page_count} pages in {result.seconds:.2f} s into "
+              f"{escape(display_path(settings.output_dir))}/{held}; "
+              f"{result.files_written} of {result.files} files changed{noted}.")
+    if settings.base_path != "/":
+        root = settings.base_url[:-len(settings.base_path) + 1]
+        out.print(f"Note: crawlers read robots.txt only at {root}robots.txt, not under "
+                  f"{settings.base_path}; add its line `Sitemap: "
+                  f"{settings.base_url}sitemap.xml` to that file (see README, Deploying).")
+    if settings.output_dir != settings.publishable_dir:
+        out.print("This is not output/, the folder that gets published: what is in "
+                  f"{escape(display_path(settings.output_dir))}/ is for your eyes only.")
     _report_embargo(graph.next_embargo, settings)
     _report_event(NextEvent.of(graph))
 
 
-def _say_missing_versions(result: BuildResult) -> None:
-    """`check`'s note of the published releases that lack a version in a language of the site."""
-    codes = result.settings.language_codes
-    if len(codes) < 2:
-        return
-    lacking: dict[str, list[Release]] = {}
-    for release, languages in missing_versions(result.graph.releases, codes).items():
-        for code in languages:
-            lacking.setdefault(code, []).append(release)
-    for code in codes:
-        releases = sorted(lacking.get(code, []), key=lambda r: r.date, reverse=True)
-        if not releases:
-            continue
-        shown = "; ".join(f"{r.title} ({display_path(r.source)})" for r in releases[:5])
-        more = f"; and {len(releases) - 5} more" if len(releases) > 5 else ""
-        has = "has" if len(releases) == 1 else "have"
-        out.print(f"Note: {_count(len(releases), 'published release')} {has} "
+def _report_checked(result: Checked, warnings: int) -> None:
+    settings, summary = result.settings, result.summary
+    for title, draft, embargo in summary.held_back:
+        moment = datetime.fromisoformat(embargo) if embargo else None
+        out.print(f"Not to be published: {escape(held_back_line(title, draft, moment, settings.timezone))}")
+    held = f" ({summary.withheld} not published: drafts or embargoed)" if summary.withheld else ""
+    noted = f" with {_count(warnings, 'warning')}, see above" if warnings else ""
+    out.print(f"Checked {summary.releases} releases and {result.pages} pages: no problems{held}{noted}.")
+    for code, count, first in summary.missing:
+        shown = "; ".join(f"{title} ({display_path(Path(source))})" for title, source in first)
+        more = f"; and {count - len(first)} more" if count > len(first) else ""
+        has = "has" if count == 1 else "have"
+        out.print(f"Note: {_count(count, 'published release')} {has} "
                   f"no {language_name(code)} version: {escape(shown)}{more}. "
                   f"Start one with `presskit new translation FILE --lang {code}`.")
+    _report_embargo(result.next_embargo, settings)
+    _report_event(result.next_event)
 
 
-def _say_warnings(result: BuildResult | UpToDate | Rebuilt, command: str) -> int:
+def _say_warnings(result: BuildResult | UpToDate | Rebuilt | Checked, command: str) -> int:
     """Print the warnings of the site (kept from the build a quick or up-to-date one stands
     for) and of publishing it; how many, for the summary line."""
     warnings = [*result.warnings, *_publishing_warnings(result.settings, command)]

@@ -46,7 +46,7 @@ from presskit.render import Alternate, OutputFile, SearchEdit, feed_indexes, ren
 from presskit.schema import load_releases, organisations, remember_releases
 from presskit.search import in_index_order
 
-_FORMAT = 10  # 10: links and the graph's memo packed (Packed)
+_FORMAT = 11  # 11: `built`, the full build a record stems from
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
 # topics (name, slug), previous, next, related, and versions (language, path, published)
@@ -152,17 +152,17 @@ class Record:
     warnings: dict[str, list[tuple[int | None, str, str | None]]]
     searched: dict[str, int]  # published source -> its number in its language's search index
     next_change: float | None  # when an embargo lifts or an event passes: a full build is due
+    built: str = ""  # names the full build this record stems from (kept by quick rebuilds)
 
     def to_bytes(self) -> bytes:
         return marshal.dumps((_FORMAT, __version__, self.environment, self.output, self.next_embargo,
                               self.walked_at, self.files, self.releases, self.links.packed, self.feeds,
                               self.pages, self.graph_memo.packed, self.output_files, self.warnings,
-                              self.searched, self.next_change))
+                              self.searched, self.next_change, self.built))
 
     def problems(self) -> list[Problem]:
         """The warnings of the build this record describes, as Problems."""
-        return [Problem(Path(source) if source else None, line, message, hint, warning=True)
-                for source, found in self.warnings.items() for line, message, hint in found]
+        return _problems(self.warnings)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Record | None:
@@ -182,7 +182,7 @@ def make_record(environment_key: str, output: tuple[int, int] | None, walked: di
                 bodies: dict[Release, RenderedBody], pages: dict[str, str],
                 graph_memo: dict[str, dict[str, object]], output_files: int,
                 warnings: list[Problem] | None = None,
-                alternates: dict[str, tuple[Alternate, ...]] | None = None) -> Record:
+                alternates: dict[str, tuple[Alternate, ...]] | None = None, built: str = "") -> Record:
     published = set(newsroom.releases)
     versions = alternates or {}
     renderer = None
@@ -216,7 +216,17 @@ def make_record(environment_key: str, output: tuple[int, int] | None, walked: di
                   output_files, _by_file(warnings or []),
                   {str(release.source): number for graph in newsroom.graphs
                    for number, release in enumerate(in_index_order(graph.releases))},
-                  newsroom.next_change.timestamp() if newsroom.next_change else None)
+                  newsroom.next_change.timestamp() if newsroom.next_change else None, built)
+
+
+def as_kept(warnings: Iterable[Problem]) -> list[Problem]:
+    """Warnings as a record keeps and says them: by file, in the order files first have one."""
+    return _problems(_by_file(warnings))
+
+
+def _problems(kept: dict[str, list[tuple[int | None, str, str | None]]]) -> list[Problem]:
+    return [Problem(Path(source) if source else None, line, message, hint, warning=True)
+            for source, found in kept.items() for line, message, hint in found]
 
 
 def _by_file(warnings: Iterable[Problem]) -> dict[str, list[tuple[int | None, str, str | None]]]:
@@ -450,7 +460,8 @@ def updated(record: Record, quick: Quick, walked: dict[str, Stat], walked_at: fl
     warnings.update(_by_file(quick.warnings))
     return Record(record.environment, record.output, record.next_embargo, walked_at, walked,
                   releases, record.links, record.feeds, record.pages | quick.digests,
-                  record.graph_memo, record.output_files, warnings, record.searched, record.next_change)
+                  record.graph_memo, record.output_files, warnings, record.searched, record.next_change,
+                  record.built)
 
 
 def lend_bodies(memory: BuildMemory, settings: Settings,

@@ -28,11 +28,12 @@ from babel.dates import format_date, format_datetime, format_interval, format_ti
 from babel.numbers import format_decimal
 
 from presskit import __version__, feeds, paths, search
-from presskit.cache import IN_OUTPUT, BuildMemory, Slot, cache_folder, fingerprint
+from presskit.cache import IN_OUTPUT, BuildMemory, Slot, cache_folder, fingerprint, part_dir
 from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem
 from presskit.graph import Newsroom, SiteGraph
 from presskit.languages import N_, Language, translations
+from presskit.links import link_targets
 from presskit.markdown import BodyLink, BodyRenderer, RenderedBody
 from presskit.media import Media, PhotoSizes
 from presskit.models import RELEASE_TYPES, Asset, Contact, Event, Partner, Photo, Programme, Release
@@ -191,7 +192,7 @@ def _environment(settings: Settings, graph: SiteGraph, memory: BuildMemory,
         extensions=["jinja2.ext.i18n"],
         loader=jinja2.FileSystemLoader(dirs),
         # The preview keeps its compiled templates in memory, and writes nothing in the site.
-        bytecode_cache=_bytecode_cache(settings.site_dir) if memory.writes_cache and not preview else None,
+        bytecode_cache=_bytecode_cache(settings.site_dir, memory.writes_cache) if not preview else None,
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -230,8 +231,14 @@ def _install_words(env: jinja2.Environment, words: Any) -> None:
     env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext)
 
 
-def _bytecode_cache(site_dir: Path) -> jinja2.BytecodeCache | None:
-    """Compiled templates kept between runs (Jinja checks each against its source)."""
+def _bytecode_cache(site_dir: Path, writes: bool = True) -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between runs (Jinja checks each against its source); read
+    only, if there, when the run `writes` nothing (`check`)."""
+    if not writes:
+        folder = part_dir(site_dir) / "templates"
+        if folder.is_symlink() or not folder.is_dir():
+            return None
+        return _ReadOnlyBytecodeCache(str(folder))
     try:
         folder = cache_folder(site_dir) / "templates"
         if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
@@ -268,6 +275,13 @@ class _SealedBytecodeCache(jinja2.FileSystemBytecodeCache):
         except OSError:
             with contextlib.suppress(OSError):
                 os.remove(temporary)
+
+
+class _ReadOnlyBytecodeCache(_SealedBytecodeCache):
+    """The compiled templates a build kept, used and never written."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        pass
 
 
 class _Lazy:
@@ -357,6 +371,7 @@ class _Renderer:
             memory.bodies.clear()  # rendered with other settings (serve keeps memory across edits)
             memory.body_options = (settings.base_path, settings.embed_hosts)
         self.problems: list[Problem] = []
+        self.targets: dict[str, tuple[str, ...]] = {}  # of pages rendered on other cores
         self.body_links: list[SourceLinks] = []
         self.bodies: dict[Release, RenderedBody] = {}
         if workers > 1:
@@ -696,11 +711,16 @@ class _Renderer:
         if self.workers > 1:
             made = self.render_in_parallel([s for s in specs if not self.memory.knows(s.path, s.digest)],
                                            before, total)
+        links = self.memory.links
         for number, spec in enumerate(specs, before + 1):
             if spec.path not in made and number % 32 == 0:
                 self.memory.progress("Rendering pages", number, total)
+            fresh = links is not None and not self.memory.knows(spec.path, spec.digest)
             data = self.memory.page(spec.path, spec.digest, lambda spec=spec: (
                 made[spec.path] if spec.path in made else self.render(spec)))
+            if fresh and links is not None and data and _is_page(spec.path):
+                targets = self.targets.pop(spec.path, None)
+                links[spec.path] = (spec.digest, link_targets(data) if targets is None else targets)
             file = self.output(spec.path, data)
             if file is not None:
                 yield file
@@ -756,8 +776,10 @@ class _Renderer:
         made: dict[str, bytes | None] = {}
         with multiprocessing.get_context("fork").Pool(self.workers) as pool:
             for results, problems, cards in pool.imap_unordered(_render_pages, chunks):
-                for index, data in results:
+                for index, data, targets in results:
                     made[specs[index].path] = data
+                    if targets is not None:
+                        self.targets[specs[index].path] = targets
                 self.problems.extend(problems)
                 self.memory.add_fragments(cards)
                 self.memory.progress("Rendering pages", before + len(made), total or len(specs))
@@ -994,15 +1016,26 @@ def _count_words(index: int) -> tuple[str, dict[str, int]]:
     return search.text_and_words(_WORKER_BODIES[index].html)
 
 
-def _render_pages(indices: list[int]) -> tuple[list[tuple[int, bytes | None]], list[Problem],
-                                               list[tuple[Slot, tuple[str, Any]]]]:
-    """Pages rendered in a worker, with the problems met and the cards it rendered (for the
-    lists the parent renders, and for the next build)."""
+def _is_page(site_path: str) -> bool:
+    """Whether a site path is written as an HTML page (whose links `check` looks at)."""
+    return site_path.endswith(("/", ".html"))
+
+
+def _render_pages(indices: list[int]) -> tuple[list[tuple[int, bytes | None, tuple[str, ...] | None]],
+                                               list[Problem], list[tuple[Slot, tuple[str, Any]]]]:
+    """Pages rendered in a worker, with their link targets when the build notes them, the
+    problems met and the cards it rendered (for the lists the parent renders, and for the
+    next build)."""
     assert _WORKER is not None
     before = len(_WORKER.problems)
     memory = _WORKER.memory
     memory.made_fragments = []
-    results = [(index, _WORKER.render(_WORKER_SPECS[index])) for index in indices]
+    results = []
+    for index in indices:
+        spec = _WORKER_SPECS[index]
+        data = _WORKER.render(spec)
+        noted = memory.links is not None and data and _is_page(spec.path)
+        results.append((index, data, link_targets(data) if noted and data else None))
     cards = [(slot, memory.fragments[slot]) for slot in memory.made_fragments]
     return results, _WORKER.problems[before:], cards
 

@@ -1,0 +1,162 @@
+"""`presskit check` on a built site: it makes and reads again only what changed since the
+build (the build leaves the links of every page it made), and says what a check from scratch
+says, byte for byte."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import release, tree_digest, write_site
+
+BROKEN_TEMPLATE = ('{% extends "base.html" %}{% block main %}'
+                   '<a href="{{ \'/no-such-page/\'|url }}">x</a>{% endblock %}')
+
+
+def aged(site: Path) -> Path:
+    """Files saved an hour ago, so that the build's record can vouch for them by their time."""
+    moment = time.time() - 3600
+    for path in site.rglob("*"):
+        if ".presskit-cache" not in path.parts and "output" not in path.parts:
+            os.utime(path, (moment, moment))
+    return site
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    return aged(write_site(tmp_path / "site", {
+        "content/releases/a.md": release("A", "2023-05-01", body="Intro.\n\nSee [B](/releases/b/)."),
+        "content/releases/b.md": release("B", "2023-04-01", body="Text of B."),
+        "content/releases/c.md": release("C", "2023-03-01", body="See [gone](/releases/gone/)."),
+        "content/releases/d.md": release("D", "2023-02-01", body="Text of D."),
+        "templates/topics.html": BROKEN_TEMPLATE,
+    }))
+
+
+@pytest.fixture
+def pages_read(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many pages the checks since were read for their links (one number per page)."""
+    import presskit.check as checking
+
+    read: list[int] = []
+    real = checking.link_targets
+
+    def counting(data: bytes) -> tuple[str, ...]:
+        read.append(1)
+        return real(data)
+
+    monkeypatch.setattr(checking, "link_targets", counting)
+    return read
+
+
+def said(run, site: Path) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
+    result = run("check", site)
+    return result.code, result.out, result.err
+
+
+def from_scratch(run, site: Path) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
+    """What `check` says of the site with nothing kept from a build."""
+    kept = site.parent / "kept-cache"
+    shutil.move(site / ".presskit-cache", kept)
+    try:
+        return said(run, site)
+    finally:
+        shutil.rmtree(site / ".presskit-cache", ignore_errors=True)
+        shutil.move(kept, site / ".presskit-cache")
+
+
+def edit_words(site: Path, name: str, words: str) -> None:
+    path = site / "content/releases" / name
+    path.write_text(path.read_text() + f"\n{words}\n")
+
+
+def test_after_a_words_edit_check_reads_only_that_page_and_says_what_a_check_from_scratch_says(
+        site, run, pages_read):
+    assert run("build", site).code == 0
+    pages_read.clear()
+    code, out, err = said(run, site)
+    assert code == 1
+    assert "c.md:6: error: link to /releases/gone/ leads nowhere" in err
+    assert "the page /topics/ links to /news/no-such-page/, which does not exist" in err
+    assert not pages_read  # every page's links came from the build's index
+    assert (code, out, err) == from_scratch(run, site)
+
+    edit_words(site, "a.md", "And [the plan](/releases/plan/), which is not written yet.")
+    edit_words(site, "d.md", "Words only.")
+    pages_read.clear()
+    before = tree_digest(site)
+    code, out, err = said(run, site)
+    assert len(pages_read) == 2  # the pages of a.md and d.md, made again in memory
+    assert tree_digest(site) == before  # nothing written, not even a cache
+    assert "a.md:10: error: link to /releases/plan/ leads nowhere" in err
+    assert "c.md:6: error: link to /releases/gone/ leads nowhere" in err
+    assert "Check failed: 3 errors in 2 files" in err
+    assert (code, out, err) == from_scratch(run, site)
+
+
+def test_words_edited_and_rebuilt_before_the_check_are_still_checked_with_their_line(site, run, pages_read):
+    """A quick rebuild leaves the build's link index as it was: the check finds the pages and
+    texts it changed by their fingerprints and takes them from output/ and the kept releases."""
+    assert run("build", site).code == 0
+    edit_words(site, "b.md", "A link to [nowhere](/releases/nowhere/).")
+    rebuilt = run("build", site)
+    assert rebuilt.out.startswith("Only the text of 1 release changed"), rebuilt.out
+    edit_words(site, "d.md", "More words.")
+    pages_read.clear()
+    code, out, err = said(run, site)
+    assert len(pages_read) == 2  # b's page, as the quick rebuild wrote it; d's, made again
+    assert "b.md:8: error: link to /releases/nowhere/ leads nowhere" in err
+    assert (code, out, err) == from_scratch(run, site)
+
+
+def test_after_a_full_build_the_index_knows_every_page(site, run, pages_read):
+    """A new title is a full build, which renders some pages and lends the rest: the links of
+    both kinds are in the index it leaves."""
+    assert run("build", site).code == 0
+    path = site / "content/releases/b.md"
+    path.write_text(path.read_text().replace('title: B', 'title: B, retitled'))
+    assert "retitled" in path.read_text()
+    built = run("build", site)
+    assert built.code == 0 and built.out.startswith("Built"), built.out
+    aged(site)
+    pages_read.clear()
+    result = said(run, site)
+    assert not pages_read
+    assert result == from_scratch(run, site)
+
+
+def test_a_deleted_release_is_still_reported_wherever_it_is_linked(site, run):
+    assert run("build", site).code == 0
+    (site / "content/releases/b.md").unlink()
+    code, out, err = said(run, site)
+    assert code == 1
+    assert "a.md:8: error: link to /releases/b/ leads nowhere" in err
+    assert (code, out, err) == from_scratch(run, site)
+
+
+@pytest.mark.parametrize("damage", ["junk", "foreign", "truncated"])
+def test_a_damaged_or_foreign_link_index_is_never_trusted(site, tmp_path, run, damage):
+    assert run("build", site).code == 0
+    index = site / ".presskit-cache/links"
+    if damage == "junk":
+        index.write_bytes(b"not an index")
+    elif damage == "truncated":
+        index.write_bytes(index.read_bytes()[:100])
+    else:  # the index of another build of the same site, whose pages lead elsewhere
+        other = aged(write_site(tmp_path / "other", {
+            "content/releases/a.md": release("A", "2023-05-01", body="Intro.\n\nSee [B](/releases/b/)."),
+            "content/releases/b.md": release("B", "2023-04-01", body="Text of B."),
+        }))
+        assert run("build", other).code == 0
+        shutil.copy(other / ".presskit-cache/links", index)
+    edit_words(site, "d.md", "More words.")
+    before = tree_digest(site)
+    result = said(run, site)
+    assert "c.md:6: error: link to /releases/gone/ leads nowhere" in result[2]
+    assert "no-such-page" in result[2]
+    assert tree_digest(site) == before
+    assert result == from_scratch(run, site)
