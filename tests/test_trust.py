@@ -7,6 +7,7 @@ import os
 import pickle
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -412,3 +413,58 @@ def test_a_malformed_pipeline_key_is_a_clear_error(tmp_path):
     assert done.returncode != 0
     assert "PRESSKIT_CACHE_KEY must be at least 64 hexadecimal digits" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def _fresh_clone(site: Path, scratch: Path) -> None:
+    """What a deploy job on a new machine has: the site checked out anew (new inodes, and the
+    checkout's times), then output/ and .presskit-cache/ restored from the pipeline's cache (a
+    tar archive, which keeps times in whole seconds)."""
+    import tarfile
+
+    scratch.mkdir()
+    with tarfile.open(scratch / "cache.tar", "w", format=tarfile.GNU_FORMAT) as archive:
+        archive.add(site / "output", "output")
+        archive.add(site / ".presskit-cache", ".presskit-cache")
+    shutil.move(site, scratch / "last-run")
+    shutil.copytree(scratch / "last-run", site, copy_function=shutil.copyfile,
+                    ignore=shutil.ignore_patterns("output", ".presskit-cache"))
+    checkout = time.time() - 600  # cloned ten minutes ago; a file's time is never its commit's
+    for path in site.rglob("*"):
+        os.utime(path, (checkout, checkout))
+    with tarfile.open(scratch / "cache.tar") as archive:
+        archive.extractall(site, filter="tar")
+
+
+@pytest.mark.parametrize("change", ["words", "same size", "nothing", "output edited", "title"])
+def test_a_cache_restored_into_a_fresh_clone_makes_a_deploy_a_rebuild_never_wrong(tmp_path, run, change):
+    from test_quick import QUICK
+
+    site = aged(generate(30, tmp_path / "site", seed=54))
+    assert run("build", site).code == 0
+    _fresh_clone(site, tmp_path / "pipeline")
+    target = sorted((site / "content/releases").rglob("*.md"))[4]
+    text = target.read_text()
+    moment = target.stat().st_mtime
+    if change == "words":  # the commit being deployed
+        target.write_text(text + "\nA sentence added in the commit being deployed.\n")
+    elif change == "same size":  # the same length, and a time as old as every other file's
+        head, _, tail = text.rpartition("\n\n")
+        target.write_text(f"{head}\n\n{tail.swapcase()}")
+        assert len(target.read_bytes()) == len(text.encode())
+    elif change == "title":
+        target.write_text(text.replace("title: ", "title: Retitled, ", 1))
+    elif change == "output edited":  # what was restored is not what the last build wrote
+        page = sorted((site / "output/releases").rglob("index.html"))[3]
+        page.write_text(page.read_text() + "<!-- changed by hand -->")
+    os.utime(target, (moment, moment))
+    result = run("build", site)
+    assert result.code == 0, result.err
+    if change in ("words", "same size"):
+        assert result.out.startswith(f"{QUICK} 1 release changed"), result.out
+    elif change == "nothing":
+        assert result.out.startswith("Nothing changed"), result.out
+    else:
+        assert result.out.startswith("Built"), result.out
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+    again = run("build", site)  # and the record left in the clone describes it
+    assert again.out.startswith("Nothing changed"), again.out

@@ -251,10 +251,11 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
         if unchanged is not None:
             return unchanged
     record = last_record(site_dir, settings, part) if incremental else None
+    seen = quick.verified(record, walked) if record is not None else walked  # a fresh clone's files
     if record is not None:
         stage("Looking for changes")
         rebuilt = _quick_build(site_dir, settings, drafts, record, environment_key, walked, walked_at,
-                               state, started, part)
+                               state, started, part, seen)
         if rebuilt is not None:
             return rebuilt
     memory = BuildMemory(files_total=len(walked))
@@ -264,7 +265,7 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
         memory_used(memory)
     restored = 0
     if record is not None:
-        restored = quick.restore(settings, memory, record, walked, store.ReleaseStore(site_dir, part),
+        restored = quick.restore(settings, memory, record, seen, store.ReleaseStore(site_dir, part),
                                  environment_key)
     elif preview:  # a first preview: what the last `build` kept is the same releases, mostly
         restored = _lend_from_build(site_dir, settings, memory, walked, themes)
@@ -274,7 +275,7 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
     stage("Writing output")
     if incremental:
         published, _ = write_full(site_dir, state, environment_key, walked, walked_at, made, memory, part,
-                                  in_place=record is not None)
+                                  in_place=record is not None, before=record)
     else:
         published = publish(made.site.files, settings.output_dir)
     new = _newly_published(site_dir, made.graph) if incremental and not preview else ()
@@ -329,8 +330,9 @@ def preview_unchanged(site_dir: Path, settings: Settings, walked: dict[str, Stat
 
 
 def write_full(site_dir: Path, state: str, environment_key: str, walked: dict[str, Stat],
-               walked_at: float, made: Made, memory: BuildMemory,
-               part: str = "", in_place: bool = False) -> tuple[Published, quick.Record | None]:
+               walked_at: float, made: Made, memory: BuildMemory, part: str = "",
+               in_place: bool = False, before: quick.Record | None = None,
+               ) -> tuple[Published, quick.Record | None]:
     """Write a full build into the folder its settings name, then what the next build needs
     (see `remember`), which the record of the folder replaced no longer describes. `in_place`
     when the last build's record describes that folder as it is: only the files that changed
@@ -343,7 +345,7 @@ def write_full(site_dir: Path, state: str, environment_key: str, walked: dict[st
     if published is None:
         published = publish(made.site.files, made.settings.output_dir)
     return published, remember(site_dir, state, environment_key, walked, walked_at, made, memory,
-                               published.files, part)
+                               published.files, part, before)
 
 
 def keep_site(site_dir: Path, state: str, record: quick.Record, files: Iterable[OutputFile],
@@ -371,7 +373,7 @@ def keep_site(site_dir: Path, state: str, record: quick.Record, files: Iterable[
 
 def remember(site_dir: Path, state: str, environment_key: str, walked: dict[str, Stat],
              walked_at: float, made: Made, memory: BuildMemory, files: int,
-             part: str = "") -> quick.Record | None:
+             part: str = "", before: quick.Record | None = None) -> quick.Record | None:
     """After a full build was written: the up-to-date stamp, and (when settings and templates
     allow quick rebuilds) the record and the releases the next build can lend (the record is
     returned)."""
@@ -383,7 +385,7 @@ def remember(site_dir: Path, state: str, environment_key: str, walked: dict[str,
                    _as_data(made.warnings), event.as_data() if event else None, part)
     if not environment_key:
         return None
-    return _remember(site_dir, environment_key, output, walked, walked_at, made, memory, files, part)
+    return _remember(site_dir, environment_key, output, walked, walked_at, made, memory, files, part, before)
 
 
 RECORD = "record"
@@ -408,25 +410,33 @@ def _newly_published(site_dir: Path, graph: Newsroom) -> tuple[Release, ...]:
 
 
 def last_record(site_dir: Path, settings: Settings, part: str = "") -> quick.Record | None:
-    """The record of the last build, if there is one and it describes output/ as it is."""
+    """The record of the last build, if there is one and it describes output/ as it is: the
+    folder it wrote, or a copy of it that holds the same files with the same sizes and times
+    (a deploy pipeline that restores output/ and .presskit-cache/ into a fresh clone)."""
     data = store.read_cache(site_dir, RECORD, part)
     record = quick.Record.from_bytes(data) if data else None
     output = output_state(settings.output_dir)
-    if record is None or output is None or tuple(output) != tuple(record.output or ()):
+    if record is None or output is None:
         return None
+    if tuple(output) != tuple(record.output or ()):
+        if not quick.same_listing(record.written, settings.output_dir):
+            return None
+        record = dataclasses.replace(record, output=output)
     return record
 
 
 def _remember(site_dir: Path, environment_key: str, output: tuple[int, int] | None,
               walked: dict[str, Stat], walked_at: float, made: Made, memory: BuildMemory,
-              files: int, part: str = "") -> quick.Record:
+              files: int, part: str = "", before: quick.Record | None = None) -> quick.Record:
     """Leave what the next build needs: the record, and the published releases."""
     content, graph = made.content, made.graph
     pages = {path: digest for path, (digest, _) in memory.pages.items()}
     built = os.urandom(8).hex()
     record = quick.make_record(environment_key, output, walked, walked_at, content, graph,
                                made.settings, made.site.bodies, pages, memory.graph, files,
-                               made.warnings, made.site.alternates, built)
+                               made.warnings, made.site.alternates, built,
+                               quick.content_digests(walked, walked_at, before),
+                               b"" if part else quick.output_listing(made.settings.output_dir))
     key = quick.store_key(environment_key, content.partners, content.programmes)
     store.ReleaseStore(site_dir, part).save(
         ((key(release.digest), release, made.site.bodies[release]) for release in graph.releases),
@@ -489,10 +499,12 @@ def check_summary(graph: Newsroom, codes: tuple[str, ...]) -> Summary:
 
 def _quick_build(site_dir: Path, settings: Settings, drafts: bool, record: quick.Record,
                  environment_key: str, walked: dict[str, Stat], walked_at: float, state: str,
-                 started: float, part: str = "") -> Rebuilt | UpToDate | None:
-    """The quick rebuild, if the changes since the last build allow one (see presskit.quick)."""
+                 started: float, part: str = "", seen: dict[str, Stat] | None = None,
+                 ) -> Rebuilt | UpToDate | None:
+    """The quick rebuild, if the changes since the last build allow one (see presskit.quick);
+    `seen` are the files as the record would see them (see quick.verified)."""
     releases = store.ReleaseStore(site_dir, part)
-    made = _quick_made(settings, record, environment_key, walked, releases, BuildMemory(), drafts)
+    made = _quick_made(settings, record, environment_key, seen or walked, releases, BuildMemory(), drafts)
     if made is None:
         return None
     now_record = quick.updated(record, made, walked, walked_at)
@@ -514,6 +526,9 @@ def write_quick(site_dir: Path, settings: Settings, record: quick.Record, now_re
     changed, the record as it is now and the up-to-date stamp, with the full build's next
     event (a quick rebuild changes none). Says how many files had new bytes, and that event."""
     written = publish_changed(made.files, settings.output_dir) if made.changed else 0
+    if made.changed and now_record.written:
+        now_record = dataclasses.replace(now_record, written=quick.listing_updated(
+            now_record.written, settings.output_dir, (file.path for file in made.files)))
     if made.changed:
         key = quick.store_key(record.environment, made.partners, made.programmes)
         releases.save(((key(release.digest), release, made.bodies[release])
@@ -577,14 +592,15 @@ def check(site_dir: Path, *, as_of: datetime | None = None, stage: Stage = _quie
         themes = [walk(folder) for folder in theme_dirs(settings)]
         environment_key = quick.environment(settings, themes, cache_options(settings))
         record = last_record(site_dir, settings)
+        seen = quick.verified(record, walked) if record is not None else walked
         index = last_links(site_dir) if record is not None else None
         if record is not None and index is not None and index.built == record.built:
             stage("Looking for changes")
             checked = _quick_check(site_dir, settings, record, index, walked, walked_at,
-                                   environment_key, started)
+                                   environment_key, started, seen)
             if checked is not None:
                 return checked
-        if record is not None and quick.restore(settings, memory, record, walked,
+        if record is not None and quick.restore(settings, memory, record, seen,
                                                 store.ReleaseStore(site_dir), environment_key):
             readers = 1
         digests = {path: digest for path, (digest, _) in memory.pages.items()}
@@ -624,12 +640,12 @@ def _quick_made(settings: Settings, record: quick.Record, environment_key: str,
 
 def _quick_check(site_dir: Path, settings: Settings, record: quick.Record, index: LinkIndex,
                  walked: dict[str, Stat], walked_at: float, environment_key: str,
-                 started: float) -> Checked | None:
+                 started: float, seen: dict[str, Stat]) -> Checked | None:
     """The check of a built site whose releases' words alone changed since (or nothing did):
     their pages made in memory as a quick rebuild makes them, every other page's links and
     every other body's as the build's link index has them (None: a full check is needed)."""
     releases = store.ReleaseStore(site_dir)
-    made = _quick_made(settings, record, environment_key, walked, releases,
+    made = _quick_made(settings, record, environment_key, seen, releases,
                        BuildMemory(writes_cache=False))
     if made is None:
         return None

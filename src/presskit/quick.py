@@ -13,11 +13,12 @@ warning) is left to the full build, which is always right.
 from __future__ import annotations
 
 import functools
+import hashlib
 import marshal
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -35,6 +36,7 @@ from presskit.cache import (
     just_changed,
     newest,
     trusted_before,
+    walk,
 )
 from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem, errors_in
@@ -46,7 +48,7 @@ from presskit.render import Alternate, OutputFile, SearchEdit, feed_indexes, ren
 from presskit.schema import load_releases, organisations, remember_releases
 from presskit.search import in_index_order
 
-_FORMAT = 11  # 11: `built`, the full build a record stems from
+_FORMAT = 12  # 12: the digests of content files and the list of output/, for a fresh clone
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
 # topics (name, slug), previous, next, related, and versions (language, path, published)
@@ -75,8 +77,19 @@ def environment(settings: Settings, themes: list[dict[str, Stat]], options: obje
         for path in theme:
             if path.endswith((".html", ".xml", ".txt")) and _shows_beyond_shape(path):
                 return ""
-    return fingerprint(__version__, _FORMAT, options, settings_bytes,
-                       [sorted(theme.items()) for theme in themes])
+    # By their bytes, not their times: a fresh clone of the same site (a deploy pipeline that
+    # restores .presskit-cache/) has the same environment.
+    contents = [sorted((path, file_digest(path)) for path in theme) for theme in themes]
+    return fingerprint(__version__, _FORMAT, options, settings_bytes, contents)
+
+
+def file_digest(path: str) -> str | None:
+    """The digest of a file's bytes, as documents have it (source.Document.digest)."""
+    try:
+        with open(path, "rb") as file:
+            return hashlib.blake2b(file.read(), digest_size=16).hexdigest()
+    except OSError:
+        return None
 
 
 def _shows_beyond_shape(template: str) -> bool:
@@ -153,12 +166,16 @@ class Record:
     searched: dict[str, int]  # published source -> its number in its language's search index
     next_change: float | None  # when an embargo lifts or an event passes: a full build is due
     built: str = ""  # names the full build this record stems from (kept by quick rebuilds)
+    # The digest of each file under content/ whose bytes were known when it was looked at:
+    # a file whose time changed (a fresh clone) is the same file if its bytes have this digest.
+    digests: dict[str, str] = field(default_factory=dict)
+    written: bytes = b""  # marshalled: each file of output/ with its size and time (seconds)
 
     def to_bytes(self) -> bytes:
         return marshal.dumps((_FORMAT, __version__, self.environment, self.output, self.next_embargo,
                               self.walked_at, self.files, self.releases, self.links.packed, self.feeds,
                               self.pages, self.graph_memo.packed, self.output_files, self.warnings,
-                              self.searched, self.next_change, self.built))
+                              self.searched, self.next_change, self.built, self.digests, self.written))
 
     def problems(self) -> list[Problem]:
         """The warnings of the build this record describes, as Problems."""
@@ -182,7 +199,8 @@ def make_record(environment_key: str, output: tuple[int, int] | None, walked: di
                 bodies: dict[Release, RenderedBody], pages: dict[str, str],
                 graph_memo: dict[str, dict[str, object]], output_files: int,
                 warnings: list[Problem] | None = None,
-                alternates: dict[str, tuple[Alternate, ...]] | None = None, built: str = "") -> Record:
+                alternates: dict[str, tuple[Alternate, ...]] | None = None, built: str = "",
+                digests: dict[str, str] | None = None, written: bytes = b"") -> Record:
     published = set(newsroom.releases)
     versions = alternates or {}
     renderer = None
@@ -216,7 +234,8 @@ def make_record(environment_key: str, output: tuple[int, int] | None, walked: di
                   output_files, _by_file(warnings or []),
                   {str(release.source): number for graph in newsroom.graphs
                    for number, release in enumerate(in_index_order(graph.releases))},
-                  newsroom.next_change.timestamp() if newsroom.next_change else None, built)
+                  newsroom.next_change.timestamp() if newsroom.next_change else None, built,
+                  digests or {}, written)
 
 
 def as_kept(warnings: Iterable[Problem]) -> list[Problem]:
@@ -449,8 +468,10 @@ def _render_each_language(settings: Settings, record: Record, shown: list[Releas
     return files, made
 
 
-def updated(record: Record, quick: Quick, walked: dict[str, Stat], walked_at: float) -> Record:
-    """The record after a quick rebuild: new file states and digests, the same shapes."""
+def updated(record: Record, quick: Quick, walked: dict[str, Stat], walked_at: float,
+            written: bytes | None = None) -> Record:
+    """The record after a quick rebuild: new file states and digests, the same shapes
+    (`walked` as the files are, `written` the list of output/ after it, if it wrote)."""
     releases = dict(record.releases)
     for release in quick.changed:
         source = str(release.source)
@@ -461,7 +482,76 @@ def updated(record: Record, quick: Quick, walked: dict[str, Stat], walked_at: fl
     return Record(record.environment, record.output, record.next_embargo, walked_at, walked,
                   releases, record.links, record.feeds, record.pages | quick.digests,
                   record.graph_memo, record.output_files, warnings, record.searched, record.next_change,
-                  record.built)
+                  record.built, content_digests(walked, walked_at, record),
+                  record.written if written is None else written)
+
+
+def content_digests(walked: dict[str, Stat], walked_at: float, before: Record | None) -> dict[str, str]:
+    """The digest of each file under content/ that was already old when it was looked at (so
+    its bytes then are its bytes now, if its state is the same): the last record's while its
+    state is the same, else read now."""
+    racy = trusted_before(walked_at)
+    known = before.files if before is not None else {}
+    digests = before.digests if before is not None else {}
+    found = {}
+    for path, stat in walked.items():
+        if stat[0] >= racy:
+            continue
+        if known.get(path) == stat and path in digests:
+            found[path] = digests[path]
+            continue
+        digest = file_digest(path)
+        if digest is not None and _state(path) == stat:
+            found[path] = digest
+    return found
+
+
+def _state(path: str) -> Stat | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
+
+def verified(record: Record, walked: dict[str, Stat]) -> dict[str, Stat]:
+    """The files of content/ as the record would see them: each whose time or inode differs
+    from the record's but whose bytes are the ones it recorded (a fresh clone of the site,
+    restored from a deploy pipeline's cache) under its recorded state."""
+    seen = walked
+    for path, stat in walked.items():
+        known = record.files.get(path)
+        if known is None or known == stat or known[1] != stat[1] or path not in record.digests:
+            continue
+        if file_digest(path) == record.digests[path]:
+            if seen is walked:
+                seen = dict(walked)
+            seen[path] = known
+    return seen
+
+
+def output_listing(output_dir: Path) -> bytes:
+    """Each file of output/ with its size and time in whole seconds (what an archive keeps)."""
+    root = len(str(output_dir)) + 1
+    return marshal.dumps({path[root:]: (stat[1], stat[0] // 1_000_000_000)
+                          for path, stat in walk(output_dir).items()})
+
+
+def listing_updated(listing: bytes, output_dir: Path, paths: Iterable[str]) -> bytes:
+    """The list of output/ after these files of it were written."""
+    files = marshal.loads(listing) if listing else {}
+    for path in paths:
+        state = _state(str(output_dir / path))
+        if state is None:
+            files.pop(path, None)
+        else:
+            files[path] = (state[1], state[0] // 1_000_000_000)
+    return marshal.dumps(files)
+
+
+def same_listing(listing: bytes, output_dir: Path) -> bool:
+    """Whether output/ holds the files of this list, each with its size and time."""
+    return bool(listing) and marshal.loads(listing) == marshal.loads(output_listing(output_dir))
 
 
 def lend_bodies(memory: BuildMemory, settings: Settings,
