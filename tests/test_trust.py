@@ -436,8 +436,14 @@ def _fresh_clone(site: Path, scratch: Path) -> None:
 
 
 @pytest.mark.parametrize("change", ["words", "same size", "nothing", "output edited", "title"])
-def test_a_cache_restored_into_a_fresh_clone_makes_a_deploy_a_rebuild_never_wrong(tmp_path, run, change):
+def test_a_cache_restored_into_a_fresh_clone_makes_a_deploy_a_rebuild_never_wrong(tmp_path, run, change,
+                                                                                  monkeypatch):
+    import presskit.schema as schema
     from test_quick import QUICK
+
+    read: list[Path] = []
+    reader = schema.read_document
+    monkeypatch.setattr(schema, "read_document", lambda path, found: read.append(path) or reader(path, found))
 
     site = aged(generate(30, tmp_path / "site", seed=54))
     assert run("build", site).code == 0
@@ -457,8 +463,12 @@ def test_a_cache_restored_into_a_fresh_clone_makes_a_deploy_a_rebuild_never_wron
         page = sorted((site / "output/releases").rglob("index.html"))[3]
         page.write_text(page.read_text() + "<!-- changed by hand -->")
     os.utime(target, (moment, moment))
+    read.clear()
     result = run("build", site)
     assert result.code == 0, result.err
+    releases_read = [path for path in read if "releases" in path.parts]
+    if change != "output edited":  # the releases the clone did not change are lent, not read
+        assert set(releases_read) == (set() if change == "nothing" else {target}), releases_read
     if change in ("words", "same size"):
         assert result.out.startswith(f"{QUICK} 1 release changed"), result.out
     elif change == "nothing":

@@ -266,7 +266,7 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
     restored = 0
     if record is not None:
         restored = quick.restore(settings, memory, record, seen, store.ReleaseStore(site_dir, part),
-                                 environment_key)
+                                 environment_key, walked, walked_at)
     elif preview:  # a first preview: what the last `build` kept is the same releases, mostly
         restored = _lend_from_build(site_dir, settings, memory, walked, themes)
     made = make_site(site_dir, as_of=as_of, drafts=drafts, stage=stage, memory=memory,
@@ -600,8 +600,8 @@ def check(site_dir: Path, *, as_of: datetime | None = None, stage: Stage = _quie
                                    environment_key, started, seen)
             if checked is not None:
                 return checked
-        if record is not None and quick.restore(settings, memory, record, seen,
-                                                store.ReleaseStore(site_dir), environment_key):
+        if record is not None and quick.restore(settings, memory, record, seen, store.ReleaseStore(site_dir),
+                                                environment_key, walked, walked_at):
             readers = 1
         digests = {path: digest for path, (digest, _) in memory.pages.items()}
     memory.links = {}

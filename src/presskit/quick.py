@@ -500,10 +500,17 @@ def content_digests(walked: dict[str, Stat], walked_at: float, before: Record | 
         if known.get(path) == stat and path in digests:
             found[path] = digests[path]
             continue
-        digest = file_digest(path)
-        if digest is not None and _state(path) == stat:
+        digest = _digest_at(path, stat)
+        if digest is not None and _state(path) == stat:  # and it was not changed while read
             found[path] = digest
     return found
+
+
+@functools.lru_cache(maxsize=200_000)
+def _digest_at(path: str, stat: Stat) -> str | None:
+    """A file's digest, read once for each state it is seen in (a fresh clone's files are
+    compared with the record, then recorded anew: read once)."""
+    return file_digest(path)
 
 
 def _state(path: str) -> Stat | None:
@@ -523,7 +530,7 @@ def verified(record: Record, walked: dict[str, Stat]) -> dict[str, Stat]:
         known = record.files.get(path)
         if known is None or known == stat or known[1] != stat[1] or path not in record.digests:
             continue
-        if file_digest(path) == record.digests[path]:
+        if _digest_at(path, stat) == record.digests[path]:
             if seen is walked:
                 seen = dict(walked)
             seen[path] = known
@@ -574,7 +581,8 @@ def _written(output_dir: Path, path: str) -> bytes | None:
 
 
 def restore(settings: Settings, memory: BuildMemory, record: Record, walked: dict[str, Stat],
-            store: Store, environment_key: str) -> int:
+            store: Store, environment_key: str, actual: dict[str, Stat] | None = None,
+            looked_at: float | None = None) -> int:
     """Lend a full build what the last one left: the fingerprints of the pages in output/ (a
     page whose fingerprint is unchanged is not made again) and, when settings and templates
     are the same, the checked releases that did not change, with their rendered text (they are
@@ -592,14 +600,17 @@ def restore(settings: Settings, memory: BuildMemory, record: Record, walked: dic
         memory.models.setdefault(path, entry)
     for key, pair in copies.items():
         memory.copies.setdefault(key, pair)
-    return lend_releases(settings, memory, record, walked, store)
+    return lend_releases(settings, memory, record, walked, store, actual=actual, looked_at=looked_at)
 
 
 def lend_releases(settings: Settings, memory: BuildMemory, record: Record, walked: dict[str, Stat],
-                  store: Store, texts: bool = True) -> int:
+                  store: Store, texts: bool = True, actual: dict[str, Stat] | None = None,
+                  looked_at: float | None = None) -> int:
     """Lend a full build the checked releases of a build with the same settings, templates and
     presskit that did not change since, with their rendered text if `texts` (`settings` must
-    then render texts as that build did). Says how many releases it lent."""
+    then render texts as that build did). Says how many releases it lent. `walked` are the
+    files as the record sees them (see `verified`); `actual` their states now, under which
+    they are lent, as known at `looked_at` (when the files were walked)."""
     problems: list[Problem] = []
     partners, programmes, context = organisations(settings, memory, problems)
     if problems:
@@ -612,8 +623,10 @@ def lend_releases(settings: Settings, memory: BuildMemory, record: Record, walke
     stored = store.load(wanted, partners, programmes, partial=True) if wanted else {}
     if not stored or len(stored) < len(record.releases) / 2:
         return 0  # mostly changed: reading all of them on every core is quicker
-    remember_releases(memory, ((release, walked[source]) for source, (release, _) in stored.items()),
-                      context, record.walked_at)
+    states = actual or walked
+    remember_releases(memory, ((release, states.get(source, walked[source]))
+                               for source, (release, _) in stored.items()),
+                      context, looked_at or record.walked_at)
     if texts:
         lend_bodies(memory, settings, stored.values())
     return len(stored)
