@@ -217,7 +217,7 @@ def test_a_full_build_after_a_cold_one_renders_only_the_cards_that_changed(tmp_p
     from presskit.cache import BuildMemory
 
     monkeypatch.setattr(schema, "PARALLEL_AT_LEAST", 2)
-    monkeypatch.setattr(build, "_cores", lambda: 2)
+    monkeypatch.setattr(build, "cores", lambda: 2)
     site = aged(generate(40, tmp_path / "site", seed=15))
     assert run("build", site).code == 0
     made: list[object] = []

@@ -25,15 +25,14 @@ from rich.markup import escape
 from presskit import __version__
 from presskit.build import (
     BuildResult,
-    Checked,
     NextEvent,
     Rebuilt,
     Stage,
     UpToDate,
     build,
-    check,
     upcoming_embargoes,
 )
+from presskit.checking import Checked, check
 from presskit.config import Settings, load_settings
 from presskit.errors import BuildFailed, Problem, display_path, errors_in
 from presskit.languages import language_name
