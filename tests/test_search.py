@@ -441,3 +441,21 @@ def test_an_index_updated_from_the_last_one_is_the_index_made_anew(seed, monkeyp
             assert _materialised(index, written) == cold, (step, kind)
         written = cold
     assert updated >= 4  # most edits are updates, not whole new indexes
+
+
+def test_a_word_that_opens_a_new_shard_in_a_split_group_is_an_update(monkeypatch):
+    """A group of words too large for one shard is split by their third letter; a new word
+    whose three letters no word had yet gets a new shard of that group, as a cold build gives
+    it (it went to the two-letter shard, which the check against a cold build's split then
+    refused: every words edit of a 20,000-release site was a full build)."""
+    monkeypatch.setattr("presskit.search._SHARD_LIMIT", 300)
+    words = [f"se{c}{d}" for c in "abcdefghijklm" for d in "abcdefghij"]  # no word starts with "sen"
+    entries = [_entry(n, " ".join(words[n * 10:(n + 1) * 10])) for n in range(13)]
+    filters = [search.Filter("year", [("2024", "2024", [0, 1])])]
+    written = search.build_index(entries, filters, [])
+    shards = json.loads(gzip.decompress(written["meta.jsonz"]))["shards"]
+    assert "sea" in shards and "sen" not in shards  # the group is split
+    entries[5] = _entry(5, " ".join(words[50:60]) + " sentence")
+    index = search.index_from(written.get, entries, filters, [])
+    assert index is not None
+    assert _materialised(index, written) == search.build_index(entries, filters, [])

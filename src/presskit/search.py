@@ -32,7 +32,7 @@ import re
 import unicodedata
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -253,13 +253,14 @@ def update_index(read: Callable[[str], bytes | None],
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             return None
         keys = list(meta["shards"])
+        split = {key[:2] for key in keys if len(key) == 3}  # groups split by their third letter
         edits: dict[str, dict[str, dict[int, int | None]]] = {}
         for number, (old, new) in changed.items():
             before = old.weights() if old is not None else {}
             after = new.weights() if new is not None else {}
             for word in before.keys() | after.keys():
                 if before.get(word) != after.get(word):
-                    key = shard_of(word, keys)
+                    key = shard_of(word, keys, split)
                     edits.setdefault(key, {}).setdefault(word, {})[number] = after.get(word)
         files: dict[str, bytes] = {}
         for key, words_changed in edits.items():
@@ -359,10 +360,11 @@ def _split_as_made(keys: Sequence[str], groups: Iterable[str], files: Mapping[st
     return True
 
 
-def shard_of(word: str, keys: Sequence[str]) -> str:
-    """The shard a word is in: the longest shard name it starts with, else its first two
-    letters (a new shard)."""
-    if len(word) > 2 and word[:3] in keys:
+def shard_of(word: str, keys: Sequence[str], split: Container[str] = ()) -> str:
+    """The shard a word is in: the longest shard name it starts with, else a new shard: its
+    first three letters in a group of words that is `split` by the third letter (see _shards),
+    else its first two."""
+    if len(word) > 2 and (word[:3] in keys or word[:2] in split):
         return word[:3]
     return word[:2]
 
