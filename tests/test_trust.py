@@ -445,7 +445,7 @@ def test_a_cache_restored_into_a_fresh_clone_makes_a_deploy_a_rebuild_never_wron
     reader = schema.read_document
     monkeypatch.setattr(schema, "read_document", lambda path, found: read.append(path) or reader(path, found))
 
-    site = aged(generate(30, tmp_path / "site", seed=54))
+    site = aged(generate(15, tmp_path / "site", seed=54))
     assert run("build", site).code == 0
     _fresh_clone(site, tmp_path / "pipeline")
     target = sorted((site / "content/releases").rglob("*.md"))[4]
