@@ -62,7 +62,7 @@ def test_rebuilds_equal_cold_builds_after_random_edits(tmp_path, run):
     assert run("build", site).code == 0
     rng = random.Random(11)
     quick = full = 0
-    for step in range(16):
+    for step in range(11):
         if rng.random() < 0.5:
             body_edit(site, rng, step)
             action = "body"
