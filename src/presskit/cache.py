@@ -35,7 +35,7 @@ _RACY_SECONDS = 2.0
 IN_OUTPUT = b"\0presskit: the page in output/"
 
 
-def _stat_key(path: Path) -> tuple[int, int, int] | None:
+def stat_key(path: str | Path) -> tuple[int, int, int] | None:
     try:
         stat = os.stat(path)
     except OSError:
@@ -111,7 +111,7 @@ class BuildMemory:
         self.files_seen += 1
         if self.on_progress is not None and self.files_total:
             self.progress("Reading content", self.files_seen, self.files_total)
-        key = _stat_key(path)
+        key = stat_key(path)
         known = self.files.get(path)
         # Like git's "racy" check: a file changed within the clock's resolution of being read
         # can keep its size and time, so only a time well before the reading is trusted.

@@ -48,7 +48,6 @@ class Checked:
     next_embargo: datetime | None
     next_event: NextEvent | None
     warnings: list[Problem] = field(default_factory=list)
-    quick: bool = False  # only what changed since the last build was made again
 
 
 def check(site_dir: Path, *, as_of: datetime | None = None, stage: Stage = _quiet) -> Checked:
@@ -126,7 +125,7 @@ def _quick_check(site_dir: Path, settings: Settings, record: quick.Record, index
         raise BuildFailed([*warnings, *problems])
     embargo = datetime.fromtimestamp(record.next_embargo, UTC) if record.next_embargo else None
     return Checked(settings, time.perf_counter() - started, index.summary, len(pages), read, embargo,
-                   NextEvent.from_data(last_next_event(site_dir)), warnings, quick=True)
+                   NextEvent.from_data(last_next_event(site_dir)), warnings)
 
 
 def _bodies_now(now_record: quick.Record, index: LinkIndex, made: quick.Quick,

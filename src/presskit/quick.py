@@ -35,6 +35,7 @@ from presskit.cache import (
     fingerprint,
     just_changed,
     newest,
+    stat_key,
     trusted_before,
     walk,
 )
@@ -468,10 +469,9 @@ def _render_each_language(settings: Settings, record: Record, shown: list[Releas
     return files, made
 
 
-def updated(record: Record, quick: Quick, walked: dict[str, Stat], walked_at: float,
-            written: bytes | None = None) -> Record:
+def updated(record: Record, quick: Quick, walked: dict[str, Stat], walked_at: float) -> Record:
     """The record after a quick rebuild: new file states and digests, the same shapes
-    (`walked` as the files are, `written` the list of output/ after it, if it wrote)."""
+    (`walked` as the files are)."""
     releases = dict(record.releases)
     for release in quick.changed:
         source = str(release.source)
@@ -483,7 +483,7 @@ def updated(record: Record, quick: Quick, walked: dict[str, Stat], walked_at: fl
                   releases, record.links, record.feeds, record.pages | quick.digests,
                   record.graph_memo, record.output_files, warnings, record.searched, record.next_change,
                   record.built, content_digests(walked, walked_at, record),
-                  record.written if written is None else written)
+                  record.written)
 
 
 def content_digests(walked: dict[str, Stat], walked_at: float, before: Record | None) -> dict[str, str]:
@@ -501,7 +501,7 @@ def content_digests(walked: dict[str, Stat], walked_at: float, before: Record | 
             found[path] = digests[path]
             continue
         digest = _digest_at(path, stat)
-        if digest is not None and _state(path) == stat:  # and it was not changed while read
+        if digest is not None and stat_key(path) == stat:  # and it was not changed while read
             found[path] = digest
     return found
 
@@ -512,13 +512,6 @@ def _digest_at(path: str, stat: Stat) -> str | None:
     compared with the record, then recorded anew: read once)."""
     return file_digest(path)
 
-
-def _state(path: str) -> Stat | None:
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
 
 
 def verified(record: Record, walked: dict[str, Stat]) -> dict[str, Stat]:
@@ -548,7 +541,7 @@ def listing_updated(listing: bytes, output_dir: Path, paths: Iterable[str]) -> b
     """The list of output/ after these files of it were written."""
     files = marshal.loads(listing) if listing else {}
     for path in paths:
-        state = _state(str(output_dir / path))
+        state = stat_key(output_dir / path)
         if state is None:
             files.pop(path, None)
         else:
