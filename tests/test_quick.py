@@ -210,6 +210,41 @@ def test_a_full_build_after_a_new_title_renders_only_the_text_that_changed(tmp_p
     assert len(rendered) <= 2, len(rendered)  # ...which reuses every text that did not change
 
 
+def test_a_full_build_makes_again_only_the_shapes_of_releases_that_changed(tmp_path, run, monkeypatch):
+    # The record keeps each release's shape (what other pages show of it); a full build
+    # carries the shapes of releases made from the same file, partners and programmes.
+    from presskit import quick
+
+    site = aged(generate(30, tmp_path / "site", seed=16))
+    assert run("build", site).code == 0
+    shaped: list[str] = []
+    original = quick.release_shape
+
+    def counting(release, body, published):  # type: ignore[no-untyped-def]
+        shaped.append(release.source.name)
+        return original(release, body, published)
+
+    monkeypatch.setattr(quick, "release_shape", counting)
+    target = retitled(site)
+    assert "Built" in run("build", site).out
+    assert set(shaped) == {target.name}, shaped  # (the quick rebuild it tried first makes it too)
+    # A partner's new name is shown by the cards of its releases: after a partner's edit the
+    # shapes are made again (as the releases are: the store's key names every partner), so a
+    # words edit of one of its releases afterwards is still a quick rebuild, and right.
+    partner = site / "content/partners/partner-03.md"
+    partner.write_text(partner.read_text().replace("name: ", "name: Renamed ", 1))
+    releases = sorted((site / "content/releases").rglob("*.md"))
+    naming = [path for path in releases if "partner-03" in path.read_text().partition("\n---\n")[0]]
+    shaped.clear()
+    settle(site)
+    aged(site)
+    assert "Built" in run("build", site).out
+    assert naming and set(shaped) == {path.name for path in releases}, shaped
+    naming[0].write_text(naming[0].read_text() + "\nOne more sentence.\n")
+    assert QUICK in run("build", site).out
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+
+
 def test_a_full_build_after_a_cold_one_renders_only_the_cards_that_changed(tmp_path, run, monkeypatch):
     # A cold build reads releases on every core; the cards it rendered must still be kept for
     # the next build (they were forgotten, as if no release had been read, before 1 December).

@@ -202,6 +202,45 @@ def test_a_body_edit_updates_the_index_as_a_cold_build_makes_it(site, run, tmp_p
         assert not (copy / f"output/search/data/s/{gone}.jsonz").exists()
 
 
+def test_a_full_build_reads_only_the_search_cards_that_may_have_changed(site, run, tmp_path, monkeypatch):
+    # A build keeps the digest of each search card it wrote; a card a quick rebuild made again
+    # has none. The full build that follows reads that card (and finds its words put back) and
+    # the card of the release it retitled, and no other.
+    import shutil
+
+    from presskit import cache
+
+    copy = aged(shutil.copytree(site, tmp_path / "site", ignore=shutil.ignore_patterns(".presskit-cache")))
+    assert run("build", copy).code == 0
+    edited = copy / "content/releases/2023/cambodia-budget.md"
+    words = edited.read_text()
+    edited.write_text(words.replace("zanzibar question", "zanzibar quokka question"))
+    assert "Only the text of 1 release changed" in run("build", copy).out
+    edited.write_text(words)  # the words put back...
+    retitled = copy / "content/releases/2024/grants.md"  # ...and another release retitled
+    retitled.write_text(retitled.read_text().replace("title: ", "title: Renamed ", 1))
+    aged(copy)
+    cards_read: list[str] = []
+    in_folder = cache.Written.in_folder
+
+    def counting(cls, folder, cards=None):  # type: ignore[no-untyped-def]
+        written = in_folder(folder, cards)
+
+        def read(path: str) -> bytes | None:
+            if "/data/f/" in path:
+                cards_read.append(path)
+            return written.read(path)
+        return cache.Written(written.folder, read, written.cards)
+
+    monkeypatch.setattr(cache.Written, "in_folder", classmethod(counting))
+    assert "Built" in run("build", copy).out
+    assert len(cards_read) == 2, cards_read
+    monkeypatch.undo()
+    cold = copy_site(copy, tmp_path / "cold")
+    assert run("build", cold).code == 0
+    assert tree_digest(copy / "output") == tree_digest(cold / "output")
+
+
 def test_each_language_has_its_own_index(run, tmp_path):
     site = copy_site(Path(__file__).parent / "sites/i18n", tmp_path / "site")
     assert run("build", site).code == 0

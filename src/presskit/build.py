@@ -435,7 +435,8 @@ def _remember(site_dir: Path, environment_key: str, output: tuple[int, int] | No
                                made.settings, made.site.bodies, pages, memory.graph, files,
                                made.warnings, made.site.alternates, built,
                                quick.content_digests(walked, walked_at, before),
-                               b"" if part else quick.output_listing(made.settings.output_dir))
+                               b"" if part else quick.output_listing(made.settings.output_dir),
+                               before, memory.search_cards)
     key = quick.store_key(environment_key, content.partners, content.programmes)
     store.ReleaseStore(site_dir, part).save(
         ((key(release.digest), release, made.site.bodies[release]) for release in graph.releases),

@@ -15,7 +15,7 @@ import marshal
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,15 +53,18 @@ class Written:
 
     folder: Path | None
     read: Callable[[str], bytes | None]
+    # The digests of the search index's cards as written, by language (see
+    # search.card_digests), when the build that wrote them said.
+    cards: Mapping[str, bytes] = field(default_factory=dict)
 
     @classmethod
-    def in_folder(cls, folder: Path) -> Written:
+    def in_folder(cls, folder: Path, cards: Mapping[str, bytes] | None = None) -> Written:
         def read(path: str) -> bytes | None:
             try:
                 return (folder / path).read_bytes()
             except OSError:
                 return None
-        return cls(folder, read)
+        return cls(folder, read, cards or {})
 
 
 @dataclass
@@ -92,6 +95,7 @@ class BuildMemory:
     total: int = 0
     on_progress: Callable[[], None] | None = None  # told of every step forward
     written: Written | None = None  # the site the last build left, when this one follows it
+    search_cards: dict[str, bytes] = field(default_factory=dict)  # of the index made, by language
     # The link targets of the pages rendered, by site path, with their fingerprints, when
     # the build notes them (for `check`: see presskit.links); None when it does not.
     links: dict[str, tuple[str, tuple[str, ...]]] | None = None

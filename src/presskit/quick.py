@@ -47,9 +47,9 @@ from presskit.markdown import BodyRenderer, RenderedBody, is_site_path
 from presskit.models import Content, Partner, Programme, Release, shown_elsewhere
 from presskit.render import Alternate, OutputFile, SearchEdit, feed_indexes, render_releases
 from presskit.schema import load_releases, organisations, remember_releases
-from presskit.search import in_index_order
+from presskit.search import CARD_DIGEST, in_index_order
 
-_FORMAT = 12  # 12: the digests of content files and the list of output/, for a fresh clone
+_FORMAT = 13  # 13: the key of the partners and programmes the shapes were made with; card digests
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
 # topics (name, slug), previous, next, related, and versions (language, path, published)
@@ -171,12 +171,19 @@ class Record:
     # a file whose time changed (a fresh clone) is the same file if its bytes have this digest.
     digests: dict[str, str] = field(default_factory=dict)
     written: bytes = b""  # marshalled: each file of output/ with its size and time (seconds)
+    # What the releases' models were made with besides their files (see `store_key`): a
+    # release whose file and this are the same has the same shape.
+    models: str = ""
+    # The digests of each language's search index cards as output/ has them (see
+    # search.card_digests); a card a quick rebuild made again has none (zeros).
+    cards: dict[str, bytes] = field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
         return marshal.dumps((_FORMAT, __version__, self.environment, self.output, self.next_embargo,
                               self.walked_at, self.files, self.releases, self.links.packed, self.feeds,
                               self.pages, self.graph_memo.packed, self.output_files, self.warnings,
-                              self.searched, self.next_change, self.built, self.digests, self.written))
+                              self.searched, self.next_change, self.built, self.digests, self.written,
+                              self.models, self.cards))
 
     def problems(self) -> list[Problem]:
         """The warnings of the build this record describes, as Problems."""
@@ -201,17 +208,28 @@ def make_record(environment_key: str, output: tuple[int, int] | None, walked: di
                 graph_memo: dict[str, dict[str, object]], output_files: int,
                 warnings: list[Problem] | None = None,
                 alternates: dict[str, tuple[Alternate, ...]] | None = None, built: str = "",
-                digests: dict[str, str] | None = None, written: bytes = b"") -> Record:
+                digests: dict[str, str] | None = None, written: bytes = b"",
+                before: Record | None = None, cards: dict[str, bytes] | None = None) -> Record:
     published = set(newsroom.releases)
     versions = alternates or {}
+    models = store_key(environment_key, content.partners, content.programmes)("")
+    # A release made from the same file, settings, templates, partners and programmes as in
+    # the last record has the shape it had there (making every shape was a tenth of a full
+    # build after one edit, at 10,000 releases).
+    known = (before.releases if before is not None and environment_key
+             and before.environment == environment_key and before.models == models else {})
     renderer = None
     releases = {}
     for release in content.releases:
+        shown = release in published
+        last = known.get(str(release.source))
+        if last is not None and last[0] == release.digest and last[2] == shown:
+            releases[str(release.source)] = last
+            continue
         body = bodies.get(release)
         if body is None:  # unpublished: its shape still needs its first paragraph and links
             renderer = renderer or BodyRenderer(settings.base_path, settings.embed_hosts)
             body = renderer.render(release.body, release.body_line)
-        shown = release in published
         releases[str(release.source)] = (release.digest, release_shape(release, body, shown), shown)
     links = Packed.of({
         str(release.source): (
@@ -236,7 +254,7 @@ def make_record(environment_key: str, output: tuple[int, int] | None, walked: di
                   {str(release.source): number for graph in newsroom.graphs
                    for number, release in enumerate(in_index_order(graph.releases))},
                   newsroom.next_change.timestamp() if newsroom.next_change else None, built,
-                  digests or {}, written)
+                  digests or {}, written, models, dict(cards or {}))
 
 
 def as_kept(warnings: Iterable[Problem]) -> list[Problem]:
@@ -483,7 +501,19 @@ def updated(record: Record, quick: Quick, walked: dict[str, Stat], walked_at: fl
                   releases, record.links, record.feeds, record.pages | quick.digests,
                   record.graph_memo, record.output_files, warnings, record.searched, record.next_change,
                   record.built, content_digests(walked, walked_at, record),
-                  record.written)
+                  record.written, record.models, _cards_made_again(record, quick.changed))
+
+
+def _cards_made_again(record: Record, changed: Iterable[Release]) -> dict[str, bytes]:
+    """The record's search card digests, without those of releases whose card may have
+    changed (their cards are read again by the next full build)."""
+    cards = {code: bytearray(digests) for code, digests in record.cards.items()}
+    for release in changed:
+        number = record.searched.get(str(release.source))
+        digests = cards.get(release.lang)
+        if number is not None and digests is not None:
+            digests[number * CARD_DIGEST:(number + 1) * CARD_DIGEST] = bytes(CARD_DIGEST)
+    return {code: bytes(digests) for code, digests in cards.items()}
 
 
 def content_digests(walked: dict[str, Stat], walked_at: float, before: Record | None) -> dict[str, str]:
@@ -583,7 +613,8 @@ def restore(settings: Settings, memory: BuildMemory, record: Record, walked: dic
     for site_path, digest in record.pages.items():
         if os.path.isfile(settings.output_dir / paths.output_file(site_path)):
             memory.pages[site_path] = (digest, IN_OUTPUT)
-    memory.written = Written.in_folder(settings.output_dir)  # the search index is updated there
+    # The search index is updated there (its cards known by their digests)
+    memory.written = Written.in_folder(settings.output_dir, record.cards)
     if not environment_key or record.environment != environment_key:
         return 0
     memory.graph.update(record.graph_memo)

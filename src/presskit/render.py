@@ -873,9 +873,11 @@ class _Renderer:
         written = self.memory.written
         index: dict[str, bytes | None] | None = None
         if written is not None:  # update the index the last build wrote: quicker, the same bytes
-            index = search.index_from(lambda name: written.read(folder + name), entries, filters, names)
+            index = search.index_from(lambda name: written.read(folder + name), entries, filters, names,
+                                      written.cards.get(self.language.code, b""))
         if index is None:
             index = dict(search.build_index(entries, filters, names, self.workers))
+        self.memory.search_cards[self.language.code] = search.card_digests(entries)
         for name, data in index.items():
             path = folder + name
             if data is not None:
@@ -1145,6 +1147,8 @@ def render_site(settings: Settings, newsroom: Newsroom, memory: BuildMemory | No
     not made (`check`: no page links to its files).
     """
     memory = memory or BuildMemory()
+    if search:
+        memory.search_cards = {}  # each language's, as made below
     media = Media(settings.site_dir, settings.keep_photo_location, memory.media, memory.writes_cache)
     renderers = [_Renderer(settings, graph, memory, preview, workers, media) for graph in newsroom.graphs]
     specs = [list(renderer.specs()) for renderer in renderers]

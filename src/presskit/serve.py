@@ -493,7 +493,8 @@ def _quick_state(environment_key: str, walked: dict[str, Stat], walked_at: float
     pages = {path: digest for path, (digest, _) in memory.pages.items()}
     record = quick.make_record(environment_key, None, walked, walked_at, made.content, made.graph,
                                made.settings, made.site.bodies, pages, memory.graph,
-                               len(made.site.files), made.warnings, made.site.alternates)
+                               len(made.site.files), made.warnings, made.site.alternates,
+                               cards=memory.search_cards)
     return record, _memory_store(environment_key, made)
 
 
