@@ -30,6 +30,7 @@ import hashlib
 import html
 import itertools
 import json
+import marshal
 import re
 import unicodedata
 import zlib
@@ -195,8 +196,11 @@ class Entry:
                             "d": self.dateline, "w": self.date, "x": self.text[:_TEXT_LIMIT]})
 
     def digest(self) -> bytes:
-        """A short digest of its card (see `card_digests`)."""
-        return hashlib.blake2b(self.card_json(), digest_size=CARD_DIGEST).digest()
+        """A short digest of what its card is made of (see `card_digests`): marshalled, not
+        made into JSON (ten times quicker)."""
+        return hashlib.blake2b(marshal.dumps((self.path, self.title, self.subtitle, self.kind, self.dateline,
+                                              self.date, self.text[:_TEXT_LIMIT])),
+                               digest_size=CARD_DIGEST).digest()
 
 
 @dataclass(frozen=True)
