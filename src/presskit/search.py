@@ -191,13 +191,17 @@ class Entry:
         return self._card_json
 
     @functools.cached_property
-    def _card_json(self) -> bytes:  # made once: compared, then digested or gzipped
+    def _card_json(self) -> bytes:  # made once: compared, then gzipped
         return _plain_json({"u": self.path, "t": self.title, "s": self.subtitle, "k": self.kind,
                             "d": self.dateline, "w": self.date, "x": self.text[:_TEXT_LIMIT]})
 
     def digest(self) -> bytes:
         """A short digest of what its card is made of (see `card_digests`): marshalled, not
         made into JSON (ten times quicker)."""
+        return self._digest
+
+    @functools.cached_property
+    def _digest(self) -> bytes:  # compared with the one kept, then kept
         return hashlib.blake2b(marshal.dumps((self.path, self.title, self.subtitle, self.kind, self.dateline,
                                               self.date, self.text[:_TEXT_LIMIT])),
                                digest_size=CARD_DIGEST).digest()
