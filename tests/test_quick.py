@@ -245,6 +245,25 @@ def test_a_full_build_makes_again_only_the_shapes_of_releases_that_changed(tmp_p
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
 
 
+def test_the_list_of_output_kept_after_a_full_build_in_place_is_the_folder_as_it_is(tmp_path, run):
+    # The record lists output/ with each file's size and time (a deploy pipeline's restored
+    # output/ is recognised by it); a full build that writes only what changed updates the
+    # list with the files it wrote and removed, rather than walking output/ again.
+    import marshal
+
+    from presskit import quick, store
+
+    site = aged(generate(20, tmp_path / "site", seed=17))
+    assert run("build", site).code == 0
+    retitled(site)
+    sorted((site / "content/releases").rglob("*.md"))[9].unlink()  # its page and folder go
+    result = run("build", site)
+    assert "Built" in result.out and "files changed" in result.out, result.out
+    record = quick.Record.from_bytes(store.read_cache(site, "record") or b"")
+    assert record is not None and record.written
+    assert marshal.loads(record.written) == marshal.loads(quick.output_listing(site / "output"))
+
+
 def test_a_full_build_after_a_cold_one_renders_only_the_cards_that_changed(tmp_path, run, monkeypatch):
     # A cold build reads releases on every core; the cards it rendered must still be kept for
     # the next build (they were forgotten, as if no release had been read, before 1 December).

@@ -344,7 +344,7 @@ def write_full(site_dir: Path, state: str, environment_key: str, walked: dict[st
     if published is None:
         published = publish(made.site.files, made.settings.output_dir)
     return published, remember(site_dir, state, environment_key, walked, walked_at, made, memory,
-                               published.files, part, before)
+                               published.files, part, before, published.changed)
 
 
 def keep_site(site_dir: Path, state: str, record: quick.Record, files: Iterable[OutputFile],
@@ -372,10 +372,11 @@ def keep_site(site_dir: Path, state: str, record: quick.Record, files: Iterable[
 
 def remember(site_dir: Path, state: str, environment_key: str, walked: dict[str, Stat],
              walked_at: float, made: Made, memory: BuildMemory, files: int,
-             part: str = "", before: quick.Record | None = None) -> quick.Record | None:
+             part: str = "", before: quick.Record | None = None,
+             changed: tuple[str, ...] | None = None) -> quick.Record | None:
     """After a full build was written: the up-to-date stamp, and (when settings and templates
     allow quick rebuilds) the record and the releases the next build can lend (the record is
-    returned)."""
+    returned). `changed`: the files of output/ written or removed, when only those were."""
     embargo, change = made.graph.next_embargo, made.graph.next_change
     output = output_state(made.settings.output_dir)
     event = NextEvent.of(made.graph)
@@ -384,7 +385,8 @@ def remember(site_dir: Path, state: str, environment_key: str, walked: dict[str,
                    _as_data(made.warnings), event.as_data() if event else None, part)
     if not environment_key:
         return None
-    return _remember(site_dir, environment_key, output, walked, walked_at, made, memory, files, part, before)
+    return _remember(site_dir, environment_key, output, walked, walked_at, made, memory, files, part, before,
+                     changed)
 
 
 RECORD = "record"
@@ -426,7 +428,8 @@ def last_record(site_dir: Path, settings: Settings, part: str = "") -> quick.Rec
 
 def _remember(site_dir: Path, environment_key: str, output: tuple[int, int] | None,
               walked: dict[str, Stat], walked_at: float, made: Made, memory: BuildMemory,
-              files: int, part: str = "", before: quick.Record | None = None) -> quick.Record:
+              files: int, part: str = "", before: quick.Record | None = None,
+              changed: tuple[str, ...] | None = None) -> quick.Record:
     """Leave what the next build needs: the record, and the published releases."""
     content, graph = made.content, made.graph
     pages = {path: digest for path, (digest, _) in memory.pages.items()}
@@ -435,7 +438,7 @@ def _remember(site_dir: Path, environment_key: str, output: tuple[int, int] | No
                                made.settings, made.site.bodies, pages, memory.graph, files,
                                made.warnings, made.site.alternates, built,
                                quick.content_digests(walked, walked_at, before),
-                               b"" if part else quick.output_listing(made.settings.output_dir),
+                               b"" if part else _listing(made.settings.output_dir, before, changed),
                                before, memory.search_cards)
     key = quick.store_key(environment_key, content.partners, content.programmes)
     store.ReleaseStore(site_dir, part).save(
@@ -447,6 +450,15 @@ def _remember(site_dir: Path, environment_key: str, output: tuple[int, int] | No
         store.write_cache(site_dir, LINKS, _link_index(site_dir, made, memory, built).to_bytes(), part)
     store.write_cache(site_dir, RECORD, record.to_bytes(), part)
     return record
+
+
+def _listing(output_dir: Path, before: quick.Record | None, changed: tuple[str, ...] | None) -> bytes:
+    """The list of output/ (see quick.output_listing): the last one with the files written or
+    removed since, when output/ was kept and only those were (walking 20,000 files is half a
+    second); else made anew."""
+    if changed is not None and before is not None and before.written:
+        return quick.listing_updated(before.written, output_dir, changed)
+    return quick.output_listing(output_dir)
 
 
 LINKS = "links"

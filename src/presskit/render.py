@@ -647,9 +647,10 @@ class _Renderer:
                  [prints.partner(p) for p in notes])
         spec = self.spec(
             release.path, "release.html", release.title, shows,
-            release=release, body_html=_with_dateline(self.bodies[release].html, release.location,
-                                                      self.site.date(release.date),
-                                                      self.language.comma), links=links,
+            # Made only for a page rendered (most of a large site's are kept from the last build)
+            release=release, body_html=_Lazy(lambda: _with_dateline(
+                self.bodies[release].html, release.location, self.site.date(release.date),
+                self.language.comma)), links=links,
             contacts=contacts, notes=notes,
             description=self.summary(release), og_type="article",
             og_image=self.link_preview(release),
