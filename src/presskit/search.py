@@ -44,7 +44,8 @@ from presskit.forks import forked_map
 from presskit.markdown import RenderedBody
 
 DATA = "search/data/"  # under a language's root
-FORMAT = 3  # 3: files gzipped (.jsonz)
+FORMAT = 3  # 3: files gzipped (.jsonz). A change to what a card holds or how must change it:
+# the digests a build keeps of the cards it wrote (Entry.digest) name their fields, not their bytes
 _LEVEL = 6  # gzip's default: level 1 saves a tenth of the time and costs a tenth more bytes
 _SHARD_LIMIT = 24_000  # bytes: a two-letter shard larger than this is split by the third letter
 _TEXT_LIMIT = 20_000  # characters of a release's text kept for its excerpt
@@ -202,8 +203,8 @@ class Entry:
 
     @functools.cached_property
     def _digest(self) -> bytes:  # compared with the one kept, then kept
-        return hashlib.blake2b(marshal.dumps((self.path, self.title, self.subtitle, self.kind, self.dateline,
-                                              self.date, self.text[:_TEXT_LIMIT])),
+        return hashlib.blake2b(marshal.dumps((FORMAT, self.path, self.title, self.subtitle, self.kind,
+                                              self.dateline, self.date, self.text[:_TEXT_LIMIT])),
                                digest_size=CARD_DIGEST).digest()
 
 
