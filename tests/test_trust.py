@@ -298,8 +298,10 @@ def test_an_output_folder_that_is_a_mount_point_or_made_by_the_user_is_filled_in
 
 
 def test_two_builds_at_once_wait_for_each_other_and_both_tell_the_truth(tmp_path, run):
+    import queue
     import subprocess
     import sys
+    import threading
     import time
 
     from filelock import FileLock
@@ -312,12 +314,23 @@ def test_two_builds_at_once_wait_for_each_other_and_both_tell_the_truth(tmp_path
     with held:  # another build is running
         waiting = subprocess.Popen([sys.executable, "-m", "presskit", "build", str(site)],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(2.0)
+        # Until it says it waits (its start takes seconds on a busy machine: a fixed pause
+        # could end before it reached the lock), then a while longer: it still waits.
+        lines: queue.Queue[str] = queue.Queue()
+        reader = threading.Thread(target=lambda: [lines.put(line) for line in waiting.stderr],  # type: ignore[union-attr]
+                                  daemon=True)
+        reader.start()
+        said: list[str] = []
+        while not any("Another presskit build of this site is running; waiting" in line for line in said):
+            said.append(lines.get(timeout=120))  # queue.Empty fails the test: it never said so
+        time.sleep(1.0)
         assert waiting.poll() is None  # it waits
         assert not (site / "output").exists()
-    _, errors = waiting.communicate(timeout=120)
-    assert waiting.returncode == 0, errors
-    assert "Another presskit build of this site is running; waiting" in errors
+    waiting.wait(timeout=120)
+    reader.join(timeout=10)
+    while not lines.empty():
+        said.append(lines.get_nowait())
+    assert waiting.returncode == 0, "".join(said)
     for number in range(2):  # two at once, for real, after edits
         target = sorted((site / "content/releases").rglob("*.md"))[number]
         target.write_text(target.read_text().replace("title: ", "title: Again ", 1))
