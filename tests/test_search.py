@@ -456,7 +456,7 @@ def test_an_index_updated_from_the_last_one_is_the_index_made_anew(seed, monkeyp
     written = search.build_index(entries, filters, [])
     updated = 0
     for step in range(12):
-        kind = rng.choice(["append", "remove newest", "words", "title", "insert"])
+        kind = rng.choice(["append", "remove newest", "words", "title", "insert", "move"])
         if kind == "append":  # a new release: the next number
             entries = [*entries, _entry(1000 + step, " ".join(rng.choices(vocabulary, k=600)))]
         elif kind == "remove newest" and len(entries) > 1:
@@ -469,12 +469,20 @@ def test_an_index_updated_from_the_last_one_is_the_index_made_anew(seed, monkeyp
             old = entries[at]
             entries[at] = search.Entry(old.path, old.title + " renamed", old.subtitle, old.kind, old.dateline,
                                        old.date, old.body)
+        elif kind == "move":  # a new date: a few places older or newer, those between move by one
+            at = rng.randrange(len(entries))
+            moving = entries.pop(at)
+            entries.insert(min(max(at + rng.choice([-5, -2, -1, 1, 3, 6]), 0), len(entries)), moving)
         else:  # among older ones: every later release moves
             entries = [*entries[:3], _entry(2000 + step, "inserted words"), *entries[3:]]
         index = search.index_from(written.get, entries, filters, [])
         cold = search.build_index(entries, filters, [])
         if kind == "insert":
-            assert index is None
+            assert index is None  # a hundred moved: made anew
+        elif kind == "move":
+            assert index is not None, step
+            updated += 1
+            assert _materialised(index, written) == cold, (step, kind)
         elif index is not None:
             updated += 1
             assert _materialised(index, written) == cold, (step, kind)

@@ -314,6 +314,7 @@ def update_index(read: Callable[[str], bytes | None],
 
 
 CARD_DIGEST = 8  # bytes of each card's digest
+_MOST_MOVED = 32  # places whose release changed that an update takes on (or a 40th of the index)
 
 
 def card_digests(entries: Sequence[Entry]) -> bytes:
@@ -328,9 +329,11 @@ def index_from(read: Callable[[str], bytes | None], entries: Sequence[Entry], fi
     written (`read` by path under search/data/) when every release it holds keeps its number,
     releases published since coming after them and the newest ones removed: only the cards
     that changed, the shards of the words whose weights changed and meta.jsonz are new bytes;
-    None stands for a file that stays as it is. The same files as `build_index` makes; None
-    when a release of the index written has moved (one added or removed among older ones, a
-    date changed), or it cannot be read. `known`, the `card_digests` of the index written,
+    None stands for a file that stays as it is. The same files as `build_index` makes. A
+    release that moved a few places (a new date) is an update of the numbers between (each
+    holds another release's card and words); None when many releases moved (one added or
+    removed among older ones, a date moved far: the index is then made anew, which is as
+    quick), or the index cannot be read. `known`, the `card_digests` of the index written,
     spares reading the cards whose digest is the same."""
     try:
         meta = _load(read("meta.jsonz"))
@@ -340,6 +343,7 @@ def index_from(read: Callable[[str], bytes | None], entries: Sequence[Entry], fi
         if len(known) != count * CARD_DIGEST:
             known = b""  # not of this index
         changed: dict[int, tuple[Entry | None, Entry | None]] = {}
+        moved, most = 0, max(_MOST_MOVED, count // 40)
         for number in range(max(len(entries), count)):
             entry = entries[number] if number < len(entries) else None
             if (known and entry is not None and number < count
@@ -355,8 +359,12 @@ def index_from(read: Callable[[str], bytes | None], entries: Sequence[Entry], fi
             if number < count and written is None:
                 return None  # the index written lacks a card
             old = Entry.from_card(written) if written is not None else None
-            if (written is not None and old is None) or (old and entry and old.path != entry.path):
-                return None  # a card cut or unreadable, or another release in this place
+            if written is not None and old is None:
+                return None  # a card cut or unreadable
+            if old and entry and old.path != entry.path:
+                moved += 1  # another release in this place
+                if moved > most:
+                    return None
             changed[number] = (old, entry)
         files = update_index(read, changed)
         if files is None:
