@@ -15,7 +15,7 @@ import marshal
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -256,6 +256,23 @@ def walk(folder: Path, links: list[str] | None = None) -> dict[str, Stat]:
     """Every file below a folder (hidden ones and Python caches left out) with its time, size and inode;
     folders that are symbolic links are not followed. Every symbolic link met goes to `links`."""
     found: dict[str, Stat] = {}
+    for entry in entries_below(folder, _hidden):
+        try:
+            if links is not None and entry.is_symlink():
+                links.append(entry.path)
+            stat = entry.stat()
+        except OSError:
+            continue
+        found[entry.path] = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    return found
+
+
+def entries_below(folder: Path, skip: Callable[[os.DirEntry[str]], bool] | None = None
+                  ) -> Iterator[os.DirEntry[str]]:
+    """Every entry below a folder that is not a folder, one scandir per folder (a third of
+    os.walk's time on a site of 10,000 releases, each in its own folder). A symbolic link to a
+    folder is given, never followed (as rglob: no loops, no escapes); an entry `skip` names is
+    left out, with all below it."""
     pending = [str(folder)]
     while pending:
         try:
@@ -264,19 +281,19 @@ def walk(folder: Path, links: list[str] | None = None) -> dict[str, Stat]:
             continue
         with entries:
             for entry in entries:
-                if entry.name.startswith(".") or entry.name == "__pycache__":
-                    continue  # hidden, or Python's (the built-in theme is a package)
+                if skip is not None and skip(entry):
+                    continue
                 try:
-                    if links is not None and entry.is_symlink():
-                        links.append(entry.path)
-                    if entry.is_dir(follow_symlinks=False):  # as rglob: no loops, no escapes
+                    if entry.is_dir(follow_symlinks=False):
                         pending.append(entry.path)
                         continue
-                    stat = entry.stat()
                 except OSError:
                     continue
-                found[entry.path] = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
-    return found
+                yield entry
+
+
+def _hidden(entry: os.DirEntry[str]) -> bool:
+    return entry.name.startswith(".") or entry.name == "__pycache__"  # or Python's (the theme is a package)
 
 
 def newest(*trees: dict[str, Stat]) -> int:
