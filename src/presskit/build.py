@@ -65,8 +65,8 @@ class BuildResult:
         return sum(1 for file in self.site.files if file.path.endswith(".html"))
 
 
-def _quiet(_: str) -> None:
-    pass
+def quiet(_: str) -> None:
+    """A stage that is not said (the default of `build`, `make_site` and `check`)."""
 
 
 class Made(NamedTuple):
@@ -78,7 +78,7 @@ class Made(NamedTuple):
 
 
 def make_site(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = False,
-              stage: Stage = _quiet, memory: BuildMemory | None = None, preview: bool = False,
+              stage: Stage = quiet, memory: BuildMemory | None = None, preview: bool = False,
               settings: Settings | None = None, workers: int = 1, readers: int | None = None,
               search: bool = True) -> Made:
     """Everything up to the files of the site, in memory; raises BuildFailed on any error.
@@ -191,7 +191,7 @@ class Rebuilt:
 
 
 def build(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = False,
-          stage: Stage = _quiet, out: Path | None = None,
+          stage: Stage = quiet, out: Path | None = None,
           waiting: Callable[[], None] = lambda: None) -> BuildResult | UpToDate | Rebuilt:
     """Build the site into output/, or into `out`. A preview (`as_of`, `drafts`) goes to
     preview/ unless `out` says where, and never into output/. One build of a site at a time:
@@ -201,7 +201,7 @@ def build(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = False
         return _build(site_dir, settings, as_of, drafts, stage)
 
 
-def build_preview(site_dir: Path, settings: Settings, stage: Stage = _quiet,
+def build_preview(site_dir: Path, settings: Settings, stage: Stage = quiet,
                   memory_used: Callable[[BuildMemory], None] | None = None,
                   ) -> BuildResult | UpToDate | Rebuilt:
     """The site as `serve` shows it (drafts and embargoed releases included and marked, as of
@@ -569,8 +569,8 @@ def upcoming_embargoes(site_dir: Path, now: datetime | None = None) -> tuple[Set
 
 
 def quick_made(settings: Settings, record: quick.Record, environment_key: str,
-                walked: dict[str, Stat], releases: store.ReleaseStore, memory: BuildMemory,
-                drafts: bool = False) -> quick.Quick | None:
+               walked: dict[str, Stat], releases: store.ReleaseStore, memory: BuildMemory,
+               drafts: bool = False) -> quick.Quick | None:
     """What a quick rebuild makes of the changes since the record's build, in memory, if
     they allow one: same settings and templates, no embargo lifted since, words alone changed."""
     if not environment_key or record.environment != environment_key:

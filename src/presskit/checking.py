@@ -22,6 +22,7 @@ from presskit.build import (
     last_record,
     make_site,
     quick_made,
+    quiet,
 )
 from presskit.cache import BuildMemory, Stat, last_next_event, walk
 from presskit.check import check_links, link_problems, page_targets
@@ -30,10 +31,6 @@ from presskit.errors import BuildFailed, Problem
 from presskit.links import BodyLinks, LinkIndex, Summary
 from presskit.markdown import RenderedBody
 from presskit.render import theme_dirs
-
-
-def _quiet(_: str) -> None:
-    pass
 
 
 @dataclass(frozen=True)
@@ -50,7 +47,7 @@ class Checked:
     warnings: list[Problem] = field(default_factory=list)
 
 
-def check(site_dir: Path, *, as_of: datetime | None = None, stage: Stage = _quiet) -> Checked:
+def check(site_dir: Path, *, as_of: datetime | None = None, stage: Stage = quiet) -> Checked:
     """What `build` validates, plus every internal link and image; writes nothing (SPEC 6).
 
     On a site that was built, it borrows what the build kept (read-only). When only the words
@@ -107,7 +104,7 @@ def _quick_check(site_dir: Path, settings: Settings, record: quick.Record, index
     every other body's as the build's link index has them (None: a full check is needed)."""
     releases = store.ReleaseStore(site_dir)
     made = quick_made(settings, record, environment_key, seen, releases,
-                       BuildMemory(writes_cache=False))
+                      BuildMemory(writes_cache=False))
     if made is None:
         return None
     now_record = quick.updated(record, made, walked, walked_at)
