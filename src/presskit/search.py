@@ -346,13 +346,13 @@ def index_from(read: Callable[[str], bytes | None], entries: Sequence[Entry], fi
         moved, most = 0, max(_MOST_MOVED, count // 40)
         for number in range(max(len(entries), count)):
             entry = entries[number] if number < len(entries) else None
-            if (known and entry is not None and number < count
-                    and known[number * CARD_DIGEST:(number + 1) * CARD_DIGEST] == entry.digest()):
-                if len(entry.text) >= _TEXT_LIMIT:
-                    return None  # its card is cut: the words beyond the cut may differ
-                continue
-            written = read(f"f/{number}.jsonz") if number < count else None
-            if entry is not None and written is not None and _unzipped(written) == entry.card_json():
+            written = None
+            same = (bool(known) and entry is not None and number < count
+                    and known[number * CARD_DIGEST:(number + 1) * CARD_DIGEST] == entry.digest())
+            if not same and number < count:  # read only the cards whose digest is not the same
+                written = read(f"f/{number}.jsonz")
+                same = entry is not None and written is not None and _unzipped(written) == entry.card_json()
+            if same and entry is not None:
                 if len(entry.text) >= _TEXT_LIMIT:
                     return None  # its card is cut: the words beyond the cut may differ
                 continue
