@@ -5,6 +5,7 @@ preview started from scratch serves (drafts and embargoed releases included)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import sys
@@ -136,8 +137,10 @@ def test_a_first_preview_after_a_build_serves_what_a_cold_start_does(tmp_path):
 
 
 def test_what_a_preview_rebuilt_after_saves_is_kept_once_they_pause(tmp_path, monkeypatch):
-    """A new title (a full rebuild in the running preview) and then words (a quick one) are
-    kept once saves pause, not in the wait of the save; the next start serves them at once."""
+    """A new title and date (a full rebuild in the running preview) and then words are kept
+    once saves pause, not in the wait of the save; then a new title alone (a card edit, whose
+    few files are kept at once) is said to be up to date once saves pause. The next start
+    serves it all at once."""
     import presskit.serve as serving
 
     monkeypatch.setattr(serving, "KEEP_AFTER_QUIET_SECONDS", 0.5)
@@ -147,14 +150,28 @@ def test_what_a_preview_rebuilt_after_saves_is_kept_once_they_pause(tmp_path, mo
     kept_page = site / ".presskit-cache/preview/site/releases" / releases[4].stem / "index.html"
     lines: list[str] = []
     running = Session(site, "127.0.0.1", port, report=lines.append)
-    try:
-        releases[4].write_text(releases[4].read_text().replace("title: ", "title: Renamed ", 1))
-        releases[9].write_text(releases[9].read_text() + "\nWords of the afternoon.\n")
+
+    def kept(words: bytes) -> None:
         deadline = time.monotonic() + 30
-        while b"Renamed " not in (kept_page.read_bytes() if kept_page.exists() else b""):
+        while words not in (kept_page.read_bytes() if kept_page.exists() else b""):
             assert time.monotonic() < deadline, lines
             time.sleep(0.1)
+
+    try:
+        text = re.sub(r"(?m)^date: (\d{4})", lambda found: f"date: {int(found[1]) - 1}",
+                      releases[4].read_text(), count=1)
+        releases[4].write_text(text.replace("title: ", "title: Renamed ", 1))
+        releases[9].write_text(releases[9].read_text() + "\nWords of the afternoon.\n")
+        kept(b"Renamed ")
         time.sleep(1.0)
+        assert running.preview.unkept is None and not any("in place" in line for line in lines), lines
+        releases[4].write_text(releases[4].read_text().replace("title: Renamed ", "title: Retitled ", 1))
+        kept(b"Retitled ")  # at once
+        assert "in place" in lines[-1], lines
+        deadline = time.monotonic() + 30
+        while running.preview.unstamped:
+            assert time.monotonic() < deadline, lines
+            time.sleep(0.1)
         served = running.preview.snapshot()
         during = {path: served.made(path) for path in served.files}
     finally:

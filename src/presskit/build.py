@@ -537,21 +537,29 @@ def write_quick(site_dir: Path, settings: Settings, record: quick.Record, now_re
     """Write a quick rebuild's files into the folder its settings name, then the releases it
     changed, the record as it is now and the up-to-date stamp, with the full build's next
     event (a quick rebuild changes none). Says how many files had new bytes, and that event."""
-    written = publish_changed(made.files, settings.output_dir) if made.changed else 0
+    written = publish_changed(made.files, settings.output_dir, made.removed) if made.changed else 0
     if made.changed and now_record.written:
         now_record = dataclasses.replace(now_record, written=quick.listing_updated(
-            now_record.written, settings.output_dir, (file.path for file in made.files)))
+            now_record.written, settings.output_dir, [*(file.path for file in made.files), *made.removed]))
     if made.changed:
         key = quick.store_key(record.environment, made.partners, made.programmes)
         releases.save(((key(release.digest), release, made.bodies[release])
                        for release in made.changed if record.releases[str(release.source)][2]),
                       complete=False)
     store.write_cache(site_dir, RECORD, now_record.to_bytes(), part)
+    return written, stamp_quick(site_dir, state, now_record, part)
+
+
+def stamp_quick(site_dir: Path, state: str, record: quick.Record, part: str = "") -> Any:
+    """The up-to-date stamp after a quick rebuild (`record`, as it is now) was written, with
+    the full build's next event (a quick rebuild changes none), which is returned. An empty
+    `state` (a file saved too recently to be told apart from a later save) stamps nothing the
+    next build trusts."""
     embargo = datetime.fromtimestamp(record.next_embargo, UTC).isoformat() if record.next_embargo else ""
     event = last_next_event(site_dir, part)
     remember_build(site_dir, state, record.output, record.next_change, embargo,
-                   _as_data(now_record.problems()), event, part)
-    return written, event
+                   _as_data(record.problems()), event, part)
+    return event
 
 
 def upcoming_embargoes(site_dir: Path, now: datetime | None = None) -> tuple[Settings, list[Release]]:

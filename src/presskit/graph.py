@@ -6,11 +6,13 @@ module can leak them: not a page, not a count, not a feed entry, not a photo.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from presskit import paths
 from presskit.cache import fingerprint
@@ -255,6 +257,35 @@ class Newsroom:
             for release in graph.releases:
                 found.setdefault(release.key, {})[release.lang] = release
         return found
+
+
+def with_releases(newsroom: Newsroom, swap: Mapping[Release, Release]) -> Newsroom:
+    """The newsroom with releases swapped for others in the same places (the same dates,
+    terms and publication: see models.placed_alike): every list and link that held one holds
+    the other."""
+
+    def each(releases: tuple[Release, ...]) -> tuple[Release, ...]:
+        if all(release not in swap for release in releases):
+            return releases
+        return tuple(swap.get(release, release) for release in releases)
+
+    def nodes(found: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(node if each(node.releases) is node.releases
+                     else dataclasses.replace(node, releases=each(node.releases)) for node in found)
+
+    def linked(link: ReleaseLinks) -> ReleaseLinks:
+        if link.previous not in swap and link.next not in swap and each(link.related) is link.related:
+            return link
+        return ReleaseLinks(link.topics, link.previous and swap.get(link.previous, link.previous),
+                            link.next and swap.get(link.next, link.next), each(link.related))
+
+    return Newsroom(tuple(dataclasses.replace(
+        graph, releases=each(graph.releases), countries=nodes(graph.countries),
+        partners=nodes(graph.partners), programmes=nodes(graph.programmes), topics=nodes(graph.topics),
+        years=nodes(graph.years), held_back=each(graph.held_back), withdrawn=each(graph.withdrawn),
+        upcoming_events=each(graph.upcoming_events), past_events=each(graph.past_events),
+        links={swap.get(release, release): linked(link) for release, link in graph.links.items()},
+    ) for graph in newsroom.graphs))
 
 
 def build_newsroom(content: Content, languages: Sequence[Language], as_of: datetime,

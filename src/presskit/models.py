@@ -192,18 +192,22 @@ class CountryText:
 # A release field marked OWN_PAGE is shown on the release's own page only; every other field
 # may show on other pages too (lists, feeds, the events page), so changing it rebuilds them.
 OWN_PAGE = {"own_page": True}
+# A field marked CARD shows wherever the release does (its cards, feeds, search entry) but
+# does not place it: changing it changes those pages, not which pages list the release or
+# in which order (see placed_alike).
+CARD = {"card": True}
 
 
 @dataclass(frozen=True, eq=False)
 class Release:
     source: Path = field(metadata=OWN_PAGE)
     slug: str
-    title: str
+    title: str = field(metadata=CARD)
     date: datetime  # aware; midnight in the site's time zone when only a day was given
     date_has_time: bool
-    subtitle: str = ""
+    subtitle: str = field(default="", metadata=CARD)
     type: str = "press-release"
-    location: str = ""
+    location: str = field(default="", metadata=CARD)
     countries: tuple[Country, ...] = ()
     partners: tuple[Partner, ...] = ()
     programmes: tuple[Programme, ...] = ()
@@ -211,7 +215,7 @@ class Release:
     photos: tuple[Photo, ...] = ()
     embargo: datetime | None = None
     draft: bool = False
-    summary: str = ""  # as written; the first paragraph stands in when empty
+    summary: str = field(default="", metadata=CARD)  # as written; else the first paragraph
     body: str = field(default="", metadata=OWN_PAGE)  # what others show of it: `summary`
     body_line: int = field(default=1, metadata=OWN_PAGE)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -322,6 +326,18 @@ def shown_elsewhere(release: Release) -> list[Any]:
     """The values of a release's fields that pages other than its own may show, as plain data."""
     values = [getattr(release, name) for name in _SHOWN_ELSEWHERE]
     return [value if isinstance(value, _PLAIN_AS_IS) else _plain(value) for value in values]
+
+
+_PLACING = tuple(item.name for item in fields(Release) if not item.metadata)
+
+
+def placed_alike(one: Release, other: Release) -> bool:
+    """Whether two releases (a file before and after an edit) stand in the same places: the
+    same address, date, terms, photos, publication, versions and event, which decide what
+    pages there are, which of them list a release and in which order. Only fields marked CARD
+    or OWN_PAGE may differ, and those only if the time it was last modified is the same."""
+    return one.modified == other.modified and all(
+        _plain(getattr(one, name)) == _plain(getattr(other, name)) for name in _PLACING)
 
 
 def _plain(value: Any) -> Any:

@@ -102,14 +102,20 @@ def _shows_beyond_shape(template: str) -> bool:
 
 def release_shape(release: Release, body: RenderedBody, published: bool) -> str:
     """A digest of all that pages other than a release's own show of it or depend on."""
-    local_links = sorted({link.target for link in body.links
-                          if not _SCHEME.match(link.target) and not link.target.startswith("#")
-                          and not is_site_path(link.target)})
     return fingerprint(
         published, shown_elsewhere(release),
         release.modified.isoformat(),  # feeds' and the sitemap's times
-        release.summary or body.first_paragraph, media_links(release.body), local_links,
+        release.summary or body.first_paragraph, *body_files(release, body),
     )
+
+
+def body_files(release: Release, body: RenderedBody) -> tuple[list[str], list[str]]:
+    """The files a release's text points at, which the site publishes with it: in /media/,
+    and beside its file."""
+    local_links = sorted({link.target for link in body.links
+                          if not _SCHEME.match(link.target) and not link.target.startswith("#")
+                          and not is_site_path(link.target)})
+    return media_links(release.body), local_links
 
 
 def store_key(environment_key: str, partners: Iterable[Partner],
@@ -338,6 +344,8 @@ class Quick:
     digests: dict[str, str]  # fingerprints of the pages and feeds made, by site path
     read: list[str]  # the files it read (releases), whose warnings replace the record's
     warnings: list[Problem]  # of those files
+    shapes: dict[str, str] = field(default_factory=dict)  # new shapes by source (a card edit)
+    removed: list[str] = field(default_factory=list)  # files of output/ to remove (a card edit)
 
 
 def quick_rebuild(settings: Settings, record: Record, changed: list[str], store: Store, *,
@@ -494,7 +502,7 @@ def updated(record: Record, quick: Quick, walked: dict[str, Stat], walked_at: fl
     for release in quick.changed:
         source = str(release.source)
         _, shape, published = releases[source]
-        releases[source] = (release.digest, shape, published)
+        releases[source] = (release.digest, quick.shapes.get(source, shape), published)
     warnings = {source: found for source, found in record.warnings.items() if source not in quick.read}
     warnings.update(_by_file(quick.warnings))
     return Record(record.environment, record.output, record.next_embargo, walked_at, walked,

@@ -294,6 +294,20 @@ class _Lazy:
         return self.make()
 
 
+class _Bodies(dict[Release, RenderedBody]):
+    """A renderer's rendered texts by release: those it did not render up front (a card
+    edit renders only some pages) are rendered, or found in memory, when first asked for."""
+
+    def __init__(self, renderer: _Renderer) -> None:
+        super().__init__()
+        self.renderer = renderer
+
+    def __missing__(self, release: Release) -> RenderedBody:
+        body = self[release] = self.renderer.body(release.body, release.body_line, release.source,
+                                                  release.path)
+        return body
+
+
 @dataclass(frozen=True)
 class PageSpec:
     """One HTML page to make: where, from which template, with what, and its fingerprint."""
@@ -312,6 +326,9 @@ class _Fingerprints:
         self.status = status
         self.photos = photos  # what the release's photos are made from
         self.seen: dict[object, str] = {}  # partners, programmes and releases compare by identity
+        # The releases fingerprinted since the last page's spec, while pages are listed: what
+        # that page shows (a page that shows a release fingerprints it, or is never made again).
+        self.touched: list[Release] | None = None
 
     def partner(self, partner: Partner) -> str:
         found = self.seen.get(partner)
@@ -330,6 +347,8 @@ class _Fingerprints:
         return found
 
     def release(self, release: Release) -> str:
+        if self.touched is not None:
+            self.touched.append(release)
         found = self.seen.get(release)
         if found is None:
             found = self.seen[release] = fingerprint(
@@ -347,14 +366,20 @@ class _Fingerprints:
         return found
 
     def releases(self, releases: Sequence[Release]) -> str:
+        if self.touched is not None:
+            self.touched.extend(releases)
         seen = self.seen
         digests = [seen.get(r) or self.release(r) for r in releases]
         return hashlib.blake2b("".join(digests).encode(), digest_size=16).hexdigest()
 
 
 class _Renderer:
+    """One language's pages. `only`: the site paths of the pages to make (a card edit, see
+    presskit.retouch); then texts are rendered as pages ask for them, not all up front."""
+
     def __init__(self, settings: Settings, graph: SiteGraph, memory: BuildMemory,
-                 preview: bool, workers: int = 1, media: Media | None = None) -> None:
+                 preview: bool, workers: int = 1, media: Media | None = None,
+                 only: set[str] | None = None) -> None:
         self.settings = settings
         self.media = media or Media(settings.site_dir, settings.keep_photo_location, memory.media,
                                     memory.writes_cache)
@@ -373,10 +398,11 @@ class _Renderer:
         self.problems: list[Problem] = []
         self.targets: dict[str, tuple[str, ...]] = {}  # of pages rendered on other cores
         self.body_links: list[SourceLinks] = []
-        self.bodies: dict[Release, RenderedBody] = {}
+        self.only = only
+        self.bodies: dict[Release, RenderedBody] = _Bodies(self)
         if workers > 1:
             self.render_bodies_in_parallel()
-        for release in graph.releases:
+        for release in graph.releases if only is None else ():
             self.bodies[release] = self.body(release.body, release.body_line, release.source,
                                              release.path)
         self.site.summary_of = self.summary
@@ -384,7 +410,8 @@ class _Renderer:
         self.site.card_of = self.card
         self.site.photo_of = self.photo
         self.photo_sizes: dict[object, PhotoSizes | None] = {}
-        for release in graph.releases:  # here, not in a forked worker, whose queue would be lost
+        # Here, not in a forked worker, whose queue would be lost. A card edit changes no photo.
+        for release in graph.releases if only is None else ():
             for photo in release.photos:
                 if self.photo(photo) is None:
                     self.problems.append(Problem(
@@ -477,7 +504,21 @@ class _Renderer:
 
     def spec(self, path: str, template: str, title: str, shows: object, **context: Any) -> PageSpec:
         digest = fingerprint(self.common, path, title, self.template_digest(template), shows)
+        touched, shown_on = self.prints.touched, self.memory.shown_on
+        if touched is not None:
+            if shown_on is not None:
+                for release in touched:
+                    shown_on.setdefault(str(release.source), set()).add(path)
+            touched.clear()
         return PageSpec(path, template, title, digest, context)
+
+    def makes(self, path: str) -> bool:
+        """Whether this renderer makes the page at `path` (all, but in a card edit)."""
+        return self.only is None or path in self.only
+
+    def chosen(self, nodes: Sequence[Any]) -> Sequence[Any]:
+        """The nodes (countries, years, ...) whose pages this renderer makes."""
+        return nodes if self.only is None else [node for node in nodes if node.path in self.only]
 
     def render(self, spec: PageSpec) -> bytes | None:
         context = {key: value() if isinstance(value, _Lazy) else value
@@ -508,12 +549,17 @@ class _Renderer:
         return html.encode("utf-8")
 
     def specs(self) -> Iterator[PageSpec]:
-        """Every page of the site, kind by kind (see PAGE_KINDS)."""
+        """Every page of the site (or those `only` names), kind by kind (see PAGE_KINDS); with
+        `memory.shown_on`, noting there the pages that show each release."""
+        self.prints.touched = [] if self.memory.shown_on is not None else None
         for kind in PAGE_KINDS:
             yield from kind(self)
+        self.prints.touched = None
 
     def home(self) -> Iterator[PageSpec]:
         graph, prints = self.graph, self.prints
+        if not self.makes(self.language.root):
+            return
         everything = fingerprint(prints.releases(graph.releases),
                                  [(n.path, len(n.releases)) for n in graph.programmes],
                                  [prints.programme(n.programme) for n in graph.programmes],
@@ -532,6 +578,8 @@ class _Renderer:
         chunks = [graph.releases[i:i + per_page] for i in range(0, len(graph.releases), per_page)]
         _, root = self._, self.language.root
         for number, chunk in enumerate(chunks or [()], start=1):
+            if not self.makes(paths.releases_page(number, root)):
+                continue
             pagination = _pagination(number, len(chunks or [()]), root)
             yield self.spec(paths.releases_page(number, root), "releases.html",
                             _("Releases") if number == 1 else
@@ -542,13 +590,13 @@ class _Renderer:
                             years=graph.years)
 
     def releases(self) -> Iterator[PageSpec]:
-        for release in self.graph.releases:
+        for release in self.chosen(self.graph.releases):
             yield self.release_spec(release)
 
     def archives(self) -> Iterator[PageSpec]:
         graph = self.graph
         years = [(y.year, len(y.releases)) for y in graph.years]
-        for year in graph.years:
+        for year in self.chosen(graph.years):
             yield self.spec(year.path, "archive.html",
                             self._("Releases of %(year)s") % {"year": year.year},
                             (self.prints.releases(year.releases), years), year=year, years=graph.years)
@@ -556,10 +604,11 @@ class _Renderer:
     def countries(self) -> Iterator[PageSpec]:
         graph, prints = self.graph, self.prints
         _, root = self._, self.language.root
-        yield self.spec(paths.under(root, paths.COUNTRIES), "countries.html", _("Countries"),
-                        [(n.path, n.name, len(n.releases)) for n in graph.countries],
-                        countries=graph.countries)
-        for country in graph.countries:
+        if self.makes(paths.under(root, paths.COUNTRIES)):
+            yield self.spec(paths.under(root, paths.COUNTRIES), "countries.html", _("Countries"),
+                            [(n.path, n.name, len(n.releases)) for n in graph.countries],
+                            countries=graph.countries)
+        for country in self.chosen(graph.countries):
             text = country.text
             body = self.body(text.body, text.body_line, text.source, country.path) if text else None
             yield self.spec(country.path, "country.html", country.name,
@@ -573,11 +622,12 @@ class _Renderer:
 
     def partners(self) -> Iterator[PageSpec]:
         graph, prints = self.graph, self.prints
-        yield self.spec(paths.under(self.language.root, paths.PARTNERS), "partners.html",
-                        self._("Partners"),
-                        [(prints.partner(n.partner), len(n.releases)) for n in graph.partners],
-                        partners=graph.partners)
-        for node in graph.partners:
+        if self.makes(paths.under(self.language.root, paths.PARTNERS)):
+            yield self.spec(paths.under(self.language.root, paths.PARTNERS), "partners.html",
+                            self._("Partners"),
+                            [(prints.partner(n.partner), len(n.releases)) for n in graph.partners],
+                            partners=graph.partners)
+        for node in self.chosen(graph.partners):
             partner = node.partner
             body = self.body(partner.body, partner.body_line, partner.source, partner.path)
             yield self.spec(partner.path, "partner.html", partner.name,
@@ -590,11 +640,12 @@ class _Renderer:
 
     def programmes(self) -> Iterator[PageSpec]:
         graph, prints = self.graph, self.prints
-        yield self.spec(paths.under(self.language.root, paths.PROGRAMMES), "programmes.html",
-                        self._("Programmes"),
-                        [(prints.programme(n.programme), len(n.releases)) for n in graph.programmes],
-                        programmes=graph.programmes)
-        for node in graph.programmes:
+        if self.makes(paths.under(self.language.root, paths.PROGRAMMES)):
+            yield self.spec(paths.under(self.language.root, paths.PROGRAMMES), "programmes.html",
+                            self._("Programmes"),
+                            [(prints.programme(n.programme), len(n.releases)) for n in graph.programmes],
+                            programmes=graph.programmes)
+        for node in self.chosen(graph.programmes):
             programme = node.programme
             body = self.body(programme.body, programme.body_line, programme.source, programme.path)
             yield self.spec(programme.path, "programme.html", programme.title,
@@ -606,9 +657,10 @@ class _Renderer:
     def topics(self) -> Iterator[PageSpec]:
         graph = self.graph
         _ = self._
-        yield self.spec(paths.under(self.language.root, paths.TOPICS), "topics.html", _("Topics"),
-                        [(t.path, t.name, len(t.releases)) for t in graph.topics], topics=graph.topics)
-        for topic in graph.topics:
+        if self.makes(paths.under(self.language.root, paths.TOPICS)):
+            yield self.spec(paths.under(self.language.root, paths.TOPICS), "topics.html", _("Topics"),
+                            [(t.path, t.name, len(t.releases)) for t in graph.topics], topics=graph.topics)
+        for topic in self.chosen(graph.topics):
             text = topic.text
             body = self.body(text.body, text.body_line, text.source, topic.path) if text else None
             yield self.spec(topic.path, "topic.html", topic.name,
@@ -619,7 +671,7 @@ class _Renderer:
                             feed_path=paths.feed(topic.path))
 
     def free_pages(self) -> Iterator[PageSpec]:
-        for free_page in self.graph.pages:
+        for free_page in self.chosen(self.graph.pages):
             body = self.body(free_page.body, free_page.body_line, free_page.source, free_page.path)
             yield self.spec(free_page.path, "page.html", free_page.title, free_page.digest,
                             page=free_page, body_html=body.html,
@@ -628,12 +680,16 @@ class _Renderer:
     def search_page(self) -> Iterator[PageSpec]:
         """The search page; its results come from the index (`search_index`) in the browser."""
         _ = self._
+        if not self.makes(paths.under(self.language.root, paths.SEARCH)):
+            return
         filters = [(key, _(label)) for key, label in SEARCH_FILTERS]
         yield self.spec(paths.under(self.language.root, paths.SEARCH), "search.html", _("Search"),
                         filters, filters=filters, plural_samples=_plural_samples(self.language.locale),
                         index_path=paths.under(self.language.root, "/" + search.DATA))
 
     def not_found(self) -> Iterator[PageSpec]:
+        if not self.makes(paths.under(self.language.root, "/404.html")):
+            return
         yield self.spec(paths.under(self.language.root, "/404.html"), "404.html",
                         self._("Page not found"), None)
 
@@ -641,7 +697,7 @@ class _Renderer:
         prints, graph = self.prints, self.graph
         links = graph.links[release]
         contacts, notes = graph.contacts_of(release), graph.notes_for(release)
-        shows = (prints.release(release), links.topics,
+        shows = (prints.release(release), [(topic.name, topic.slug) for topic in links.topics],
                  [prints.release(r) if r else None for r in (links.previous, links.next)],
                  prints.releases(links.related), [prints.contact(c) for c in contacts],
                  [prints.partner(p) for p in notes])
@@ -660,7 +716,7 @@ class _Renderer:
 
     def withdrawn_notices(self) -> Iterator[PageSpec]:
         """A withdrawn release keeps its address, as a notice: title, date and reason only."""
-        for release in self.graph.withdrawn:
+        for release in self.chosen(self.graph.withdrawn):
             yield self.spec(release.path, "withdrawn.html", release.title,
                             (release.digest, release.title, release.withdrawn),
                             release=release, description=release.withdrawn)
@@ -668,7 +724,7 @@ class _Renderer:
     def contacts_page(self) -> Iterator[PageSpec]:
         """Every media contact, grouped by organisation (none: no page)."""
         graph = self.graph
-        if not graph.contacts:
+        if not graph.contacts or not self.makes(paths.under(self.language.root, paths.CONTACTS)):
             return
         groups: dict[str, list[Contact]] = {}
         for contact in graph.contacts:
@@ -680,7 +736,7 @@ class _Renderer:
     def events_page(self) -> Iterator[PageSpec]:
         """Upcoming and past events of media advisories (none: no page)."""
         graph, prints = self.graph, self.prints
-        if not graph.events_page:
+        if not graph.events_page or not self.makes(paths.under(self.language.root, paths.EVENTS)):
             return
         yield self.spec(paths.under(self.language.root, paths.EVENTS), "events.html", self._("Events"),
                         (prints.releases(graph.upcoming_events), prints.releases(graph.past_events)),
@@ -688,7 +744,7 @@ class _Renderer:
 
     def downloads(self) -> Iterator[OutputFile]:
         """Contacts' vCards and events' calendar files."""
-        graph, site = self.graph, self.site
+        graph = self.graph
         if not graph.contacts and not graph.upcoming_events and not graph.past_events:
             return
         from presskit import cards  # icalendar and vobject take a tenth of a second to import
@@ -696,14 +752,18 @@ class _Renderer:
             organisation = contact.organisation.name if contact.organisation else self.language.organisation
             yield OutputFile(paths.output_file(contact.card_path), cards.vcard(contact, organisation))
         for release in (*graph.upcoming_events, *graph.past_events):
-            path = release.event_file
-            data = self.memory.page(path, fingerprint(self.common, self.prints.release(release)),
-                                    lambda release=release: cards.calendar_entry(
-                                        release, site.absolute_url(release.path), self.summary(release),
-                                        self.language.title))
-            file = self.output(path, data)
+            file = self.calendar_entry(release)
             if file is not None:
                 yield file
+
+    def calendar_entry(self, release: Release) -> OutputFile | None:
+        """The calendar file (.ics) of a release's event."""
+        from presskit import cards
+        path = release.event_file
+        data = self.memory.page(path, fingerprint(self.common, self.prints.release(release)),
+                                lambda: cards.calendar_entry(release, self.site.absolute_url(release.path),
+                                                             self.summary(release), self.language.title))
+        return self.output(path, data)
 
     def pages(self, specs: list[PageSpec], before: int = 0, total: int = 0) -> Iterator[OutputFile]:
         """The files of these pages; `before` pages of `total` were made already (progress)."""
@@ -1110,6 +1170,47 @@ def render_releases(settings: Settings, graph: SiteGraph, memory: BuildMemory, p
     return files
 
 
+def render_shown(settings: Settings, newsroom: Newsroom, memory: BuildMemory, preview: bool,
+                 pages: set[str], releases: Sequence[Release],
+                 alternates: dict[str, tuple[Alternate, ...]],
+                 searched: dict[str, SearchEdit]) -> tuple[list[OutputFile], list[str], list[str]]:
+    """What a card edit makes again (see presskit.retouch), in every language: the pages at
+    `pages` (those that show the edited `releases`), the feeds and calendar files that carry
+    those releases, and the files of the search index that change with them (`searched`, by
+    language). `alternates`: each page's versions, as the full build linked them. Says the
+    files, the site paths of the pages, feeds and calendar files made, and the files to remove
+    (search shards left with no word). BuildFailed on a template problem, LookupError when the
+    search index cannot be updated."""
+    edited = set(releases)
+    limit = settings.feed_entries
+    files: list[OutputFile] = []
+    made: list[str] = []
+    removed: list[str] = []
+    for graph in newsroom.graphs:
+        renderer = _Renderer(settings, graph, memory, preview, only=pages)
+        specs = [_with_alternates(spec, alternates[spec.path]) if spec.path in alternates else spec
+                 for spec in renderer.specs()]
+        files += renderer.pages(specs)
+        made += [spec.path for spec in specs]
+        for index_path, title, latest in feed_indexes(graph):
+            if not edited.isdisjoint(latest[:limit]):
+                made.append(paths.feed(index_path))
+                feed = renderer.feed(index_path, title, latest[:limit])
+                if feed is not None:
+                    files.append(feed)
+        own = [release for release in releases if release.lang == graph.language.code]
+        for release in own:
+            entry = renderer.calendar_entry(release) if release.event else None
+            if entry is not None:
+                made.append(release.event_file)
+                files.append(entry)
+        if renderer.problems:
+            raise BuildFailed(_once_per_line(renderer.problems))
+        if own and graph.language.code in searched:
+            files += _search_updated(renderer, own, searched[graph.language.code], removed)
+    return files, made, removed
+
+
 @dataclass(frozen=True)
 class SearchEdit:
     """What updating a language's search index needs: each edited release's number in it,
@@ -1119,8 +1220,10 @@ class SearchEdit:
     read: Callable[[str], bytes | None]
 
 
-def _search_updated(renderer: _Renderer, releases: Sequence[Release],
-                    searched: SearchEdit) -> list[OutputFile]:
+def _search_updated(renderer: _Renderer, releases: Sequence[Release], searched: SearchEdit,
+                    removed: list[str] | None = None) -> list[OutputFile]:
+    """The files of the search index that change with these releases; the shards left with no
+    word are added to `removed` (without it, LookupError: the full build removes them)."""
     folder = paths.under(renderer.language.root, "/" + search.DATA).lstrip("/")
     changed = {}
     for release in releases:
@@ -1131,9 +1234,14 @@ def _search_updated(renderer: _Renderer, releases: Sequence[Release],
             raise LookupError(release.path)
         changed[number] = (old, renderer.search_entry(release))
     files = search.update_index(lambda name: searched.read(folder + name), changed)
-    if files is None or search.emptied_shards(files):
-        raise LookupError(folder)  # a quick rebuild writes files but removes none: the full build
-    return [OutputFile(folder + name, data) for name, data in files.items()]
+    if files is None:
+        raise LookupError(folder)
+    emptied = search.emptied_shards(files)
+    if emptied and removed is None:
+        raise LookupError(folder)
+    if removed is not None:
+        removed += [folder + name for name in emptied]
+    return [OutputFile(folder + name, data) for name, data in files.items() if name not in emptied]
 
 
 def render_site(settings: Settings, newsroom: Newsroom, memory: BuildMemory | None = None,

@@ -24,7 +24,7 @@ from typing import Any
 
 from watchdog.observers import Observer
 
-from presskit import quick, store
+from presskit import quick, retouch, store
 from presskit.build import (
     PREVIEW,
     RECORD,
@@ -36,6 +36,7 @@ from presskit.build import (
     make_site,
     preview_folder,
     preview_unchanged,
+    stamp_quick,
     write_quick,
 )
 from presskit.cache import IN_OUTPUT, BuildMemory, Stat, Written, cache_folder, source_state, walk
@@ -70,6 +71,7 @@ class Preview:
         self.next_embargo: datetime | None = None
         self.last_seconds = 0.0
         self.quick_state: tuple[quick.Record, quick.Store] | None = None
+        self.kept: retouch.KeptSite | None = None  # the site served, for card edits
         self.built_from: dict[str, Stat] = {}  # the files as the last rebuild found them
         self.notice = ""  # said over the page, e.g. that file events were lost
         self.shown: set[str] | None = None  # the releases of the last build, to name new ones
@@ -81,6 +83,8 @@ class Preview:
         # The next event of a site served but not yet kept (see keep_when_quiet).
         self.unkept: tuple[Any] | None = None
         self.rebuilt_at = 0.0  # time.monotonic() of the last rebuild
+        # A quick rebuild was kept while a save was too recent to trust: stamped at the next pause.
+        self.unstamped = False
 
     # -- what the server asks -----------------------------------------------------
 
@@ -202,6 +206,7 @@ class Preview:
         site; the tab reloads only if it finds something new."""
         started = time.perf_counter()
         current = self._snapshot
+        before = self.quick_state[0] if self.quick_state is not None else None
         walked_at = time.time()  # files are looked at before they are read
         walked = walk(self.site_dir / "content")
         self.built_from = self._other_files() | walked
@@ -221,13 +226,21 @@ class Preview:
                                   store.ReleaseStore(self.site_dir, PREVIEW), environment_key)
             self.memory.files_total = len(walked)
             self.memory.on_progress = self._progressed
-            if current.files:  # the search index is updated from the one served
-                self.memory.written = Written(None, current.made)
+            if current.files:  # the search index is updated from the one served, whose
+                # cards the quick state knows by their digests (those a quick rebuild made
+                # again, by none)
+                cards = self.quick_state[0].cards if self.quick_state is not None else {}
+                self.memory.written = Written(None, current.made, cards)
+            self.memory.shown_on = {}  # which pages show each release, for card edits
             made = make_site(self.site_dir, as_of=datetime.now(UTC), memory=self.memory, preview=True,
                              settings=settings, stage=self._at_stage)
         except BuildFailed as failure:  # the quick state still describes the pages served
+            self.memory.shown_on = None
             self._failed(failure.problems, current)
             return
+        shown_on, self.memory.shown_on = self.memory.shown_on or {}, None
+        self.kept = retouch.KeptSite(made.content, made.graph, dict(made.site.bodies),
+                                     made.site.alternates, shown_on)
         self.warm = True
         self.last_seconds = time.perf_counter() - started
         self.next_embargo = made.graph.next_embargo
@@ -243,7 +256,7 @@ class Preview:
         self.shown = shown
         self.quick_state = None
         if environment_key:  # after the tab has its pages: not in the wait
-            self.quick_state = _quick_state(environment_key, walked, walked_at, made, self.memory)
+            self.quick_state = _quick_state(environment_key, walked, walked_at, made, self.memory, before)
             event = NextEvent.of(made.graph)
             self.unkept = (event.as_data() if event else None,)
 
@@ -271,12 +284,14 @@ class Preview:
     def keep_when_quiet(self) -> None:
         """Once saves have paused (KEEP_AFTER_QUIET_SECONDS), leave the site served in the
         preview's part of the cache for the next start, and serve it from there rather than
-        from memory. Not in the wait of any save: writing 10,000 pages takes seconds."""
-        if (self.unkept is None or self.quick_state is None or self._snapshot.error
-                or time.monotonic() - self.rebuilt_at < KEEP_AFTER_QUIET_SECONDS):
+        from memory. Not in the wait of any save: writing 10,000 pages takes seconds. A site
+        kept already by quick rebuilds while a save was too recent to trust is stamped as up to
+        date for the files as they are now."""
+        if ((self.unkept is None and not self.unstamped) or self.quick_state is None
+                or self._snapshot.error or time.monotonic() - self.rebuilt_at < KEEP_AFTER_QUIET_SECONDS):
             return
-        (event,), (record, kept) = self.unkept, self.quick_state
-        if not isinstance(kept, quick.MemoryStore):
+        record, kept = self.quick_state
+        if self.unkept is not None and not isinstance(kept, quick.MemoryStore):
             return
         settings = self.settings()
         walked = walk(settings.content_dir)
@@ -286,8 +301,17 @@ class Preview:
         state = source_state(settings.settings_file, walked, themes, cache_options(settings, preview=True))
         if not state:
             return  # saved too recently to be told apart from a later save: kept at the next pause
-        folder = settings.output_dir
-        self.unkept = None
+        if self.unkept is None:
+            try:
+                with one_build(self.site_dir, lambda: None, PREVIEW):
+                    stamp_quick(self.site_dir, state, record, PREVIEW)
+            except OSError:
+                return  # the next start builds what changed
+            self.unstamped = False
+            return
+        (event,), folder = self.unkept, settings.output_dir
+        assert isinstance(kept, quick.MemoryStore)
+        self.unkept, self.unstamped = None, False
         try:
             with one_build(self.site_dir, lambda: None, PREVIEW):
                 cache_folder(self.site_dir, PREVIEW)
@@ -327,6 +351,13 @@ class Preview:
             return False
         made = quick.quick_rebuild(settings, record, changed, kept, as_of=now, preview=True,
                                    memory=self.memory, read=self._snapshot.made)
+        if made is not None and made.changed and self.kept is not None:
+            self.kept = self.kept.with_edits(made.changed, made.bodies)
+        elif made is None and self.kept is not None:  # titles or summaries changed, in place?
+            edited = retouch.card_edit(settings, record, changed, self.kept, preview=True,
+                                       memory=self.memory, read=self._snapshot.made)
+            if edited is not None:
+                made, self.kept = edited
         if made is None:
             return False
         if isinstance(kept, quick.MemoryStore):
@@ -338,6 +369,8 @@ class Preview:
         if made.changed or current.error:
             files = dict(current.files)
             files.update((file.path, file) for file in made.files)
+            for path in made.removed:
+                files.pop(path, None)
             self.last_seconds = time.perf_counter() - started
             self.rebuilds += 1
             self.memory.rendered, self.memory.reused = len(made.files), len(files) - len(made.files)
@@ -346,17 +379,22 @@ class Preview:
                 self.report(warning.describe())
             if current.error:
                 self.report(FIXED)
+            elif made.shapes:
+                self.report(f"Rebuilt in {self.last_seconds:.2f} s: {_releases(len(made.changed))} "
+                            f"changed in place (title, summary or text); {len(made.files)} "
+                            f"page{'s' if len(made.files) != 1 else ''}, feeds and search files "
+                            "made again.")
             else:
                 self.report(f"Rebuilt in {self.last_seconds:.2f} s: only the text of "
-                            f"{len(made.changed)} release{'s' if len(made.changed) != 1 else ''} "
-                            f"changed; {len(made.files)} page{'s' if len(made.files) != 1 else ''} "
-                            "and feeds made again.")
+                            f"{_releases(len(made.changed))} changed; {len(made.files)} "
+                            f"page{'s' if len(made.files) != 1 else ''} and feeds made again.")
         if self.unkept is None and record.output is not None:
             # The preview's part of the cache holds the site: it keeps up with this edit.
             try:
                 with one_build(self.site_dir, lambda: None, PREVIEW):
                     write_quick(self.site_dir, settings, record, now_record, made, state,
                                 store.ReleaseStore(self.site_dir, PREVIEW), PREVIEW)
+                self.unstamped = not state
             except (OSError, BuildFailed):
                 store.forget(self.site_dir, RECORD, PREVIEW)  # the next start builds in full
         return True
@@ -487,14 +525,16 @@ class Session:
 
 
 def _quick_state(environment_key: str, walked: dict[str, Stat], walked_at: float,
-                 made: Made, memory: BuildMemory) -> tuple[quick.Record, quick.MemoryStore]:
+                 made: Made, memory: BuildMemory,
+                 before: quick.Record | None) -> tuple[quick.Record, quick.MemoryStore]:
     """What the next rebuild needs to be a quick one: the record (of no folder until the site
-    is kept) and the releases shown."""
+    is kept) and the releases shown. `before`, the record of the site this build replaces,
+    lends the shapes of the releases that did not change."""
     pages = {path: digest for path, (digest, _) in memory.pages.items()}
     record = quick.make_record(environment_key, None, walked, walked_at, made.content, made.graph,
                                made.settings, made.site.bodies, pages, memory.graph,
                                len(made.site.files), made.warnings, made.site.alternates,
-                               cards=memory.search_cards)
+                               before=before, cards=memory.search_cards)
     return record, _memory_store(environment_key, made)
 
 
@@ -511,6 +551,10 @@ def _files_in(folder: Path) -> dict[str, OutputFile]:
     start = len(str(folder)) + 1
     return {path[start:].replace("\\", "/"): OutputFile(path[start:].replace("\\", "/"), source=Path(path))
             for path in walk(folder)}
+
+
+def _releases(count: int) -> str:
+    return f"{count} release{'s' if count != 1 else ''}"
 
 
 def _url_host(host: str) -> str:

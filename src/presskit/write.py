@@ -266,10 +266,10 @@ def _remove_empty(folders: Iterable[Path], output_dir: Path) -> None:
             folder = folder.parent
 
 
-def publish_changed(files: Iterable[OutputFile], output_dir: Path) -> int:
-    """Put these files into the current output/ in place, each in one step (a rename), and
-    say how many had new bytes. For a quick rebuild, whose few files are all made before the
-    first is written; every other file of output/ stays as it is."""
+def publish_changed(files: Iterable[OutputFile], output_dir: Path, removed: Iterable[str] = ()) -> int:
+    """Put these files into the current output/ in place, each in one step (a rename), then
+    remove the `removed` ones, and say how many files changed. For a quick rebuild, whose few
+    files are all made before the first is written; every other file of output/ stays as it is."""
     _check_ours(output_dir)
     written = 0
     try:
@@ -285,6 +285,12 @@ def publish_changed(files: Iterable[OutputFile], output_dir: Path) -> int:
             temporary.write_bytes(file.data)
             os.replace(temporary, target)
             written += 1
+        for path in removed:  # after the files that no longer refer to them
+            try:
+                output_dir.joinpath(*_safe_parts(path)).unlink()
+                written += 1
+            except FileNotFoundError:
+                pass
     except BaseException as error:
         if written:
             error.add_note(OUTPUT_CHANGED)

@@ -1,0 +1,140 @@
+"""Card edits in `presskit serve`: a release's title, summary, place line or first paragraph
+changed, and only the pages that show it made again, in memory, each served exactly as a
+preview built from scratch would be (see presskit.retouch)."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from conftest import REPO
+from presskit.build import make_site
+from presskit.serve import Session
+from test_serve import status, wait_for
+
+IN_PLACE = "changed in place"
+
+
+def _bytes(file) -> bytes:  # type: ignore[no-untyped-def]
+    return file.data if file.data is not None else file.source.read_bytes()
+
+
+def _aged(site: Path) -> Path:
+    moment = time.time() - 3600  # a site saved a while ago: file times can be trusted
+    for path in site.rglob("*"):
+        os.utime(path, (moment, moment))
+    return site
+
+
+def _served(running: Session) -> dict[str, bytes]:
+    snapshot = running.preview.snapshot()
+    return {path: snapshot.made(path) for path in snapshot.files}
+
+
+def _assert_served_equals_a_fresh_build(running: Session, site: Path) -> None:
+    settings = running.preview.settings()
+    fresh = make_site(site, as_of=datetime.now(UTC), preview=True, settings=settings).site
+    served = _served(running)
+    assert served.keys() == {f.path for f in fresh.files}
+    assert [f.path for f in fresh.files if served[f.path] != _bytes(f)] == []
+
+
+def _save(running: Session, lines: list[str], path: Path, text: str) -> str:
+    """Save a file; once the preview serves the rebuild and said so, what it said."""
+    build, said = running.preview.snapshot().build, len(lines)
+    path.write_text(text)
+    wait_for(lambda: running.preview.snapshot().build > build and len(lines) > said, timeout=60)
+    return lines[-1]
+
+
+def test_a_card_edit_makes_only_the_pages_that_show_the_release(tmp_path):
+    """On the demo newsroom (two languages, events, a draft): a new title, summary, place line
+    or first paragraph makes again the pages that show the release and nothing else (counted:
+    every file made is one whose bytes changed, but for a few that show the release and not
+    what changed), and the preview equals a cold one; a new date is a full rebuild."""
+    shutil.copy(REPO / "presskit.toml", tmp_path)
+    shutil.copytree(REPO / "content", tmp_path / "content")
+    _aged(tmp_path)
+    lines: list[str] = []
+    running = Session(tmp_path, "127.0.0.1", 0, report=lines.append)
+    releases = tmp_path / "content/releases"
+    edits = [
+        ("2024/cambodia-budget-training.md", "title: Cambodian officials", "title: Cambodian civil servants"),
+        ("2024/cambodia-budget-training.md", "A three-day course", "A four-day course"),  # its lead
+        ("2024/cambodia-budget-training.md", "location: Phnom Penh, Cambodia", "location: Kampot, Cambodia"),
+        ("2023/district-trainings-quang-binh.vi.md", "title: ", "title: Tin mới - "),
+        ("2026/results-launch-advisory.md", 'title: "', 'title: "Updated - '),  # an event's
+        ("2026/nationwide-scale-up-draft.md", "title: ", "title: Draft - "),  # shown in the preview only
+    ]
+    shown_on: dict[str, int] = {}
+    try:
+        for name, old, new in edits:
+            path = releases / name
+            text = path.read_text()
+            assert old in text, name
+            before = _served(running)
+            line = _save(running, lines, path, text.replace(old, new, 1))
+            assert IN_PLACE in line, (name, line)
+            after = _served(running)
+            changed = {p for p in after if after[p] != before.get(p)} | before.keys() - after.keys()
+            made = status(running)["rendered"]
+            assert changed and len(changed) <= made < len(after) / 5, (name, made, sorted(changed))
+            if old.startswith("title: "):  # a title shows wherever the release does: every file
+                # made changed, but the home page (made after any edit, it counts every release)
+                assert made <= len(changed) + 1, (name, made, sorted(changed))
+                shown_on[name] = made
+            else:  # the pages that show the release, some without what changed (a neighbour's
+                assert made <= shown_on[name]  # page shows its title, not its place line)
+            _assert_served_equals_a_fresh_build(running, tmp_path)
+
+        path = releases / "2024/cambodia-budget-training.md"
+        line = _save(running, lines, path, re.sub(r"(?m)^date: .*$", "date: 2024-05-20", path.read_text()))
+        assert IN_PLACE not in line and "only the text" not in line, line
+        _assert_served_equals_a_fresh_build(running, tmp_path)
+    finally:
+        running.stop()
+
+
+def test_random_edits_in_the_preview_equal_a_cold_preview(tmp_path):
+    """A generated bilingual newsroom, edited at random (titles, summaries, first paragraphs,
+    words, dates, topics): after each save, the served site is the one a cold preview makes."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from generate import generate
+
+    site = _aged(generate(30, tmp_path / "site", seed=5, bilingual=True))
+    lines: list[str] = []
+    running = Session(site, "127.0.0.1", 0, report=lines.append)
+    rng = random.Random(11)
+    files = sorted((site / "content/releases").rglob("*.md"))
+    def month(found: re.Match[str]) -> str:
+        return f"date: {found[1]}-0{rng.randint(1, 9)}"
+
+    kinds = {
+        "title": lambda text, n: re.sub(r"(?m)^title: .*$",
+                                       f"title: Headline {n} {rng.choice(['jobs', 'wages'])}", text, count=1),
+        "lead": lambda text, n: text.replace("\n---\n", f"\n---\n\nA first paragraph, edit {n}.\n", 1),
+        "words": lambda text, n: text.rstrip("\n") + f" More words, edit {n}.\n",
+        "date": lambda text, n: re.sub(r"(?m)^date: (\d{4})-\d\d", month, text, count=1),
+        "topic": lambda text, n: re.sub(r"(?m)^topics: \[", "topics: [Youth employment, ", text, count=1),
+    }
+    seen: set[str] = set()
+    try:
+        for number in range(14):
+            path = rng.choice(files)
+            kind = rng.choice(sorted(kinds))
+            text = path.read_text()
+            edited = kinds[kind](text, number)
+            if edited == text:
+                continue
+            line = _save(running, lines, path, edited)
+            seen.add("in place" if IN_PLACE in line else "words" if "only the text" in line else "full")
+            _assert_served_equals_a_fresh_build(running, site)
+        assert {"in place", "full"} <= seen, seen
+    finally:
+        running.stop()
