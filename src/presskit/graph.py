@@ -264,27 +264,32 @@ def with_releases(newsroom: Newsroom, swap: Mapping[Release, Release]) -> Newsro
     terms and publication: see models.placed_alike): every list and link that held one holds
     the other."""
 
+    swapped = swap.keys()
+
     def each(releases: tuple[Release, ...]) -> tuple[Release, ...]:
-        if all(release not in swap for release in releases):
+        if swapped.isdisjoint(releases):
             return releases
         return tuple(swap.get(release, release) for release in releases)
 
     def nodes(found: tuple[Any, ...]) -> tuple[Any, ...]:
-        return tuple(node if each(node.releases) is node.releases
+        return tuple(node if swapped.isdisjoint(node.releases)
                      else dataclasses.replace(node, releases=each(node.releases)) for node in found)
 
-    def linked(link: ReleaseLinks) -> ReleaseLinks:
-        if link.previous not in swap and link.next not in swap and each(link.related) is link.related:
-            return link
-        return ReleaseLinks(link.topics, link.previous and swap.get(link.previous, link.previous),
-                            link.next and swap.get(link.next, link.next), each(link.related))
+    def linked(links: dict[Release, ReleaseLinks]) -> dict[Release, ReleaseLinks]:
+        patched = {release: ReleaseLinks(link.topics,
+                                         link.previous and swap.get(link.previous, link.previous),
+                                         link.next and swap.get(link.next, link.next), each(link.related))
+                   for release, link in links.items()
+                   if (release in swap or link.previous in swap or link.next in swap
+                       or not swapped.isdisjoint(link.related))}
+        return {swap.get(release, release): patched.get(release, link) for release, link in links.items()}
 
     return Newsroom(tuple(dataclasses.replace(
         graph, releases=each(graph.releases), countries=nodes(graph.countries),
         partners=nodes(graph.partners), programmes=nodes(graph.programmes), topics=nodes(graph.topics),
         years=nodes(graph.years), held_back=each(graph.held_back), withdrawn=each(graph.withdrawn),
         upcoming_events=each(graph.upcoming_events), past_events=each(graph.past_events),
-        links={swap.get(release, release): linked(link) for release, link in graph.links.items()},
+        links=linked(graph.links),
     ) for graph in newsroom.graphs))
 
 

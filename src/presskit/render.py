@@ -72,6 +72,9 @@ class RenderedSite:
     bodies: dict[Release, RenderedBody]  # of the published releases
     alternates: dict[str, tuple[Alternate, ...]]  # of each page, in a site of several languages
     media: Media | None = None  # the photo files to make before the site is written
+    # What each language's pages show of each release, partner, programme and contact, by
+    # object (see _Fingerprints): a card edit in the preview reuses those of unchanged ones.
+    prints: tuple[dict[object, str], ...] = ()
 
 
 def builtin_theme() -> Path:
@@ -1172,22 +1175,25 @@ def render_releases(settings: Settings, graph: SiteGraph, memory: BuildMemory, p
 
 def render_shown(settings: Settings, newsroom: Newsroom, memory: BuildMemory, preview: bool,
                  pages: set[str], releases: Sequence[Release],
-                 alternates: dict[str, tuple[Alternate, ...]],
-                 searched: dict[str, SearchEdit]) -> tuple[list[OutputFile], list[str], list[str]]:
+                 alternates: dict[str, tuple[Alternate, ...]], searched: dict[str, SearchEdit],
+                 prints: Sequence[dict[object, str]] = ()) -> tuple[list[OutputFile], list[str], list[str]]:
     """What a card edit makes again (see presskit.retouch), in every language: the pages at
     `pages` (those that show the edited `releases`), the feeds and calendar files that carry
     those releases, and the files of the search index that change with them (`searched`, by
     language). `alternates`: each page's versions, as the full build linked them. Says the
     files, the site paths of the pages, feeds and calendar files made, and the files to remove
     (search shards left with no word). BuildFailed on a template problem, LookupError when the
-    search index cannot be updated."""
+    search index cannot be updated. `prints`: each language's fingerprints of what did not
+    change (RenderedSite.prints), used and added to."""
     edited = set(releases)
     limit = settings.feed_entries
     files: list[OutputFile] = []
     made: list[str] = []
     removed: list[str] = []
-    for graph in newsroom.graphs:
+    for number, graph in enumerate(newsroom.graphs):
         renderer = _Renderer(settings, graph, memory, preview, only=pages)
+        if number < len(prints):
+            renderer.prints.seen = prints[number]
         specs = [_with_alternates(spec, alternates[spec.path]) if spec.path in alternates else spec
                  for spec in renderer.specs()]
         files += renderer.pages(specs)
@@ -1283,7 +1289,7 @@ def render_site(settings: Settings, newsroom: Newsroom, memory: BuildMemory | No
     return RenderedSite(tuple(unique.values()),
                         tuple(links for renderer in renderers for links in renderer.body_links),
                         {r: body for renderer in renderers for r, body in renderer.bodies.items()},
-                        alternates, media)
+                        alternates, media, tuple(renderer.prints.seen for renderer in renderers))
 
 
 def _languages_linked(newsroom: Newsroom, spec_lists: list[list[PageSpec]]) -> tuple[

@@ -34,24 +34,31 @@ from presskit.schema import load_releases
 @dataclass(frozen=True)
 class KeptSite:
     """A site built in memory, as card edits change it: its content and graph, the rendered
-    text of each release shown, each page's versions in other languages, and the site paths of
-    the pages that show each release (by source)."""
+    text of each release shown, each page's versions in other languages, the site paths of the
+    pages that show each release (by source), and each language's fingerprints of what pages
+    show (RenderedSite.prints, which card edits use and add to)."""
 
     content: Content
     newsroom: Newsroom
     bodies: dict[Release, RenderedBody]
     alternates: dict[str, tuple[Alternate, ...]]
     shown_on: dict[str, set[str]]
+    prints: tuple[dict[object, str], ...] = ()
 
     def with_edits(self, releases: Iterable[Release], bodies: dict[Release, RenderedBody]) -> KeptSite:
         """The site with these releases (each in the place of the one of its file) and texts."""
-        by_source = {str(release.source): release for release in self.content.releases}
-        swap = {by_source[str(release.source)]: release for release in releases}
-        kept = {swap.get(release, release): body for release, body in self.bodies.items()}
-        kept.update((release, bodies[release]) for release in swap.values())
+        edited = {str(release.source): release for release in releases}
+        swap = {release: edited[str(release.source)] for release in self.content.releases
+                if str(release.source) in edited}
+        kept = dict(self.bodies)
+        for old, new in swap.items():
+            kept.pop(old, None)
+            kept[new] = bodies[new]
+            for prints in self.prints:
+                prints.pop(old, None)
         return KeptSite(
             dataclasses.replace(self.content, releases=tuple(swap.get(r, r) for r in self.content.releases)),
-            with_releases(self.newsroom, swap), kept, self.alternates, self.shown_on)
+            with_releases(self.newsroom, swap), kept, self.alternates, self.shown_on, self.prints)
 
 
 def card_edit(settings: Settings, record: Record, changed: list[str], kept: KeptSite, *,
@@ -98,7 +105,7 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
                 for code in {release.lang for release in edited}}
     try:
         files, made, removed = render_shown(settings, now.newsroom, memory, preview, pages, edited,
-                                   kept.alternates, searched)
+                                            kept.alternates, searched, now.prints)
     except (BuildFailed, LookupError):
         return None  # the full build reports it, with every other problem, or makes the index
     digests = {path: memory.pages[path][0] for path in made if path in memory.pages}
