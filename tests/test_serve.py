@@ -498,7 +498,7 @@ def test_a_save_with_a_warning_is_said_and_still_quick(tmp_path):
         wait_for(lambda: b"More words." in get(running, "/releases/story/").body)
         assert "only the text of 1 release changed" in lines[-1], lines
         assert "onclick= of <b>" in lines[-2]  # said again for the file saved
-        # (every word kept: a save that takes the last word of a search shard away is a full build)
+        # (every word kept; a save that takes the last word of a search shard away removes the shard)
         calm = "Original text of the story.\n\nBold\n\nMore words, calm."
         story.write_text(release("The story", body=calm))
         wait_for(lambda: b"More words, calm." in get(running, "/releases/story/").body)

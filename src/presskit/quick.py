@@ -345,7 +345,7 @@ class Quick:
     read: list[str]  # the files it read (releases), whose warnings replace the record's
     warnings: list[Problem]  # of those files
     shapes: dict[str, str] = field(default_factory=dict)  # new shapes by source (a card edit)
-    removed: list[str] = field(default_factory=list)  # files of output/ to remove (a card edit)
+    removed: list[str] = field(default_factory=list)  # files of output/ to remove (emptied shards)
 
 
 def quick_rebuild(settings: Settings, record: Record, changed: list[str], store: Store, *,
@@ -378,11 +378,11 @@ def quick_rebuild(settings: Settings, record: Record, changed: list[str], store:
                                  read or functools.partial(_written, settings.output_dir))
     if made is None:
         return None
-    files, paths_made = made
+    files, paths_made, removed = made
     digests = {path: memory.pages[path][0] for path in paths_made if path in memory.pages}
     return Quick(files, edit.releases, {r: edit.bodies[r] for r in edit.releases},
                  edit.content.partners, edit.content.programmes, len(shown), digests, changed,
-                 edit.warnings)
+                 edit.warnings, removed=removed)
 
 
 @dataclass(frozen=True)
@@ -462,11 +462,14 @@ def _render_each_language(settings: Settings, record: Record, shown: list[Releas
                           by_source: dict[str, Release], links: dict[Release, ReleaseLinks],
                           alternates: dict[Release, tuple[Alternate, ...]], content: Content,
                           memory: BuildMemory, as_of: datetime, preview: bool,
-                          read: Callable[[str], bytes | None]) -> tuple[list[OutputFile], list[str]] | None:
+                          read: Callable[[str], bytes | None],
+                          ) -> tuple[list[OutputFile], list[str], list[str]] | None:
     """The edited pages, the feeds that carry them and the search index's changed files,
-    each language with its own words."""
+    each language with its own words, with the files to remove (search shards left with no
+    word)."""
     files: list[OutputFile] = []
     made: list[str] = []
+    removed: list[str] = []
     for language in site_languages(settings):
         code = language.code
         own = [release for release in shown if release.lang == code]
@@ -488,11 +491,11 @@ def _render_each_language(settings: Settings, record: Record, shown: list[Releas
                    if str(release.source) in record.searched}
         try:
             files += render_releases(settings, graph, memory, preview, own, feed_jobs, alternates,
-                                     SearchEdit(numbers, read))
+                                     SearchEdit(numbers, read), removed)
         except (BuildFailed, LookupError):
             return None  # the full build reports it, with every other problem, or makes the index
         made += [release.path for release in own] + [paths.feed(index) for index, _, _ in feed_jobs]
-    return files, made
+    return files, made, removed
 
 
 def updated(record: Record, quick: Quick, walked: dict[str, Stat], walked_at: float) -> Record:

@@ -1149,11 +1149,12 @@ def render_releases(settings: Settings, graph: SiteGraph, memory: BuildMemory, p
                     releases: Sequence[Release],
                     feeds: Sequence[tuple[str, str, Sequence[Release]]],
                     alternates: dict[Release, tuple[Alternate, ...]] | None = None,
-                    searched: SearchEdit | None = None) -> list[OutputFile]:
+                    searched: SearchEdit | None = None, removed: list[str] | None = None) -> list[OutputFile]:
     """Only the pages of these releases and these feeds (index path, title, latest releases),
     all of one language, from a graph that holds just what they show, and the files of the
-    search index that change with their words (`searched`); BuildFailed on a template
-    problem, LookupError when the search index cannot be updated."""
+    search index that change with their words (`searched`; the shards left with no word are
+    added to `removed`); BuildFailed on a template problem, LookupError when the search index
+    cannot be updated."""
     renderer = _Renderer(settings, graph, memory, preview)
     files = []
     for release in releases:
@@ -1169,7 +1170,7 @@ def render_releases(settings: Settings, graph: SiteGraph, memory: BuildMemory, p
     if renderer.problems:
         raise BuildFailed(_once_per_line(renderer.problems))
     if searched is not None:
-        files += _search_updated(renderer, releases, searched)
+        files += _search_updated(renderer, releases, searched, removed)
     return files
 
 

@@ -286,11 +286,9 @@ def publish_changed(files: Iterable[OutputFile], output_dir: Path, removed: Iter
             os.replace(temporary, target)
             written += 1
         for path in removed:  # after the files that no longer refer to them
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 output_dir.joinpath(*_safe_parts(path)).unlink()
                 written += 1
-            except FileNotFoundError:
-                pass
     except BaseException as error:
         if written:
             error.add_note(OUTPUT_CHANGED)
