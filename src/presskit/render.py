@@ -523,6 +523,14 @@ class _Renderer:
         """The nodes (countries, years, ...) whose pages this renderer makes."""
         return nodes if self.only is None else [node for node in nodes if node.path in self.only]
 
+    def index_page(self, folder: str, template: str, title: str, shows: object,
+                   **context: Any) -> Iterator[PageSpec]:
+        """The page that lists every country (partner, programme, topic), if this renderer
+        makes it."""
+        path = paths.under(self.language.root, folder)
+        if self.makes(path):
+            yield self.spec(path, template, title, shows, **context)
+
     def render(self, spec: PageSpec) -> bytes | None:
         context = {key: value() if isinstance(value, _Lazy) else value
                    for key, value in spec.context.items()}
@@ -605,12 +613,10 @@ class _Renderer:
                             (self.prints.releases(year.releases), years), year=year, years=graph.years)
 
     def countries(self) -> Iterator[PageSpec]:
-        graph, prints = self.graph, self.prints
-        _, root = self._, self.language.root
-        if self.makes(paths.under(root, paths.COUNTRIES)):
-            yield self.spec(paths.under(root, paths.COUNTRIES), "countries.html", _("Countries"),
-                            [(n.path, n.name, len(n.releases)) for n in graph.countries],
-                            countries=graph.countries)
+        graph, prints, _ = self.graph, self.prints, self._
+        yield from self.index_page(paths.COUNTRIES, "countries.html", _("Countries"),
+                                   [(n.path, n.name, len(n.releases)) for n in graph.countries],
+                                   countries=graph.countries)
         for country in self.chosen(graph.countries):
             text = country.text
             body = self.body(text.body, text.body_line, text.source, country.path) if text else None
@@ -625,11 +631,9 @@ class _Renderer:
 
     def partners(self) -> Iterator[PageSpec]:
         graph, prints = self.graph, self.prints
-        if self.makes(paths.under(self.language.root, paths.PARTNERS)):
-            yield self.spec(paths.under(self.language.root, paths.PARTNERS), "partners.html",
-                            self._("Partners"),
-                            [(prints.partner(n.partner), len(n.releases)) for n in graph.partners],
-                            partners=graph.partners)
+        yield from self.index_page(paths.PARTNERS, "partners.html", self._("Partners"),
+                                   [(prints.partner(n.partner), len(n.releases)) for n in graph.partners],
+                                   partners=graph.partners)
         for node in self.chosen(graph.partners):
             partner = node.partner
             body = self.body(partner.body, partner.body_line, partner.source, partner.path)
@@ -643,11 +647,9 @@ class _Renderer:
 
     def programmes(self) -> Iterator[PageSpec]:
         graph, prints = self.graph, self.prints
-        if self.makes(paths.under(self.language.root, paths.PROGRAMMES)):
-            yield self.spec(paths.under(self.language.root, paths.PROGRAMMES), "programmes.html",
-                            self._("Programmes"),
-                            [(prints.programme(n.programme), len(n.releases)) for n in graph.programmes],
-                            programmes=graph.programmes)
+        yield from self.index_page(paths.PROGRAMMES, "programmes.html", self._("Programmes"),
+                                   [(prints.programme(n.programme), len(n.releases))
+                                    for n in graph.programmes], programmes=graph.programmes)
         for node in self.chosen(graph.programmes):
             programme = node.programme
             body = self.body(programme.body, programme.body_line, programme.source, programme.path)
@@ -660,9 +662,9 @@ class _Renderer:
     def topics(self) -> Iterator[PageSpec]:
         graph = self.graph
         _ = self._
-        if self.makes(paths.under(self.language.root, paths.TOPICS)):
-            yield self.spec(paths.under(self.language.root, paths.TOPICS), "topics.html", _("Topics"),
-                            [(t.path, t.name, len(t.releases)) for t in graph.topics], topics=graph.topics)
+        yield from self.index_page(paths.TOPICS, "topics.html", _("Topics"),
+                                   [(t.path, t.name, len(t.releases)) for t in graph.topics],
+                                   topics=graph.topics)
         for topic in self.chosen(graph.topics):
             text = topic.text
             body = self.body(text.body, text.body_line, text.source, topic.path) if text else None
