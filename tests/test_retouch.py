@@ -49,7 +49,9 @@ def _save(running: Session, lines: list[str], path: Path, text: str) -> str:
     """Save a file; once the preview serves the rebuild and said so, what it said."""
     build, said = running.preview.snapshot().build, len(lines)
     path.write_text(text)
-    wait_for(lambda: running.preview.snapshot().build > build and len(lines) > said, timeout=60)
+    wait_for(lambda: (running.preview.snapshot().build > build or running.preview.snapshot().error)
+             and len(lines) > said, timeout=60)
+    assert not running.preview.snapshot().error, lines[said:]
     return lines[-1]
 
 
@@ -113,14 +115,14 @@ def test_random_edits_in_the_preview_equal_a_cold_preview(tmp_path):
     rng = random.Random(11)
     files = sorted((site / "content/releases").rglob("*.md"))
     def month(found: re.Match[str]) -> str:
-        return f"date: {found[1]}-0{rng.randint(1, 9)}"
+        return f"date: {found[1]}-0{rng.randint(1, 9)}-{rng.randint(1, 28):02}"
 
     kinds = {
         "title": lambda text, n: re.sub(r"(?m)^title: .*$",
                                        f"title: Headline {n} {rng.choice(['jobs', 'wages'])}", text, count=1),
         "lead": lambda text, n: text.replace("\n---\n", f"\n---\n\nA first paragraph, edit {n}.\n", 1),
         "words": lambda text, n: text.rstrip("\n") + f" More words, edit {n}.\n",
-        "date": lambda text, n: re.sub(r"(?m)^date: (\d{4})-\d\d", month, text, count=1),
+        "date": lambda text, n: re.sub(r"(?m)^date: (\d{4})-\d\d-\d\d", month, text, count=1),
         "topic": lambda text, n: re.sub(r"(?m)^topics: \[", "topics: [Youth employment, ", text, count=1),
     }
     seen: set[str] = set()
