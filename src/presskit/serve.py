@@ -227,10 +227,9 @@ class Preview:
             self.memory.files_total = len(walked)
             self.memory.on_progress = self._progressed
             if current.files:  # the search index is updated from the one served, whose
-                # cards the quick state knows by their digests (those a quick rebuild made
+                # cards the record of it knows by their digests (those a quick rebuild made
                 # again, by none)
-                cards = self.quick_state[0].cards if self.quick_state is not None else {}
-                self.memory.written = Written(None, current.made, cards)
+                self.memory.written = Written(None, current.made, before.cards if before else {})
             self.memory.shown_on = {}  # which pages show each release, for card edits
             made = make_site(self.site_dir, as_of=datetime.now(UTC), memory=self.memory, preview=True,
                              settings=settings, stage=self._at_stage)
