@@ -108,6 +108,53 @@ def test_parallel_rendering_makes_the_same_files_as_serial(tmp_path):
     assert parallel == serial
 
 
+def test_a_full_build_keeps_its_pages_in_files_until_it_writes_them(tmp_path, run, monkeypatch):
+    """The pages of a full build go to a folder beside output/ as they are rendered, written
+    there by the processes that render them (the build holds their names, not their bytes:
+    see presskit.spill); output/ is the same as a build that keeps them in memory makes, and
+    the folder is gone after the build, after a failed one and after one that was killed."""
+    import os
+    import shutil
+
+    from conftest import tree_digest
+    from presskit import build, spill
+
+    site = generate(220, tmp_path / "site", seed=7)
+    in_memory = shutil.copytree(site, tmp_path / "in-memory")
+    puts = tmp_path / "puts"
+    put = spill.Spill.put
+
+    def noted(self: spill.Spill, data: bytes) -> spill.Spilled:
+        with open(puts, "a") as log:  # from every process, forked ones too
+            log.write(f"{os.getpid()}\n")
+        return put(self, data)
+
+    monkeypatch.setattr(spill.Spill, "put", noted)
+    monkeypatch.setattr(build, "cores", lambda: 2)
+    killed = site / f"{spill.PREFIX}output-left-by-a-killed-build"
+    killed.mkdir()
+    (killed / "1-0").write_bytes(b"<html>")
+    assert run("build", site).code == 0
+    pids = puts.read_text().split()
+    pages = list((site / "output").rglob("*.html"))
+    assert len(pids) >= len(pages) > 300
+    assert len(set(pids) - {str(os.getpid())}) >= 1  # the workers wrote their pages
+    assert not list(site.glob(f"{spill.PREFIX}*"))
+
+    monkeypatch.setattr(spill.Spill, "beside", classmethod(lambda cls, output_dir: None))
+    assert run("build", in_memory).code == 0
+    assert tree_digest(site / "output") == tree_digest(in_memory / "output")
+
+    monkeypatch.undo()
+    before = tree_digest(site / "output")
+    (site / "templates").mkdir()
+    (site / "templates/release.html").write_text(
+        "{% extends 'base.html' %}{% block main %}{{ 1 / 0 }}{% endblock %}")
+    assert run("build", site).code == 1
+    assert tree_digest(site / "output") == before
+    assert not list(site.glob(f"{spill.PREFIX}*"))
+
+
 def test_template_errors_found_by_a_parallel_build_are_reported(tmp_path, run):
     site = generate(220, tmp_path / "site", seed=5)
     (site / "templates").mkdir()

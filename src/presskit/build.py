@@ -41,6 +41,7 @@ from presskit.markdown import RenderedBody
 from presskit.models import Content, Release
 from presskit.render import OutputFile, RenderedSite, render_site, theme_dirs
 from presskit.schema import load_content
+from presskit.spill import Spill
 from presskit.versions import missing_versions
 from presskit.write import Published, publish, publish_changed, publish_in_place
 
@@ -268,15 +269,20 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
                                  environment_key, walked, walked_at)
     elif preview:  # a first preview: what the last `build` kept is the same releases, mostly
         restored = _lend_from_build(site_dir, settings, memory, walked, themes)
-    made = make_site(site_dir, as_of=as_of, drafts=drafts, stage=stage, memory=memory,
-                     workers=cores(), readers=1 if restored else cores(), settings=settings,
-                     preview=preview)
-    stage("Writing output")
-    if incremental:
-        published, _ = write_full(site_dir, state, environment_key, walked, walked_at, made, memory, part,
-                                  in_place=record is not None, before=record)
-    else:
-        published = publish(made.site.files, settings.output_dir)
+    memory.spill = Spill.beside(settings.output_dir)  # the pages, until they are written
+    try:
+        made = make_site(site_dir, as_of=as_of, drafts=drafts, stage=stage, memory=memory,
+                         workers=cores(), readers=1 if restored else cores(), settings=settings,
+                         preview=preview)
+        stage("Writing output")
+        if incremental:
+            published, _ = write_full(site_dir, state, environment_key, walked, walked_at, made, memory,
+                                      part, in_place=record is not None, before=record)
+        else:
+            published = publish(made.site.files, settings.output_dir)
+    finally:
+        if memory.spill is not None:
+            memory.spill.remove()
     new = _newly_published(site_dir, made.graph) if incremental and not preview else ()
     return BuildResult(settings, made.graph, made.site, time.perf_counter() - started, made.warnings,
                        published.files, published.written, new, memory.photos_made, memory.photo_seconds)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from presskit import __version__
+from presskit.spill import Spill, Spilled
 
 
 def fingerprint(*parts: object) -> str:
@@ -75,7 +76,10 @@ class BuildMemory:
     files: dict[Path, tuple[tuple[int, int, int], Any, list[Any], float]] = field(default_factory=dict)
     bodies: dict[tuple[str, int], Any] = field(default_factory=dict)
     body_options: Any = None  # the settings the kept bodies were rendered with
-    pages: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    pages: dict[str, tuple[str, bytes | Spilled]] = field(default_factory=dict)
+    # Where a one-shot build keeps the pages it makes until they are written, instead of
+    # this memory (see presskit.spill); None in `serve` and `check`, which keep them here.
+    spill: Spill | None = None
     # Rendered pieces (release cards) by slot (release source, language, options): the
     # fingerprint of all the piece shows, and the piece.
     fragments: dict[Slot, tuple[str, Any]] = field(default_factory=dict)
@@ -145,8 +149,10 @@ class BuildMemory:
         known = self.pages.get(path)
         return known is not None and known[0] == digest
 
-    def page(self, path: str, digest: str, render: Callable[[], bytes | None]) -> bytes | None:
-        """A page's bytes: the earlier ones when its fingerprint is unchanged, else freshly made."""
+    def page(self, path: str, digest: str,
+             render: Callable[[], bytes | Spilled | None]) -> bytes | Spilled | None:
+        """A page's bytes: the earlier ones when its fingerprint is unchanged, else freshly made
+        (in the spill folder, when the build has one)."""
         self._used_pages.add(path)
         known = self.pages.get(path)
         if known is not None and known[0] == digest:
@@ -155,6 +161,8 @@ class BuildMemory:
         data = render()
         if data is not None:
             self.rendered += 1
+            if self.spill is not None and isinstance(data, bytes) and data is not IN_OUTPUT:
+                data = self.spill.put(data)
             self.pages[path] = (digest, data)
         return data
 

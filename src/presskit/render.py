@@ -38,6 +38,7 @@ from presskit.markdown import BodyLink, BodyRenderer, RenderedBody
 from presskit.media import Media, PhotoSizes
 from presskit.models import RELEASE_TYPES, Asset, Contact, Event, Partner, Photo, Programme, Release
 from presskit.seal import seal, unseal
+from presskit.spill import Spilled
 from presskit.text import local_time
 
 _TEMPLATE_NAME = re.compile(r"""["']([\w./-]+\.(?:html|xml|txt))["']""")
@@ -54,6 +55,7 @@ class OutputFile:
     path: str  # inside output/, with "/" separators
     data: bytes | None = None
     source: Path | None = None
+    spilled: bool = False  # source holds bytes this build made (see presskit.spill)
 
 
 @dataclass(frozen=True)
@@ -772,7 +774,7 @@ class _Renderer:
 
     def pages(self, specs: list[PageSpec], before: int = 0, total: int = 0) -> Iterator[OutputFile]:
         """The files of these pages; `before` pages of `total` were made already (progress)."""
-        made: dict[str, bytes | None] = {}
+        made: dict[str, bytes | Spilled | None] = {}
         total = total or len(specs)
         if self.workers > 1:
             made = self.render_in_parallel([s for s in specs if not self.memory.knows(s.path, s.digest)],
@@ -783,19 +785,31 @@ class _Renderer:
                 self.memory.progress("Rendering pages", number, total)
             fresh = links is not None and not self.memory.knows(spec.path, spec.digest)
             data = self.memory.page(spec.path, spec.digest, lambda spec=spec: (
-                made[spec.path] if spec.path in made else self.render(spec)))
+                made[spec.path] if spec.path in made else self.render_noted(spec)))
             if fresh and links is not None and data and _is_page(spec.path):
                 targets = self.targets.pop(spec.path, None)
-                links[spec.path] = (spec.digest, link_targets(data) if targets is None else targets)
+                links[spec.path] = (spec.digest, targets if targets is not None else link_targets(
+                    data.read() if isinstance(data, Spilled) else data))
             file = self.output(spec.path, data)
             if file is not None:
                 yield file
 
-    def output(self, site_path: str, data: bytes | None) -> OutputFile | None:
-        """The file of a page: new bytes, or the file the last build left in output/."""
+    def render_noted(self, spec: PageSpec) -> bytes | None:
+        """A page rendered here, its link targets noted when the build notes them (before
+        the page goes to the spill folder)."""
+        data = self.render(spec)
+        if data and self.memory.links is not None and _is_page(spec.path):
+            self.targets[spec.path] = link_targets(data)
+        return data
+
+    def output(self, site_path: str, data: bytes | Spilled | None) -> OutputFile | None:
+        """The file of a page: new bytes (in memory or in the spill folder), or the file the
+        last build left in output/."""
         if data is None:
             return None
         file = paths.output_file(site_path)
+        if isinstance(data, Spilled):
+            return OutputFile(file, source=Path(data.file), spilled=True)
         if data is IN_OUTPUT:
             return OutputFile(file, source=self.settings.output_dir / file)
         return OutputFile(file, data)
@@ -832,14 +846,14 @@ class _Renderer:
             body.words = words
 
     def render_in_parallel(self, specs: list[PageSpec], before: int = 0,
-                           total: int = 0) -> dict[str, bytes | None]:
+                           total: int = 0) -> dict[str, bytes | Spilled | None]:
         """Pages rendered on all cores; the same bytes as one by one, in a fraction of the time."""
         if len(specs) < PARALLEL_AT_LEAST:
             return {}
         global _WORKER, _WORKER_SPECS
         _WORKER, _WORKER_SPECS = self, specs
         chunks = [list(range(i, min(i + 32, len(specs)))) for i in range(0, len(specs), 32)]
-        made: dict[str, bytes | None] = {}
+        made: dict[str, bytes | Spilled | None] = {}
         with multiprocessing.get_context("fork").Pool(self.workers) as pool:
             for results, problems, cards in pool.imap_unordered(_render_pages, chunks):
                 for index, data, targets in results:
@@ -1089,11 +1103,15 @@ def _is_page(site_path: str) -> bool:
     return site_path.endswith(("/", ".html"))
 
 
-def _render_pages(indices: list[int]) -> tuple[list[tuple[int, bytes | None, tuple[str, ...] | None]],
-                                               list[Problem], list[tuple[Slot, tuple[str, Any]]]]:
-    """Pages rendered in a worker, with their link targets when the build notes them, the
-    problems met and the cards it rendered (for the lists the parent renders, and for the
-    next build)."""
+_Made = tuple[int, bytes | Spilled | None, tuple[str, ...] | None]  # a page's index, bytes, targets
+
+
+def _render_pages(indices: list[int]) -> tuple[list[_Made], list[Problem],
+                                               list[tuple[Slot, tuple[str, Any]]]]:
+    """Pages rendered in a worker (written into the spill folder when the build has one:
+    their file names cross back, not their bytes), with their link targets when the build
+    notes them, the problems met and the cards it rendered (for the lists the parent renders,
+    and for the next build)."""
     assert _WORKER is not None
     before = len(_WORKER.problems)
     memory = _WORKER.memory
@@ -1103,7 +1121,8 @@ def _render_pages(indices: list[int]) -> tuple[list[tuple[int, bytes | None, tup
         spec = _WORKER_SPECS[index]
         data = _WORKER.render(spec)
         noted = memory.links is not None and data and _is_page(spec.path)
-        results.append((index, data, link_targets(data) if noted and data else None))
+        targets = link_targets(data) if noted and data else None
+        results.append((index, memory.spill.put(data) if memory.spill and data else data, targets))
     cards = [(slot, memory.fragments[slot]) for slot in memory.made_fragments]
     return results, _WORKER.problems[before:], cards
 

@@ -15,7 +15,7 @@ import marshal
 import pickle
 import shutil
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -147,14 +147,17 @@ class ReleaseStore:
                     stored = dict(connection.execute(
                         f"SELECT source, key FROM releases WHERE source IN ({','.join('?' * len(sources))})",
                         sources)) if sources else {}
-                rows, keep = [], set()
-                for key, release, body in items:
-                    source = str(release.source)
-                    keep.add(source)
-                    if stored.get(source) != key:
-                        model = pickle.dumps(detached(release), protocol=pickle.HIGHEST_PROTOCOL)
-                        rows.append((source, key, seal(model), seal(_body_bytes(body))))
-                connection.executemany("INSERT OR REPLACE INTO releases VALUES (?, ?, ?, ?)", rows)
+                keep: set[str] = set()
+
+                def rows() -> Iterator[tuple[str, str, bytes, bytes]]:  # made as SQLite takes them
+                    for key, release, body in items:
+                        source = str(release.source)
+                        keep.add(source)
+                        if stored.get(source) != key:
+                            model = pickle.dumps(detached(release), protocol=pickle.HIGHEST_PROTOCOL)
+                            yield source, key, seal(model), seal(_body_bytes(body))
+
+                connection.executemany("INSERT OR REPLACE INTO releases VALUES (?, ?, ?, ?)", rows())
                 gone = [(source,) for source in stored if complete and source not in keep]
                 connection.executemany("DELETE FROM releases WHERE source = ?", gone)
         except sqlite3.Error:

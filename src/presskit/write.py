@@ -69,10 +69,7 @@ def publish(files: Iterable[OutputFile], output_dir: Path) -> Published:
                 made.add(target.parent)
             old = previous.joinpath(*parts) if previous else None
             if old is None or not _same(file, old) or not _link(old, target):
-                if file.data is not None:
-                    target.write_bytes(file.data)
-                elif file.source is not None:
-                    shutil.copy2(file.source, target)  # keeps the time, to compare next build
+                _put(file, target)
                 written += 1
             count += 1
         note = f"{IN_PLACE}\n" if in_place else ""
@@ -175,10 +172,7 @@ def publish_in_place(files: Iterable[OutputFile], output_dir: Path, *,
         for file, target in writes:
             folders += _make_folders(target.parent)
             temporary = target.parent / f".{target.name}{NEW_SUFFIX}"
-            if file.data is not None:
-                temporary.write_bytes(file.data)
-            elif file.source is not None:
-                shutil.copy2(file.source, temporary)  # keeps the time, to compare next build
+            _put(file, temporary)
             kept = _set_aside(target, move=False)
             undo.append((target, kept))
             os.replace(temporary, target)
@@ -309,12 +303,25 @@ def _walk_files(folder: Path) -> Iterable[str]:
             yield entry.path
 
 
+def _put(file: OutputFile, target: Path) -> None:
+    """Write one file at `target`, where nothing is yet."""
+    if file.data is not None:
+        target.write_bytes(file.data)
+    elif file.spilled and file.source is not None:
+        if not _link(file.source, target):  # a page made by this build (see presskit.spill)
+            shutil.copyfile(file.source, target)
+    elif file.source is not None:
+        shutil.copy2(file.source, target)  # keeps the time, to compare next build
+
+
 def _same(file: OutputFile, old: Path) -> bool:
     """Whether the file in the current output/ already has these bytes."""
     try:
         stat = old.stat()
         if file.data is not None:
             return stat.st_size == len(file.data) and old.read_bytes() == file.data
+        if file.spilled and file.source is not None:  # new bytes, in a file
+            return stat.st_size == file.source.stat().st_size and old.read_bytes() == file.source.read_bytes()
         if file.source is not None:
             source = file.source.stat()
             return stat.st_size == source.st_size and stat.st_mtime_ns == source.st_mtime_ns
