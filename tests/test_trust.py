@@ -50,6 +50,39 @@ def test_a_pickle_planted_in_the_release_store_never_runs(tmp_path, run):
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
 
 
+def test_stored_cards_are_written_when_they_change_and_never_shown_for_another_release(tmp_path, run):
+    """Release cards are kept in the store, one sealed row each: a title edit writes its
+    release's cards alone; a row moved to another release's place, or made by anything else,
+    is never shown (the build is the same as a cold one)."""
+    site = aged(generate(30, tmp_path / "site", seed=22))
+    assert run("build", site).code == 0
+    store = site / ".presskit-cache/releases.sqlite"
+
+    def cards() -> dict[tuple[str, str, str], tuple[int, bytes]]:  # a row written again has a new rowid
+        with sqlite3.connect(store) as db:
+            return {(s, lang, o): (row, card)
+                    for row, s, lang, o, _, card in db.execute("SELECT rowid, * FROM cards")}
+
+    before = cards()
+    assert len(before) >= 30
+    target = sorted((site / "content/releases").rglob("*.md"))[3]
+    target.write_text(target.read_text().replace("title: ", "title: Renamed ", 1))
+    assert run("build", site).code == 0
+    after = cards()
+    changed = {slot for slot in after if after[slot] != before.get(slot)}
+    assert changed and {source for source, _, _ in changed} == {str(target.resolve())}
+
+    with sqlite3.connect(store) as db:  # two cards swap places; a third is planted
+        (a, (_, a_card)), (b, (_, b_card)), (c, _) = list(after.items())[:3]
+        put = "UPDATE cards SET card = ? WHERE source = ? AND language = ? AND options = ?"
+        db.execute(put, (b_card, *a))
+        db.execute(put, (a_card, *b))
+        db.execute(put, (b"<article>planted</article>", *c))
+    target.write_text(target.read_text().replace("title: Renamed ", "title: Renamed again ", 1))
+    assert run("build", site).code == 0
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+
+
 def test_compiled_templates_planted_in_the_cache_never_run(tmp_path, run):
     from jinja2.bccache import bc_magic
 

@@ -122,6 +122,8 @@ class ReleaseStore:
             connection.execute("PRAGMA synchronous=OFF")
             connection.execute("CREATE TABLE IF NOT EXISTS releases "
                                "(source TEXT PRIMARY KEY, key TEXT, model BLOB, body BLOB)")
+            connection.execute("CREATE TABLE IF NOT EXISTS cards (source TEXT, language TEXT, options TEXT, "
+                               "digest TEXT, card BLOB, PRIMARY KEY (source, language, options))")
             return connection
         except (sqlite3.Error, OSError):
             if connection is not None:
@@ -167,25 +169,55 @@ class ReleaseStore:
 
     def save_cards(self, cards: dict[Slot, tuple[str, Any]]) -> None:
         """Keep the release cards of a build (see render._Renderer.card), each with the
-        fingerprint of all it shows, for the next build's lists."""
-        kept = {slot: (digest, str(card)) for slot, (digest, card) in cards.items()
-                if isinstance(card, Markup)}
-        write_cache(self.site_dir, _CARDS, marshal.dumps(kept), self.part)
+        fingerprint of all it shows, for the next build's lists: the cards that changed are
+        written, those no longer made removed (a build after one edit writes a few rows, not
+        every card of the site). Each row is sealed with its slot and fingerprint."""
+        connection = self._connect(create=True)
+        if connection is None:
+            return
+        try:
+            with connection:
+                stored = {(source, language, options): digest for source, language, options, digest
+                          in connection.execute("SELECT source, language, options, digest FROM cards")}
+
+                def rows() -> Iterator[tuple[str, str, str, str, bytes]]:
+                    for slot, (digest, card) in cards.items():
+                        if isinstance(card, Markup) and stored.get(slot) != digest:
+                            yield (*slot, digest, seal(marshal.dumps((slot, digest, str(card)))))
+
+                connection.executemany("INSERT OR REPLACE INTO cards VALUES (?, ?, ?, ?, ?)", rows())
+                connection.executemany("DELETE FROM cards WHERE source = ? AND language = ? AND options = ?",
+                                       [slot for slot in stored if slot not in cards])
+        except sqlite3.Error:
+            _remove(self.path)  # a broken cache is dropped, never trusted
+        finally:
+            connection.close()
+        forget(self.site_dir, _CARDS, self.part)  # where cards were kept until 2 December
 
     def models(self, environment_key: str) -> tuple[dict[Path, tuple[Any, ...]],
                                                      dict[tuple[Path, str], tuple[Any, Any]]]:
         return saved_models(self.site_dir, environment_key, self.part)
 
     def cards(self) -> dict[Slot, tuple[str, Markup]]:
-        """The cards the last build kept; none if they cannot be read."""
-        data = read_cache(self.site_dir, _CARDS, self.part)
-        try:
-            kept = marshal.loads(data) if data else {}
-            return {slot: (digest, Markup(card)) for slot, (digest, card) in kept.items()
-                    if isinstance(slot, tuple) and len(slot) == 3 and all(isinstance(p, str) for p in slot)
-                    and isinstance(digest, str) and isinstance(card, str)}
-        except (ValueError, EOFError, TypeError, AttributeError):
+        """The cards the last build kept; none if they cannot be read, and none of a row
+        whose seal does not hold its slot and fingerprint."""
+        connection = self._connect()
+        if connection is None:
             return {}
+        found: dict[Slot, tuple[str, Markup]] = {}
+        try:
+            for source, language, options, digest, sealed in connection.execute("SELECT * FROM cards"):
+                data = unseal(sealed)
+                slot = (source, language, options)
+                kept = marshal.loads(data) if data is not None else None
+                if (isinstance(kept, tuple) and len(kept) == 3 and kept[0] == slot and kept[1] == digest
+                        and isinstance(kept[2], str)):
+                    found[slot] = (digest, Markup(kept[2]))
+        except (sqlite3.Error, ValueError, EOFError, TypeError):
+            return {}
+        finally:
+            connection.close()
+        return found
 
     def load(self, keys: dict[str, str], partners: Iterable[Partner],
              programmes: Iterable[Programme], *,
