@@ -67,6 +67,10 @@ class SourceLinks:
     links: tuple[BodyLink, ...]
 
 
+# A card's slot and fingerprint by (release, options): made once per renderer, or kept.
+CardKeys = dict[tuple[Release, tuple[tuple[str, Any], ...]], tuple[Slot, str]]
+
+
 @dataclass(frozen=True)
 class RenderedSite:
     files: tuple[OutputFile, ...]
@@ -77,6 +81,7 @@ class RenderedSite:
     # What each language's pages show of each release, partner, programme and contact, by
     # object (see _Fingerprints): a card edit in the preview reuses those of unchanged ones.
     prints: tuple[dict[object, str], ...] = ()
+    card_keys: tuple[CardKeys, ...] = ()  # each language's (see _Renderer.card); card edits reuse them
 
 
 def builtin_theme() -> Path:
@@ -429,7 +434,7 @@ class _Renderer:
         self.prints = _Fingerprints(self.status, lambda release: [
             (sizes.src, sizes.width, sizes.height) if sizes else None
             for sizes in (self.photo(photo) for photo in release.photos)])
-        self.card_keys: dict[tuple[Any, ...], str] = {}
+        self.card_keys: CardKeys = {}
         self._card_macro: Any = None
         self.templates: dict[str, str] = {}
         self.default_preview = self.link_preview()
@@ -1212,15 +1217,17 @@ def render_releases(settings: Settings, graph: SiteGraph, memory: BuildMemory, p
 def render_shown(settings: Settings, newsroom: Newsroom, memory: BuildMemory, preview: bool,
                  pages: set[str], releases: Sequence[Release],
                  alternates: dict[str, tuple[Alternate, ...]], searched: dict[str, SearchEdit],
-                 prints: Sequence[dict[object, str]] = ()) -> tuple[list[OutputFile], list[str], list[str]]:
+                 prints: Sequence[dict[object, str]] = (), card_keys: Sequence[CardKeys] = (),
+                 ) -> tuple[list[OutputFile], list[str], list[str]]:
     """What a card edit makes again (see presskit.retouch), in every language: the pages at
     `pages` (those that show the edited `releases`), the feeds and calendar files that carry
     those releases, and the files of the search index that change with them (`searched`, by
     language). `alternates`: each page's versions, as the full build linked them. Says the
     files, the site paths of the pages, feeds and calendar files made, and the files to remove
     (search shards left with no word). BuildFailed on a template problem, LookupError when the
-    search index cannot be updated. `prints`: each language's fingerprints of what did not
-    change (RenderedSite.prints), used and added to."""
+    search index cannot be updated. `prints` and `card_keys`: each language's fingerprints of
+    what did not change and the keys of its cards (RenderedSite.prints, .card_keys), used and
+    added to."""
     edited = set(releases)
     limit = settings.feed_entries
     files: list[OutputFile] = []
@@ -1230,6 +1237,8 @@ def render_shown(settings: Settings, newsroom: Newsroom, memory: BuildMemory, pr
         renderer = _Renderer(settings, graph, memory, preview, only=pages)
         if number < len(prints):
             renderer.prints.seen = prints[number]
+        if number < len(card_keys):
+            renderer.card_keys = card_keys[number]
         specs = [_with_alternates(spec, alternates[spec.path]) if spec.path in alternates else spec
                  for spec in renderer.specs()]
         files += renderer.pages(specs)
@@ -1325,7 +1334,8 @@ def render_site(settings: Settings, newsroom: Newsroom, memory: BuildMemory | No
     return RenderedSite(tuple(unique.values()),
                         tuple(links for renderer in renderers for links in renderer.body_links),
                         {r: body for renderer in renderers for r, body in renderer.bodies.items()},
-                        alternates, media, tuple(renderer.prints.seen for renderer in renderers))
+                        alternates, media, tuple(renderer.prints.seen for renderer in renderers),
+                        tuple(renderer.card_keys for renderer in renderers))
 
 
 def _languages_linked(newsroom: Newsroom, spec_lists: list[list[PageSpec]]) -> tuple[

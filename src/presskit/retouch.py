@@ -27,7 +27,7 @@ from presskit.graph import Newsroom, with_releases
 from presskit.markdown import BodyRenderer, RenderedBody
 from presskit.models import Content, Release, placed_alike
 from presskit.quick import Quick, Record, body_files, lend_bodies, release_shape
-from presskit.render import Alternate, SearchEdit, render_shown
+from presskit.render import Alternate, CardKeys, SearchEdit, render_shown
 from presskit.schema import load_releases
 
 
@@ -44,6 +44,7 @@ class KeptSite:
     alternates: dict[str, tuple[Alternate, ...]]
     shown_on: dict[str, set[str]]
     prints: tuple[dict[object, str], ...] = ()
+    card_keys: tuple[CardKeys, ...] = ()  # RenderedSite.card_keys, also used and added to
 
     def with_edits(self, releases: Iterable[Release], bodies: dict[Release, RenderedBody]) -> KeptSite:
         """The site with these releases (each in the place of the one of its file) and texts."""
@@ -56,9 +57,13 @@ class KeptSite:
             kept[new] = bodies[new]
             for prints in self.prints:
                 prints.pop(old, None)
+        for keys in self.card_keys:  # by (release, options)
+            for key in [key for key in keys if key[0] in swap]:
+                del keys[key]
         return KeptSite(
             dataclasses.replace(self.content, releases=tuple(swap.get(r, r) for r in self.content.releases)),
-            with_releases(self.newsroom, swap), kept, self.alternates, self.shown_on, self.prints)
+            with_releases(self.newsroom, swap), kept, self.alternates, self.shown_on, self.prints,
+            self.card_keys)
 
 
 def card_edit(settings: Settings, record: Record, changed: list[str], kept: KeptSite, *,
@@ -105,7 +110,7 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
                 for code in {release.lang for release in edited}}
     try:
         files, made, removed = render_shown(settings, now.newsroom, memory, preview, pages, edited,
-                                            kept.alternates, searched, now.prints)
+                                            kept.alternates, searched, now.prints, now.card_keys)
     except (BuildFailed, LookupError):
         return None  # the full build reports it, with every other problem, or makes the index
     digests = {path: memory.pages[path][0] for path in made if path in memory.pages}

@@ -239,7 +239,7 @@ class Preview:
             return
         shown_on, self.memory.shown_on = self.memory.shown_on or {}, None
         self.kept = retouch.KeptSite(made.content, made.graph, dict(made.site.bodies),
-                                     made.site.alternates, shown_on, made.site.prints)
+                                     made.site.alternates, shown_on, made.site.prints, made.site.card_keys)
         self.warm = True
         self.last_seconds = time.perf_counter() - started
         self.next_embargo = made.graph.next_embargo
