@@ -155,6 +155,17 @@ def test_a_full_build_keeps_its_pages_in_files_until_it_writes_them(tmp_path, ru
     assert not list(site.glob(f"{spill.PREFIX}*"))
 
 
+def test_a_page_kept_in_files_never_takes_the_place_of_another(tmp_path):
+    """Two spills of one folder named alike (a worker of a later pool may get the id of an
+    earlier one, and the count it started from) make new files, never overwrite."""
+    from presskit.spill import Spill
+
+    first, second = Spill(tmp_path), Spill(tmp_path)
+    pages = [first.put(b"page one"), second.put(b"page two"), second.put(b"page three")]
+    assert len({page.file for page in pages}) == 3
+    assert [page.read() for page in pages] == [b"page one", b"page two", b"page three"]
+
+
 def test_template_errors_found_by_a_parallel_build_are_reported(tmp_path, run):
     site = generate(220, tmp_path / "site", seed=5)
     (site / "templates").mkdir()

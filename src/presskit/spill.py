@@ -52,10 +52,15 @@ class Spill:
             return None
 
     def put(self, data: bytes) -> Spilled:
-        file = f"{self.folder}/{os.getpid()}-{next(self._names)}"
-        with open(file, "wb") as kept:
-            kept.write(data)
-        return Spilled(file)
+        while True:  # a new file, never one made before (a later worker may get a used id)
+            file = f"{self.folder}/{os.getpid()}-{next(self._names)}"
+            try:
+                descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            except FileExistsError:
+                continue
+            with os.fdopen(descriptor, "wb") as kept:
+                kept.write(data)
+            return Spilled(file)
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
