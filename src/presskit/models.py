@@ -240,8 +240,8 @@ class Release:
     def type_label(self) -> str:
         return RELEASE_TYPES[self.type]
 
-    @property
-    def path(self) -> str:
+    @functools.cached_property
+    def path(self) -> str:  # asked for by every page that links to it: made once
         return paths.release(self.slug, self.root)
 
     @property
