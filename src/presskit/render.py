@@ -67,8 +67,8 @@ class SourceLinks:
     links: tuple[BodyLink, ...]
 
 
-# A card's slot and fingerprint by (release, options): made once per renderer, or kept.
-CardKeys = dict[tuple[Release, tuple[tuple[str, Any], ...]], tuple[Slot, str]]
+# A card's slot and fingerprint by release, then options: made once per renderer, or kept.
+CardKeys = dict[Release, dict[tuple[tuple[str, Any], ...], tuple[Slot, str]]]
 
 
 @dataclass(frozen=True)
@@ -488,10 +488,12 @@ class _Renderer:
         return self._card(release, tuple(sorted(options.items())), options)
 
     def _card(self, release: Release, chosen: tuple[tuple[str, Any], ...], options: dict[str, Any]) -> Any:
-        asked = (release, chosen)
-        known = self.card_keys.get(asked)  # a list page asks for hundreds: keep the keys at hand
+        kinds = self.card_keys.get(release)  # a list page asks for hundreds: keep the keys at hand
+        if kinds is None:
+            kinds = self.card_keys[release] = {}
+        known = kinds.get(chosen)
         if known is None:
-            known = self.card_keys[asked] = (
+            known = kinds[chosen] = (
                 (str(release.source), self.language.code, repr(list(chosen))),
                 fingerprint(self.common, self.template_digest("macros.html"),
                             self.prints.release(release), list(chosen)))

@@ -55,11 +55,8 @@ class KeptSite:
         for old, new in swap.items():
             kept.pop(old, None)
             kept[new] = bodies[new]
-            for prints in self.prints:
-                prints.pop(old, None)
-        for keys in self.card_keys:  # by (release, options)
-            for key in [key for key in keys if key[0] in swap]:
-                del keys[key]
+            for known in (*self.prints, *self.card_keys):
+                known.pop(old, None)
         return KeptSite(
             dataclasses.replace(self.content, releases=tuple(swap.get(r, r) for r in self.content.releases)),
             with_releases(self.newsroom, swap), kept, self.alternates, self.shown_on, self.prints,
