@@ -198,3 +198,95 @@ def test_a_content_folder_replaced_while_serving_is_watched_again(tmp_path):
         assert not any(NOTICE in line for line in running.lines)  # type: ignore[attr-defined]
     finally:
         running.stop()
+
+
+def test_a_walk_told_what_changed_is_the_walk_of_the_folder(tmp_path):
+    """`rewalk`, from the paths events name, gives what walking the whole folder again gives:
+    files added, changed and removed, folders made, moved and removed with all below them, a
+    file replaced by a folder and back, hidden files and symbolic links as walk has them."""
+    import random
+
+    from presskit.cache import rewalk, walk
+
+    folder = tmp_path / "content"
+    (folder / "a/b").mkdir(parents=True)
+    for name in ("a/one.md", "a/b/two.md", "three.md"):
+        (folder / name).write_text(name)
+    links: set[str] = set()
+    walked = walk(folder)
+    steps = [
+        ("write", "a/one.md"), ("write", "new.md"), ("remove", "three.md"), ("mkdir", "c/d"),
+        ("write", "c/d/four.md"), ("move", "a", "e"), ("write", ".hidden.md"), ("write", "c/.x/y.md"),
+        ("link", "c", "l"), ("rmtree", "c"), ("remove", "new.md"), ("mkdir", "new.md"),
+        ("write", "new.md/inside.md"), ("rmtree", "new.md"), ("write", "new.md"), ("move", "e/b", "b"),
+    ]
+    randomly = random.Random(5)
+    for _ in range(40):  # and random ones
+        kind = randomly.choice(["write", "remove", "mkdir", "move", "rmtree"])
+        steps.append((kind, randomly.choice(["p", "q", "r/s"]) + randomly.choice(["", ".md"]),
+                      randomly.choice(["t", "r/u", "v.md"])))
+    for kind, name, *other in steps:
+        path = folder / name
+        touched = [path]
+        try:
+            if kind == "write":
+                path.parent.mkdir(parents=True, exist_ok=True)
+                touched += [path.parent]
+                path.write_text(f"{kind} {name} {time.monotonic()}")
+            elif kind == "remove":
+                path.unlink()
+            elif kind == "mkdir":
+                path.mkdir(parents=True)
+                touched += list(path.parents)
+            elif kind == "move":
+                target = folder / other[0]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                path.rename(target)
+                touched += [target, target.parent]
+            elif kind == "rmtree":
+                import shutil
+
+                shutil.rmtree(path)
+            elif kind == "link":
+                (folder / other[0]).symlink_to(path, target_is_directory=True)
+                touched = [folder / other[0]]
+        except OSError:
+            continue  # not possible now (random steps): nothing changed
+        walked = rewalk(walked, folder, touched, links)
+        assert walked == walk(folder), (kind, name, other)
+
+
+def test_temporary_files_are_looked_at_as_a_walk_would_and_the_preview_kept(tmp_path, monkeypatch):
+    """A preview told of each save looks again at the files events named, an editor's
+    temporary files too (which start no rebuild): what it kept for the next start is the site
+    as a walk of every file sees it, so the next start serves it at once."""
+    import presskit.serve as serving
+    from presskit.cache import walk
+    from test_serve_start import KEPT, _cold, _old, _port, _served
+
+    monkeypatch.setattr(serving, "KEEP_AFTER_QUIET_SECONDS", 0.5)
+    site, port = small_site(tmp_path), _port()
+    _old(site)  # saved a while ago: a preview is kept only of files whose times can be trusted
+    lines: list[str] = []
+    running = Session(site, "127.0.0.1", port, report=lines.append)
+    running.lines = lines  # type: ignore[attr-defined]
+    try:
+        content = site / "content"
+        (content / "releases/#story.md#").write_text("an editor's autosave")
+        (content / "releases/more").mkdir()
+        (content / "releases/more/extra.md").write_text(release("Extra news", body="Extra words."))
+        wait_for(lambda: b"Extra news" in get(running, "/").body)
+        retitle(site, "Story renamed")
+        wait_for(lambda: shows(running, "Story renamed"))
+        assert running.preview.walked == walk(content)
+        deadline = time.monotonic() + 30
+        while running.preview.unkept is not None or running.preview.unstamped:
+            assert time.monotonic() < deadline, running.lines  # type: ignore[attr-defined]
+            time.sleep(0.1)
+        served = running.preview.snapshot()
+        during = {path: served.made(path) for path in served.files}
+    finally:
+        running.stop()
+    again, said = _served(site, port)
+    assert any(KEPT in line for line in said), (said, lines)
+    assert again == during == _cold(site, port)

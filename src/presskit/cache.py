@@ -278,6 +278,59 @@ def walk(folder: Path, links: list[str] | None = None) -> dict[str, Stat]:
     return found
 
 
+REWALK_AT_MOST = 200  # paths; beyond, walking the folder again is quicker
+
+
+def rewalk(before: dict[str, Stat], folder: Path, paths: Iterable[Path],
+           links: set[str]) -> dict[str, Stat]:
+    """What `walk(folder)` gives now, from what it gave `before`, when only these paths (files
+    or folders, added, changed or removed) changed since: each is looked at again, a folder
+    with all below it. A preview told of each save need not stat every file of the site
+    (a tenth of a second at 10,000 releases) for each. `links`: the symbolic links below the
+    folder (as walk lists them), looked at again every time, since what they point at
+    changes without an event below the folder; kept up to date here."""
+    paths = [*paths, *(Path(link) for link in links)]
+    if len(paths) > REWALK_AT_MOST:
+        found_links: list[str] = []
+        walked = walk(folder, found_links)
+        links.clear()
+        links.update(found_links)
+        return walked
+    found = dict(before)
+    root, resolved = str(folder), folder.resolve()
+    for path in paths:
+        try:
+            relative = path.relative_to(folder)
+        except ValueError:
+            try:
+                relative = path.relative_to(resolved)
+            except ValueError:
+                continue  # not below the folder
+        parts = relative.parts
+        if not parts or any(part.startswith(".") or part == "__pycache__" for part in parts):
+            continue  # walk leaves it out
+        name = os.path.join(root, *parts)
+        if found.pop(name, None) is None:  # not a file walked before: maybe a folder
+            below = name + os.sep
+            for gone in [known for known in found if known.startswith(below)]:
+                del found[gone]
+        try:
+            if os.path.islink(name):
+                links.add(name)
+            elif name in links:
+                links.discard(name)  # a link no more
+            if os.path.isdir(name) and name not in links:
+                found_links = []
+                found.update(walk(Path(name), found_links))
+                links.update(found_links)
+                continue
+            stat = os.stat(name)  # a symbolic link, as walk, by what it points at
+        except OSError:
+            continue  # removed
+        found[name] = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    return found
+
+
 def entries_below(folder: Path, skip: Callable[[os.DirEntry[str]], bool] | None = None
                   ) -> Iterator[os.DirEntry[str]]:
     """Every entry below a folder that is not a folder, one scandir per folder (a third of

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from presskit import paths
@@ -45,12 +45,26 @@ class KeptSite:
     shown_on: dict[str, set[str]]
     prints: tuple[dict[object, str], ...] = ()
     card_keys: tuple[CardKeys, ...] = ()  # RenderedSite.card_keys, also used and added to
+    # Where each release is in content.releases, by source (made at the first edit, then
+    # kept: an edit puts a release in the place of the one it replaces).
+    places: dict[str, int] = field(default_factory=dict)
+
+    def release(self, source: str) -> Release | None:
+        """The release of a source file, if the site has it."""
+        if not self.places:
+            self.places.update((str(release.source), number)
+                               for number, release in enumerate(self.content.releases))
+        place = self.places.get(source)
+        return self.content.releases[place] if place is not None else None
 
     def with_edits(self, releases: Iterable[Release], bodies: dict[Release, RenderedBody]) -> KeptSite:
         """The site with these releases (each in the place of the one of its file) and texts."""
-        edited = {str(release.source): release for release in releases}
-        swap = {release: edited[str(release.source)] for release in self.content.releases
-                if str(release.source) in edited}
+        now = list(self.content.releases)
+        swap = {}
+        for release in releases:
+            old = self.release(str(release.source))
+            if old is not None:
+                swap[old] = now[self.places[str(release.source)]] = release
         kept = dict(self.bodies)
         for old, new in swap.items():
             kept.pop(old, None)
@@ -58,9 +72,9 @@ class KeptSite:
             for known in (*self.prints, *self.card_keys):
                 known.pop(old, None)
         return KeptSite(
-            dataclasses.replace(self.content, releases=tuple(swap.get(r, r) for r in self.content.releases)),
+            dataclasses.replace(self.content, releases=tuple(now)),
             with_releases(self.newsroom, swap), kept, self.alternates, self.shown_on, self.prints,
-            self.card_keys)
+            self.card_keys, self.places)
 
 
 def card_edit(settings: Settings, record: Record, changed: list[str], kept: KeptSite, *,
@@ -77,14 +91,13 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
     loaded = load_releases(settings, [Path(path) for path in changed], problems, memory)
     if errors_in(problems) or len(loaded.releases) != len(changed):
         return None
-    before = {str(release.source): release for release in kept.content.releases}
     markdown = BodyRenderer(settings.base_path, settings.embed_hosts)
     edited: list[Release] = []
     bodies: dict[Release, RenderedBody] = {}
     shapes: dict[str, str] = {}
     for release in loaded.releases:
         source = str(release.source)
-        old = before.get(source)
+        old = kept.release(source)
         if old is None or old not in kept.bodies or not record.releases[source][2]:
             return None  # not shown: the full build decides what its edit changes
         if release.digest == old.digest:

@@ -39,7 +39,7 @@ from presskit.build import (
     stamp_quick,
     write_quick,
 )
-from presskit.cache import IN_OUTPUT, BuildMemory, Stat, Written, cache_folder, source_state, walk
+from presskit.cache import IN_OUTPUT, BuildMemory, Stat, Written, cache_folder, rewalk, source_state, walk
 from presskit.config import SETTINGS_FILE, Settings, load_settings
 from presskit.errors import BuildFailed, Problem, errors_in
 from presskit.lock import one_build
@@ -73,6 +73,8 @@ class Preview:
         self.quick_state: tuple[quick.Record, quick.Store] | None = None
         self.kept: retouch.KeptSite | None = None  # the site served, for card edits
         self.built_from: dict[str, Stat] = {}  # the files as the last rebuild found them
+        self.walked: dict[str, Stat] | None = None  # those of content/
+        self.links: set[str] = set()  # the symbolic links among them (see cache.rewalk)
         self.notice = ""  # said over the page, e.g. that file events were lost
         self.shown: set[str] | None = None  # the releases of the last build, to name new ones
         self.stage = ""  # what the build under way is doing, while no build has succeeded yet
@@ -142,7 +144,7 @@ class Preview:
 
     def _start_elsewhere(self) -> bool:
         started = time.perf_counter()
-        walked = walk(self.site_dir / "content")
+        walked = self._walk(None)
         self.built_from = self._other_files() | walked
         try:
             unchanged = preview_unchanged(self.site_dir, self.settings(), walked)
@@ -199,16 +201,18 @@ class Preview:
         self.last_seconds = time.perf_counter() - started
         self._publish(Snapshot(files=_files_in(preview_folder(self.site_dir)), build=1))
 
-    def rebuild(self, changed: set[Path], warming: bool = False) -> None:
+    def rebuild(self, changed: set[Path], warming: bool = False, seen: set[Path] | None = None) -> None:
         """Build through the same pipeline as `build`; swap in the result only if it is whole.
         When only the words of releases changed, only their pages and feeds are made again.
         `warming`: the first build in this process after the start's own process made the
-        site; the tab reloads only if it finds something new."""
+        site; the tab reloads only if it finds something new. `seen`: every path that events
+        named since the last rebuild (temporary files too), when those are all that can have
+        changed: only they are looked at again (None: every file is)."""
         started = time.perf_counter()
         current = self._snapshot
         before = self.quick_state[0] if self.quick_state is not None else None
         walked_at = time.time()  # files are looked at before they are read
-        walked = walk(self.site_dir / "content")
+        walked = self._walk(seen)
         self.built_from = self._other_files() | walked
         try:
             settings = self.settings()
@@ -401,6 +405,18 @@ class Preview:
     def _at_stage(self, name: str) -> None:
         self.stage = name
 
+    def _walk(self, seen: set[Path] | None) -> dict[str, Stat]:
+        """The files of content/ now: those the last walk found, with `seen` looked at again,
+        or (None) every one."""
+        content = self.site_dir / "content"
+        if seen is not None and self.walked is not None:
+            self.walked = rewalk(self.walked, content, seen, self.links)
+        else:
+            links: list[str] = []
+            self.walked = walk(content, links)
+            self.links = set(links)
+        return self.walked
+
     def _other_files(self) -> dict[str, Stat]:
         """What a build reads besides content/: the settings and the site's own templates."""
         found = walk(self.site_dir / "templates")
@@ -495,19 +511,22 @@ class Session:
         # watch ending is no loss of events.
         replaced = self.watcher.ensure()
         trouble = self.watcher.trouble()
+        seen: set[Path] | None = burst or set()
         if trouble is not None:
             self.preview.announce(f"Some changes to your files may not have been seen: {trouble}. "
                                   "presskit is watching again and has compared your files with its "
                                   "last build, so the preview shows them all.")
             self.watcher.restart()
-            burst = (burst or set()) | self.preview.changed_since_build()
+            burst, seen = (burst or set()) | self.preview.changed_since_build(), None
         elif replaced:
-            burst = (burst or set()) | self.preview.changed_since_build()
+            burst, seen = (burst or set()) | self.preview.changed_since_build(), None
         elif burst:
             self.preview.notice = ""
         embargo = self.preview.next_embargo
         if burst or (embargo is not None and embargo <= datetime.now(UTC)):
-            self.preview.rebuild(burst or set())
+            if seen is not None:
+                seen = seen | self.changes.take_temporary()
+            self.preview.rebuild(burst or set(), seen=seen)
 
     def stop(self) -> None:
         self.stop_event.set()

@@ -70,11 +70,18 @@ class Changes(FileSystemEventHandler):
     def __init__(self, site_dir: Path) -> None:
         self.site_dir = site_dir
         self.paths: set[Path] = set()
+        # Editors' temporary files: no rebuild for them, but the next one looks at them
+        # (a walk of the site's files, kept up to date from events, has them as a walk would).
+        self.temporary: set[Path] = set()
         self.last_event = 0.0
         self.first_event = 0.0
         self.arrived = threading.Condition()
 
     def relevant(self, path: Path) -> bool:
+        return self.watched(path) and not is_temporary(path)
+
+    def watched(self, path: Path) -> bool:
+        """Whether a path is in what a build reads (temporary files included)."""
         try:
             relative = path.relative_to(self.site_dir)
         except ValueError:
@@ -82,16 +89,22 @@ class Changes(FileSystemEventHandler):
         parts = relative.parts
         if not parts or any(part.startswith(".") and part != "." for part in parts[:-1]):
             return False
-        if parts == (SETTINGS_FILE,):
-            return True
-        return parts[0] in WATCHED_FOLDERS and not is_temporary(path)
+        return parts == (SETTINGS_FILE,) or parts[0] in WATCHED_FOLDERS
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.is_directory and event.event_type == "modified":
             return  # a folder "changes" whenever a file in it does, temporary ones included
         paths = [event.src_path, getattr(event, "dest_path", "") or ""]
         found = {Path(os.fsdecode(p)) for p in paths if p}
+        with self.arrived:
+            self.temporary |= {p for p in found if is_temporary(p) and self.watched(p)}
         self.add({p for p in found if self.relevant(p)})
+
+    def take_temporary(self) -> set[Path]:
+        """The temporary files events named since the last call."""
+        with self.arrived:
+            taken, self.temporary = self.temporary, set()
+            return taken
 
     def add(self, paths: set[Path]) -> None:
         if not paths:
