@@ -622,12 +622,13 @@ class _Renderer:
         graph = self.graph
         years = [(y.year, len(y.releases)) for y in graph.years]
         per_page = self.settings.releases_per_page
-        chunks = [graph.releases[i:i + per_page] for i in range(0, len(graph.releases), per_page)]
+        count = max(1, -(-len(graph.releases) // per_page))  # pages of the list, one when empty
         _, root = self._, self.language.root
-        for number, chunk in enumerate(chunks or [()], start=1):
+        for number in range(1, count + 1):
             if not self.makes(paths.releases_page(number, root)):
                 continue
-            pagination = _pagination(number, len(chunks or [()]), root)
+            chunk = graph.releases[(number - 1) * per_page:number * per_page]
+            pagination = _pagination(number, count, root)
             yield self.spec(paths.releases_page(number, root), "releases.html",
                             _("Releases") if number == 1 else
                             _("Releases, page %(number)s") % {"number": number},
