@@ -282,7 +282,14 @@ def with_releases(newsroom: Newsroom, swap: Mapping[Release, Release]) -> Newsro
                    for release, link in links.items()
                    if (release in swap or link.previous in swap or link.next in swap
                        or not swapped.isdisjoint(link.related))}
-        return {swap.get(release, release): patched.get(release, link) for release, link in links.items()}
+        if not patched:
+            return links
+        now = dict(links)  # (lists follow the releases, not this dict's order: only looked up)
+        for release, link in patched.items():
+            if release in swap:
+                del now[release]
+            now[swap.get(release, release)] = link
+        return now
 
     return Newsroom(tuple(dataclasses.replace(
         graph, releases=each(graph.releases), countries=nodes(graph.countries),
