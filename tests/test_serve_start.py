@@ -58,6 +58,17 @@ def _served(site: Path, port: int) -> tuple[dict[str, bytes], list[str]]:
         running.stop()
 
 
+def when_kept(running: Session, lines: list[str]) -> dict[str, bytes | None]:
+    """Every file a running preview serves, once it has kept them for the next start (saves
+    paused, see Preview.keep_when_quiet)."""
+    deadline = time.monotonic() + 30
+    while running.preview.unkept is not None or running.preview.unstamped:
+        assert time.monotonic() < deadline, lines
+        time.sleep(0.1)
+    served = running.preview.snapshot()
+    return {path: served.made(path) for path in served.files}
+
+
 def _cold(site: Path, port: int) -> dict[str, bytes]:
     shutil.rmtree(site / ".presskit-cache", ignore_errors=True)
     return _served(site, port)[0]
@@ -168,12 +179,7 @@ def test_what_a_preview_rebuilt_after_saves_is_kept_once_they_pause(tmp_path, mo
         releases[4].write_text(releases[4].read_text().replace("title: Renamed ", "title: Retitled ", 1))
         kept(b"Retitled ")  # at once
         assert "in place" in lines[-1], lines
-        deadline = time.monotonic() + 30
-        while running.preview.unstamped:
-            assert time.monotonic() < deadline, lines
-            time.sleep(0.1)
-        served = running.preview.snapshot()
-        during = {path: served.made(path) for path in served.files}
+        during = when_kept(running, lines)
     finally:
         running.stop()
     again, said = _served(site, port)

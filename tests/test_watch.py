@@ -262,14 +262,13 @@ def test_temporary_files_are_looked_at_as_a_walk_would_and_the_preview_kept(tmp_
     as a walk of every file sees it, so the next start serves it at once."""
     import presskit.serve as serving
     from presskit.cache import walk
-    from test_serve_start import KEPT, _cold, _old, _port, _served
+    from test_serve_start import KEPT, _cold, _old, _port, _served, when_kept
 
     monkeypatch.setattr(serving, "KEEP_AFTER_QUIET_SECONDS", 0.5)
     site, port = small_site(tmp_path), _port()
     _old(site)  # saved a while ago: a preview is kept only of files whose times can be trusted
     lines: list[str] = []
     running = Session(site, "127.0.0.1", port, report=lines.append)
-    running.lines = lines  # type: ignore[attr-defined]
     try:
         content = site / "content"
         (content / "releases/#story.md#").write_text("an editor's autosave")
@@ -279,12 +278,7 @@ def test_temporary_files_are_looked_at_as_a_walk_would_and_the_preview_kept(tmp_
         retitle(site, "Story renamed")
         wait_for(lambda: shows(running, "Story renamed"))
         assert running.preview.walked == walk(content)
-        deadline = time.monotonic() + 30
-        while running.preview.unkept is not None or running.preview.unstamped:
-            assert time.monotonic() < deadline, running.lines  # type: ignore[attr-defined]
-            time.sleep(0.1)
-        served = running.preview.snapshot()
-        during = {path: served.made(path) for path in served.files}
+        during = when_kept(running, lines)
     finally:
         running.stop()
     again, said = _served(site, port)
