@@ -219,6 +219,7 @@ def test_a_walk_told_what_changed_is_the_walk_of_the_folder(tmp_path):
         ("write", "c/d/four.md"), ("move", "a", "e"), ("write", ".hidden.md"), ("write", "c/.x/y.md"),
         ("link", "c", "l"), ("rmtree", "c"), ("remove", "new.md"), ("mkdir", "new.md"),
         ("write", "new.md/inside.md"), ("rmtree", "new.md"), ("write", "new.md"), ("move", "e/b", "b"),
+        ("rmtree", ""), ("write", "again.md"),
     ]
     randomly = random.Random(5)
     for _ in range(40):  # and random ones
