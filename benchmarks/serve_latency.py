@@ -77,6 +77,10 @@ EDITS = {
     # A new headline: every list, card and feed that shows the release changes.
     "title": lambda text, number: re.sub(r"(?m)^title: .*$", f"title: Retitled number {number}", text,
                                          count=1),
+    # A new day in the same month: the release moves among its neighbours (not a card edit:
+    # the site is rendered again in memory, pages whose fingerprint did not change excepted).
+    "date": lambda text, number: re.sub(r"(?m)^date: (\d{4}-\d\d)-\d\d",
+                                        rf"date: \g<1>-{10 + number % 18:02d}", text, count=1),
 }
 
 
