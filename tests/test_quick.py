@@ -277,10 +277,10 @@ def test_a_full_build_after_a_cold_one_renders_only_the_cards_that_changed(tmp_p
     made: list[object] = []
     original = BuildMemory.fragment
 
-    def counting(self, slot, digest, render):  # type: ignore[no-untyped-def]
+    def counting(self, slot, digest, render, *args):  # type: ignore[no-untyped-def]
         def counted():  # type: ignore[no-untyped-def]
             made.append(slot)
-            return render()
+            return render(*args)
         return original(self, slot, digest, counted)
 
     monkeypatch.setattr(BuildMemory, "fragment", counting)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
+import shutil
 import subprocess
 import sys
 import time
@@ -204,8 +206,6 @@ def test_a_walk_told_what_changed_is_the_walk_of_the_folder(tmp_path):
     """`rewalk`, from the paths events name, gives what walking the whole folder again gives:
     files added, changed and removed, folders made, moved and removed with all below them, a
     file replaced by a folder and back, hidden files and symbolic links as walk has them."""
-    import random
-
     from presskit.cache import rewalk, walk
 
     folder = tmp_path / "content"
@@ -245,8 +245,6 @@ def test_a_walk_told_what_changed_is_the_walk_of_the_folder(tmp_path):
                 path.rename(target)
                 touched += [target, target.parent]
             elif kind == "rmtree":
-                import shutil
-
                 shutil.rmtree(path)
             elif kind == "link":
                 (folder / other[0]).symlink_to(path, target_is_directory=True)

@@ -166,13 +166,13 @@ class BuildMemory:
             self.pages[path] = (digest, data)
         return data
 
-    def fragment(self, slot: Slot, digest: str, render: Callable[[], Any]) -> Any:
-        """A piece of a page rendered once for all the pages that show it, and again only when
-        its fingerprint (`digest`) changes."""
+    def fragment(self, slot: Slot, digest: str, render: Callable[..., Any], *args: Any) -> Any:
+        """A piece of a page rendered once for all the pages that show it (`render(*args)`),
+        and again only when its fingerprint (`digest`) changes."""
         found = self.fragments.get(slot)
         if found is not None and found[0] == digest:
             return found[1]
-        made = render()
+        made = render(*args)
         self.fragments[slot] = (digest, made)
         self.made_fragments.append(slot)
         return made

@@ -497,26 +497,17 @@ class _Renderer:
                 (str(release.source), self.language.code, repr(list(chosen))),
                 fingerprint(self.common, self.template_digest("macros.html"),
                             self.prints.release(release), list(chosen)))
-        slot, digest = known
-        return self.memory.fragment(slot, digest, lambda: self.card_macro()(release, **options))
+        return self.memory.fragment(*known, self._make_card, release, options)
+
+    def _make_card(self, release: Release, options: dict[str, Any]) -> Any:
+        return self.card_macro()(release, **options)
 
     def cards(self, releases: Iterable[Release], **options: Any) -> markupsafe.Markup:
         """The cards of a list, each in its list item (`<li>`), joined at once: a term page
         lists a thousand, and a template loop that asks for each card took three times as
         long as the rest of the page."""
         card, chosen = self._card, tuple(sorted(options.items()))
-        keys, fragments = self.card_keys, self.memory.fragments
-        items = []
-        for release in releases:
-            # A card kept with its key (most, on a page of a site built before): taken at
-            # once; any other as `card` makes it.
-            known = keys.get(release)
-            known = known.get(chosen) if known is not None else None
-            found = fragments.get(known[0]) if known is not None else None
-            if found is not None and found[0] == known[1]:  # type: ignore[index]
-                items.append(found[1])
-            else:
-                items.append(card(release, chosen, options))
+        items = [card(release, chosen, options) for release in releases]
         if not items:
             return markupsafe.Markup("")
         return markupsafe.Markup("<li>" + "</li>\n<li>".join(items) + "</li>\n")
