@@ -155,6 +155,13 @@ def test_what_a_preview_rebuilt_after_saves_is_kept_once_they_pause(tmp_path, mo
     import presskit.serve as serving
 
     monkeypatch.setattr(serving, "KEEP_AFTER_QUIET_SECONDS", 0.5)
+    write_quick = serving.write_quick
+
+    def slow_disk(*args: object) -> None:  # the pages are on disk a while before it returns
+        write_quick(*args)
+        time.sleep(0.5)
+
+    monkeypatch.setattr(serving, "write_quick", slow_disk)
     site, port = _site(tmp_path / "site"), _port()
     releases = sorted(path for path in (site / "content/releases").rglob("*.md")
                       if path.parent.name != "releases")

@@ -393,12 +393,14 @@ class Preview:
                             f"page{'s' if len(made.files) != 1 else ''} and feeds made again.")
         if self.unkept is None and record.output is not None:
             # The preview's part of the cache holds the site: it keeps up with this edit.
+            # Said before the pages are written: whoever sees them kept sees the stamp owed.
+            self.unstamped = not state
             try:
                 with one_build(self.site_dir, lambda: None, PREVIEW):
                     write_quick(self.site_dir, settings, record, now_record, made, state,
                                 store.ReleaseStore(self.site_dir, PREVIEW), PREVIEW)
-                self.unstamped = not state
             except (OSError, BuildFailed):
+                self.unstamped = False
                 store.forget(self.site_dir, RECORD, PREVIEW)  # the next start builds in full
         return True
 
