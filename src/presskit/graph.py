@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 
 from presskit import paths
-from presskit.cache import fingerprint
 from presskit.countries import Country
 from presskit.languages import Language
 from presskit.models import (
@@ -344,8 +343,7 @@ def build_graph(content: Content, language: Language, as_of: datetime, drafts: b
         years=tuple(YearNode(year, tuple(terms.by_year[year]), language.root)
                     for year in sorted(terms.by_year, reverse=True)),
         pages=content.pages,
-        links=_remembered_links(memo, state.published, topics, slug_of,
-                                terms.by_country, terms.by_partner, terms.by_programme),
+        links=_remembered_links(memo, state.published, topics, slug_of, terms),
         assets=_published_assets(content, state.published, state.unpublished, shown.partners, memo),
         next_embargo=state.next_embargo,
         held_back=state.held_back,
@@ -547,75 +545,114 @@ def _identity(entity: object) -> tuple[str, str]:
     return (type(entity).__name__, entity.id)  # type: ignore[attr-defined]
 
 
+# Releases added, removed, re-dated or re-tagged beyond which every related list is found again.
+RELINKED_AT_MOST = 64
+
+_Row = tuple[str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+
+
 def _remembered_links(memo: dict[str, object], published: Sequence[Release],
                       topics: dict[str, TopicNode], slug_of: Callable[[str], str],
-                      *indexes: dict) -> dict[Release, ReleaseLinks]:
-    """Release links, reusing the last build's when no release was added, removed, re-dated or
-    re-tagged (a text edit changes none of them)."""
-    structure = fingerprint([
-        (r.slug, r.date.isoformat(), [slug_of(t) for t in r.topics], [c.code for c in r.countries],
-         [p.id for p in r.partners], [p.id for p in r.programmes]) for r in published])
+                      terms: _Terms) -> dict[Release, ReleaseLinks]:
+    """Release links. Related lists are the last build's, except those a change can reach:
+    of the releases added, re-dated or re-tagged, and of those near one of them (before or
+    after the change) on the list of a country, partner or programme (see _near). A text edit
+    changes none of them; a new date, one list's worth."""
+    rows: list[_Row] = [
+        (r.slug, r.date.isoformat(), tuple(slug_of(t) for t in r.topics), tuple(c.code for c in r.countries),
+         tuple(p.id for p in r.partners), tuple(p.id for p in r.programmes)) for r in published]
+    before: list[_Row] | None = memo.get("rows")  # type: ignore[assignment]
+    known: dict[str, tuple[str, ...]] = memo.get("links") or {}  # type: ignore[assignment]
+    if before == rows:
+        fresh: dict[Release, tuple[Release, ...]] = {}
+    else:
+        changed = None
+        if before is not None:
+            old, new = dict((row[0], row) for row in before), dict((row[0], row) for row in rows)
+            changed = {slug for slug in old.keys() | new.keys() if old.get(slug) != new.get(slug)}
+        if changed is None or len(changed) > RELINKED_AT_MOST:
+            fresh = _related(published, None, terms)
+        else:
+            near = _near(changed, before) | _near(changed, rows)  # type: ignore[arg-type]
+            fresh = _related(published, [r for r in published if r.slug in near], terms)
     by_slug = {r.slug: r for r in published}
-    if memo.get("structure") == structure:
-        topic_by_slug = {t.slug: t.topic for t in topics.values()}
-        known: dict[str, tuple[tuple[str, ...], str | None, str | None, tuple[str, ...]]]
-        known = memo["links"]  # type: ignore[assignment]
-        return {
-            r: ReleaseLinks(
-                topics=tuple(topic_by_slug[slug] for slug in known[r.slug][0]),
-                previous=by_slug[known[r.slug][1]] if known[r.slug][1] else None,
-                next=by_slug[known[r.slug][2]] if known[r.slug][2] else None,
-                related=tuple(by_slug[slug] for slug in known[r.slug][3]),
-            )
-            for r in published
-        }
-    links = _release_links(published, topics, slug_of, *indexes)
-    memo["structure"] = structure
-    memo["links"] = {
-        r.slug: (tuple(t.slug for t in link.topics),
-                 link.previous.slug if link.previous else None,
-                 link.next.slug if link.next else None,
-                 tuple(o.slug for o in link.related))
-        for r, link in links.items()
-    }
+    topic_of = {slug: node.topic for slug, node in topics.items()}
+    links = {}
+    last = len(published) - 1
+    for index, (release, row) in enumerate(zip(published, rows, strict=True)):
+        related = fresh.get(release)
+        links[release] = ReleaseLinks(
+            topics=tuple(topic_of[slug] for slug in row[2]),
+            previous=published[index + 1] if index < last else None,
+            next=published[index - 1] if index > 0 else None,
+            related=related if related is not None else tuple(by_slug[slug] for slug in known[release.slug]),
+        )
+    memo["rows"] = rows
+    memo["links"] = {release.slug: tuple(other.slug for other in fresh[release]) if release in fresh
+                     else known[release.slug] for release in published}
     return links
 
 
-def _release_links(
-    published: Sequence[Release],
-    topics: dict[str, TopicNode],
-    slug_of: Callable[[str], str],
-    *indexes: dict,
-) -> dict[Release, ReleaseLinks]:
-    """Previous/next and related releases, without comparing every release with every other."""
-    term_lists = [releases for term_index in indexes for releases in term_index.values()]
-    # Where each release stands in each list of a term it has (lists are newest first).
-    where: dict[Release, list[tuple[Sequence[Release], int]]] = defaultdict(list)
-    for releases in term_lists:
-        for at, release in enumerate(releases):
-            where[release].append((releases, at))
-    order = {release: index for index, release in enumerate(published)}
-    topic_of = {slug: node.topic for slug, node in topics.items()}
+def _near(changed: set[str], rows: Sequence[_Row]) -> set[str]:
+    """The releases (by slug) within RELATED_WINDOW of a changed one on the list of a country,
+    partner or programme it has, in `rows` (newest first), the changed ones among them. Any
+    other release sees the same neighbours on each of its lists before and after the change,
+    with the same dates: the same related list."""
+    wanted = {(kind, term) for row in rows if row[0] in changed
+              for kind, terms in enumerate(row[3:]) for term in terms}
+    lists: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for row in rows:
+        for kind, terms in enumerate(row[3:]):
+            for term in terms:
+                if (kind, term) in wanted:
+                    lists[kind, term].append(row[0])
+    near = {row[0] for row in rows if row[0] in changed}
     window = RELATED_WINDOW
+    for slugs in lists.values():
+        for at, slug in enumerate(slugs):
+            if slug in changed:
+                near.update(slugs[max(0, at - window): at + window + 1])
+    return near
 
-    links = {}
-    for index, release in enumerate(published):
-        # Candidates are the releases near this one in time on the pages of its terms; the
-        # more of those pages a candidate shares with it, the more related it is.
+
+def _related(published: Sequence[Release], wanted: Sequence[Release] | None,
+             terms: _Terms) -> dict[Release, tuple[Release, ...]]:
+    """The related releases of each of `wanted` (None: of every one), without comparing every
+    release with every other: candidates are the releases near it on the lists of its
+    countries, partners and programmes; the more of those lists a candidate shares with it,
+    the more related it is; between equals, the nearer in time, then by address."""
+    where: dict[Release, list[tuple[Sequence[Release], int]]] = defaultdict(list)
+    indexes = (terms.by_country, terms.by_partner, terms.by_programme)
+    if wanted is None:
+        wanted = published
+        for term_index in indexes:
+            for releases in term_index.values():
+                for at, release in enumerate(releases):
+                    where[release].append((releases, at))
+    else:
+        places: dict[int, dict[Release, int]] = {}
+        for release in wanted:
+            for term_index, keys in zip(indexes, (release.countries, release.partners, release.programmes),
+                                        strict=True):
+                for key in keys:
+                    releases = term_index[key]  # type: ignore[index]
+                    place = places.get(id(releases))
+                    if place is None:
+                        place = places[id(releases)] = {other: at for at, other in enumerate(releases)}
+                    where[release].append((releases, place[release]))
+    window = RELATED_WINDOW
+    moment = {release: release.date.timestamp() for release in published}
+    related = {}
+    for release in wanted:
         shared: dict[Release, int] = {}
         for releases, at in where[release]:
             for other in releases[max(0, at - window): at + window + 1]:
                 shared[other] = shared.get(other, 0) + 1
         shared.pop(release, None)
-        related = sorted(shared, key=lambda other: (-shared[other], abs(order[other] - index),
-                                                    other.slug))[:RELATED_COUNT]
-        links[release] = ReleaseLinks(
-            topics=tuple(topic_of[slug_of(topic)] for topic in release.topics),
-            previous=published[index + 1] if index + 1 < len(published) else None,
-            next=published[index - 1] if index > 0 else None,
-            related=tuple(related),
-        )
-    return links
+        now = moment[release]
+        related[release] = tuple(sorted(shared, key=lambda other: (
+            -shared[other], abs(moment[other] - now), other.slug))[:RELATED_COUNT])
+    return related
 
 
 _SITE_PATH = re.compile(r"""(?<![\w/])(/media/[^\s)"'<>]+)""")

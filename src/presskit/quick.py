@@ -254,7 +254,7 @@ def make_record(environment_key: str, output: tuple[int, int] | None, walked: di
     embargo = newsroom.next_embargo
     return Record(environment_key, output, embargo.timestamp() if embargo else None, walked_at,
                   walked, releases, links, feeds, pages,
-                  Packed.of({lang: {key: memo[key] for key in ("structure", "links") if key in memo}
+                  Packed.of({lang: {key: memo[key] for key in ("rows", "links") if key in memo}
                              for lang, memo in graph_memo.items()}),
                   output_files, _by_file(warnings or []),
                   {str(release.source): number for graph in newsroom.graphs

@@ -1,0 +1,87 @@
+"""The site graph's related lists, found again only where a change can reach them, are those
+found from scratch (a subtle shortcut: see graph._remembered_links)."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import sys
+from datetime import UTC, datetime, timedelta
+
+from conftest import REPO
+from presskit import graph as graphs
+from presskit.config import load_settings
+from presskit.errors import Problem
+from presskit.graph import build_graph
+from presskit.languages import site_languages
+from presskit.schema import load_content
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from generate import generate
+
+AS_OF = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+def _links(graph: graphs.SiteGraph) -> dict[str, tuple[object, ...]]:
+    return {release.slug: (link.previous and link.previous.slug, link.next and link.next.slug,
+                           tuple(other.slug for other in link.related),
+                           tuple(topic.slug for topic in link.topics))
+            for release, link in graph.links.items()}
+
+
+def test_related_lists_after_random_changes_are_those_found_from_scratch(tmp_path, monkeypatch):
+    site = generate(240, tmp_path / "site", seed=11)
+    settings = load_settings(site)
+    problems: list[Problem] = []
+    content = load_content(settings, problems)
+    assert not problems
+    language = site_languages(settings)[0]
+    rng = random.Random(3)
+    memo: dict[str, object] = {}
+    build_graph(content, language, AS_OF, memo=memo)
+    found_again = []
+    real = graphs._related
+
+    def counted(published, wanted, terms):  # type: ignore[no-untyped-def]
+        found_again.append(len(published) if wanted is None else len(wanted))
+        return real(published, wanted, terms)
+
+    monkeypatch.setattr(graphs, "_related", counted)
+    partners = {p for r in content.releases for p in r.partners}
+    countries = {c for r in content.releases for c in r.countries}
+    for step in range(60):
+        releases = list(content.releases)
+        kinds = set()
+        for _ in range(rng.choice((1, 1, 2, 5))):
+            at = rng.randrange(len(releases))
+            release = releases[at]
+            kind = rng.choice(("date", "date", "partner", "country", "add", "delete", "text", "text"))
+            kinds.add(kind)
+            if kind == "date":
+                days = rng.choice((1, 3, 40, -2, -400))
+                releases[at] = dataclasses.replace(release, date=release.date + timedelta(days=days))
+            elif kind == "partner":
+                chosen = rng.sample(sorted(partners, key=lambda p: p.id), rng.randint(0, 3))
+                releases[at] = dataclasses.replace(release, partners=tuple(chosen))
+            elif kind == "country":
+                chosen = rng.sample(sorted(countries, key=lambda c: c.code), rng.randint(1, 3))
+                releases[at] = dataclasses.replace(release, countries=tuple(chosen))
+            elif kind == "add":
+                releases.append(dataclasses.replace(release, slug=f"added-{step}-{at}"))
+            elif kind == "delete" and len(releases) > 20:
+                del releases[at]
+            else:
+                releases[at] = dataclasses.replace(release, title=release.title + " again")
+        content = dataclasses.replace(content, releases=tuple(releases))
+        found_again.clear()
+        remembered = build_graph(content, language, AS_OF, memo=memo)
+        if kinds == {"text"}:  # a new title changes no related list: none is found again
+            assert not found_again, step
+        assert _links(remembered) == _links(build_graph(content, language, AS_OF, memo={})), step
+    # A new date finds again a few lists (those near it), not all.
+    release = content.releases[7]
+    moved = dataclasses.replace(release, date=release.date + timedelta(days=2))
+    content = dataclasses.replace(content, releases=(*content.releases[:7], moved, *content.releases[8:]))
+    found_again.clear()
+    build_graph(content, language, AS_OF, memo=memo)
+    assert found_again and 1 <= found_again[0] < len(content.releases) // 3, found_again
