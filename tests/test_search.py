@@ -114,6 +114,31 @@ def test_lists_of_releases_round_trip_through_their_encoding():
     assert len(search.encode(range(10_000))) == 10_000  # one digit per release when dense
 
 
+def _pairs_one_by_one(postings: list[tuple[int, int]]) -> str:
+    """The encoding of pairs as the index's reader (search.js) spells it out."""
+    digits, out, last = search._DIGITS, [], -1
+    for number, weight in postings:
+        for value in (number - last - 1, weight):
+            while value >= 32:
+                out.append(digits[32 | (value & 31)])
+                value >>= 5
+            out.append(digits[value])
+        last = number
+    return "".join(out)
+
+
+def test_lists_of_pairs_of_any_length_and_spread_encode_as_spelled_out():
+    rng = random.Random(5)
+    for _ in range(400):
+        size = rng.choice((1, 3, 9, 10, 40, 2000))
+        spread = rng.choice((1, 2, 33, 5000))
+        numbers = sorted(rng.sample(range(size * spread), size))
+        postings = [(number, rng.choice((1, 15, 31, rng.randrange(32)))) for number in numbers]
+        encoded = search.encode_pairs(postings)
+        assert encoded == _pairs_one_by_one(postings)
+        assert search.decode_pairs(encoded) == dict(postings)
+
+
 def test_every_language_has_a_search_page_and_every_page_a_search_box(site):
     output = site / "output"
     page = (output / "search/index.html").read_text()

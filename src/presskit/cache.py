@@ -100,6 +100,9 @@ class BuildMemory:
     on_progress: Callable[[], None] | None = None  # told of every step forward
     written: Written | None = None  # the site the last build left, when this one follows it
     search_cards: dict[str, bytes] = field(default_factory=dict)  # of the index made, by language
+    # Search entries by (release source, language), with what they show, when kept from one
+    # build for the next (the preview's memory); None when they are not.
+    search_entries: dict[tuple[str, str], tuple[Any, Any]] | None = None
     # The link targets of the pages rendered, by site path, with their fingerprints, when
     # the build notes them (for `check`: see presskit.links); None when it does not.
     links: dict[str, tuple[str, tuple[str, ...]]] | None = None
@@ -203,6 +206,8 @@ class BuildMemory:
         # them: the next build's lists may.
         sources = {str(path) for path in self._used_files}
         self.fragments = {k: v for k, v in self.fragments.items() if k[0] in sources}
+        if self.search_entries is not None:
+            self.search_entries = {k: v for k, v in self.search_entries.items() if k[0] in sources}
         self.made_fragments = []
         if len(self.bodies) > 4 * max(len(self._used_files), 100):
             self.bodies.clear()

@@ -1030,6 +1030,18 @@ class _Renderer:
         ]
 
     def search_entry(self, release: Release) -> search.Entry:
+        """Its entry in the search index; in a preview, the one made for it before while
+        it and all the entry shows are the same (the entry keeps its digest and card)."""
+        kept = self.memory.search_entries
+        if kept is None:
+            return self._search_entry(release)
+        slot, shows = (str(release.source), self.language.code), (self.common, self.prints.release(release))
+        found = kept.get(slot)
+        if found is None or found[0] != shows:
+            found = kept[slot] = (shows, self._search_entry(release))
+        return found[1]
+
+    def _search_entry(self, release: Release) -> search.Entry:
         return search.Entry(
             self.site.url(release.path), release.title, release.subtitle, self._(release.type_label),
             release.location, self.site.date(release.date), search.body_words(self.bodies[release]),

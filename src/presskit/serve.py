@@ -64,7 +64,7 @@ class Preview:
         self.host = host
         self.port = 0
         self.report = report
-        self.memory = BuildMemory()
+        self.memory = BuildMemory(search_entries={})
         self.changed = threading.Condition()
         self._snapshot = Snapshot(files={}, build=0)
         self.rebuilds = 0
