@@ -437,8 +437,11 @@ def test_the_preview_keeps_search_up_to_date_after_a_save(browser, tmp_path):
         while time.monotonic() < deadline and not found:
             try:
                 page.goto(f"{running.url}search/?q=pangolin")
-                page.wait_for_function(
-                    "!document.querySelector('.search-status').innerText.startsWith('Searching')")
+                # Until it finds none, or draws what it found (it says how many before it
+                # has fetched their cards).
+                page.wait_for_function("""() => document.querySelector('.search-status').innerText
+                                            .startsWith('No release')
+                                        || document.querySelector('.search-result h2') !== null""")
                 found = results(page)
             except PlaywrightError:  # the preview reloaded the tab as its rebuild ended: again
                 found = []
