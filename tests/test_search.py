@@ -517,6 +517,36 @@ def test_an_index_updated_from_the_last_one_is_the_index_made_anew(seed, monkeyp
     assert updated >= 4  # most edits are updates, not whole new indexes
 
 
+def test_an_update_makes_and_reads_only_the_entries_whose_key_changed():
+    """With the keys of the index written (what each entry was made of), an update asks for
+    no entry and reads no card of a release whose key is the same: a build after one edit
+    makes one entry, not 10,000."""
+    entries = [_entry(n, f"budget province words{n}") for n in range(50)]
+    filters = [search.Filter("year", [("2024", "2024", [0, 1])])]
+    written = search.build_index(entries, filters, [])
+    keys = [bytes([n]) * search.CARD_DIGEST for n in range(50)]
+    edited = list(entries)
+    edited[7] = _entry(7, "budget grants")
+    asked: list[int] = []
+    read: list[str] = []
+
+    class Entries(list):  # type: ignore[type-arg]
+        def __getitem__(self, number):  # type: ignore[no-untyped-def]
+            asked.append(number)
+            return super().__getitem__(number)
+
+    def reading(name: str) -> bytes | None:
+        read.append(name)
+        return written.get(name)
+
+    now = [*keys[:7], b"\xff" * search.CARD_DIGEST, *keys[8:]]
+    index = search.index_from(reading, Entries(edited), filters, [], b"".join(keys), now)
+    assert index is not None
+    assert _materialised(index, written) == search.build_index(edited, filters, [])
+    assert asked == [7]
+    assert [name for name in read if name.startswith("f/")] == ["f/7.jsonz"]
+
+
 def test_a_word_that_opens_a_new_shard_in_a_split_group_is_an_update(monkeypatch):
     """A group of words too large for one shard is split by their third letter; a new word
     whose three letters no word had yet gets a new shard of that group, as a cold build gives

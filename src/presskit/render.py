@@ -18,7 +18,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 from urllib.parse import quote
 
 import jinja2
@@ -973,17 +973,19 @@ class _Renderer:
         graph = self.graph
         if self.workers > 1:
             self.count_words_in_parallel()
-        entries = [self.search_entry(release) for release in search.in_index_order(graph.releases)]
+        releases = search.in_index_order(graph.releases)
+        entries = _Entries(releases, self.search_entry)
+        keys = [self.search_key(release) for release in releases]
         folder = paths.under(self.language.root, "/" + search.DATA).lstrip("/")
         filters, names = self.search_filters(), self.search_names()
         written = self.memory.written
         index: dict[str, bytes | None] | None = None
         if written is not None:  # update the index the last build wrote: quicker, the same bytes
             index = search.index_from(lambda name: written.read(folder + name), entries, filters, names,
-                                      written.cards.get(self.language.code, b""))
+                                      written.cards.get(self.language.code, b""), keys)
         if index is None:
-            index = dict(search.build_index(entries, filters, names, self.workers))
-        self.memory.search_cards[self.language.code] = search.card_digests(entries)
+            index = dict(search.build_index(list(entries), filters, names, self.workers))
+        self.memory.search_cards[self.language.code] = b"".join(keys)
         for name, data in index.items():
             path = folder + name
             if data is not None:
@@ -1028,6 +1030,12 @@ class _Renderer:
               for n in graph.topics),
             *(search.Name(_("Page"), p.title, (), url(p.path)) for p in graph.pages),
         ]
+
+    def search_key(self, release: Release) -> bytes:
+        """A digest of all a release's search entry is made of (see search.CARD_DIGEST): its
+        fingerprint and the site's settings and templates."""
+        return hashlib.blake2b(f"{self.common} {self.prints.release(release)}".encode(),
+                               digest_size=search.CARD_DIGEST).digest()
 
     def search_entry(self, release: Release) -> search.Entry:
         """Its entry in the search index; in a preview, the one made for it before while
@@ -1279,6 +1287,32 @@ def render_shown(settings: Settings, newsroom: Newsroom, memory: BuildMemory, pr
         if own and graph.language.code in searched:
             files += _search_updated(renderer, own, searched[graph.language.code], removed)
     return files, made, removed
+
+
+class _Entries(Sequence[search.Entry]):
+    """The search entries of releases (in index order), each made when first asked for: an
+    index updated from the last one asks for those of the releases that changed."""
+
+    def __init__(self, releases: Sequence[Release], make: Callable[[Release], search.Entry]) -> None:
+        self.releases, self.make = releases, make
+        self.made: dict[int, search.Entry] = {}
+
+    def __len__(self) -> int:
+        return len(self.releases)
+
+    @overload
+    def __getitem__(self, number: int) -> search.Entry: ...
+
+    @overload
+    def __getitem__(self, number: slice) -> Sequence[search.Entry]: ...
+
+    def __getitem__(self, number: int | slice) -> search.Entry | Sequence[search.Entry]:
+        if isinstance(number, slice):
+            return [self[at] for at in range(*number.indices(len(self)))]
+        found = self.made.get(number)
+        if found is None:
+            found = self.made[number] = self.make(self.releases[number])
+        return found
 
 
 @dataclass(frozen=True)

@@ -26,11 +26,9 @@ from __future__ import annotations
 
 import functools
 import gzip
-import hashlib
 import html
 import itertools
 import json
-import marshal
 import re
 import unicodedata
 import zlib
@@ -196,16 +194,6 @@ class Entry:
         return _plain_json({"u": self.path, "t": self.title, "s": self.subtitle, "k": self.kind,
                             "d": self.dateline, "w": self.date, "x": self.text[:_TEXT_LIMIT]})
 
-    def digest(self) -> bytes:
-        """A short digest of what its card is made of (see `card_digests`): marshalled, not
-        made into JSON (ten times quicker)."""
-        return self._digest
-
-    @functools.cached_property
-    def _digest(self) -> bytes:  # compared with the one kept, then kept
-        return hashlib.blake2b(marshal.dumps((FORMAT, self.path, self.title, self.subtitle, self.kind,
-                                              self.dateline, self.date, self.text[:_TEXT_LIMIT])),
-                               digest_size=CARD_DIGEST).digest()
 
 
 @dataclass(frozen=True)
@@ -313,18 +301,16 @@ def update_index(read: Callable[[str], bytes | None],
         return None
 
 
-CARD_DIGEST = 8  # bytes of each card's digest
+# Bytes of each entry's key: a digest of all it is made of (the release and the settings), which
+# a build keeps for the index it wrote, in index order, so that the next one need not make the
+# entries, nor read the cards, of the releases that did not change.
+CARD_DIGEST = 8
 _MOST_MOVED = 32  # places whose release changed that an update takes on (or a 40th of the index)
 
 
-def card_digests(entries: Sequence[Entry]) -> bytes:
-    """The digest of each entry's card, in index order: what a build keeps of the index it
-    wrote, so that the next one need not read every card to find those that changed."""
-    return b"".join(entry.digest() for entry in entries)
-
-
 def index_from(read: Callable[[str], bytes | None], entries: Sequence[Entry], filters: Iterable[Filter],
-               names: Iterable[Name], known: bytes = b"") -> dict[str, bytes | None] | None:
+               names: Iterable[Name], known: bytes = b"",
+               keys: Sequence[bytes] = ()) -> dict[str, bytes | None] | None:
     """Every file of the index of these entries (in index order), made from the index as
     written (`read` by path under search/data/) when every release it holds keeps its number,
     releases published since coming after them and the newest ones removed: only the cards
@@ -333,8 +319,10 @@ def index_from(read: Callable[[str], bytes | None], entries: Sequence[Entry], fi
     release that moved a few places (a new date) is an update of the numbers between (each
     holds another release's card and words); None when many releases moved (one added or
     removed among older ones, a date moved far: the index is then made anew, which is as
-    quick), or the index cannot be read. `known`, the `card_digests` of the index written,
-    spares reading the cards whose digest is the same."""
+    quick), or the index cannot be read. `known`, the keys of the entries of the index written
+    (CARD_DIGEST bytes each), and `keys`, those of these entries: an entry whose key is the same
+    at its number is not asked for (`entries` may make them as they are asked for), nor is its
+    card read."""
     try:
         meta = _load(read("meta.jsonz"))
         count = meta.get("count") if isinstance(meta, dict) and meta.get("format") == FORMAT else None
@@ -345,17 +333,17 @@ def index_from(read: Callable[[str], bytes | None], entries: Sequence[Entry], fi
         changed: dict[int, tuple[Entry | None, Entry | None]] = {}
         moved, most = 0, max(_MOST_MOVED, count // 40)
         for number in range(max(len(entries), count)):
+            if (known and number < count and number < len(keys)
+                    and known[number * CARD_DIGEST:(number + 1) * CARD_DIGEST] == keys[number]):
+                continue  # made of the same: the same card and words
             entry = entries[number] if number < len(entries) else None
             written = None
-            same = (bool(known) and entry is not None and number < count
-                    and known[number * CARD_DIGEST:(number + 1) * CARD_DIGEST] == entry.digest())
-            if not same and number < count:  # read only the cards whose digest is not the same
+            if number < count:  # the card as written
                 written = read(f"f/{number}.jsonz")
-                same = entry is not None and written is not None and _unzipped(written) == entry.card_json()
-            if same and entry is not None:
-                if len(entry.text) >= _TEXT_LIMIT:
-                    return None  # its card is cut: the words beyond the cut may differ
-                continue
+                if entry is not None and written is not None and _unzipped(written) == entry.card_json():
+                    if len(entry.text) >= _TEXT_LIMIT:
+                        return None  # its card is cut: the words beyond the cut may differ
+                    continue
             if number < count and written is None:
                 return None  # the index written lacks a card
             old = Entry.from_card(written) if written is not None else None
