@@ -524,7 +524,7 @@ def test_an_update_makes_and_reads_only_the_entries_whose_key_changed():
     entries = [_entry(n, f"budget province words{n}") for n in range(50)]
     filters = [search.Filter("year", [("2024", "2024", [0, 1])])]
     written = search.build_index(entries, filters, [])
-    keys = [bytes([n]) * search.CARD_DIGEST for n in range(50)]
+    keys = [bytes([n]) * search.ENTRY_KEY_SIZE for n in range(50)]
     edited = list(entries)
     edited[7] = _entry(7, "budget grants")
     asked: list[int] = []
@@ -539,7 +539,7 @@ def test_an_update_makes_and_reads_only_the_entries_whose_key_changed():
         read.append(name)
         return written.get(name)
 
-    now = [*keys[:7], b"\xff" * search.CARD_DIGEST, *keys[8:]]
+    now = [*keys[:7], b"\xff" * search.ENTRY_KEY_SIZE, *keys[8:]]
     index = search.index_from(reading, Entries(edited), filters, [], b"".join(keys), now)
     assert index is not None
     assert _materialised(index, written) == search.build_index(edited, filters, [])

@@ -54,8 +54,8 @@ class Written:
 
     folder: Path | None
     read: Callable[[str], bytes | None]
-    # The digests of the search index's cards as written, by language (see
-    # search.card_digests), when the build that wrote them said.
+    # The keys of the search index's entries as written, by language (see
+    # search.ENTRY_KEY_SIZE), when the build that wrote them said.
     cards: Mapping[str, bytes] = field(default_factory=dict)
 
     @classmethod
@@ -100,9 +100,9 @@ class BuildMemory:
     on_progress: Callable[[], None] | None = None  # told of every step forward
     written: Written | None = None  # the site the last build left, when this one follows it
     search_cards: dict[str, bytes] = field(default_factory=dict)  # of the index made, by language
-    # Search entries by (release source, language), with what they show, when kept from one
-    # build for the next (the preview's memory); None when they are not.
-    search_entries: dict[tuple[str, str], tuple[Any, Any]] | None = None
+    # Search entries by (release source, language), with their keys, when kept from one build
+    # for the next (the preview's memory); None when they are not.
+    search_entries: dict[tuple[str, str], tuple[bytes, Any]] | None = None
     # The link targets of the pages rendered, by site path, with their fingerprints, when
     # the build notes them (for `check`: see presskit.links); None when it does not.
     links: dict[str, tuple[str, tuple[str, ...]]] | None = None

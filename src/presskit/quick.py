@@ -47,7 +47,7 @@ from presskit.markdown import BodyRenderer, RenderedBody, is_site_path
 from presskit.models import Content, Partner, Programme, Release, shown_elsewhere
 from presskit.render import Alternate, OutputFile, SearchEdit, feed_indexes, render_releases
 from presskit.schema import load_releases, organisations, remember_releases
-from presskit.search import CARD_DIGEST, in_index_order
+from presskit.search import ENTRY_KEY_SIZE, in_index_order
 
 _FORMAT = 14  # 14: countries kept as plain values in the release store (models.detached)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
@@ -180,8 +180,8 @@ class Record:
     # What the releases' models were made with besides their files (see `store_key`): a
     # release whose file and this are the same has the same shape.
     models: str = ""
-    # The digests of each language's search index cards as output/ has them (see
-    # search.card_digests); a card a quick rebuild made again has none (zeros).
+    # The keys of each language's search index entries as output/ has them (see
+    # search.ENTRY_KEY_SIZE); an entry a quick rebuild made again has none (zeros).
     cards: dict[str, bytes] = field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
@@ -516,14 +516,14 @@ def updated(record: Record, quick: Quick, walked: dict[str, Stat], walked_at: fl
 
 
 def _cards_made_again(record: Record, changed: Iterable[Release]) -> dict[str, bytes]:
-    """The record's search card digests, without those of releases whose card may have
+    """The record's search entry keys, without those of releases whose entry may have
     changed (their cards are read again by the next full build)."""
     cards = {code: bytearray(digests) for code, digests in record.cards.items()}
     for release in changed:
         number = record.searched.get(str(release.source))
         digests = cards.get(release.lang)
         if number is not None and digests is not None:
-            digests[number * CARD_DIGEST:(number + 1) * CARD_DIGEST] = bytes(CARD_DIGEST)
+            digests[number * ENTRY_KEY_SIZE:(number + 1) * ENTRY_KEY_SIZE] = bytes(ENTRY_KEY_SIZE)
     return {code: bytes(digests) for code, digests in cards.items()}
 
 

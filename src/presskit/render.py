@@ -1032,21 +1032,21 @@ class _Renderer:
         ]
 
     def search_key(self, release: Release) -> bytes:
-        """A digest of all a release's search entry is made of (see search.CARD_DIGEST): its
+        """A digest of all a release's search entry is made of (see search.ENTRY_KEY_SIZE): its
         fingerprint and the site's settings and templates."""
-        return hashlib.blake2b(f"{self.common} {self.prints.release(release)}".encode(),
-                               digest_size=search.CARD_DIGEST).digest()
+        return hashlib.blake2b(f"{search.FORMAT} {self.common} {self.prints.release(release)}".encode(),
+                               digest_size=search.ENTRY_KEY_SIZE).digest()
 
     def search_entry(self, release: Release) -> search.Entry:
-        """Its entry in the search index; in a preview, the one made for it before while
-        it and all the entry shows are the same (the entry keeps its digest and card)."""
+        """Its entry in the search index; in a preview, the one made for it before while its
+        key is the same (the entry keeps its card and words)."""
         kept = self.memory.search_entries
         if kept is None:
             return self._search_entry(release)
-        slot, shows = (str(release.source), self.language.code), (self.common, self.prints.release(release))
+        slot, key = (str(release.source), self.language.code), self.search_key(release)
         found = kept.get(slot)
-        if found is None or found[0] != shows:
-            found = kept[slot] = (shows, self._search_entry(release))
+        if found is None or found[0] != key:
+            found = kept[slot] = (key, self._search_entry(release))
         return found[1]
 
     def _search_entry(self, release: Release) -> search.Entry:

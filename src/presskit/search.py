@@ -43,7 +43,7 @@ from presskit.markdown import RenderedBody
 
 DATA = "search/data/"  # under a language's root
 FORMAT = 3  # 3: files gzipped (.jsonz). A change to what a card holds or how must change it:
-# the digests a build keeps of the cards it wrote (Entry.digest) name their fields, not their bytes
+# an index of another format is made anew (the keys a build keeps describe releases, not cards)
 _LEVEL = 6  # gzip's default: level 1 saves a tenth of the time and costs a tenth more bytes
 _SHARD_LIMIT = 24_000  # bytes: a two-letter shard larger than this is split by the third letter
 _TEXT_LIMIT = 20_000  # characters of a release's text kept for its excerpt
@@ -195,7 +195,6 @@ class Entry:
                             "d": self.dateline, "w": self.date, "x": self.text[:_TEXT_LIMIT]})
 
 
-
 @dataclass(frozen=True)
 class Filter:
     """One filter (country, partner, ...): each value's key, label and releases (numbers)."""
@@ -304,7 +303,7 @@ def update_index(read: Callable[[str], bytes | None],
 # Bytes of each entry's key: a digest of all it is made of (the release and the settings), which
 # a build keeps for the index it wrote, in index order, so that the next one need not make the
 # entries, nor read the cards, of the releases that did not change.
-CARD_DIGEST = 8
+ENTRY_KEY_SIZE = 8
 _MOST_MOVED = 32  # places whose release changed that an update takes on (or a 40th of the index)
 
 
@@ -320,7 +319,7 @@ def index_from(read: Callable[[str], bytes | None], entries: Sequence[Entry], fi
     holds another release's card and words); None when many releases moved (one added or
     removed among older ones, a date moved far: the index is then made anew, which is as
     quick), or the index cannot be read. `known`, the keys of the entries of the index written
-    (CARD_DIGEST bytes each), and `keys`, those of these entries: an entry whose key is the same
+    (ENTRY_KEY_SIZE bytes each), and `keys`, those of these entries: an entry whose key is the same
     at its number is not asked for (`entries` may make them as they are asked for), nor is its
     card read."""
     try:
@@ -328,13 +327,13 @@ def index_from(read: Callable[[str], bytes | None], entries: Sequence[Entry], fi
         count = meta.get("count") if isinstance(meta, dict) and meta.get("format") == FORMAT else None
         if not isinstance(count, int):
             return None
-        if len(known) != count * CARD_DIGEST:
+        if len(known) != count * ENTRY_KEY_SIZE:
             known = b""  # not of this index
         changed: dict[int, tuple[Entry | None, Entry | None]] = {}
         moved, most = 0, max(_MOST_MOVED, count // 40)
         for number in range(max(len(entries), count)):
             if (known and number < count and number < len(keys)
-                    and known[number * CARD_DIGEST:(number + 1) * CARD_DIGEST] == keys[number]):
+                    and known[number * ENTRY_KEY_SIZE:(number + 1) * ENTRY_KEY_SIZE] == keys[number]):
                 continue  # made of the same: the same card and words
             entry = entries[number] if number < len(entries) else None
             written = None
