@@ -98,6 +98,29 @@ def test_a_start_from_the_kept_preview_serves_what_a_cold_start_does(tmp_path):
     assert after_edits == _cold(site, port)
 
 
+def test_learning_the_kept_preview_makes_no_search_entry_again(tmp_path, monkeypatch):
+    """At a start from the kept preview, the preview learns the site in its own process (for
+    quick rebuilds) and updates the search index it serves from the one kept: it knows each
+    entry by the key the kept record holds, so that with nothing changed it makes none (it
+    made and compared all of them: 2 s of the first save's wait at 10,000 releases)."""
+    from presskit.render import _Renderer
+
+    site, port = _site(tmp_path / "site"), _port()
+    first, _ = _served(site, port)
+    made: list[str] = []
+    make = _Renderer._search_entry
+
+    def counted(renderer, release):  # type: ignore[no-untyped-def]
+        made.append(release.slug)
+        return make(renderer, release)
+
+    monkeypatch.setattr(_Renderer, "_search_entry", counted)
+    again, said = _served(site, port)
+    assert any(KEPT in line for line in said), said
+    assert again == first
+    assert made == []
+
+
 def test_a_damaged_or_foreign_kept_preview_is_never_trusted(tmp_path):
     site, port = _site(tmp_path / "site"), _port()
     expected, _ = _served(site, port)
