@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import argparse
 import re
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+
+from serve_latency import free_port, stop
 
 
 def first_save(site: Path, port: int) -> tuple[float, float]:
@@ -46,8 +46,7 @@ def first_save(site: Path, port: int) -> tuple[float, float]:
             time.sleep(0.05)
     finally:
         release.write_text(original)
-        process.send_signal(signal.SIGINT)  # as Ctrl-C: the preview keeps what it made
-        process.wait(timeout=60)
+        stop(process)
 
 
 def main() -> None:
@@ -56,11 +55,7 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=3)
     parser.add_argument("--port", type=int, default=0, help="the same as a run before: no first start")
     args = parser.parse_args()
-    port = args.port
-    if not port:
-        with socket.socket() as probe:  # one port for every start: the kept preview is per address
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+    port = args.port or free_port()  # one port for every start: the kept preview is per address
     waits = []
     for number in range(args.starts + 1):
         started, wait = first_save(args.site.resolve(), port)

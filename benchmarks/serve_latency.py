@@ -120,12 +120,18 @@ def _saves(site: Path, saves: int, edit: str, said: IO[str]) -> list[float]:
         release.write_text(original)
         return timings
     finally:
-        process.send_signal(signal.SIGINT)  # as Ctrl-C: it says all it has to say, then ends
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.terminate()
-            process.wait(timeout=30)
+        stop(process)
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    """End a preview as Ctrl-C does (it says all it has to say and keeps what it made), or
+    at last as a signal to terminate does."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def main() -> None:

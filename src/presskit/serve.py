@@ -233,8 +233,8 @@ class Preview:
             if current.files:  # the search index is updated from the one served, whose
                 # entries its record knows by their keys (those a quick rebuild made again, by
                 # none): the last rebuild's, or at the start the kept preview's (served as is)
-                known = before or record
-                self.memory.written = Written(None, current.made, known.cards if known else {})
+                known = before if before is not None else record
+                self.memory.written = Written(None, current.made, known.cards if known is not None else {})
             self.memory.shown_on = {}  # which pages show each release, for card edits
             made = make_site(self.site_dir, as_of=datetime.now(UTC), memory=self.memory, preview=True,
                              settings=settings, stage=self._at_stage)
