@@ -7,6 +7,7 @@ module can leak them: not a page, not a count, not a feed entry, not a photo.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -175,9 +176,13 @@ class SiteGraph:
         """When the next upcoming event passes (the events page must be made again)."""
         return min((r.event.last_moment for r in self.upcoming_events if r.event), default=None)
 
+    @functools.cached_property
+    def _contacts_by_id(self) -> dict[str, Contact]:  # asked for once per release page
+        return {contact.id: contact for contact in self.contacts}
+
     def contacts_of(self, release: Release) -> tuple[Contact, ...]:
         """The media contacts a release names, else the site's default contacts."""
-        by_id = {contact.id: contact for contact in self.contacts}
+        by_id = self._contacts_by_id
         return tuple(by_id[i] for i in release.contacts or self.default_contacts if i in by_id)
 
     def notes_for(self, release: Release) -> tuple[Partner, ...]:
