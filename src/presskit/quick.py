@@ -49,7 +49,7 @@ from presskit.render import Alternate, OutputFile, SearchEdit, feed_indexes, ren
 from presskit.schema import load_releases, organisations, remember_releases
 from presskit.search import ENTRY_KEY_SIZE, in_index_order
 
-_FORMAT = 14  # 14: countries kept as plain values in the release store (models.detached)
+_FORMAT = 15  # 15: rendered bodies stored packed (markdown.PackedBody)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
 # topics (name, slug), previous, next, related, and versions (language, path, published)

@@ -34,7 +34,7 @@ from presskit.errors import BuildFailed, Problem
 from presskit.graph import Newsroom, SiteGraph
 from presskit.languages import N_, Language, translations
 from presskit.links import link_targets
-from presskit.markdown import BodyLink, BodyRenderer, RenderedBody
+from presskit.markdown import BodyLink, BodyRenderer, PackedBody, RenderedBody
 from presskit.media import Media, PhotoSizes
 from presskit.models import RELEASE_TYPES, Asset, Contact, Event, Partner, Photo, Programme, Release
 from presskit.seal import seal, unseal
@@ -860,7 +860,7 @@ class _Renderer:
     def count_words_in_parallel(self) -> None:
         """The words of every body that has not had them counted (bodies rendered in an
         earlier build, read back from .presskit-cache), on all cores."""
-        missing = [body for body in self.bodies.values() if body.words is None]
+        missing = [body for body in self.bodies.values() if not body.counted]
         if len(missing) < PARALLEL_AT_LEAST:
             return
         global _WORKER_BODIES
@@ -984,7 +984,7 @@ class _Renderer:
             index = search.index_from(lambda name: written.read(folder + name), entries, filters, names,
                                       written.cards.get(self.language.code, b""), keys)
         if index is None:
-            index = dict(search.build_index(list(entries), filters, names, self.workers))
+            index = dict(search.build_index(entries, filters, names, self.workers))  # made by the workers
         self.memory.search_cards[self.language.code] = b"".join(keys)
         for name, data in index.items():
             path = folder + name
@@ -1137,7 +1137,7 @@ def _render_body(key: tuple[str, int]) -> RenderedBody:
     assert _WORKER is not None
     body = _WORKER.markdown.render(*key)
     search.body_words(body)  # here, on every core, rather than one by one for the index
-    return body
+    return PackedBody.of(body)  # held packed to the build's end (see PackedBody)
 
 
 def _count_words(index: int) -> tuple[str, dict[str, int]]:

@@ -32,6 +32,7 @@ import json
 import re
 import unicodedata
 import zlib
+from array import array
 from collections import Counter
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass
@@ -135,9 +136,11 @@ def _capped(counts: Mapping[str, int]) -> dict[str, int]:
 def body_words(body: RenderedBody) -> tuple[str, dict[str, int]]:
     """A body's plain text and word counts, made once per rendered body (a large build makes
     them on every core: render._render_body, _Renderer.count_words_in_parallel)."""
-    if body.words is None:
+    if not body.counted:
         body.words = text_and_words(body.html)
-    return body.words
+    words = body.words
+    assert words is not None
+    return words
 
 
 @dataclass(frozen=True)
@@ -221,31 +224,36 @@ def build_index(entries: Sequence[Entry], filters: Iterable[Filter],
     """Every file of the index, by its path under search/data/ (each release's card and
     weights made on `workers` processes for a large index)."""
     made = _cards_and_weights(entries, workers)
-    postings: dict[str, list[tuple[int, int]]] = {}
-    for number, (_, weights) in enumerate(made):
-        for word, weight in weights.items():
+    # Each word's releases and weights, in arrays (millions of pairs at 10,000 releases: as
+    # tuples in lists, they took more memory than anything else in a build).
+    postings: dict[str, tuple[array[int], bytearray]] = {}
+    for number, (_, words, weights) in enumerate(made):
+        for word, weight in zip(words.split("\n") if words else (), weights, strict=True):
             found = postings.get(word)
             if found is None:
-                postings[word] = [(number, weight)]
-            else:
-                found.append((number, weight))  # numbers ascend
-    shards = _shards(postings)
-    files = {f"s/{key}.jsonz": _json({word: encode_pairs(postings[word]) for word in shard})
-             for key, shard in shards.items()}
+                found = postings[word] = (array("I"), bytearray())
+            found[0].append(number)  # numbers ascend
+            found[1].append(weight)
+    shards = _shards({word: numbers for word, (numbers, _) in postings.items()})
+    files = {f"s/{key}.jsonz": _json({word: encode_pairs(zip(*postings[word], strict=True))
+                                      for word in shard}) for key, shard in shards.items()}
     files["meta.jsonz"] = _meta(len(entries), sorted(shards), filters, names)
-    for number, (card, _) in enumerate(made):
+    for number, (card, _, _) in enumerate(made):
         files[f"f/{number}.jsonz"] = card
     return files
 
 
-def _cards_and_weights(entries: Sequence[Entry], workers: int) -> list[tuple[bytes, dict[str, int]]]:
+def _cards_and_weights(entries: Sequence[Entry], workers: int) -> list[tuple[bytes, str, bytes]]:
     """Each entry's card (gzipped JSON) and word weights: a third of a cold build's indexing,
-    shared among forked workers."""
+    shared among forked workers. The weights come packed, as the words (one per line) and
+    their weights (one byte each): a dictionary per release, 10,000 of them held at once,
+    took a sixth of a cold build's memory."""
     return forked_map(_card_and_weights, entries, workers, at_least=PARALLEL_AT_LEAST, chunksize=250)
 
 
-def _card_and_weights(entry: Entry) -> tuple[bytes, dict[str, int]]:
-    return entry.card(), entry.weights()
+def _card_and_weights(entry: Entry) -> tuple[bytes, str, bytes]:
+    weights = entry.weights()
+    return entry.card(), "\n".join(weights), bytes(weights.values())  # each below 32
 
 
 def update_index(read: Callable[[str], bytes | None],

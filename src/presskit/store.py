@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 from presskit import countries
 from presskit.cache import Slot, cache_folder, keep_file, part_dir
-from presskit.markdown import BodyLink, RenderedBody
+from presskit.markdown import BodyLink, PackedBody, RenderedBody
 from presskit.models import Partner, Programme, Release, attached, detached
 from presskit.seal import seal, unseal
 
@@ -89,15 +89,16 @@ def forget(site_dir: Path, name: str, part: str = "") -> None:
 
 
 def _body_bytes(body: RenderedBody) -> bytes:
-    """A rendered body, with its words for the search index when they were counted (the
-    next build's index then need not count them again)."""
-    return marshal.dumps((body.html, body.first_paragraph,
-                          [(link.target, link.line, link.image) for link in body.links], body.words))
+    """A rendered body, packed (see markdown.PackedBody), with its words for the search index
+    when they were counted (the next build's index then need not count them again)."""
+    packed = PackedBody.of(body)
+    links = [(link.target, link.line, link.image) for link in packed.links]
+    return marshal.dumps((packed.first_paragraph, links, packed.packed, packed.counted))
 
 
 def _body_from(data: bytes) -> RenderedBody:
-    html, first, links, words = marshal.loads(data)
-    return RenderedBody(html, first, [BodyLink(*link) for link in links], words)
+    first, links, packed, counted = marshal.loads(data)
+    return PackedBody(first, [BodyLink(*link) for link in links], packed, counted)
 
 
 class ReleaseStore:

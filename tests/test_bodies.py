@@ -1,0 +1,89 @@
+"""Rendered bodies held packed (markdown.PackedBody): the same text, links and words as the
+open body, in the build, the cache and across processes."""
+
+from __future__ import annotations
+
+import pickle
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from presskit import render, search, store
+from presskit.build import build, make_site
+from presskit.markdown import BodyRenderer, PackedBody, RenderedBody
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from generate import generate  # noqa: E402
+
+AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
+
+TEXT = """\
+Hà Nội hosts the *first* training on [gender budgeting](/releases/other/).
+
+![A chart](/media/chart.png)
+
+| Province | Trained |
+|---|---|
+| Quảng Bình | 40 |
+"""
+
+
+def _open() -> RenderedBody:
+    body = BodyRenderer("/news/").render(TEXT, 7)
+    search.body_words(body)
+    return body
+
+
+def test_a_packed_body_reads_as_the_open_one():
+    body = _open()
+    packed = PackedBody.of(body)
+    assert packed.counted and packed.html == body.html and packed.words == body.words
+    assert packed.first_paragraph == body.first_paragraph and packed.links == body.links
+    assert packed == body and body == packed and PackedBody.of(packed) is packed
+    assert len(packed.packed) < len(body.html) + len(body.words[0])
+    moved = pickle.loads(pickle.dumps(packed))  # as a worker sends it back
+    assert isinstance(moved, PackedBody) and moved == body and moved.words == body.words
+
+
+def test_words_counted_later_are_packed_with_the_text():
+    body = BodyRenderer("/").render(TEXT, 1)
+    packed = PackedBody.of(body)
+    assert not packed.counted and packed.words is None
+    assert search.body_words(packed) == search.body_words(body)
+    assert packed.counted and packed.words == body.words and packed.html == body.html
+
+
+def test_the_cache_gives_back_stored_bodies_packed_and_whole(tmp_path, monkeypatch):
+    monkeypatch.setattr("presskit.cache._RACY_SECONDS", -1e9)  # files just written are trusted
+    site = generate(12, tmp_path / "site", seed=3)
+    result = build(site)
+    releases = store.ReleaseStore(site)
+    connection = releases._connect()
+    assert connection is not None
+    with connection:
+        keys = dict(connection.execute("SELECT source, key FROM releases"))
+    connection.close()
+    content = make_site(site).content  # for the partners and programmes put back
+    found = releases.load(keys, content.partners, content.programmes)
+    assert found is not None and len(found) == 12
+    by_source = {str(release.source): body for release, body in result.site.bodies.items()}
+    for source, (_, body) in found.items():
+        assert isinstance(body, PackedBody)
+        assert body == by_source[source] and body.words == by_source[source].words
+
+
+def test_a_build_on_several_cores_holds_its_bodies_packed_and_makes_the_same_files(tmp_path, monkeypatch):
+    site = generate(30, tmp_path / "site", seed=5)
+    monkeypatch.setattr(render, "PARALLEL_AT_LEAST", 2)
+    monkeypatch.setattr(search, "PARALLEL_AT_LEAST", 2)
+
+    def made(workers: int):
+        rendered = make_site(site, as_of=AS_OF, workers=workers).site
+        files = {f.path: f.data if f.data is not None else str(f.source) for f in rendered.files}
+        return files, rendered.bodies
+
+    parallel, bodies = made(2)
+    assert bodies and all(isinstance(body, PackedBody) for body in bodies.values())
+    one, open_bodies = made(1)
+    assert parallel == one
+    assert not any(isinstance(body, PackedBody) for body in open_bodies.values())
