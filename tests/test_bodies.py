@@ -13,7 +13,7 @@ from presskit.build import build, make_site
 from presskit.markdown import BodyRenderer, PackedBody, RenderedBody
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-from generate import generate  # noqa: E402
+from generate import generate
 
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
 
