@@ -11,6 +11,7 @@ import hashlib
 import multiprocessing
 import os
 import re
+import sys
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -884,8 +885,8 @@ class _Renderer:
             for results, problems, cards in pool.imap_unordered(_render_pages, chunks):
                 for index, data, targets in results:
                     made[specs[index].path] = data
-                    if targets is not None:
-                        self.targets[specs[index].path] = targets
+                    if targets is not None:  # shared again in this process (see link_targets)
+                        self.targets[specs[index].path] = tuple(map(sys.intern, targets))
                 self.problems.extend(problems)
                 self.memory.add_fragments(cards)
                 self.memory.progress("Rendering pages", before + len(made), total or len(specs))
@@ -1290,12 +1291,13 @@ def render_shown(settings: Settings, newsroom: Newsroom, memory: BuildMemory, pr
 
 
 class _Entries(Sequence[search.Entry]):
-    """The search entries of releases (in index order), each made when first asked for: an
-    index updated from the last one asks for those of the releases that changed."""
+    """The search entries of releases (in index order), each made when asked for, and not
+    kept: an index updated from the last one asks for those of the releases that changed; a
+    cold build's workers make each once (holding them all, each its text and words, took a
+    worker to the largest memory of the build)."""
 
     def __init__(self, releases: Sequence[Release], make: Callable[[Release], search.Entry]) -> None:
         self.releases, self.make = releases, make
-        self.made: dict[int, search.Entry] = {}
 
     def __len__(self) -> int:
         return len(self.releases)
@@ -1309,10 +1311,7 @@ class _Entries(Sequence[search.Entry]):
     def __getitem__(self, number: int | slice) -> search.Entry | Sequence[search.Entry]:
         if isinstance(number, slice):
             return [self[at] for at in range(*number.indices(len(self)))]
-        found = self.made.get(number)
-        if found is None:
-            found = self.made[number] = self.make(self.releases[number])
-        return found
+        return self.make(self.releases[number])
 
 
 @dataclass(frozen=True)
