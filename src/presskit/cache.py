@@ -106,9 +106,9 @@ class BuildMemory:
     # The link targets of the pages rendered, by site path, with their fingerprints, when
     # the build notes them (for `check`: see presskit.links); None when it does not.
     links: dict[str, tuple[str, tuple[str, ...]]] | None = None
-    # The site paths of the pages that show each release (by source), when the build notes
-    # them (for `serve`: see presskit.retouch); None when it does not.
-    shown_on: dict[str, set[str]] | None = None
+    # The releases each page shows, by the page's site path, when the build notes them (for
+    # `serve`: see presskit.retouch); None when it does not.
+    shows: dict[str, tuple[Any, ...]] | None = None
     rendered: int = 0  # pages rendered by the last build (the rest were reused)
     reused: int = 0
     _used_pages: set[str] = field(default_factory=set)

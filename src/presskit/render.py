@@ -535,11 +535,10 @@ class _Renderer:
 
     def spec(self, path: str, template: str, title: str, shows: object, **context: Any) -> PageSpec:
         digest = fingerprint(self.common, path, title, self.template_digest(template), shows)
-        touched, shown_on = self.prints.touched, self.memory.shown_on
+        touched, shows = self.prints.touched, self.memory.shows
         if touched is not None:
-            if shown_on is not None:
-                for release in touched:
-                    shown_on.setdefault(str(release.source), set()).add(path)
+            if shows is not None:
+                shows[path] = tuple(touched)  # turned round when a card edit needs it (retouch)
             touched.clear()
         return PageSpec(path, template, title, digest, context)
 
@@ -589,8 +588,8 @@ class _Renderer:
 
     def specs(self) -> Iterator[PageSpec]:
         """Every page of the site (or those `only` names), kind by kind (see PAGE_KINDS); with
-        `memory.shown_on`, noting there the pages that show each release."""
-        self.prints.touched = [] if self.memory.shown_on is not None else None
+        `memory.shows`, noting there the releases each page shows."""
+        self.prints.touched = [] if self.memory.shows is not None else None
         for kind in PAGE_KINDS:
             yield from kind(self)
         self.prints.touched = None

@@ -5,7 +5,7 @@ A release's place is its address, date, terms, photos, publication, versions and
 (models.placed_alike): what decides which pages there are, which of them list it and in which
 order. When every release saved keeps its place, the site has the same pages with the same
 lists; only the pages that show one of those releases change. The full build notes them as it
-lists its pages (each page fingerprints the releases it shows: `BuildMemory.shown_on`), so a
+lists its pages (each page fingerprints the releases it shows: `BuildMemory.shows`), so a
 card edit swaps the new releases into the graph kept in memory and makes those pages, the
 feeds and calendar files that carry the releases, and their search index entries, nothing
 else. Anything else (a new date, a partner added, a file added or removed) is left to the full
@@ -31,6 +31,29 @@ from presskit.render import Alternate, CardKeys, SearchEdit, render_shown
 from presskit.schema import load_releases
 
 
+class ShownOn:
+    """The site paths of the pages that show each release (by source), turned round, when
+    first asked, from the releases each page showed as the full build noted them
+    (`BuildMemory.shows`: one tuple a page is quicker to note than 185,000 pairs at 10,000
+    releases). The preview turns it round once the pages are served, not in a save's wait."""
+
+    def __init__(self, shows: dict[str, tuple[Release, ...]]) -> None:
+        self.shows = shows
+        self._pages: dict[str, set[str]] | None = None
+
+    def pages(self, source: str) -> set[str]:
+        return self.turned().get(source, set())
+
+    def turned(self) -> dict[str, set[str]]:
+        if self._pages is None:
+            pages: dict[str, set[str]] = {}
+            for path, releases in self.shows.items():
+                for release in releases:
+                    pages.setdefault(str(release.source), set()).add(path)
+            self._pages = pages
+        return self._pages
+
+
 @dataclass(frozen=True)
 class KeptSite:
     """A site built in memory, as card edits change it: its content and graph, the rendered
@@ -42,7 +65,7 @@ class KeptSite:
     newsroom: Newsroom
     bodies: dict[Release, RenderedBody]
     alternates: dict[str, tuple[Alternate, ...]]
-    shown_on: dict[str, set[str]]
+    shown_on: ShownOn
     prints: tuple[dict[object, str], ...] = ()
     card_keys: tuple[CardKeys, ...] = ()  # RenderedSite.card_keys, also used and added to
     # Where each release is in content.releases, by source (made at the first edit, then
@@ -114,7 +137,7 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
     lend_bodies(memory, settings, bodies.items())
     pages = {release.path for release in edited}
     for release in edited:
-        pages |= kept.shown_on.get(str(release.source), set())
+        pages |= kept.shown_on.pages(str(release.source))
     searched = {code: SearchEdit({release: record.searched[str(release.source)] for release in edited
                                   if release.lang == code and str(release.source) in record.searched}, read)
                 for code in {release.lang for release in edited}}

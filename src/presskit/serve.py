@@ -235,16 +235,17 @@ class Preview:
                 # none): the last rebuild's, or at the start the kept preview's (served as is)
                 known = before if before is not None else record
                 self.memory.written = Written(None, current.made, known.cards if known is not None else {})
-            self.memory.shown_on = {}  # which pages show each release, for card edits
+            self.memory.shows = {}  # the releases each page shows, for card edits
             made = make_site(self.site_dir, as_of=datetime.now(UTC), memory=self.memory, preview=True,
                              settings=settings, stage=self._at_stage)
         except BuildFailed as failure:  # the quick state still describes the pages served
-            self.memory.shown_on = None
+            self.memory.shows = None
             self._failed(failure.problems, current)
             return
-        shown_on, self.memory.shown_on = self.memory.shown_on or {}, None
+        shows, self.memory.shows = self.memory.shows or {}, None
         self.kept = retouch.KeptSite(made.content, made.graph, dict(made.site.bodies),
-                                     made.site.alternates, shown_on, made.site.prints, made.site.card_keys)
+                                     made.site.alternates, retouch.ShownOn(shows), made.site.prints,
+                                     made.site.card_keys)
         self.warm = True
         self.last_seconds = time.perf_counter() - started
         self.next_embargo = made.graph.next_embargo
@@ -255,12 +256,14 @@ class Preview:
             # The site the start's process made and kept, page for page: serve it from there.
             self.quick_state = (record, _memory_store(environment_key, made))
             self.shown = shown
+            self.kept.shown_on.turned()
             return
         self._published(made, files, changed, current)
         self.shown = shown
         self.quick_state = None
         if environment_key:  # after the tab has its pages: not in the wait
             self.quick_state = _quick_state(environment_key, walked, walked_at, made, self.memory, before)
+            self.kept.shown_on.turned()  # for the card edits to come
             event = NextEvent.of(made.graph)
             self.unkept = (event.as_data() if event else None,)
 
