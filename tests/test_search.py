@@ -563,3 +563,27 @@ def test_a_word_that_opens_a_new_shard_in_a_split_group_is_an_update(monkeypatch
     index = search.index_from(written.get, entries, filters, [])
     assert index is not None
     assert _materialised(index, written) == search.build_index(entries, filters, [])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_list_of_pairs_updated_in_place_is_the_list_decoded_changed_and_encoded(seed):
+    """search.updated_pairs edits the digits where they stand when it can: the same text as
+    changing the decoded pairs and encoding them again, whatever the gaps and weights."""
+    rng = random.Random(seed)
+    for _ in range(300):
+        spread = rng.choice([1, 3, 40, 200])  # a word in most releases, or in few
+        numbers = sorted(rng.sample(range(spread * 60), rng.randint(0, 50)))
+        weights = [1, 2, 3, 15, 16, 31] + ([33, 40] if rng.random() < 0.2 else [])  # one digit, mostly
+        pairs = {number: rng.choice(weights) for number in numbers}
+        text = search.encode_pairs(sorted(pairs.items()))
+        changes = {}
+        for _ in range(rng.randint(1, 6)):
+            number = rng.choice(numbers) if numbers and rng.random() < 0.6 else rng.randrange(spread * 70)
+            changes[number] = rng.choice([None, None, 1, 7, 17, 31, 32])
+        expected = dict(pairs)
+        for number, weight in changes.items():
+            if weight is None:
+                expected.pop(number, None)
+            else:
+                expected[number] = weight
+        assert search.updated_pairs(text, changes) == search.encode_pairs(sorted(expected.items()))
