@@ -992,6 +992,8 @@ class _Renderer:
                 yield OutputFile(path, data)
             elif written is not None and written.folder is not None:
                 yield OutputFile(path, source=written.folder / path)  # left as it is
+            elif written is not None and written.served is not None and path in written.served:
+                yield written.served[path]  # as served, in memory or in the kept preview
             elif written is not None:
                 yield OutputFile(path, written.read(path))
 

@@ -234,7 +234,8 @@ class Preview:
                 # entries its record knows by their keys (those a quick rebuild made again, by
                 # none): the last rebuild's, or at the start the kept preview's (served as is)
                 known = before if before is not None else record
-                self.memory.written = Written(None, current.made, known.cards if known is not None else {})
+                self.memory.written = Written(None, current.made, known.cards if known is not None else {},
+                                              current.files)
             self.memory.shows = {}  # the releases each page shows, for card edits
             made = make_site(self.site_dir, as_of=datetime.now(UTC), memory=self.memory, preview=True,
                              settings=settings, stage=self._at_stage)
