@@ -413,18 +413,19 @@ def test_quick_rebuilds_serve_what_a_full_build_would(tmp_path):
             assert different == []
 
         for step, target in enumerate([releases[-1], releases[5], releases[-1]]):
-            before = status(running)["rebuilds"]
+            said = len(lines)
             target.write_text(target.read_text() + f"\nWords of edit {step}.\n")
-            wait_for(lambda before=before: status(running)["rebuilds"] > before)
+            # Counted and served first, then said: wait for the saying.
+            wait_for(lambda said=said: any("Rebuilt in" in line for line in lines[said:]))
             assert "only the text of 1 release changed" in lines[-1], lines[-1]
             assert 0 < status(running)["rendered"] <= 25  # its page and its feeds, of ~300 files
             page = get(running, f"/releases/{target.stem}/").body
             assert f"Words of edit {step}.".encode() in page
             served_equals_a_fresh_build()
 
-        before = status(running)["rebuilds"]
+        said = len(lines)
         releases[7].write_text(releases[7].read_text().replace("title: ", "title: Retitled ", 1))
-        wait_for(lambda: status(running)["rebuilds"] > before)
+        wait_for(lambda: any("Rebuilt in" in line for line in lines[said:]))
         assert "only the text" not in lines[-1]
         served_equals_a_fresh_build()
     finally:
@@ -496,14 +497,19 @@ def test_a_save_with_a_warning_is_said_and_still_quick(tmp_path):
     try:
         assert any("onclick= of <b>" in line for line in lines)
         assert b"onclick" not in get(running, "/releases/story/").body
+        said = len(lines)
         story.write_text(release("The story", body=noisy + "\n\nMore words."))
         wait_for(lambda: b"More words." in get(running, "/releases/story/").body)
+        # The page is served first, then the rebuild said (a loaded machine shows the gap).
+        wait_for(lambda: any("Rebuilt in" in line for line in lines[said:]))
         assert "only the text of 1 release changed" in lines[-1], lines
         assert "onclick= of <b>" in lines[-2]  # said again for the file saved
         # (every word kept; a save that takes the last word of a search shard away removes the shard)
         calm = "Original text of the story.\n\nBold\n\nMore words, calm."
+        said = len(lines)
         story.write_text(release("The story", body=calm))
         wait_for(lambda: b"More words, calm." in get(running, "/releases/story/").body)
+        wait_for(lambda: any("Rebuilt in" in line for line in lines[said:]))
         assert "only the text of 1 release changed" in lines[-1], lines
     finally:
         running.stop()
