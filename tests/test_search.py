@@ -587,3 +587,5 @@ def test_a_list_of_pairs_updated_in_place_is_the_list_decoded_changed_and_encode
             else:
                 expected[number] = weight
         assert search.updated_pairs(text, changes) == search.encode_pairs(sorted(expected.items()))
+    with pytest.raises(ValueError):  # a damaged list: the update gives up, the index is made anew
+        search.updated_pairs("AAB", {1: 1})

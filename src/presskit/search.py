@@ -468,6 +468,8 @@ def updated_pairs(text: str, changes: Mapping[int, int | None]) -> str:
     digits = bytearray(text.encode("ascii").translate(_VALUES))
     if (digits and max(digits) >= 32) or any(w is not None and w >= 32 for w in changes.values()):
         return _updated_slowly(text, changes)
+    if len(digits) % 2:  # every digit a value: a damaged list (as decode_pairs says)
+        raise ValueError("a list of pairs with an odd number of values")
     # The pair at i is release number sums[i] + i: each gap is the numbers skipped before it.
     sums = list(itertools.accumulate(digits[0::2]))
     count = len(sums)
