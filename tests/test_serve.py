@@ -67,6 +67,12 @@ def wait_for(condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyp
         time.sleep(0.02)
 
 
+def said_rebuilt(lines: list[str], said: int) -> None:
+    """Wait until the preview has said a rebuild after its first `said` lines: it serves the
+    files first and says so after (a loaded machine shows the gap)."""
+    wait_for(lambda: any("Rebuilt in" in line for line in lines[said:]))
+
+
 def test_serves_the_site_with_the_reload_script_in_pages_only(session, tmp_path):
     page = get(session, "/releases/story/")
     assert page.status == 200
@@ -415,8 +421,7 @@ def test_quick_rebuilds_serve_what_a_full_build_would(tmp_path):
         for step, target in enumerate([releases[-1], releases[5], releases[-1]]):
             said = len(lines)
             target.write_text(target.read_text() + f"\nWords of edit {step}.\n")
-            # Counted and served first, then said: wait for the saying.
-            wait_for(lambda said=said: any("Rebuilt in" in line for line in lines[said:]))
+            said_rebuilt(lines, said)
             assert "only the text of 1 release changed" in lines[-1], lines[-1]
             assert 0 < status(running)["rendered"] <= 25  # its page and its feeds, of ~300 files
             page = get(running, f"/releases/{target.stem}/").body
@@ -425,7 +430,7 @@ def test_quick_rebuilds_serve_what_a_full_build_would(tmp_path):
 
         said = len(lines)
         releases[7].write_text(releases[7].read_text().replace("title: ", "title: Retitled ", 1))
-        wait_for(lambda: any("Rebuilt in" in line for line in lines[said:]))
+        said_rebuilt(lines, said)
         assert "only the text" not in lines[-1]
         served_equals_a_fresh_build()
     finally:
@@ -500,8 +505,7 @@ def test_a_save_with_a_warning_is_said_and_still_quick(tmp_path):
         said = len(lines)
         story.write_text(release("The story", body=noisy + "\n\nMore words."))
         wait_for(lambda: b"More words." in get(running, "/releases/story/").body)
-        # The page is served first, then the rebuild said (a loaded machine shows the gap).
-        wait_for(lambda: any("Rebuilt in" in line for line in lines[said:]))
+        said_rebuilt(lines, said)
         assert "only the text of 1 release changed" in lines[-1], lines
         assert "onclick= of <b>" in lines[-2]  # said again for the file saved
         # (every word kept; a save that takes the last word of a search shard away removes the shard)
@@ -509,7 +513,7 @@ def test_a_save_with_a_warning_is_said_and_still_quick(tmp_path):
         said = len(lines)
         story.write_text(release("The story", body=calm))
         wait_for(lambda: b"More words, calm." in get(running, "/releases/story/").body)
-        wait_for(lambda: any("Rebuilt in" in line for line in lines[said:]))
+        said_rebuilt(lines, said)
         assert "only the text of 1 release changed" in lines[-1], lines
     finally:
         running.stop()

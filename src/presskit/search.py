@@ -138,11 +138,12 @@ def _capped(counts: Mapping[str, int]) -> dict[str, int]:
 def body_words(body: RenderedBody) -> tuple[str, dict[str, int]]:
     """A body's plain text and word counts, made once per rendered body (a large build makes
     them on every core: render._render_body, _Renderer.count_words_in_parallel)."""
-    if not body.counted:
-        body.words = text_and_words(body.html)
-    words = body.words
-    assert words is not None
-    return words
+    if body.counted:
+        words = body.words
+        assert words is not None
+        return words
+    body.words = counted = text_and_words(body.html)  # not opened again from a packed body
+    return counted
 
 
 @dataclass(frozen=True)
@@ -476,7 +477,6 @@ def updated_pairs(text: str, changes: Mapping[int, int | None]) -> str:
     number_at = sums.__getitem__
     for number, weight in sorted(changes.items(), reverse=True):  # the pairs before stay put
         at = bisect.bisect_left(range(count), number, key=lambda i: number_at(i) + i)
-        before = number_at(at - 1) + at - 1 if at else -1
         if at < count and number_at(at) + at == number:  # the release has a pair: at its place
             if weight is not None:
                 digits[2 * at + 1] = weight
@@ -488,6 +488,7 @@ def updated_pairs(text: str, changes: Mapping[int, int | None]) -> str:
                 digits[2 * at + 2] = gap
             del digits[2 * at:2 * at + 2]
         elif weight is not None:  # a new pair between `before` and the pair now at `at`
+            before = number_at(at - 1) + at - 1 if at else -1
             gap = number - before - 1
             if gap >= 32:
                 return _updated_slowly(text, changes)
