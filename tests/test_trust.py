@@ -83,6 +83,46 @@ def test_stored_cards_are_written_when_they_change_and_never_shown_for_another_r
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
 
 
+def test_a_build_after_an_edit_reads_only_the_kept_cards_its_changed_lists_show(tmp_path, run, monkeypatch):
+    """Kept cards are read as the pages made again ask for them, not all at once; a deleted
+    release's cards leave the store with it."""
+    from presskit import store as store_module
+
+    site = aged(generate(60, tmp_path / "site", seed=31))
+    assert run("build", site).code == 0
+    store = site / ".presskit-cache/releases.sqlite"
+
+    def slots() -> set[tuple[str, str, str]]:
+        with sqlite3.connect(store) as db:
+            return {(s, lang, o) for s, lang, o in db.execute("SELECT source, language, options FROM cards")}
+
+    kept = slots()
+    asked: list[tuple[str, str, str]] = []
+    found: list[tuple[str, str, str]] = []
+    fetch = store_module.KeptCards.fetch
+
+    def counted(self, slots):  # type: ignore[no-untyped-def]
+        slots = list(slots)
+        asked.extend(slots)
+        cards = fetch(self, slots)
+        found.extend(cards)
+        return cards
+
+    monkeypatch.setattr(store_module.KeptCards, "fetch", counted)
+    target = sorted((site / "content/releases").rglob("*.md"))[5]
+    target.write_text(target.read_text().replace("title: ", "title: Renamed ", 1))
+    assert run("build", site).code == 0
+    assert found and set(found) <= kept
+    assert len(set(asked)) < len(kept)  # the lists that did not change were not made, nor read
+    assert slots() == kept  # the cards not read stay kept
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+
+    target.unlink()
+    assert run("build", site).code == 0
+    gone = str(target.resolve())
+    assert slots() == {slot for slot in kept if slot[0] != gone}
+
+
 def test_compiled_templates_planted_in_the_cache_never_run(tmp_path, run):
     from jinja2.bccache import bc_magic
 

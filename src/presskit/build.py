@@ -450,7 +450,8 @@ def _remember(site_dir: Path, environment_key: str, output: tuple[int, int] | No
     store.ReleaseStore(site_dir, part).save(
         ((key(release.digest), release, made.site.bodies[release]) for release in graph.releases),
         complete=True)
-    store.ReleaseStore(site_dir, part).save_cards(memory.fragments)
+    store.ReleaseStore(site_dir, part).save_cards(
+        memory.fragments, {str(release.source) for release in content.releases})
     store.save_models(site_dir, environment_key, memory.models, memory.copies, part)
     if memory.links is not None:
         store.write_cache(site_dir, LINKS, _link_index(site_dir, made, memory, built).to_bytes(), part)

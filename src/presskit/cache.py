@@ -88,6 +88,9 @@ class BuildMemory:
     # fingerprint of all the piece shows, and the piece.
     fragments: dict[Slot, tuple[str, Any]] = field(default_factory=dict)
     made_fragments: list[Slot] = field(default_factory=list)  # slots rendered by this process
+    # Where the pieces the last build kept are read from as pages ask for them (the store in
+    # .presskit-cache/: see store.KeptCards), when not in `fragments`; None when none are.
+    kept_fragments: Any = None
     models: dict[Path, tuple[Any, ...]] = field(default_factory=dict)  # checked models by file
     copies: dict[tuple[Path, str], tuple[Any, Any]] = field(default_factory=dict)  # see versions
     graph: dict[str, Any] = field(default_factory=dict)  # what the graph stage keeps for itself
@@ -177,12 +180,25 @@ class BuildMemory:
         """A piece of a page rendered once for all the pages that show it (`render(*args)`),
         and again only when its fingerprint (`digest`) changes."""
         found = self.fragments.get(slot)
+        if found is None and self.kept_fragments is not None:
+            found = self.kept_fragments.fetch((slot,)).get(slot)
+            if found is not None:
+                self.fragments[slot] = found
         if found is not None and found[0] == digest:
             return found[1]
         made = render(*args)
         self.fragments[slot] = (digest, made)
         self.made_fragments.append(slot)
         return made
+
+    def fetch_fragments(self, slots: Iterable[Slot]) -> None:
+        """Read at once, from what the last build kept, the pieces of these slots that are not
+        in memory (a list page shows hundreds: one query, not hundreds)."""
+        if self.kept_fragments is None:
+            return
+        missing = [slot for slot in slots if slot not in self.fragments]
+        if missing:
+            self.fragments.update(self.kept_fragments.fetch(missing))
 
     def add_fragments(self, made: Iterable[tuple[Slot, tuple[str, Any]]]) -> None:
         """Pieces rendered by a worker process, for the rest of this build and the next."""

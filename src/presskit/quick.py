@@ -23,13 +23,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from markupsafe import Markup
-
 from presskit import __version__, paths
 from presskit.cache import (
     IN_OUTPUT,
     BuildMemory,
-    Slot,
     Stat,
     Written,
     fingerprint,
@@ -48,6 +45,7 @@ from presskit.models import Content, Partner, Programme, Release, shown_elsewher
 from presskit.render import Alternate, OutputFile, SearchEdit, feed_indexes, render_releases
 from presskit.schema import load_releases, organisations, remember_releases
 from presskit.search import ENTRY_KEY_SIZE, in_index_order
+from presskit.store import KeptCards
 
 _FORMAT = 15  # 15: rendered bodies stored packed (markdown.PackedBody)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
@@ -286,7 +284,7 @@ class Store(Protocol):
     def load(self, keys: dict[str, str], partners: Iterable[Partner], programmes: Iterable[Programme],
              *, partial: bool = False) -> dict[str, tuple[Release, RenderedBody]] | None: ...
 
-    def cards(self) -> dict[Slot, tuple[str, Markup]]: ...
+    def kept_cards(self) -> KeptCards | None: ...
 
     def models(self, environment_key: str) -> tuple[dict[Path, tuple[Any, ...]],
                                                      dict[tuple[Path, str], tuple[Any, Any]]]: ...
@@ -302,8 +300,8 @@ class MemoryStore:
         for key, release, body in items:
             self.releases[str(release.source)] = (key, release, body)
 
-    def cards(self) -> dict[Slot, tuple[str, Markup]]:
-        return {}  # serve keeps its build's memory, cards included
+    def kept_cards(self) -> KeptCards | None:
+        return None  # serve keeps its build's memory, cards included
 
     def models(self, environment_key: str) -> tuple[dict[Path, tuple[Any, ...]],
                                                      dict[tuple[Path, str], tuple[Any, Any]]]:
@@ -629,7 +627,7 @@ def restore(settings: Settings, memory: BuildMemory, record: Record, walked: dic
     if not environment_key or record.environment != environment_key:
         return 0
     memory.graph.update(record.graph_memo)
-    memory.fragments.update(store.cards())  # each under the fingerprint of all it shows
+    memory.kept_fragments = store.kept_cards()  # each under the fingerprint of all it shows
     models, copies = store.models(environment_key)  # partners, programmes, pages... as checked
     for path, entry in models.items():
         memory.models.setdefault(path, entry)

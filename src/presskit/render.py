@@ -489,6 +489,10 @@ class _Renderer:
         return self._card(release, tuple(sorted(options.items())), options)
 
     def _card(self, release: Release, chosen: tuple[tuple[str, Any], ...], options: dict[str, Any]) -> Any:
+        return self.memory.fragment(*self._card_key(release, chosen), self._make_card, release, options)
+
+    def _card_key(self, release: Release, chosen: tuple[tuple[str, Any], ...]) -> tuple[Slot, str]:
+        """A card's slot and the fingerprint of all it shows."""
         kinds = self.card_keys.get(release)  # a list page asks for hundreds: keep the keys at hand
         if kinds is None:
             kinds = self.card_keys[release] = {}
@@ -498,7 +502,7 @@ class _Renderer:
                 (str(release.source), self.language.code, repr(list(chosen))),
                 fingerprint(self.common, self.template_digest("macros.html"),
                             self.prints.release(release), list(chosen)))
-        return self.memory.fragment(*known, self._make_card, release, options)
+        return known
 
     def _make_card(self, release: Release, options: dict[str, Any]) -> Any:
         return self.card_macro()(release, **options)
@@ -506,8 +510,10 @@ class _Renderer:
     def cards(self, releases: Iterable[Release], **options: Any) -> markupsafe.Markup:
         """The cards of a list, each in its list item (`<li>`), joined at once: a term page
         lists a thousand, and a template loop that asks for each card took three times as
-        long as the rest of the page."""
+        long as the rest of the page. Those kept by the last build are read at once."""
         card, chosen = self._card, tuple(sorted(options.items()))
+        releases = list(releases)
+        self.memory.fetch_fragments(self._card_key(release, chosen)[0] for release in releases)
         items = [card(release, chosen, options) for release in releases]
         if not items:
             return markupsafe.Markup("")
