@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from presskit import render, search, store
-from presskit.build import build, make_site
+from presskit.build import BuildResult, build, make_site
 from presskit.markdown import BodyRenderer, PackedBody, RenderedBody
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
@@ -87,3 +87,30 @@ def test_a_build_on_several_cores_holds_its_bodies_packed_and_makes_the_same_fil
     one, open_bodies = made(1)
     assert parallel == one
     assert not any(isinstance(body, PackedBody) for body in open_bodies.values())
+
+
+def test_the_cache_keeps_no_markdown_and_a_template_that_shows_it_still_gets_it(tmp_path, monkeypatch):
+    """A release lent by the cache holds its rendered text, not its Markdown (its file keeps
+    that); one rendered in this build lets go of its Markdown once rendered. A template that
+    shows `release.body` gets the Markdown all the same, read again from the file."""
+    monkeypatch.setattr("presskit.cache._RACY_SECONDS", -1e9)  # files just written are trusted
+    site = generate(12, tmp_path / "site", seed=4)
+    target = sorted((site / "content/releases").rglob("*.md"))[3]
+    phrase = "Quảng Bình trains forty budget officers"
+    target.write_text(target.read_text() + f"\n{phrase}.\n")
+    build(site)
+    with store.ReleaseStore(site)._connect() as connection:  # type: ignore[union-attr]
+        models = [model for (model,) in connection.execute("SELECT model FROM releases")]
+    assert len(models) == 12 and not any(phrase.encode() in model for model in models)
+
+    theme = render.builtin_theme() / "release.html"
+    (site / "templates").mkdir()
+    (site / "templates/release.html").write_text(theme.read_text().replace(
+        '<div class="release-body prose">', '<pre class="markdown">{{ release.body }}</pre>\n'
+        '    <div class="release-body prose">'))
+    result = build(site)
+    assert isinstance(result, BuildResult)  # a full build: a template changed
+    shown = next(release for release in result.graph.releases if release.source == target.resolve())
+    assert shown.text is not None and shown.text._value is None  # let go of, once rendered
+    page = site / "output" / shown.path.strip("/") / "index.html"
+    assert f"{phrase}.\n</pre>" in page.read_text()

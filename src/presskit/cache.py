@@ -78,7 +78,7 @@ class BuildMemory:
 
     version: str = __version__
     files: dict[Path, tuple[tuple[int, int, int], Any, list[Any], float]] = field(default_factory=dict)
-    bodies: dict[tuple[str, int], Any] = field(default_factory=dict)
+    bodies: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # by models.body_key
     body_options: Any = None  # the settings the kept bodies were rendered with
     pages: dict[str, tuple[str, bytes | Spilled]] = field(default_factory=dict)
     # Where a one-shot build keeps the pages it makes until they are written, instead of
@@ -148,11 +148,13 @@ class BuildMemory:
             self.files[path] = (key, value, found, read_at)
         return value
 
-    def body(self, text: str, first_line: int, render: Callable[[str, int], Any]) -> Any:
-        key = (text, first_line)
+    def body(self, key: tuple[Any, ...], text: Callable[[], str], first_line: int,
+             render: Callable[[str, int], Any]) -> Any:
+        """A text rendered once for every build that shows it, kept under `key` (see
+        models.body_key): `text()` is read only to render it."""
         rendered = self.bodies.get(key)
         if rendered is None:
-            rendered = self.bodies[key] = render(text, first_line)
+            rendered = self.bodies[key] = render(text(), first_line)
         return rendered
 
     def knows(self, path: str, digest: str) -> bool:

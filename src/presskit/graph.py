@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -349,7 +348,7 @@ def build_graph(content: Content, language: Language, as_of: datetime, drafts: b
                     for year in sorted(terms.by_year, reverse=True)),
         pages=content.pages,
         links=_remembered_links(memo, state.published, topics, slug_of, terms),
-        assets=_published_assets(content, state.published, state.unpublished, shown.partners, memo),
+        assets=_published_assets(content, state.published, state.unpublished, shown.partners),
         next_embargo=state.next_embargo,
         held_back=state.held_back,
         contacts=tuple(sorted(content.contacts, key=lambda c: (
@@ -660,22 +659,10 @@ def _related(published: Sequence[Release], wanted: Sequence[Release] | None,
     return related
 
 
-_SITE_PATH = re.compile(r"""(?<![\w/])(/media/[^\s)"'<>]+)""")
-
-
-def media_links(body: str) -> list[str]:
-    """The files of content/media/ a body mentions (a photo shown only by an unpublished
-    release must stay unpublished too)."""
-    return _SITE_PATH.findall(body) if "/media/" in body else []
-
-
 def _published_assets(content: Content, published: Sequence[Release],
-                      unpublished: Sequence[Release], partners: Sequence[Partner],
-                      memo: dict[str, object]) -> tuple[Asset, ...]:
+                      unpublished: Sequence[Release], partners: Sequence[Partner]) -> tuple[Asset, ...]:
     """Media files, and the photos and logos of what is shown; nothing only an unpublished
     release uses."""
-    known: dict[str, list[str]] = memo.get("media links", {})  # type: ignore[assignment]
-    scanned: dict[str, list[str]] = {}  # by body text: scanning every body is slow
     public_paths: set[str] = set()
     secret_paths: set[str] = set()
     assets: dict[str, Asset] = {}
@@ -685,12 +672,8 @@ def _published_assets(content: Content, published: Sequence[Release],
                 found.add(photo.asset.path)
                 if releases is published:
                     assets[photo.asset.path] = photo.asset
-            links = known.get(release.body)
-            if links is None:
-                links = media_links(release.body)
-            scanned[release.body] = links
-            found.update(links)
-    memo["media links"] = scanned
+            if release.text is not None:
+                found.update(release.text.media)
     for partner in partners:
         if partner.logo:
             assets[partner.logo.path] = partner.logo

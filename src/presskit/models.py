@@ -7,6 +7,7 @@ and never changed afterwards.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -198,6 +199,54 @@ OWN_PAGE = {"own_page": True}
 CARD = {"card": True}
 
 
+_MEDIA_PATH = re.compile(r"""(?<![\w/])(/media/[^\s)"'<>]+)""")
+
+
+def media_links(body: str) -> list[str]:
+    """The files of content/media/ a body mentions (a photo shown only by an unpublished
+    release must stay unpublished too)."""
+    return _MEDIA_PATH.findall(body) if "/media/" in body else []
+
+
+class Text:
+    """A release's Markdown. Read with its file, it is held (until `forget`); a release lent
+    by the cache (see presskit.store) holds none and reads it again from its file if asked:
+    its rendered text is lent with it, so only a template that shows `release.body`, or
+    settings that render texts differently, ask. What the rest of the site needs of the text
+    is kept either way: the files of content/media/ it mentions, and whether it has HTML (whose
+    removals the build warns of). A file changed since it was read gives its new text: the
+    change makes the next build read it again."""
+
+    __slots__ = ("_value", "digest", "html", "line", "media", "source")
+
+    def __init__(self, value: str | None, source: Path, digest: str, line: int,
+                 media: tuple[str, ...] | None = None, html: bool | None = None) -> None:
+        self._value = value
+        self.source, self.digest, self.line = source, digest, line
+        self.media = tuple(media_links(value or "")) if media is None else media
+        self.html = "<" in (value or "") if html is None else html
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        """What its rendered text is kept under (see BuildMemory.body): its file's bytes
+        decide it."""
+        return ("release", self.digest, self.line)
+
+    def read(self) -> str:
+        if self._value is not None:
+            return self._value
+        from presskit.source import body_of  # (source reads files; models only describe them)
+        return body_of(self.source)
+
+    def forget(self) -> None:
+        """Hold the text no more (its rendered text is kept): read again if asked."""
+        if self.digest:
+            self._value = None
+
+    def __reduce__(self) -> tuple[Any, ...]:  # (to a worker process: with the text)
+        return (Text, (self.read(), self.source, self.digest, self.line, self.media, self.html))
+
+
 @dataclass(frozen=True, eq=False)
 class Release:
     source: Path = field(metadata=OWN_PAGE)
@@ -216,7 +265,7 @@ class Release:
     embargo: datetime | None = None
     draft: bool = False
     summary: str = field(default="", metadata=CARD)  # as written; else the first paragraph
-    body: str = field(default="", metadata=OWN_PAGE)  # what others show of it: `summary`
+    text: Text | None = field(default=None, metadata=OWN_PAGE)  # what others show of it: `summary`
     body_line: int = field(default=1, metadata=OWN_PAGE)
     extra: dict[str, Any] = field(default_factory=dict)
     digest: str = field(default="", metadata=OWN_PAGE)  # of the file it was read from
@@ -229,6 +278,11 @@ class Release:
     contacts: tuple[str, ...] = field(default=(), metadata=OWN_PAGE)  # ids; none: default_contacts
     event: Event | None = None
     withdrawn: str = ""  # why it was withdrawn: its page becomes a notice, out of every list
+
+    @property
+    def body(self) -> str:
+        """Its Markdown (see Text)."""
+        return self.text.read() if self.text is not None else ""
 
     @property
     def modified(self) -> datetime:
@@ -265,16 +319,28 @@ class Release:
         return self.embargo is None or self.embargo <= as_of
 
 
+def body_key(item: Any) -> tuple[Any, ...]:
+    """What a rendered text is kept under: a release's, its file's bytes (see Text); any
+    other's, its Markdown and first line."""
+    if isinstance(item, Release) and item.text is not None:
+        return item.text.key
+    return (item.body, item.body_line)
+
+
 _RELEASE_FIELDS = tuple(f.name for f in fields(Release))
 _SOURCE, _PHOTOS = _RELEASE_FIELDS.index("source"), _RELEASE_FIELDS.index("photos")
 _PARTNERS, _PROGRAMMES = _RELEASE_FIELDS.index("partners"), _RELEASE_FIELDS.index("programmes")
-_COUNTRIES = _RELEASE_FIELDS.index("countries")
+_COUNTRIES, _TEXT = _RELEASE_FIELDS.index("countries"), _RELEASE_FIELDS.index("text")
 
 
-def detached(release: Release) -> tuple[Any, ...]:
+def detached(release: Release, text: bool = True) -> tuple[Any, ...]:
     """A release as plain values (partners and programmes by id, paths as text): what
-    crosses to another process or into the cache, where those objects must not be copied."""
+    crosses to another process or into the cache, where those objects must not be copied.
+    Without its `text`, what is kept of its Markdown is what the site needs of it (see Text):
+    the cache keeps its rendered text, and its file keeps the Markdown."""
     values = [getattr(release, name) for name in _RELEASE_FIELDS]
+    kept = release.text
+    values[_TEXT] = None if kept is None else (kept.read() if text else None, kept.media, kept.html)
     values[_SOURCE] = str(release.source)
     values[_PARTNERS] = tuple(p.id for p in release.partners)
     values[_PROGRAMMES] = tuple(p.id for p in release.programmes)
@@ -310,6 +376,9 @@ def attached(values: tuple[Any, ...], partners: dict[tuple[str, str], Partner],
         file = shared.get(source) or shared.setdefault(source, Path(source))
         photos.append(Photo(Asset(file, path), alt, caption, credit, line))
     named["photos"] = tuple(photos)
+    if named["text"] is not None:
+        value, media, html = named["text"]
+        named["text"] = Text(value, named["source"], named["digest"], named["body_line"], media, html)
     return Release(**named)
 
 

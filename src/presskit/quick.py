@@ -38,16 +38,16 @@ from presskit.cache import (
 )
 from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem, errors_in
-from presskit.graph import Newsroom, ReleaseLinks, SiteGraph, Topic, media_links
+from presskit.graph import Newsroom, ReleaseLinks, SiteGraph, Topic
 from presskit.languages import site_languages
 from presskit.markdown import BodyRenderer, RenderedBody, is_site_path
-from presskit.models import Content, Partner, Programme, Release, shown_elsewhere
+from presskit.models import Content, Partner, Programme, Release, body_key, shown_elsewhere
 from presskit.render import Alternate, OutputFile, SearchEdit, feed_indexes, render_releases
 from presskit.schema import load_releases, organisations, remember_releases
 from presskit.search import ENTRY_KEY_SIZE, in_index_order
 from presskit.store import KeptCards
 
-_FORMAT = 15  # 15: rendered bodies stored packed (markdown.PackedBody)
+_FORMAT = 16  # 16: releases stored without their Markdown (models.Text)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
 # topics (name, slug), previous, next, related, and versions (language, path, published)
@@ -113,7 +113,7 @@ def body_files(release: Release, body: RenderedBody) -> tuple[list[str], list[st
     local_links = sorted({link.target for link in body.links
                           if not _SCHEME.match(link.target) and not link.target.startswith("#")
                           and not is_site_path(link.target)})
-    return media_links(release.body), local_links
+    return list(release.text.media) if release.text else [], local_links
 
 
 def store_key(environment_key: str, partners: Iterable[Partner],
@@ -602,7 +602,7 @@ def lend_bodies(memory: BuildMemory, settings: Settings,
         memory.bodies.clear()
         memory.body_options = (settings.base_path, settings.embed_hosts)
     for release, body in bodies:
-        memory.bodies[(release.body, release.body_line)] = body
+        memory.bodies[body_key(release)] = body
 
 
 def _written(output_dir: Path, path: str) -> bytes | None:

@@ -37,7 +37,17 @@ from presskit.languages import N_, Language, translations
 from presskit.links import link_targets
 from presskit.markdown import BodyLink, BodyRenderer, PackedBody, RenderedBody
 from presskit.media import Media, PhotoSizes
-from presskit.models import RELEASE_TYPES, Asset, Contact, Event, Partner, Photo, Programme, Release
+from presskit.models import (
+    RELEASE_TYPES,
+    Asset,
+    Contact,
+    Event,
+    Partner,
+    Photo,
+    Programme,
+    Release,
+    body_key,
+)
 from presskit.seal import seal, unseal
 from presskit.spill import Spilled
 from presskit.text import local_time
@@ -316,8 +326,7 @@ class _Bodies(dict[Release, RenderedBody]):
         self.renderer = renderer
 
     def __missing__(self, release: Release) -> RenderedBody:
-        body = self[release] = self.renderer.body(release.body, release.body_line, release.source,
-                                                  release.path)
+        body = self[release] = self.renderer.release_body(release)
         return body
 
 
@@ -416,8 +425,9 @@ class _Renderer:
         if workers > 1:
             self.render_bodies_in_parallel()
         for release in graph.releases if only is None else ():
-            self.bodies[release] = self.body(release.body, release.body_line, release.source,
-                                             release.path)
+            self.bodies[release] = self.release_body(release)
+            if release.text is not None:
+                release.text.forget()  # its rendered text is all the pages need (see models.Text)
         self.site.summary_of = self.summary
         self.site.status_of = self.status
         self.site.card_of = self.card
@@ -445,7 +455,15 @@ class _Renderer:
             self.site.contacts_path, self.site.events_path)
 
     def body(self, text: str, line: int, source: Path, page_path: str) -> RenderedBody:
-        rendered: RenderedBody = self.memory.body(text, line, self.markdown.render)
+        """The rendered text of a page's Markdown (a partner's, a programme's...)."""
+        return self._noted(self.memory.body((text, line), lambda: text, line, self.markdown.render),
+                           source, page_path)
+
+    def release_body(self, release: Release) -> RenderedBody:
+        return self._noted(self.memory.body(body_key(release), lambda: release.body, release.body_line,
+                                            self.markdown.render), release.source, release.path)
+
+    def _noted(self, rendered: RenderedBody, source: Path, page_path: str) -> RenderedBody:
         self.body_links.append(SourceLinks(source, page_path, tuple(rendered.links)))
         return rendered
 
@@ -848,20 +866,21 @@ class _Renderer:
 
     def render_bodies_in_parallel(self) -> None:
         """Markdown of every release not yet in memory, on all cores (a cold build)."""
-        missing = {(r.body, r.body_line) for r in self.graph.releases
-                   if (r.body, r.body_line) not in self.memory.bodies}
+        missing = {key: release for release in self.graph.releases
+                   if (key := body_key(release)) not in self.memory.bodies}
         if len(missing) < PARALLEL_AT_LEAST:
             return
-        global _WORKER
+        global _WORKER, _WORKER_TEXTS
         _WORKER = self
         jobs = sorted(missing)
+        _WORKER_TEXTS = [missing[key] for key in jobs]  # read in the workers, where not held
         with multiprocessing.get_context("fork").Pool(self.workers) as pool:
-            bodies = pool.imap(_render_body, jobs, chunksize=64)
+            bodies = pool.imap(_render_body, range(len(jobs)), chunksize=64)
             for done, (key, body) in enumerate(zip(jobs, bodies, strict=True), 1):
                 self.memory.bodies[key] = body
                 if done % 64 == 0 or done == len(jobs):
                     self.memory.progress("Rendering texts", done, len(jobs))
-        _WORKER = None
+        _WORKER, _WORKER_TEXTS = None, []
 
     def count_words_in_parallel(self) -> None:
         """The words of every body that has not had them counted (bodies rendered in an
@@ -1139,11 +1158,13 @@ PARALLEL_AT_LEAST = 200
 _WORKER: _Renderer | None = None
 _WORKER_SPECS: list[PageSpec] = []
 _WORKER_BODIES: list[RenderedBody] = []
+_WORKER_TEXTS: list[Release] = []  # whose texts the workers render (see render_bodies_in_parallel)
 
 
-def _render_body(key: tuple[str, int]) -> RenderedBody:
+def _render_body(index: int) -> RenderedBody:
     assert _WORKER is not None
-    body = _WORKER.markdown.render(*key)
+    release = _WORKER_TEXTS[index]
+    body = _WORKER.markdown.render(release.body, release.body_line)
     search.body_words(body)  # here, on every core, rather than one by one for the index
     return PackedBody.of(body)  # held packed to the build's end (see PackedBody)
 

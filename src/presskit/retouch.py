@@ -25,7 +25,7 @@ from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem, errors_in
 from presskit.graph import Newsroom, with_releases
 from presskit.markdown import BodyRenderer, RenderedBody
-from presskit.models import Content, Release, placed_alike
+from presskit.models import Content, Release, body_key, placed_alike
 from presskit.quick import Quick, Record, body_files, lend_bodies, release_shape
 from presskit.render import Alternate, CardKeys, SearchEdit, render_shown
 from presskit.schema import load_releases
@@ -125,7 +125,8 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
             return None  # not shown: the full build decides what its edit changes
         if release.digest == old.digest:
             continue  # touched, not changed
-        body = memory.body(release.body, release.body_line, markdown.render)
+        body = memory.body(body_key(release), lambda release=release: release.body,  # type: ignore[misc]
+                           release.body_line, markdown.render)
         if not placed_alike(old, release) or body_files(release, body) != body_files(old, kept.bodies[old]):
             return None
         bodies[release] = body

@@ -37,6 +37,7 @@ from presskit.models import (
     Photo,
     Programme,
     Release,
+    Text,
     TopicText,
     attached,
     detached,
@@ -635,7 +636,7 @@ class _Loader:
             embargo=embargo,
             draft=fields.boolean("draft"),
             summary=fields.text("summary"),
-            body=doc.body,
+            text=doc.text or Text(doc.body, doc.path, doc.digest, doc.body_line),
             body_line=doc.body_line,
             extra=fields.extra(),
             digest=doc.digest,
@@ -955,7 +956,7 @@ def remember_releases(memory: BuildMemory, releases: Iterable[tuple[Release, tup
     """Releases checked by an earlier build, put into memory as if read and checked by this
     one (with the state their files had then): they are not read again while unchanged."""
     for release, state in releases:
-        doc = Document(release.source, {}, release.body, release.body_line, release.digest)
+        doc = Document(release.source, {}, "", release.body_line, release.digest, release.text)
         memory.files[release.source] = (state, doc, [], read_at)
         memory.models[release.source] = (doc, (release.source, context), [], _needed_files(release),
                                          release)
@@ -1042,8 +1043,8 @@ def _check_raw_html(settings: Settings, items: list[Any], problems: list[Problem
     """A warning for each thing the sanitizer will take out of HTML written in a body."""
     renderer = None
     for item in items:
-        if "<" not in item.body:
-            continue
+        if not (item.text.html if isinstance(item, Release) and item.text else "<" in item.body):
+            continue  # (a release lent by the cache holds no Markdown: it keeps whether it has HTML)
         renderer = renderer or BodyRenderer(settings.base_path, settings.embed_hosts)
         for line, what in renderer.removals(item.body, item.body_line):
             problems.append(Problem(

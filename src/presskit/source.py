@@ -46,6 +46,9 @@ class Document:
     body: str
     body_line: int  # line of the file on which the body starts
     digest: str = ""  # of the file's bytes: what incremental builds compare
+    # A release's text as a model lent by the cache has it (models.Text: read again if asked),
+    # in place of `body`, for a document put into memory from that model.
+    text: Any = None
 
 
 class _CoreResolver(yaml.resolver.BaseResolver):
@@ -233,6 +236,22 @@ class _Converter:
         if kind == "null":
             return Node(None, line, "null", text)
         return Node(text, line, "str", text, quoted)
+
+
+def body_of(path: Path) -> str:
+    """The Markdown of a content file as `read_document` finds it ("" if it cannot be read)."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return ""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    handler = frontmatter.YAMLHandler()
+    if not handler.FM_BOUNDARY.match(text):
+        return text
+    try:
+        return handler.split(text)[1]
+    except ValueError:
+        return ""
 
 
 def read_document(path: Path, problems: list[Problem], *, needs_front: bool = True) -> Document | None:

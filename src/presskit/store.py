@@ -158,8 +158,9 @@ class ReleaseStore:
                         source = str(release.source)
                         keep.add(source)
                         if stored.get(source) != key:
-                            model = pickle.dumps(detached(release), protocol=pickle.HIGHEST_PROTOCOL)
-                            yield source, key, seal(model), seal(_body_bytes(body))
+                            model = detached(release, text=False)  # its file keeps the Markdown
+                            yield (source, key, seal(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)),
+                                   seal(_body_bytes(body)))
 
                 connection.executemany("INSERT OR REPLACE INTO releases VALUES (?, ?, ?, ?)", rows())
                 gone = [(source,) for source in stored if complete and source not in keep]
