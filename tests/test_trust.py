@@ -564,3 +564,25 @@ def test_a_cache_restored_into_a_fresh_clone_makes_a_deploy_a_rebuild_never_wron
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
     again = run("build", site)  # and the record left in the clone describes it
     assert again.out.startswith("Nothing changed"), again.out
+
+
+def test_a_photo_removed_under_unchanged_releases_is_reported_at_each_of_their_lines(tmp_path, run):
+    """Releases lent by the cache whose photo is gone are read again from their files: each
+    is reported at the line of that photo, with the files that are there, by `build` and
+    `check` alike (they said that the title and date were missing)."""
+    site = aged(generate(20, tmp_path / "site", seed=8))
+    assert run("build", site).code == 0
+    photo = site / "content/media/photo-00.jpg"
+    showing = sorted(path for path in (site / "content/releases").rglob("*.md")
+                     if "/media/photo-00.jpg" in path.read_text())
+    assert showing
+    photo.unlink()
+    for command in ("build", "check"):
+        result = run(command, site)
+        assert result.code == 1 and "Traceback" not in result.err
+        assert "is missing" not in result.err
+        for path in showing:
+            line = next(number for number, text in enumerate(path.read_text().splitlines(), 1)
+                        if "/media/photo-00.jpg" in text)
+            assert f"{path.name}:{line}: error: photo file '/media/photo-00.jpg' does not exist" in result.err
+        assert 'did you mean "/media/photo-' in result.err

@@ -329,7 +329,7 @@ class _Loader:
 
     # -- partners and programmes -------------------------------------------------
 
-    def remembered(self, doc: Document, context: str, make: Callable[[], T]) -> T:
+    def remembered(self, doc: Document, context: str, make: Callable[[Document], T]) -> T:
         """The model an unchanged file made in an earlier build, with that build's problems,
         or a newly checked one. Files it points at (photos, logos) must still exist."""
         key = (doc.path, context)
@@ -340,8 +340,14 @@ class _Loader:
                 and all(path.is_file() for path in known[3])):
             self.problems.extend(known[2])
             return known[4]  # type: ignore[no-any-return]
+        if doc.text is not None:  # stands for a release the cache lent (a photo of it is gone):
+            self.memory.files.pop(doc.path, None)  # its file is read and checked again
+            read = self.memory.read(doc.path, read_document, self.problems)
+            if read is None:
+                return None  # type: ignore[return-value]  # (the problem that says why is reported)
+            doc = read
         before = len(self.problems)
-        model = make()
+        model = make(doc)
         self.memory.models[doc.path] = (doc, key, self.problems[before:], _needed_files(model), model)
         return model
 
@@ -353,7 +359,7 @@ class _Loader:
         """The files of a folder read as one kind of entity (each remembered while unchanged):
         their versions grouped, and each language's set, with a copy (made by `copy`, kept
         while its original is the same) where a language has no version of its own."""
-        read = [self.remembered(doc, context, lambda doc=doc: make(doc))  # type: ignore[misc]
+        read = [self.remembered(doc, context, make)
                 for doc in self.documents(folder)]
         groups = check_versions(read, kind, self.problems)
         return groups, in_each_language(groups, self.settings, lambda item, lang, root: remembered_copy(
@@ -576,8 +582,7 @@ class _Loader:
             return self.releases_in_parallel(paths, partners, programmes, workers)
         releases = []
         for doc in self.documents("releases", names=paths):
-            release = self.remembered(
-                doc, context, lambda doc=doc: self.release(doc, partners, programmes))  # type: ignore[misc]
+            release = self.remembered(doc, context, lambda doc: self.release(doc, partners, programmes))
             if release is not None:
                 releases.append(release)
         return releases
@@ -916,8 +921,8 @@ def load_releases(settings: Settings, files: list[Path], problems: list[Problem]
     problems.extend(problem for problem in outside if problem is not None)
     for path in files:
         doc = loader.memory.read(path, read_document, problems)
-        release = loader.remembered(doc, context, lambda doc=doc: loader.release(doc, *directories)
-                                    ) if doc else None  # type: ignore[misc]
+        release = loader.remembered(doc, context, lambda doc: loader.release(doc, *directories)
+                                    ) if doc else None
         if release is not None:
             releases.append(release)
     return _content(loader, releases, partners, programmes, {}, [])
