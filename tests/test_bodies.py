@@ -4,6 +4,7 @@ open body, in the build, the cache and across processes."""
 from __future__ import annotations
 
 import pickle
+import shutil
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +15,8 @@ from presskit.markdown import BodyRenderer, PackedBody, RenderedBody
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from generate import generate
+
+from conftest import tree_digest
 
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -114,3 +117,35 @@ def test_the_cache_keeps_no_markdown_and_a_template_that_shows_it_still_gets_it(
     assert shown.text is not None and shown.text._value is None  # let go of, once rendered
     page = site / "output" / shown.path.strip("/") / "index.html"
     assert f"{phrase}.\n</pre>" in page.read_text()
+
+
+def test_cards_made_on_other_cores_go_to_the_store_as_they_come(tmp_path, monkeypatch):
+    """A build that keeps its cards writes those its rendering workers made as they come,
+    rather than holding them to its end; the next build after an edit reads them back."""
+    monkeypatch.setattr("presskit.cache._RACY_SECONDS", -1e9)  # files just written are trusted
+    monkeypatch.setattr("presskit.build.cores", lambda: 2)
+    monkeypatch.setattr(render, "PARALLEL_AT_LEAST", 2)
+    site = generate(30, tmp_path / "site", seed=6)
+    held: list[int] = []
+    save_cards = store.ReleaseStore.save_cards
+
+    def saving(self, cards, releases):  # type: ignore[no-untyped-def]
+        held.append(len(cards))
+        save_cards(self, cards, releases)
+
+    monkeypatch.setattr(store.ReleaseStore, "save_cards", saving)
+    build(site)
+    with store.ReleaseStore(site)._connect() as connection:  # type: ignore[union-attr]
+        rows = connection.execute("SELECT COUNT(*) FROM cards").fetchone()[0]
+    assert rows >= 30 and held[-1] < rows / 2
+
+    target = sorted((site / "content/releases").rglob("*.md"))[4]
+    target.write_text(target.read_text().replace("title: ", "title: Renamed ", 1))
+    after = build(site)
+    monkeypatch.setattr(render, "PARALLEL_AT_LEAST", 10**9)
+    cold = tmp_path / "cold"
+    shutil.copytree(site / "content", cold / "content")
+    shutil.copy(site / "presskit.toml", cold / "presskit.toml")
+    build(cold)
+    assert isinstance(after, BuildResult)
+    assert tree_digest(site / "output") == tree_digest(cold / "output")

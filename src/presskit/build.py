@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -270,10 +271,17 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
     elif preview:  # a first preview: what the last `build` kept is the same releases, mostly
         restored = _lend_from_build(site_dir, settings, memory, walked, themes)
     memory.spill = Spill.beside(settings.output_dir)  # the pages, until they are written
+    releases = store.ReleaseStore(site_dir, part)
+    keeps_cards = incremental and bool(environment_key) and not preview  # (serve holds its own)
     try:
-        made = make_site(site_dir, as_of=as_of, drafts=drafts, stage=stage, memory=memory,
-                         workers=cores(), readers=1 if restored else cores(), settings=settings,
-                         preview=preview)
+        with releases.card_writer() if keeps_cards else contextlib.nullcontext() as sink:
+            if sink is not None:
+                memory.fragment_sink = sink
+                memory.kept_fragments = memory.kept_fragments or releases.kept_cards()
+            made = make_site(site_dir, as_of=as_of, drafts=drafts, stage=stage, memory=memory,
+                             workers=cores(), readers=1 if restored else cores(), settings=settings,
+                             preview=preview)
+            memory.fragment_sink = None
         stage("Writing output")
         if incremental:
             published, _ = write_full(site_dir, state, environment_key, walked, walked_at, made, memory,

@@ -91,6 +91,9 @@ class BuildMemory:
     # Where the pieces the last build kept are read from as pages ask for them (the store in
     # .presskit-cache/: see store.KeptCards), when not in `fragments`; None when none are.
     kept_fragments: Any = None
+    # Where a build that keeps its cards puts those its rendering workers made, as they come
+    # (the store: see store.CardWriter), rather than holding them to its end; None: held.
+    fragment_sink: Callable[[list[tuple[Slot, tuple[str, Any]]]], None] | None = None
     models: dict[Path, tuple[Any, ...]] = field(default_factory=dict)  # checked models by file
     copies: dict[tuple[Path, str], tuple[Any, Any]] = field(default_factory=dict)  # see versions
     graph: dict[str, Any] = field(default_factory=dict)  # what the graph stage keeps for itself

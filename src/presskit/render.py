@@ -878,6 +878,9 @@ class _Renderer:
             bodies = pool.imap(_render_body, range(len(jobs)), chunksize=64)
             for done, (key, body) in enumerate(zip(jobs, bodies, strict=True), 1):
                 self.memory.bodies[key] = body
+                text = missing[key].text
+                if text is not None:
+                    text.forget()  # as each comes back, to make room for the next (see models.Text)
                 if done % 64 == 0 or done == len(jobs):
                     self.memory.progress("Rendering texts", done, len(jobs))
         _WORKER, _WORKER_TEXTS = None, []
@@ -912,7 +915,10 @@ class _Renderer:
                     if targets is not None:  # shared again in this process (see link_targets)
                         self.targets[specs[index].path] = tuple(map(sys.intern, targets))
                 self.problems.extend(problems)
-                self.memory.add_fragments(cards)
+                if self.memory.fragment_sink is not None:
+                    self.memory.fragment_sink(cards)
+                else:
+                    self.memory.add_fragments(cards)
                 self.memory.progress("Rendering pages", before + len(made), total or len(specs))
         _WORKER, _WORKER_SPECS = None, []
         return made

@@ -16,7 +16,7 @@ import os
 import pickle
 import shutil
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -202,6 +202,34 @@ class ReleaseStore:
     def models(self, environment_key: str) -> tuple[dict[Path, tuple[Any, ...]],
                                                      dict[tuple[Path, str], tuple[Any, Any]]]:
         return saved_models(self.site_dir, environment_key, self.part)
+
+    @contextlib.contextmanager
+    def card_writer(self) -> Iterator[Callable[[Iterable[tuple[Slot, tuple[str, Any]]]], None]]:
+        """Where a build puts the cards its rendering workers made, as they come: each is
+        written at once (a row per card, sealed with its slot and fingerprint, as
+        `save_cards` writes it), so that the build need not hold them to its end (about 4 KB
+        a release). A card is content: written by a build that then fails, it is still
+        right under its fingerprint. Nothing is written if the store cannot be opened."""
+        connection = self._connect(create=True)
+
+        def write(cards: Iterable[tuple[Slot, tuple[str, Any]]]) -> None:
+            nonlocal connection
+            if connection is None:
+                return
+            try:
+                with connection:
+                    connection.executemany("INSERT OR REPLACE INTO cards VALUES (?, ?, ?, ?, ?)", (
+                        (*slot, digest, seal(marshal.dumps((slot, digest, str(card)))))
+                        for slot, (digest, card) in cards if isinstance(card, Markup)))
+            except sqlite3.Error:
+                connection.close()
+                connection = None  # the cards are made again by the next build
+
+        try:
+            yield write
+        finally:
+            if connection is not None:
+                connection.close()
 
     def kept_cards(self) -> KeptCards | None:
         """The cards the last build kept, read as the lists of this one ask for them (see
