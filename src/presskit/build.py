@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
@@ -273,15 +272,14 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
     memory.spill = Spill.beside(settings.output_dir)  # the pages, until they are written
     releases = store.ReleaseStore(site_dir, part)
     keeps_cards = incremental and bool(environment_key) and not preview  # (serve holds its own)
+    sink = releases.card_sink() if keeps_cards else None
     try:
-        with releases.card_writer() if keeps_cards else contextlib.nullcontext() as sink:
-            if sink is not None:
-                memory.fragment_sink = sink
-                memory.kept_fragments = memory.kept_fragments or releases.kept_cards()
-            made = make_site(site_dir, as_of=as_of, drafts=drafts, stage=stage, memory=memory,
-                             workers=cores(), readers=1 if restored else cores(), settings=settings,
-                             preview=preview)
-            memory.fragment_sink = None
+        if sink is not None:
+            memory.fragment_sink = sink
+            memory.kept_fragments = memory.kept_fragments or releases.kept_cards()
+        made = make_site(site_dir, as_of=as_of, drafts=drafts, stage=stage, memory=memory,
+                         workers=cores(), readers=1 if restored else cores(), settings=settings,
+                         preview=preview)
         stage("Writing output")
         if incremental:
             published, _ = write_full(site_dir, state, environment_key, walked, walked_at, made, memory,
@@ -289,6 +287,9 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
         else:
             published = publish(made.site.files, settings.output_dir)
     finally:
+        memory.fragment_sink = None
+        if sink is not None:
+            sink.close()
         if memory.spill is not None:
             memory.spill.remove()
     new = _newly_published(site_dir, made.graph) if incremental and not preview else ()

@@ -915,10 +915,7 @@ class _Renderer:
                     if targets is not None:  # shared again in this process (see link_targets)
                         self.targets[specs[index].path] = tuple(map(sys.intern, targets))
                 self.problems.extend(problems)
-                if self.memory.fragment_sink is not None:
-                    self.memory.fragment_sink(cards)
-                else:
-                    self.memory.add_fragments(cards)
+                self.memory.add_fragments(cards)  # none when the workers put them in the store
                 self.memory.progress("Rendering pages", before + len(made), total or len(specs))
         _WORKER, _WORKER_SPECS = None, []
         return made
@@ -1205,7 +1202,17 @@ def _render_pages(indices: list[int]) -> tuple[list[_Made], list[Problem],
         targets = link_targets(data) if noted and data else None
         results.append((index, memory.spill.put(data) if memory.spill and data else data, targets))
     cards = [(slot, memory.fragments[slot]) for slot in memory.made_fragments]
+    if memory.fragment_sink is not None:  # the worker puts its cards in the store itself
+        memory.fragment_sink(cards)
+        cards = []
+        if len(memory.fragments) > WORKER_CARDS:  # and keeps the latest: others are read again
+            memory.fragments = dict(list(memory.fragments.items())[-WORKER_CARDS // 2:])
+            if memory.kept_fragments is not None:
+                memory.kept_fragments.ask_again()
     return results, _WORKER.problems[before:], cards
+
+
+WORKER_CARDS = 20_000  # cards a rendering worker holds at most, when they go to the store
 
 
 def feed_indexes(graph: SiteGraph) -> list[tuple[str, str, Sequence[Release]]]:

@@ -72,7 +72,12 @@ def _key() -> bytes:
 
 def seal(data: bytes) -> bytes:
     """The data with its seal in front."""
-    return hmac.digest(_key(), data, hashlib.sha256) + data
+    return mark(data) + data
+
+
+def mark(data: bytes) -> bytes:
+    """The seal of the data alone, to write in front of it (see `seal`)."""
+    return hmac.digest(_key(), data, hashlib.sha256)
 
 
 def unseal(sealed: bytes | None) -> bytes | None:

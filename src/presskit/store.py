@@ -16,7 +16,7 @@ import os
 import pickle
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from presskit import countries
 from presskit.cache import Slot, cache_folder, keep_file, part_dir
 from presskit.markdown import BodyLink, PackedBody, RenderedBody
 from presskit.models import Partner, Programme, Release, attached, detached
-from presskit.seal import seal, unseal
+from presskit.seal import mark, seal, unseal
 
 _RELEASES = "releases.sqlite"
 _CARDS = "cards"
@@ -41,8 +41,9 @@ def read_cache(site_dir: Path, name: str, part: str = "") -> bytes | None:
 
 
 def write_cache(site_dir: Path, name: str, data: bytes, part: str = "") -> None:
-    """Replace one cache file at once, sealed; failing to only costs the next build time."""
-    keep_file(site_dir, name, seal(data), part)
+    """Replace one cache file at once, sealed (its seal written in front of it, not joined
+    to a copy); failing to only costs the next build time."""
+    keep_file(site_dir, name, mark(data), part, after=data)
 
 
 def save_models(site_dir: Path, environment_key: str, models: dict[Path, tuple[Any, ...]],
@@ -203,33 +204,14 @@ class ReleaseStore:
                                                      dict[tuple[Path, str], tuple[Any, Any]]]:
         return saved_models(self.site_dir, environment_key, self.part)
 
-    @contextlib.contextmanager
-    def card_writer(self) -> Iterator[Callable[[Iterable[tuple[Slot, tuple[str, Any]]]], None]]:
-        """Where a build puts the cards its rendering workers made, as they come: each is
-        written at once (a row per card, sealed with its slot and fingerprint, as
-        `save_cards` writes it), so that the build need not hold them to its end (about 4 KB
-        a release). A card is content: written by a build that then fails, it is still
-        right under its fingerprint. Nothing is written if the store cannot be opened."""
+    def card_sink(self) -> CardSink | None:
+        """Where the processes of a build put the cards they make (see CardSink); None if
+        the store cannot be made."""
         connection = self._connect(create=True)
-
-        def write(cards: Iterable[tuple[Slot, tuple[str, Any]]]) -> None:
-            nonlocal connection
-            if connection is None:
-                return
-            try:
-                with connection:
-                    connection.executemany("INSERT OR REPLACE INTO cards VALUES (?, ?, ?, ?, ?)", (
-                        (*slot, digest, seal(marshal.dumps((slot, digest, str(card)))))
-                        for slot, (digest, card) in cards if isinstance(card, Markup)))
-            except sqlite3.Error:
-                connection.close()
-                connection = None  # the cards are made again by the next build
-
-        try:
-            yield write
-        finally:
-            if connection is not None:
-                connection.close()
+        if connection is None:
+            return None
+        connection.close()
+        return CardSink(self.path)
 
     def kept_cards(self) -> KeptCards | None:
         """The cards the last build kept, read as the lists of this one ask for them (see
@@ -282,6 +264,45 @@ class ReleaseStore:
             found[source] = (release, _body_from(body))
 
 
+class CardSink:
+    """Where the processes of a build put the cards they make, as they make them: each is
+    written at once (a row per card, sealed with its slot and fingerprint, as `save_cards`
+    writes it), so that no process holds them to the build's end (about 4 KB a release; the
+    pages that list a term's releases make tens of thousands at a time at 50,000 releases).
+    A card is content: written by a build that then fails, it is still right under its
+    fingerprint. Each process writes through its own connection (the rendering workers are
+    forked), waiting for another's write to end; a write that fails leaves those cards to be
+    made again by the next build."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._connection: sqlite3.Connection | None = None
+        self._process = 0
+
+    def __call__(self, cards: Iterable[tuple[Slot, tuple[str, Any]]]) -> None:
+        if self._process != os.getpid():  # a forked worker leaves its parent's connection alone
+            self._connection, self._process = None, os.getpid()
+            try:
+                self._connection = sqlite3.connect(self.path, timeout=60)
+                self._connection.execute("PRAGMA synchronous=OFF")
+            except sqlite3.Error:
+                self._connection = None
+        if self._connection is None:
+            return
+        try:
+            with self._connection:
+                self._connection.executemany("INSERT OR REPLACE INTO cards VALUES (?, ?, ?, ?, ?)", (
+                    (*slot, digest, seal(marshal.dumps((slot, digest, str(card)))))
+                    for slot, (digest, card) in cards if isinstance(card, Markup)))
+        except sqlite3.Error:
+            self.close()
+            self._connection = None
+
+    def close(self) -> None:
+        if self._connection is not None and self._process == os.getpid():
+            self._connection.close()
+
+
 _KEPT_CARD = "SELECT digest, card FROM cards WHERE source = ? AND language = ? AND options = ?"
 
 
@@ -321,6 +342,11 @@ class KeptCards:
         except (sqlite3.Error, ValueError, EOFError, TypeError):
             return {}  # a store that cannot be read lends nothing: the cards are made
         return found
+
+    def ask_again(self) -> None:
+        """Look again for every slot: the store has gained rows since, and a worker that
+        dropped cards from memory finds them there."""
+        self._asked = set()
 
     def _open(self) -> sqlite3.Connection | None:
         if self._process != os.getpid():  # a forked worker leaves its parent's connection alone
