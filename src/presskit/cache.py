@@ -198,7 +198,7 @@ class BuildMemory:
 
     def fetch_fragments(self, slots: Iterable[Slot]) -> None:
         """Read at once, from what the last build kept, the pieces of these slots that are not
-        in memory (a list page shows hundreds: one query, not hundreds)."""
+        in memory (a list page shows hundreds: one pass over the store, in its keys' order)."""
         if self.kept_fragments is None:
             return
         missing = [slot for slot in slots if slot not in self.fragments]

@@ -243,9 +243,6 @@ class Text:
         if self.digest:
             self._value = None
 
-    def __reduce__(self) -> tuple[Any, ...]:  # (to a worker process: with the text)
-        return (Text, (self.read(), self.source, self.digest, self.line, self.media, self.html))
-
 
 @dataclass(frozen=True, eq=False)
 class Release:

@@ -186,12 +186,8 @@ class ReleaseStore:
                 stored = {(source, language, options): digest for source, language, options, digest
                           in connection.execute("SELECT source, language, options, digest FROM cards")}
 
-                def rows() -> Iterator[tuple[str, str, str, str, bytes]]:
-                    for slot, (digest, card) in cards.items():
-                        if isinstance(card, Markup) and stored.get(slot) != digest:
-                            yield (*slot, digest, seal(marshal.dumps((slot, digest, str(card)))))
-
-                connection.executemany("INSERT OR REPLACE INTO cards VALUES (?, ?, ?, ?, ?)", rows())
+                connection.executemany(_PUT_CARD, _card_rows(
+                    (slot, kept) for slot, kept in cards.items() if stored.get(slot) != kept[0]))
                 connection.executemany("DELETE FROM cards WHERE source = ?",
                                        [(source,) for source in {slot[0] for slot in stored} - releases])
         except sqlite3.Error:
@@ -264,6 +260,16 @@ class ReleaseStore:
             found[source] = (release, _body_from(body))
 
 
+_PUT_CARD = "INSERT OR REPLACE INTO cards VALUES (?, ?, ?, ?, ?)"
+
+
+def _card_rows(cards: Iterable[tuple[Slot, tuple[str, Any]]]) -> Iterator[tuple[str, str, str, str, bytes]]:
+    """Rows of the cards table: each card sealed with its slot and fingerprint (see KeptCards)."""
+    for slot, (digest, card) in cards:
+        if isinstance(card, Markup):
+            yield (*slot, digest, seal(marshal.dumps((slot, digest, str(card)))))
+
+
 class CardSink:
     """Where the processes of a build put the cards they make, as they make them: each is
     written at once (a row per card, sealed with its slot and fingerprint, as `save_cards`
@@ -291,9 +297,7 @@ class CardSink:
             return
         try:
             with self._connection:
-                self._connection.executemany("INSERT OR REPLACE INTO cards VALUES (?, ?, ?, ?, ?)", (
-                    (*slot, digest, seal(marshal.dumps((slot, digest, str(card)))))
-                    for slot, (digest, card) in cards if isinstance(card, Markup)))
+                self._connection.executemany(_PUT_CARD, _card_rows(cards))
         except sqlite3.Error:
             self.close()
             self._connection = None
