@@ -156,3 +156,28 @@ def test_cards_made_on_other_cores_go_to_the_store_as_they_come(tmp_path, monkey
     shutil.copy(target, cold / "content" / target.relative_to(site / "content"))
     build(cold)
     assert edited == tree_digest(cold / "output")
+
+
+def test_workers_fork_from_a_trimmed_heap_and_without_glibc_all_the_same(tmp_path, monkeypatch):
+    """Before a pool of workers is forked, the heap's free memory is given back (glibc's
+    malloc_trim); where the C library is not glibc, the pool is forked as it is."""
+    import ctypes
+
+    from presskit import forks
+
+    site = generate(30, tmp_path / "site", seed=7)
+    monkeypatch.setattr(render, "PARALLEL_AT_LEAST", 2)
+    trimmed: list[int] = []
+    monkeypatch.setattr(forks, "trim", lambda: trimmed.append(1))
+    files = {f.path: f.data for f in make_site(site, as_of=AS_OF, workers=2).site.files}
+    assert trimmed
+
+    def no_glibc(name: str) -> None:
+        raise OSError(name)
+
+    monkeypatch.undo()
+    monkeypatch.setattr(render, "PARALLEL_AT_LEAST", 2)
+    monkeypatch.setattr(forks, "_LIBC", None)
+    monkeypatch.setattr(ctypes, "CDLL", no_glibc)
+    again = {f.path: f.data for f in make_site(site, as_of=AS_OF, workers=2).site.files}
+    assert forks._LIBC is False and again == files

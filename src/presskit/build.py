@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from presskit import paths, quick, search, store
+from presskit import forks, paths, quick, search, store
 from presskit.cache import (
     BuildMemory,
     Stat,
@@ -446,6 +446,7 @@ def _remember(site_dir: Path, environment_key: str, output: tuple[int, int] | No
               files: int, part: str = "", before: quick.Record | None = None,
               changed: tuple[str, ...] | None = None) -> quick.Record:
     """Leave what the next build needs: the record, and the published releases."""
+    forks.trim()  # what rendering freed, given back before the record is made (see forks.trim)
     content, graph = made.content, made.graph
     pages = {path: digest for path, (digest, _) in memory.pages.items()}
     built = os.urandom(8).hex()

@@ -4,7 +4,9 @@ preview): a fork copies one thread only."""
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import multiprocessing.pool
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -23,8 +25,8 @@ def forked_map(function: Callable[[T], R], items: Sequence[T], workers: int, *,
     global _JOB
     _JOB = (function, items)
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            return pool.map(_run, range(len(items)), chunksize=chunksize)
+        with pool(workers) as forked:
+            return forked.map(_run, range(len(items)), chunksize=chunksize)
     finally:
         _JOB = None
 
@@ -33,3 +35,29 @@ def _run(index: int) -> Any:
     assert _JOB is not None
     function, items = _JOB
     return function(items[index])
+
+
+def pool(workers: int) -> multiprocessing.pool.Pool:
+    """A pool of `workers` processes forked from this one, once the memory its freed objects
+    left in the heap is given back (see `trim`): a forked worker counts every page of its
+    parent's that it inherits, and the largest process of a build is often a worker."""
+    trim()
+    return multiprocessing.get_context("fork").Pool(workers)
+
+
+def trim() -> None:
+    """Give the free memory of the heap back to the system (glibc's malloc_trim): Python hands
+    large freed objects (a text's Markdown, a page) back to the C library, which keeps them for
+    later; nothing where the C library is not glibc."""
+    global _LIBC
+    if _LIBC is None:
+        try:
+            _LIBC = ctypes.CDLL("libc.so.6")
+            _LIBC.malloc_trim  # noqa: B018 (glibc's)
+        except (OSError, AttributeError):
+            _LIBC = False
+    if _LIBC:
+        _LIBC.malloc_trim(0)
+
+
+_LIBC: Any = None  # the C library, once looked for (False: not glibc)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-import multiprocessing
 import os
 import re
 from collections.abc import Iterable
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from presskit import forks
 from presskit.cache import cache_folder
 from presskit.seal import seal, unseal
 
@@ -198,7 +198,7 @@ class Media:
         missing = [job for name, job in sorted(self.jobs.items()) if not self.kept(name)]
         jobs = [(job.source, str(self.folder / job.target), job.operation) for job in missing]
         if workers > 1 and len(jobs) >= PARALLEL_AT_LEAST:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
+            with forks.pool(workers) as pool:
                 pool.starmap(_make, jobs, chunksize=1)
         else:
             for job in jobs:

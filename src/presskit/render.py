@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import multiprocessing
 import os
 import re
 import sys
@@ -28,7 +27,7 @@ from babel import Locale
 from babel.dates import format_date, format_datetime, format_interval, format_time
 from babel.numbers import format_decimal
 
-from presskit import __version__, feeds, paths, search
+from presskit import __version__, feeds, forks, paths, search
 from presskit.cache import IN_OUTPUT, BuildMemory, Slot, cache_folder, fingerprint, part_dir
 from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem
@@ -874,7 +873,7 @@ class _Renderer:
         _WORKER = self
         jobs = sorted(missing)
         _WORKER_TEXTS = [missing[key] for key in jobs]  # read in the workers, where not held
-        with multiprocessing.get_context("fork").Pool(self.workers) as pool:
+        with forks.pool(self.workers) as pool:
             bodies = pool.imap(_render_body, range(len(jobs)), chunksize=64)
             for done, (key, body) in enumerate(zip(jobs, bodies, strict=True), 1):
                 self.memory.bodies[key] = body
@@ -893,7 +892,7 @@ class _Renderer:
             return
         global _WORKER_BODIES
         _WORKER_BODIES = missing
-        with multiprocessing.get_context("fork").Pool(self.workers) as pool:
+        with forks.pool(self.workers) as pool:
             counted = pool.map(_count_words, range(len(missing)), chunksize=64)
         _WORKER_BODIES = []
         for body, words in zip(missing, counted, strict=True):
@@ -908,7 +907,7 @@ class _Renderer:
         _WORKER, _WORKER_SPECS = self, specs
         chunks = [list(range(i, min(i + 32, len(specs)))) for i in range(0, len(specs), 32)]
         made: dict[str, bytes | Spilled | None] = {}
-        with multiprocessing.get_context("fork").Pool(self.workers) as pool:
+        with forks.pool(self.workers) as pool:
             for results, problems, cards in pool.imap_unordered(_render_pages, chunks):
                 for index, data, targets in results:
                     made[specs[index].path] = data

@@ -7,7 +7,6 @@ yields as much of a model as can be made, so that one run reports every fault at
 from __future__ import annotations
 
 import difflib
-import multiprocessing
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -18,7 +17,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from presskit import paths
+from presskit import forks, paths
 from presskit.cache import BuildMemory, fingerprint, walk
 from presskit.config import Settings
 from presskit.countries import Country, country_by_code, find_country, in_language, suggest_countries
@@ -599,7 +598,7 @@ class _Loader:
         chunks = [paths[start:start + 50] for start in range(0, len(paths), 50)]
         self.memory.saw(paths)
         try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
+            with forks.pool(workers) as pool:
                 for results in pool.imap(_check_releases, chunks):
                     for problems, values in results:
                         self.problems.extend(problems)
