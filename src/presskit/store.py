@@ -16,7 +16,7 @@ import os
 import pickle
 import shutil
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -270,41 +270,62 @@ def _card_rows(cards: Iterable[tuple[Slot, tuple[str, Any]]]) -> Iterator[tuple[
             yield (*slot, digest, seal(marshal.dumps((slot, digest, str(card)))))
 
 
+class _OwnConnection:
+    """A connection to the store for the process that asks: a rendering worker is forked,
+    and a connection must not cross a fork, so each process opens its own (with `connect`)
+    and leaves its parent's alone. None where it cannot be opened, or once `lost`."""
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
+        self.connect = connect
+        self._connection: sqlite3.Connection | None = None
+        self._process = 0
+
+    def get(self) -> sqlite3.Connection | None:
+        if self._process != os.getpid():
+            self._connection, self._process = None, os.getpid()
+            try:
+                self._connection = self.connect()
+            except (sqlite3.Error, OSError, ValueError):
+                self._connection = None
+        return self._connection
+
+    def lost(self) -> None:
+        """Close this process's connection, and open none again."""
+        if self._connection is not None and self._process == os.getpid():
+            self._connection.close()
+        self._connection = None
+
+
 class CardSink:
     """Where the processes of a build put the cards they make, as they make them: each is
     written at once (a row per card, sealed with its slot and fingerprint, as `save_cards`
     writes it), so that no process holds them to the build's end (about 4 KB a release; the
     pages that list a term's releases make tens of thousands at a time at 50,000 releases).
     A card is content: written by a build that then fails, it is still right under its
-    fingerprint. Each process writes through its own connection (the rendering workers are
-    forked), waiting for another's write to end; a write that fails leaves those cards to be
-    made again by the next build."""
+    fingerprint. Each process writes through its own connection, waiting for another's write
+    to end; a write that fails leaves those cards to be made again by the next build."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._connection: sqlite3.Connection | None = None
-        self._process = 0
+        self._connection = _OwnConnection(self._connect)
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self.path, timeout=60)
+        connection.execute("PRAGMA synchronous=OFF")
+        return connection
 
     def __call__(self, cards: Iterable[tuple[Slot, tuple[str, Any]]]) -> None:
-        if self._process != os.getpid():  # a forked worker leaves its parent's connection alone
-            self._connection, self._process = None, os.getpid()
-            try:
-                self._connection = sqlite3.connect(self.path, timeout=60)
-                self._connection.execute("PRAGMA synchronous=OFF")
-            except sqlite3.Error:
-                self._connection = None
-        if self._connection is None:
+        connection = self._connection.get()
+        if connection is None:
             return
         try:
-            with self._connection:
-                self._connection.executemany(_PUT_CARD, _card_rows(cards))
+            with connection:
+                connection.executemany(_PUT_CARD, _card_rows(cards))
         except sqlite3.Error:
-            self.close()
-            self._connection = None
+            self._connection.lost()
 
     def close(self) -> None:
-        if self._connection is not None and self._process == os.getpid():
-            self._connection.close()
+        self._connection.lost()
 
 
 _KEPT_CARD = "SELECT digest, card FROM cards WHERE source = ? AND language = ? AND options = ?"
@@ -316,13 +337,12 @@ class KeptCards:
     of the site's cards (reading all of them was a third of a second at 10,000 releases, and
     holding them a few hundred megabytes at 50,000). A card is used only under the fingerprint
     it was kept with (BuildMemory.fragment compares it), and a row whose seal does not hold its
-    slot and fingerprint is never read. Each process reads through its own connection (the
-    rendering workers are forked: a connection must not cross a fork)."""
+    slot and fingerprint is never read. Each process reads through its own connection."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._connection: sqlite3.Connection | None = None
-        self._process = 0
+        self._connection = _OwnConnection(
+            lambda: sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True))
         self._asked: set[Slot] = set()
 
     def fetch(self, slots: Iterable[Slot]) -> dict[Slot, tuple[str, Markup]]:
@@ -331,7 +351,7 @@ class KeptCards:
         if not wanted:
             return {}
         self._asked |= wanted
-        connection = self._open()
+        connection = self._connection.get()
         if connection is None:
             return {}
         found: dict[Slot, tuple[str, Markup]] = {}
@@ -351,15 +371,6 @@ class KeptCards:
         """Look again for every slot: the store has gained rows since, and a worker that
         dropped cards from memory finds them there."""
         self._asked = set()
-
-    def _open(self) -> sqlite3.Connection | None:
-        if self._process != os.getpid():  # a forked worker leaves its parent's connection alone
-            self._connection, self._process = None, os.getpid()
-            try:
-                self._connection = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
-            except (sqlite3.Error, OSError, ValueError):
-                self._connection = None
-        return self._connection
 
 
 def _remove(path: Path) -> None:
