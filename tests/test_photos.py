@@ -262,3 +262,38 @@ def test_a_damaged_or_planted_photo_file_in_the_cache_is_made_again(tmp_path, ru
     again = run("build", site)
     assert re.search(rf"Made {len(made)} photo files", again.out), again.out  # nothing trusted
     assert {p.name: p.read_bytes() for p in (site / "output/media").iterdir()} == published
+
+
+def textured_photo(width: int, height: int, orientation: int = 1) -> bytes:
+    """A photo with detail everywhere (noise over gradients), where any change in how a size
+    is made changes its bytes."""
+    noise = Image.effect_noise((width, height), 60)
+    ramp = Image.linear_gradient("L").resize((width, height))
+    image = Image.merge("RGB", (noise, ramp, ramp.transpose(Image.Transpose.FLIP_LEFT_RIGHT)))
+    exif = Image.Exif()
+    exif[ORIENTATION] = orientation
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif, quality=90)
+    return buffer.getvalue()
+
+
+def test_a_photo_file_made_again_alone_is_the_file_a_cold_build_made(tmp_path, run):
+    # A camera-sized photo, turned: its sizes come from one decoding at a reduced scale, each
+    # width from the one above it. The smallest sizes and the link preview, lost from the cache
+    # and made again without the others, must be the same bytes as when all were made at once.
+    site = photo_site(tmp_path, **{"content/media/lead.jpg": textured_photo(6400, 4000, orientation=6)})
+    assert run("build", site).code == 0
+    published = {p.name: p.read_bytes() for p in (site / "output/media").iterdir()}
+    lost = {data for name, data in published.items() if "-480w." in name or "-share." in name}
+    assert len(lost) >= 4
+    cache = site / ".presskit-cache/media"
+    for made in cache.iterdir():
+        if made.read_bytes() in lost:
+            made.unlink()
+    shutil.rmtree(site / "output")
+    again = run("build", site)
+    assert re.search(rf"Made {len(lost)} photo files", again.out), again.out
+    assert {p.name: p.read_bytes() for p in (site / "output/media").iterdir()} == published
+    smallest = next(name for name in published if name.startswith("lead-480w."))
+    with Image.open(site / "output/media" / smallest) as small:
+        assert small.size == (480, 768)  # upright: 4000 x 6400 as shown

@@ -29,7 +29,7 @@ WIDTHS = (480, 960, 1600)  # what `srcset` offers; a source is never made larger
 PRINT_LONG_SIDE = 3000  # the download: big enough to print across a page
 PREVIEW_SIZE = (1200, 630)  # the link-preview image social networks show
 RASTER = {".jpg", ".jpeg", ".png", ".webp"}
-_FORMAT = 1  # of the files made: a change here makes every size again
+_FORMAT = 2  # of the files made: a change here makes every size again (2: sizes from one decoding)
 _EXIF_GPS, _EXIF_ORIENTATION = 0x8825, 0x0112
 _EXIF_DESCRIPTION, _EXIF_ARTIST, _EXIF_COPYRIGHT = 0x010E, 0x013B, 0x8298
 PARALLEL_AT_LEAST = 4  # jobs; fewer are made faster than processes start
@@ -196,13 +196,16 @@ class Media:
         except OSError:
             return 0
         missing = [job for name, job in sorted(self.jobs.items()) if not self.kept(name)]
-        jobs = [(job.source, str(self.folder / job.target), job.operation) for job in missing]
-        if workers > 1 and len(jobs) >= PARALLEL_AT_LEAST:
+        by_source: dict[str, list[tuple[str, tuple[object, ...]]]] = {}
+        for job in missing:  # each source decoded once for all its files
+            by_source.setdefault(job.source, []).append((str(self.folder / job.target), job.operation))
+        groups = sorted(by_source.items())
+        if workers > 1 and len(groups) > 1 and len(missing) >= PARALLEL_AT_LEAST:
             with forks.pool(workers) as pool:
-                pool.starmap(_make, jobs, chunksize=1)
+                pool.starmap(_make_from, groups, chunksize=1)
         else:
-            for job in jobs:
-                _make(*job)
+            for source, wanted in groups:
+                _make_from(source, wanted)
         for job in missing:
             self.known[_MADE + job.target] = ((self.folder / job.target).stat().st_size,)
         _save_index(self.site_dir, self.known)
@@ -245,38 +248,60 @@ def _examine(file: Path) -> Source | None:
         return None
 
 
-def _make(source: str, target: str, operation: tuple[object, ...]) -> None:
-    """One file: a size, the print copy or the link preview, written whole or not at all."""
+def _make_from(source: str, wanted: list[tuple[str, tuple[object, ...]]]) -> None:
+    """The files wanted of one source. Its sizes and link preview come from one decoding (a
+    large JPEG decoded at the smallest scale that is still wider than the largest size), each
+    width made from the one above it; the print copy from a whole decoding of its own. Each
+    file is made the same way whichever others are made with it, so a file made again is the
+    file a cold build makes."""
     from PIL import Image, ImageOps
 
-    with Image.open(source) as original:
-        exif = original.getexif()
-        image = ImageOps.exif_transpose(original)
-        kind = operation[0]
-        if kind == "size":
-            _, width, form = operation
-            image = _resized(image, int(width))  # type: ignore[call-overload]
-            data = _encoded(image, str(form), quality=80)
-        elif kind == "preview":
-            image = ImageOps.fit(image.convert("RGB"), PREVIEW_SIZE, Image.Resampling.LANCZOS)
-            data = _encoded(image, "jpeg", quality=82)
-        else:
+    shown = [(target, operation) for target, operation in wanted if operation[0] != "print"]
+    if shown:
+        with Image.open(source) as original:
+            if original.format == "JPEG":
+                original.draft(None, (WIDTHS[-1], WIDTHS[-1]))
+            image = ImageOps.exif_transpose(original)  # a copy, loaded
+        widths = _sizes(image)
+        for target, operation in shown:
+            if operation[0] == "size":
+                _, width, form = operation
+                data = _encoded(widths.get(int(width), image), str(form), quality=80)  # type: ignore[call-overload]
+            else:
+                fitted = ImageOps.fit(image.convert("RGB"), PREVIEW_SIZE, Image.Resampling.LANCZOS)
+                data = _encoded(fitted, "jpeg", quality=82)
+            _write(target, data)
+    for target, operation in wanted:
+        if operation[0] == "print":
             _, credit, caption, keep_location = operation
-            image.thumbnail((PRINT_LONG_SIDE, PRINT_LONG_SIDE), Image.Resampling.LANCZOS)
-            data = _print_copy(image, original.format or "JPEG", exif, str(credit), str(caption),
-                               bool(keep_location))
+            with Image.open(source) as original:
+                exif = original.getexif()
+                image = ImageOps.exif_transpose(original)
+                image.thumbnail((PRINT_LONG_SIDE, PRINT_LONG_SIDE), Image.Resampling.LANCZOS)
+                data = _print_copy(image, original.format or "JPEG", exif, str(credit), str(caption),
+                                   bool(keep_location))
+            _write(target, data)
+
+
+def _write(target: str, data: bytes) -> None:
+    """A file of the cache, whole or not at all."""
     temporary = f"{target}.{os.getpid()}.part"
     with open(temporary, "wb") as file:
         file.write(data)
     os.replace(temporary, target)
 
 
-def _resized(image: Image.Image, width: int) -> Image.Image:
+def _sizes(image: Image.Image) -> dict[int, Image.Image]:
+    """The image at each width of WIDTHS, each made from the one above it (never larger than
+    the image)."""
     from PIL import Image
 
-    if image.width <= width:
-        return image
-    return image.resize((width, round(image.height * width / image.width)), Image.Resampling.LANCZOS)
+    made = {}
+    for width in sorted(WIDTHS, reverse=True):
+        if image.width > width:
+            image = image.resize((width, round(image.height * width / image.width)), Image.Resampling.LANCZOS)
+        made[width] = image
+    return made
 
 
 def _encoded(image: Image.Image, form: str, quality: int) -> bytes:
