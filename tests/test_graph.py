@@ -85,3 +85,49 @@ def test_related_lists_after_random_changes_are_those_found_from_scratch(tmp_pat
     found_again.clear()
     build_graph(content, language, AS_OF, memo=memo)
     assert found_again and 1 <= found_again[0] < len(content.releases) // 3, found_again
+
+
+def _lists(graph: graphs.SiteGraph) -> dict[str, tuple[str, ...]]:
+    found = {"releases": tuple(r.slug for r in graph.releases),
+             "held back": tuple(r.slug for r in graph.held_back)}
+    for node in (*graph.countries, *graph.partners, *graph.programmes, *graph.topics, *graph.years):
+        found[node.path] = tuple(r.slug for r in node.releases)
+    return found
+
+
+def test_a_graph_with_moved_releases_is_the_graph_made_from_scratch(tmp_path):
+    """graph.with_moves (the preview's new dates in the same year): every list sorted again,
+    and previous, next and related links as a graph made from scratch has them; the releases
+    it says were linked again are those whose links differ, and the moved ones."""
+    site = generate(160, tmp_path / "site", seed=4)
+    settings = load_settings(site)
+    problems: list[Problem] = []
+    content = load_content(settings, problems)
+    assert not problems
+    # Two years of 80 releases each: a new date can take a release far from its neighbours.
+    content = dataclasses.replace(content, releases=tuple(
+        dataclasses.replace(r, date=r.date.replace(year=2020 + n % 2, day=min(r.date.day, 28)))
+        for n, r in enumerate(content.releases)))
+    languages = site_languages(settings)
+    newsroom = graphs.build_newsroom(content, languages, AS_OF, preview=True)
+    rng = random.Random(8)
+    for step in range(40):
+        releases = list(content.releases)
+        swap = {}
+        for at in rng.sample(range(len(releases)), rng.choice((1, 1, 1, 3))):
+            old = releases[at]
+            day = old.date.replace(month=rng.randint(1, 12), day=rng.randint(1, 28))
+            if rng.random() < 0.2:  # the same day as another release of the year: by address then
+                day = rng.choice([r.date for r in releases if r.date.year == old.date.year])
+            swap[old] = releases[at] = dataclasses.replace(old, date=day)
+        content = dataclasses.replace(content, releases=tuple(releases))
+        before = newsroom.graphs[0]
+        newsroom, relinked = graphs.with_moves(newsroom, swap)
+        fresh = graphs.build_newsroom(content, languages, AS_OF, preview=True).graphs[0]
+        moved = newsroom.graphs[0]
+        assert _lists(moved) == _lists(fresh), step
+        assert _links(moved) == _links(fresh), step
+        old_links = _links(before)
+        differ = {slug for slug, links in _links(fresh).items() if links != old_links[slug]}
+        assert differ | {r.slug for r in swap.values()} == {r.slug for r in relinked}, step
+        assert set(moved.links) == set(moved.releases) == set(content.releases)

@@ -19,6 +19,7 @@ from presskit.serve import Session
 from test_serve import status, wait_for
 
 IN_PLACE = "changed in place"
+MOVED = "moved among its neighbours"
 
 
 def _bytes(file) -> bytes:  # type: ignore[no-untyped-def]
@@ -59,7 +60,8 @@ def test_a_card_edit_makes_only_the_pages_that_show_the_release(tmp_path):
     """On the demo newsroom (two languages, events, a draft): a new title, first paragraph or
     place line makes again the pages that show the release and nothing else (counted:
     every file made is one whose bytes changed, but for a few that show the release and not
-    what changed), and the preview equals a cold one; a new date is a full rebuild."""
+    what changed), and the preview equals a cold one; a new date in the same year moves the
+    release among its neighbours; a new year is a full rebuild."""
     shutil.copy(REPO / "presskit.toml", tmp_path)
     shutil.copytree(REPO / "content", tmp_path / "content")
     _aged(tmp_path)
@@ -97,7 +99,10 @@ def test_a_card_edit_makes_only_the_pages_that_show_the_release(tmp_path):
 
         path = releases / "2024/cambodia-budget-training.md"
         line = _save(running, lines, path, re.sub(r"(?m)^date: .*$", "date: 2024-05-20", path.read_text()))
-        assert IN_PLACE not in line and "only the text" not in line, line
+        assert MOVED in line, line
+        _assert_served_equals_a_fresh_build(running, tmp_path)
+        line = _save(running, lines, path, re.sub(r"(?m)^date: .*$", "date: 2025-05-20", path.read_text()))
+        assert MOVED not in line and IN_PLACE not in line and "only the text" not in line, line  # a new year
         _assert_served_equals_a_fresh_build(running, tmp_path)
     finally:
         running.stop()
@@ -105,7 +110,8 @@ def test_a_card_edit_makes_only_the_pages_that_show_the_release(tmp_path):
 
 def test_random_edits_in_the_preview_equal_a_cold_preview(tmp_path):
     """A generated bilingual newsroom, edited at random (titles, summaries, first paragraphs,
-    words, dates, topics): after each save, the served site is the one a cold preview makes."""
+    words, dates in the same year and in another, topics): after each save, the served site is
+    the one a cold preview makes."""
     sys.path.insert(0, str(REPO / "benchmarks"))
     from generate import generate
 
@@ -123,11 +129,13 @@ def test_random_edits_in_the_preview_equal_a_cold_preview(tmp_path):
         "lead": lambda text, n: text.replace("\n---\n", f"\n---\n\nA first paragraph, edit {n}.\n", 1),
         "words": lambda text, n: text.rstrip("\n") + f" More words, edit {n}.\n",
         "date": lambda text, n: re.sub(r"(?m)^date: (\d{4})-\d\d-\d\d", month, text, count=1),
+        "year": lambda text, n: re.sub(r"(?m)^date: \d{4}", f"date: {rng.choice([2015, 2019])}", text,
+                                       count=1),
         "topic": lambda text, n: re.sub(r"(?m)^topics: \[", "topics: [Youth employment, ", text, count=1),
     }
     seen: set[str] = set()
     try:
-        for number in range(14):
+        for number in range(24):
             path = rng.choice(files)
             kind = rng.choice(sorted(kinds))
             text = path.read_text()
@@ -135,8 +143,66 @@ def test_random_edits_in_the_preview_equal_a_cold_preview(tmp_path):
             if edited == text:
                 continue
             line = _save(running, lines, path, edited)
-            seen.add("in place" if IN_PLACE in line else "words" if "only the text" in line else "full")
+            seen.add("in place" if IN_PLACE in line else "words" if "only the text" in line
+                     else "moved" if "moved among" in line else "full")
             _assert_served_equals_a_fresh_build(running, site)
-        assert {"in place", "full"} <= seen, seen
+        assert {"in place", "moved", "full"} <= seen, seen
+    finally:
+        running.stop()
+
+
+def _dated(site: Path) -> list[Path]:
+    """The releases of a generated site, each dated again in 2023 or 2024 (about 30 a year: a
+    new date can take one far among its neighbours), their photos without captions."""
+    files = sorted((site / "content/releases").rglob("*.md"))
+    for number, path in enumerate(files):
+        day = f"{2023 + number % 2}-{1 + number // 2 % 12:02}-{1 + number % 28:02}"
+        text = re.sub(r"(?m)^date: .*$", f"date: {day}", path.read_text(), count=1)
+        path.write_text(re.sub(r"(?m)^    caption: .*\n", "", text))  # every download alike
+    return files
+
+
+def test_a_new_date_moves_a_release_and_makes_only_the_pages_that_change(tmp_path):
+    """A release moved from the newest of the site to the oldest of its year, retitled there,
+    then moved back: each save makes again only the pages, feeds and search files that change
+    (counted) and the preview equals a cold one: the feeds it left (three entries each) and the
+    pages of the list of releases (five a page) that it crossed, then the pages that show it in
+    its new place. With a caption of its own on a photo that older releases show too, a move
+    changes the photo's download (which carries the newest one's): a full rebuild."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from generate import generate
+
+    site = generate(60, tmp_path / "site", seed=2)
+    with (site / "presskit.toml").open("a") as settings:
+        settings.write("releases_per_page = 5\nfeed_entries = 3\n")
+    files = _dated(site)
+    _aged(site)
+    dates = {path: re.search(r"(?m)^date: (.*)$", path.read_text())[1] for path in files}  # type: ignore[index]
+    newest = max(files, key=dates.__getitem__)
+    lines: list[str] = []
+    running = Session(site, "127.0.0.1", 0, report=lines.append)
+    saves = [(f"date: {dates[newest]}", "date: 2024-01-01", MOVED), ("title: ", "title: Moved - ", IN_PLACE),
+             ("date: 2024-01-01", f"date: {dates[newest]}", MOVED),
+             # A caption of its own: the downloads of its photos carry the newest one's.
+             ("\n    alt: ", "\n    caption: Only here\n    alt: ", "Rebuilt"),
+             (f"date: {dates[newest]}", "date: 2024-01-01", "Rebuilt")]
+    try:
+        for old, new, said in saves:
+            before_files = dict(running.preview.snapshot().files)
+            before = _served(running)
+            text = newest.read_text()
+            assert old in text
+            line = _save(running, lines, newest, text.replace(old, new, 1))
+            assert said in line and (said != "Rebuilt" or "made again," in line), line  # or full
+            after = _served(running)
+            now_files = running.preview.snapshot().files
+            changed = {path for path in after if after[path] != before.get(path)}
+            made = {path for path in now_files if now_files[path] is not before_files.get(path)}
+            if said != "Rebuilt":
+                assert changed <= made and len(made - changed) <= 8, sorted(made - changed)
+            if said == MOVED:
+                assert "feed.xml" in {path.rsplit("/", 1)[-1] for path in changed}
+                assert len({path for path in changed if path.startswith("releases/page/")}) >= 3
+            _assert_served_equals_a_fresh_build(running, site)
     finally:
         running.stop()

@@ -303,6 +303,81 @@ def with_releases(newsroom: Newsroom, swap: Mapping[Release, Release]) -> Newsro
     ) for graph in newsroom.graphs))
 
 
+def with_moves(newsroom: Newsroom, swap: Mapping[Release, Release]) -> tuple[Newsroom, set[Release]]:
+    """The newsroom with releases swapped for others that moved among their neighbours (new
+    dates in the same years, the same terms and publication: see models.moved_alike; or that
+    kept their places): every list that holds one is sorted again, and the links of the
+    releases whose neighbours or related lists change are found again, as a build would find
+    them (see _remembered_links). Also says those releases."""
+    graphs, relinked = [], set()
+    for graph in newsroom.graphs:
+        mine = {old: new for old, new in swap.items() if old in graph.links}
+        if mine:
+            graph, found = _moved(graph, mine)
+            relinked |= found
+        graphs.append(graph)
+    return Newsroom(tuple(graphs)), relinked
+
+
+def _moved(graph: SiteGraph, swap: Mapping[Release, Release]) -> tuple[SiteGraph, set[Release]]:
+    swapped, moved = swap.keys(), {new: old for old, new in swap.items()}
+
+    def each(releases: tuple[Release, ...]) -> tuple[Release, ...]:
+        if swapped.isdisjoint(releases):
+            return releases
+        return tuple(_newest_first(swap.get(release, release) for release in releases))
+
+    def nodes(found: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(node if swapped.isdisjoint(node.releases)
+                     else dataclasses.replace(node, releases=each(node.releases)) for node in found)
+
+    releases = each(graph.releases)
+    countries, partners, programmes = nodes(graph.countries), nodes(graph.partners), nodes(graph.programmes)
+    # Related lists a move can reach: of the releases near a swapped one on a country's,
+    # partner's or programme's list, before or after (as _near finds them for a build).
+    near: set[Release] = set(moved)
+    for before, after in ((graph.countries, countries), (graph.partners, partners),
+                          (graph.programmes, programmes)):
+        for old, new in zip(before, after, strict=True):
+            if old is new:
+                continue
+            for listed, changed in ((old.releases, swapped), (new.releases, moved.keys())):
+                for at, release in enumerate(listed):
+                    if release in changed:
+                        window = listed[max(0, at - RELATED_WINDOW): at + RELATED_WINDOW + 1]
+                        near.update(swap.get(other, other) for other in window)
+    terms = _Terms({n.country: list(n.releases) for n in countries},
+                   {n.partner: list(n.releases) for n in partners},
+                   {n.programme: list(n.releases) for n in programmes}, {}, {}, {})
+    fresh = _related(releases, [release for release in releases if release in near], terms)
+    links: dict[Release, ReleaseLinks] = {}
+    relinked: set[Release] = set()
+    last = len(releases) - 1
+    for index, release in enumerate(releases):
+        link = graph.links[moved.get(release, release)]
+        related = tuple(swap.get(other, other) for other in link.related)
+        was = (swap.get(link.previous, link.previous) if link.previous else None,  # type: ignore[arg-type]
+               swap.get(link.next, link.next) if link.next else None, related)  # type: ignore[arg-type]
+        now = (releases[index + 1] if index < last else None, releases[index - 1] if index > 0 else None,
+               fresh.get(release, related))
+        if now != was or release in moved:
+            relinked.add(release)  # its page shows other neighbours or related releases
+        if now != (link.previous, link.next, link.related):
+            link = ReleaseLinks(link.topics, *now)
+        links[release] = link
+    return dataclasses.replace(
+        graph, releases=releases, countries=countries, partners=partners, programmes=programmes,
+        topics=nodes(graph.topics), years=nodes(graph.years), links=links,
+        held_back=tuple(sorted((swap.get(r, r) for r in graph.held_back),
+                               key=lambda r: (r.embargo is not None, r.embargo or r.date, r.title))),
+        withdrawn=each(graph.withdrawn), upcoming_events=_swapped(graph.upcoming_events, swap),
+        past_events=_swapped(graph.past_events, swap)), relinked
+
+
+def _swapped(releases: tuple[Release, ...], swap: Mapping[Release, Release]) -> tuple[Release, ...]:
+    return tuple(swap.get(release, release) for release in releases)
+
+
 def build_newsroom(content: Content, languages: Sequence[Language], as_of: datetime,
                    drafts: bool = False, preview: bool = False,
                    memo: dict[str, dict[str, object]] | None = None) -> Newsroom:

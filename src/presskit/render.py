@@ -92,6 +92,7 @@ class RenderedSite:
     # object (see _Fingerprints): a card edit in the preview reuses those of unchanged ones.
     prints: tuple[dict[object, str], ...] = ()
     card_keys: tuple[CardKeys, ...] = ()  # each language's (see _Renderer.card); card edits reuse them
+    pages: tuple[str, ...] = ()  # the files of the pages in output/, in order (for the sitemap)
 
 
 def builtin_theme() -> Path:
@@ -1285,8 +1286,9 @@ def render_releases(settings: Settings, graph: SiteGraph, memory: BuildMemory, p
 def render_shown(settings: Settings, newsroom: Newsroom, memory: BuildMemory, preview: bool,
                  pages: set[str], releases: Sequence[Release],
                  alternates: dict[str, tuple[Alternate, ...]], searched: dict[str, SearchEdit],
-                 prints: Sequence[dict[object, str]] = (), card_keys: Sequence[CardKeys] = (),
-                 ) -> tuple[list[OutputFile], list[str], list[str]]:
+                 prints: Sequence[dict[object, str]] = (), card_keys: Sequence[CardKeys] = (), *,
+                 feeds_too: frozenset[str] = frozenset(), whole_search: frozenset[str] = frozenset(),
+                 sitemap: Sequence[str] | None = None) -> tuple[list[OutputFile], list[str], list[str]]:
     """What a card edit makes again (see presskit.retouch), in every language: the pages at
     `pages` (those that show the edited `releases`), the feeds and calendar files that carry
     those releases, and the files of the search index that change with them (`searched`, by
@@ -1295,14 +1297,21 @@ def render_shown(settings: Settings, newsroom: Newsroom, memory: BuildMemory, pr
     (search shards left with no word). BuildFailed on a template problem, LookupError when the
     search index cannot be updated. `prints` and `card_keys`: each language's fingerprints of
     what did not change and the keys of its cards (RenderedSite.prints, .card_keys), used and
-    added to."""
+    added to.
+
+    A release that moved among its neighbours (a new date) also changes the feeds it left
+    (`feeds_too`, by the path of the page each is the feed of), the order of its language's
+    search index (`whole_search`, by language: made whole, from the one `memory.written`
+    holds) and the sitemap (`sitemap`: the files of every page of the site, in order)."""
     edited = set(releases)
     limit = settings.feed_entries
     files: list[OutputFile] = []
     made: list[str] = []
     removed: list[str] = []
+    renderers = []
     for number, graph in enumerate(newsroom.graphs):
         renderer = _Renderer(settings, graph, memory, preview, only=pages)
+        renderers.append(renderer)
         if number < len(prints):
             renderer.prints.seen = prints[number]
         if number < len(card_keys):
@@ -1312,7 +1321,7 @@ def render_shown(settings: Settings, newsroom: Newsroom, memory: BuildMemory, pr
         files += renderer.pages(specs)
         made += [spec.path for spec in specs]
         for index_path, title, latest in feed_indexes(graph):
-            if not edited.isdisjoint(latest[:limit]):
+            if index_path in feeds_too or not edited.isdisjoint(latest[:limit]):
                 made.append(paths.feed(index_path))
                 feed = renderer.feed(index_path, title, latest[:limit])
                 if feed is not None:
@@ -1325,8 +1334,15 @@ def render_shown(settings: Settings, newsroom: Newsroom, memory: BuildMemory, pr
                 files.append(entry)
         if renderer.problems:
             raise BuildFailed(_once_per_line(renderer.problems))
-        if own and graph.language.code in searched:
+        if graph.language.code in whole_search:
+            served = memory.written.served if memory.written is not None else None
+            files += [file for file in renderer.search_index()
+                      if served is None or file is not served.get(file.path)]  # not those kept
+        elif own and graph.language.code in searched:
             files += _search_updated(renderer, own, searched[graph.language.code], removed)
+    if sitemap is not None:
+        files += _sitemap(renderers, sitemap, alternates)
+        made.append("/sitemap.xml")
     return files, made, removed
 
 
@@ -1417,7 +1433,7 @@ def render_site(settings: Settings, newsroom: Newsroom, memory: BuildMemory | No
     files = [*pages, *(file for renderer in renderers for file in renderer.feeds()),
              *(file for renderer in renderers for file in renderer.downloads()),
              *(file for renderer in renderers if search for file in renderer.search_index()),
-             *_sitemap(renderers, pages, alternates), *renderers[0].theme_assets(),
+             *_sitemap(renderers, [file.path for file in pages], alternates), *renderers[0].theme_assets(),
              *(file for renderer in renderers for file in renderer.assets())]
     files += [OutputFile(path, source=made) for path, made in media.outputs()]
     unique: dict[str, OutputFile] = {}
@@ -1427,7 +1443,8 @@ def render_site(settings: Settings, newsroom: Newsroom, memory: BuildMemory | No
                         tuple(links for renderer in renderers for links in renderer.body_links),
                         {r: body for renderer in renderers for r, body in renderer.bodies.items()},
                         alternates, media, tuple(renderer.prints.seen for renderer in renderers),
-                        tuple(renderer.card_keys for renderer in renderers))
+                        tuple(renderer.card_keys for renderer in renderers),
+                        tuple(file.path for file in pages))
 
 
 def _languages_linked(newsroom: Newsroom, spec_lists: list[list[PageSpec]]) -> tuple[
@@ -1469,9 +1486,10 @@ def _with_alternates(spec: PageSpec, alternates: tuple[Alternate, ...]) -> PageS
                     {**spec.context, "alternates": alternates, "x_default": x_default})
 
 
-def _sitemap(renderers: list[_Renderer], pages: Sequence[OutputFile],
+def _sitemap(renderers: list[_Renderer], pages: Iterable[str],
              alternates: dict[str, tuple[Alternate, ...]]) -> Iterator[OutputFile]:
-    """One sitemap.xml for every language, each page with its versions (`hreflang`)."""
+    """One sitemap.xml for every language, each page (by its file in output/, in the order
+    a build makes them) with its versions (`hreflang`)."""
     first = renderers[0]
     modified: dict[str, datetime] = {}
     for renderer in renderers:
@@ -1479,9 +1497,9 @@ def _sitemap(renderers: list[_Renderer], pages: Sequence[OutputFile],
     urls: list[feeds.SitemapUrl] = []
     absolute = first.site.absolute_url
     notices = {release.path for renderer in renderers for release in renderer.graph.withdrawn}
-    for file in pages:
-        if file.path.endswith("index.html"):
-            path = "/" + file.path.removesuffix("index.html")
+    for page in pages:
+        if page.endswith("index.html"):
+            path = "/" + page.removesuffix("index.html")
             if path in notices:
                 continue
             versions = [(a.language.code, absolute(a.path)) for a in alternates.get(path, ()) if a.exists]

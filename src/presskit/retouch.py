@@ -1,5 +1,5 @@
-"""Card edits in a site kept in memory (`serve`): a release whose title, summary or text changed,
-but not its place in the site.
+"""Card edits and moves in a site kept in memory (`serve`): a release whose title, summary or
+text changed, but not its place in the site; or one that moved among its neighbours.
 
 A release's place is its address, date, terms, photos, publication, versions and event
 (models.placed_alike): what decides which pages there are, which of them list it and in which
@@ -8,26 +8,34 @@ lists; only the pages that show one of those releases change. The full build not
 lists its pages (each page fingerprints the releases it shows: `BuildMemory.shows`), so a
 card edit swaps the new releases into the graph kept in memory and makes those pages, the
 feeds and calendar files that carry the releases, and their search index entries, nothing
-else. Anything else (a new date, a partner added, a file added or removed) is left to the full
-build, which is always right.
+else.
+
+A new date in the same year (models.moved_alike) keeps a release on the same pages, in a new
+order: every list that holds it is sorted again and the links it changes are found again
+(graph.with_moves); the pages made again are those that showed it, those of the releases
+whose neighbours or related lists changed, the pages of the list of all releases between its
+old and new place, the home page, the feeds it joined or left, its language's search index
+(whole: the entries between its places are renumbered) and the sitemap. Anything else (a new
+year, a partner added, a file added or removed) is left to the full build, which is always
+right.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from presskit import paths
-from presskit.cache import BuildMemory
+from presskit.cache import BuildMemory, Written
 from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem, errors_in
-from presskit.graph import Newsroom, with_releases
+from presskit.graph import Newsroom, with_moves, with_releases
 from presskit.markdown import BodyRenderer, RenderedBody
-from presskit.models import Content, Release, body_key, placed_alike
+from presskit.models import Content, Release, body_key, moved_alike, placed_alike
 from presskit.quick import Quick, Record, body_files, lend_bodies, release_shape
-from presskit.render import Alternate, CardKeys, SearchEdit, render_shown
+from presskit.render import Alternate, CardKeys, OutputFile, SearchEdit, feed_indexes, render_shown
 from presskit.schema import load_releases
 
 
@@ -43,6 +51,10 @@ class ShownOn:
 
     def pages(self, source: str) -> set[str]:
         return self.turned().get(source, set())
+
+    def updated(self, shows: dict[str, tuple[Release, ...]]) -> ShownOn:
+        """With what these pages show now (made again after a move)."""
+        return ShownOn(self.shows | shows)
 
     def turned(self) -> dict[str, set[str]]:
         if self._pages is None:
@@ -71,6 +83,7 @@ class KeptSite:
     # Where each release is in content.releases, by source (made at the first edit, then
     # kept: an edit puts a release in the place of the one it replaces).
     places: dict[str, int] = field(default_factory=dict)
+    pages: tuple[str, ...] = ()  # RenderedSite.pages: the files of every page, in order
 
     def release(self, source: str) -> Release | None:
         """The release of a source file, if the site has it."""
@@ -82,32 +95,49 @@ class KeptSite:
 
     def with_edits(self, releases: Iterable[Release], bodies: dict[Release, RenderedBody]) -> KeptSite:
         """The site with these releases (each in the place of the one of its file) and texts."""
-        now = list(self.content.releases)
+        swap, kept = self._swapped(releases, bodies)
+        return self._with(swap, kept, with_releases(self.newsroom, swap))
+
+    def with_moves(self, releases: Iterable[Release],
+                   bodies: dict[Release, RenderedBody]) -> tuple[KeptSite, set[Release]]:
+        """The site with these releases, some of them moved among their neighbours (see
+        graph.with_moves), and the releases whose links changed."""
+        swap, kept = self._swapped(releases, bodies)
+        newsroom, relinked = with_moves(self.newsroom, swap)
+        return self._with(swap, kept, newsroom), relinked
+
+    def _swapped(self, releases: Iterable[Release], bodies: dict[Release, RenderedBody],
+                 ) -> tuple[dict[Release, Release], dict[Release, RenderedBody]]:
         swap = {}
         for release in releases:
             old = self.release(str(release.source))
             if old is not None:
-                swap[old] = now[self.places[str(release.source)]] = release
+                swap[old] = release
         kept = dict(self.bodies)
         for old, new in swap.items():
             kept.pop(old, None)
             kept[new] = bodies[new]
             for known in (*self.prints, *self.card_keys):
                 known.pop(old, None)
-        return KeptSite(
-            dataclasses.replace(self.content, releases=tuple(now)),
-            with_releases(self.newsroom, swap), kept, self.alternates, self.shown_on, self.prints,
-            self.card_keys, self.places)
+        return swap, kept
+
+    def _with(self, swap: dict[Release, Release], bodies: dict[Release, RenderedBody],
+              newsroom: Newsroom) -> KeptSite:
+        now = list(self.content.releases)
+        for new in swap.values():
+            now[self.places[str(new.source)]] = new
+        return dataclasses.replace(self, content=dataclasses.replace(self.content, releases=tuple(now)),
+                                   newsroom=newsroom, bodies=bodies)
 
 
 def card_edit(settings: Settings, record: Record, changed: list[str], kept: KeptSite, *,
-              preview: bool, memory: BuildMemory,
-              read: Callable[[str], bytes | None]) -> tuple[Quick, KeptSite] | None:
+              preview: bool, memory: BuildMemory, read: Callable[[str], bytes | None],
+              served: Mapping[str, OutputFile] | None = None) -> tuple[Quick, KeptSite] | None:
     """The files that the edits of `changed` make different, and the site after them, when
-    each changed file is a release that kept its place (None: the full build must run).
-    `read` gives the files of the site as served, by their path inside output/. The kept
-    graph's moment stands: the caller makes sure that no embargo lifted and no event passed
-    since (the record's `next_change`)."""
+    each changed file is a release that kept its place or moved among its neighbours (None:
+    the full build must run). `read` gives the files of the site as served, by their path
+    inside output/ (`served`: those files). The kept graph's moment stands: the caller makes
+    sure that no embargo lifted and no event passed since (the record's `next_change`)."""
     if not all(path in record.releases for path in changed):
         return None  # a partner, programme, page, country text or media file changed
     problems: list[Problem] = []
@@ -116,6 +146,7 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
         return None
     markdown = BodyRenderer(settings.base_path, settings.embed_hosts)
     edited: list[Release] = []
+    moved: dict[Release, Release] = {}
     bodies: dict[Release, RenderedBody] = {}
     shapes: dict[str, str] = {}
     for release in loaded.releases:
@@ -127,14 +158,17 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
             continue  # touched, not changed
         body = memory.body(body_key(release), lambda release=release: release.body,  # type: ignore[misc]
                            release.body_line, markdown.render)
-        if not placed_alike(old, release) or body_files(release, body) != body_files(old, kept.bodies[old]):
+        if body_files(release, body) != body_files(old, kept.bodies[old]):
             return None
+        if not placed_alike(old, release):
+            if not moved_alike(old, release):
+                return None
+            moved[old] = release
         bodies[release] = body
         shapes[source] = release_shape(release, body, True)
         edited.append(release)
     if not edited:
         return None
-    now = kept.with_edits(edited, bodies)
     lend_bodies(memory, settings, bodies.items())
     pages = {release.path for release in edited}
     for release in edited:
@@ -143,12 +177,104 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
                                   if release.lang == code and str(release.source) in record.searched}, read)
                 for code in {release.lang for release in edited}}
     try:
-        files, made, removed = render_shown(settings, now.newsroom, memory, preview, pages, edited,
-                                            kept.alternates, searched, now.prints, now.card_keys)
+        if moved:
+            if not _same_downloads(kept.newsroom, moved):
+                return None
+            now, files, made, removed, remade = _moves(settings, record, kept, edited, bodies, moved, pages,
+                                                       searched, memory, preview, read, served)
+        else:
+            now, remade = kept.with_edits(edited, bodies), {}
+            files, made, removed = render_shown(settings, now.newsroom, memory, preview, pages, edited,
+                                                kept.alternates, searched, now.prints, now.card_keys)
     except (BuildFailed, LookupError):
         return None  # the full build reports it, with every other problem, or makes the index
     digests = {path: memory.pages[path][0] for path in made if path in memory.pages}
     warnings = [problem for problem in problems if str(problem.file) in changed]
     html = sum(1 for path in made if paths.output_file(path).endswith(".html"))
     return Quick(files, edited, bodies, loaded.partners, loaded.programmes, html, digests, changed,
-                 warnings, shapes, removed), now
+                 warnings, shapes, removed, moved=bool(moved), cards=remade), now
+
+
+def _moves(settings: Settings, record: Record, kept: KeptSite, edited: list[Release],
+           bodies: dict[Release, RenderedBody], moved: dict[Release, Release], pages: set[str],
+           searched: dict[str, SearchEdit], memory: BuildMemory, preview: bool,
+           read: Callable[[str], bytes | None], served: Mapping[str, OutputFile] | None,
+           ) -> tuple[KeptSite, list[OutputFile], list[str], list[str], dict[str, bytes]]:
+    """The site after edits of which some moved releases, the files made, the site paths
+    made, the files to remove and the keys of the search indexes made whole. The pages that
+    show each release are noted again for the card edits to come."""
+    now, relinked = kept.with_moves(edited, bodies)
+    pages = pages | {release.path for release in relinked} | _moved_pages(settings, kept.newsroom,
+                                                                          now.newsroom, moved)
+    limit = settings.feed_entries
+    left = frozenset(index_path for graph in kept.newsroom.graphs
+                     for index_path, _, latest in feed_indexes(graph)
+                     if not moved.keys().isdisjoint(latest[:limit]))
+    whole = frozenset(release.lang for release in moved.values())
+    order = _in_new_order(kept.pages, kept.newsroom, now.newsroom)
+    before = memory.written, memory.shows, memory.search_cards
+    memory.written, memory.shows, memory.search_cards = Written(None, read, record.cards, served), {}, {}
+    try:
+        files, made, removed = render_shown(
+            settings, now.newsroom, memory, preview, pages, edited, kept.alternates,
+            {code: edit for code, edit in searched.items() if code not in whole}, now.prints,
+            now.card_keys, feeds_too=left, whole_search=whole, sitemap=order)
+        now = dataclasses.replace(now, shown_on=kept.shown_on.updated(memory.shows or {}), pages=order)
+        return now, files, made, removed, dict(memory.search_cards)
+    finally:
+        memory.written, memory.shows, memory.search_cards = before
+
+
+def _same_downloads(newsroom: Newsroom, moved: dict[Release, Release]) -> bool:
+    """Whether each photo of a moved release keeps the credit and caption that its download
+    carries: the first release that shows it, in the order of the site, gives them (see
+    media.Media.published)."""
+    wanted = {photo.asset.path for release in moved.values() for photo in release.photos}
+    if not wanted:
+        return True
+    after = [release for graph in newsroom.graphs for release in
+             sorted([moved.get(release, release) for release in graph.releases],
+                    key=lambda release: (release.date, release.slug), reverse=True)]
+    return _first_shown(newsroom.releases, wanted) == _first_shown(after, wanted)
+
+
+def _first_shown(releases: Iterable[Release], wanted: set[str]) -> dict[str, tuple[str, str]]:
+    """The credit and caption of each photo (by its site path) as the first release that
+    shows it has them."""
+    first: dict[str, tuple[str, str]] = {}
+    for release in releases:
+        for photo in release.photos:
+            if photo.asset.path in wanted and photo.asset.path not in first:
+                first[photo.asset.path] = (photo.credit, photo.caption)
+                if len(first) == len(wanted):
+                    return first
+    return first
+
+
+def _moved_pages(settings: Settings, before: Newsroom, after: Newsroom,
+                 moved: dict[Release, Release]) -> set[str]:
+    """The pages of the list of all releases between each moved release's old and new
+    places, and the home page of each language that has one."""
+    per_page = settings.releases_per_page
+    found = set()
+    for old_graph, new_graph in zip(before.graphs, after.graphs, strict=True):
+        for old, new in moved.items():
+            if new in new_graph.links:
+                root = new_graph.language.root
+                first, last = sorted((old_graph.releases.index(old), new_graph.releases.index(new)))
+                found |= {paths.releases_page(number, root)
+                          for number in range(first // per_page + 1, last // per_page + 2)}
+                found.add(root)
+    return found
+
+
+def _in_new_order(pages: tuple[str, ...], before: Newsroom, after: Newsroom) -> tuple[str, ...]:
+    """The files of the site's pages in the order a build makes them after a move: each
+    language's release pages, in the places they had, follow the new order of its releases."""
+    following: dict[str, Iterator[str]] = {}
+    for old_graph, new_graph in zip(before.graphs, after.graphs, strict=True):
+        if old_graph.releases is not new_graph.releases:
+            files = [paths.output_file(release.path) for release in new_graph.releases]
+            in_order = iter(files)
+            following.update((file, in_order) for file in files)
+    return tuple(next(following[page]) if page in following else page for page in pages)

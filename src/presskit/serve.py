@@ -17,7 +17,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,10 @@ from presskit.build import (
 from presskit.cache import IN_OUTPUT, BuildMemory, Stat, Written, cache_folder, rewalk, source_state, walk
 from presskit.config import SETTINGS_FILE, Settings, load_settings
 from presskit.errors import BuildFailed, Problem, errors_in
+from presskit.graph import Newsroom
 from presskit.lock import one_build
+from presskit.markdown import RenderedBody
+from presskit.models import Content, Release
 from presskit.preview_build import problem_from
 from presskit.render import OutputFile, builtin_theme, theme_dirs
 from presskit.server import PreviewServer, Snapshot
@@ -246,7 +249,7 @@ class Preview:
         shows, self.memory.shows = self.memory.shows or {}, None
         self.kept = retouch.KeptSite(made.content, made.graph, dict(made.site.bodies),
                                      made.site.alternates, retouch.ShownOn(shows), made.site.prints,
-                                     made.site.card_keys)
+                                     made.site.card_keys, pages=made.site.pages)
         self.warm = True
         self.last_seconds = time.perf_counter() - started
         self.next_embargo = made.graph.next_embargo
@@ -255,7 +258,8 @@ class Preview:
         if (warming and record is not None and not current.error and self.memory.rendered == 0
                 and files.keys() == current.files.keys()):
             # The site the start's process made and kept, page for page: serve it from there.
-            self.quick_state = (record, _memory_store(environment_key, made))
+            self.quick_state = (record, _memory_store(environment_key, made.content, made.graph,
+                                                      made.site.bodies))
             self.shown = shown
             self.kept.shown_on.turned()
             return
@@ -363,7 +367,8 @@ class Preview:
             self.kept = self.kept.with_edits(made.changed, made.bodies)
         elif made is None and self.kept is not None:  # titles or summaries changed, in place?
             edited = retouch.card_edit(settings, record, changed, self.kept, preview=True,
-                                       memory=self.memory, read=self._snapshot.made)
+                                       memory=self.memory, read=self._snapshot.made,
+                                       served=self._snapshot.files)
             if edited is not None:
                 made, self.kept = edited
         if made is None:
@@ -387,6 +392,10 @@ class Preview:
                 self.report(warning.describe())
             if current.error:
                 self.report(FIXED)
+            elif made.moved:
+                self.report(f"Rebuilt in {self.last_seconds:.2f} s: {_releases(len(made.changed))} "
+                            f"moved among {'their' if len(made.changed) != 1 else 'its'} neighbours "
+                            f"(a new date); {len(made.files)} pages, feeds and search files made again.")
             elif made.shapes:
                 self.report(f"Rebuilt in {self.last_seconds:.2f} s: {_releases(len(made.changed))} "
                             f"changed in place (title, summary or text); {len(made.files)} "
@@ -396,6 +405,18 @@ class Preview:
                 self.report(f"Rebuilt in {self.last_seconds:.2f} s: only the text of "
                             f"{_releases(len(made.changed))} changed; {len(made.files)} "
                             f"page{'s' if len(made.files) != 1 else ''} and feeds made again.")
+        if made.moved and self.kept is not None:
+            # After the tab has its pages, not in the wait: links, feeds and the search index's
+            # numbers are found again for the next edits, and the site is kept at the next pause.
+            self.quick_state = (_moved_record(environment_key, walked, walked_at, settings, self.kept,
+                                              self.memory, now_record, made, len(self._snapshot.files)),
+                                kept if isinstance(kept, quick.MemoryStore) else
+                                _memory_store(environment_key, self.kept.content, self.kept.newsroom,
+                                              self.kept.bodies))
+            self.kept.shown_on.turned()
+            event = NextEvent.of(self.kept.newsroom)
+            self.unkept, self.unstamped = (event.as_data() if event else None,), False
+            return True
         if self.unkept is None and record.output is not None:
             # The preview's part of the cache holds the site: it keeps up with this edit.
             # Said before the pages are written: whoever sees them kept sees the stamp owed.
@@ -560,15 +581,27 @@ def _quick_state(environment_key: str, walked: dict[str, Stat], walked_at: float
                                made.settings, made.site.bodies, pages, memory.graph,
                                len(made.site.files), made.warnings, made.site.alternates,
                                before=before, cards=memory.search_cards)
-    return record, _memory_store(environment_key, made)
+    return record, _memory_store(environment_key, made.content, made.graph, made.site.bodies)
 
 
-def _memory_store(environment_key: str, made: Made) -> quick.MemoryStore:
-    """The releases of a full build, for the quick rebuilds that follow it."""
+def _memory_store(environment_key: str, content: Content, newsroom: Newsroom,
+                  bodies: Mapping[Release, RenderedBody]) -> quick.MemoryStore:
+    """The releases of a site built in memory, for the quick rebuilds that follow it."""
     kept = quick.MemoryStore()
-    key = quick.store_key(environment_key, made.content.partners, made.content.programmes)
-    kept.keep((key(release.digest), release, made.site.bodies[release]) for release in made.graph.releases)
+    key = quick.store_key(environment_key, content.partners, content.programmes)
+    kept.keep((key(release.digest), release, bodies[release]) for release in newsroom.releases)
     return kept
+
+
+def _moved_record(environment_key: str, walked: dict[str, Stat], walked_at: float, settings: Settings,
+                  kept: retouch.KeptSite, memory: BuildMemory, record: quick.Record, made: quick.Quick,
+                  files: int) -> quick.Record:
+    """The record of a site after a move: as after a full build (of no folder until the site
+    is kept), its shapes lent by the record before."""
+    pages = {path: digest for path, (digest, _) in memory.pages.items()}
+    return quick.make_record(environment_key, None, walked, walked_at, kept.content, kept.newsroom,
+                             settings, kept.bodies, pages, memory.graph, files, record.problems(),
+                             kept.alternates, before=record, cards=record.cards | made.cards)
 
 
 def _files_in(folder: Path) -> dict[str, OutputFile]:
