@@ -344,10 +344,10 @@ class Quick:
     warnings: list[Problem]  # of those files
     shapes: dict[str, str] = field(default_factory=dict)  # new shapes by source (a card edit)
     removed: list[str] = field(default_factory=list)  # files of output/ to remove (emptied shards)
-    # A move (see presskit.retouch): the record's links, feeds and search numbers are to be
-    # found again; the keys of the search indexes made whole, by language.
-    moved: bool = False
-    cards: dict[str, bytes] = field(default_factory=dict)
+    # The languages where a release moved (see presskit.retouch): their search indexes are
+    # still to be made (retouch.finish_move), and the record's links, feeds and search numbers
+    # to be found again.
+    moved: frozenset[str] = frozenset()
 
 
 def quick_rebuild(settings: Settings, record: Record, changed: list[str], store: Store, *,

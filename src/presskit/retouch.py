@@ -178,12 +178,12 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
                 for code in {release.lang for release in edited}}
     try:
         if moved:
-            if not _same_downloads(kept.newsroom, moved):
+            done = _moves(settings, kept, edited, bodies, moved, pages, searched, memory, preview)
+            if done is None:
                 return None
-            now, files, made, removed, remade = _moves(settings, record, kept, edited, bodies, moved, pages,
-                                                       searched, memory, preview, read, served)
+            now, files, made, removed = done
         else:
-            now, remade = kept.with_edits(edited, bodies), {}
+            now = kept.with_edits(edited, bodies)
             files, made, removed = render_shown(settings, now.newsroom, memory, preview, pages, edited,
                                                 kept.alternates, searched, now.prints, now.card_keys)
     except (BuildFailed, LookupError):
@@ -192,50 +192,64 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
     warnings = [problem for problem in problems if str(problem.file) in changed]
     html = sum(1 for path in made if paths.output_file(path).endswith(".html"))
     return Quick(files, edited, bodies, loaded.partners, loaded.programmes, html, digests, changed,
-                 warnings, shapes, removed, moved=bool(moved), cards=remade), now
+                 warnings, shapes, removed, moved=frozenset(release.lang for release in moved.values())), now
 
 
-def _moves(settings: Settings, record: Record, kept: KeptSite, edited: list[Release],
-           bodies: dict[Release, RenderedBody], moved: dict[Release, Release], pages: set[str],
-           searched: dict[str, SearchEdit], memory: BuildMemory, preview: bool,
-           read: Callable[[str], bytes | None], served: Mapping[str, OutputFile] | None,
-           ) -> tuple[KeptSite, list[OutputFile], list[str], list[str], dict[str, bytes]]:
-    """The site after edits of which some moved releases, the files made, the site paths
-    made, the files to remove and the keys of the search indexes made whole. The pages that
-    show each release are noted again for the card edits to come."""
+def finish_move(settings: Settings, record: Record, made: Quick, kept: KeptSite, memory: BuildMemory, *,
+                preview: bool, read: Callable[[str], bytes | None],
+                served: Mapping[str, OutputFile] | None) -> tuple[list[OutputFile], dict[str, bytes]]:
+    """The rest of a move (`made`, after which the site is `kept`), once its pages are served:
+    the search index of each language where a release moved, made whole from the one served
+    (`read`, `served`: the entries between its old and new places are numbered anew), and the
+    sitemap; with the keys of those indexes' entries. BuildFailed or LookupError: the full
+    build must run."""
+    before = memory.written, memory.search_cards
+    memory.written, memory.search_cards = Written(None, read, record.cards, served), {}
+    try:
+        files, _, _ = render_shown(settings, kept.newsroom, memory, preview, set(), [], kept.alternates, {},
+                                   kept.prints, kept.card_keys, whole_search=made.moved, sitemap=kept.pages)
+        return files, dict(memory.search_cards)
+    finally:
+        memory.written, memory.search_cards = before
+
+
+def _moves(settings: Settings, kept: KeptSite, edited: list[Release], bodies: dict[Release, RenderedBody],
+           moved: dict[Release, Release], pages: set[str], searched: dict[str, SearchEdit],
+           memory: BuildMemory, preview: bool,
+           ) -> tuple[KeptSite, list[OutputFile], list[str], list[str]] | None:
+    """The site after edits of which some moved releases, with the files of the pages and
+    feeds made, their site paths and the files to remove; None when a move changes what a
+    photo's download carries. The pages that show each release are noted again for the card
+    edits to come; the search indexes and the sitemap are left to finish_move."""
     now, relinked = kept.with_moves(edited, bodies)
+    if not _same_downloads(kept.newsroom, now.newsroom, moved):
+        return None
     pages = pages | {release.path for release in relinked} | _moved_pages(settings, kept.newsroom,
                                                                           now.newsroom, moved)
     limit = settings.feed_entries
     left = frozenset(index_path for graph in kept.newsroom.graphs
                      for index_path, _, latest in feed_indexes(graph)
                      if not moved.keys().isdisjoint(latest[:limit]))
-    whole = frozenset(release.lang for release in moved.values())
-    order = _in_new_order(kept.pages, kept.newsroom, now.newsroom)
-    before = memory.written, memory.shows, memory.search_cards
-    memory.written, memory.shows, memory.search_cards = Written(None, read, record.cards, served), {}, {}
+    whole = {release.lang for release in moved.values()}
+    shows, memory.shows = memory.shows, {}
     try:
         files, made, removed = render_shown(
             settings, now.newsroom, memory, preview, pages, edited, kept.alternates,
             {code: edit for code, edit in searched.items() if code not in whole}, now.prints,
-            now.card_keys, feeds_too=left, whole_search=whole, sitemap=order)
+            now.card_keys, feeds_too=left)
+        order = _in_new_order(kept.pages, kept.newsroom, now.newsroom)
         now = dataclasses.replace(now, shown_on=kept.shown_on.updated(memory.shows or {}), pages=order)
-        return now, files, made, removed, dict(memory.search_cards)
+        return now, files, made, removed
     finally:
-        memory.written, memory.shows, memory.search_cards = before
+        memory.shows = shows
 
 
-def _same_downloads(newsroom: Newsroom, moved: dict[Release, Release]) -> bool:
+def _same_downloads(before: Newsroom, after: Newsroom, moved: dict[Release, Release]) -> bool:
     """Whether each photo of a moved release keeps the credit and caption that its download
     carries: the first release that shows it, in the order of the site, gives them (see
     media.Media.published)."""
     wanted = {photo.asset.path for release in moved.values() for photo in release.photos}
-    if not wanted:
-        return True
-    after = [release for graph in newsroom.graphs for release in
-             sorted([moved.get(release, release) for release in graph.releases],
-                    key=lambda release: (release.date, release.slug), reverse=True)]
-    return _first_shown(newsroom.releases, wanted) == _first_shown(after, wanted)
+    return not wanted or _first_shown(before.releases, wanted) == _first_shown(after.releases, wanted)
 
 
 def _first_shown(releases: Iterable[Release], wanted: set[str]) -> dict[str, tuple[str, str]]:

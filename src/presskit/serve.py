@@ -376,6 +376,8 @@ class Preview:
         if isinstance(kept, quick.MemoryStore):
             key = quick.store_key(record.environment, made.partners, made.programmes)
             kept.keep((key(release.digest), release, made.bodies[release]) for release in made.changed)
+        if made.moved:
+            return self._moved(settings, record, kept, made, environment_key, walked, walked_at, started)
         now_record = quick.updated(record, made, walked, walked_at)
         self.quick_state = (now_record, kept)
         current = self._snapshot
@@ -392,10 +394,6 @@ class Preview:
                 self.report(warning.describe())
             if current.error:
                 self.report(FIXED)
-            elif made.moved:
-                self.report(f"Rebuilt in {self.last_seconds:.2f} s: {_releases(len(made.changed))} "
-                            f"moved among {'their' if len(made.changed) != 1 else 'its'} neighbours "
-                            f"(a new date); {len(made.files)} pages, feeds and search files made again.")
             elif made.shapes:
                 self.report(f"Rebuilt in {self.last_seconds:.2f} s: {_releases(len(made.changed))} "
                             f"changed in place (title, summary or text); {len(made.files)} "
@@ -405,18 +403,6 @@ class Preview:
                 self.report(f"Rebuilt in {self.last_seconds:.2f} s: only the text of "
                             f"{_releases(len(made.changed))} changed; {len(made.files)} "
                             f"page{'s' if len(made.files) != 1 else ''} and feeds made again.")
-        if made.moved and self.kept is not None:
-            # After the tab has its pages, not in the wait: links, feeds and the search index's
-            # numbers are found again for the next edits, and the site is kept at the next pause.
-            self.quick_state = (_moved_record(environment_key, walked, walked_at, settings, self.kept,
-                                              self.memory, now_record, made, len(self._snapshot.files)),
-                                kept if isinstance(kept, quick.MemoryStore) else
-                                _memory_store(environment_key, self.kept.content, self.kept.newsroom,
-                                              self.kept.bodies))
-            self.kept.shown_on.turned()
-            event = NextEvent.of(self.kept.newsroom)
-            self.unkept, self.unstamped = (event.as_data() if event else None,), False
-            return True
         if self.unkept is None and record.output is not None:
             # The preview's part of the cache holds the site: it keeps up with this edit.
             # Said before the pages are written: whoever sees them kept sees the stamp owed.
@@ -428,6 +414,51 @@ class Preview:
             except (OSError, BuildFailed):
                 self.unstamped = False
                 store.forget(self.site_dir, RECORD, PREVIEW)  # the next start builds in full
+        return True
+
+    def _moved(self, settings: Settings, record: quick.Record, kept: quick.Store, made: quick.Quick,
+               environment_key: str, walked: dict[str, Stat], walked_at: float, started: float) -> bool:
+        """Serve a move (see presskit.retouch): its pages and feeds at once (the tab reloads),
+        then its search indexes and the sitemap (the same build: no second reload), then what
+        the next edits need: the record found again, and the site kept at the next pause."""
+        assert self.kept is not None
+        current = self._snapshot
+        files = dict(current.files)
+        files.update((file.path, file) for file in made.files)
+        for path in made.removed:
+            files.pop(path, None)
+        self.last_seconds = time.perf_counter() - started
+        self._publish(Snapshot(files=files, build=current.build + 1, previous=current.build))
+        try:
+            rest, cards = retouch.finish_move(settings, record, made, self.kept, self.memory, preview=True,
+                                              read=self._snapshot.made, served=files)
+        except (BuildFailed, LookupError):
+            return False  # the full rebuild follows
+        files = files | {file.path: file for file in rest}
+        self._publish(Snapshot(files=files, build=current.build + 1, previous=current.build))
+        self.rebuilds += 1
+        self.memory.rendered = len(made.files) + len(rest)
+        self.memory.reused = len(files) - self.memory.rendered
+        for warning in made.warnings:  # of the files saved; the others' were said before
+            self.report(warning.describe())
+        if current.error:
+            self.report(FIXED)
+        else:
+            count = len(made.changed)
+            self.report(f"Rebuilt in {self.last_seconds:.2f} s: {_releases(count)} moved among "
+                        f"{'their' if count != 1 else 'its'} neighbours (a new date); {len(made.files)} "
+                        f"pages and feeds made again, then {len(rest)} search and sitemap files "
+                        f"({time.perf_counter() - started:.2f} s in all).")
+        # Not in the wait of the tab: links, feeds and search numbers found again for the next
+        # edits, and the site kept at the next pause, as after a full rebuild.
+        now_record = quick.updated(record, made, walked, walked_at)
+        store = kept if isinstance(kept, quick.MemoryStore) else _memory_store(
+            environment_key, self.kept.content, self.kept.newsroom, self.kept.bodies)
+        self.quick_state = (_moved_record(environment_key, walked, walked_at, settings, self.kept,
+                                          self.memory, now_record, cards, len(files)), store)
+        self.kept.shown_on.turned()
+        event = NextEvent.of(self.kept.newsroom)
+        self.unkept, self.unstamped = (event.as_data() if event else None,), False
         return True
 
     def _at_stage(self, name: str) -> None:
@@ -594,14 +625,14 @@ def _memory_store(environment_key: str, content: Content, newsroom: Newsroom,
 
 
 def _moved_record(environment_key: str, walked: dict[str, Stat], walked_at: float, settings: Settings,
-                  kept: retouch.KeptSite, memory: BuildMemory, record: quick.Record, made: quick.Quick,
+                  kept: retouch.KeptSite, memory: BuildMemory, record: quick.Record, cards: dict[str, bytes],
                   files: int) -> quick.Record:
     """The record of a site after a move: as after a full build (of no folder until the site
     is kept), its shapes lent by the record before."""
     pages = {path: digest for path, (digest, _) in memory.pages.items()}
     return quick.make_record(environment_key, None, walked, walked_at, kept.content, kept.newsroom,
                              settings, kept.bodies, pages, memory.graph, files, record.problems(),
-                             kept.alternates, before=record, cards=record.cards | made.cards)
+                             kept.alternates, before=record, cards=record.cards | cards)
 
 
 def _files_in(folder: Path) -> dict[str, OutputFile]:
