@@ -131,3 +131,6 @@ def test_a_graph_with_moved_releases_is_the_graph_made_from_scratch(tmp_path):
         differ = {slug for slug, links in _links(fresh).items() if links != old_links[slug]}
         assert differ | {r.slug for r in swap.values()} == {r.slug for r in relinked}, step
         assert set(moved.links) == set(moved.releases) == set(content.releases)
+        linked = {other for link in moved.links.values()
+                  for other in (link.previous, link.next, *link.related) if other is not None}
+        assert linked <= set(content.releases), step  # no link to a release as it was

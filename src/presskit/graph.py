@@ -325,7 +325,7 @@ def _moved(graph: SiteGraph, swap: Mapping[Release, Release]) -> tuple[SiteGraph
     def each(releases: tuple[Release, ...]) -> tuple[Release, ...]:
         if swapped.isdisjoint(releases):
             return releases
-        return tuple(_newest_first(swap.get(release, release) for release in releases))
+        return _resorted(releases, swap)
 
     def nodes(found: tuple[Any, ...]) -> tuple[Any, ...]:
         return tuple(node if swapped.isdisjoint(node.releases)
@@ -349,16 +349,27 @@ def _moved(graph: SiteGraph, swap: Mapping[Release, Release]) -> tuple[SiteGraph
     terms = _Terms({n.country: list(n.releases) for n in countries},
                    {n.partner: list(n.releases) for n in partners},
                    {n.programme: list(n.releases) for n in programmes}, {}, {}, {})
-    fresh = _related(releases, [release for release in releases if release in near], terms)
-    links: dict[Release, ReleaseLinks] = {}
+    fresh = _related(releases, list(near), terms)
+    # The links that can change: of the releases near a swapped one (a related list that
+    # held one is near it: candidates come from the same windows) and of those between each
+    # one's old and new places, with their neighbours; every other link stays as it was.
+    position = {release: at for at, release in enumerate(releases)}
+    touched = set(near)
+    for old, new in swap.items():
+        first, last = sorted((graph.releases.index(old), position[new]))
+        touched.update(releases[max(0, first - 1): last + 2])
+    links = dict(graph.links)
+    for old in swapped:
+        del links[old]
     relinked: set[Release] = set()
-    last = len(releases) - 1
-    for index, release in enumerate(releases):
+    final = len(releases) - 1
+    for release in touched:
+        index = position[release]
         link = graph.links[moved.get(release, release)]
         related = tuple(swap.get(other, other) for other in link.related)
         was = (swap.get(link.previous, link.previous) if link.previous else None,  # type: ignore[arg-type]
                swap.get(link.next, link.next) if link.next else None, related)  # type: ignore[arg-type]
-        now = (releases[index + 1] if index < last else None, releases[index - 1] if index > 0 else None,
+        now = (releases[index + 1] if index < final else None, releases[index - 1] if index > 0 else None,
                fresh.get(release, related))
         if now != was or release in moved:
             relinked.add(release)  # its page shows other neighbours or related releases
@@ -372,6 +383,22 @@ def _moved(graph: SiteGraph, swap: Mapping[Release, Release]) -> tuple[SiteGraph
                                key=lambda r: (r.embargo is not None, r.embargo or r.date, r.title))),
         withdrawn=each(graph.withdrawn), upcoming_events=_swapped(graph.upcoming_events, swap),
         past_events=_swapped(graph.past_events, swap)), relinked
+
+
+def _resorted(releases: tuple[Release, ...], swap: Mapping[Release, Release]) -> tuple[Release, ...]:
+    """A list of releases, newest first, with some swapped for others put in their places
+    (as _newest_first sorts them: by date, then address; the rest keep their order)."""
+    kept = [release for release in releases if release not in swap]
+    for new in [swap[release] for release in releases if release in swap]:
+        key, low, high = (new.date, new.slug), 0, len(kept)
+        while low < high:  # the first place whose release is older
+            middle = (low + high) // 2
+            if (kept[middle].date, kept[middle].slug) > key:
+                low = middle + 1
+            else:
+                high = middle
+        kept.insert(low, new)
+    return tuple(kept)
 
 
 def _swapped(releases: tuple[Release, ...], swap: Mapping[Release, Release]) -> tuple[Release, ...]:
@@ -702,25 +729,31 @@ def _related(published: Sequence[Release], wanted: Sequence[Release] | None,
     the more related it is; between equals, the nearer in time, then by address."""
     where: dict[Release, list[tuple[Sequence[Release], int]]] = defaultdict(list)
     indexes = (terms.by_country, terms.by_partner, terms.by_programme)
+    moment: dict[Release, float]
     if wanted is None:
         wanted = published
         for term_index in indexes:
             for releases in term_index.values():
                 for at, release in enumerate(releases):
                     where[release].append((releases, at))
+        moment = {release: release.date.timestamp() for release in published}
     else:
         places: dict[int, dict[Release, int]] = {}
+        few = len(wanted) <= 100  # a few are found on their lists quicker than every list is indexed
         for release in wanted:
             for term_index, keys in zip(indexes, (release.countries, release.partners, release.programmes),
                                         strict=True):
                 for key in keys:
                     releases = term_index[key]  # type: ignore[index]
+                    if few:
+                        where[release].append((releases, releases.index(release)))  # type: ignore[attr-defined]
+                        continue
                     place = places.get(id(releases))
                     if place is None:
                         place = places[id(releases)] = {other: at for at, other in enumerate(releases)}
                     where[release].append((releases, place[release]))
+        moment = _Moments()  # of the candidates only
     window = RELATED_WINDOW
-    moment = {release: release.date.timestamp() for release in published}
     related = {}
     for release in wanted:
         shared: dict[Release, int] = {}
@@ -732,6 +765,14 @@ def _related(published: Sequence[Release], wanted: Sequence[Release] | None,
         related[release] = tuple(sorted(shared, key=lambda other: (
             -shared[other], abs(moment[other] - now), other.slug))[:RELATED_COUNT])
     return related
+
+
+class _Moments(dict[Release, float]):
+    """Each release's date as a number, found when first asked for."""
+
+    def __missing__(self, release: Release) -> float:
+        self[release] = moment = release.date.timestamp()
+        return moment
 
 
 def _published_assets(content: Content, published: Sequence[Release],

@@ -52,9 +52,16 @@ class ShownOn:
     def pages(self, source: str) -> set[str]:
         return self.turned().get(source, set())
 
-    def updated(self, shows: dict[str, tuple[Release, ...]]) -> ShownOn:
-        """With what these pages show now (made again after a move)."""
-        return ShownOn(self.shows | shows)
+    def update(self, shows: dict[str, tuple[Release, ...]]) -> None:
+        """Note what these pages show now (made again after a move), turned round at once if
+        the rest was (a move's few pages, not the site's every page again)."""
+        if self._pages is not None:
+            for path, releases in shows.items():
+                for release in self.shows.get(path, ()):
+                    self._pages.get(str(release.source), set()).discard(path)
+                for release in releases:
+                    self._pages.setdefault(str(release.source), set()).add(path)
+        self.shows.update(shows)
 
     def turned(self) -> dict[str, set[str]]:
         if self._pages is None:
@@ -238,7 +245,8 @@ def _moves(settings: Settings, kept: KeptSite, edited: list[Release], bodies: di
             {code: edit for code, edit in searched.items() if code not in whole}, now.prints,
             now.card_keys, feeds_too=left)
         order = _in_new_order(kept.pages, kept.newsroom, now.newsroom)
-        now = dataclasses.replace(now, shown_on=kept.shown_on.updated(memory.shows or {}), pages=order)
+        kept.shown_on.update(memory.shows or {})  # the site before is not served again
+        now = dataclasses.replace(now, pages=order)
         return now, files, made, removed
     finally:
         memory.shows = shows

@@ -53,6 +53,7 @@ from presskit.text import new_release_line
 from presskit.watch import Changes, Watcher
 
 WATCH_CHECK_SECONDS = 1.0
+TELL_TABS_SECONDS = 0.25  # how long a move's search index and sitemap wait for the tabs' reload
 KEEP_AFTER_QUIET_SECONDS = 3.0  # saves paused this long: the site served is kept for the next start
 FIXED = "Fixed: the site is up to date again."
 
@@ -90,6 +91,7 @@ class Preview:
         self.rebuilt_at = 0.0  # time.monotonic() of the last rebuild
         # A quick rebuild was kept while a save was too recent to trust: stamped at the next pause.
         self.unstamped = False
+        self.tabs: dict[int, int] = {}  # each open tab's event stream: the last build it told of
 
     # -- what the server asks -----------------------------------------------------
 
@@ -101,6 +103,21 @@ class Preview:
             self.changed.wait_for(lambda: (self._snapshot.build, self._snapshot.error,
                                            self._snapshot.notice) != (build, error, notice), timeout)
             return self._snapshot
+
+    def told(self, stream: int, build: int | None) -> None:
+        """An open tab's event stream told it of this build (None: the tab went)."""
+        with self.changed:
+            if build is None:
+                self.tabs.pop(stream, None)
+            else:
+                self.tabs[stream] = build
+            self.changed.notify_all()
+
+    def wait_until_told(self, build: int, timeout: float) -> None:
+        """Until every open tab has been told of this build (its reload under way), or the
+        timeout: what runs next in this process would otherwise keep the event from going."""
+        with self.changed:
+            self.changed.wait_for(lambda: all(told >= build for told in self.tabs.values()), timeout)
 
     def progress(self) -> str:
         """While the first build runs: what it is doing, e.g. "Rendering pages: 1,204 of
@@ -429,6 +446,7 @@ class Preview:
             files.pop(path, None)
         self.last_seconds = time.perf_counter() - started
         self._publish(Snapshot(files=files, build=current.build + 1, previous=current.build))
+        self.wait_until_told(current.build + 1, TELL_TABS_SECONDS)
         try:
             rest, cards = retouch.finish_move(settings, record, made, self.kept, self.memory, preview=True,
                                               read=self._snapshot.made, served=files)

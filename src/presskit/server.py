@@ -68,6 +68,8 @@ class Site(Protocol):
 
     def wait_for_change(self, build: int, error: str, notice: str, timeout: float) -> Snapshot: ...
 
+    def told(self, stream: int, build: int | None) -> None: ...
+
     def allowed_roots(self) -> tuple[Path, ...]: ...
 
     def status(self) -> dict[str, object]: ...
@@ -258,23 +260,28 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         site = self.server.site
         snapshot = site.snapshot()
-        self.send_state(snapshot)
-        quiet_since = time.monotonic()
-        while not self.server.stopping.is_set():
-            latest = site.wait_for_change(snapshot.build, snapshot.error, snapshot.notice,
-                                          GONE_CHECK_SECONDS)
-            if self.client_gone():
-                return  # the tab was closed: its thread and connection are freed now
-            if (latest.build, latest.error, latest.notice) == (snapshot.build, snapshot.error,
-                                                               snapshot.notice):
-                if time.monotonic() - quiet_since >= KEEPALIVE_SECONDS:
-                    self.wfile.write(b": keep-alive\n\n")
-                    self.wfile.flush()
-                    quiet_since = time.monotonic()
-                continue
-            snapshot = latest
+        try:
             self.send_state(snapshot)
+            site.told(id(self), snapshot.build)
             quiet_since = time.monotonic()
+            while not self.server.stopping.is_set():
+                latest = site.wait_for_change(snapshot.build, snapshot.error, snapshot.notice,
+                                              GONE_CHECK_SECONDS)
+                if self.client_gone():
+                    return  # the tab was closed: its thread and connection are freed now
+                if (latest.build, latest.error, latest.notice) == (snapshot.build, snapshot.error,
+                                                                   snapshot.notice):
+                    if time.monotonic() - quiet_since >= KEEPALIVE_SECONDS:
+                        self.wfile.write(b": keep-alive\n\n")
+                        self.wfile.flush()
+                        quiet_since = time.monotonic()
+                    continue
+                snapshot = latest
+                self.send_state(snapshot)
+                site.told(id(self), snapshot.build)  # a move's rest waits for this (serve.Preview)
+                quiet_since = time.monotonic()
+        finally:
+            site.told(id(self), None)
 
     def client_gone(self) -> bool:
         """Whether the other end closed the connection (an event stream's tab sends nothing)."""
