@@ -163,12 +163,13 @@ def _dated(site: Path) -> list[Path]:
 
 
 def test_a_new_date_moves_a_release_and_makes_only_the_pages_that_change(tmp_path):
-    """A release moved from the newest of the site to the oldest of its year, retitled there,
-    then moved back: each save makes again only the pages, feeds and search files that change
-    (counted) and the preview equals a cold one: the feeds it left (three entries each) and the
-    pages of the list of releases (five a page) that it crossed, then the pages that show it in
-    its new place. With a caption of its own on a photo that older releases show too, a move
-    changes the photo's download (which carries the newest one's): a full rebuild."""
+    """A release moved from the newest of the site to the oldest of its year, its words and
+    its title changed there, then moved back: each save makes again only the pages, feeds and
+    search files that change (counted) and the preview equals a cold one: the feeds it left
+    (three entries each) and the pages of the list of releases (five a page) that it crossed,
+    then its page with its new neighbours and the pages that show it in its new place. With a
+    caption of its own on a photo that older releases show too, a move changes the photo's
+    download (which carries the newest one's): a full rebuild."""
     sys.path.insert(0, str(REPO / "benchmarks"))
     from generate import generate
 
@@ -181,7 +182,9 @@ def test_a_new_date_moves_a_release_and_makes_only_the_pages_that_change(tmp_pat
     newest = max(files, key=dates.__getitem__)
     lines: list[str] = []
     running = Session(site, "127.0.0.1", 0, report=lines.append)
-    saves = [(f"date: {dates[newest]}", "date: 2024-01-01", MOVED), ("title: ", "title: Moved - ", IN_PLACE),
+    saves = [(f"date: {dates[newest]}", "date: 2024-01-01", MOVED),
+             ("", "More words at the end.\n", "only the text"),  # its page with its new neighbours
+             ("title: ", "title: Moved - ", IN_PLACE),
              ("date: 2024-01-01", f"date: {dates[newest]}", MOVED),
              # A caption of its own: the downloads of its photos carry the newest one's.
              ("\n    alt: ", "\n    caption: Only here\n    alt: ", "Rebuilt"),
@@ -192,7 +195,7 @@ def test_a_new_date_moves_a_release_and_makes_only_the_pages_that_change(tmp_pat
             before = _served(running)
             text = newest.read_text()
             assert old in text
-            line = _save(running, lines, newest, text.replace(old, new, 1))
+            line = _save(running, lines, newest, text.replace(old, new, 1) if old else text + new)
             assert said in line and (said != "Rebuilt" or "made again," in line), line  # or full
             after = _served(running)
             now_files = running.preview.snapshot().files

@@ -12,6 +12,7 @@ warning) is left to the full build, which is always right.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import marshal
@@ -235,30 +236,53 @@ def make_record(environment_key: str, output: tuple[int, int] | None, walked: di
             renderer = renderer or BodyRenderer(settings.base_path, settings.embed_hosts)
             body = renderer.render(release.body, release.body_line)
         releases[str(release.source)] = (release.digest, release_shape(release, body, shown), shown)
-    links = Packed.of({
-        str(release.source): (
-            tuple((topic.name, topic.slug) for topic in link.topics),
+    links = Packed.of({str(release.source): _linked_as_kept(release, link, versions)
+                       for graph in newsroom.graphs for release, link in graph.links.items()})
+    embargo = newsroom.next_embargo
+    return Record(environment_key, output, embargo.timestamp() if embargo else None, walked_at,
+                  walked, releases, links, _feeds(newsroom, settings), pages,
+                  Packed.of({lang: {key: memo[key] for key in ("rows", "links") if key in memo}
+                             for lang, memo in graph_memo.items()}),
+                  output_files, _by_file(warnings or []), _searched(newsroom),
+                  newsroom.next_change.timestamp() if newsroom.next_change else None, built,
+                  digests or {}, written, models, dict(cards or {}))
+
+
+def after_move(record: Record, quick: Quick, newsroom: Newsroom, settings: Settings, walked: dict[str, Stat],
+               walked_at: float, alternates: dict[str, tuple[Alternate, ...]], pages: dict[str, str],
+               cards: dict[str, bytes], output_files: int) -> Record:
+    """The record after a move (see presskit.retouch) in a site built in memory (of no folder
+    until it is kept), from the one before: the files read as `updated` has them, the links of
+    the releases linked anew, and every feed's entries and search number found again."""
+    now = updated(record, quick, walked, walked_at)
+    links = dict(now.links.packed)
+    links.update(Packed.of({
+        str(release.source): _linked_as_kept(release, newsroom.graph_of(release).links[release], alternates)
+        for release in quick.relinked}).packed)
+    return dataclasses.replace(now, output=None, written=b"", links=Packed(links),
+                               feeds=_feeds(newsroom, settings), searched=_searched(newsroom),
+                               pages=pages, output_files=output_files, cards=now.cards | cards)
+
+
+def _linked_as_kept(release: Release, link: ReleaseLinks,
+                    versions: dict[str, tuple[Alternate, ...]]) -> Links:
+    return (tuple((topic.name, topic.slug) for topic in link.topics),
             str(link.previous.source) if link.previous else None,
             str(link.next.source) if link.next else None,
             tuple(str(other.source) for other in link.related),
-            tuple((a.language.code, a.path, a.exists) for a in versions.get(release.path, ())),
-        )
-        for graph in newsroom.graphs for release, link in graph.links.items()
-    })
+            tuple((a.language.code, a.path, a.exists) for a in versions.get(release.path, ())))
+
+
+def _feeds(newsroom: Newsroom, settings: Settings) -> dict[str, tuple[str, str, tuple[str, ...], str]]:
     limit = settings.feed_entries
-    feeds = {paths.feed(index_path): (index_path, title, tuple(str(r.source) for r in entries[:limit]),
-                                      graph.language.code)
-             for graph in newsroom.graphs for index_path, title, entries in feed_indexes(graph)}
-    embargo = newsroom.next_embargo
-    return Record(environment_key, output, embargo.timestamp() if embargo else None, walked_at,
-                  walked, releases, links, feeds, pages,
-                  Packed.of({lang: {key: memo[key] for key in ("rows", "links") if key in memo}
-                             for lang, memo in graph_memo.items()}),
-                  output_files, _by_file(warnings or []),
-                  {str(release.source): number for graph in newsroom.graphs
-                   for number, release in enumerate(in_index_order(graph.releases))},
-                  newsroom.next_change.timestamp() if newsroom.next_change else None, built,
-                  digests or {}, written, models, dict(cards or {}))
+    return {paths.feed(index_path): (index_path, title, tuple(str(r.source) for r in entries[:limit]),
+                                     graph.language.code)
+            for graph in newsroom.graphs for index_path, title, entries in feed_indexes(graph)}
+
+
+def _searched(newsroom: Newsroom) -> dict[str, int]:
+    return {str(release.source): number for graph in newsroom.graphs
+            for number, release in enumerate(in_index_order(graph.releases))}
 
 
 def as_kept(warnings: Iterable[Problem]) -> list[Problem]:
@@ -348,6 +372,7 @@ class Quick:
     # still to be made (retouch.finish_move), and the record's links, feeds and search numbers
     # to be found again.
     moved: frozenset[str] = frozenset()
+    relinked: tuple[Release, ...] = ()  # after a move, the releases whose links changed
 
 
 def quick_rebuild(settings: Settings, record: Record, changed: list[str], store: Store, *,

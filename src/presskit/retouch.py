@@ -188,9 +188,9 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
             done = _moves(settings, kept, edited, bodies, moved, pages, searched, memory, preview)
             if done is None:
                 return None
-            now, files, made, removed = done
+            now, files, made, removed, relinked = done
         else:
-            now = kept.with_edits(edited, bodies)
+            now, relinked = kept.with_edits(edited, bodies), set()
             files, made, removed = render_shown(settings, now.newsroom, memory, preview, pages, edited,
                                                 kept.alternates, searched, now.prints, now.card_keys)
     except (BuildFailed, LookupError):
@@ -199,7 +199,8 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
     warnings = [problem for problem in problems if str(problem.file) in changed]
     html = sum(1 for path in made if paths.output_file(path).endswith(".html"))
     return Quick(files, edited, bodies, loaded.partners, loaded.programmes, html, digests, changed,
-                 warnings, shapes, removed, moved=frozenset(release.lang for release in moved.values())), now
+                 warnings, shapes, removed, moved=frozenset(release.lang for release in moved.values()),
+                 relinked=tuple(relinked)), now
 
 
 def finish_move(settings: Settings, record: Record, made: Quick, kept: KeptSite, memory: BuildMemory, *,
@@ -223,9 +224,10 @@ def finish_move(settings: Settings, record: Record, made: Quick, kept: KeptSite,
 def _moves(settings: Settings, kept: KeptSite, edited: list[Release], bodies: dict[Release, RenderedBody],
            moved: dict[Release, Release], pages: set[str], searched: dict[str, SearchEdit],
            memory: BuildMemory, preview: bool,
-           ) -> tuple[KeptSite, list[OutputFile], list[str], list[str]] | None:
+           ) -> tuple[KeptSite, list[OutputFile], list[str], list[str], set[Release]] | None:
     """The site after edits of which some moved releases, with the files of the pages and
-    feeds made, their site paths and the files to remove; None when a move changes what a
+    feeds made, their site paths, the files to remove and the releases whose links changed;
+    None when a move changes what a
     photo's download carries. The pages that show each release are noted again for the card
     edits to come; the search indexes and the sitemap are left to finish_move."""
     now, relinked = kept.with_moves(edited, bodies)
@@ -247,7 +249,7 @@ def _moves(settings: Settings, kept: KeptSite, edited: list[Release], bodies: di
         order = _in_new_order(kept.pages, kept.newsroom, now.newsroom)
         kept.shown_on.update(memory.shows or {})  # the site before is not served again
         now = dataclasses.replace(now, pages=order)
-        return now, files, made, removed
+        return now, files, made, removed, relinked
     finally:
         memory.shows = shows
 

@@ -469,11 +469,11 @@ class Preview:
                         f"({time.perf_counter() - started:.2f} s in all).")
         # Not in the wait of the tab: links, feeds and search numbers found again for the next
         # edits, and the site kept at the next pause, as after a full rebuild.
-        now_record = quick.updated(record, made, walked, walked_at)
         store = kept if isinstance(kept, quick.MemoryStore) else _memory_store(
             environment_key, self.kept.content, self.kept.newsroom, self.kept.bodies)
-        self.quick_state = (_moved_record(environment_key, walked, walked_at, settings, self.kept,
-                                          self.memory, now_record, cards, len(files)), store)
+        pages = {path: digest for path, (digest, _) in self.memory.pages.items()}
+        self.quick_state = (quick.after_move(record, made, self.kept.newsroom, settings, walked, walked_at,
+                                             self.kept.alternates, pages, cards, len(files)), store)
         self.kept.shown_on.turned()
         event = NextEvent.of(self.kept.newsroom)
         self.unkept, self.unstamped = (event.as_data() if event else None,), False
@@ -640,17 +640,6 @@ def _memory_store(environment_key: str, content: Content, newsroom: Newsroom,
     key = quick.store_key(environment_key, content.partners, content.programmes)
     kept.keep((key(release.digest), release, bodies[release]) for release in newsroom.releases)
     return kept
-
-
-def _moved_record(environment_key: str, walked: dict[str, Stat], walked_at: float, settings: Settings,
-                  kept: retouch.KeptSite, memory: BuildMemory, record: quick.Record, cards: dict[str, bytes],
-                  files: int) -> quick.Record:
-    """The record of a site after a move: as after a full build (of no folder until the site
-    is kept), its shapes lent by the record before."""
-    pages = {path: digest for path, (digest, _) in memory.pages.items()}
-    return quick.make_record(environment_key, None, walked, walked_at, kept.content, kept.newsroom,
-                             settings, kept.bodies, pages, memory.graph, files, record.problems(),
-                             kept.alternates, before=record, cards=record.cards | cards)
 
 
 def _files_in(folder: Path) -> dict[str, OutputFile]:
