@@ -556,3 +556,24 @@ def test_a_bug_in_the_first_build_is_said_plainly_and_the_next_save_is_heard(tmp
         wait_for(lambda: b"After the bug." in get(running, "/releases/story/").body, 10)
     finally:
         running.stop()
+
+
+def test_the_preview_knows_which_build_each_open_tab_was_told_of(session):
+    """A move's search index and sitemap wait until every open tab has been told of its pages
+    (serve.Preview.wait_until_told): each event stream says which build it told its tab of, and
+    a closed tab stops counting."""
+    preview = session.preview
+    build = preview.snapshot().build
+    streams = _open_streams(session, 2)
+    for raw in streams:
+        assert b"event: state" in _first_state(raw)
+    wait_for(lambda: sorted(preview.tabs.values()) == [build, build], 3)
+    started = time.monotonic()
+    preview.wait_until_told(build + 1, 0.3)  # no tab told of a build not made yet: the timeout
+    assert time.monotonic() - started >= 0.29
+    started = time.monotonic()
+    preview.wait_until_told(build, 5)  # every tab told already
+    assert time.monotonic() - started < 0.2
+    for raw in streams:
+        raw.close()
+    wait_for(lambda: not preview.tabs, 3)

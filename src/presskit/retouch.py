@@ -227,9 +227,9 @@ def _moves(settings: Settings, kept: KeptSite, edited: list[Release], bodies: di
            ) -> tuple[KeptSite, list[OutputFile], list[str], list[str], set[Release]] | None:
     """The site after edits of which some moved releases, with the files of the pages and
     feeds made, their site paths, the files to remove and the releases whose links changed;
-    None when a move changes what a
-    photo's download carries. The pages that show each release are noted again for the card
-    edits to come; the search indexes and the sitemap are left to finish_move."""
+    None when a move changes what a photo's download carries. The pages that show each
+    release are noted again for the card edits to come; the search indexes and the sitemap are
+    left to finish_move."""
     now, relinked = kept.with_moves(edited, bodies)
     if not _same_downloads(kept.newsroom, now.newsroom, moved):
         return None
