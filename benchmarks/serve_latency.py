@@ -69,6 +69,16 @@ class EventListener:
             return next((t, b) for t, b in self.arrivals if b > build)
 
 
+def _other_photo(text: str, number: int) -> str:
+    """The release's first photo replaced by another of the generated site's (which other
+    releases show already), a different one at each save."""
+    found = re.search(r"(?m)^  - src: /media/photo-(\d\d)\.jpg", text)
+    if found is None:
+        return text
+    others = [n for n in (1, 2, 3) if n != int(found[1])]
+    return f"{text[:found.start(1)]}{others[number % 2]:02d}{text[found.end(1):]}"
+
+
 EDITS = {
     # A sentence added at the end of the text: only the release's page and its feeds change.
     "words": lambda text, number: text.rstrip("\n") + f" Edit number {number}.\n",
@@ -79,6 +89,8 @@ EDITS = {
                                          count=1),
     # A new day in the same month: the release moves among its neighbours (not a card edit:
     # the site is rendered again in memory, pages whose fingerprint did not change excepted).
+    # Another photo (shown by other releases already): the pages that show its card change.
+    "photo": _other_photo,
     "date": lambda text, number: re.sub(r"(?m)^date: (\d{4}-\d\d)-\d\d",
                                         rf"date: \g<1>-{10 + number % 18:02d}", text, count=1),
 }

@@ -209,3 +209,64 @@ def test_a_new_date_moves_a_release_and_makes_only_the_pages_that_change(tmp_pat
             _assert_served_equals_a_fresh_build(running, site)
     finally:
         running.stop()
+
+
+def _one_photo(text: str, src: str, caption: str = "") -> str:
+    block = (f"photos:\n  - src: {src}\n    alt: A hall.\n    credit: © Benchmark photographer\n"
+             + (f"    caption: {caption}\n" if caption else ""))
+    return re.sub(r"(?m)^photos:\n(?:  .*\n)+", block, text, count=1)
+
+
+def test_a_photo_shown_elsewhere_is_a_card_edit_and_a_new_one_a_full_rebuild(tmp_path):
+    """A release that shows another photo that other releases lead with (its sizes, preview
+    and download made already) is a card edit: only the pages that show it are made again, and
+    the preview equals a cold one. A photo no other release shows or leads with (its files or
+    its link preview are to be made), one that no release shows any more (to be removed), or a
+    caption that the photo's download would carry (the newest release showing it gives it), is
+    a full rebuild."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from generate import generate
+
+    site = generate(40, tmp_path / "site", seed=3)
+    with (site / "presskit.toml").open("a") as settings:
+        settings.write("releases_per_page = 5\n")
+    files = _dated(site)
+    for number, path in enumerate(files):  # three photos, each the lead photo of many releases
+        path.write_text(_one_photo(path.read_text(), f"/media/photo-0{number % 3}.jpg"))
+    shutil.copy(site / "content/media/photo-00.jpg", site / "content/media/only-here.jpg")
+    shutil.copy(site / "content/media/photo-00.jpg", site / "content/media/second.jpg")
+    dates = {path: re.search(r"(?m)^date: (.*)$", path.read_text())[1] for path in files}  # type: ignore[index]
+    newest = max(files, key=dates.__getitem__)
+    newest.write_text(newest.read_text().replace(  # second.jpg: shown (sizes made), no one's lead
+        "credit: © Benchmark photographer\n", "credit: © Benchmark photographer\n"
+        "  - src: /media/second.jpg\n    alt: A desk.\n    credit: © Benchmark photographer\n", 1))
+    _aged(site)
+    old = files[3] if files[3] is not newest else files[6]  # shows photo-00
+    lines: list[str] = []
+    running = Session(site, "127.0.0.1", 0, report=lines.append)
+    saves = [(old, "/media/photo-01.jpg", "", IN_PLACE), (old, "/media/only-here.jpg", "", "Rebuilt"),
+             (old, "/media/photo-02.jpg", "", "Rebuilt"),
+             (old, "/media/second.jpg", "", "Rebuilt"),  # its link preview is to be made
+             # The newest release shows a photo with a caption: the photo's download carries it.
+             (newest, "/media/photo-01.jpg", "Only here", "Rebuilt")]
+    last = ""
+    try:
+        for release, src, caption, said in saves:
+            before_files = dict(running.preview.snapshot().files)
+            before = _served(running)
+            line = _save(running, lines, release, _one_photo(release.read_text(), src, caption))
+            assert said in line and (said == IN_PLACE or "made again," in line), line
+            after = _served(running)
+            now_files = running.preview.snapshot().files
+            changed = {path for path in after if after[path] != before.get(path)}
+            if said == IN_PLACE:
+                made = {path for path in now_files if now_files[path] is not before_files.get(path)}
+                unchanged = {path for path in made - changed if not path.endswith("feed.xml")}
+                assert changed <= made and len(unchanged) <= 8, sorted(unchanged)  # (feeds carry
+                assert not [path for path in changed if path.startswith("media/")]  # no photo)
+            elif "only-here" in src + last:  # its files made, then removed
+                assert any("only-here" in path for path in before.keys() ^ after.keys())
+            _assert_served_equals_a_fresh_build(running, site)
+            last = src
+    finally:
+        running.stop()

@@ -418,6 +418,14 @@ def moved_alike(one: Release, other: Release) -> bool:
         for name in _PLACING if name not in _DATING)
 
 
+def pictured_anew(one: Release, other: Release) -> bool:
+    """Whether a release (a file before and after an edit) changed its photos (which, in what
+    order, with what words) and nothing else that places it: the same pages list it, in the
+    same order."""
+    return one.modified == other.modified and all(
+        _plain(getattr(one, name)) == _plain(getattr(other, name)) for name in _PLACING if name != "photos")
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, _PLAIN_AS_IS):
         return value

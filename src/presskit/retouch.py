@@ -33,7 +33,7 @@ from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem, errors_in
 from presskit.graph import Newsroom, with_moves, with_releases
 from presskit.markdown import BodyRenderer, RenderedBody
-from presskit.models import Content, Release, body_key, moved_alike, placed_alike
+from presskit.models import Content, Release, body_key, moved_alike, pictured_anew, placed_alike
 from presskit.quick import Quick, Record, body_files, lend_bodies, release_shape
 from presskit.render import Alternate, CardKeys, OutputFile, SearchEdit, feed_indexes, render_shown
 from presskit.schema import load_releases
@@ -154,6 +154,7 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
     markdown = BodyRenderer(settings.base_path, settings.embed_hosts)
     edited: list[Release] = []
     moved: dict[Release, Release] = {}
+    pictured: dict[Release, Release] = {}  # with other photos: a card edit, if their files are made
     bodies: dict[Release, RenderedBody] = {}
     shapes: dict[str, str] = {}
     for release in loaded.releases:
@@ -168,13 +169,16 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
         if body_files(release, body) != body_files(old, kept.bodies[old]):
             return None
         if not placed_alike(old, release):
-            if not moved_alike(old, release):
+            if moved_alike(old, release):
+                moved[old] = release
+            elif pictured_anew(old, release):
+                pictured[old] = release
+            else:
                 return None
-            moved[old] = release
         bodies[release] = body
         shapes[source] = release_shape(release, body, True)
         edited.append(release)
-    if not edited:
+    if not edited or (pictured and not _photos_made(kept.newsroom, pictured)):
         return None
     lend_bodies(memory, settings, bodies.items())
     pages = {release.path for release in edited}
@@ -191,6 +195,8 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
             now, files, made, removed, relinked = done
         else:
             now, relinked = kept.with_edits(edited, bodies), set()
+            if not _same_downloads(kept.newsroom, now.newsroom, _photo_paths(pictured)):
+                return None
             files, made, removed = render_shown(settings, now.newsroom, memory, preview, pages, edited,
                                                 kept.alternates, searched, now.prints, now.card_keys)
     except (BuildFailed, LookupError):
@@ -231,7 +237,7 @@ def _moves(settings: Settings, kept: KeptSite, edited: list[Release], bodies: di
     release are noted again for the card edits to come; the search indexes and the sitemap are
     left to finish_move."""
     now, relinked = kept.with_moves(edited, bodies)
-    if not _same_downloads(kept.newsroom, now.newsroom, moved):
+    if not _same_downloads(kept.newsroom, now.newsroom, _photo_paths(moved)):
         return None
     pages = pages | {release.path for release in relinked} | _moved_pages(settings, kept.newsroom,
                                                                           now.newsroom, moved)
@@ -254,11 +260,24 @@ def _moves(settings: Settings, kept: KeptSite, edited: list[Release], bodies: di
         memory.shows = shows
 
 
-def _same_downloads(before: Newsroom, after: Newsroom, moved: dict[Release, Release]) -> bool:
-    """Whether each photo of a moved release keeps the credit and caption that its download
-    carries: the first release that shows it, in the order of the site, gives them (see
-    media.Media.published)."""
-    wanted = {photo.asset.path for release in moved.values() for photo in release.photos}
+def _photo_paths(swap: dict[Release, Release]) -> set[str]:
+    """The site paths of the photos that swapped releases show, before and after."""
+    return {photo.asset.path for pair in swap.items() for release in pair for photo in release.photos}
+
+
+def _photos_made(newsroom: Newsroom, pictured: dict[Release, Release]) -> bool:
+    """Whether every photo that releases showed or show now after an edit of their photos is
+    the lead photo of some other release: its sizes, link preview and download are made and
+    stay published whatever these releases show (else the full build makes or removes them)."""
+    leads = {release.lead_photo.asset.path for release in newsroom.releases
+             if release.lead_photo is not None and release not in pictured}
+    return _photo_paths(pictured) <= leads
+
+
+def _same_downloads(before: Newsroom, after: Newsroom, wanted: set[str]) -> bool:
+    """Whether each of these photos (by site path) keeps the credit and caption that its
+    download carries: the first release that shows it, in the order of the site, gives them
+    (see media.Media.published)."""
     return not wanted or _first_shown(before.releases, wanted) == _first_shown(after.releases, wanted)
 
 
