@@ -79,6 +79,20 @@ def _other_photo(text: str, number: int) -> str:
     return f"{text[:found.start(1)]}{others[number % 2]:02d}{text[found.end(1):]}"
 
 
+def _partner_02(text: str, number: int) -> str:
+    """partner-02 added to the release's partners, or taken out if it was there (as
+    benchmarks/run.py's partner edit): it joins or leaves that partner's page."""
+    found = re.search(r"(?m)^partners: \[(.*)\]$", text)
+    if found is None:
+        return text
+    if number % 2:
+        return text
+    named = [name.strip() for name in found[1].split(",") if name.strip()]
+    had = "partner-02" in named
+    named = [name for name in named if name != "partner-02"] + ([] if had else ["partner-02"])
+    return f"{text[:found.start()]}partners: [{', '.join(named)}]{text[found.end():]}"
+
+
 EDITS = {
     # A sentence added at the end of the text: only the release's page and its feeds change.
     "words": lambda text, number: text.rstrip("\n") + f" Edit number {number}.\n",
@@ -89,6 +103,8 @@ EDITS = {
                                          count=1),
     # A new day in the same month: the release moves among its neighbours (not a card edit:
     # the site is rendered again in memory, pages whose fingerprint did not change excepted).
+    # partner-02 added (or taken out), then put back: the partner's page and feed change.
+    "partner": _partner_02,
     # Another photo (shown by other releases already): the pages that show its card change.
     "photo": _other_photo,
     "date": lambda text, number: re.sub(r"(?m)^date: (\d{4}-\d\d)-\d\d",

@@ -92,13 +92,19 @@ def _lists(graph: graphs.SiteGraph) -> dict[str, tuple[str, ...]]:
              "held back": tuple(r.slug for r in graph.held_back)}
     for node in (*graph.countries, *graph.partners, *graph.programmes, *graph.topics, *graph.years):
         found[node.path] = tuple(r.slug for r in node.releases)
+    for node in graph.countries:  # who works where
+        found[node.path + " partners"] = tuple(p.id for p in node.partners)
+    for node in graph.partners:
+        found[node.path + " countries"] = tuple(c.code for c in node.countries)
     return found
 
 
 def test_a_graph_with_moved_releases_is_the_graph_made_from_scratch(tmp_path):
-    """graph.with_moves (the preview's new dates in the same year): every list sorted again,
-    and previous, next and related links as a graph made from scratch has them; the releases
-    it says were linked again are those whose links differ, and the moved ones."""
+    """graph.with_moves (the preview's new dates in the same year, or other partners): every
+    list sorted again, partners' lists and who works where (a partner's countries, a country's
+    partners) found again, and previous, next and related links as a graph made from scratch
+    has them; the releases it says were linked again are those whose links differ, and the
+    swapped ones."""
     site = generate(160, tmp_path / "site", seed=4)
     settings = load_settings(site)
     problems: list[Problem] = []
@@ -110,12 +116,17 @@ def test_a_graph_with_moved_releases_is_the_graph_made_from_scratch(tmp_path):
         for n, r in enumerate(content.releases)))
     languages = site_languages(settings)
     newsroom = graphs.build_newsroom(content, languages, AS_OF, preview=True)
+    partners = sorted(content.partners, key=lambda p: p.id)
     rng = random.Random(8)
-    for step in range(40):
+    for step in range(60):
         releases = list(content.releases)
         swap = {}
         for at in rng.sample(range(len(releases)), rng.choice((1, 1, 1, 3))):
             old = releases[at]
+            if rng.random() < 0.4:  # other partners (maybe none, maybe one that had no release)
+                swap[old] = releases[at] = dataclasses.replace(
+                    old, partners=tuple(rng.sample(partners, rng.randint(0, 3))))
+                continue
             day = old.date.replace(month=rng.randint(1, 12), day=rng.randint(1, 28))
             if rng.random() < 0.2:  # the same day as another release of the year: by address then
                 day = rng.choice([r.date for r in releases if r.date.year == old.date.year])

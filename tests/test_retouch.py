@@ -19,7 +19,7 @@ from presskit.serve import Session
 from test_serve import status, wait_for
 
 IN_PLACE = "changed in place"
-MOVED = "moved among its neighbours"
+MOVED = "moved in the site"
 
 
 def _bytes(file) -> bytes:  # type: ignore[no-untyped-def]
@@ -108,10 +108,21 @@ def test_a_card_edit_makes_only_the_pages_that_show_the_release(tmp_path):
         running.stop()
 
 
+def _partner_02_toggled(text: str) -> str:
+    """A release's partners with partner-02 added, or taken out if it was there."""
+    found = re.search(r"(?m)^partners: \[(.*)\]$", text)
+    if found is None:
+        return text
+    named = [name.strip() for name in found[1].split(",") if name.strip()]
+    named = [name for name in named if name != "partner-02"] if "partner-02" in named else \
+        [*named, "partner-02"]
+    return f"{text[:found.start()]}partners: [{', '.join(named)}]{text[found.end():]}"
+
+
 def test_random_edits_in_the_preview_equal_a_cold_preview(tmp_path):
     """A generated bilingual newsroom, edited at random (titles, summaries, first paragraphs,
-    words, dates in the same year and in another, topics): after each save, the served site is
-    the one a cold preview makes."""
+    words, dates in the same year and in another, topics, partners): after each save, the
+    served site is the one a cold preview makes."""
     sys.path.insert(0, str(REPO / "benchmarks"))
     from generate import generate
 
@@ -132,10 +143,11 @@ def test_random_edits_in_the_preview_equal_a_cold_preview(tmp_path):
         "year": lambda text, n: re.sub(r"(?m)^date: \d{4}", f"date: {rng.choice([2015, 2019])}", text,
                                        count=1),
         "topic": lambda text, n: re.sub(r"(?m)^topics: \[", "topics: [Youth employment, ", text, count=1),
+        "partner": lambda text, n: _partner_02_toggled(text),
     }
     seen: set[str] = set()
     try:
-        for number in range(24):
+        for number in range(30):
             path = rng.choice(files)
             kind = rng.choice(sorted(kinds))
             text = path.read_text()
@@ -144,7 +156,7 @@ def test_random_edits_in_the_preview_equal_a_cold_preview(tmp_path):
                 continue
             line = _save(running, lines, path, edited)
             seen.add("in place" if IN_PLACE in line else "words" if "only the text" in line
-                     else "moved" if "moved among" in line else "full")
+                     else "moved" if MOVED in line else "full")
             _assert_served_equals_a_fresh_build(running, site)
         assert {"in place", "moved", "full"} <= seen, seen
     finally:
@@ -167,7 +179,8 @@ def test_a_new_date_moves_a_release_and_makes_only_the_pages_that_change(tmp_pat
     its title changed there, then moved back: each save makes again only the pages, feeds and
     search files that change (counted) and the preview equals a cold one: the feeds it left
     (three entries each) and the pages of the list of releases (five a page) that it crossed,
-    then its page with its new neighbours and the pages that show it in its new place. With a
+    then its page with its new neighbours, a partner's page it joins and the pages that show
+    it in its new place. With a
     caption of its own on a photo that older releases show too, a move changes the photo's
     download (which carries the newest one's): a full rebuild."""
     sys.path.insert(0, str(REPO / "benchmarks"))
@@ -184,6 +197,7 @@ def test_a_new_date_moves_a_release_and_makes_only_the_pages_that_change(tmp_pat
     running = Session(site, "127.0.0.1", 0, report=lines.append)
     saves = [(f"date: {dates[newest]}", "date: 2024-01-01", MOVED),
              ("", "More words at the end.\n", "only the text"),  # its page with its new neighbours
+             ("partners: [", "partners: [partner-02, ", MOVED),  # (if not there) onto its page
              ("title: ", "title: Moved - ", IN_PLACE),
              ("date: 2024-01-01", f"date: {dates[newest]}", MOVED),
              # A caption of its own: the downloads of its photos carry the newest one's.
@@ -201,9 +215,13 @@ def test_a_new_date_moves_a_release_and_makes_only_the_pages_that_change(tmp_pat
             now_files = running.preview.snapshot().files
             changed = {path for path in after if after[path] != before.get(path)}
             made = {path for path in now_files if now_files[path] is not before_files.get(path)}
-            if said != "Rebuilt":
+            if old.startswith("partners"):  # onto partner-02's page and feed, counted there; the
+                # pages that show its card are looked at again (their bytes the same: no partner)
+                assert {"partners/partner-02/index.html", "partners/partner-02/feed.xml",
+                        "partners/index.html"} <= changed <= made, sorted(changed)
+            elif said != "Rebuilt":
                 assert changed <= made and len(made - changed) <= 8, sorted(made - changed)
-            if said == MOVED:
+            if said == MOVED and old.startswith("date"):
                 assert "feed.xml" in {path.rsplit("/", 1)[-1] for path in changed}
                 assert len({path for path in changed if path.startswith("releases/page/")}) >= 3
             _assert_served_equals_a_fresh_build(running, site)

@@ -332,7 +332,10 @@ def _moved(graph: SiteGraph, swap: Mapping[Release, Release]) -> tuple[SiteGraph
                      else dataclasses.replace(node, releases=each(node.releases)) for node in found)
 
     releases = each(graph.releases)
-    countries, partners, programmes = nodes(graph.countries), nodes(graph.partners), nodes(graph.programmes)
+    partners = _partnered(graph.partners, swap)
+    countries, programmes = nodes(graph.countries), nodes(graph.programmes)
+    if partners != graph.partners:  # a release joined or left a partner: who works where
+        countries = _partners_of_countries(countries, partners, graph.programmes, swap)
     # Related lists a move can reach: of the releases near a swapped one on a country's,
     # partner's or programme's list, before or after (as _near finds them for a build).
     near: set[Release] = set(moved)
@@ -385,11 +388,56 @@ def _moved(graph: SiteGraph, swap: Mapping[Release, Release]) -> tuple[SiteGraph
         past_events=_swapped(graph.past_events, swap)), relinked
 
 
-def _resorted(releases: tuple[Release, ...], swap: Mapping[Release, Release]) -> tuple[Release, ...]:
+def _partnered(nodes: tuple[PartnerNode, ...], swap: Mapping[Release, Release]) -> tuple[PartnerNode, ...]:
+    """Each partner's node after releases were swapped for others that may name other
+    partners: its releases, and the countries they are about (with the partner's own)."""
+    found = []
+    for node in nodes:
+        joining = [new for new in swap.values() if any(p.id == node.partner.id for p in new.partners)]
+        if not joining and swap.keys().isdisjoint(node.releases):
+            found.append(node)
+            continue
+        releases = _resorted(node.releases, swap, joining)
+        if {r.source for r in releases} == {r.source for r in node.releases}:
+            found.append(dataclasses.replace(node, releases=releases))
+            continue
+        countries = {country for release in releases for country in release.countries}
+        if node.partner.country:
+            countries.add(node.partner.country)
+        found.append(dataclasses.replace(node, releases=releases,
+                                         countries=tuple(_by_name(countries, lambda c: c.name))))
+    return tuple(found)
+
+
+def _partners_of_countries(countries: tuple[CountryNode, ...], partners: tuple[PartnerNode, ...],
+                           programmes: tuple[ProgrammeNode, ...],
+                           swap: Mapping[Release, Release]) -> tuple[CountryNode, ...]:
+    """The country nodes of the swapped releases' countries with their partners found again
+    (as _Neighbours finds them: members of the country's programmes, partners of its
+    releases, partners based there; each shown)."""
+    shown = {node.partner for node in partners}
+    wanted = {country for new in swap.values() for country in new.countries}
+    found = []
+    for node in countries:
+        if node.country not in wanted:
+            found.append(node)
+            continue
+        working = {member for programme in (n.programme for n in programmes)
+                   if node.country in programme.countries
+                   for member in (*programme.partners, *programme.funders)}
+        working |= {partner for release in node.releases for partner in release.partners}
+        working |= {partner for partner in shown if partner.country == node.country}
+        found.append(dataclasses.replace(node, partners=tuple(_by_name(working & shown, lambda p: p.label))))
+    return tuple(found)
+
+
+def _resorted(releases: tuple[Release, ...], swap: Mapping[Release, Release],
+              joining: Sequence[Release] | None = None) -> tuple[Release, ...]:
     """A list of releases, newest first, with some swapped for others put in their places
-    (as _newest_first sorts them: by date, then address; the rest keep their order)."""
+    (as _newest_first sorts them: by date, then address; the rest keep their order).
+    `joining`: the swapped releases that belong on the list now (default: those that did)."""
     kept = [release for release in releases if release not in swap]
-    for new in [swap[release] for release in releases if release in swap]:
+    for new in [swap[release] for release in releases if release in swap] if joining is None else joining:
         key, low, high = (new.date, new.slug), 0, len(kept)
         while low < high:  # the first place whose release is older
             middle = (low + high) // 2

@@ -418,6 +418,13 @@ def moved_alike(one: Release, other: Release) -> bool:
         for name in _PLACING if name not in _DATING)
 
 
+def partnered_anew(one: Release, other: Release) -> bool:
+    """Whether a release (a file before and after an edit) names other partners and changed
+    nothing else that places it: it joins or leaves partners' pages, in its place."""
+    return one.modified == other.modified and all(
+        _plain(getattr(one, name)) == _plain(getattr(other, name)) for name in _PLACING if name != "partners")
+
+
 def pictured_anew(one: Release, other: Release) -> bool:
     """Whether a release (a file before and after an edit) changed its photos (which, in what
     order, with what words) and nothing else that places it: the same pages list it, in the

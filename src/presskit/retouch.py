@@ -33,7 +33,15 @@ from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem, errors_in
 from presskit.graph import Newsroom, with_moves, with_releases
 from presskit.markdown import BodyRenderer, RenderedBody
-from presskit.models import Content, Release, body_key, moved_alike, pictured_anew, placed_alike
+from presskit.models import (
+    Content,
+    Release,
+    body_key,
+    moved_alike,
+    partnered_anew,
+    pictured_anew,
+    placed_alike,
+)
 from presskit.quick import Quick, Record, body_files, lend_bodies, release_shape
 from presskit.render import Alternate, CardKeys, OutputFile, SearchEdit, feed_indexes, render_shown
 from presskit.schema import load_releases
@@ -169,7 +177,7 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
         if body_files(release, body) != body_files(old, kept.bodies[old]):
             return None
         if not placed_alike(old, release):
-            if moved_alike(old, release):
+            if moved_alike(old, release) or partnered_anew(old, release):
                 moved[old] = release
             elif pictured_anew(old, release):
                 pictured[old] = release
@@ -239,8 +247,9 @@ def _moves(settings: Settings, kept: KeptSite, edited: list[Release], bodies: di
     now, relinked = kept.with_moves(edited, bodies)
     if not _same_downloads(kept.newsroom, now.newsroom, _photo_paths(moved)):
         return None
-    pages = pages | {release.path for release in relinked} | _moved_pages(settings, kept.newsroom,
-                                                                          now.newsroom, moved)
+    pages = (pages | {release.path for release in relinked}
+             | _moved_pages(settings, kept.newsroom, now.newsroom, moved)
+             | _regrouped_pages(kept.newsroom, now.newsroom))
     limit = settings.feed_entries
     left = frozenset(index_path for graph in kept.newsroom.graphs
                      for index_path, _, latest in feed_indexes(graph)
@@ -272,6 +281,20 @@ def _photos_made(newsroom: Newsroom, pictured: dict[Release, Release]) -> bool:
     leads = {release.lead_photo.asset.path for release in newsroom.releases
              if release.lead_photo is not None and release not in pictured}
     return _photo_paths(pictured) <= leads
+
+
+def _regrouped_pages(before: Newsroom, after: Newsroom) -> set[str]:
+    """The pages of the partners that releases joined or left, of the countries whose partners
+    changed with them, and each such language's list of partners (it counts their releases)."""
+    found = set()
+    for old_graph, new_graph in zip(before.graphs, after.graphs, strict=True):
+        pages = {new.path for old, new in zip(old_graph.partners, new_graph.partners, strict=True)
+                 if len(old.releases) != len(new.releases)}
+        pages |= {new.path for old, new in zip(old_graph.countries, new_graph.countries, strict=True)
+                  if old.partners != new.partners}
+        if pages:
+            found |= pages | {paths.under(new_graph.language.root, paths.PARTNERS)}
+    return found
 
 
 def _same_downloads(before: Newsroom, after: Newsroom, wanted: set[str]) -> bool:

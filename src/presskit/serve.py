@@ -463,9 +463,9 @@ class Preview:
             self.report(FIXED)
         else:
             count = len(made.changed)
-            self.report(f"Rebuilt in {self.last_seconds:.2f} s: {_releases(count)} moved among "
-                        f"{'their' if count != 1 else 'its'} neighbours (a new date); {len(made.files)} "
-                        f"pages and feeds made again, then {len(rest)} search and sitemap files "
+            self.report(f"Rebuilt in {self.last_seconds:.2f} s: {_releases(count)} moved in the site "
+                        f"(a new date or other partners); {len(made.files)} pages and feeds made "
+                        f"again, then {len(rest)} search and sitemap files "
                         f"({time.perf_counter() - started:.2f} s in all).")
         # Not in the wait of the tab: links, feeds and search numbers found again for the next
         # edits, and the site kept at the next pause, as after a full rebuild.
