@@ -305,10 +305,12 @@ def with_releases(newsroom: Newsroom, swap: Mapping[Release, Release]) -> Newsro
 
 def with_moves(newsroom: Newsroom, swap: Mapping[Release, Release]) -> tuple[Newsroom, set[Release]]:
     """The newsroom with releases swapped for others that moved among their neighbours (new
-    dates in the same years, the same terms and publication: see models.moved_alike; or that
-    kept their places): every list that holds one is sorted again, and the links of the
-    releases whose neighbours or related lists change are found again, as a build would find
-    them (see _remembered_links). Also says those releases."""
+    dates in the same years: see models.moved_alike), that name other partners
+    (models.partnered_anew) or that kept their places: every list that holds one is sorted
+    again, partners' lists take or lose them (with who works where: a partner's countries, a
+    country's partners), and the links of the releases whose neighbours or related lists change
+    are found again, as a build would find them (see _remembered_links). Also says those
+    releases. For the preview, which shows every release."""
     graphs, relinked = [], set()
     for graph in newsroom.graphs:
         mine = {old: new for old, new in swap.items() if old in graph.links}
