@@ -231,3 +231,33 @@ def test_what_a_preview_rebuilt_after_saves_is_kept_once_they_pause(tmp_path, mo
     assert again == during
     assert b"Words of the afternoon." in b"".join(again.values())
     assert again == _cold(site, port)
+
+
+def test_a_move_in_the_preview_is_kept_once_saves_pause(tmp_path, monkeypatch):
+    """A new date in the same year and another partner (moves in the running preview, see
+    presskit.retouch) are kept once saves pause; the next start serves them at once, as a cold
+    start does."""
+    import presskit.serve as serving
+
+    monkeypatch.setattr(serving, "KEEP_AFTER_QUIET_SECONDS", 0.5)
+    site, port = _site(tmp_path / "site"), _port()
+    releases = sorted(path for path in (site / "content/releases").rglob("*.md")
+                      if path.parent.name != "releases")
+    lines: list[str] = []
+    running = Session(site, "127.0.0.1", port, report=lines.append)
+    try:
+        for edit in (lambda text: re.sub(r"(?m)^date: (\d{4})-\d\d-\d\d", r"date: \1-12-30", text, count=1),
+                     lambda text: re.sub(r"(?m)^partners: \[", "partners: [partner-02, ", text, count=1)):
+            said = len(lines)
+            releases[6].write_text(edit(releases[6].read_text()))
+            deadline = time.monotonic() + 30
+            while not any("moved in the site" in line for line in lines[said:]):
+                assert time.monotonic() < deadline, lines
+                time.sleep(0.1)
+            during = when_kept(running, lines)
+    finally:
+        running.stop()
+    again, said = _served(site, port)
+    assert any(KEPT in line for line in said), said
+    assert again == during
+    assert again == _cold(site, port)
