@@ -69,6 +69,16 @@ def when_kept(running: Session, lines: list[str]) -> dict[str, bytes | None]:
     return {path: served.made(path) for path in served.files}
 
 
+def _started_from_what_was_kept(site: Path, port: int, during: dict[str, bytes | None]) -> dict[str, bytes]:
+    """What the next start serves, at once from what the last preview kept: what that preview
+    served, and what a cold start serves."""
+    again, said = _served(site, port)
+    assert any(KEPT in line for line in said), said
+    assert again == during
+    assert again == _cold(site, port)
+    return again
+
+
 def _cold(site: Path, port: int) -> dict[str, bytes]:
     shutil.rmtree(site / ".presskit-cache", ignore_errors=True)
     return _served(site, port)[0]
@@ -226,11 +236,8 @@ def test_what_a_preview_rebuilt_after_saves_is_kept_once_they_pause(tmp_path, mo
         during = when_kept(running, lines)
     finally:
         running.stop()
-    again, said = _served(site, port)
-    assert any(KEPT in line for line in said), said
-    assert again == during
+    again = _started_from_what_was_kept(site, port, during)
     assert b"Words of the afternoon." in b"".join(again.values())
-    assert again == _cold(site, port)
 
 
 def test_a_move_in_the_preview_is_kept_once_saves_pause(tmp_path, monkeypatch):
@@ -257,7 +264,4 @@ def test_a_move_in_the_preview_is_kept_once_saves_pause(tmp_path, monkeypatch):
             during = when_kept(running, lines)
     finally:
         running.stop()
-    again, said = _served(site, port)
-    assert any(KEPT in line for line in said), said
-    assert again == during
-    assert again == _cold(site, port)
+    _started_from_what_was_kept(site, port, during)
