@@ -286,5 +286,13 @@ def test_a_photo_shown_elsewhere_is_a_card_edit_and_a_new_one_a_full_rebuild(tmp
                 assert any("only-here" in path for path in before.keys() ^ after.keys())
             _assert_served_equals_a_fresh_build(running, site)
             last = src
+        # In one burst, an older release moved and the newest given another photo with a
+        # caption of its own (which that photo's download would carry): a full rebuild.
+        moving = files[9] if files[9] is not newest else files[12]
+        moving.write_text(re.sub(r"(?m)^date: (\d{4})-\d\d-\d\d", r"date: \1-06-15", moving.read_text(),
+                                 count=1))
+        line = _save(running, lines, newest, _one_photo(newest.read_text(), "/media/photo-02.jpg", "Mine"))
+        assert IN_PLACE not in line and MOVED not in line, line
+        _assert_served_equals_a_fresh_build(running, site)
     finally:
         running.stop()

@@ -197,7 +197,8 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
                 for code in {release.lang for release in edited}}
     try:
         if moved:
-            done = _moves(settings, kept, edited, bodies, moved, pages, searched, memory, preview)
+            done = _moves(settings, kept, edited, bodies, moved, pages, searched, memory, preview,
+                          _photo_paths(moved | pictured))
             if done is None:
                 return None
             now, files, made, removed, relinked = done
@@ -237,15 +238,15 @@ def finish_move(settings: Settings, record: Record, made: Quick, kept: KeptSite,
 
 def _moves(settings: Settings, kept: KeptSite, edited: list[Release], bodies: dict[Release, RenderedBody],
            moved: dict[Release, Release], pages: set[str], searched: dict[str, SearchEdit],
-           memory: BuildMemory, preview: bool,
+           memory: BuildMemory, preview: bool, photos: set[str],
            ) -> tuple[KeptSite, list[OutputFile], list[str], list[str], set[Release]] | None:
     """The site after edits of which some moved releases, with the files of the pages and
     feeds made, their site paths, the files to remove and the releases whose links changed;
-    None when a move changes what a photo's download carries. The pages that show each
-    release are noted again for the card edits to come; the search indexes and the sitemap are
-    left to finish_move."""
+    None when the edit changes what the download of one of `photos` (those the swapped releases
+    showed or show) carries. The pages that show each release are noted again for the card
+    edits to come; the search indexes and the sitemap are left to finish_move."""
     now, relinked = kept.with_moves(edited, bodies)
-    if not _same_downloads(kept.newsroom, now.newsroom, _photo_paths(moved)):
+    if not _same_downloads(kept.newsroom, now.newsroom, photos):
         return None
     pages = (pages | {release.path for release in relinked}
              | _moved_pages(settings, kept.newsroom, now.newsroom, moved)
