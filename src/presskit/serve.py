@@ -399,10 +399,7 @@ class Preview:
         self.quick_state = (now_record, kept)
         current = self._snapshot
         if made.changed or current.error:
-            files = dict(current.files)
-            files.update((file.path, file) for file in made.files)
-            for path in made.removed:
-                files.pop(path, None)
+            files = _served_after(current, made)
             self.last_seconds = time.perf_counter() - started
             self.rebuilds += 1
             self.memory.rendered, self.memory.reused = len(made.files), len(files) - len(made.files)
@@ -440,10 +437,7 @@ class Preview:
         the next edits need: the record found again, and the site kept at the next pause."""
         assert self.kept is not None
         current = self._snapshot
-        files = dict(current.files)
-        files.update((file.path, file) for file in made.files)
-        for path in made.removed:
-            files.pop(path, None)
+        files = _served_after(current, made)
         self.last_seconds = time.perf_counter() - started
         self._publish(Snapshot(files=files, build=current.build + 1, previous=current.build))
         self.wait_until_told(current.build + 1, TELL_TABS_SECONDS)
@@ -631,6 +625,16 @@ def _quick_state(environment_key: str, walked: dict[str, Stat], walked_at: float
                                len(made.site.files), made.warnings, made.site.alternates,
                                before=before, cards=memory.search_cards)
     return record, _memory_store(environment_key, made.content, made.graph, made.site.bodies)
+
+
+def _served_after(current: Snapshot, made: quick.Quick) -> dict[str, OutputFile]:
+    """The files served, with those a quick rebuild made in place of theirs and those it
+    removed gone."""
+    files = dict(current.files)
+    files.update((file.path, file) for file in made.files)
+    for path in made.removed:
+        files.pop(path, None)
+    return files
 
 
 def _memory_store(environment_key: str, content: Content, newsroom: Newsroom,
