@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import shutil
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -203,3 +204,35 @@ def test_parallel_reading_finds_the_same_releases_and_faults_as_serial(tmp_path)
     serial = faults(1)
     assert len(serial) == 3 and "Atlantis" in serial[0] and "Nobody" in serial[2]
     assert faults(2) == serial
+
+
+def test_a_new_base_address_reaches_every_link_the_templates_make(tmp_path, run):
+    """Jinja applies a filter of constants (`'/assets/presskit.css' | url`) once, as it
+    compiles a template, and compiled templates are kept for the next build: a build after
+    `base_url` changed must not link the stylesheet (or anything else) at the old address.
+    Nor may a preview started after it, which compiles the same templates for its own."""
+    from conftest import SETTINGS, release, tree_digest, write_site
+    from presskit.serve import Session
+
+    site = write_site(tmp_path / "site", {"content/releases/one.md": release("One")})
+    assert run("build", site).code == 0
+    assert 'href="/news/assets/presskit.css"' in (site / "output/index.html").read_text()
+    (site / "presskit.toml").write_text(SETTINGS.replace("https://example.org/news/",
+                                                         "https://press.example.org/room/"))
+    assert run("build", site).code == 0
+    again = tree_digest(site / "output")
+    page = (site / "output/index.html").read_text()
+    assert 'href="/room/assets/presskit.css"' in page and "/news/" not in page
+
+    running = Session(site, "127.0.0.1", 0, report=lambda line: None)
+    try:
+        served = running.preview.snapshot()
+        home = served.made("index.html") or b""
+    finally:
+        running.stop()
+    assert b'href="/assets/presskit.css"' in home and b"/room/" not in home
+
+    cold = tmp_path / "cold"
+    shutil.copytree(site, cold, ignore=shutil.ignore_patterns(".presskit-cache", "output"))
+    assert run("build", cold).code == 0
+    assert tree_digest(cold / "output") == again
