@@ -2,7 +2,8 @@
 once from what the last one kept, then learns it in its own process before a save can be a
 quick rebuild. Starts the preview on a built site, saves a new title half a second after it
 printed its address, and times the save until the page served shows it; the release is put
-back after each start.
+back after each start, and the preview stopped once saves paused --quiet seconds (it keeps the
+site, and what it learned of it, for the next start).
 
     python benchmarks/first_save.py SITE --starts 3
 """
@@ -21,7 +22,7 @@ from pathlib import Path
 from serve_latency import free_port, stop
 
 
-def first_save(site: Path, port: int) -> tuple[float, float]:
+def first_save(site: Path, port: int, quiet: float) -> tuple[float, float]:
     """Seconds to the address printed, and from the save to the page served showing it."""
     release = sorted((site / "content/releases").rglob("*.md"))[5]
     original = release.read_text()
@@ -46,6 +47,9 @@ def first_save(site: Path, port: int) -> tuple[float, float]:
             time.sleep(0.05)
     finally:
         release.write_text(original)
+        # Saves pause before the preview stops, as at the end of a day's work: it keeps the
+        # site and what it learned of it for the next start (see presskit.learned).
+        time.sleep(quiet)
         stop(process)
 
 
@@ -54,11 +58,13 @@ def main() -> None:
     parser.add_argument("site", type=Path)
     parser.add_argument("--starts", type=int, default=3)
     parser.add_argument("--port", type=int, default=0, help="the same as a run before: no first start")
+    parser.add_argument("--quiet", type=float, default=20.0,
+                        help="seconds without a save before each preview stops (0: stopped at once)")
     args = parser.parse_args()
     port = args.port or free_port()  # one port for every start: the kept preview is per address
     waits = []
     for number in range(args.starts + 1):
-        started, wait = first_save(args.site.resolve(), port)
+        started, wait = first_save(args.site.resolve(), port, args.quiet)
         label = "(the first: not counted)" if number == 0 else ""
         print(f"start {started:6.2f} s   first save served after {wait:5.2f} s {label}", flush=True)
         if number:

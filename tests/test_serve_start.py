@@ -265,3 +265,105 @@ def test_a_move_in_the_preview_is_kept_once_saves_pause(tmp_path, monkeypatch):
     finally:
         running.stop()
     _started_from_what_was_kept(site, port, during)
+
+
+def test_a_start_takes_back_what_the_last_preview_learned(tmp_path, monkeypatch):
+    """Once saves pause a while, the preview keeps what it learned of the site it kept (see
+    presskit.learned); the next start on the same files takes it back instead of learning the
+    site again (no build in its process), and every kind of save that follows (a new title,
+    words, a new date, a new release) serves what a fresh build makes. A start after an edit
+    made while no preview ran learns the site again, as does one whose learned file is
+    damaged."""
+    import presskit.serve as serving
+    from test_retouch import IN_PLACE, MOVED, _assert_served_equals_a_fresh_build, _save
+
+    monkeypatch.setattr(serving, "KEEP_AFTER_QUIET_SECONDS", 0.5)
+    monkeypatch.setattr(serving, "LEARN_AFTER_QUIET_SECONDS", 0.5)
+    builds: list[Path] = []
+    make_site = serving.make_site
+
+    def counted(site_dir, **options):  # type: ignore[no-untyped-def]
+        builds.append(site_dir)
+        return make_site(site_dir, **options)
+
+    monkeypatch.setattr(serving, "make_site", counted)
+    site, port = _site(tmp_path / "site"), _port()
+    learned = site / ".presskit-cache/preview/learned"
+    releases = sorted(path for path in (site / "content/releases").rglob("*.md")
+                      if path.parent.name != "releases")
+
+    def moved(text: str) -> str:
+        return re.sub(r"(?m)^date: (\d{4})-\d\d-\d\d", r"date: \1-12-30", text, count=1)
+
+    def learned_once_quiet(running: Session, lines: list[str]) -> None:
+        when_kept(running, lines)
+        deadline = time.monotonic() + 30
+        while running.preview.learned_for is not running.preview.quick_state:
+            assert time.monotonic() < deadline, lines
+            time.sleep(0.1)
+        assert learned.exists()
+
+    def start() -> tuple[Session, list[str], int]:
+        lines: list[str] = []
+        before = len(builds)
+        return Session(site, "127.0.0.1", port, report=lines.append), lines, len(builds) - before
+
+    running, lines, _ = start()
+    try:
+        assert IN_PLACE in _save(running, lines, releases[4],
+                                 releases[4].read_text().replace("title: ", "title: Renamed ", 1))
+        assert MOVED in _save(running, lines, releases[6], moved(releases[6].read_text()))
+        learned_once_quiet(running, lines)
+    finally:
+        running.stop()
+
+    running, lines, learning = start()
+    try:
+        assert any(KEPT in line for line in lines), lines
+        assert learning == 0 and running.preview.warm  # taken back: no build in this process
+        _assert_served_equals_a_fresh_build(running, site)
+        assert IN_PLACE in _save(running, lines, releases[4],
+                                 releases[4].read_text().replace("title: Renamed ", "title: Retitled ", 1))
+        _assert_served_equals_a_fresh_build(running, site)
+        _save(running, lines, releases[9], releases[9].read_text() + "\nWords of the morning.\n")
+        _assert_served_equals_a_fresh_build(running, site)
+        assert MOVED in _save(running, lines, releases[11], moved(releases[11].read_text()))
+        _assert_served_equals_a_fresh_build(running, site)
+        before = len(builds)
+        _save(running, lines, site / "content/releases/morning.md",
+              release("Written this morning", "2024-06-01"))
+        assert len(builds) == before + 1  # a new release: a full rebuild, in memory
+        _assert_served_equals_a_fresh_build(running, site)
+        learned_once_quiet(running, lines)
+    finally:
+        running.stop()
+
+    def topics(path: Path) -> set[str]:
+        found = re.search(r"(?m)^topics: \[(.*)\]", path.read_text())
+        return set(found[1].split(", ")) if found else set()
+
+    releases[3].write_text(releases[3].read_text().replace("title: ", "title: Overnight ", 1))
+    _old(site)
+    running, lines, learning = start()  # edited while no preview ran: learned again
+    try:
+        assert learning == 1
+        _assert_served_equals_a_fresh_build(running, site)
+        # A release on a topic page with the one retitled overnight: that page shows both.
+        other = next(path for path in releases if path != releases[3] and topics(path) & topics(releases[3]))
+        assert IN_PLACE in _save(running, lines, other,
+                                 other.read_text().replace("title: ", "title: Later ", 1))
+        _assert_served_equals_a_fresh_build(running, site)
+        learned_once_quiet(running, lines)
+    finally:
+        running.stop()
+
+    data = bytearray(learned.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    learned.write_bytes(bytes(data))
+    running, lines, learning = start()  # damaged: never unpickled
+    try:
+        assert any(KEPT in line for line in lines), lines
+        assert learning == 1
+        _assert_served_equals_a_fresh_build(running, site)
+    finally:
+        running.stop()

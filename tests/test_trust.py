@@ -586,3 +586,26 @@ def test_a_photo_removed_under_unchanged_releases_is_reported_at_each_of_their_l
                         if "/media/photo-00.jpg" in text)
             assert f"{path.name}:{line}: error: photo file '/media/photo-00.jpg' does not exist" in result.err
         assert 'did you mean "/media/photo-' in result.err
+
+
+def test_what_a_stopped_build_left_half_written_in_the_cache_is_removed(tmp_path, run):
+    """A cache file is written beside its place and renamed: a process stopped in between
+    (Ctrl-C while the preview keeps 60 MB of what it learned) leaves the piece behind. The
+    next write of that file removes the pieces of processes that no longer run, and no other."""
+    import subprocess
+    import sys
+
+    site = aged(generate(8, tmp_path / "site"))
+    assert run("build", site).code == 0
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    cache = site / ".presskit-cache"
+    left = cache / f"record.{gone}.tmp"
+    left.write_bytes(b"x" * 1000)
+    running = cache / f"record.{os.getppid()}.tmp"  # a build under way in another process
+    running.write_bytes(b"y")
+    (site / "content/releases").joinpath("added.md").write_text(
+        "---\ntitle: Added later\ndate: 2024-02-02\n---\n\nWords.\n")
+    aged(site)
+    assert run("build", site).code == 0 and (cache / "record").exists()
+    assert not left.exists() and running.read_bytes() == b"y"

@@ -425,11 +425,13 @@ def _newly_published(site_dir: Path, graph: Newsroom) -> tuple[Release, ...]:
     return tuple(r for r in graph.releases if str(r.source) not in before) if before is not None else ()
 
 
-def last_record(site_dir: Path, settings: Settings, part: str = "") -> quick.Record | None:
+def last_record(site_dir: Path, settings: Settings, part: str = "",
+                data: bytes | None = None) -> quick.Record | None:
     """The record of the last build, if there is one and it describes output/ as it is: the
     folder it wrote, or a copy of it that holds the same files with the same sizes and times
-    (a deploy pipeline that restores output/ and .presskit-cache/ into a fresh clone)."""
-    data = store.read_cache(site_dir, RECORD, part)
+    (a deploy pipeline that restores output/ and .presskit-cache/ into a fresh clone). `data`:
+    the record's file as read already (see `record_data`)."""
+    data = data if data is not None else record_data(site_dir, part)
     record = quick.Record.from_bytes(data) if data else None
     output = output_state(settings.output_dir)
     if record is None or output is None:
@@ -439,6 +441,11 @@ def last_record(site_dir: Path, settings: Settings, part: str = "") -> quick.Rec
             return None
         record = dataclasses.replace(record, output=output)
     return record
+
+
+def record_data(site_dir: Path, part: str = "") -> bytes | None:
+    """The last build's record as its file holds it (unsealed), if there is one."""
+    return store.read_cache(site_dir, RECORD, part)
 
 
 def _remember(site_dir: Path, environment_key: str, output: tuple[int, int] | None,

@@ -267,19 +267,37 @@ def part_dir(site_dir: Path, part: str = "") -> Path:
 def keep_file(site_dir: Path, name: str, data: bytes, part: str = "", *, after: bytes = b"") -> None:
     """Replace one file of the cache at once, whatever stood in its place (a folder, a link),
     with `data` and then `after` (two pieces written in turn, rather than joined in memory:
-    a record of 50,000 releases is 40 MB); failing to only costs the next build time."""
+    a record of 50,000 releases is 40 MB); failing to only costs the next build time. What a
+    process stopped half-way left (its pid gone) is removed first."""
+    temporary = None
     try:
         folder = cache_folder(site_dir, part)
         target = folder / name
         if target.is_dir() and not target.is_symlink():
             shutil.rmtree(target)
+        for left in folder.glob(f"{name}.*.tmp"):
+            if not _running(left.name[len(name) + 1:-4]):
+                left.unlink(missing_ok=True)
         temporary = folder / f"{name}.{os.getpid()}.tmp"
         with open(temporary, "wb") as file:
             file.write(data)
             file.write(after)
         os.replace(temporary, target)
     except OSError:
-        pass
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+
+
+def _running(pid: str) -> bool:
+    """Whether a process of this id runs (a file named after one that does not is left over)."""
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except OSError:  # another user's: running
+        return True
+    return True
 
 
 def just_changed(newest_ns: int) -> bool:

@@ -24,7 +24,7 @@ from typing import Any
 
 from watchdog.observers import Observer
 
-from presskit import quick, retouch, store
+from presskit import learned, paths, quick, retouch, store
 from presskit.build import (
     PREVIEW,
     RECORD,
@@ -36,6 +36,7 @@ from presskit.build import (
     make_site,
     preview_folder,
     preview_unchanged,
+    record_data,
     stamp_quick,
     write_quick,
 )
@@ -55,6 +56,9 @@ from presskit.watch import Changes, Watcher
 WATCH_CHECK_SECONDS = 1.0
 TELL_TABS_SECONDS = 0.25  # how long a move's search index and sitemap wait for the tabs' reload
 KEEP_AFTER_QUIET_SECONDS = 3.0  # saves paused this long: the site served is kept for the next start
+# Saves paused this long: what the preview learned of the site is kept for the next start too
+# (see presskit.learned: 57 MB at 10,000 releases, not written at every pause).
+LEARN_AFTER_QUIET_SECONDS = 10.0
 FIXED = "Fixed: the site is up to date again."
 
 Report = Callable[[str], None]
@@ -92,6 +96,9 @@ class Preview:
         # A quick rebuild was kept while a save was too recent to trust: stamped at the next pause.
         self.unstamped = False
         self.tabs: dict[int, int] = {}  # each open tab's event stream: the last build it told of
+        # The quick state whose site was kept with what the preview learned of it (see
+        # keep_learned_when_quiet), taken back at the start or kept since.
+        self.learned_for: object = None
 
     # -- what the server asks -----------------------------------------------------
 
@@ -354,6 +361,60 @@ class Preview:
         self._publish(dataclasses.replace(self._snapshot, files=on_disk))
         self.quick_state = (record, kept)
 
+    def keep_learned_when_quiet(self) -> None:
+        """Once saves have paused (LEARN_AFTER_QUIET_SECONDS) and the site served is kept,
+        keep what this preview learned of it (see presskit.learned), so that the next start
+        on the same files need not learn it again. Kept under the record on disk, and only
+        when that record is the one this preview holds."""
+        state = self.quick_state
+        if (state is None or state is self.learned_for or self.kept is None or self.unkept is not None
+                or self.unstamped or self._snapshot.error
+                or time.monotonic() - self.rebuilt_at < LEARN_AFTER_QUIET_SECONDS):
+            return
+        record, releases = state
+        data = record_data(self.site_dir, PREVIEW)
+        on_disk = quick.Record.from_bytes(data) if data is not None else None
+        if (on_disk is not None and isinstance(releases, quick.MemoryStore)
+                and (on_disk.releases, on_disk.pages, on_disk.files)
+                == (record.releases, record.pages, record.files)):
+            assert data is not None
+            learned.keep(self.site_dir, PREVIEW, data, learned.Learned.of(
+                self.kept, releases, self.shown or set(), self.next_embargo, self.memory))
+        self.learned_for = state  # tried once for this state, kept or not
+
+    def recall(self) -> bool:
+        """At a start served from the kept preview: take back what the preview learned of that
+        site when it kept it (see presskit.learned) rather than learn it again, as the warming
+        rebuild would, from the same record. False if it was not kept for this record."""
+        current = self._snapshot
+        if self.warm or current.error or not current.files:
+            return False
+        settings = self.settings()
+        data = record_data(self.site_dir, PREVIEW)
+        record = last_record(self.site_dir, settings, PREVIEW, data) if data is not None else None
+        if record is None or data is None:
+            return False
+        themes = [walk(folder) for folder in theme_dirs(settings)]
+        environment_key = quick.environment(settings, themes, cache_options(settings, preview=True))
+        if not environment_key or record.environment != environment_key:
+            return False
+        state = learned.recall(self.site_dir, PREVIEW, data)
+        if state is None:
+            return False
+        state.into(self.memory)
+        # As quick.restore lends them: the pages' fingerprints, the kept cards, the search
+        # index served (its entries known by their keys).
+        self.memory.pages = {path: (digest, IN_OUTPUT) for path, digest in record.pages.items()
+                             if paths.output_file(path) in current.files}
+        self.memory.kept_fragments = store.ReleaseStore(self.site_dir, PREVIEW).kept_cards()
+        self.memory.written = Written(None, current.made, record.cards, current.files)
+        self.kept, self.shown = state.kept, set(state.shown)
+        self.next_embargo = state.next_embargo
+        self.quick_state = self.learned_for = (record, state.releases)
+        self.kept.shown_on.turned()
+        self.warm = True
+        return True
+
     def _progressed(self) -> None:
         self.stage, self.done, self.total = self.memory.step, self.memory.done, self.memory.total
 
@@ -545,7 +606,7 @@ class Session:
         self.watcher.start()
         try:
             self.preview.start()
-            if not self.preview.warm and not self.stop_event.is_set():
+            if not self.preview.warm and not self.stop_event.is_set() and not self.preview.recall():
                 # Learn the site in this process, for quick rebuilds (the tab has it already).
                 self.preview.rebuild(set(), warming=True)
         except Exception as error:  # a bug must not leave a preview that never rebuilds
@@ -571,7 +632,9 @@ class Session:
             try:
                 self._catch_up(burst)
                 if burst is None:
+                    learned.settle()  # after a start that took back what it learned: saves paused
                     self.preview.keep_when_quiet()
+                    self.preview.keep_learned_when_quiet()
             except Exception as error:  # a bug must not end the preview; say it and go on
                 self.preview.report(f"presskit failed unexpectedly while rebuilding: "
                                     f"{type(error).__name__}: {error}")
