@@ -272,8 +272,9 @@ def test_a_start_takes_back_what_the_last_preview_learned(tmp_path, monkeypatch)
     presskit.learned); the next start on the same files takes it back instead of learning the
     site again (no build in its process), and every kind of save that follows (a new title,
     words, a new date, a new release) serves what a fresh build makes. A start after an edit
-    made while no preview ran learns the site again, as does one whose learned file is
-    damaged."""
+    made while no preview ran takes it back too and makes again what changed, as a save would;
+    but not when the kept preview changed after it learned (it learns the site again), nor when
+    its learned file is damaged."""
     import presskit.serve as serving
     from test_retouch import IN_PLACE, MOVED, _assert_served_equals_a_fresh_build, _save
 
@@ -321,6 +322,7 @@ def test_a_start_takes_back_what_the_last_preview_learned(tmp_path, monkeypatch)
     try:
         assert any(KEPT in line for line in lines), lines
         assert learning == 0 and running.preview.warm  # taken back: no build in this process
+        monkeypatch.setattr(serving, "LEARN_AFTER_QUIET_SECONDS", 3600.0)  # stopped before learning
         _assert_served_equals_a_fresh_build(running, site)
         assert IN_PLACE in _save(running, lines, releases[4],
                                  releases[4].read_text().replace("title: Renamed ", "title: Retitled ", 1))
@@ -334,24 +336,52 @@ def test_a_start_takes_back_what_the_last_preview_learned(tmp_path, monkeypatch)
               release("Written this morning", "2024-06-01"))
         assert len(builds) == before + 1  # a new release: a full rebuild, in memory
         _assert_served_equals_a_fresh_build(running, site)
-        learned_once_quiet(running, lines)
+        when_kept(running, lines)
     finally:
         running.stop()
+    monkeypatch.setattr(serving, "LEARN_AFTER_QUIET_SECONDS", 0.5)
 
     def topics(path: Path) -> set[str]:
         found = re.search(r"(?m)^topics: \[(.*)\]", path.read_text())
         return set(found[1].split(", ")) if found else set()
 
-    releases[3].write_text(releases[3].read_text().replace("title: ", "title: Overnight ", 1))
-    _old(site)
-    running, lines, learning = start()  # edited while no preview ran: learned again
+    def overnight(number: int, word: str) -> None:
+        """Retitled while no preview ran, a while ago (as a `git pull` leaves the file)."""
+        releases[number].write_text(releases[number].read_text().replace("title: ", f"title: {word} ", 1))
+        moment = time.time() - 1800
+        os.utime(releases[number], (moment, moment))
+
+    def on_its_topic_page(number: int) -> Path:
+        """A release on a topic page with this one: that page shows both."""
+        return next(path for path in releases
+                    if path != releases[number] and topics(path) & topics(releases[number]))
+
+    # What was learned is of a kept preview that rebuilds have changed since: not used (a
+    # release on a topic page with one retitled since would show its old title there).
+    pulled = releases.index(on_its_topic_page(4))
+    overnight(pulled, "Overnight")
+    running, lines, learning = start()
     try:
-        assert learning == 1
+        assert learning == 1 and not any("changed since, made again" in line for line in lines), lines
         _assert_served_equals_a_fresh_build(running, site)
-        # A release on a topic page with the one retitled overnight: that page shows both.
-        other = next(path for path in releases if path != releases[3] and topics(path) & topics(releases[3]))
+        other = on_its_topic_page(pulled)
         assert IN_PLACE in _save(running, lines, other,
                                  other.read_text().replace("title: ", "title: Later ", 1))
+        _assert_served_equals_a_fresh_build(running, site)
+        learned_once_quiet(running, lines)
+    finally:
+        running.stop()
+
+    # What was learned is of the kept preview: taken back, and what changed since made again.
+    overnight(5, "Pulled")
+    running, lines, learning = start()
+    try:
+        assert learning == 0 and any("1 file changed since, made again" in line for line in lines), lines
+        assert IN_PLACE in lines[-1], lines
+        _assert_served_equals_a_fresh_build(running, site)
+        other = on_its_topic_page(5)
+        assert IN_PLACE in _save(running, lines, other,
+                                 other.read_text().replace("title: ", "title: Afterwards ", 1))
         _assert_served_equals_a_fresh_build(running, site)
         learned_once_quiet(running, lines)
     finally:

@@ -99,6 +99,7 @@ class Preview:
         # The quick state whose site was kept with what the preview learned of it (see
         # keep_learned_when_quiet), taken back at the start or kept since.
         self.learned_for: object = None
+        self.quick_last = False  # whether the last rebuild was a quick one (see _quick)
 
     # -- what the server asks -----------------------------------------------------
 
@@ -182,6 +183,8 @@ class Preview:
                         "nothing has changed since.")
             self._served_from_cache(unchanged.next_embargo, unchanged.warnings, started)
             return True
+        if self._caught_up(walked):
+            return True
         end: dict[str, Any] | None = None
         with tempfile.TemporaryFile("w+", encoding="utf-8") as errors:
             try:
@@ -220,6 +223,34 @@ class Preview:
         self._served_from_cache(embargo, [problem_from(warning) for warning in built["warnings"]], started)
         return True
 
+    def _caught_up(self, walked: dict[str, Stat]) -> bool:
+        """A start on a site changed since the last preview kept it: take back what that
+        preview learned (see `recall`) and make again here what changed since, as a save
+        would (a card edit, a move, or the site rendered again in memory), before anything is
+        served. False when nothing was learned for the kept preview, or when its settings or
+        templates changed: the start's own process builds what changed."""
+        kept = _files_in(preview_folder(self.site_dir))
+        if not kept:
+            return False
+        self._snapshot = Snapshot(files=kept, build=1)  # told to no tab until caught up
+        if not self.recall():
+            self._snapshot = Snapshot(files={}, build=0)
+            return False
+        record = self.quick_state[0] if self.quick_state is not None else None
+        assert record is not None
+        changed = {path for path in walked.keys() | record.files.keys()
+                   if walked.get(path) != record.files.get(path)}
+        count = len(changed)
+        self.report(f"Started from the last preview, kept in .presskit-cache/preview/: {count} "
+                    f"file{'s' if count != 1 else ''} changed since, made again.")
+        self.rebuild({Path(path) for path in changed})
+        if self.quick_last and not self._snapshot.error:
+            # Said for the files that changed; the others' as the last preview found them.
+            for warning in record.problems():
+                if warning.file is None or str(warning.file) not in changed:
+                    self.report(warning.describe())
+        return True
+
     def _served_from_cache(self, next_embargo: datetime | None, warnings: list[Problem],
                            started: float) -> None:
         self.next_embargo = next_embargo
@@ -247,7 +278,9 @@ class Preview:
             options = cache_options(settings, preview=True)
             environment_key = quick.environment(settings, themes, options)
             state = source_state(settings.settings_file, walked, themes, options)
-            if changed and self._quick(settings, environment_key, state, walked, walked_at, started):
+            self.quick_last = bool(changed) and self._quick(settings, environment_key, state, walked,
+                                                            walked_at, started)
+            if self.quick_last:
                 return
             record = None
             if not self.warm:  # lend what the last preview kept
