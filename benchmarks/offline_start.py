@@ -77,7 +77,9 @@ def main() -> None:
     parser.add_argument("site", type=Path)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--port", type=int, default=0, help="the same as a run before: no first build")
-    parser.add_argument("--quiet", type=float, default=20.0,
+    # The preview of the day before may build what the last round changed, then learn the
+    # site, keep it once saves pause 3 s and what it learned once they pause 10 s: 25 s.
+    parser.add_argument("--quiet", type=float, default=25.0,
                         help="seconds the preview of the day before runs without a save")
     args = parser.parse_args()
     port = args.port or free_port()  # one port for every round: the kept preview is per address
