@@ -356,6 +356,14 @@ def test_a_start_takes_back_what_the_last_preview_learned(tmp_path, monkeypatch)
         return next(path for path in releases
                     if path != releases[number] and topics(path) & topics(releases[number]))
 
+    def retitle_beside(running: Session, lines: list[str], number: int, word: str) -> None:
+        """Retitle a release on a topic page with this one: that page, made again, shows this
+        one as a fresh build does."""
+        other = on_its_topic_page(number)
+        retitled = other.read_text().replace("title: ", f"title: {word} ", 1)
+        assert IN_PLACE in _save(running, lines, other, retitled)
+        _assert_served_equals_a_fresh_build(running, site)
+
     # What was learned is of a kept preview that rebuilds have changed since: not used (a
     # release on a topic page with one retitled since would show its old title there).
     pulled = releases.index(on_its_topic_page(4))
@@ -364,10 +372,7 @@ def test_a_start_takes_back_what_the_last_preview_learned(tmp_path, monkeypatch)
     try:
         assert learning == 1 and not any("changed since, made again" in line for line in lines), lines
         _assert_served_equals_a_fresh_build(running, site)
-        other = on_its_topic_page(pulled)
-        assert IN_PLACE in _save(running, lines, other,
-                                 other.read_text().replace("title: ", "title: Later ", 1))
-        _assert_served_equals_a_fresh_build(running, site)
+        retitle_beside(running, lines, pulled, "Later")
         learned_once_quiet(running, lines)
     finally:
         running.stop()
@@ -379,10 +384,7 @@ def test_a_start_takes_back_what_the_last_preview_learned(tmp_path, monkeypatch)
         assert learning == 0 and any("1 file changed since, made again" in line for line in lines), lines
         assert IN_PLACE in lines[-1], lines
         _assert_served_equals_a_fresh_build(running, site)
-        other = on_its_topic_page(5)
-        assert IN_PLACE in _save(running, lines, other,
-                                 other.read_text().replace("title: ", "title: Afterwards ", 1))
-        _assert_served_equals_a_fresh_build(running, site)
+        retitle_beside(running, lines, 5, "Afterwards")
         learned_once_quiet(running, lines)
     finally:
         running.stop()
