@@ -9,6 +9,7 @@ import re
 import shutil
 import socket
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -377,14 +378,55 @@ def test_a_start_takes_back_what_the_last_preview_learned(tmp_path, monkeypatch)
     finally:
         running.stop()
 
-    # What was learned is of the kept preview: taken back, and what changed since made again.
+    # What was learned is of the kept preview: taken back, and what changed since made again
+    # before anything is served (the kept page, without the change, never is).
     overnight(5, "Pulled")
-    running, lines, learning = start()
+    page = f"releases/{releases[5].stem}/index.html"
+    served_meanwhile: list[bytes | None] = []
+    rebuild = serving.Preview.rebuild
+
+    def slow(preview, *args, **options):  # type: ignore[no-untyped-def]
+        time.sleep(0.5)  # as on a large site
+        return rebuild(preview, *args, **options)
+
+    monkeypatch.setattr(serving.Preview, "rebuild", slow)
+    before, lines = len(builds), []
+    running = Session(site, "127.0.0.1", port, report=lines.append, start=False)
+    starting = threading.Thread(target=running.start)
+    starting.start()
+    while starting.is_alive():
+        shown = running.preview.snapshot()
+        if page in shown.files:
+            served_meanwhile.append(shown.made(page))
+        time.sleep(0.02)
+    monkeypatch.setattr(serving.Preview, "rebuild", rebuild)
+    learning = len(builds) - before
     try:
+        assert all(b"Pulled" in (data or b"") for data in served_meanwhile)
         assert learning == 0 and any("1 file changed since, made again" in line for line in lines), lines
         assert IN_PLACE in lines[-1], lines
         _assert_served_equals_a_fresh_build(running, site)
         retitle_beside(running, lines, 5, "Afterwards")
+        learned_once_quiet(running, lines)
+    finally:
+        running.stop()
+
+    # A bug while catching up: said, and the start's own process builds the preview instead.
+    overnight(7, "Again")
+    failures: list[int] = []
+
+    def failing_once(preview, *args, **options):  # type: ignore[no-untyped-def]
+        if not failures:
+            failures.append(1)
+            raise RuntimeError("a bug")
+        return rebuild(preview, *args, **options)
+
+    monkeypatch.setattr(serving.Preview, "rebuild", failing_once)
+    running, lines, learning = start()
+    monkeypatch.setattr(serving.Preview, "rebuild", rebuild)
+    try:
+        assert any("failed unexpectedly while catching up (RuntimeError: a bug)" in line for line in lines)
+        _assert_served_equals_a_fresh_build(running, site)
         learned_once_quiet(running, lines)
     finally:
         running.stop()

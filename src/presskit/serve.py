@@ -100,17 +100,19 @@ class Preview:
         # keep_learned_when_quiet), taken back at the start or kept since.
         self.learned_for: object = None
         self.quick_last = False  # whether the last rebuild was a quick one (see _quick)
+        self.catching_up = False  # a start makes again what changed: the kept site is not served
 
     # -- what the server asks -----------------------------------------------------
 
     def snapshot(self) -> Snapshot:
-        return self._snapshot
+        """The site as served: nothing yet while a start catches up (see _caught_up)."""
+        return _NOTHING if self.catching_up else self._snapshot
 
     def wait_for_change(self, build: int, error: str, notice: str, timeout: float) -> Snapshot:
         with self.changed:
-            self.changed.wait_for(lambda: (self._snapshot.build, self._snapshot.error,
-                                           self._snapshot.notice) != (build, error, notice), timeout)
-            return self._snapshot
+            self.changed.wait_for(lambda: (self.snapshot().build, self.snapshot().error,
+                                           self.snapshot().notice) != (build, error, notice), timeout)
+            return self.snapshot()
 
     def told(self, stream: int, build: int | None) -> None:
         """An open tab's event stream told it of this build (None: the tab went)."""
@@ -130,7 +132,7 @@ class Preview:
     def progress(self) -> str:
         """While the first build runs: what it is doing, e.g. "Rendering pages: 1,204 of
         10,512"; empty once the site is served."""
-        if self._snapshot.files or not self.stage:
+        if self.snapshot().files or not self.stage:
             return ""
         if self.total:
             return f"{self.stage}: {self.done:,} of {self.total:,}"
@@ -144,7 +146,7 @@ class Preview:
         return (self.site_dir.resolve(), builtin_theme().resolve(), preview_folder(self.site_dir).resolve())
 
     def status(self) -> dict[str, object]:
-        snapshot = self._snapshot
+        snapshot = self.snapshot()
         return {"build": snapshot.build, "rebuilds": self.rebuilds, "error": snapshot.error,
                 "rendered": self.memory.rendered, "reused": self.memory.reused,
                 "seconds": round(self.last_seconds, 4), "files": len(snapshot.files),
@@ -232,24 +234,42 @@ class Preview:
         kept = _files_in(preview_folder(self.site_dir))
         if not kept:
             return False
-        self._snapshot = Snapshot(files=kept, build=1)  # told to no tab until caught up
-        if not self.recall():
-            self._snapshot = Snapshot(files={}, build=0)
+        self.catching_up = True
+        try:
+            self._snapshot = Snapshot(files=kept, build=1)  # what the rebuild starts from
+            if not self.recall():
+                self._forget()
+                return False
+            record = self.quick_state[0] if self.quick_state is not None else None
+            assert record is not None
+            changed = {path for path in walked.keys() | record.files.keys()
+                       if walked.get(path) != record.files.get(path)}
+            count = len(changed)
+            self.report(f"Started from the last preview, kept in .presskit-cache/preview/: {count} "
+                        f"file{'s' if count != 1 else ''} changed since, made again.")
+            self.rebuild({Path(path) for path in changed})
+        except Exception as error:  # a bug: the start's own process builds it, as before
+            self.report(f"presskit failed unexpectedly while catching up ({type(error).__name__}: "
+                        f"{error}); building the preview in full instead.")
+            self._forget()
             return False
-        record = self.quick_state[0] if self.quick_state is not None else None
-        assert record is not None
-        changed = {path for path in walked.keys() | record.files.keys()
-                   if walked.get(path) != record.files.get(path)}
-        count = len(changed)
-        self.report(f"Started from the last preview, kept in .presskit-cache/preview/: {count} "
-                    f"file{'s' if count != 1 else ''} changed since, made again.")
-        self.rebuild({Path(path) for path in changed})
+        finally:
+            self.catching_up = False
+        with self.changed:
+            self.changed.notify_all()  # the site, caught up (or its error), to any tab waiting
         if self.quick_last and not self._snapshot.error:
             # Said for the files that changed; the others' as the last preview found them.
             for warning in record.problems():
                 if warning.file is None or str(warning.file) not in changed:
                     self.report(warning.describe())
         return True
+
+    def _forget(self) -> None:
+        """Back to what a start knows before it has built or learned anything."""
+        self._snapshot = Snapshot(files={}, build=0)
+        self.memory = BuildMemory(search_entries={})
+        self.kept, self.quick_state, self.shown, self.learned_for = None, None, None, None
+        self.warm, self.unkept, self.unstamped = False, None, False
 
     def _served_from_cache(self, next_embargo: datetime | None, warnings: list[Problem],
                            started: float) -> None:
@@ -707,6 +727,9 @@ class Session:
         self.server.server_close()
         with self.preview.changed:
             self.preview.changed.notify_all()
+
+
+_NOTHING = Snapshot(files={}, build=0)  # what is served before the first build
 
 
 def _quick_state(environment_key: str, walked: dict[str, Stat], walked_at: float,
