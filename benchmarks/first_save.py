@@ -58,7 +58,9 @@ def main() -> None:
     parser.add_argument("site", type=Path)
     parser.add_argument("--starts", type=int, default=3)
     parser.add_argument("--port", type=int, default=0, help="the same as a run before: no first start")
-    parser.add_argument("--quiet", type=float, default=20.0,
+    # A preview that rebuilt what changed, learned the site and kept it needs up to 3 + 10 s
+    # of quiet after its last rebuild to keep what it learned too (see presskit.learned).
+    parser.add_argument("--quiet", type=float, default=25.0,
                         help="seconds without a save before each preview stops (0: stopped at once)")
     args = parser.parse_args()
     port = args.port or free_port()  # one port for every start: the kept preview is per address
