@@ -43,7 +43,7 @@ def shows(page: str, word: str, since: float, timeout: float = 300) -> float:
     raise SystemExit(f"{page} never showed {word}")
 
 
-def round_trip(site: Path, port: int, quiet: float) -> tuple[float, float]:
+def round_trip(site: Path, port: int, quiet: float, unlearned: bool) -> tuple[float, float]:
     release = sorted((site / "content/releases").rglob("*.md"))[7]
     original = release.read_text()
     page = f"http://127.0.0.1:{port}/releases/{release.stem}/"
@@ -57,6 +57,8 @@ def round_trip(site: Path, port: int, quiet: float) -> tuple[float, float]:
         release.write_text(re.sub(r"(?m)^title: ", f"title: {word} ", original, count=1))
         moment = time.time() - 1800
         os.utime(release, (moment, moment))
+        if unlearned:  # as when it belongs to another kept preview: the start's own process builds
+            (site / ".presskit-cache/preview/learned").unlink(missing_ok=True)
         started = time.perf_counter()
         process = serve(site, port)
         try:
@@ -81,11 +83,13 @@ def main() -> None:
     # site, keep it once saves pause 3 s and what it learned once they pause 10 s: 25 s.
     parser.add_argument("--quiet", type=float, default=25.0,
                         help="seconds the preview of the day before runs without a save")
+    parser.add_argument("--unlearned", action="store_true",
+                        help="remove what the last preview learned before each start")
     args = parser.parse_args()
     port = args.port or free_port()  # one port for every round: the kept preview is per address
     firsts, saves = [], []
     for number in range(args.rounds + 1):
-        first, save = round_trip(args.site.resolve(), port, args.quiet)
+        first, save = round_trip(args.site.resolve(), port, args.quiet, args.unlearned)
         label = "(the first: not counted)" if number == 0 else ""
         print(f"edit made while no preview ran shown after {first:6.2f} s; first save after {save:5.2f} s "
               f"{label}", flush=True)

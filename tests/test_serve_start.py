@@ -104,7 +104,8 @@ def test_a_start_from_the_kept_preview_serves_what_a_cold_start_does(tmp_path):
     (site / "content/releases/new.md").write_text(release("Written overnight", "2024-05-01"))
     _old(site)
     after_edits, said = _served(site, port)
-    assert not any(KEPT in line for line in said)
+    # What the first start's own process learned is taken back, and what changed made again.
+    assert any("changed since, made again" in line for line in said), said
     assert b"Words added overnight." in b"".join(after_edits.values())
     assert after_edits == _cold(site, port)
 
@@ -184,13 +185,38 @@ def test_another_port_is_another_preview(tmp_path):
     assert f"http://127.0.0.1:{first_port}/".encode() not in b"".join(served.values())
 
 
-def test_a_first_preview_after_a_build_serves_what_a_cold_start_does(tmp_path):
-    """The first preview borrows the releases `build` checked (not its pages)."""
+def test_a_first_preview_after_a_build_serves_what_a_cold_start_does(tmp_path, monkeypatch):
+    """The first preview borrows the releases `build` checked (not its pages). The start's own
+    process, which builds it, keeps what it learned of the site (see presskit.learned), and
+    the preview takes that back rather than learn the site again: no build in its own process,
+    and a title saved then is a card edit that equals a fresh build."""
+    import presskit.serve as serving
     from presskit.build import build
+    from test_retouch import IN_PLACE, _assert_served_equals_a_fresh_build, _save
 
+    builds: list[Path] = []
+    make_site = serving.make_site
+
+    def counted(site_dir, **options):  # type: ignore[no-untyped-def]
+        builds.append(site_dir)
+        return make_site(site_dir, **options)
+
+    monkeypatch.setattr(serving, "make_site", counted)
     site, port = _site(tmp_path / "site"), _port()
     build(site)
-    borrowed, _ = _served(site, port)
+    lines: list[str] = []
+    running = Session(site, "127.0.0.1", port, report=lines.append)
+    release = sorted((site / "content/releases").rglob("*.md"))[2]
+    original = release.read_text()
+    try:
+        shown = running.preview.snapshot()
+        borrowed = {path: shown.made(path) for path in shown.files}
+        assert builds == [] and running.preview.warm, lines
+        assert IN_PLACE in _save(running, lines, release, original.replace("title: ", "title: Soon ", 1))
+        _assert_served_equals_a_fresh_build(running, site)
+    finally:
+        running.stop()
+    release.write_text(original)
     assert b"Unfinished draft" in borrowed["releases/draft/index.html"]
     assert borrowed == _cold(site, port)
 
@@ -274,8 +300,9 @@ def test_a_start_takes_back_what_the_last_preview_learned(tmp_path, monkeypatch)
     site again (no build in its process), and every kind of save that follows (a new title,
     words, a new date, a new release) serves what a fresh build makes. A start after an edit
     made while no preview ran takes it back too and makes again what changed, as a save would;
-    but not when the kept preview changed after it learned (it learns the site again), nor when
-    its learned file is damaged."""
+    but not when the kept preview changed after it learned (the start's own process builds
+    what changed and keeps what it learned, which is taken back), nor when its learned file is
+    damaged (the site is learned again)."""
     import presskit.serve as serving
     from test_retouch import IN_PLACE, MOVED, _assert_served_equals_a_fresh_build, _save
 
@@ -371,7 +398,8 @@ def test_a_start_takes_back_what_the_last_preview_learned(tmp_path, monkeypatch)
     overnight(pulled, "Overnight")
     running, lines, learning = start()
     try:
-        assert learning == 1 and not any("changed since, made again" in line for line in lines), lines
+        # Built by the start's own process, which keeps what it learned: taken back here.
+        assert learning == 0 and not any("changed since, made again" in line for line in lines), lines
         _assert_served_equals_a_fresh_build(running, site)
         retitle_beside(running, lines, pulled, "Later")
         learned_once_quiet(running, lines)

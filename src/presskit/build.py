@@ -60,6 +60,7 @@ class BuildResult:
     new_releases: tuple[Release, ...] = ()  # published by this build and not by the last one
     photos_made: int = 0  # photo files made (sizes, downloads, previews); the rest were cached
     photo_seconds: float = 0.0
+    content: Content | None = None  # what the site was made of (a preview keeps it: see presskit.learned)
 
     @property
     def page_count(self) -> int:
@@ -261,6 +262,8 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
     memory = BuildMemory(files_total=len(walked))
     if incremental and not preview:
         memory.links = {}  # for `check` (see presskit.links)
+    if preview:  # what the preview keeps of this build for its quick rebuilds (presskit.learned):
+        memory.shows, memory.search_entries = {}, {}  # the releases each page shows, search entries
     if memory_used is not None:  # to follow its progress
         memory_used(memory)
     restored = 0
@@ -294,7 +297,8 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
             memory.spill.remove()
     new = _newly_published(site_dir, made.graph) if incremental and not preview else ()
     return BuildResult(settings, made.graph, made.site, time.perf_counter() - started, made.warnings,
-                       published.files, published.written, new, memory.photos_made, memory.photo_seconds)
+                       published.files, published.written, new, memory.photos_made, memory.photo_seconds,
+                       made.content)
 
 
 PREVIEW = "preview"  # the part of .presskit-cache/ that `serve` keeps

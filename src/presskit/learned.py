@@ -22,6 +22,7 @@ import gc
 import hashlib
 import io
 import pickle
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +30,10 @@ from typing import Any
 
 from presskit import __version__, quick, retouch, store
 from presskit.cache import BuildMemory
+from presskit.graph import Newsroom
+from presskit.markdown import RenderedBody
+from presskit.models import Content, Release
+from presskit.render import RenderedSite
 
 _FILE = "learned"
 _FORMAT = 1
@@ -63,6 +68,30 @@ class Learned:
         """Give `memory` what this preview's memory held."""
         for name, value in self.memory.items():
             setattr(memory, name, value)
+
+
+def memory_store(environment_key: str, content: Content, newsroom: Newsroom,
+                 bodies: Mapping[Release, RenderedBody]) -> quick.MemoryStore:
+    """The releases of a site built in memory, for the quick rebuilds that follow it."""
+    kept = quick.MemoryStore()
+    key = quick.store_key(environment_key, content.partners, content.programmes)
+    kept.keep((key(release.digest), release, bodies[release]) for release in newsroom.releases)
+    return kept
+
+
+def of_build(record: quick.Record, content: Content, newsroom: Newsroom, site: RenderedSite,
+             memory: BuildMemory) -> Learned | None:
+    """What a preview's full build (the start's own process) learned of the site, as the
+    preview would hold it had it made that build in memory; None if its memory did not note
+    the releases each page shows."""
+    if memory.shows is None:
+        return None
+    kept = retouch.KeptSite(content, newsroom, dict(site.bodies), site.alternates,
+                            retouch.ShownOn(memory.shows), site.prints, site.card_keys, pages=site.pages)
+    kept.shown_on.turned()
+    releases = memory_store(record.environment, content, newsroom, site.bodies)
+    return Learned.of(kept, releases, {str(release.source) for release in newsroom.releases},
+                      newsroom.next_embargo, memory)
 
 
 def record_digest(record_data: bytes) -> str:

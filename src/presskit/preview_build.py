@@ -24,7 +24,8 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from presskit.build import BuildResult, build_preview
+from presskit import learned, quick
+from presskit.build import PREVIEW, BuildResult, build_preview, record_data
 from presskit.cache import BuildMemory
 from presskit.config import load_settings
 from presskit.errors import BuildFailed, Problem
@@ -80,7 +81,26 @@ def main(argv: list[str]) -> int:
     reporter.line({"built": {
         "next_embargo": embargo.isoformat() if embargo else None,
         "warnings": [problem_data(problem) for problem in result.warnings]}})
+    if isinstance(result, BuildResult) and result.content is not None and reporter.memory is not None:
+        _keep_learned(site_dir, result, reporter.memory)  # `serve` serves meanwhile
     return 0
+
+
+def _keep_learned(site_dir: Path, result: BuildResult, memory: BuildMemory) -> None:
+    """Keep what this full build learned of the site, as the preview would hold it (see
+    presskit.learned), under the record it wrote: `serve` then takes it back rather than
+    learn the site again in its own process."""
+    data = record_data(site_dir, PREVIEW)
+    record = quick.Record.from_bytes(data) if data is not None else None
+    if record is None or result.content is None:
+        return  # settings that allow no quick rebuild keep no record
+    try:
+        state = learned.of_build(record, result.content, result.graph, result.site, memory)
+    except Exception:  # what could not be put together is learned again by `serve`
+        return
+    if state is not None:
+        assert data is not None
+        learned.keep(site_dir, PREVIEW, data, state)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,10 +43,7 @@ from presskit.build import (
 from presskit.cache import IN_OUTPUT, BuildMemory, Stat, Written, cache_folder, rewalk, source_state, walk
 from presskit.config import SETTINGS_FILE, Settings, load_settings
 from presskit.errors import BuildFailed, Problem, errors_in
-from presskit.graph import Newsroom
 from presskit.lock import one_build
-from presskit.markdown import RenderedBody
-from presskit.models import Content, Release
 from presskit.preview_build import problem_from
 from presskit.render import OutputFile, builtin_theme, theme_dirs
 from presskit.server import PreviewServer, Snapshot
@@ -206,10 +203,14 @@ class Preview:
                     self.stage, self.done, self.total = str(data["step"]), data["done"], data["total"]
                 elif isinstance(data, dict):
                     end = data
-            self.child.wait()
-            self.child = None
-            errors.seek(0)
-            said = errors.read().strip().splitlines()
+                    if "built" in data:
+                        break  # served now; it goes on to keep what it learned (see recall)
+            said: list[str] = []
+            if end is None or "built" not in end:
+                self.child.wait()
+                self.child = None
+                errors.seek(0)
+                said = errors.read().strip().splitlines()
         if self.stopping:
             return True
         if end is None or not ("built" in end or "failed" in end):
@@ -335,7 +336,7 @@ class Preview:
         if (warming and record is not None and not current.error and self.memory.rendered == 0
                 and files.keys() == current.files.keys()):
             # The site the start's process made and kept, page for page: serve it from there.
-            self.quick_state = (record, _memory_store(environment_key, made.content, made.graph,
+            self.quick_state = (record, learned.memory_store(environment_key, made.content, made.graph,
                                                       made.site.bodies))
             self.shown = shown
             self.kept.shown_on.turned()
@@ -439,6 +440,9 @@ class Preview:
         """At a start served from the kept preview: take back what the preview learned of that
         site when it kept it (see presskit.learned) rather than learn it again, as the warming
         rebuild would, from the same record. False if it was not kept for this record."""
+        if self.child is not None:  # the start's own process, keeping what it learned
+            self.child.wait()
+            self.child = None
         current = self._snapshot
         if self.warm or current.error or not current.files:
             return False
@@ -577,7 +581,7 @@ class Preview:
                         f"({time.perf_counter() - started:.2f} s in all).")
         # Not in the wait of the tab: links, feeds and search numbers found again for the next
         # edits, and the site kept at the next pause, as after a full rebuild.
-        store = kept if isinstance(kept, quick.MemoryStore) else _memory_store(
+        store = kept if isinstance(kept, quick.MemoryStore) else learned.memory_store(
             environment_key, self.kept.content, self.kept.newsroom, self.kept.bodies)
         pages = {path: digest for path, (digest, _) in self.memory.pages.items()}
         self.quick_state = (quick.after_move(record, made, self.kept.newsroom, settings, walked, walked_at,
@@ -743,7 +747,7 @@ def _quick_state(environment_key: str, walked: dict[str, Stat], walked_at: float
                                made.settings, made.site.bodies, pages, memory.graph,
                                len(made.site.files), made.warnings, made.site.alternates,
                                before=before, cards=memory.search_cards)
-    return record, _memory_store(environment_key, made.content, made.graph, made.site.bodies)
+    return record, learned.memory_store(environment_key, made.content, made.graph, made.site.bodies)
 
 
 def _served_after(current: Snapshot, made: quick.Quick) -> dict[str, OutputFile]:
@@ -754,15 +758,6 @@ def _served_after(current: Snapshot, made: quick.Quick) -> dict[str, OutputFile]
     for path in made.removed:
         files.pop(path, None)
     return files
-
-
-def _memory_store(environment_key: str, content: Content, newsroom: Newsroom,
-                  bodies: Mapping[Release, RenderedBody]) -> quick.MemoryStore:
-    """The releases of a site built in memory, for the quick rebuilds that follow it."""
-    kept = quick.MemoryStore()
-    key = quick.store_key(environment_key, content.partners, content.programmes)
-    kept.keep((key(release.digest), release, bodies[release]) for release in newsroom.releases)
-    return kept
 
 
 def _files_in(folder: Path) -> dict[str, OutputFile]:
