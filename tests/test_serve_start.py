@@ -80,6 +80,22 @@ def _started_from_what_was_kept(site: Path, port: int, during: dict[str, bytes |
     return again
 
 
+def _builds_counted(monkeypatch) -> list[Path]:  # type: ignore[no-untyped-def]
+    """The site of every build the preview makes in its own process (learning the site), as
+    they are made."""
+    import presskit.serve as serving
+
+    builds: list[Path] = []
+    make_site = serving.make_site
+
+    def counted(site_dir, **options):  # type: ignore[no-untyped-def]
+        builds.append(site_dir)
+        return make_site(site_dir, **options)
+
+    monkeypatch.setattr(serving, "make_site", counted)
+    return builds
+
+
 def _cold(site: Path, port: int) -> dict[str, bytes]:
     shutil.rmtree(site / ".presskit-cache", ignore_errors=True)
     return _served(site, port)[0]
@@ -190,18 +206,10 @@ def test_a_first_preview_after_a_build_serves_what_a_cold_start_does(tmp_path, m
     process, which builds it, keeps what it learned of the site (see presskit.learned), and
     the preview takes that back rather than learn the site again: no build in its own process,
     and a title saved then is a card edit that equals a fresh build."""
-    import presskit.serve as serving
     from presskit.build import build
     from test_retouch import IN_PLACE, _assert_served_equals_a_fresh_build, _save
 
-    builds: list[Path] = []
-    make_site = serving.make_site
-
-    def counted(site_dir, **options):  # type: ignore[no-untyped-def]
-        builds.append(site_dir)
-        return make_site(site_dir, **options)
-
-    monkeypatch.setattr(serving, "make_site", counted)
+    builds = _builds_counted(monkeypatch)
     site, port = _site(tmp_path / "site"), _port()
     build(site)
     lines: list[str] = []
@@ -308,14 +316,7 @@ def test_a_start_takes_back_what_the_last_preview_learned(tmp_path, monkeypatch)
 
     monkeypatch.setattr(serving, "KEEP_AFTER_QUIET_SECONDS", 0.5)
     monkeypatch.setattr(serving, "LEARN_AFTER_QUIET_SECONDS", 0.5)
-    builds: list[Path] = []
-    make_site = serving.make_site
-
-    def counted(site_dir, **options):  # type: ignore[no-untyped-def]
-        builds.append(site_dir)
-        return make_site(site_dir, **options)
-
-    monkeypatch.setattr(serving, "make_site", counted)
+    builds = _builds_counted(monkeypatch)
     site, port = _site(tmp_path / "site"), _port()
     learned = site / ".presskit-cache/preview/learned"
     releases = sorted(path for path in (site / "content/releases").rglob("*.md")
