@@ -86,8 +86,7 @@ def of_build(record: quick.Record, content: Content, newsroom: Newsroom, site: R
     the releases each page shows."""
     if memory.shows is None:
         return None
-    kept = retouch.KeptSite(content, newsroom, dict(site.bodies), site.alternates,
-                            retouch.ShownOn(memory.shows), site.prints, site.card_keys, pages=site.pages)
+    kept = retouch.KeptSite.built(content, newsroom, site, memory.shows)
     kept.shown_on.turned()
     releases = memory_store(record.environment, content, newsroom, site.bodies)
     return Learned.of(kept, releases, {str(release.source) for release in newsroom.releases},

@@ -81,7 +81,7 @@ def main(argv: list[str]) -> int:
     reporter.line({"built": {
         "next_embargo": embargo.isoformat() if embargo else None,
         "warnings": [problem_data(problem) for problem in result.warnings]}})
-    if isinstance(result, BuildResult) and result.content is not None and reporter.memory is not None:
+    if isinstance(result, BuildResult) and reporter.memory is not None:
         _keep_learned(site_dir, result, reporter.memory)  # `serve` serves meanwhile
     return 0
 

@@ -43,7 +43,15 @@ from presskit.models import (
     placed_alike,
 )
 from presskit.quick import Quick, Record, body_files, lend_bodies, release_shape
-from presskit.render import Alternate, CardKeys, OutputFile, SearchEdit, feed_indexes, render_shown
+from presskit.render import (
+    Alternate,
+    CardKeys,
+    OutputFile,
+    RenderedSite,
+    SearchEdit,
+    feed_indexes,
+    render_shown,
+)
 from presskit.schema import load_releases
 
 
@@ -99,6 +107,14 @@ class KeptSite:
     # kept: an edit puts a release in the place of the one it replaces).
     places: dict[str, int] = field(default_factory=dict)
     pages: tuple[str, ...] = ()  # RenderedSite.pages: the files of every page, in order
+
+    @classmethod
+    def built(cls, content: Content, newsroom: Newsroom, site: RenderedSite,
+              shows: dict[str, tuple[Release, ...]]) -> KeptSite:
+        """The site a full build made, with the releases each of its pages shows (as the
+        build noted them in `BuildMemory.shows`)."""
+        return cls(content, newsroom, dict(site.bodies), site.alternates, ShownOn(shows), site.prints,
+                   site.card_keys, pages=site.pages)
 
     def release(self, source: str) -> Release | None:
         """The release of a source file, if the site has it."""

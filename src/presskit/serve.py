@@ -243,8 +243,7 @@ class Preview:
                 return False
             record = self.quick_state[0] if self.quick_state is not None else None
             assert record is not None
-            changed = {path for path in walked.keys() | record.files.keys()
-                       if walked.get(path) != record.files.get(path)}
+            changed = _differing(walked, record.files)
             count = len(changed)
             self.report(f"Started from the last preview, kept in .presskit-cache/preview/: {count} "
                         f"file{'s' if count != 1 else ''} changed since, made again.")
@@ -325,9 +324,7 @@ class Preview:
             self._failed(failure.problems, current)
             return
         shows, self.memory.shows = self.memory.shows or {}, None
-        self.kept = retouch.KeptSite(made.content, made.graph, dict(made.site.bodies),
-                                     made.site.alternates, retouch.ShownOn(shows), made.site.prints,
-                                     made.site.card_keys, pages=made.site.pages)
+        self.kept = retouch.KeptSite.built(made.content, made.graph, made.site, shows)
         self.warm = True
         self.last_seconds = time.perf_counter() - started
         self.next_embargo = made.graph.next_embargo
@@ -620,8 +617,7 @@ class Preview:
     def changed_since_build(self) -> set[Path]:
         """The files that differ from what the last rebuild read: added, removed or changed."""
         now = self._other_files() | walk(self.site_dir / "content")
-        before = self.built_from
-        return {Path(path) for path in now.keys() | before.keys() if now.get(path) != before.get(path)}
+        return {Path(path) for path in _differing(now, self.built_from)}
 
     def announce(self, notice: str) -> None:
         """Say something in the terminal and over the open tab, until the next save."""
@@ -748,6 +744,11 @@ def _quick_state(environment_key: str, walked: dict[str, Stat], walked_at: float
                                len(made.site.files), made.warnings, made.site.alternates,
                                before=before, cards=memory.search_cards)
     return record, learned.memory_store(environment_key, made.content, made.graph, made.site.bodies)
+
+
+def _differing(now: dict[str, Stat], before: dict[str, Stat]) -> set[str]:
+    """The files added, removed or changed (by their state) between two walks."""
+    return {path for path in now.keys() | before.keys() if now.get(path) != before.get(path)}
 
 
 def _served_after(current: Snapshot, made: quick.Quick) -> dict[str, OutputFile]:
