@@ -160,3 +160,17 @@ def test_a_damaged_or_foreign_link_index_is_never_trusted(site, tmp_path, run, d
     assert "no-such-page" in result[2]
     assert tree_digest(site) == before
     assert result == from_scratch(run, site)
+
+
+def test_link_targets_of_a_page_are_its_site_paths_as_a_browser_reads_them() -> None:
+    """The targets a page's links lead to within a site: plain paths as they are, entities
+    unescaped, the tabs and line breaks a browser drops removed before deciding; other
+    hosts, mail links, anchors and relative links left to the body checks."""
+    from presskit.links import link_targets
+
+    page = (b'<a href="/b/">x</a><img src=\'/media/p.jpg\'><a HREF=/c/>y</a>'
+            b'<a href="/q/?a=1&amp;b=2">q</a><a href="//host/x/">h</a><a href="https://x.org/">w</a>'
+            b'<a href="mailto:a@b.c">m</a><a href="#top">t</a><a href="rel/">r</a><a href="">e</a>'
+            b'<a href="/&#x2F;host/">s</a><a href="\t//tab/">t</a><a href="/b/">again</a>'
+            b'<link rel="icon" href="/favicon.svg"><p>href="/not-a-tag/" in text</p>')
+    assert link_targets(page) == ("/b/", "/c/", "/favicon.svg", "/media/p.jpg", "/q/?a=1&b=2")

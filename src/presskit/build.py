@@ -82,7 +82,7 @@ class Made(NamedTuple):
 def make_site(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = False,
               stage: Stage = quiet, memory: BuildMemory | None = None, preview: bool = False,
               settings: Settings | None = None, workers: int = 1, readers: int | None = None,
-              search: bool = True) -> Made:
+              search: bool = True, sitemap: bool = True) -> Made:
     """Everything up to the files of the site, in memory; raises BuildFailed on any error.
 
     `memory` carries what an earlier build of the same site can lend this one; `preview`
@@ -103,7 +103,7 @@ def make_site(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = F
     graph = build_newsroom(content, site_languages(settings), _aware(as_of, settings), drafts,
                            preview=preview, memo=memory.graph)
     stage("Rendering pages")
-    site = render_site(settings, graph, memory, preview, workers, search)
+    site = render_site(settings, graph, memory, preview, workers, search, sitemap)
     if site.media is not None and site.media.jobs:
         stage("Making photo sizes")
         started = time.perf_counter()

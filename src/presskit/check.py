@@ -47,9 +47,9 @@ def check_links(site: RenderedSite, base_path: str, workers: int = 1, output_dir
     bodies = [(page.source, page.page_path,
                tuple((link.target, link.line, link.image) for link in page.links))
               for page in site.body_links]
-    left = output_dir or Path("\0")  # where unchanged pages lie (no file is under "\0")
+    left = f"{output_dir}/" if output_dir else "\0"  # where unchanged pages lie (no file is under "\0")
     pages = [file for file in site.files if file.path.endswith(".html")
-             and (file.data is not None or file.source == left / file.path)]
+             and (file.data is not None or file.spilled or str(file.source) == left + file.path)]
     targets, read = page_targets(pages, workers, made or {}, kept or {}, digests or {})
     problems = link_problems(bodies, zip((file.path for file in pages), targets, strict=True),
                              {file.path for file in site.files}, base_path)

@@ -82,7 +82,8 @@ def check(site_dir: Path, *, as_of: datetime | None = None, stage: Stage = quiet
         digests = {path: digest for path, (digest, _) in memory.pages.items()}
     memory.links = {}
     made = make_site(site_dir, as_of=as_of, stage=stage, memory=memory, workers=cores(),
-                     readers=readers, settings=settings, search=False)  # no page links into it
+                     readers=readers, settings=settings, search=False,  # no page links into them
+                     sitemap=False)
     stage("Checking links")
     warnings = quick.as_kept(made.warnings)
     problems, read = check_links(made.site, made.settings.base_path, cores(), made.settings.output_dir,
