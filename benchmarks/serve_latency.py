@@ -13,6 +13,7 @@ percentile are printed, with the slowest save.
 from __future__ import annotations
 
 import argparse
+import datetime
 import http.client
 import json
 import os
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -112,6 +114,34 @@ EDITS = {
 }
 
 
+def _new_release(site: Path, release: Path, text: str, number: int) -> Callable[[], None]:
+    """A new release saved beside `release`, dated today (the newest, as a new release is);
+    undone by removing it."""
+    added = release.parent / f"new-release-bench-{number}.md"
+    dated = re.sub(r"(?m)^date: .*$", f"date: {datetime.date.today().isoformat()}", text, count=1)
+    added.write_text(re.sub(r"(?m)^title: .*$", f"title: New release number {number}", dated, count=1))
+    return lambda: added.unlink(missing_ok=True)
+
+
+def _deleted_release(site: Path, release: Path, text: str, number: int) -> Callable[[], None]:
+    """Another release deleted (the site's releases in file order from the 10th: most are
+    older than the newest lists' pages); undone by saving it back."""
+    gone = sorted((site / "content/releases").rglob("*.md"))[10 + number]
+    kept = gone.read_bytes()
+    gone.unlink()
+    return lambda: gone.write_bytes(kept)
+
+
+# Saves that add or remove a file rather than edit one: each returns how to undo it.
+FILE_EDITS: dict[str, Callable[[Path, Path, str, int], Callable[[], None]]] = {
+    # A release written today: it joins the top of every list it belongs to; the pages of the
+    # list of all releases shift by one, and the counts on them change.
+    "new": _new_release,
+    # A release removed: the same, from its place down.
+    "delete": _deleted_release,
+}
+
+
 def measure(site: Path, saves: int, edit: str) -> list[float]:
     with tempfile.TemporaryFile("w+", encoding="utf-8") as said:  # its reports (never a full pipe)
         timings = _saves(site, saves, edit, said)
@@ -138,14 +168,21 @@ def _saves(site: Path, saves: int, edit: str, said: IO[str]) -> list[float]:
         release = sorted((site / "content/releases").rglob("*.md"))[len(site.name) % 7]
         original = release.read_text()
         timings = []
-        for number in range(saves):
-            release_text = EDITS[edit](original, number)
-            saved = time.perf_counter()
-            release.write_text(release_text)
-            arrived, build = listener.wait_for_build_after(build)
-            timings.append((arrived - saved) * 1000)
-            time.sleep(0.4)
-        release.write_text(original)
+        undo: list[Callable[[], None]] = []
+        try:
+            for number in range(saves):
+                saved = time.perf_counter()
+                if edit in FILE_EDITS:
+                    undo.append(FILE_EDITS[edit](site, release, original, number))
+                else:
+                    release.write_text(EDITS[edit](original, number))
+                arrived, build = listener.wait_for_build_after(build)
+                timings.append((arrived - saved) * 1000)
+                time.sleep(0.4)
+        finally:
+            release.write_text(original)
+            for step in undo:
+                step()
         return timings
     finally:
         stop(process)
@@ -167,7 +204,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[0, 5000],
                         help="numbers of releases to generate; 0 is the demo newsroom")
     parser.add_argument("--saves", type=int, default=15)
-    parser.add_argument("--edits", nargs="+", choices=sorted(EDITS), default=["words", "lead", "title"])
+    parser.add_argument("--edits", nargs="+", choices=sorted([*EDITS, *FILE_EDITS]),
+                        default=["words", "lead", "title"])
     parser.add_argument("--unbuilt", action="store_true",
                         help="serve sites that were never built (no output/ beside them)")
     parser.add_argument("--site", type=Path,

@@ -467,6 +467,28 @@ def test_an_index_made_on_several_processes_is_the_one_made_on_one(monkeypatch):
     assert len(one) > 60 and all(search._load(data) for data in one.values())
 
 
+def test_entries_kept_from_index_to_index_make_what_fresh_ones_make():
+    """The preview keeps its entries: an index made anew from them (a release added among
+    older ones renumbers the rest) uses the cards and words each made once, and is the index
+    fresh entries make. What is pickled of an entry (the preview's learned state) is the entry
+    alone, not what was made of it."""
+    import pickle
+
+    rng = random.Random(8)
+    vocabulary = ["budget", "province", "women", "quảng", "bình", "training", "grants", "2024"]
+    texts = [" ".join(rng.choices(vocabulary, k=30)) for _ in range(40)]
+    kept = [_entry(number, text) for number, text in enumerate(texts)]
+    first = search.build_index(kept, [], [])
+    renumbered = [_entry(99, "inserted words"), *kept]
+    again = search.build_index(renumbered, [], [])
+    fresh = search.build_index([_entry(99, "inserted words"),
+                                *(_entry(number, text) for number, text in enumerate(texts))], [], [])
+    assert again == fresh and first != fresh
+    back = pickle.loads(pickle.dumps(kept[0]))
+    assert back == kept[0] and not {"_card", "_card_json", "_packed"} & vars(back).keys()
+    assert back.packed() == kept[0].packed()
+
+
 def _materialised(index: dict[str, bytes | None], written: dict[str, bytes]) -> dict[str, bytes]:
     return {name: data if data is not None else written[name] for name, data in index.items()}
 
