@@ -86,11 +86,11 @@ class LinkIndex:
     summary: Summary
 
     def to_bytes(self) -> bytes:
-        shared: dict[str, str] = {}  # one string object for each target: marshal writes it once
-        pages = {path: (digest, tuple(shared.setdefault(t, t) for t in targets))
-                 for path, (digest, targets) in self.pages.items()}
+        # Each target is written once: marshal refers back to an object it has written, and
+        # every target is one interned string (link_targets interns them, the build process
+        # interns those its workers found, and marshal interns what it reads back).
         summary = self.summary
-        return marshal.dumps((_FORMAT, __version__, self.built, self.listing, pages, self.bodies,
+        return marshal.dumps((_FORMAT, __version__, self.built, self.listing, self.pages, self.bodies,
                               (summary.releases, summary.withheld, summary.held_back, summary.missing)))
 
     @classmethod
