@@ -82,11 +82,12 @@ class Made(NamedTuple):
 def make_site(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = False,
               stage: Stage = quiet, memory: BuildMemory | None = None, preview: bool = False,
               settings: Settings | None = None, workers: int = 1, readers: int | None = None,
-              search: bool = True, sitemap: bool = True) -> Made:
+              search: bool = True, sitemap: bool = True, later: bool = False) -> Made:
     """Everything up to the files of the site, in memory; raises BuildFailed on any error.
 
     `memory` carries what an earlier build of the same site can lend this one; `preview`
-    shows drafts and embargoed releases, marked, for `serve` (never for output/).
+    shows drafts and embargoed releases, marked, for `serve` (never for output/); with
+    `later`, the site's search index and sitemap are made when its `later()` is called.
     """
     if readers is None:  # what is read on many cores is not remembered
         readers = workers if memory is None else 1
@@ -103,7 +104,7 @@ def make_site(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = F
     graph = build_newsroom(content, site_languages(settings), _aware(as_of, settings), drafts,
                            preview=preview, memo=memory.graph)
     stage("Rendering pages")
-    site = render_site(settings, graph, memory, preview, workers, search, sitemap)
+    site = render_site(settings, graph, memory, preview, workers, search, sitemap, later)
     if site.media is not None and site.media.jobs:
         stage("Making photo sizes")
         started = time.perf_counter()

@@ -221,6 +221,11 @@ class BuildMemory:
         self.photo_seconds = 0.0
         self._used_pages, self._used_files = set(), set()
 
+    def keep_page(self, path: str) -> None:
+        """Keep what is known of a page that this build makes after it ends (the preview's
+        sitemap, made once the pages are served), as of those it made."""
+        self._used_pages.add(path)
+
     def finish_build(self) -> None:
         """Forget what this build no longer made or read, so that memory does not grow."""
         self.pages = {p: v for p, v in self.pages.items() if p in self._used_pages}

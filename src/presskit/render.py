@@ -94,6 +94,8 @@ class RenderedSite:
     prints: tuple[dict[object, str], ...] = ()
     card_keys: tuple[CardKeys, ...] = ()  # each language's (see _Renderer.card); card edits reuse them
     pages: tuple[str, ...] = ()  # the files of the pages in output/, in order (for the sitemap)
+    # A site made `later` (see render_site): the whole site, its search index and sitemap made.
+    later: Callable[[], RenderedSite] | None = None
 
 
 def builtin_theme() -> Path:
@@ -1435,7 +1437,7 @@ def _search_updated(renderer: _Renderer, releases: Sequence[Release], searched: 
 
 def render_site(settings: Settings, newsroom: Newsroom, memory: BuildMemory | None = None,
                 preview: bool = False, workers: int = 1, search: bool = True,
-                sitemap: bool = True) -> RenderedSite:
+                sitemap: bool = True, later: bool = False) -> RenderedSite:
     """Every file of the built site, in every language, or BuildFailed with every template
     problem.
 
@@ -1444,7 +1446,10 @@ def render_site(settings: Settings, newsroom: Newsroom, memory: BuildMemory | No
     than one worker, a large build renders on that many processes (forked: never from a
     process that runs threads, such as the preview). Without `search`, the search index is
     not made (`check`: no page links to its files); without `sitemap`, the sitemap is named
-    but not made (`check` looks for its name alone: 0.14 s at 10,000 releases).
+    but not made (`check` looks for its name alone: 0.14 s at 10,000 releases). With
+    `later`, the site returned lacks its search index and sitemap, and its `later()` makes
+    them and gives the whole site, the same files in the same order (the preview serves the
+    pages first: see made_later).
     """
     memory = memory or BuildMemory()
     if search:
@@ -1462,22 +1467,40 @@ def render_site(settings: Settings, newsroom: Newsroom, memory: BuildMemory | No
     problems = [problem for renderer in renderers for problem in renderer.problems]
     if problems:
         raise BuildFailed(_once_per_line(problems))
-    files = [*pages, *(file for renderer in renderers for file in renderer.feeds()),
-             *(file for renderer in renderers for file in renderer.downloads()),
-             *(file for renderer in renderers if search for file in renderer.search_index()),
-             *(_sitemap(renderers, [file.path for file in pages], alternates) if sitemap
-               else _sitemap_named(renderers[0])), *renderers[0].theme_assets(),
-             *(file for renderer in renderers for file in renderer.assets())]
-    files += [OutputFile(path, source=made) for path, made in media.outputs()]
-    unique: dict[str, OutputFile] = {}
-    for file in files:
-        unique.setdefault(file.path, file)
-    return RenderedSite(tuple(unique.values()),
-                        tuple(links for renderer in renderers for links in renderer.body_links),
-                        {r: body for renderer in renderers for r, body in renderer.bodies.items()},
-                        alternates, media, tuple(renderer.prints.seen for renderer in renderers),
-                        tuple(renderer.card_keys for renderer in renderers),
-                        tuple(file.path for file in pages))
+    first = [*pages, *(file for renderer in renderers for file in renderer.feeds()),
+             *(file for renderer in renderers for file in renderer.downloads())]
+
+    def made_last() -> list[OutputFile]:
+        return [*(file for renderer in renderers if search for file in renderer.search_index()),
+                *(_sitemap(renderers, [file.path for file in pages], alternates) if sitemap
+                  else _sitemap_named(renderers[0]))]
+
+    last = [] if later else made_last()
+    rest = [*renderers[0].theme_assets(), *(file for renderer in renderers for file in renderer.assets())]
+    rest += [OutputFile(path, source=made) for path, made in media.outputs()]
+
+    def site(files: Iterable[OutputFile], then: Callable[[], RenderedSite] | None = None) -> RenderedSite:
+        unique: dict[str, OutputFile] = {}
+        for file in files:
+            unique.setdefault(file.path, file)
+        return RenderedSite(tuple(unique.values()),
+                            tuple(links for renderer in renderers for links in renderer.body_links),
+                            {r: body for renderer in renderers for r, body in renderer.bodies.items()},
+                            alternates, media, tuple(renderer.prints.seen for renderer in renderers),
+                            tuple(renderer.card_keys for renderer in renderers),
+                            tuple(file.path for file in pages), then)
+
+    if later:
+        memory.keep_page("/sitemap.xml")  # its last bytes are kept for it, though this build ends first
+        return site([*first, *rest], lambda: site([*first, *made_last(), *rest]))
+    return site([*first, *last, *rest])
+
+
+def made_later(newsroom: Newsroom, path: str) -> bool:
+    """Whether a file of the site (by its path in output/) is one that `later` makes."""
+    return path in ("sitemap.xml", "robots.txt") or any(
+        path.startswith(paths.under(graph.language.root, "/" + search.DATA).lstrip("/"))
+        for graph in newsroom.graphs)
 
 
 def _languages_linked(newsroom: Newsroom, spec_lists: list[list[PageSpec]]) -> tuple[

@@ -45,7 +45,7 @@ from presskit.config import SETTINGS_FILE, Settings, load_settings
 from presskit.errors import BuildFailed, Problem, errors_in
 from presskit.lock import one_build
 from presskit.preview_build import problem_from
-from presskit.render import OutputFile, builtin_theme, theme_dirs
+from presskit.render import OutputFile, builtin_theme, made_later, theme_dirs
 from presskit.server import PreviewServer, Snapshot
 from presskit.text import new_release_line
 from presskit.watch import Changes, Watcher
@@ -320,7 +320,8 @@ class Preview:
                                               current.files)
             self.memory.shows = {}  # the releases each page shows, for card edits
             made = make_site(self.site_dir, as_of=datetime.now(UTC), memory=self.memory, preview=True,
-                             settings=settings, stage=self._at_stage)
+                             settings=settings, stage=self._at_stage,
+                             later=bool(current.files) and not current.error and not warming)
         except BuildFailed as failure:  # the quick state still describes the pages served
             self.memory.shows = None
             self._failed(failure.problems, current)
@@ -330,6 +331,8 @@ class Preview:
         self.warm = True
         self.last_seconds = time.perf_counter() - started
         self.next_embargo = made.graph.next_embargo
+        if made.site.later is not None:
+            made = self._pages_first(made, changed, current)
         files = {file.path: file for file in made.site.files}
         shown = {str(release.source) for release in made.graph.releases}
         if (warming and record is not None and not current.error and self.memory.rendered == 0
@@ -349,6 +352,19 @@ class Preview:
             event = NextEvent.of(made.graph)
             self.unkept = (event.as_data() if event else None,)
 
+    def _pages_first(self, made: Made, changed: set[Path], current: Snapshot) -> Made:
+        """Serve a full rebuild's pages at once, with the search index and sitemap served
+        until then (the tab reloads), then make those (0.25 s at 10,000 releases, half a second
+        when the index is renumbered): the whole site, served as the same build."""
+        assert made.site.later is not None
+        files = {file.path: file for file in made.site.files}
+        files |= {path: file for path, file in current.files.items()
+                  if path not in files and made_later(made.graph, path)}
+        self._publish(Snapshot(files=files, build=current.build + 1, previous=current.build,
+                               css_only=_css_only(changed)))
+        self.wait_until_told(current.build + 1, TELL_TABS_SECONDS)
+        return made._replace(site=made.site.later())
+
     def _lend_held(self, settings: Settings, walked: dict[str, Stat]) -> None:
         """Lend a full rebuild the checked releases held for quick rebuilds when the memory
         does not know the files they were read from: what a start took back (see `recall`)
@@ -367,10 +383,8 @@ class Preview:
         self.rebuilds += 1
         for warning in made.warnings:
             self.report(warning.describe())
-        files_changed = [p for p in changed if p.suffix]  # folders have none
-        css_only = bool(files_changed) and all(p.suffix == ".css" for p in files_changed)
         self._publish(Snapshot(files=files, build=current.build + 1, previous=current.build,
-                               css_only=css_only))
+                               css_only=_css_only(changed)))
         if self.shown is not None:
             for release in made.graph.releases:
                 if str(release.source) not in self.shown:
@@ -758,6 +772,12 @@ def _quick_state(environment_key: str, walked: dict[str, Stat], walked_at: float
                                len(made.site.files), made.warnings, made.site.alternates,
                                before=before, cards=memory.search_cards)
     return record, learned.memory_store(environment_key, made.content, made.graph, made.site.bodies)
+
+
+def _css_only(changed: set[Path]) -> bool:
+    """Whether the files saved are style sheets alone (the tab swaps them in, no reload)."""
+    files_changed = [p for p in changed if p.suffix]  # folders have none
+    return bool(files_changed) and all(p.suffix == ".css" for p in files_changed)
 
 
 def _differing(now: dict[str, Stat], before: dict[str, Stat]) -> set[str]:
