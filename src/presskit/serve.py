@@ -321,7 +321,7 @@ class Preview:
             self.memory.shows = {}  # the releases each page shows, for card edits
             made = make_site(self.site_dir, as_of=datetime.now(UTC), memory=self.memory, preview=True,
                              settings=settings, stage=self._at_stage,
-                             later=bool(current.files) and not current.error and not warming)
+                             later=self._pages_served_first(current, warming))
         except BuildFailed as failure:  # the quick state still describes the pages served
             self.memory.shows = None
             self._failed(failure.problems, current)
@@ -351,6 +351,12 @@ class Preview:
             self.kept.shown_on.turned()  # for the card edits to come
             event = NextEvent.of(made.graph)
             self.unkept = (event.as_data() if event else None,)
+
+    def _pages_served_first(self, current: Snapshot, warming: bool) -> bool:
+        """Whether a full rebuild serves its pages before its search index and sitemap: when
+        a site is served and a tab may show it (not while a start catches up, serving
+        nothing; nor a warming rebuild or one after an error, which serve it whole)."""
+        return bool(current.files) and not current.error and not warming and not self.catching_up
 
     def _pages_first(self, made: Made, changed: set[Path], current: Snapshot) -> Made:
         """Serve a full rebuild's pages at once, with the search index and sitemap served
