@@ -335,3 +335,37 @@ def test_a_full_rebuild_serves_its_pages_then_its_search_index_and_sitemap(tmp_p
         _assert_served_equals_a_fresh_build(running, site)
     finally:
         running.stop()
+
+
+def test_a_bug_after_a_full_rebuilds_pages_were_served_leaves_the_next_save_right(tmp_path, monkeypatch):
+    """Should making the search index or sitemap fail after the pages were served (a bug),
+    it is said, and the next save (a new title, else a card edit) rebuilds in full: the
+    preview serves what a fresh build makes, the sitemap with the year that save did not make."""
+    import presskit.render as rendering
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from generate import generate
+
+    site = _aged(generate(12, tmp_path / "site", seed=2))
+    lines: list[str] = []
+    running = Session(site, "127.0.0.1", 0, report=lines.append)
+    sitemap = rendering._sitemap
+    failing = [True]
+
+    def once(*args, **options):  # type: ignore[no-untyped-def]
+        if failing.pop() if failing else False:
+            raise RuntimeError("a bug")
+        return sitemap(*args, **options)
+
+    monkeypatch.setattr(rendering, "_sitemap", once)
+    try:
+        before = running.preview.snapshot().build
+        first, second = sorted((site / "content/releases").rglob("release-*.md"))[:2]
+        first.write_text(re.sub(r"(?m)^date: \d{4}", "date: 2010", first.read_text(), count=1))
+        wait_for(lambda: any("failed unexpectedly" in line for line in lines), timeout=60)
+        assert running.preview.snapshot().build == before + 1  # its pages were served
+        assert "archive/2010/index.html" in running.preview.snapshot().files
+        _save(running, lines, second, second.read_text().replace("title: ", "title: Renamed ", 1))
+        _assert_served_equals_a_fresh_build(running, site)
+    finally:
+        running.stop()

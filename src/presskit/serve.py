@@ -370,7 +370,11 @@ class Preview:
         self._publish(Snapshot(files=files, build=current.build + 1, previous=current.build,
                                css_only=_css_only(changed)))
         self.wait_until_told(current.build + 1, TELL_TABS_SECONDS)
-        return made._replace(site=made.site.later())
+        try:
+            return made._replace(site=made.site.later())
+        except Exception:  # a bug: said by the rebuild loop; the pages served are this
+            self.quick_state = None  # rebuild's, the rest not: the next save builds in full
+            raise
 
     def _lend_held(self, settings: Settings, walked: dict[str, Stat]) -> None:
         """Lend a full rebuild the checked releases held for quick rebuilds when the memory
