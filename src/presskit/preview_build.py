@@ -104,4 +104,6 @@ def _keep_learned(site_dir: Path, result: BuildResult, memory: BuildMemory) -> N
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    from presskit.cli import leave  # out at once: `serve` waits for this process to end
+
+    leave(main(sys.argv[1:]))
