@@ -225,7 +225,9 @@ class Entry:
                             "d": self.dateline, "w": self.date, "x": self.text[:_TEXT_LIMIT]})
 
 
-_MADE_OF_IT = ("_card_json", "_card", "_packed")  # Entry's cached properties
+# What an Entry makes of itself and keeps (its cached properties): not pickled.
+_MADE_OF_IT = frozenset(name for name, value in vars(Entry).items()
+                        if isinstance(value, functools.cached_property))
 
 
 @dataclass(frozen=True)
