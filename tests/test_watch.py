@@ -38,6 +38,21 @@ def kernel_setting(name: str, value: int) -> Iterator[None]:
         path.write_text(old)
 
 
+@contextlib.contextmanager
+def holding_every_thread(seconds: float) -> Iterator[None]:
+    """Run the body, then keep every other thread of this process from running until `seconds`
+    have passed since the start: this thread keeps Python's lock, asking for no syscall."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(seconds * 10)  # no thread waiting for the lock takes it meanwhile
+    try:
+        end = time.monotonic() + seconds
+        yield
+        while time.monotonic() < end:
+            pass
+    finally:
+        sys.setswitchinterval(interval)
+
+
 def serve(site: Path) -> Session:
     lines: list[str] = []
     running = Session(site, "127.0.0.1", 0, report=lines.append)
@@ -80,14 +95,22 @@ def test_an_overflowing_event_queue_is_said_once_and_no_save_is_lost(tmp_path):
     with kernel_setting("max_queued_events", 16):  # this preview's queue holds 16 events
         running = serve(site)
     try:
-        # Far more events than the queue holds, from one process of its own in a few
-        # milliseconds: written from this one, the watcher's thread could keep up on a slow disk.
+        # Far more events than the queue holds, then a save, from a process of its own while
+        # this one keeps the watcher's thread from reading: the save's event is lost for sure.
         burst = [str(site / "content/media" / f"burst{number}.txt") for number in range(1000)]
-        subprocess.run(["touch", *burst], check=True)
-        retitle(site, "After the flood")
+        saved = tmp_path / "saved.md"
+        saved.write_text(release("After the flood", body="Original text of the story."))
+        script = 'saved=$0 story=$1; shift; sleep 0.2; touch "$@" && cp "$saved" "$story"'
+        story = site / "content/releases/story.md"
+        with holding_every_thread(1.5):
+            flood = subprocess.Popen(["sh", "-c", script, str(saved), str(story), *burst])
+        assert flood.wait() == 0
         wait_for(lambda: shows(running, "After the flood"), 5)
         notices = [line for line in running.lines if NOTICE in line]  # type: ignore[attr-defined]
         assert notices and "overflowed" in notices[0]
+        assert NOTICE in status(running)["notice"]
+        retitle(site, "Saved at once after")  # stays to be read: the rest of a checkout, say
+        wait_for(lambda: shows(running, "Saved at once after"), 5)
         assert NOTICE in status(running)["notice"]
         time.sleep(2.5)  # no loop: quiet files give no further notices
         count = len([line for line in running.lines if NOTICE in line])  # type: ignore[attr-defined]

@@ -52,6 +52,9 @@ from presskit.text import new_release_line
 from presskit.watch import Changes, Watcher
 
 WATCH_CHECK_SECONDS = 1.0
+# A notice stays over the page at least this long: the saves that follow lost events at once (the
+# rest of a checkout, say) would otherwise take it away before anyone could read it.
+NOTICE_SECONDS = 5.0
 TELL_TABS_SECONDS = 0.25  # how long a move's search index and sitemap wait for the tabs' reload
 KEEP_AFTER_QUIET_SECONDS = 3.0  # saves paused this long: the site served is kept for the next start
 # Saves paused this long: what the preview learned of the site is kept for the next start too
@@ -82,6 +85,7 @@ class Preview:
         self.walked: dict[str, Stat] | None = None  # those of content/
         self.links: set[str] = set()  # the symbolic links among them (see cache.rewalk)
         self.notice = ""  # said over the page, e.g. that file events were lost
+        self.noticed_at = 0.0  # time.monotonic() when it was said
         self.shown: set[str] | None = None  # the releases of the last build, to name new ones
         self.stage = ""  # what the build under way is doing, while no build has succeeded yet
         self.done = self.total = 0  # how far that stage got
@@ -662,6 +666,7 @@ class Preview:
     def announce(self, notice: str) -> None:
         """Say something in the terminal and over the open tab, until the next save."""
         self.notice = notice
+        self.noticed_at = time.monotonic()
         self.report(notice)
         self._publish(self._snapshot)
 
@@ -747,7 +752,7 @@ class Session:
             burst, seen = (burst or set()) | self.preview.changed_since_build(), None
         elif replaced:
             burst, seen = (burst or set()) | self.preview.changed_since_build(), None
-        elif burst:
+        elif burst and time.monotonic() - self.preview.noticed_at >= NOTICE_SECONDS:
             self.preview.notice = ""
         embargo = self.preview.next_embargo
         if burst or (embargo is not None and embargo <= datetime.now(UTC)):

@@ -250,7 +250,10 @@ class Watcher:
         return None
 
     def restart(self) -> None:
+        """Watch anew; the caller compares the files with the last build, so what the old
+        watcher lost meanwhile (said while it stopped) is no further trouble."""
         _stop(self.observer)
+        self.lost.clear()
         self.observer = self._observe()
 
     def stop(self) -> None:
