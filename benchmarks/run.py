@@ -160,10 +160,10 @@ def edited(name: str, text: str, number: int) -> str:
     elif name == "one lead":
         rest = body.strip().partition("\n\n")[2]
         body = f"A new first paragraph, number {number}, which every list shows.\n\n{rest}\n"
-    elif name == "one partner":
-        front["partners"] = [p for p in front.get("partners", []) if p != "partner-02"] + ["partner-02"]
-        if number % 2:
-            front["partners"].remove("partner-02")
+    elif name == "one partner":  # partner-02 added, or taken out where the release names it
+        partners = front.get("partners", [])
+        front["partners"] = ([p for p in partners if p != "partner-02"] if "partner-02" in partners
+                             else [*partners, "partner-02"])
     elif name == "one photo":
         photos = front.get("photos") or [{"alt": "A photo.", "src": "/media/photo-00.jpg"}]
         first = photos[0]

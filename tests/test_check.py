@@ -206,3 +206,30 @@ def test_the_link_index_holds_each_target_once(tmp_path, monkeypatch, run):
     first.write_text(first.read_text().replace("title: ", "title: Renamed ", 1))
     assert run("build", site).code == 0  # most pages' targets from the last index
     assert times_written(stylesheet) == 1
+
+
+def test_a_check_given_a_relative_path_borrows_the_build_as_one_given_the_full_path(site, run, monkeypatch):
+    """From Python as from the command line: the build's record names files by their full path,
+    so a relative one would lend nothing and make every page again."""
+    import presskit.checking
+    import presskit.render
+    from presskit.checking import check
+    from presskit.errors import BuildFailed
+
+    assert run("build", site).code == 0
+    (site / "content/releases/d.md").unlink()  # not a quick check: the site is made in memory
+    monkeypatch.setattr(presskit.checking, "cores", lambda: 1)  # rendered here, to be counted
+    made: list[str] = []
+    render = presskit.render._Renderer.render
+    monkeypatch.setattr(presskit.render._Renderer, "render",
+                        lambda self, spec: made.append(spec.path) or render(self, spec))
+    monkeypatch.chdir(site)
+    with pytest.raises(BuildFailed) as relative:
+        check(Path("."))
+    made_relative = sorted(made)
+    made.clear()
+    with pytest.raises(BuildFailed) as absolute:
+        check(site)
+    assert made_relative == sorted(made)  # the pages that changed, not every page
+    assert "/releases/" in made and "/releases/a/" not in made
+    assert [p.describe() for p in relative.value.problems] == [p.describe() for p in absolute.value.problems]

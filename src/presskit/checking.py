@@ -57,6 +57,7 @@ def check(site_dir: Path, *, as_of: datetime | None = None, stage: Stage = quiet
     the links of only the pages that were made again or that the index does not know. Pages are
     read on every core."""
     started = time.perf_counter()
+    site_dir = site_dir.resolve()  # as the build's record names every file
     settings = load_settings(site_dir)
     memory = BuildMemory(writes_cache=False)
     readers = cores()
