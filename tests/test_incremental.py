@@ -24,6 +24,23 @@ def files_of(site: Path, memory: BuildMemory | None, preview: bool = False) -> d
     return {f.path: f.data if f.data is not None else str(f.source) for f in rendered.files}
 
 
+def with_field(text: str, key: str, value: str) -> str:
+    """A release's text with `key: value` at the end of its front matter, in place of the
+    key's lines if it has it already (written twice, the release would not build)."""
+    front, end, body = text.partition("\n---\n")
+    kept: list[str] = []
+    for line in front.split("\n"):
+        if line.startswith(f"{key}:") or (line.startswith(" ") and kept and kept[-1] is _DROPPED):
+            kept.append(_DROPPED)  # the key's line, and the lines indented below it
+        else:
+            kept.append(line)
+    lines = [line for line in kept if line is not _DROPPED]
+    return "\n".join(lines) + f"\n{key}: {value}" + end + body
+
+
+_DROPPED = "\0"
+
+
 def edit(site: Path, rng: random.Random, step: int) -> str:
     releases = sorted((site / "content/releases").rglob("*.md"))
     target = rng.choice(releases)
@@ -42,16 +59,16 @@ def edit(site: Path, rng: random.Random, step: int) -> str:
     elif action == "rename":
         target.rename(target.with_name(f"renamed-{step}.md"))
     elif action == "embargo":
-        target.write_text(text.replace("\n---\n", "\nembargo: 2030-01-01T09:00\n---\n", 1))
+        target.write_text(with_field(text, "embargo", "2030-01-01T09:00"))
     elif action == "lift":
-        target.write_text(text.replace("\n---\n", "\nembargo: 2020-01-01T09:00\n---\n", 1))
+        target.write_text(with_field(text, "embargo", "2020-01-01T09:00"))
     elif action == "draft":
-        target.write_text(text.replace("\n---\n", "\ndraft: true\n---\n", 1))
+        target.write_text(with_field(text, "draft", "true"))
     elif action == "withdraw":
-        target.write_text(text.replace("\n---\n", "\nwithdrawn: The figures were wrong.\n---\n", 1))
+        target.write_text(with_field(text, "withdrawn", "The figures were wrong."))
     elif action == "event":
-        target.write_text(text.replace("\n---\n", f"\nevent:\n  start: 202{step % 10}-03-0{step % 9 + 1}"
-                                                   "T09:00\n  venue: Hanoi\n---\n", 1))
+        target.write_text(with_field(text, "event", f"\n  start: 202{step % 10}-03-0{step % 9 + 1}"
+                                                    "T09:00\n  venue: Hanoi"))
     elif action == "partner":
         partner = rng.choice(sorted((site / "content/partners").glob("*.md")))
         partner.write_text(partner.read_text().replace("short_name: ", f"short_name: N{step}", 1))

@@ -9,6 +9,7 @@ import random
 import re
 import shutil
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -337,6 +338,52 @@ def test_a_full_rebuild_serves_its_pages_then_its_search_index_and_sitemap(tmp_p
         running.stop()
 
 
+def test_a_search_file_asked_for_between_the_pages_and_the_index_is_the_new_builds(tmp_path, monkeypatch):
+    """A tab that reloads after a full rebuild's pages were served (the search page, say) and
+    asks for the search index or sitemap before they are made again waits for them: it never
+    joins the old index's numbers to the new pages, nor keeps an index without the release."""
+    import presskit.render as rendering
+    import presskit.serve as serving
+    from conftest import release
+    from test_serve import get
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from generate import generate
+
+    site = _aged(generate(12, tmp_path / "site", seed=2))
+    lines: list[str] = []
+    running = Session(site, "127.0.0.1", 0, report=lines.append)
+    sitemap = rendering._sitemap
+
+    def slow(*args, **options):  # type: ignore[no-untyped-def]
+        time.sleep(1.0)  # the search index and sitemap of a large site take a while
+        return sitemap(*args, **options)
+
+    asked: dict[str, bytes] = {}
+    told = serving.Preview.wait_until_told
+
+    def then_ask(preview, build, timeout) -> None:  # type: ignore[no-untyped-def]
+        told(preview, build, timeout)  # the pages are served: a tab asks at once
+        for path in (index, "sitemap.xml"):
+            threading.Thread(target=lambda path=path: asked.update(
+                {path: get(running, "/" + path).body}), daemon=True).start()  # type: ignore[attr-defined]
+
+    try:
+        before = running.preview.snapshot()
+        index = next(path for path in before.files if path.startswith("search/data/meta"))
+        monkeypatch.setattr(rendering, "_sitemap", slow)
+        monkeypatch.setattr(serving.Preview, "wait_until_told", then_ask)
+        _save(running, lines, site / "content/releases/written-today.md",
+              release("Written today", datetime.now(UTC).date().isoformat()))
+        wait_for(lambda: len(asked) == 2, timeout=20)
+        last = running.preview.snapshot()
+        assert asked[index] == last.made(index) != before.made(index)
+        assert b"/releases/written-today/" in asked["sitemap.xml"]
+        _assert_served_equals_a_fresh_build(running, site)
+    finally:
+        running.stop()
+
+
 def test_a_bug_after_a_full_rebuilds_pages_were_served_leaves_the_next_save_right(tmp_path, monkeypatch):
     """Should making the search index or sitemap fail after the pages were served (a bug),
     it is said, and the next save (a new title, else a card edit) rebuilds in full: the
@@ -365,6 +412,8 @@ def test_a_bug_after_a_full_rebuilds_pages_were_served_leaves_the_next_save_righ
         wait_for(lambda: any("failed unexpectedly" in line for line in lines), timeout=60)
         assert running.preview.snapshot().build > before  # its pages were served
         assert "archive/2010/index.html" in running.preview.snapshot().files
+        from test_serve import get
+        assert get(running, "/sitemap.xml").status == 200  # as served before: no request waits on
         _save(running, lines, second, second.read_text().replace("title: ", "title: Renamed ", 1))
         _assert_served_equals_a_fresh_build(running, site)
     finally:

@@ -1498,9 +1498,13 @@ def render_site(settings: Settings, newsroom: Newsroom, memory: BuildMemory | No
 
 def made_later(newsroom: Newsroom, path: str) -> bool:
     """Whether a file of the site (by its path in output/) is one that `later` makes."""
-    return path in ("sitemap.xml", "robots.txt") or any(
-        path.startswith(paths.under(graph.language.root, "/" + search.DATA).lstrip("/"))
-        for graph in newsroom.graphs)
+    return path.startswith(made_later_paths(newsroom))
+
+
+def made_later_paths(newsroom: Newsroom) -> tuple[str, ...]:
+    """The files `later` makes and the folders they are in (paths in output/)."""
+    return ("sitemap.xml", "robots.txt", *(paths.under(graph.language.root, "/" + search.DATA).lstrip("/")
+                                           for graph in newsroom.graphs))
 
 
 def _languages_linked(newsroom: Newsroom, spec_lists: list[list[PageSpec]]) -> tuple[

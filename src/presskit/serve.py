@@ -46,7 +46,7 @@ from presskit.config import SETTINGS_FILE, Settings, load_settings
 from presskit.errors import BuildFailed, Problem, errors_in
 from presskit.lock import one_build
 from presskit.preview_build import problem_from
-from presskit.render import OutputFile, builtin_theme, made_later, theme_dirs
+from presskit.render import OutputFile, builtin_theme, made_later, made_later_paths, theme_dirs
 from presskit.server import PreviewServer, Snapshot
 from presskit.text import new_release_line
 from presskit.watch import Changes, Watcher
@@ -114,6 +114,14 @@ class Preview:
         with self.changed:
             self.changed.wait_for(lambda: (self.snapshot().build, self.snapshot().error,
                                            self.snapshot().notice) != (build, error, notice), timeout)
+            return self.snapshot()
+
+    def whole(self, build: int, timeout: float) -> Snapshot:
+        """The site once the files this build makes after its pages are made (see
+        _pages_first), or a later build; as it is after the timeout."""
+        with self.changed:
+            self.changed.wait_for(lambda: not self.snapshot().later or self.snapshot().build != build,
+                                  timeout)
             return self.snapshot()
 
     def told(self, stream: int, build: int | None) -> None:
@@ -372,12 +380,13 @@ class Preview:
         files |= {path: file for path, file in current.files.items()
                   if path not in files and made_later(made.graph, path)}
         self._publish(Snapshot(files=files, build=current.build + 1, previous=current.build,
-                               css_only=_css_only(changed)))
+                               css_only=_css_only(changed), later=made_later_paths(made.graph)))
         self.wait_until_told(current.build + 1, TELL_TABS_SECONDS)
         try:
             return made._replace(site=made.site.later())
         except Exception:  # a bug: said by the rebuild loop; the pages served are this
             self.quick_state = None  # rebuild's, the rest not: the next save builds in full
+            self._publish(dataclasses.replace(self._snapshot, later=()))  # no request waits on
             raise
 
     def _lend_held(self, settings: Settings, walked: dict[str, Stat]) -> None:

@@ -34,6 +34,7 @@ KEEPALIVE_SECONDS = 15.0
 GONE_CHECK_SECONDS = 0.5  # how soon a closed tab's connection is noticed and freed
 MAX_CONNECTIONS = 64  # open at once; more are answered "busy" and closed
 IDLE_SECONDS = 30.0  # a connection that sends no request for this long is closed
+WHOLE_SECONDS = 30.0  # the longest a request waits for a file its build makes after its pages
 TEXT_TYPES = ("text/", "application/xml", "application/atom+xml", "application/json",
               "application/javascript", "image/svg+xml")
 
@@ -48,6 +49,9 @@ class Snapshot:
     error: str = ""  # what the last rebuild failed with; the files are the last good build
     css_only: bool = False  # this build changed only style sheets
     notice: str = ""  # something the preview says over the page (not an error)
+    # Files of this build still being made (paths, or the folders they are in), served as the
+    # build before had them until then: a request for one waits for them (see Site.whole).
+    later: tuple[str, ...] = ()
 
     def made(self, path: str) -> bytes | None:
         """The bytes of a file presskit made (a page, a feed, a search index file), whether
@@ -67,6 +71,8 @@ class Site(Protocol):
     def snapshot(self) -> Snapshot: ...
 
     def wait_for_change(self, build: int, error: str, notice: str, timeout: float) -> Snapshot: ...
+
+    def whole(self, build: int, timeout: float) -> Snapshot: ...
 
     def told(self, stream: int, build: int | None) -> None: ...
 
@@ -196,6 +202,9 @@ class _Handler(BaseHTTPRequestHandler):
         key = path.lstrip("/")
         if key == "" or key.endswith("/"):
             key += "index.html"
+        if snapshot.later and key.startswith(snapshot.later):
+            # Made after the pages (a search index whose numbers moved): never half of each build.
+            snapshot = self.server.site.whole(snapshot.build, WHOLE_SECONDS)
         found = snapshot.files.get(key)
         if found is None and f"{key}/index.html" in snapshot.files:
             self.send_response(HTTPStatus.MOVED_PERMANENTLY)
