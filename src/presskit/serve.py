@@ -120,8 +120,8 @@ class Preview:
         """The site once the files this build makes after its pages are made (see
         _pages_first), or a later build; as it is after the timeout."""
         with self.changed:
-            self.changed.wait_for(lambda: not self.snapshot().later or self.snapshot().build != build,
-                                  timeout)
+            self.changed.wait_for(lambda: (not self.snapshot().later or self.snapshot().build != build
+                                           or self.stopping), timeout)
             return self.snapshot()
 
     def told(self, stream: int, build: int | None) -> None:
@@ -673,7 +673,8 @@ class Preview:
         return {Path(path) for path in _differing(now, self.built_from)}
 
     def announce(self, notice: str) -> None:
-        """Say something in the terminal and over the open tab, until the next save."""
+        """Say something in the terminal and over the open tab, until a save made at least
+        NOTICE_SECONDS later."""
         self.notice = notice
         self.noticed_at = time.monotonic()
         self.report(notice)
