@@ -1449,7 +1449,7 @@ def render_site(settings: Settings, newsroom: Newsroom, memory: BuildMemory | No
     but not made (`check` looks for its name alone: 0.14 s at 10,000 releases). With
     `later`, the site returned lacks its search index and sitemap, and its `later()` makes
     them and gives the whole site, the same files in the same order (the preview serves the
-    pages first: see made_later).
+    pages first: see made_later_paths).
     """
     memory = memory or BuildMemory()
     if search:
@@ -1494,11 +1494,6 @@ def render_site(settings: Settings, newsroom: Newsroom, memory: BuildMemory | No
         memory.keep_page("/sitemap.xml")  # its last bytes are kept for it, though this build ends first
         return site([*first, *rest], lambda: site([*first, *made_last(), *rest]))
     return site([*first, *last, *rest])
-
-
-def made_later(newsroom: Newsroom, path: str) -> bool:
-    """Whether a file of the site (by its path in output/) is one that `later` makes."""
-    return path.startswith(made_later_paths(newsroom))
 
 
 def made_later_paths(newsroom: Newsroom) -> tuple[str, ...]:

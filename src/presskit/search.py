@@ -280,11 +280,7 @@ def _cards_and_weights(entries: Sequence[Entry], workers: int) -> list[tuple[byt
     shared among forked workers. The weights come packed, as the words (one per line) and
     their weights (one byte each): a dictionary per release, 10,000 of them held at once,
     took a sixth of a cold build's memory."""
-    return forked_map(_card_and_weights, entries, workers, at_least=PARALLEL_AT_LEAST, chunksize=250)
-
-
-def _card_and_weights(entry: Entry) -> tuple[bytes, str, bytes]:
-    return entry.packed()
+    return forked_map(Entry.packed, entries, workers, at_least=PARALLEL_AT_LEAST, chunksize=250)
 
 
 def update_index(read: Callable[[str], bytes | None],
