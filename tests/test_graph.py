@@ -145,3 +145,67 @@ def test_a_graph_with_moved_releases_is_the_graph_made_from_scratch(tmp_path):
         linked = {other for link in moved.links.values()
                   for other in (link.previous, link.next, *link.related) if other is not None}
         assert linked <= set(content.releases), step  # no link to a release as it was
+
+
+def test_a_graph_with_an_added_or_removed_release_is_the_graph_made_from_scratch(tmp_path):
+    """graph.with_release (the preview's new or deleted release file): every list takes the
+    release in its place or closes up, who works where is found again, and the links are
+    those of a graph made from scratch; the releases it says were linked again are those whose
+    links differ, and an added one. When it declines (None), the change does more than that:
+    a term or a year gains its first release or loses its last, or the release is embargoed,
+    withdrawn, an event or a version of another."""
+    site = generate(120, tmp_path / "site", seed=9)
+    settings = load_settings(site)
+    problems: list[Problem] = []
+    content = load_content(settings, problems)
+    assert not problems
+    languages = site_languages(settings)
+    newsroom = graphs.build_newsroom(content, languages, AS_OF, preview=True)
+    rng = random.Random(5)
+    done, declined = 0, 0
+    for step in range(80):
+        releases = list(content.releases)
+        before = newsroom.graphs[0]
+        if rng.random() < 0.5:
+            release = rng.choice(releases)
+            releases.remove(release)
+            adding = False
+        else:
+            model = rng.choice(releases)
+            day = model.date.replace(year=rng.choice((2015, 2020, 2026, 2009)), day=rng.randint(1, 28))
+            if rng.random() < 0.2:  # the same day as another release: by address then
+                day = rng.choice(releases).date
+            release = dataclasses.replace(model, slug=f"added-{step}", key=f"added-{step}", date=day,
+                                          source=model.source.with_name(f"added-{step}.md"),
+                                          draft=rng.random() < 0.2,
+                                          embargo=AS_OF + timedelta(days=1) if rng.random() < 0.05 else None,
+                                          topics=(*model.topics, "A topic of its own")
+                                          if rng.random() < 0.1 else model.topics)
+            releases.append(release)
+            adding = True
+        content = dataclasses.replace(content, releases=tuple(releases))
+        fresh = graphs.build_newsroom(content, languages, AS_OF, preview=True).graphs[0]
+        changed = graphs.with_release(newsroom, content, release, adding=adding)
+        if changed is None:
+            declined += 1
+            terms = {node.path: node.name for node in (*before.countries, *before.partners,
+                                                        *before.programmes, *before.topics, *before.years)}
+            now = {node.path: node.name for node in (*fresh.countries, *fresh.partners,
+                                                     *fresh.programmes, *fresh.topics, *fresh.years)}
+            emptied = any(not node.releases for node in (*fresh.countries, *fresh.partners,
+                                                         *fresh.programmes, *fresh.topics))
+            assert terms != now or emptied or release.embargo, step
+            newsroom = graphs.build_newsroom(content, languages, AS_OF, preview=True)
+            continue
+        done += 1
+        newsroom, relinked = changed
+        grown = newsroom.graphs[0]
+        assert _lists(grown) == _lists(fresh), step
+        assert {n.path: tuple(p.id for p in n.programmes) for n in grown.countries} == \
+            {n.path: tuple(p.id for p in n.programmes) for n in fresh.countries}, step
+        assert _links(grown) == _links(fresh), step
+        old_links = _links(before)
+        differ = {slug for slug, links in _links(fresh).items() if links != old_links.get(slug)}
+        assert differ == {r.slug for r in relinked}, step
+        assert set(grown.links) == set(grown.releases) == set(content.releases)
+    assert done >= 40 and declined >= 3, (done, declined)

@@ -11,6 +11,7 @@ import shutil
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -122,8 +123,9 @@ def _partner_02_toggled(text: str) -> str:
 
 def test_random_edits_in_the_preview_equal_a_cold_preview(tmp_path):
     """A generated bilingual newsroom, edited at random (titles, summaries, first paragraphs,
-    words, dates in the same year and in another, topics, partners): after each save, the
-    served site is the one a cold preview makes."""
+    words, dates in the same year and in another, topics, partners, releases written and
+    deleted, versions among them): after each save, the served site is the one a cold preview
+    makes."""
     sys.path.insert(0, str(REPO / "benchmarks"))
     from generate import generate
 
@@ -148,18 +150,28 @@ def test_random_edits_in_the_preview_equal_a_cold_preview(tmp_path):
     }
     seen: set[str] = set()
     try:
-        for number in range(30):
+        for number in range(40):
             path = rng.choice(files)
-            kind = rng.choice(sorted(kinds))
+            kind = rng.choice([*sorted(kinds), "add", "delete"])
             text = path.read_text()
-            edited = kinds[kind](text, number)
-            if edited == text:
-                continue
-            line = _save(running, lines, path, edited)
+            if kind == "add":  # a copy under a name of its own (a version, if the model is one)
+                added = path.with_name(path.name.replace("release-", f"added-{number}-", 1))
+                files.append(added)
+                copy = kinds["title"](text, number)
+                line = _then(running, lines, lambda added=added, copy=copy: added.write_text(copy))
+            elif kind == "delete":
+                files.remove(path)
+                line = _then(running, lines, path.unlink)
+            else:
+                edited = kinds[kind](text, number)
+                if edited == text:
+                    continue
+                line = _save(running, lines, path, edited)
             seen.add("in place" if IN_PLACE in line else "words" if "only the text" in line
-                     else "moved" if MOVED in line else "full")
+                     else "moved" if MOVED in line else "added" if "a new release" in line
+                     else "deleted" if "a release deleted" in line else "full")
             _assert_served_equals_a_fresh_build(running, site)
-        assert {"in place", "moved", "full"} <= seen, seen
+        assert {"in place", "moved", "added", "deleted", "full"} <= seen, seen
     finally:
         running.stop()
 
@@ -226,6 +238,78 @@ def test_a_new_date_moves_a_release_and_makes_only_the_pages_that_change(tmp_pat
                 assert "feed.xml" in {path.rsplit("/", 1)[-1] for path in changed}
                 assert len({path for path in changed if path.startswith("releases/page/")}) >= 3
             _assert_served_equals_a_fresh_build(running, site)
+    finally:
+        running.stop()
+
+
+def _then(running: Session, lines: list[str], action) -> str:  # type: ignore[no-untyped-def]
+    """Do something to the site's files; once the preview serves the rebuild and said so,
+    what it said of it."""
+    said = len(lines)
+    action()
+    wait_for(lambda: running.preview.snapshot().error or any("Rebuilt in" in line for line in lines[said:]),
+             timeout=60)
+    assert not running.preview.snapshot().error, lines[said:]
+    return next(line for line in lines[said:] if "Rebuilt in" in line)
+
+
+def test_a_release_written_or_deleted_makes_only_the_pages_that_change(tmp_path):
+    """A release file written anew (the newest, and an older draft) or deleted joins or leaves
+    the lists it belongs on in the site kept in memory: each save makes again the pages, feeds
+    and search files that change, and few others (counted), the preview equals a cold one, and
+    the new release is announced. The list of releases gains and loses its last page (five a
+    page: 60 releases, then 61, 60, 61, 60, 59, 60, 61).
+    A release on a topic of its own gets a page no list had: a full rebuild."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from generate import generate
+
+    site = generate(60, tmp_path / "site", seed=2)
+    with (site / "presskit.toml").open("a") as settings:
+        settings.write("releases_per_page = 5\nfeed_entries = 3\n")
+    files = _dated(site)
+    _aged(site)
+    newest = "2024-12-30"  # of the site: its years are 2023 and 2024
+    model = files[7].read_text()
+    written = site / "content/releases/written-today.md"
+    draft = site / "content/releases/2023/a-draft.md"
+    topical = site / "content/releases/topical.md"
+
+    def write(path: Path, title: str, date: str, more: str = "", topics: str = "") -> Callable[[], None]:
+        text = re.sub(r"(?m)^title: .*$", f"title: {title}", model, count=1)
+        text = re.sub(r"(?m)^date: .*$", f"date: {date}{more}", text, count=1)
+        if topics:
+            text = re.sub(r"(?m)^topics: .*$", f"topics: {topics}", text, count=1)
+        return lambda: path.write_text(text)
+
+    lines: list[str] = []
+    running = Session(site, "127.0.0.1", 0, report=lines.append)
+    saves = [(write(written, "Written today", newest), "a new release"),
+             (files[30].unlink, "a release deleted"),  # from the middle of the lists
+             (write(draft, "Not yet", "2023-03-03", "\ndraft: true"), "a new release"),
+             (written.unlink, "a release deleted"),  # the newest: every list closes up
+             (files[31].unlink, "a release deleted"),
+             (write(written, "Written again", newest), "a new release"),
+             (write(topical, "On its own", newest, topics="[A topic of its own]"), "made again,")]
+    counted: list[int] = []
+    try:
+        for number, (action, said) in enumerate(saves):
+            before_files = dict(running.preview.snapshot().files)
+            before = _served(running)
+            line = _then(running, lines, action)
+            assert said in line, (number, line)
+            after = _served(running)
+            now_files = running.preview.snapshot().files
+            changed = {path for path in after if after[path] != before.get(path)}
+            made = {path for path in now_files if now_files[path] is not before_files.get(path)}
+            if said != "made again,":  # (the search index is made whole: its entries are numbered anew)
+                pages = {path for path in made - changed if not path.startswith("search/")}
+                assert changed <= made and len(pages) <= 8, (number, sorted(pages))
+                html = [path for path in now_files if path.endswith(".html")]
+                assert len([path for path in made if path.endswith(".html")]) < len(html) / 3, number
+            _assert_served_equals_a_fresh_build(running, site)
+            counted.append(sum(path.startswith("releases/page/") for path in now_files))
+        assert 'New: "Written today", listed on: ' in "\n".join(lines)
+        assert counted == [12, 11, 12, 11, 11, 11, 12], counted  # pages of the list, after each
     finally:
         running.stop()
 
@@ -300,7 +384,7 @@ def test_a_photo_shown_elsewhere_is_a_card_edit_and_a_new_one_a_full_rebuild(tmp
 
 
 def test_a_full_rebuild_serves_its_pages_then_its_search_index_and_sitemap(tmp_path, monkeypatch):
-    """A save that renders the site again in memory (here a new release) serves the new pages
+    """A save that renders the site again in memory (here a new release on a new topic) serves the new pages
     at once, with the search index and sitemap as they were served, then those made again
     (0.25 s at 10,000 releases): both as one build, so the tab reloads once, and the site
     served at last is the one a fresh build makes."""
@@ -325,7 +409,8 @@ def test_a_full_rebuild_serves_its_pages_then_its_search_index_and_sitemap(tmp_p
         before = running.preview.snapshot()
         index = next(path for path in before.files if path.startswith("search/data/meta"))
         _save(running, lines, site / "content/releases/written-today.md",
-              release("Written today", datetime.now(UTC).date().isoformat()))
+              release("Written today", datetime.now(UTC).date().isoformat(),
+                      topics="[A topic of its own]"))  # a new topic page: not a release added
         first, last = published[:2]  # (a later event for the same save publishes nothing new)
         assert first.build == last.build == before.build + 1  # one reload
         assert "releases/written-today/index.html" in first.files
@@ -374,7 +459,8 @@ def test_a_search_file_asked_for_between_the_pages_and_the_index_is_the_new_buil
         monkeypatch.setattr(rendering, "_sitemap", slow)
         monkeypatch.setattr(serving.Preview, "wait_until_told", then_ask)
         _save(running, lines, site / "content/releases/written-today.md",
-              release("Written today", datetime.now(UTC).date().isoformat()))
+              release("Written today", datetime.now(UTC).date().isoformat(),
+                      topics="[A topic of its own]"))  # a new topic page: not a release added
         wait_for(lambda: len(asked) == 2, timeout=20)
         last = running.preview.snapshot()
         assert asked[index] == last.made(index) != before.made(index)

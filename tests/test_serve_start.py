@@ -377,8 +377,8 @@ def test_a_start_takes_back_what_the_last_preview_learned(tmp_path, monkeypatch)
             del memory.files[path]
             memory.models.pop(path, None)
         _save(running, lines, site / "content/releases/morning.md",
-              release("Written this morning", "2024-06-01"))
-        assert len(builds) == before + 1  # a new release: a full rebuild, in memory
+              release("Written this morning", "2024-06-01", topics="[A topic of its own]"))
+        assert len(builds) == before + 1  # a new release on a new topic: a full rebuild, in memory
         # that reads the new file and those saved since the start (too recently to trust by
         # their time), not the releases taken back: they are not read and checked again
         saved = {site / "content/releases/morning.md", *(releases[n] for n in (4, 9, 11))}

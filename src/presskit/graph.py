@@ -390,6 +390,143 @@ def _moved(graph: SiteGraph, swap: Mapping[Release, Release]) -> tuple[SiteGraph
         past_events=_swapped(graph.past_events, swap)), relinked
 
 
+def with_release(newsroom: Newsroom, content: Content, release: Release, *,
+                 adding: bool) -> tuple[Newsroom, set[Release]] | None:
+    """The preview's newsroom (every release shown) with a release added, from a new file, or
+    removed, its file deleted (`release` is then the one the newsroom holds): every list it
+    joins or leaves takes it in its place or closes up, who works where is found again for its
+    countries and partners, and the links of the releases near it (see _near) are found again,
+    as a build would find them; also says the releases whose links changed. Its partners and
+    programmes must be the newsroom's own. None when it changes more than lists and links: a
+    country, partner, programme, topic or year that would get its first release or lose its
+    last, a topic spelt otherwise by most releases, an embargo, a withdrawal, an event or a
+    version in another language (the full build decides those)."""
+    if release.embargo or release.withdrawn or release.event:
+        return None
+    if any(other.key == release.key for other in newsroom.releases if other is not release):
+        return None
+    graph = newsroom.graph_of(release)
+    if graph.language.code != release.lang or adding == (release in graph.links):
+        return None
+    regrown = _regrown(graph, _topic_slugs(content), release, adding)
+    if regrown is None:
+        return None
+    now, relinked = regrown
+    return Newsroom(tuple(now if other is graph else other for other in newsroom.graphs)), relinked
+
+
+def _regrown(graph: SiteGraph, slug_of: Callable[[str], str], release: Release,
+             adding: bool) -> tuple[SiteGraph, set[Release]] | None:
+    """One language's graph with a release added or removed (see with_release)."""
+
+    def each(releases: tuple[Release, ...]) -> tuple[Release, ...]:
+        if adding:
+            return _resorted(releases, {}, (release,))
+        return tuple(other for other in releases if other is not release)
+
+    def listed(nodes: tuple[Any, ...], on: Callable[[Any], bool], wanted: int) -> tuple[Any, ...] | None:
+        """The nodes with the release taken in or out of the lists of those it is on; None if
+        one of its terms has no node, or a node would be left with no release."""
+        found, seen = [], 0
+        for node in nodes:
+            if on(node):
+                seen += 1
+                releases = each(node.releases)
+                if not releases:
+                    return None
+                node = dataclasses.replace(node, releases=releases)
+            found.append(node)
+        return tuple(found) if seen == wanted else None
+
+    partner_ids = {p.id for p in release.partners}
+    programme_ids = {p.id for p in release.programmes}
+    slugs = {slug_of(topic) for topic in release.topics}
+    countries = listed(graph.countries, lambda n: n.country in release.countries, len(set(release.countries)))
+    partners = listed(graph.partners, lambda n: n.partner.id in partner_ids, len(partner_ids))
+    programmes = listed(graph.programmes, lambda n: n.programme.id in programme_ids, len(programme_ids))
+    topics = listed(graph.topics, lambda n: n.slug in slugs, len(slugs))
+    years = listed(graph.years, lambda n: n.year == release.date.year, 1)
+    if countries is None or partners is None or programmes is None or topics is None or years is None:
+        return None
+    for node in topics:
+        if node.slug in slugs and node.text is None and node.name != _spelling(Counter(
+                topic for other in node.releases for topic in other.topics if slug_of(topic) == node.slug)):
+            return None  # most releases now write it otherwise: its name changes everywhere
+    partners = tuple(_countries_found(node) if node.partner.id in partner_ids else node for node in partners)
+    countries = tuple(_working_found(node, partners, programmes) if node.country in release.countries
+                      else node for node in countries)
+    releases = each(graph.releases)
+    # The releases whose related lists can change: near it on a list it joins or leaves.
+    near: set[Release] = set()
+    for before, after in ((graph.countries, countries), (graph.partners, partners),
+                          (graph.programmes, programmes)):
+        for old, new in zip(before, after, strict=True):
+            if old.releases is not new.releases:
+                on = new.releases if adding else old.releases
+                at = on.index(release)
+                near.update(on[max(0, at - RELATED_WINDOW): at + RELATED_WINDOW + 1])
+    place = (releases if adding else graph.releases).index(release)
+    touched = set(near) | set((releases if adding else graph.releases)[max(0, place - 1): place + 2])
+    if not adding:
+        near.discard(release)
+        touched.discard(release)
+    terms = _Terms({n.country: list(n.releases) for n in countries},
+                   {n.partner: list(n.releases) for n in partners},
+                   {n.programme: list(n.releases) for n in programmes}, {}, {}, {})
+    fresh = _related(releases, list(near), terms)
+    position = {other: at for at, other in enumerate(releases)}
+    links = dict(graph.links)
+    relinked: set[Release] = set()
+    if adding:
+        topic_of = {node.slug: node.topic for node in topics}
+        links[release] = ReleaseLinks(tuple(topic_of[slug_of(topic)] for topic in release.topics),
+                                      None, None, ())
+    else:
+        del links[release]
+    final = len(releases) - 1
+    for other in touched:
+        at, link = position[other], links[other]
+        now = (releases[at + 1] if at < final else None, releases[at - 1] if at > 0 else None,
+               fresh.get(other, link.related))
+        if other is release or now != (link.previous, link.next, link.related):
+            links[other] = ReleaseLinks(link.topics, *now)
+            relinked.add(other)
+    held_back = tuple(r for r in graph.held_back if r is not release)
+    if adding and release.draft:
+        held_back = tuple(sorted((*held_back, release),
+                                 key=lambda r: (r.embargo is not None, r.embargo or r.date, r.title)))
+    return dataclasses.replace(
+        graph, releases=releases, countries=countries, partners=partners, programmes=programmes,
+        topics=topics, years=years, links=links, held_back=held_back), relinked
+
+
+def _countries_found(node: PartnerNode) -> PartnerNode:
+    """A partner's node with the countries it works in found again (as _Neighbours finds them:
+    those of its releases, and its own)."""
+    countries = {country for release in node.releases for country in release.countries}
+    if node.partner.country:
+        countries.add(node.partner.country)
+    return dataclasses.replace(node, countries=tuple(_by_name(countries, lambda c: c.name)))
+
+
+def _working_found(node: CountryNode, partners: tuple[PartnerNode, ...],
+                   programmes: tuple[ProgrammeNode, ...]) -> CountryNode:
+    """A country's node with the programmes and partners that work there found again (as
+    _Neighbours finds them: its programmes' members, its releases' programmes and partners,
+    partners based there; each shown)."""
+    shown_programmes = {n.programme for n in programmes}
+    shown_partners = {n.partner for n in partners}
+    working = {p for p in shown_programmes if node.country in p.countries}
+    working |= {p for release in node.releases for p in release.programmes}
+    members = {member for programme in shown_programmes if node.country in programme.countries
+               for member in (*programme.partners, *programme.funders)}
+    members |= {p for release in node.releases for p in release.partners}
+    members |= {p for p in shown_partners if p.country == node.country}
+    return dataclasses.replace(
+        node, programmes=tuple(_by_name(working & shown_programmes, lambda p: p.label)),
+        partners=tuple(_by_name(members & shown_partners, lambda p: p.label)))
+
+
 def _partnered(nodes: tuple[PartnerNode, ...], swap: Mapping[Release, Release]) -> tuple[PartnerNode, ...]:
     """Each partner's node after releases were swapped for others that may name other
     partners: its releases, and the countries they are about (with the partner's own)."""

@@ -251,11 +251,12 @@ def make_record(environment_key: str, output: tuple[int, int] | None, walked: di
 def after_move(record: Record, quick: Quick, newsroom: Newsroom, settings: Settings, walked: dict[str, Stat],
                walked_at: float, alternates: dict[str, tuple[Alternate, ...]], pages: dict[str, str],
                cards: dict[str, bytes], output_files: int) -> Record:
-    """The record after a move (see presskit.retouch) in a site built in memory (of no folder
-    until it is kept), from the one before: the files read as `updated` has them, the links of
-    the releases linked anew, and every feed's entries and search number found again."""
+    """The record after a move (see presskit.retouch), or a release added or removed, in a
+    site built in memory (of no folder until it is kept), from the one before: the files read
+    as `updated` has them, the links of the releases linked anew, and every feed's entries and
+    search number found again."""
     now = updated(record, quick, walked, walked_at)
-    links = dict(now.links.packed)
+    links = {source: link for source, link in now.links.packed.items() if source not in quick.deleted}
     links.update(Packed.of({
         str(release.source): _linked_as_kept(release, newsroom.graph_of(release).links[release], alternates)
         for release in quick.relinked}).packed)
@@ -373,6 +374,7 @@ class Quick:
     # to be found again.
     moved: frozenset[str] = frozenset()
     relinked: tuple[Release, ...] = ()  # after a move, the releases whose links changed
+    deleted: tuple[str, ...] = ()  # release files removed (see retouch.file_added_or_removed)
 
 
 def quick_rebuild(settings: Settings, record: Record, changed: list[str], store: Store, *,
@@ -529,9 +531,15 @@ def updated(record: Record, quick: Quick, walked: dict[str, Stat], walked_at: fl
     """The record after a quick rebuild: new file states and digests, the same shapes
     (`walked` as the files are)."""
     releases = dict(record.releases)
+    for source in quick.deleted:
+        del releases[source]
     for release in quick.changed:
         source = str(release.source)
-        _, shape, published = releases[source]
+        known = releases.get(source)
+        if known is None:  # a new file, shown (see retouch.file_added_or_removed)
+            releases[source] = (release.digest, quick.shapes[source], True)
+            continue
+        _, shape, published = known
         releases[source] = (release.digest, quick.shapes.get(source, shape), published)
     warnings = {source: found for source, found in record.warnings.items() if source not in quick.read}
     warnings.update(_by_file(quick.warnings))

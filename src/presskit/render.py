@@ -1326,7 +1326,7 @@ def render_shown(settings: Settings, newsroom: Newsroom, memory: BuildMemory, pr
     those releases, and the files of the search index that change with them (`searched`, by
     language). `alternates`: each page's versions, as the full build linked them. Says the
     files, the site paths of the pages, feeds and calendar files made, and the files to remove
-    (search shards left with no word). BuildFailed on a template problem, LookupError when the
+    (search shards left with no word or entry). BuildFailed on a template problem, LookupError when the
     search index cannot be updated. `prints` and `card_keys`: each language's fingerprints of
     what did not change and the keys of its cards (RenderedSite.prints, .card_keys), used and
     added to.
@@ -1368,8 +1368,13 @@ def render_shown(settings: Settings, newsroom: Newsroom, memory: BuildMemory, pr
             raise BuildFailed(_once_per_line(renderer.problems))
         if graph.language.code in whole_search:
             served = memory.written.served if memory.written is not None else None
-            files += [file for file in renderer.search_index()
-                      if served is None or file is not served.get(file.path)]  # not those kept
+            whole = list(renderer.search_index())
+            files += [file for file in whole  # not those kept
+                      if served is None or file is not served.get(file.path)]
+            if served is not None:  # and those it no longer has (a release deleted: its words)
+                folder = paths.under(graph.language.root, "/" + search.DATA).lstrip("/")
+                now = {file.path for file in whole}
+                removed += [path for path in served if path.startswith(folder) and path not in now]
         elif own and graph.language.code in searched:
             files += _search_updated(renderer, own, searched[graph.language.code], removed)
     if sitemap is not None:
@@ -1515,23 +1520,39 @@ def _languages_linked(newsroom: Newsroom, spec_lists: list[list[PageSpec]]) -> t
         made = []
         for spec in specs:
             release = spec.context.get("release") if spec.template == "release.html" else None
-            found = []
-            for other, paths_there in zip(languages, existing, strict=True):
-                if other is language:
-                    found.append(Alternate(other, spec.path, True, True))
-                    continue
-                if release is not None:
-                    twin = versions.get(release.key, {}).get(other.code)
-                    path = twin.path if twin is not None else None
-                else:
-                    moved = paths.moved(spec.path, language.root, other.root)
-                    path = moved if moved in paths_there else None
-                found.append(Alternate(other, path or other.root, path is not None, False))
-            alternates = tuple(found)
+            alternates = _alternates(spec.path, release, language, languages, existing, versions)
             by_path[spec.path] = alternates
             made.append(_with_alternates(spec, alternates))
         linked.append(made)
     return linked, by_path
+
+
+def release_alternates(newsroom: Newsroom, release: Release) -> tuple[Alternate, ...]:
+    """A release page's versions in each language of a site of several, as a build links
+    them (see _languages_linked)."""
+    languages = [graph.language for graph in newsroom.graphs]
+    versions = {release.key: {other.lang: other for other in newsroom.releases if other.key == release.key}}
+    return _alternates(release.path, release, newsroom.graph_of(release).language, languages,
+                       [set() for _ in languages], versions)
+
+
+def _alternates(path: str, release: Release | None, language: Language, languages: list[Language],
+                existing: list[set[str]], versions: dict[str, dict[str, Release]]) -> tuple[Alternate, ...]:
+    """A page's versions: a release's published twin in each other language, else the page at
+    the same place in that language's layout, if that language has it (`existing`)."""
+    found = []
+    for other, paths_there in zip(languages, existing, strict=True):
+        if other is language:
+            found.append(Alternate(other, path, True, True))
+            continue
+        if release is not None:
+            twin = versions.get(release.key, {}).get(other.code)
+            there = twin.path if twin is not None else None
+        else:
+            moved = paths.moved(path, language.root, other.root)
+            there = moved if moved in paths_there else None
+        found.append(Alternate(other, there or other.root, there is not None, False))
+    return tuple(found)
 
 
 def _with_alternates(spec: PageSpec, alternates: tuple[Alternate, ...]) -> PageSpec:

@@ -22,16 +22,17 @@ right.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from presskit import paths
-from presskit.cache import BuildMemory, Written
+from presskit.cache import BuildMemory, Stat, Written, trusted_before
 from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem, errors_in
-from presskit.graph import Newsroom, with_moves, with_releases
+from presskit.graph import Newsroom, SiteGraph, with_moves, with_release, with_releases
 from presskit.markdown import BodyRenderer, RenderedBody
 from presskit.models import (
     Content,
@@ -50,6 +51,7 @@ from presskit.render import (
     RenderedSite,
     SearchEdit,
     feed_indexes,
+    release_alternates,
     render_shown,
 )
 from presskit.schema import load_releases
@@ -234,20 +236,208 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
                  relinked=tuple(relinked)), now
 
 
+def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, Stat], kept: KeptSite, *,
+                          preview: bool, memory: BuildMemory) -> tuple[Quick, KeptSite] | None:
+    """A release file written anew or deleted, and nothing else changed since the record (files
+    saved lately, their bytes the same, aside): the pages, feeds and files to remove that it
+    makes different, and the site after it (None: the full build must run). Its language's
+    search index and the sitemap are left to finish_move, as a move's are. The release joins or
+    leaves the lists it belongs on (graph.with_release: never a term or a year of its own, an
+    embargo, an event or a version of another), shows no photo that another release does not
+    lead with (its sizes and download are made already, and stay), and no file beside its own."""
+    added = walked.keys() - record.files.keys()
+    gone = record.files.keys() - walked.keys()
+    if len(added) + len(gone) != 1 or not _same_bytes(settings, record, walked, kept, memory):
+        return None
+    problems: list[Problem] = []
+    if added:
+        source = next(iter(added))
+        release = _read_anew(settings, source, kept, problems, memory)
+        if release is None:
+            return None
+        markdown = BodyRenderer(settings.base_path, settings.embed_hosts)
+        body = memory.body(body_key(release), lambda: release.body, release.body_line, markdown.render)
+    else:
+        source = next(iter(gone))
+        found = kept.release(source)
+        if found is None or found not in kept.bodies:
+            return None  # not shown: the full build decides what its going changes
+        release, body = found, kept.bodies[found]
+    if body_files(release, body)[1] or not _photos_made(kept.newsroom, {release: release}):
+        return None
+    changed = with_release(kept.newsroom, kept.content, release, adding=bool(added))
+    if changed is None:
+        return None
+    newsroom, relinked = changed
+    if not _same_downloads(kept.newsroom, newsroom, _photo_paths({release: release})):
+        return None
+    before, after = kept.newsroom.graph_of(release), newsroom.graph_of(release)
+    counts = (_list_pages(before, settings), _list_pages(after, settings))
+    if counts[0] != counts[1] and len(newsroom.graphs) > 1:
+        return None  # the other languages' pages of their lists link these, or not
+    root, limit = after.language.root, settings.feed_entries
+    gone_pages = [paths.releases_page(number, root) for number in range(counts[1] + 1, counts[0] + 1)]
+    if gone:
+        gone_pages.append(release.path)
+    pages = ({release.path} | {other.path for other in relinked} | kept.shown_on.pages(source)
+             | _regrouped_pages(kept.newsroom, newsroom) | _lists_of(after, counts[1])
+             | _terms_of(after if added else before, release))
+    left = frozenset() if added else frozenset(
+        index_path for index_path, _, latest in feed_indexes(before) if release in latest[:limit])
+    bodies, alternates = dict(kept.bodies), dict(kept.alternates)
+    if added:
+        bodies[release] = body
+        lend_bodies(memory, settings, [(release, body)])
+        if len(newsroom.graphs) > 1:
+            alternates[release.path] = release_alternates(newsroom, release)
+    else:
+        del bodies[release]
+        alternates.pop(release.path, None)
+    shows, memory.shows = memory.shows, {}
+    try:
+        files, made, _ = render_shown(settings, newsroom, memory, preview, pages, [release] if added else [],
+                                      alternates, {}, kept.prints, kept.card_keys, feeds_too=left)
+        kept.shown_on.update({**(memory.shows or {}), **{path: () for path in gone_pages}})
+    except (BuildFailed, LookupError):
+        return None  # the full build reports it, with every other problem
+    finally:
+        memory.shows = shows
+    for path in gone_pages:
+        memory.pages.pop(path, None)
+    in_order = list(kept.content.releases)
+    if added:
+        bisect.insort(in_order, release, key=lambda other: str(other.source))
+    else:
+        in_order.remove(release)
+    now = dataclasses.replace(kept, content=dataclasses.replace(kept.content, releases=tuple(in_order)),
+                              newsroom=newsroom, bodies=bodies, alternates=alternates, places={},
+                              pages=_with_pages_of(kept.pages, kept.newsroom, newsroom, settings))
+    digests = {path: memory.pages[path][0] for path in made if path in memory.pages}
+    html = sum(1 for path in made if paths.output_file(path).endswith(".html"))
+    return Quick(files, [release] if added else [], {release: body} if added else {}, kept.content.partners,
+                 kept.content.programmes, html, digests, [source],
+                 [problem for problem in problems if problem.warning],
+                 {source: release_shape(release, body, True)} if added else {},
+                 [paths.output_file(path) for path in gone_pages], moved=frozenset({release.lang}),
+                 relinked=tuple(relinked), deleted=() if added else (source,)), now
+
+
+def _same_bytes(settings: Settings, record: Record, walked: dict[str, Stat], kept: KeptSite,
+                memory: BuildMemory) -> bool:
+    """Whether every file both the record and `walked` know has the bytes the record knew:
+    by its state, or, if saved too lately to tell by it, a release read again."""
+    racy = trusted_before(record.walked_at)
+    lately = [path for path, stat in walked.items()
+              if path in record.files and (stat != record.files[path] or stat[0] >= racy)]
+    if not lately:
+        return True
+    if not all(path in record.releases for path in lately):
+        return False
+    problems: list[Problem] = []
+    loaded = load_releases(settings, [Path(path) for path in lately], problems, memory)
+    if errors_in(problems) or len(loaded.releases) != len(lately):
+        return False
+    return all((old := kept.release(str(release.source))) is not None and old.digest == release.digest
+               for release in loaded.releases)
+
+
+def _read_anew(settings: Settings, source: str, kept: KeptSite, problems: list[Problem],
+               memory: BuildMemory) -> Release | None:
+    """A new release file, read and checked, naming the partners and programmes the site
+    holds; None if it is not a release (a partial, a hidden file), has an error, or takes an
+    address another release has (the full build says so)."""
+    folder = settings.content_dir / "releases"
+    try:
+        parts = Path(source).relative_to(folder).parts
+    except ValueError:
+        return None
+    if not source.endswith(".md") or any(part.startswith(("_", ".")) for part in parts):
+        return None
+    loaded = load_releases(settings, [Path(source)], problems, memory)
+    if errors_in(problems) or len(loaded.releases) != 1:
+        return None
+    release = loaded.releases[0]
+    partners = {(p.lang, p.id): p for p in kept.content.partners}
+    programmes = {(p.lang, p.id): p for p in kept.content.programmes}
+    try:
+        release = dataclasses.replace(
+            release, partners=tuple(partners[p.lang, p.id] for p in release.partners),
+            programmes=tuple(programmes[p.lang, p.id] for p in release.programmes))
+    except KeyError:
+        return None
+    if any(other.path == release.path for other in kept.content.releases):
+        return None
+    return release
+
+
+def _list_pages(graph: SiteGraph, settings: Settings) -> int:
+    """How many pages the list of a language's releases has (one, when it is empty)."""
+    return max(1, -(-len(graph.releases) // settings.releases_per_page))
+
+
+def _lists_of(graph: SiteGraph, count: int) -> set[str]:
+    """The pages of a language that count or list releases: its home page, the pages of its
+    list of releases, of each year, and its lists of countries, partners, programmes and topics
+    (those whose fingerprint is the same are not made again)."""
+    root = graph.language.root
+    return ({root, *(paths.releases_page(number, root) for number in range(1, count + 1)),
+             *(year.path for year in graph.years)}
+            | {paths.under(root, folder) for folder in (paths.COUNTRIES, paths.PARTNERS, paths.PROGRAMMES,
+                                                        paths.TOPICS)})
+
+
+def _terms_of(graph: SiteGraph, release: Release) -> set[str]:
+    """The pages of the countries, partners, programmes and topics that list a release."""
+    return {node.path for nodes in (graph.countries, graph.partners, graph.programmes, graph.topics)
+            for node in nodes if release in node.releases}
+
+
+def _with_pages_of(pages: tuple[str, ...], before: Newsroom, after: Newsroom,
+                   settings: Settings) -> tuple[str, ...]:
+    """The files of the site's pages in the order a build makes them after a release was added
+    or removed: in the language where it was, the pages of its releases follow them, and its
+    list of releases has its pages."""
+    blocks: dict[str, list[str]] = {}
+    dropped: set[str] = set()
+    for old, new in zip(before.graphs, after.graphs, strict=True):
+        if old is new:
+            continue
+        root = new.language.root
+        for was, now in (([paths.output_file(r.path) for r in old.releases],
+                          [paths.output_file(r.path) for r in new.releases]),
+                         ([paths.output_file(paths.releases_page(n, root))
+                           for n in range(1, _list_pages(old, settings) + 1)],
+                          [paths.output_file(paths.releases_page(n, root))
+                           for n in range(1, _list_pages(new, settings) + 1)])):
+            if was:
+                blocks[was[0]] = now
+            dropped.update(was)
+    found: list[str] = []
+    for page in pages:
+        if page in blocks:
+            found += blocks[page]
+        elif page not in dropped:
+            found.append(page)
+    return tuple(found)
+
+
 def finish_move(settings: Settings, record: Record, made: Quick, kept: KeptSite, memory: BuildMemory, *,
                 preview: bool, read: Callable[[str], bytes | None],
-                served: Mapping[str, OutputFile] | None) -> tuple[list[OutputFile], dict[str, bytes]]:
-    """The rest of a move (`made`, after which the site is `kept`), once its pages are served:
-    the search index of each language where a release moved, made whole from the one served
-    (`read`, `served`: the entries between its old and new places are numbered anew), and the
-    sitemap; with the keys of those indexes' entries. BuildFailed or LookupError: the full
-    build must run."""
+                served: Mapping[str, OutputFile] | None,
+                ) -> tuple[list[OutputFile], dict[str, bytes], list[str]]:
+    """The rest of a move, or of a release added or removed (`made`, after which the site is
+    `kept`), once its pages are served: the search index of each language where a release
+    moved, made whole from the one served (`read`, `served`: the entries between its old and
+    new places are numbered anew), and the sitemap; with the keys of those indexes' entries,
+    and the files of the index served that it no longer has. BuildFailed or LookupError: the
+    full build must run."""
     before = memory.written, memory.search_cards
     memory.written, memory.search_cards = Written(None, read, record.cards, served), {}
     try:
-        files, _, _ = render_shown(settings, kept.newsroom, memory, preview, set(), [], kept.alternates, {},
-                                   kept.prints, kept.card_keys, whole_search=made.moved, sitemap=kept.pages)
-        return files, dict(memory.search_cards)
+        files, _, removed = render_shown(settings, kept.newsroom, memory, preview, set(), [], kept.alternates,
+                                         {}, kept.prints, kept.card_keys, whole_search=made.moved,
+                                         sitemap=kept.pages)
+        return files, dict(memory.search_cards), removed
     finally:
         memory.written, memory.search_cards = before
 

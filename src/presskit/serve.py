@@ -545,18 +545,23 @@ class Preview:
                 or (record.next_change is not None and now.timestamp() >= record.next_change)):
             return False
         changed = quick.changed_files(record, walked)
-        if changed is None:
-            return False
-        made = quick.quick_rebuild(settings, record, changed, kept, as_of=now, preview=True,
-                                   memory=self.memory, read=self._snapshot.made)
-        if made is not None and made.changed and self.kept is not None:
-            self.kept = self.kept.with_edits(made.changed, made.bodies)
-        elif made is None and self.kept is not None:  # titles or summaries changed, in place?
-            edited = retouch.card_edit(settings, record, changed, self.kept, preview=True,
-                                       memory=self.memory, read=self._snapshot.made,
-                                       served=self._snapshot.files)
-            if edited is not None:
-                made, self.kept = edited
+        if changed is None:  # a file added or removed: a release written or deleted?
+            edited = retouch.file_added_or_removed(settings, record, walked, self.kept, preview=True,
+                                                   memory=self.memory) if self.kept is not None else None
+            if edited is None:
+                return False
+            made, self.kept = edited
+        else:
+            made = quick.quick_rebuild(settings, record, changed, kept, as_of=now, preview=True,
+                                       memory=self.memory, read=self._snapshot.made)
+            if made is not None and made.changed and self.kept is not None:
+                self.kept = self.kept.with_edits(made.changed, made.bodies)
+            elif made is None and self.kept is not None:  # titles or summaries changed, in place?
+                edited = retouch.card_edit(settings, record, changed, self.kept, preview=True,
+                                           memory=self.memory, read=self._snapshot.made,
+                                           served=self._snapshot.files)
+                if edited is not None:
+                    made, self.kept = edited
         if made is None:
             return False
         if isinstance(kept, quick.MemoryStore):
@@ -611,24 +616,32 @@ class Preview:
         self._publish(Snapshot(files=files, build=current.build + 1, previous=current.build))
         self.wait_until_told(current.build + 1, TELL_TABS_SECONDS)
         try:
-            rest, cards = retouch.finish_move(settings, record, made, self.kept, self.memory, preview=True,
-                                              read=self._snapshot.made, served=files)
+            rest, cards, emptied = retouch.finish_move(settings, record, made, self.kept, self.memory,
+                                                       preview=True, read=self._snapshot.made, served=files)
         except (BuildFailed, LookupError):
             return False  # the full rebuild follows
         files = files | {file.path: file for file in rest}
+        for path in emptied:
+            del files[path]
         self._publish(Snapshot(files=files, build=current.build + 1, previous=current.build))
         self.rebuilds += 1
         self.memory.rendered = len(made.files) + len(rest)
         self.memory.reused = len(files) - self.memory.rendered
         for warning in made.warnings:  # of the files saved; the others' were said before
             self.report(warning.describe())
+        written = [release for release in made.changed if str(release.source) not in record.releases]
+        if self.shown is not None:
+            self.shown -= set(made.deleted)
+            for release in written:
+                self.shown.add(str(release.source))
+                self.report(new_release_line(release, self.kept.newsroom.graph_of(release)))
         if current.error:
             self.report(FIXED)
         else:
-            count = len(made.changed)
-            self.report(f"Rebuilt in {self.last_seconds:.2f} s: {_releases(count)} moved in the site "
-                        f"(a new date or other partners); {len(made.files)} pages and feeds made "
-                        f"again, then {len(rest)} search and sitemap files "
+            what = ("a new release" if written else "a release deleted" if made.deleted else
+                    f"{_releases(len(made.changed))} moved in the site (a new date or other partners)")
+            self.report(f"Rebuilt in {self.last_seconds:.2f} s: {what}; {len(made.files)} pages and feeds "
+                        f"made again, then {len(rest)} search and sitemap files "
                         f"({time.perf_counter() - started:.2f} s in all).")
         # Not in the wait of the tab: links, feeds and search numbers found again for the next
         # edits, and the site kept at the next pause, as after a full rebuild.
