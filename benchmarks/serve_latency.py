@@ -123,6 +123,15 @@ def _new_release(site: Path, release: Path, text: str, number: int) -> Callable[
     return lambda: added.unlink(missing_ok=True)
 
 
+def _drafted_release(site: Path, release: Path, text: str, number: int) -> Callable[[], None]:
+    """A release as `presskit new` writes it (a draft, today's, with every key and no term
+    yet); undone by removing it."""
+    from presskit.scaffold import new_release
+
+    added = new_release(site, f"Drafted release number {number}")
+    return lambda: added.unlink(missing_ok=True)
+
+
 def _deleted_release(site: Path, release: Path, text: str, number: int) -> Callable[[], None]:
     """Another release deleted (the site's releases in file order from the 10th: most are
     older than the newest lists' pages); undone by saving it back."""
@@ -139,6 +148,8 @@ FILE_EDITS: dict[str, Callable[[Path, Path, str, int], Callable[[], None]]] = {
     "new": _new_release,
     # A release removed: the same, from its place down.
     "delete": _deleted_release,
+    # A release as `presskit new` writes it: a draft, shown in the preview, at the top.
+    "drafted": _drafted_release,
 }
 
 

@@ -258,7 +258,8 @@ def test_a_release_written_or_deleted_makes_only_the_pages_that_change(tmp_path)
     the lists it belongs on in the site kept in memory: each save makes again the pages, feeds
     and search files that change, and few others (counted), the preview equals a cold one, and
     the new release is announced. The list of releases gains and loses its last page (five a
-    page: 60 releases, then 61, 60, 61, 60, 59, 60, 61).
+    page: 60 releases, then 61, 60, 61, 60, 59, 60, 61, 60, 61). A photo's download carries the
+    caption of the newest release that shows it: made again as one comes and goes.
     A release on a topic of its own gets a page no list had: a full rebuild."""
     sys.path.insert(0, str(REPO / "benchmarks"))
     from generate import generate
@@ -273,9 +274,14 @@ def test_a_release_written_or_deleted_makes_only_the_pages_that_change(tmp_path)
     written = site / "content/releases/written-today.md"
     draft = site / "content/releases/2023/a-draft.md"
     topical = site / "content/releases/topical.md"
+    captioned = site / "content/releases/captioned.md"
 
-    def write(path: Path, title: str, date: str, more: str = "", topics: str = "") -> Callable[[], None]:
+    def write(path: Path, title: str, date: str, more: str = "", topics: str = "",
+              caption: str = "") -> Callable[[], None]:
         text = re.sub(r"(?m)^title: .*$", f"title: {title}", model, count=1)
+        if caption:  # on the photo the model leads with
+            lead = re.search(r"(?m)^  - src: (.*)$", model)[1]  # type: ignore[index]
+            text = _one_photo(text, lead, caption)
         text = re.sub(r"(?m)^date: .*$", f"date: {date}{more}", text, count=1)
         if topics:
             text = re.sub(r"(?m)^topics: .*$", f"topics: {topics}", text, count=1)
@@ -289,6 +295,10 @@ def test_a_release_written_or_deleted_makes_only_the_pages_that_change(tmp_path)
              (written.unlink, "a release deleted"),  # the newest: every list closes up
              (files[31].unlink, "a release deleted"),
              (write(written, "Written again", newest), "a new release"),
+             # The newest to show its photo, with a caption of its own: the photo's download
+             # carries it, and the caption before once it is deleted.
+             (write(captioned, "Captioned", "2024-12-31", caption="Its own words"), "a new release"),
+             (captioned.unlink, "a release deleted"),
              (write(topical, "On its own", newest, topics="[A topic of its own]"), "made again,")]
     counted: list[int] = []
     try:
@@ -309,7 +319,7 @@ def test_a_release_written_or_deleted_makes_only_the_pages_that_change(tmp_path)
             _assert_served_equals_a_fresh_build(running, site)
             counted.append(sum(path.startswith("releases/page/") for path in now_files))
         assert 'New: "Written today", listed on: ' in "\n".join(lines)
-        assert counted == [12, 11, 12, 11, 11, 11, 12], counted  # pages of the list, after each
+        assert counted == [12, 11, 12, 11, 11, 11, 12, 11, 12], counted  # pages of the list, after each
     finally:
         running.stop()
 

@@ -34,6 +34,7 @@ from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem, errors_in
 from presskit.graph import Newsroom, SiteGraph, with_moves, with_release, with_releases
 from presskit.markdown import BodyRenderer, RenderedBody
+from presskit.media import Media
 from presskit.models import (
     Content,
     Release,
@@ -244,7 +245,8 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
     search index and the sitemap are left to finish_move, as a move's are. The release joins or
     leaves the lists it belongs on (graph.with_release: never a term or a year of its own, an
     embargo, an event or a version of another), shows no photo that another release does not
-    lead with (its sizes and download are made already, and stay), and no file beside its own."""
+    lead with (its sizes are made already, and stay; a download whose credit and caption it
+    now gives, or gave, is made again), and no file beside its own."""
     added = walked.keys() - record.files.keys()
     gone = record.files.keys() - walked.keys()
     if len(added) + len(gone) != 1 or not _same_bytes(settings, record, walked, kept, memory):
@@ -269,7 +271,8 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
     if changed is None:
         return None
     newsroom, relinked = changed
-    if not _same_downloads(kept.newsroom, newsroom, _photo_paths({release: release})):
+    downloads = _downloads_again(settings, memory, kept.newsroom, newsroom, release)
+    if downloads is None:
         return None
     before, after = kept.newsroom.graph_of(release), newsroom.graph_of(release)
     counts = (_list_pages(before, settings), _list_pages(after, settings))
@@ -314,12 +317,40 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
                               pages=_with_pages_of(kept.pages, kept.newsroom, newsroom, settings))
     digests = {path: memory.pages[path][0] for path in made if path in memory.pages}
     html = sum(1 for path in made if paths.output_file(path).endswith(".html"))
-    return Quick(files, [release] if added else [], {release: body} if added else {}, kept.content.partners,
+    return Quick([*files, *downloads], [release] if added else [], {release: body} if added else {},
+                 kept.content.partners,
                  kept.content.programmes, html, digests, [source],
                  [problem for problem in problems if problem.warning],
                  {source: release_shape(release, body, True)} if added else {},
                  [paths.output_file(path) for path in gone_pages], moved=frozenset({release.lang}),
                  relinked=tuple(relinked), deleted=() if added else (source,)), now
+
+
+def _downloads_again(settings: Settings, memory: BuildMemory, before: Newsroom, after: Newsroom,
+                     release: Release) -> list[OutputFile] | None:
+    """The downloads of a release's photos whose credit or caption changes as it comes or goes
+    (the first release that shows a photo, in the order of the site, gives them: see
+    media.Media.published), made again (or taken from .presskit-cache/media/); None if one
+    cannot be."""
+    wanted = {photo.asset.path: photo.asset.source for photo in release.photos}
+    was, now = _first_shown(before.releases, set(wanted)), _first_shown(after.releases, set(wanted))
+    changed = sorted(path for path in wanted if was.get(path) != now.get(path))
+    if not changed:
+        return []
+    if not memory.writes_cache or any(path not in now for path in changed):
+        return None
+    media = Media(settings.site_dir, settings.keep_photo_location, memory.media, memory.writes_cache)
+    for path in changed:
+        media.published(wanted[path], path, *now[path])
+    media.make()
+    files = []
+    for path in changed:
+        name = media.files.get(path)
+        if name is not None and not media.kept(name):
+            return None  # not made (a full disk): the full build says why
+        made = media.folder / name if name else wanted[path]  # (or published as it is)
+        files.append(OutputFile(paths.output_file(path), source=made))
+    return files
 
 
 def _same_bytes(settings: Settings, record: Record, walked: dict[str, Stat], kept: KeptSite,
