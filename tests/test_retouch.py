@@ -480,6 +480,72 @@ def test_a_search_file_asked_for_between_the_pages_and_the_index_is_the_new_buil
         running.stop()
 
 
+def test_a_list_page_or_search_file_asked_for_before_a_written_release_is_whole_waits(tmp_path, monkeypatch):
+    """A release written (kept in memory) serves its page, the home page, the first page of
+    the list and the term pages at once; the other pages of the list, the search index and the
+    sitemap follow. A tab that asks for one of those in between waits for it: it never gets a
+    page of the list as it was (the release twice, or one missing) nor the old index. So too
+    after a move, whose search index is made after its pages."""
+    import presskit.render as rendering
+    import presskit.serve as serving
+    from conftest import release
+    from test_serve import get
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from generate import generate
+
+    site = generate(12, tmp_path / "site", seed=2)
+    with (site / "presskit.toml").open("a") as settings:
+        settings.write("releases_per_page = 3\n")
+    _aged(site)
+    lines: list[str] = []
+    running = Session(site, "127.0.0.1", 0, report=lines.append)
+    sitemap = rendering._sitemap
+
+    def slow(*args, **options):  # type: ignore[no-untyped-def]
+        time.sleep(1.0)  # the search index and sitemap of a large site take a while
+        return sitemap(*args, **options)
+
+    asked: dict[str, bytes] = {}
+    told = serving.Preview.wait_until_told
+
+    def then_ask(preview, build, timeout) -> None:  # type: ignore[no-untyped-def]
+        told(preview, build, timeout)  # the pages are served: a tab asks at once
+        for path in (index, "sitemap.xml", "releases/page/2/"):
+            threading.Thread(target=lambda path=path: asked.update(
+                {path: get(running, "/" + path).body}), daemon=True).start()  # type: ignore[attr-defined]
+
+    try:
+        before = running.preview.snapshot()
+        index = next(path for path in before.files if path.startswith("search/data/meta"))
+        year = max(path.split("/")[1] for path in before.files if path.startswith("archive/2"))
+        monkeypatch.setattr(rendering, "_sitemap", slow)
+        monkeypatch.setattr(serving.Preview, "wait_until_told", then_ask)
+        line = _then(running, lines, lambda: (site / "content/releases/written-today.md").write_text(
+            release("Written today", f"{year}-12-31")))
+        assert "a new release" in line, line
+        wait_for(lambda: len(asked) == 3, timeout=20)
+        last = running.preview.snapshot()
+        assert asked[index] == last.made(index) != before.made(index)
+        assert b"/releases/written-today/" in asked["sitemap.xml"]
+        page = "releases/page/2/index.html"
+        served = re.sub(rb'<script src="/__presskit__/live.js"[^>]*></script>', b"",
+                        asked["releases/page/2/"])
+        assert served == last.made(page) != before.made(page)  # (without the script the tab is given)
+        _assert_served_equals_a_fresh_build(running, site)
+        # A move (a new date in the same year) renumbers the search index too.
+        asked.clear()
+        before = running.preview.snapshot()
+        moved = site / "content/releases/written-today.md"
+        line = _then(running, lines, lambda: moved.write_text(release("Written today", f"{year}-01-01")))
+        assert MOVED in line, line
+        wait_for(lambda: len(asked) == 3, timeout=20)
+        assert asked[index] == running.preview.snapshot().made(index) != before.made(index)
+        _assert_served_equals_a_fresh_build(running, site)
+    finally:
+        running.stop()
+
+
 def test_a_bug_after_a_full_rebuilds_pages_were_served_leaves_the_next_save_right(tmp_path, monkeypatch):
     """Should making the search index or sitemap fail after the pages were served (a bug),
     it is said, and the next save (a new title, else a card edit) rebuilds in full: the

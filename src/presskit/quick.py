@@ -375,6 +375,9 @@ class Quick:
     moved: frozenset[str] = frozenset()
     relinked: tuple[Release, ...] = ()  # after a move, the releases whose links changed
     deleted: tuple[str, ...] = ()  # release files removed (see retouch.file_added_or_removed)
+    # Pages still to make once the rest is served, with the search index (retouch.finish_move):
+    # the pages of a list of releases after its first, each shifted by a release added or removed.
+    later: frozenset[str] = frozenset()
 
 
 def quick_rebuild(settings: Settings, record: Record, changed: list[str], store: Store, *,

@@ -285,6 +285,9 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
     pages = ({release.path} | {other.path for other in relinked} | kept.shown_on.pages(source)
              | _regrouped_pages(kept.newsroom, newsroom) | _lists_of(after, counts[1])
              | _terms_of(after if added else before, release))
+    # Every page of the list of releases shifts: all but the first are made once the rest is
+    # served (a tab's request for one waits for them), as the search index is.
+    later = {paths.releases_page(number, root) for number in range(2, counts[1] + 1)}
     left = frozenset() if added else frozenset(
         index_path for index_path, _, latest in feed_indexes(before) if release in latest[:limit])
     bodies, alternates = dict(kept.bodies), dict(kept.alternates)
@@ -298,8 +301,9 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
         alternates.pop(release.path, None)
     shows, memory.shows = memory.shows, {}
     try:
-        files, made, _ = render_shown(settings, newsroom, memory, preview, pages, [release] if added else [],
-                                      alternates, {}, kept.prints, kept.card_keys, feeds_too=left)
+        files, made, _ = render_shown(settings, newsroom, memory, preview, pages - later,
+                                      [release] if added else [], alternates, {}, kept.prints,
+                                      kept.card_keys, feeds_too=left)
         kept.shown_on.update({**(memory.shows or {}), **{path: () for path in gone_pages}})
     except (BuildFailed, LookupError):
         return None  # the full build reports it, with every other problem
@@ -323,7 +327,7 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
                  [problem for problem in problems if problem.warning],
                  {source: release_shape(release, body, True)} if added else {},
                  [paths.output_file(path) for path in gone_pages], moved=frozenset({release.lang}),
-                 relinked=tuple(relinked), deleted=() if added else (source,)), now
+                 relinked=tuple(relinked), deleted=() if added else (source,), later=frozenset(later)), now
 
 
 def _downloads_again(settings: Settings, memory: BuildMemory, before: Newsroom, after: Newsroom,
@@ -457,20 +461,21 @@ def finish_move(settings: Settings, record: Record, made: Quick, kept: KeptSite,
                 served: Mapping[str, OutputFile] | None,
                 ) -> tuple[list[OutputFile], dict[str, bytes], list[str]]:
     """The rest of a move, or of a release added or removed (`made`, after which the site is
-    `kept`), once its pages are served: the search index of each language where a release
-    moved, made whole from the one served (`read`, `served`: the entries between its old and
-    new places are numbered anew), and the sitemap; with the keys of those indexes' entries,
-    and the files of the index served that it no longer has. BuildFailed or LookupError: the
-    full build must run."""
-    before = memory.written, memory.search_cards
-    memory.written, memory.search_cards = Written(None, read, record.cards, served), {}
+    `kept`), once its pages are served: the pages it left for later (`made.later`), the
+    search index of each language where a release moved, made whole from the one served
+    (`read`, `served`: the entries between its old and new places are numbered anew), and the
+    sitemap; with the keys of those indexes' entries, and the files of the index served that
+    it no longer has. BuildFailed or LookupError: the full build must run."""
+    before = memory.written, memory.search_cards, memory.shows
+    memory.written, memory.search_cards, memory.shows = Written(None, read, record.cards, served), {}, {}
     try:
-        files, _, removed = render_shown(settings, kept.newsroom, memory, preview, set(), [], kept.alternates,
-                                         {}, kept.prints, kept.card_keys, whole_search=made.moved,
-                                         sitemap=kept.pages)
+        files, _, removed = render_shown(settings, kept.newsroom, memory, preview, set(made.later), [],
+                                         kept.alternates, {}, kept.prints, kept.card_keys,
+                                         whole_search=made.moved, sitemap=kept.pages)
+        kept.shown_on.update(memory.shows)
         return files, dict(memory.search_cards), removed
     finally:
-        memory.written, memory.search_cards = before
+        memory.written, memory.search_cards, memory.shows = before
 
 
 def _moves(settings: Settings, kept: KeptSite, edited: list[Release], bodies: dict[Release, RenderedBody],

@@ -606,20 +606,27 @@ class Preview:
 
     def _moved(self, settings: Settings, record: quick.Record, kept: quick.Store, made: quick.Quick,
                environment_key: str, walked: dict[str, Stat], walked_at: float, started: float) -> bool:
-        """Serve a move (see presskit.retouch): its pages and feeds at once (the tab reloads),
-        then its search indexes and the sitemap (the same build: no second reload), then what
-        the next edits need: the record found again, and the site kept at the next pause."""
+        """Serve a move, or a release added or removed (see presskit.retouch): its pages and
+        feeds at once (the tab reloads), then the pages it left for later, its search indexes
+        and the sitemap (the same build: no second reload; a request for one of those waits for
+        them), then what the next edits need: the record found again, and the site kept at the
+        next pause."""
         assert self.kept is not None
         current = self._snapshot
         files = _served_after(current, made)
         self.last_seconds = time.perf_counter() - started
-        self._publish(Snapshot(files=files, build=current.build + 1, previous=current.build))
+        later = (*made_later_paths(self.kept.newsroom), *sorted(paths.output_file(p) for p in made.later))
+        self._publish(Snapshot(files=files, build=current.build + 1, previous=current.build, later=later))
         self.wait_until_told(current.build + 1, TELL_TABS_SECONDS)
         try:
             rest, cards, emptied = retouch.finish_move(settings, record, made, self.kept, self.memory,
                                                        preview=True, read=self._snapshot.made, served=files)
-        except (BuildFailed, LookupError):
-            return False  # the full rebuild follows
+        except Exception as error:
+            self._publish(dataclasses.replace(self._snapshot, later=()))  # no request waits on
+            if isinstance(error, (BuildFailed, LookupError)):
+                return False  # the full rebuild follows
+            self.quick_state = None  # a bug, said by the rebuild loop: the next save builds in full
+            raise
         files = files | {file.path: file for file in rest}
         for path in emptied:
             del files[path]
@@ -640,8 +647,10 @@ class Preview:
         else:
             what = ("a new release" if written else "a release deleted" if made.deleted else
                     f"{_releases(len(made.changed))} moved in the site (a new date or other partners)")
+            then = "pages of the list of releases, search and sitemap files" if made.later else \
+                "search and sitemap files"
             self.report(f"Rebuilt in {self.last_seconds:.2f} s: {what}; {len(made.files)} pages and feeds "
-                        f"made again, then {len(rest)} search and sitemap files "
+                        f"made again, then {len(rest)} {then} "
                         f"({time.perf_counter() - started:.2f} s in all).")
         # Not in the wait of the tab: links, feeds and search numbers found again for the next
         # edits, and the site kept at the next pause, as after a full rebuild.
