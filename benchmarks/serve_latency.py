@@ -153,9 +153,9 @@ FILE_EDITS: dict[str, Callable[[Path, Path, str, int], Callable[[], None]]] = {
 }
 
 
-def measure(site: Path, saves: int, edit: str) -> list[float]:
+def measure(site: Path, saves: int, edit: str, pause: float = 0.4) -> list[float]:
     with tempfile.TemporaryFile("w+", encoding="utf-8") as said:  # its reports (never a full pipe)
-        timings = _saves(site, saves, edit, said)
+        timings = _saves(site, saves, edit, said, pause)
         # What the preview said of each rebuild ("Rebuilt in 0.21 s: ..."): its own time, from
         # the start of the rebuild to the files served, without the watcher's pause for more
         # events and the event's way to the tab.
@@ -167,7 +167,7 @@ def measure(site: Path, saves: int, edit: str) -> list[float]:
     return timings
 
 
-def _saves(site: Path, saves: int, edit: str, said: IO[str]) -> list[float]:
+def _saves(site: Path, saves: int, edit: str, said: IO[str], pause: float) -> list[float]:
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "presskit", "serve", str(site), "--port",
                                 str(port)], stdout=subprocess.PIPE, stderr=said, text=True)
@@ -189,7 +189,7 @@ def _saves(site: Path, saves: int, edit: str, said: IO[str]) -> list[float]:
                     release.write_text(EDITS[edit](original, number))
                 arrived, build = listener.wait_for_build_after(build)
                 timings.append((arrived - saved) * 1000)
-                time.sleep(0.4)
+                time.sleep(pause)
         finally:
             release.write_text(original)
             for step in undo:
@@ -217,6 +217,9 @@ def main() -> None:
     parser.add_argument("--saves", type=int, default=15)
     parser.add_argument("--edits", nargs="+", choices=sorted([*EDITS, *FILE_EDITS]),
                         default=["words", "lead", "title"])
+    parser.add_argument("--pause", type=float, default=0.4,
+                        help="seconds between a reload and the next save (a new release's build goes "
+                             "on after the reload: 1.5 lets it end, as a writer's pause does)")
     parser.add_argument("--unbuilt", action="store_true",
                         help="serve sites that were never built (no output/ beside them)")
     parser.add_argument("--site", type=Path,
@@ -242,7 +245,7 @@ def main() -> None:
                 subprocess.run([sys.executable, "-m", "presskit", "build", str(site)], check=True,
                                stdout=subprocess.DEVNULL)
             for edit in arguments.edits:
-                timings = measure(site, arguments.saves, edit)
+                timings = measure(site, arguments.saves, edit, arguments.pause)
                 p90 = statistics.quantiles(timings, n=10)[-1]
                 print(f"{name:>22} {edit:>6} {len(timings):>6} {statistics.median(timings):>10.0f} "
                       f"{p90:>8.0f} {max(timings):>8.0f}", flush=True)

@@ -376,7 +376,8 @@ class Quick:
     relinked: tuple[Release, ...] = ()  # after a move, the releases whose links changed
     deleted: tuple[str, ...] = ()  # release files removed (see retouch.file_added_or_removed)
     # Pages still to make once the rest is served, with the search index (retouch.finish_move):
-    # the pages of a list of releases after its first, each shifted by a release added or removed.
+    # after a release added or removed, the pages of the list of releases after its first (each
+    # shifted by it) and those of the other years.
     later: frozenset[str] = frozenset()
 
 

@@ -286,8 +286,10 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
              | _regrouped_pages(kept.newsroom, newsroom) | _lists_of(after, counts[1])
              | _terms_of(after if added else before, release))
     # Every page of the list of releases shifts: all but the first are made once the rest is
-    # served (a tab's request for one waits for them), as the search index is.
+    # served (a tab's request for one waits for them), as the search index is; so are the
+    # pages of the other years (which may show how many releases each year has).
     later = {paths.releases_page(number, root) for number in range(2, counts[1] + 1)}
+    later |= {year.path for year in after.years if year.year != release.date.year}
     left = frozenset() if added else frozenset(
         index_path for index_path, _, latest in feed_indexes(before) if release in latest[:limit])
     bodies, alternates = dict(kept.bodies), dict(kept.alternates)

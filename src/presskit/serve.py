@@ -647,8 +647,7 @@ class Preview:
         else:
             what = ("a new release" if written else "a release deleted" if made.deleted else
                     f"{_releases(len(made.changed))} moved in the site (a new date or other partners)")
-            then = "pages of the list of releases, search and sitemap files" if made.later else \
-                "search and sitemap files"
+            then = "list, search and sitemap files" if made.later else "search and sitemap files"
             self.report(f"Rebuilt in {self.last_seconds:.2f} s: {what}; {len(made.files)} pages and feeds "
                         f"made again, then {len(rest)} {then} "
                         f"({time.perf_counter() - started:.2f} s in all).")
