@@ -76,9 +76,13 @@ class ShownOn:
         the rest was (a move's few pages, not the site's every page again)."""
         if self._pages is not None:
             for path, releases in shows.items():
-                for release in self.shows.get(path, ()):
+                before = self.shows.get(path, ())
+                if before == releases:
+                    continue
+                now = set(releases)  # a term page shows a thousand: only those that came or went
+                for release in set(before) - now:
                     self._pages.get(str(release.source), set()).discard(path)
-                for release in releases:
+                for release in now.difference(before):
                     self._pages.setdefault(str(release.source), set()).add(path)
         self.shows.update(shows)
 
@@ -320,7 +324,7 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
         in_order.remove(release)
     now = dataclasses.replace(kept, content=dataclasses.replace(kept.content, releases=tuple(in_order)),
                               newsroom=newsroom, bodies=bodies, alternates=alternates, places={},
-                              pages=_with_pages_of(kept.pages, kept.newsroom, newsroom, settings))
+                              pages=_with_pages_of(kept.pages, before, after, release, settings))
     digests = {path: memory.pages[path][0] for path in made if path in memory.pages}
     html = sum(1 for path in made if paths.output_file(path).endswith(".html"))
     return Quick([*files, *downloads], [release] if added else [], {release: body} if added else {},
@@ -429,32 +433,27 @@ def _terms_of(graph: SiteGraph, release: Release) -> set[str]:
             for node in nodes if release in node.releases}
 
 
-def _with_pages_of(pages: tuple[str, ...], before: Newsroom, after: Newsroom,
+def _with_pages_of(pages: tuple[str, ...], before: SiteGraph, after: SiteGraph, release: Release,
                    settings: Settings) -> tuple[str, ...]:
     """The files of the site's pages in the order a build makes them after a release was added
-    or removed: in the language where it was, the pages of its releases follow them, and its
-    list of releases has its pages."""
-    blocks: dict[str, list[str]] = {}
-    dropped: set[str] = set()
-    for old, new in zip(before.graphs, after.graphs, strict=True):
-        if old is new:
-            continue
-        root = new.language.root
-        for was, now in (([paths.output_file(r.path) for r in old.releases],
-                          [paths.output_file(r.path) for r in new.releases]),
-                         ([paths.output_file(paths.releases_page(n, root))
-                           for n in range(1, _list_pages(old, settings) + 1)],
-                          [paths.output_file(paths.releases_page(n, root))
-                           for n in range(1, _list_pages(new, settings) + 1)])):
-            if was:
-                blocks[was[0]] = now
-            dropped.update(was)
-    found: list[str] = []
-    for page in pages:
-        if page in blocks:
-            found += blocks[page]
-        elif page not in dropped:
-            found.append(page)
+    to a language or removed from it: its page among those of the releases, in its place, and
+    the pages of the list of releases as many as it has now."""
+    found = list(pages)
+    if release in after.links:  # after the one next older, or before the one next newer
+        at = after.releases.index(release)
+        older = at + 1 < len(after.releases)
+        beside = found.index(paths.output_file(after.releases[at + 1 if older else at - 1].path))
+        found.insert(beside if older else beside + 1, paths.output_file(release.path))
+    else:
+        found.remove(paths.output_file(release.path))
+    root = after.language.root
+    was, now = _list_pages(before, settings), _list_pages(after, settings)
+    last = found.index(paths.output_file(paths.releases_page(was, root)))
+    if now > was:
+        found[last + 1:last + 1] = [paths.output_file(paths.releases_page(number, root))
+                                    for number in range(was + 1, now + 1)]
+    for number in range(was, now, -1):
+        found.remove(paths.output_file(paths.releases_page(number, root)))
     return tuple(found)
 
 
@@ -523,9 +522,13 @@ def _photos_made(newsroom: Newsroom, pictured: dict[Release, Release]) -> bool:
     """Whether every photo that releases showed or show now after an edit of their photos is
     the lead photo of some other release: its sizes, link preview and download are made and
     stay published whatever these releases show (else the full build makes or removes them)."""
-    leads = {release.lead_photo.asset.path for release in newsroom.releases
-             if release.lead_photo is not None and release not in pictured}
-    return _photo_paths(pictured) <= leads
+    wanted = _photo_paths(pictured)
+    for release in newsroom.releases:
+        if not wanted:
+            break
+        if release.lead_photo is not None and release not in pictured:
+            wanted.discard(release.lead_photo.asset.path)
+    return not wanted
 
 
 def _regrouped_pages(before: Newsroom, after: Newsroom) -> set[str]:
