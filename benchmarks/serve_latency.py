@@ -114,35 +114,41 @@ EDITS = {
 }
 
 
-def _new_release(site: Path, release: Path, text: str, number: int) -> Callable[[], None]:
+Act = Callable[[], None]
+
+
+def _new_release(site: Path, release: Path, text: str, number: int) -> tuple[Act, Act]:
     """A new release saved beside `release`, dated today (the newest, as a new release is);
     undone by removing it."""
     added = release.parent / f"new-release-bench-{number}.md"
     dated = re.sub(r"(?m)^date: .*$", f"date: {datetime.date.today().isoformat()}", text, count=1)
-    added.write_text(re.sub(r"(?m)^title: .*$", f"title: New release number {number}", dated, count=1))
-    return lambda: added.unlink(missing_ok=True)
+    written = re.sub(r"(?m)^title: .*$", f"title: New release number {number}", dated, count=1)
+    return lambda: added.write_text(written), lambda: added.unlink(missing_ok=True)
 
 
-def _drafted_release(site: Path, release: Path, text: str, number: int) -> Callable[[], None]:
+def _drafted_release(site: Path, release: Path, text: str, number: int) -> tuple[Act, Act]:
     """A release as `presskit new` writes it (a draft, today's, with every key and no term
     yet); undone by removing it."""
-    from presskit.scaffold import new_release
+    from presskit.scaffold import RELEASE_TEMPLATE
+    from presskit.text import make_slug
 
-    added = new_release(site, f"Drafted release number {number}")
-    return lambda: added.unlink(missing_ok=True)
+    title, today = f"Drafted release number {number}", datetime.date.today()
+    added = site / "content/releases" / str(today.year) / f"{make_slug(title)}.md"
+    written = RELEASE_TEMPLATE.format(title=json.dumps(title), date=today.isoformat())
+    return lambda: added.write_text(written), lambda: added.unlink(missing_ok=True)
 
 
-def _deleted_release(site: Path, release: Path, text: str, number: int) -> Callable[[], None]:
+def _deleted_release(site: Path, release: Path, text: str, number: int) -> tuple[Act, Act]:
     """Another release deleted (the site's releases in file order from the 10th: most are
     older than the newest lists' pages); undone by saving it back."""
     gone = sorted((site / "content/releases").rglob("*.md"))[10 + number]
     kept = gone.read_bytes()
-    gone.unlink()
-    return lambda: gone.write_bytes(kept)
+    return gone.unlink, lambda: gone.write_bytes(kept)
 
 
-# Saves that add or remove a file rather than edit one: each returns how to undo it.
-FILE_EDITS: dict[str, Callable[[Path, Path, str, int], Callable[[], None]]] = {
+# Saves that add or remove a file rather than edit one: each gives the save, made ready
+# before the clock starts (finding the 10th release is a walk of the site), and how to undo it.
+FILE_EDITS: dict[str, Callable[[Path, Path, str, int], tuple[Act, Act]]] = {
     # A release written today: it joins the top of every list it belongs to; the pages of the
     # list of all releases shift by one, and the counts on them change.
     "new": _new_release,
@@ -182,11 +188,14 @@ def _saves(site: Path, saves: int, edit: str, said: IO[str], pause: float) -> li
         undo: list[Callable[[], None]] = []
         try:
             for number in range(saves):
-                saved = time.perf_counter()
                 if edit in FILE_EDITS:
-                    undo.append(FILE_EDITS[edit](site, release, original, number))
+                    act, back = FILE_EDITS[edit](site, release, original, number)
+                    undo.append(back)
                 else:
-                    release.write_text(EDITS[edit](original, number))
+                    edited = EDITS[edit](original, number)
+                    act = lambda edited=edited: release.write_text(edited)  # noqa: E731
+                saved = time.perf_counter()
+                act()
                 arrived, build = listener.wait_for_build_after(build)
                 timings.append((arrived - saved) * 1000)
                 time.sleep(pause)

@@ -124,8 +124,8 @@ def _partner_02_toggled(text: str) -> str:
 def test_random_edits_in_the_preview_equal_a_cold_preview(tmp_path):
     """A generated bilingual newsroom, edited at random (titles, summaries, first paragraphs,
     words, dates in the same year and in another, topics, partners, releases written and
-    deleted, versions among them): after each save, the served site is the one a cold preview
-    makes."""
+    deleted, versions in the other language written and deleted): after each save, the served
+    site is the one a cold preview makes."""
     sys.path.insert(0, str(REPO / "benchmarks"))
     from generate import generate
 
@@ -152,10 +152,13 @@ def test_random_edits_in_the_preview_equal_a_cold_preview(tmp_path):
     try:
         for number in range(40):
             path = rng.choice(files)
-            kind = rng.choice([*sorted(kinds), "add", "delete"])
+            kind = rng.choice([*sorted(kinds), "add", "delete", "translate"])
             text = path.read_text()
-            if kind == "add":  # a copy under a name of its own (a version, if the model is one)
-                added = path.with_name(path.name.replace("release-", f"added-{number}-", 1))
+            if kind in ("add", "translate"):  # a copy under a name of its own, or its version
+                added = path.with_name(path.name.replace("release-", f"added-{number}-", 1)
+                                       if kind == "add" else path.name.replace(".md", ".vi.md"))
+                if added.name.endswith(".vi.vi.md") or added.exists():
+                    continue  # a version already
                 files.append(added)
                 copy = kinds["title"](text, number)
                 line = _then(running, lines, lambda added=added, copy=copy: added.write_text(copy))

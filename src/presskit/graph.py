@@ -29,6 +29,7 @@ from presskit.models import (
     TopicText,
 )
 from presskit.text import make_slug, normalise
+from presskit.versions import written_key
 
 RELATED_COUNT = 3
 RELATED_WINDOW = 8  # releases looked at on each side, per shared term: keeps related lists linear
@@ -397,13 +398,16 @@ def with_release(newsroom: Newsroom, content: Content, release: Release, *,
     joins or leaves takes it in its place or closes up, who works where is found again for its
     countries and partners, and the links of the releases near it (see _near) are found again,
     as a build would find them; also says the releases whose links changed. Its partners and
-    programmes must be the newsroom's own. None when it changes more than lists and links: a
+    programmes must be the newsroom's own; its versions in other languages stay as they are
+    (only the pages that link them change). None when it changes more than lists and links: a
     country, partner, programme, topic or year that would get its first release or lose its
-    last, a topic spelt otherwise by most releases, an embargo, a withdrawal, an event or a
-    version in another language (the full build decides those)."""
-    if release.embargo or release.withdrawn or release.event:
+    last, a topic spelt otherwise by most releases, an embargo, a withdrawal, an event, a
+    second version in its language or a `translation_key` (which must join two files: the
+    full build decides those)."""
+    if release.embargo or release.withdrawn or release.event or written_key(release.key):
         return None
-    if any(other.key == release.key for other in newsroom.releases if other is not release):
+    if any(other.key == release.key and other.lang == release.lang
+           for other in newsroom.releases if other is not release):
         return None
     graph = newsroom.graph_of(release)
     if graph.language.code != release.lang or adding == (release in graph.links):

@@ -250,7 +250,8 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
     leaves the lists it belongs on (graph.with_release: never a term or a year of its own, an
     embargo, an event or a version of another), shows no photo that another release does not
     lead with (its sizes are made already, and stay; a download whose credit and caption it
-    now gives, or gave, is made again), and no file beside its own."""
+    now gives, or gave, is made again), and no file beside its own. Its versions in other
+    languages link it anew."""
     added = walked.keys() - record.files.keys()
     gone = record.files.keys() - walked.keys()
     if len(added) + len(gone) != 1 or not _same_bytes(settings, record, walked, kept, memory):
@@ -300,11 +301,17 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
     if added:
         bodies[release] = body
         lend_bodies(memory, settings, [(release, body)])
-        if len(newsroom.graphs) > 1:
-            alternates[release.path] = release_alternates(newsroom, release)
     else:
         del bodies[release]
         alternates.pop(release.path, None)
+    # Its versions in other languages link it, or no longer: their pages, and their links as
+    # the record keeps them.
+    twins = {other for other in newsroom.releases if other.key == release.key and other is not release}
+    if len(newsroom.graphs) > 1:
+        for linked in (*twins, *([release] if added else [])):
+            alternates[linked.path] = release_alternates(newsroom, linked)
+    pages |= {twin.path for twin in twins}
+    relinked |= twins
     shows, memory.shows = memory.shows, {}
     try:
         files, made, _ = render_shown(settings, newsroom, memory, preview, pages - later,
