@@ -190,6 +190,20 @@ def _dated(site: Path) -> list[Path]:
     return files
 
 
+def _dated_site(tmp_path: Path) -> tuple[Path, list[Path]]:
+    """A generated site of 60 releases in 2023 and 2024 (see _dated), five a page of the list
+    and three entries a feed, saved a while ago; and its release files."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from generate import generate
+
+    site = generate(60, tmp_path / "site", seed=2)
+    with (site / "presskit.toml").open("a") as settings:
+        settings.write("releases_per_page = 5\nfeed_entries = 3\n")
+    files = _dated(site)
+    _aged(site)
+    return site, files
+
+
 def test_a_new_date_moves_a_release_and_makes_only_the_pages_that_change(tmp_path):
     """A release moved from the newest of the site to the oldest of its year, its words and
     its title changed there, then moved back: each save makes again only the pages, feeds and
@@ -199,14 +213,7 @@ def test_a_new_date_moves_a_release_and_makes_only_the_pages_that_change(tmp_pat
     it in its new place. With a
     caption of its own on a photo that older releases show too, a move changes the photo's
     download (which carries the newest one's): a full rebuild."""
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    from generate import generate
-
-    site = generate(60, tmp_path / "site", seed=2)
-    with (site / "presskit.toml").open("a") as settings:
-        settings.write("releases_per_page = 5\nfeed_entries = 3\n")
-    files = _dated(site)
-    _aged(site)
+    site, files = _dated_site(tmp_path)
     dates = {path: re.search(r"(?m)^date: (.*)$", path.read_text())[1] for path in files}  # type: ignore[index]
     newest = max(files, key=dates.__getitem__)
     lines: list[str] = []
@@ -264,14 +271,7 @@ def test_a_release_written_or_deleted_makes_only_the_pages_that_change(tmp_path)
     page: 60 releases, then 61, 60, 61, 60, 59, 60, 61, 60, 61). A photo's download carries the
     caption of the newest release that shows it: made again as one comes and goes.
     A release on a topic of its own gets a page no list had: a full rebuild."""
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    from generate import generate
-
-    site = generate(60, tmp_path / "site", seed=2)
-    with (site / "presskit.toml").open("a") as settings:
-        settings.write("releases_per_page = 5\nfeed_entries = 3\n")
-    files = _dated(site)
-    _aged(site)
+    site, files = _dated_site(tmp_path)
     newest = "2024-12-30"  # of the site: its years are 2023 and 2024
     model = files[7].read_text()
     written = site / "content/releases/written-today.md"
@@ -436,14 +436,37 @@ def test_a_full_rebuild_serves_its_pages_then_its_search_index_and_sitemap(tmp_p
         running.stop()
 
 
+def _asked_once_told(monkeypatch, running: Session, paths: list[str]) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
+    """What a tab gets for each of `paths`, asked for as soon as a rebuild's pages are served
+    and the tab told, while the sitemap (made after them) takes a second, as a large site's
+    does."""
+    import presskit.render as rendering
+    import presskit.serve as serving
+    from test_serve import get
+
+    sitemap, told = rendering._sitemap, serving.Preview.wait_until_told
+    asked: dict[str, bytes] = {}
+
+    def slow(*args, **options):  # type: ignore[no-untyped-def]
+        time.sleep(1.0)
+        return sitemap(*args, **options)
+
+    def then_ask(preview, build, timeout) -> None:  # type: ignore[no-untyped-def]
+        told(preview, build, timeout)
+        for path in paths:
+            threading.Thread(target=lambda path=path: asked.update(
+                {path: get(running, "/" + path).body}), daemon=True).start()  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(rendering, "_sitemap", slow)
+    monkeypatch.setattr(serving.Preview, "wait_until_told", then_ask)
+    return asked
+
+
 def test_a_search_file_asked_for_between_the_pages_and_the_index_is_the_new_builds(tmp_path, monkeypatch):
     """A tab that reloads after a full rebuild's pages were served (the search page, say) and
     asks for the search index or sitemap before they are made again waits for them: it never
     joins the old index's numbers to the new pages, nor keeps an index without the release."""
-    import presskit.render as rendering
-    import presskit.serve as serving
     from conftest import release
-    from test_serve import get
 
     sys.path.insert(0, str(REPO / "benchmarks"))
     from generate import generate
@@ -451,26 +474,10 @@ def test_a_search_file_asked_for_between_the_pages_and_the_index_is_the_new_buil
     site = _aged(generate(12, tmp_path / "site", seed=2))
     lines: list[str] = []
     running = Session(site, "127.0.0.1", 0, report=lines.append)
-    sitemap = rendering._sitemap
-
-    def slow(*args, **options):  # type: ignore[no-untyped-def]
-        time.sleep(1.0)  # the search index and sitemap of a large site take a while
-        return sitemap(*args, **options)
-
-    asked: dict[str, bytes] = {}
-    told = serving.Preview.wait_until_told
-
-    def then_ask(preview, build, timeout) -> None:  # type: ignore[no-untyped-def]
-        told(preview, build, timeout)  # the pages are served: a tab asks at once
-        for path in (index, "sitemap.xml"):
-            threading.Thread(target=lambda path=path: asked.update(
-                {path: get(running, "/" + path).body}), daemon=True).start()  # type: ignore[attr-defined]
-
     try:
         before = running.preview.snapshot()
         index = next(path for path in before.files if path.startswith("search/data/meta"))
-        monkeypatch.setattr(rendering, "_sitemap", slow)
-        monkeypatch.setattr(serving.Preview, "wait_until_told", then_ask)
+        asked = _asked_once_told(monkeypatch, running, [index, "sitemap.xml"])
         _save(running, lines, site / "content/releases/written-today.md",
               release("Written today", datetime.now(UTC).date().isoformat(),
                       topics="[A topic of its own]"))  # a new topic page: not a release added
@@ -489,10 +496,7 @@ def test_a_list_page_or_search_file_asked_for_before_a_written_release_is_whole_
     sitemap follow. A tab that asks for one of those in between waits for it: it never gets a
     page of the list as it was (the release twice, or one missing) nor the old index. So too
     after a move, whose search index is made after its pages."""
-    import presskit.render as rendering
-    import presskit.serve as serving
     from conftest import release
-    from test_serve import get
 
     sys.path.insert(0, str(REPO / "benchmarks"))
     from generate import generate
@@ -503,27 +507,11 @@ def test_a_list_page_or_search_file_asked_for_before_a_written_release_is_whole_
     _aged(site)
     lines: list[str] = []
     running = Session(site, "127.0.0.1", 0, report=lines.append)
-    sitemap = rendering._sitemap
-
-    def slow(*args, **options):  # type: ignore[no-untyped-def]
-        time.sleep(1.0)  # the search index and sitemap of a large site take a while
-        return sitemap(*args, **options)
-
-    asked: dict[str, bytes] = {}
-    told = serving.Preview.wait_until_told
-
-    def then_ask(preview, build, timeout) -> None:  # type: ignore[no-untyped-def]
-        told(preview, build, timeout)  # the pages are served: a tab asks at once
-        for path in (index, "sitemap.xml", "releases/page/2/"):
-            threading.Thread(target=lambda path=path: asked.update(
-                {path: get(running, "/" + path).body}), daemon=True).start()  # type: ignore[attr-defined]
-
     try:
         before = running.preview.snapshot()
         index = next(path for path in before.files if path.startswith("search/data/meta"))
         year = max(path.split("/")[1] for path in before.files if path.startswith("archive/2"))
-        monkeypatch.setattr(rendering, "_sitemap", slow)
-        monkeypatch.setattr(serving.Preview, "wait_until_told", then_ask)
+        asked = _asked_once_told(monkeypatch, running, [index, "sitemap.xml", "releases/page/2/"])
         line = _then(running, lines, lambda: (site / "content/releases/written-today.md").write_text(
             release("Written today", f"{year}-12-31")))
         assert "a new release" in line, line
