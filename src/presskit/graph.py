@@ -215,9 +215,10 @@ class Newsroom:
 
     graphs: tuple[SiteGraph, ...]  # the default language's first
 
-    @property
+    @functools.cached_property
     def releases(self) -> tuple[Release, ...]:
-        """Every published release, in every language."""
+        """Every published release, in every language (joined once: a save in the preview asks
+        for them several times)."""
         if len(self.graphs) == 1:
             return self.graphs[0].releases
         return tuple(r for graph in self.graphs for r in graph.releases)

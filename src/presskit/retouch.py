@@ -350,6 +350,8 @@ def _downloads_again(settings: Settings, memory: BuildMemory, before: Newsroom, 
     media.Media.published), made again (or taken from .presskit-cache/media/); None if one
     cannot be."""
     wanted = {photo.asset.path: photo.asset.source for photo in release.photos}
+    if not wanted:
+        return []
     was, now = _first_shown(before.releases, set(wanted)), _first_shown(after.releases, set(wanted))
     changed = sorted(path for path in wanted if was.get(path) != now.get(path))
     if not changed:
