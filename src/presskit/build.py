@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from presskit import forks, paths, quick, search, store
+from presskit import forks, quick, store
 from presskit.cache import (
     BuildMemory,
     Stat,
@@ -39,7 +39,7 @@ from presskit.links import LinkIndex, Summary
 from presskit.lock import one_build
 from presskit.markdown import RenderedBody
 from presskit.models import Content, Release
-from presskit.render import OutputFile, RenderedSite, render_site, theme_dirs
+from presskit.render import OutputFile, RenderedSite, render_site, search_folder, theme_dirs
 from presskit.schema import load_content
 from presskit.spill import Spill
 from presskit.versions import missing_versions
@@ -517,8 +517,7 @@ def _link_index(site_dir: Path, made: Made, memory: BuildMemory, built: str) -> 
     bodies = tuple((str(page.source), digests.get(page.source, ""), page.page_path,
                     tuple((link.target, link.line, link.image) for link in page.links))
                    for page in made.site.body_links)
-    index_files = tuple(paths.under(language.root, "/" + search.DATA).lstrip("/")
-                        for language in site_languages(made.settings))
+    index_files = tuple(search_folder(language.root) for language in site_languages(made.settings))
     listing = tuple(file.path for file in made.site.files if not file.path.startswith(index_files))
     return LinkIndex(built, listing, pages, bodies, check_summary(made.graph, made.settings.language_codes))
 

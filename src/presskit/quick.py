@@ -349,9 +349,16 @@ def changed_files(record: Record, walked: dict[str, Stat]) -> list[str] | None:
     their state); None when a file was added or removed, which a quick rebuild cannot do."""
     if walked.keys() != record.files.keys():
         return None
+    return touched_files(record, walked)
+
+
+def touched_files(record: Record, walked: dict[str, Stat]) -> list[str]:
+    """The files both the record and `walked` know whose state differs, or that changed too
+    recently to tell by their state, sorted."""
     racy = trusted_before(record.walked_at)
+    known = record.files
     return sorted(path for path, stat in walked.items()
-                  if stat != record.files[path] or stat[0] >= racy)
+                  if path in known and (stat != known[path] or stat[0] >= racy))
 
 
 @dataclass(frozen=True)

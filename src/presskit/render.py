@@ -669,7 +669,7 @@ class _Renderer:
         graph = self.graph
         years = [(y.year, len(y.releases)) for y in graph.years]
         per_page = self.settings.releases_per_page
-        count = max(1, -(-len(graph.releases) // per_page))  # pages of the list, one when empty
+        count = release_list_pages(graph, per_page)
         _, root = self._, self.language.root
         for number in range(1, count + 1):
             if not self.makes(paths.releases_page(number, root)):
@@ -1036,7 +1036,7 @@ class _Renderer:
         releases = search.in_index_order(graph.releases)
         entries = _Entries(releases, self.search_entry)
         keys = [self.search_key(release) for release in releases]
-        folder = paths.under(self.language.root, "/" + search.DATA).lstrip("/")
+        folder = search_folder(self.language.root)
         filters, names = self.search_filters(), self.search_names()
         written = self.memory.written
         index: dict[str, bytes | None] | None = None
@@ -1372,7 +1372,7 @@ def render_shown(settings: Settings, newsroom: Newsroom, memory: BuildMemory, pr
             files += [file for file in whole  # not those kept
                       if served is None or file is not served.get(file.path)]
             if served is not None:  # and those it no longer has (a release deleted: its words)
-                folder = paths.under(graph.language.root, "/" + search.DATA).lstrip("/")
+                folder = search_folder(graph.language.root)
                 now = {file.path for file in whole}
                 removed += [path for path in served if path.startswith(folder) and path not in now]
         elif own and graph.language.code in searched:
@@ -1420,7 +1420,7 @@ def _search_updated(renderer: _Renderer, releases: Sequence[Release], searched: 
                     removed: list[str] | None = None) -> list[OutputFile]:
     """The files of the search index that change with these releases; the shards left with no
     word are added to `removed` (without it, LookupError: the full build removes them)."""
-    folder = paths.under(renderer.language.root, "/" + search.DATA).lstrip("/")
+    folder = search_folder(renderer.language.root)
     changed = {}
     for release in releases:
         number = searched.numbers.get(release)
@@ -1503,8 +1503,17 @@ def render_site(settings: Settings, newsroom: Newsroom, memory: BuildMemory | No
 
 def made_later_paths(newsroom: Newsroom) -> tuple[str, ...]:
     """The files `later` makes and the folders they are in (paths in output/)."""
-    return ("sitemap.xml", "robots.txt", *(paths.under(graph.language.root, "/" + search.DATA).lstrip("/")
-                                           for graph in newsroom.graphs))
+    return ("sitemap.xml", "robots.txt", *(search_folder(graph.language.root) for graph in newsroom.graphs))
+
+
+def search_folder(root: str) -> str:
+    """Where the search index of the language whose pages start at `root` is, in output/."""
+    return paths.under(root, "/" + search.DATA).lstrip("/")
+
+
+def release_list_pages(graph: SiteGraph, per_page: int) -> int:
+    """How many pages a language's list of releases has (one, when it has none)."""
+    return max(1, -(-len(graph.releases) // per_page))
 
 
 def _languages_linked(newsroom: Newsroom, spec_lists: list[list[PageSpec]]) -> tuple[

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from presskit import paths
-from presskit.cache import BuildMemory, Stat, Written, trusted_before
+from presskit.cache import BuildMemory, Stat, Written
 from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem, errors_in
 from presskit.graph import Newsroom, SiteGraph, with_moves, with_release, with_releases
@@ -44,7 +44,7 @@ from presskit.models import (
     pictured_anew,
     placed_alike,
 )
-from presskit.quick import Quick, Record, body_files, lend_bodies, release_shape
+from presskit.quick import Quick, Record, body_files, lend_bodies, release_shape, touched_files
 from presskit.render import (
     Alternate,
     CardKeys,
@@ -53,6 +53,7 @@ from presskit.render import (
     SearchEdit,
     feed_indexes,
     release_alternates,
+    release_list_pages,
     render_shown,
 )
 from presskit.schema import load_releases
@@ -280,7 +281,8 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
     if downloads is None:
         return None
     before, after = kept.newsroom.graph_of(release), newsroom.graph_of(release)
-    counts = (_list_pages(before, settings), _list_pages(after, settings))
+    per_page = settings.releases_per_page
+    counts = (release_list_pages(before, per_page), release_list_pages(after, per_page))
     if counts[0] != counts[1] and len(newsroom.graphs) > 1:
         return None  # the other languages' pages of their lists link these, or not
     root, limit = after.language.root, settings.feed_entries
@@ -376,9 +378,7 @@ def _same_bytes(settings: Settings, record: Record, walked: dict[str, Stat], kep
                 memory: BuildMemory) -> bool:
     """Whether every file both the record and `walked` know has the bytes the record knew:
     by its state, or, if saved too lately to tell by it, a release read again."""
-    racy = trusted_before(record.walked_at)
-    lately = [path for path, stat in walked.items()
-              if path in record.files and (stat != record.files[path] or stat[0] >= racy)]
+    lately = touched_files(record, walked)
     if not lately:
         return True
     if not all(path in record.releases for path in lately):
@@ -420,11 +420,6 @@ def _read_anew(settings: Settings, source: str, kept: KeptSite, problems: list[P
     return release
 
 
-def _list_pages(graph: SiteGraph, settings: Settings) -> int:
-    """How many pages the list of a language's releases has (one, when it is empty)."""
-    return max(1, -(-len(graph.releases) // settings.releases_per_page))
-
-
 def _lists_of(graph: SiteGraph, count: int) -> set[str]:
     """The pages of a language that count or list releases: its home page, the pages of its
     list of releases, of each year, and its lists of countries, partners, programmes and topics
@@ -456,7 +451,8 @@ def _with_pages_of(pages: tuple[str, ...], before: SiteGraph, after: SiteGraph, 
     else:
         found.remove(paths.output_file(release.path))
     root = after.language.root
-    was, now = _list_pages(before, settings), _list_pages(after, settings)
+    per_page = settings.releases_per_page
+    was, now = release_list_pages(before, per_page), release_list_pages(after, per_page)
     last = found.index(paths.output_file(paths.releases_page(was, root)))
     if now > was:
         found[last + 1:last + 1] = [paths.output_file(paths.releases_page(number, root))
