@@ -327,6 +327,56 @@ def test_a_release_written_or_deleted_makes_only_the_pages_that_change(tmp_path)
         running.stop()
 
 
+def test_a_page_the_list_gains_or_loses_relinks_the_other_languages_page_at_its_place(tmp_path):
+    """A bilingual newsroom, five releases a page (30 in English, 15 in Vietnamese): a
+    Vietnamese release written gives its list a fourth page, which the English fourth page now
+    links (its switcher and hreflang, and the sitemap's); deleted, the English page links the
+    Vietnamese home again. An English release written and deleted gives and takes a seventh
+    page, which no Vietnamese page has. Each is a release written or deleted in memory, making
+    few pages, and the preview equals a cold one."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from generate import generate
+
+    site = generate(30, tmp_path / "site", seed=5, bilingual=True)
+    toml = site / "presskit.toml"
+    toml.write_text(toml.read_text().replace("[languages.vi]", "releases_per_page = 5\n\n[languages.vi]"))
+    _aged(site)
+    folder = site / "content/releases/2014"
+    vietnamese = folder / "ban-tin-moi.vi.md"  # no English version
+    english = folder / "a-new-release.md"
+    lines: list[str] = []
+    running = Session(site, "127.0.0.1", 0, report=lines.append)
+
+    def write(path: Path, model: str, title: str) -> Callable[[], None]:
+        text = re.sub(r"(?m)^title: .*$", f"title: {title}", (folder / model).read_text(), count=1)
+        return lambda: path.write_text(text)
+
+    def page_4_links_vietnamese() -> bool:
+        return b"vi/releases/page/4/" in _served(running)["releases/page/4/index.html"]
+
+    saves = [(write(vietnamese, "release-00000.vi.md", "Bản tin mới"), "a new release", True),
+             (vietnamese.unlink, "a release deleted", False),
+             (write(english, "release-00001.md", "A new release"), "a new release", False),
+             (english.unlink, "a release deleted", False)]
+    try:
+        served = _served(running)
+        assert "vi/releases/page/3/index.html" in served and "vi/releases/page/4/index.html" not in served
+        assert "releases/page/6/index.html" in served and not page_4_links_vietnamese()
+        for number, (action, said, linked) in enumerate(saves):
+            before_files = dict(running.preview.snapshot().files)
+            line = _then(running, lines, action)
+            assert said in line, (number, line)
+            now_files = running.preview.snapshot().files
+            made = [path for path in now_files if path.endswith(".html")
+                    and now_files[path] is not before_files.get(path)]
+            assert len(made) < len([path for path in now_files if path.endswith(".html")]) / 3, number
+            assert page_4_links_vietnamese() == linked, number
+            assert ("releases/page/7/index.html" in now_files) == (number == 2)
+            _assert_served_equals_a_fresh_build(running, site)
+    finally:
+        running.stop()
+
+
 def _one_photo(text: str, src: str, caption: str = "") -> str:
     block = (f"photos:\n  - src: {src}\n    alt: A hall.\n    credit: © Benchmark photographer\n"
              + (f"    caption: {caption}\n" if caption else ""))

@@ -1536,6 +1536,16 @@ def _languages_linked(newsroom: Newsroom, spec_lists: list[list[PageSpec]]) -> t
     return linked, by_path
 
 
+def list_page_alternates(newsroom: Newsroom, number: int, per_page: int) -> dict[str, tuple[Alternate, ...]]:
+    """Page `number` of the list of releases in each language that has it, with its versions,
+    as a build links them (see _languages_linked)."""
+    languages = [graph.language for graph in newsroom.graphs]
+    existing = [{paths.releases_page(number, graph.language.root)}
+                if number <= release_list_pages(graph, per_page) else set() for graph in newsroom.graphs]
+    return {path: _alternates(path, None, language, languages, existing, {})
+            for language, found in zip(languages, existing, strict=True) for path in found}
+
+
 def release_alternates(newsroom: Newsroom, release: Release) -> tuple[Alternate, ...]:
     """A release page's versions in each language of a site of several, as a build links
     them (see _languages_linked)."""

@@ -52,6 +52,7 @@ from presskit.render import (
     RenderedSite,
     SearchEdit,
     feed_indexes,
+    list_page_alternates,
     release_alternates,
     release_list_pages,
     render_shown,
@@ -283,8 +284,6 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
     before, after = kept.newsroom.graph_of(release), newsroom.graph_of(release)
     per_page = settings.releases_per_page
     counts = (release_list_pages(before, per_page), release_list_pages(after, per_page))
-    if counts[0] != counts[1] and len(newsroom.graphs) > 1:
-        return None  # the other languages' pages of their lists link these, or not
     root, limit = after.language.root, settings.feed_entries
     gone_pages = [paths.releases_page(number, root) for number in range(counts[1] + 1, counts[0] + 1)]
     if gone:
@@ -300,6 +299,15 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
     left = frozenset() if added else frozenset(
         index_path for index_path, _, latest in feed_indexes(before) if release in latest[:limit])
     bodies, alternates = dict(kept.bodies), dict(kept.alternates)
+    if counts[0] != counts[1] and len(newsroom.graphs) > 1:
+        # A page its list gains or loses: the other languages' pages at its place link it, or
+        # no longer (their switchers, their hreflang and the sitemap's). Its own is made later.
+        for number in range(min(counts) + 1, max(counts) + 1):
+            linked = list_page_alternates(newsroom, number, per_page)
+            alternates.update(linked)
+            pages |= linked.keys() - {paths.releases_page(number, root)}
+        for path in gone_pages:
+            alternates.pop(path, None)
     if added:
         bodies[release] = body
         lend_bodies(memory, settings, [(release, body)])
