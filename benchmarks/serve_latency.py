@@ -255,9 +255,11 @@ def main() -> None:
                                stdout=subprocess.DEVNULL)
             for edit in arguments.edits:
                 timings = measure(site, arguments.saves, edit, arguments.pause)
-                p90 = statistics.quantiles(timings, n=10)[-1]
+                p90 = statistics.quantiles(timings, n=10, method="inclusive")[-1]  # never past the largest
                 print(f"{name:>22} {edit:>6} {len(timings):>6} {statistics.median(timings):>10.0f} "
                       f"{p90:>8.0f} {max(timings):>8.0f}", flush=True)
+                print(f"{'':>22} {edit:>6} each save, in turn: {' '.join(f'{t:.0f}' for t in timings)} ms",
+                      flush=True)
 
 
 if __name__ == "__main__":

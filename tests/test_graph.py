@@ -184,7 +184,8 @@ def test_a_graph_with_an_added_or_removed_release_is_the_graph_made_from_scratch
             releases.append(release)
             adding = True
         content = dataclasses.replace(content, releases=tuple(releases))
-        fresh = graphs.build_newsroom(content, languages, AS_OF, preview=True).graphs[0]
+        scratch = graphs.build_newsroom(content, languages, AS_OF, preview=True)
+        fresh = scratch.graphs[0]
         changed = graphs.with_release(newsroom, content, release, adding=adding)
         if changed is None:
             declined += 1
@@ -208,4 +209,7 @@ def test_a_graph_with_an_added_or_removed_release_is_the_graph_made_from_scratch
         differ = {slug for slug, links in _links(fresh).items() if links != old_links.get(slug)}
         assert differ == {r.slug for r in relinked}, step
         assert set(grown.links) == set(grown.releases) == set(content.releases)
+        # The versions of each release, kept up to date rather than found again.
+        assert {key: {r.slug for r in found} for key, found in newsroom.by_key.items()} == \
+            {key: {r.slug for r in found} for key, found in scratch.by_key.items()}, step
     assert done >= 40 and declined >= 3, (done, declined)

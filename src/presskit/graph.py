@@ -223,6 +223,16 @@ class Newsroom:
             return self.graphs[0].releases
         return tuple(r for graph in self.graphs for r in graph.releases)
 
+    @functools.cached_property
+    def by_key(self) -> dict[str, tuple[Release, ...]]:
+        """The releases of each translation key, in every language, in no set order (found
+        once: a release written or deleted in the preview asks for its versions three times,
+        and with_release keeps them up to date for the newsroom it makes)."""
+        found: dict[str, tuple[Release, ...]] = {}
+        for release in self.releases:
+            found[release.key] = (*found.get(release.key, ()), release)
+        return found
+
     @property
     def held_back(self) -> tuple[Release, ...]:
         return tuple(r for graph in self.graphs for r in graph.held_back)
@@ -407,8 +417,8 @@ def with_release(newsroom: Newsroom, content: Content, release: Release, *,
     full build decides those)."""
     if release.embargo or release.withdrawn or release.event or written_key(release.key):
         return None
-    if any(other.key == release.key and other.lang == release.lang
-           for other in newsroom.releases if other is not release):
+    versions = newsroom.by_key.get(release.key, ())
+    if any(other.lang == release.lang for other in versions if other is not release):
         return None
     graph = newsroom.graph_of(release)
     if graph.language.code != release.lang or adding == (release in graph.links):
@@ -417,7 +427,15 @@ def with_release(newsroom: Newsroom, content: Content, release: Release, *,
     if regrown is None:
         return None
     now, relinked = regrown
-    return Newsroom(tuple(now if other is graph else other for other in newsroom.graphs)), relinked
+    after = Newsroom(tuple(now if other is graph else other for other in newsroom.graphs))
+    # Its versions as the new newsroom would find them (the others are the same objects).
+    by_key, others = dict(newsroom.by_key), tuple(other for other in versions if other is not release)
+    if adding or others:
+        by_key[release.key] = (*others, release) if adding else others
+    else:
+        del by_key[release.key]
+    after.__dict__["by_key"] = by_key  # (what functools.cached_property would keep)
+    return after, relinked
 
 
 def _regrown(graph: SiteGraph, slug_of: Callable[[str], str], release: Release,

@@ -1550,7 +1550,7 @@ def release_alternates(newsroom: Newsroom, release: Release) -> tuple[Alternate,
     """A release page's versions in each language of a site of several, as a build links
     them (see _languages_linked)."""
     languages = [graph.language for graph in newsroom.graphs]
-    versions = {release.key: {other.lang: other for other in newsroom.releases if other.key == release.key}}
+    versions = {release.key: {other.lang: other for other in newsroom.by_key.get(release.key, ())}}
     return _alternates(release.path, release, newsroom.graph_of(release).language, languages,
                        [set() for _ in languages], versions)
 

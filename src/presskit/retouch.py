@@ -316,7 +316,7 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
         alternates.pop(release.path, None)
     # Its versions in other languages link it, or no longer: their pages, and their links as
     # the record keeps them.
-    twins = {other for other in newsroom.releases if other.key == release.key and other is not release}
+    twins = {other for other in newsroom.by_key.get(release.key, ()) if other is not release}
     if len(newsroom.graphs) > 1:
         for linked in (*twins, *([release] if added else [])):
             alternates[linked.path] = release_alternates(newsroom, linked)
@@ -336,11 +336,19 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
         memory.pages.pop(path, None)
     in_order = list(kept.content.releases)
     if added:
-        bisect.insort(in_order, release, key=lambda other: str(other.source))
+        at = bisect.bisect(in_order, source, key=lambda other: str(other.source))
+        in_order.insert(at, release)
     else:
-        in_order.remove(release)
+        at = in_order.index(release)
+        del in_order[at]
+    # Each release's place, if found already: those after the one that came or went move by one.
+    shift = 1 if added else -1
+    places = {other: number + shift if number >= at else number
+              for other, number in kept.places.items() if other != source}
+    if added and kept.places:
+        places[source] = at
     now = dataclasses.replace(kept, content=dataclasses.replace(kept.content, releases=tuple(in_order)),
-                              newsroom=newsroom, bodies=bodies, alternates=alternates, places={},
+                              newsroom=newsroom, bodies=bodies, alternates=alternates, places=places,
                               pages=_with_pages_of(kept.pages, before, after, release, settings))
     digests = {path: memory.pages[path][0] for path in made if path in memory.pages}
     html = sum(1 for path in made if paths.output_file(path).endswith(".html"))
