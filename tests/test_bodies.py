@@ -92,6 +92,19 @@ def test_a_build_on_several_cores_holds_its_bodies_packed_and_makes_the_same_fil
     assert not any(isinstance(body, PackedBody) for body in open_bodies.values())
 
 
+def test_pages_go_to_the_workers_in_order_in_chunks_that_shrink_as_fewer_are_left():
+    """The pages of a site, in order, each once: 32 at a time while many are left, then fewer,
+    so that the heavy pages at the end of a site's order (archives, countries, topics) are
+    shared among the workers rather than left in one chunk to one of them."""
+    for count, workers in ((536, 2), (16_000, 2), (40, 4), (1, 2)):
+        chunks = render._guided_chunks(count, workers)
+        assert [index for chunk in chunks for index in chunk] == list(range(count))
+        sizes = [len(chunk) for chunk in chunks]
+        assert max(sizes) <= 32 and sizes == sorted(sizes, reverse=True)
+        assert sizes[-min(count, 2 * workers):] == [1] * min(count, 2 * workers)
+    assert render._guided_chunks(536, 2)[0] == list(range(32))
+
+
 def test_the_cache_keeps_no_markdown_and_a_template_that_shows_it_still_gets_it(tmp_path, monkeypatch):
     """A release lent by the cache holds its rendered text, not its Markdown (its file keeps
     that); one rendered in this build lets go of its Markdown once rendered. A template that

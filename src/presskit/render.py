@@ -938,7 +938,7 @@ class _Renderer:
             return {}
         global _WORKER, _WORKER_SPECS
         _WORKER, _WORKER_SPECS = self, specs
-        chunks = [list(range(i, min(i + 32, len(specs)))) for i in range(0, len(specs), 32)]
+        chunks = _guided_chunks(len(specs), self.workers)
         made: dict[str, bytes | Spilled | None] = {}
         with forks.pool(self.workers) as pool:
             for results, problems, cards in pool.imap_unordered(_render_pages, chunks):
@@ -1214,6 +1214,20 @@ def _is_page(site_path: str) -> bool:
 
 
 _Made = tuple[int, bytes | Spilled | None, tuple[str, ...] | None]  # a page's index, bytes, targets
+
+
+def _guided_chunks(count: int, workers: int, largest: int = 32) -> list[list[int]]:
+    """The numbers of `count` pages in order, in chunks for `workers` processes: up to
+    `largest` pages each, then fewer as fewer are left (a chunk is at most an eighth of a
+    worker's share of what is left), so that no process ends long after the others. The pages
+    that list many releases (archives, countries, topics) come last in a site's order: after
+    an edit, a process given two of those chunks whole took twice as long as the other."""
+    chunks, start = [], 0
+    while start < count:
+        size = max(1, min(largest, (count - start) // (workers * 8)))
+        chunks.append(list(range(start, min(start + size, count))))
+        start += size
+    return chunks
 
 
 def _render_pages(indices: list[int]) -> tuple[list[_Made], list[Problem],
