@@ -452,19 +452,23 @@ class Preview:
             return
         (event,), folder = self.unkept, settings.output_dir
         assert isinstance(kept, quick.MemoryStore)
-        self.unkept, self.unstamped = None, False
         try:
-            with one_build(self.site_dir, lambda: None, PREVIEW):
-                cache_folder(self.site_dir, PREVIEW)
-                record = keep_site(self.site_dir, state, record, self._snapshot.files.values(),
-                                   kept.releases.values(), event, folder, PREVIEW)
-        except (OSError, BuildFailed) as error:  # not kept: the next start builds again
-            self.report(f"The preview could not be kept for the next start: {error}")
-            return
-        on_disk = {path: OutputFile(path, source=folder / path) for path in self._snapshot.files}
-        self.memory.pages = {path: (digest, IN_OUTPUT) for path, (digest, _) in self.memory.pages.items()}
-        self._publish(dataclasses.replace(self._snapshot, files=on_disk))
-        self.quick_state = (record, kept)
+            try:
+                with one_build(self.site_dir, lambda: None, PREVIEW):
+                    cache_folder(self.site_dir, PREVIEW)
+                    record = keep_site(self.site_dir, state, record, self._snapshot.files.values(),
+                                       kept.releases.values(), event, folder, PREVIEW)
+            except (OSError, BuildFailed) as error:  # not kept: the next start builds again
+                self.report(f"The preview could not be kept for the next start: {error}")
+                return
+            on_disk = {path: OutputFile(path, source=folder / path) for path in self._snapshot.files}
+            self.memory.pages = {path: (digest, IN_OUTPUT) for path, (digest, _) in self.memory.pages.items()}
+            self._publish(dataclasses.replace(self._snapshot, files=on_disk))
+            self.quick_state = (record, kept)
+        finally:
+            # Said kept once it is (or once it failed, not to be tried again): a start that
+            # follows a stop, once the last preview said so, finds all of it kept.
+            self.unkept, self.unstamped = None, False
 
     def keep_learned_when_quiet(self) -> None:
         """Once saves have paused (LEARN_AFTER_QUIET_SECONDS) and the site served is kept,
