@@ -39,11 +39,15 @@ _FILE = "learned"
 _FORMAT = 1
 
 # What a build's memory holds that the next rebuild reuses, each entry checked as it is used
-# (a file's size and time, a text's key, a card's or a search entry's fingerprint). Not kept:
-# the pages' fingerprints (the record has them), Jinja's environments (made again when first
-# asked), and what belongs to one build (progress, the spill folder, the kept cards' reader).
+# (a file's size and time, a text's key, a card's fingerprint). Not kept: the pages'
+# fingerprints (the record has them), Jinja's environments (made again when first asked), what
+# belongs to one build (progress, the spill folder, the kept cards' reader), and the search
+# entries: each holds its release's text and words again (76 of 166 MB at 10,000 releases, a
+# quarter of a second more to take back, in the wait of the first save after a start), and
+# the only rebuild that asks for them all, an index made whole (a release written or deleted
+# among older ones), makes them again after the tab has reloaded (about 1 s at 10,000).
 _MEMORY = ("files", "bodies", "body_options", "fragments", "models", "copies", "graph", "media",
-           "search_cards", "search_entries")
+           "search_cards")
 
 
 @dataclass(frozen=True)
