@@ -267,11 +267,7 @@ class Newsroom:
 
     def versions(self) -> dict[str, dict[str, Release]]:
         """The published versions of each release, by translation key and language."""
-        found: dict[str, dict[str, Release]] = {}
-        for graph in self.graphs:
-            for release in graph.releases:
-                found.setdefault(release.key, {})[release.lang] = release
-        return found
+        return {key: {release.lang: release for release in found} for key, found in self.by_key.items()}
 
 
 def with_releases(newsroom: Newsroom, swap: Mapping[Release, Release]) -> Newsroom:
