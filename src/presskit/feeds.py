@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from presskit.models import Release
 
@@ -95,15 +96,23 @@ def _sitemap_text(urls: Sequence[SitemapUrl]) -> bytes:
     if any(alternates for _, _, alternates in urls):
         head += f' xmlns:xhtml="{XHTML}"'
     lines = ["<?xml version='1.0' encoding='utf-8'?>", head + ">"]
-    for url, modified, alternates in urls:
-        lines += ["  <url>", f"    <loc>{escape(url)}</loc>"]
-        if modified is not None:
-            lines.append(f"    <lastmod>{modified.date().isoformat()}</lastmod>")
-        lines += [f'    <xhtml:link rel="alternate" hreflang={_attribute(hreflang)} '
-                  f'href={_attribute(href)} />' for hreflang, href in alternates]
-        lines.append("  </url>")
+    lines += [_url_entry(url, modified, tuple(alternates)) for url, modified, alternates in urls]
     lines.append("</urlset>")
     return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+@lru_cache(maxsize=1 << 16)
+def _url_entry(url: str, modified: datetime | None, alternates: tuple[tuple[str, str], ...]) -> str:
+    """One page's <url> element, its lines as the sitemap holds them. Kept: a preview makes
+    the sitemap again after each save that moves a release, and nearly every entry is the
+    same as the time before."""
+    lines = ["  <url>", f"    <loc>{escape(url)}</loc>"]
+    if modified is not None:
+        lines.append(f"    <lastmod>{modified.date().isoformat()}</lastmod>")
+    lines += [f'    <xhtml:link rel="alternate" hreflang={_attribute(hreflang)} '
+              f'href={_attribute(href)} />' for hreflang, href in alternates]
+    lines.append("  </url>")
+    return "\n".join(lines)
 
 
 def escape(text: str) -> str:

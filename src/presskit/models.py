@@ -281,8 +281,8 @@ class Release:
         """Its Markdown (see Text)."""
         return self.text.read() if self.text is not None else ""
 
-    @property
-    def modified(self) -> datetime:
+    @functools.cached_property
+    def modified(self) -> datetime:  # asked for by the sitemap, made again after many saves
         """When the release last changed: `updated`, its latest correction, or its date."""
         return max([self.date, *([self.updated] if self.updated else []),
                     *(c.date for c in self.corrections)])

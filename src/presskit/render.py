@@ -561,10 +561,17 @@ class _Renderer:
         """The cards of a list, each in its list item (`<li>`), joined at once: a term page
         lists a thousand, and a template loop that asks for each card took three times as
         long as the rest of the page. Those kept by the last build are read at once."""
-        card, chosen = self._card, tuple(sorted(options.items()))
+        chosen, memory = tuple(sorted(options.items())), self.memory
         releases = list(releases)
-        self.memory.fetch_fragments(self._card_key(release, chosen)[0] for release in releases)
-        items = [card(release, chosen, options) for release in releases]
+        keys = [self._card_key(release, chosen) for release in releases]
+        memory.fetch_fragments(slot for slot, _ in keys)
+        kept, items = memory.fragments, []
+        for release, (slot, digest) in zip(releases, keys, strict=True):
+            found = kept.get(slot)  # most of them, as BuildMemory.fragment would find them
+            if found is not None and found[0] == digest:
+                items.append(found[1])
+            else:
+                items.append(memory.fragment(slot, digest, self._make_card, release, options))
         if not items:
             return markupsafe.Markup("")
         return markupsafe.Markup("<li>" + "</li>\n<li>".join(items) + "</li>\n")
@@ -1611,9 +1618,14 @@ def _sitemap(renderers: list[_Renderer], pages: Iterable[str],
             path = "/" + page.removesuffix("index.html")
             if path in notices:
                 continue
-            versions = [(a.language.code, absolute(a.path)) for a in alternates.get(path, ()) if a.exists]
+            versions = tuple((a.language.code, absolute(a.path))
+                             for a in alternates.get(path, ()) if a.exists)
             urls.append((absolute(path), modified.get(path), versions if len(versions) > 1 else ()))
-    data = first.memory.page("/sitemap.xml", fingerprint(urls), lambda: feeds.sitemap(urls))
+    # Made, then known by its bytes: made from entries kept from the last time (feeds.sitemap),
+    # that is quicker than a fingerprint of all its addresses.
+    made = feeds.sitemap(urls)
+    digest = hashlib.blake2b(made, digest_size=16).hexdigest()
+    data = first.memory.page("/sitemap.xml", digest, lambda: made)
     file = first.output("/sitemap.xml", data)
     if file is not None:
         yield file
@@ -1639,8 +1651,12 @@ def _once_per_line(problems: list[Problem]) -> list[Problem]:
         for key, problem in first.items()]
 
 
+@lru_cache(maxsize=1 << 16)
 def _quote(path: str) -> str:
-    """A path as a URL: spaces and other characters that need it are percent-encoded."""
+    """A path as a URL: spaces and other characters that need it are percent-encoded. Kept:
+    every page links the same menus and lists, and the sitemap, made again after each save in
+    a preview that moves a release, quotes every page's address (16,000 at 10,000 releases in
+    two languages: a third of its time)."""
     return quote(path, safe="/%:@!$&'()*+,;=~")
 
 
