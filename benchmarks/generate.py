@@ -3,11 +3,11 @@
     python benchmarks/generate.py 10000 /tmp/site-10k
 
 Releases have 1-6 countries, partners, programmes, topics, 1-3 photos, and 500-900-word bodies
-with headings, lists, quotes and links to other releases. The photos are camera-sized JPEGs
-(1600x1066, with GPS data; 640 wide below 1,000 releases, for tests), a pool of one per hundred
-releases (4 to 60), shared as a newsroom's are. The same N and seed give the same site.
-With --bilingual, the site also has Vietnamese: every other release gets a .vi.md version, and
-every other partner a Vietnamese name.
+with headings, lists, quotes and links to other releases. The photos are JPEGs as a camera's
+are once cut down for the web (1600x1066, with GPS data; 640 wide below 1,000 releases, for
+tests), a pool of one per hundred releases (4 to 60), shared as a newsroom's are. The same N
+and seed give the same site. With --bilingual, the site also has Vietnamese: every other
+release gets a .vi.md version, and every other partner a Vietnamese name.
 """
 
 from __future__ import annotations
