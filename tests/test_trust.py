@@ -123,6 +123,46 @@ def test_a_build_after_an_edit_reads_only_the_kept_cards_its_changed_lists_show(
     assert slots() == {slot for slot in kept if slot[0] != gone}
 
 
+def test_kept_cards_are_read_many_a_query_each_under_its_own_slot_and_seal(tmp_path):
+    """KeptCards.fetch reads the cards a page asks for a few hundred keys a query, by language
+    and options: every kept card comes back under its own slot, past each query's limit; a slot
+    with no row, or one asked for before, gives nothing; a row moved to another slot, or one
+    presskit did not seal, is never read."""
+    from markupsafe import Markup
+
+    from presskit import store as store_module
+
+    site = tmp_path / "site"
+    site.mkdir()
+    kinds = [("en", "[]"), ("en", "[('heading', 'h2')]"), ("vi", "[]")]
+    cards = {(f"/site/content/releases/r{number:04}.md", language, options):
+             (f"digest-{number}-{language}-{options}",
+              Markup(f"<article>{number} {language} {options}</article>"))
+             for number in range(1203) for language, options in kinds}
+    kept = store_module.ReleaseStore(site)
+    kept.save_cards(cards, {source for source, _, _ in cards})
+    reader = kept.kept_cards()
+    assert reader is not None
+
+    wanted = [slot for number, slot in enumerate(sorted(cards)) if number % 3 != 1]  # 2,406 of 3,609
+    missing = ("/site/content/releases/none.md", "en", "[]")
+    found = reader.fetch([*wanted, missing])
+    assert found == {slot: cards[slot] for slot in wanted}
+    assert all(isinstance(card, Markup) for _, card in found.values())
+    assert reader.fetch(wanted[:10]) == {}  # each slot is looked for once
+
+    store = site / ".presskit-cache/releases.sqlite"
+    first, second = sorted(cards)[1], sorted(cards)[4]  # never asked for yet (number % 3 == 1)
+    with sqlite3.connect(store) as db:  # one card's row moved under another slot; one planted
+        digest, row = db.execute("SELECT digest, card FROM cards WHERE source = ? AND language = ? "
+                                 "AND options = ?", first).fetchone()
+        db.execute("UPDATE cards SET digest = ?, card = ? WHERE source = ? AND language = ? AND options = ?",
+                   (digest, row, *second))
+        db.execute("UPDATE cards SET card = ? WHERE source = ? AND language = ? AND options = ?",
+                   (b"<article>planted</article>", *first))
+    assert reader.fetch([first, second, sorted(cards)[7]]) == {sorted(cards)[7]: cards[sorted(cards)[7]]}
+
+
 def test_compiled_templates_planted_in_the_cache_never_run(tmp_path, run):
     from jinja2.bccache import bc_magic
 
