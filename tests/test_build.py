@@ -259,6 +259,29 @@ def test_sitemap_lists_every_page_and_robots_points_to_it(tmp_path, run):
     assert "Sitemap: https://example.org/news/sitemap.xml" in read(site, "robots.txt")
 
 
+def test_a_sitemap_dates_a_page_by_the_day_its_moment_falls_on_as_written(tmp_path, run):
+    """The same moment written in another time zone can fall on another day: the sitemap's
+    lastmod follows the day as written, build after build in one process (entries are kept
+    between builds), as a build from scratch writes it."""
+    site = write_site(tmp_path / "site", {
+        "content/releases/moment.md": release("A moment", date="2026-03-02T06:00:00+07:00"),
+        "content/releases/other.md": release("Another", date="2026-02-01"),
+    })
+
+    def lastmod() -> str:
+        for url in ET.parse(site / "output/sitemap.xml").getroot().findall(f"{SITEMAP}url"):
+            if url.find(f"{SITEMAP}loc").text.endswith("/releases/moment/"):
+                return url.find(f"{SITEMAP}lastmod").text
+        raise AssertionError("no entry for the release")
+
+    assert run("build", site).code == 0
+    assert lastmod() == "2026-03-02"
+    moment = site / "content/releases/moment.md"
+    moment.write_text(moment.read_text().replace("2026-03-02T06:00:00+07:00", "2026-03-01T23:00:00+00:00"))
+    assert run("build", site).code == 0
+    assert lastmod() == "2026-03-01"
+
+
 def test_release_page_has_canonical_open_graph_and_news_article(tmp_path, run):
     site = newsroom(tmp_path)
     assert run("build", site).code == 0

@@ -96,19 +96,21 @@ def _sitemap_text(urls: Sequence[SitemapUrl]) -> bytes:
     if any(alternates for _, _, alternates in urls):
         head += f' xmlns:xhtml="{XHTML}"'
     lines = ["<?xml version='1.0' encoding='utf-8'?>", head + ">"]
-    lines += [_url_entry(url, modified, tuple(alternates)) for url, modified, alternates in urls]
+    lines += [_url_entry(url, None if modified is None else modified.date().isoformat(), tuple(alternates))
+              for url, modified, alternates in urls]
     lines.append("</urlset>")
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 @lru_cache(maxsize=1 << 17)  # a newsroom of 50,000 releases in two languages has 80,000 pages
-def _url_entry(url: str, modified: datetime | None, alternates: tuple[tuple[str, str], ...]) -> str:
+def _url_entry(url: str, day: str | None, alternates: tuple[tuple[str, str], ...]) -> str:
     """One page's <url> element, its lines as the sitemap holds them. Kept: a preview makes
     the sitemap again after each save that moves a release, and nearly every entry is the
-    same as the time before."""
+    same as the time before. By the day it was last changed, as written, not the moment: two
+    equal moments in other time zones can fall on different days."""
     lines = ["  <url>", f"    <loc>{escape(url)}</loc>"]
-    if modified is not None:
-        lines.append(f"    <lastmod>{modified.date().isoformat()}</lastmod>")
+    if day is not None:
+        lines.append(f"    <lastmod>{day}</lastmod>")
     lines += [f'    <xhtml:link rel="alternate" hreflang={_attribute(hreflang)} '
               f'href={_attribute(href)} />' for hreflang, href in alternates]
     lines.append("  </url>")
