@@ -134,9 +134,12 @@ def test_learning_the_kept_preview_makes_no_search_entry_again(tmp_path, monkeyp
     made and compared all of them: 2 s of the first save's wait at 10,000 releases), nor reads
     the files of the index it serves again (they are served as they are: reading 10,000 cards
     from the kept preview took 1.5 s)."""
+    import presskit.serve as serving
     from presskit.render import _Renderer
     from presskit.server import Snapshot
 
+    # Not the entries a preview makes once saves pause (see the next test): the start's.
+    monkeypatch.setattr(serving.Preview, "make_search_entries_when_quiet", lambda self, busy: None)
     site, port = _site(tmp_path / "site"), _port()
     first, _ = _served(site, port)
     made: list[str] = []
@@ -162,6 +165,57 @@ def test_learning_the_kept_preview_makes_no_search_entry_again(tmp_path, monkeyp
     assert made == []
     cards = [path for path in again if "search/data/f/" in path]
     assert cards and sorted(read) == sorted(cards)  # once each, by _served, after the start
+
+
+def test_a_start_that_took_back_what_was_learned_makes_the_search_entries_once_saves_pause(
+        tmp_path, monkeypatch):
+    """What a preview keeps for its next start leaves the search entries out (presskit.learned).
+    The start that takes it back makes them while saves pause, one release at a time, so that
+    the first search index made whole (an older release deleted renumbers the rest) makes
+    none after the tab's reload, and the preview serves what a fresh build makes."""
+    import presskit.serve as serving
+    from presskit.render import _Renderer
+    from test_retouch import _assert_served_equals_a_fresh_build
+    from test_serve import wait_for
+
+    monkeypatch.setattr(serving, "KEEP_AFTER_QUIET_SECONDS", 0.5)
+    monkeypatch.setattr(serving, "LEARN_AFTER_QUIET_SECONDS", 0.5)
+    site, port = _site(tmp_path / "site"), _port()
+    lines: list[str] = []
+    running = Session(site, "127.0.0.1", port, report=lines.append)
+    try:
+        when_kept(running, lines)
+        wait_for(lambda: running.preview.learned_for is running.preview.quick_state, timeout=30)
+    finally:
+        running.stop()
+
+    made: list[str] = []
+    make = _Renderer._search_entry
+
+    def counted(renderer, release):  # type: ignore[no-untyped-def]
+        made.append(str(release.source))
+        return make(renderer, release)
+
+    monkeypatch.setattr(_Renderer, "_search_entry", counted)
+    lines = []
+    running = Session(site, "127.0.0.1", port, report=lines.append)
+    try:
+        assert any(KEPT in line for line in lines), lines
+        assert running.preview.warm  # what the last preview learned, taken back
+        wait_for(lambda: running.preview.entries_made, timeout=30)
+        published = [release for graph in running.preview.kept.newsroom.graphs for release in graph.releases]
+        assert sorted(made) == sorted(str(release.source) for release in published)  # each once
+        made.clear()
+        older = sorted(release.source for release in published if release.lang == "en")[2]
+        build = running.preview.snapshot().build
+        older.unlink()
+        wait_for(lambda: running.preview.snapshot().build > build and not running.preview.snapshot().later,
+                 timeout=60)
+        assert not running.preview.snapshot().error, lines
+        assert made == []  # the index made whole: every entry was made while saves paused
+        _assert_served_equals_a_fresh_build(running, site)
+    finally:
+        running.stop()
 
 
 def test_a_damaged_or_foreign_kept_preview_is_never_trusted(tmp_path):

@@ -1336,6 +1336,27 @@ def render_releases(settings: Settings, graph: SiteGraph, memory: BuildMemory, p
     return files
 
 
+def make_search_entries(settings: Settings, newsroom: Newsroom, memory: BuildMemory,
+                        prints: Sequence[dict[object, str]], busy: Callable[[], bool]) -> bool:
+    """Make the search entry of every published release that memory does not hold under its
+    key, with its card and weights, one release at a time until `busy` says to stop; True
+    once every entry is made. For a preview after a start that took back what the last one
+    learned (which leaves the entries out): the first index it makes whole (a release written
+    or deleted among older ones) then makes none in a save's wake. `prints`: each language's
+    fingerprints of what did not change (RenderedSite.prints), used and added to."""
+    if memory.search_entries is None:
+        return True
+    for number, graph in enumerate(newsroom.graphs):
+        renderer = _Renderer(settings, graph, memory, preview=True, only=set())
+        if number < len(prints):
+            renderer.prints.seen = prints[number]
+        for release in graph.releases:
+            if busy():
+                return False
+            renderer.search_entry(release).packed()
+    return True
+
+
 def render_shown(settings: Settings, newsroom: Newsroom, memory: BuildMemory, preview: bool,
                  pages: set[str], releases: Sequence[Release],
                  alternates: dict[str, tuple[Alternate, ...]], searched: dict[str, SearchEdit],

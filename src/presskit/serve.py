@@ -46,7 +46,7 @@ from presskit.config import SETTINGS_FILE, Settings, load_settings
 from presskit.errors import BuildFailed, Problem, errors_in
 from presskit.lock import one_build
 from presskit.preview_build import problem_from
-from presskit.render import OutputFile, builtin_theme, made_later_paths, theme_dirs
+from presskit.render import OutputFile, builtin_theme, made_later_paths, make_search_entries, theme_dirs
 from presskit.server import PreviewServer, Snapshot
 from presskit.text import new_release_line
 from presskit.watch import Changes, Watcher
@@ -103,6 +103,7 @@ class Preview:
         self.learned_for: object = None
         self.quick_last = False  # whether the last rebuild was a quick one (see _quick)
         self.catching_up = False  # a start makes again what changed: the kept site is not served
+        self.entries_made = False  # every search entry of the site served is in memory
 
     # -- what the server asks -----------------------------------------------------
 
@@ -282,6 +283,7 @@ class Preview:
         self._snapshot = Snapshot(files={}, build=0)
         self.memory = BuildMemory(search_entries={})
         self.kept, self.quick_state, self.shown, self.learned_for = None, None, None, None
+        self.entries_made = False
         self.warm, self.unkept, self.unstamped = False, None, False
 
     def _served_from_cache(self, next_embargo: datetime | None, warnings: list[Problem],
@@ -490,6 +492,18 @@ class Preview:
             learned.keep(self.site_dir, PREVIEW, data, learned.Learned.of(
                 self.kept, releases, self.shown or set(), self.next_embargo, self.memory))
         self.learned_for = state  # tried once for this state, kept or not
+
+    def make_search_entries_when_quiet(self, busy: Callable[[], bool]) -> None:
+        """While saves pause, make the search entries that a start which took back what the
+        last preview learned left out (see presskit.learned), a release at a time, stopping as
+        soon as `busy` says a save came (it is made first; the rest waits for the next pause).
+        Without them, the first search index made whole (a release written or deleted among
+        older ones) made them all after the tab's reload: about 3.5 s at 10,000 releases in
+        two languages, which a save made then waited for."""
+        if self.entries_made or not self.warm or self.kept is None or self._snapshot.error:
+            return
+        self.entries_made = make_search_entries(self.settings(), self.kept.newsroom, self.memory,
+                                                self.kept.prints, busy)
 
     def recall(self) -> bool:
         """At a start served from the kept preview: take back what the preview learned of that
@@ -769,6 +783,8 @@ class Session:
                     learned.settle()  # after a start that took back what it learned: saves paused
                     self.preview.keep_when_quiet()
                     self.preview.keep_learned_when_quiet()
+                    self.preview.make_search_entries_when_quiet(
+                        lambda: self.stop_event.is_set() or self.changes.pending())
             except Exception as error:  # a bug must not end the preview; say it and go on
                 self.preview.report(f"presskit failed unexpectedly while rebuilding: "
                                     f"{type(error).__name__}: {error}")

@@ -80,6 +80,11 @@ class Changes(FileSystemEventHandler):
     def relevant(self, path: Path) -> bool:
         return self.watched(path) and not is_temporary(path)
 
+    def pending(self) -> bool:
+        """Whether events have come that the next burst will give (work done while saves
+        pause stops for them)."""
+        return bool(self.paths)
+
     def watched(self, path: Path) -> bool:
         """Whether a path is in what a build reads (temporary files included)."""
         try:
