@@ -10,6 +10,7 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -184,6 +185,26 @@ def test_survives_malformed_requests_and_fifty_clients(session):
     for thread in threads:
         thread.join(30)
     assert results == [200] * 50
+
+
+def test_a_browser_that_resets_its_connection_half_way_prints_nothing(session, capsys):
+    """A reload or a closed tab can reset a connection in the middle of a request: the
+    preview says nothing of it (Python's server printed a traceback into the terminal of the
+    person writing) and goes on answering."""
+    port = session.preview.port
+    capsys.readouterr()
+    for partial in (b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n", b"GE",
+                    f"GET /releases/story/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()):
+        raw = socket.create_connection(("127.0.0.1", port), timeout=5)
+        raw.sendall(partial)
+        time.sleep(0.05)
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # a reset
+        raw.close()
+    assert get(session, "/releases/story/").status == 200
+    time.sleep(0.3)
+    said = capsys.readouterr()
+    assert "Traceback" not in said.err and "Exception occurred" not in said.err, said.err
+    assert said.err == ""
 
 
 def _open_streams(session: Session, count: int) -> list[socket.socket]:

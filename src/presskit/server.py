@@ -15,6 +15,7 @@ import mimetypes
 import re
 import select
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -96,6 +97,18 @@ class PreviewServer(ThreadingHTTPServer):
         self.address_family = family
         super().__init__(address, _Handler)
         self.allowed_hosts = _allowed_hosts(address[0], self.server_address[1])
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A request that failed outside its answer: a browser that went away half-way (a
+        reload, a closed tab, a connection reset) is no error, and nothing else is said as a
+        traceback (socketserver printed one, in the terminal of the person writing); the
+        preview goes on."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)) or self.stopping.is_set():
+            return
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write(f"presskit: a request to the preview failed ({type(error).__name__}: "
+                             f"{error}); the preview goes on.\n")
 
     def process_request(self, request: socket.socket, client_address: object) -> None:
         """A thread per connection, up to MAX_CONNECTIONS; past that a short "busy" answer."""
