@@ -43,9 +43,10 @@ _FORMAT = 1
 # fingerprints (the record has them), Jinja's environments (made again when first asked), what
 # belongs to one build (progress, the spill folder, the kept cards' reader), and the search
 # entries: each holds its release's text and words again (76 of 166 MB at 10,000 releases, a
-# quarter of a second more to take back, in the wait of the first save after a start), and
-# the only rebuild that asks for them all, an index made whole (a release written or deleted
-# among older ones), makes them again after the tab has reloaded (about 1 s at 10,000).
+# quarter of a second more to take back, in the wait of the first save after a start): the
+# started preview makes them again while saves pause (Preview.make_search_entries_when_quiet),
+# before the only rebuild that asks for them all, an index made whole (a release written or
+# deleted among older ones), needs them.
 _MEMORY = ("files", "bodies", "body_options", "fragments", "models", "copies", "graph", "media",
            "search_cards")
 

@@ -563,15 +563,10 @@ class _Renderer:
         long as the rest of the page. Those kept by the last build are read at once."""
         chosen, memory = tuple(sorted(options.items())), self.memory
         releases = list(releases)
-        keys = [self._card_key(release, chosen) for release in releases]
+        keys = [self._card_key(release, chosen) for release in releases]  # found once each
         memory.fetch_fragments(slot for slot, _ in keys)
-        kept, items = memory.fragments, []
-        for release, (slot, digest) in zip(releases, keys, strict=True):
-            found = kept.get(slot)  # most of them, as BuildMemory.fragment would find them
-            if found is not None and found[0] == digest:
-                items.append(found[1])
-            else:
-                items.append(memory.fragment(slot, digest, self._make_card, release, options))
+        items = [memory.fragment(slot, digest, self._make_card, release, options)
+                 for release, (slot, digest) in zip(releases, keys, strict=True)]
         if not items:
             return markupsafe.Markup("")
         return markupsafe.Markup("<li>" + "</li>\n<li>".join(items) + "</li>\n")
