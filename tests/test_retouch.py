@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from conftest import REPO
+from presskit import paths
 from presskit.build import make_site
 from presskit.serve import Session
 from test_serve import status, wait_for
@@ -123,16 +124,20 @@ def _partner_02_toggled(text: str) -> str:
 
 def test_random_edits_in_the_preview_equal_a_cold_preview(tmp_path):
     """A generated bilingual newsroom, edited at random (titles, summaries, first paragraphs,
-    words, dates in the same year and in another, topics, partners, releases written and
+    words, dates in the same year and in another, topics, partners, a lead photo (some new to
+    the site), releases written and
     deleted, versions in the other language written and deleted): after each save, the served
     site is the one a cold preview makes."""
     sys.path.insert(0, str(REPO / "benchmarks"))
     from generate import generate
 
-    site = _aged(generate(30, tmp_path / "site", seed=5, bilingual=True))
+    site = generate(30, tmp_path / "site", seed=5, bilingual=True)
+    for number in range(2):  # photos no release shows yet
+        shutil.copy(site / f"content/media/photo-0{number}.jpg", site / f"content/media/fresh-{number}.jpg")
+    _aged(site)
     lines: list[str] = []
     running = Session(site, "127.0.0.1", 0, report=lines.append)
-    rng = random.Random(11)
+    rng = random.Random(12)
     files = sorted((site / "content/releases").rglob("*.md"))
     def month(found: re.Match[str]) -> str:
         return f"date: {found[1]}-0{rng.randint(1, 9)}-{rng.randint(1, 28):02}"
@@ -147,12 +152,14 @@ def test_random_edits_in_the_preview_equal_a_cold_preview(tmp_path):
                                        count=1),
         "topic": lambda text, n: re.sub(r"(?m)^topics: \[", "topics: [Youth employment, ", text, count=1),
         "partner": lambda text, n: _partner_02_toggled(text),
+        "photo": lambda text, n: re.sub(r"(?m)^  - src: /media/.*$", "  - src: /media/" + rng.choice(
+            ["photo-00.jpg", "photo-03.jpg", "fresh-0.jpg", "fresh-1.jpg"]), text, count=1),
     }
     seen: set[str] = set()
     try:
         for number in range(40):
             path = rng.choice(files)
-            kind = rng.choice([*sorted(kinds), "add", "delete", "translate"])
+            kind = rng.choice([*sorted(kinds), "photo", "photo", "add", "delete", "translate"])
             text = path.read_text()
             if kind in ("add", "translate"):  # a copy under a name of its own, or its version
                 added = path.with_name(path.name.replace("release-", f"added-{number}-", 1)
@@ -211,8 +218,8 @@ def test_a_new_date_moves_a_release_and_makes_only_the_pages_that_change(tmp_pat
     (three entries each) and the pages of the list of releases (five a page) that it crossed,
     then its page with its new neighbours, a partner's page it joins and the pages that show
     it in its new place. With a
-    caption of its own on a photo that older releases show too, a move changes the photo's
-    download (which carries the newest one's): a full rebuild."""
+    caption of its own on a photo that older releases show too, the photo's download (which
+    carries the first one's in the site's order) is made again, in place and with a move."""
     site, files = _dated_site(tmp_path)
     dates = {path: re.search(r"(?m)^date: (.*)$", path.read_text())[1] for path in files}  # type: ignore[index]
     newest = max(files, key=dates.__getitem__)
@@ -224,8 +231,8 @@ def test_a_new_date_moves_a_release_and_makes_only_the_pages_that_change(tmp_pat
              ("title: ", "title: Moved - ", IN_PLACE),
              ("date: 2024-01-01", f"date: {dates[newest]}", MOVED),
              # A caption of its own: the downloads of its photos carry the newest one's.
-             ("\n    alt: ", "\n    caption: Only here\n    alt: ", "Rebuilt"),
-             (f"date: {dates[newest]}", "date: 2024-01-01", "Rebuilt")]
+             ("\n    alt: ", "\n    caption: Only here\n    alt: ", IN_PLACE),
+             (f"date: {dates[newest]}", "date: 2024-01-01", MOVED)]
     try:
         for old, new, said in saves:
             before_files = dict(running.preview.snapshot().files)
@@ -242,11 +249,16 @@ def test_a_new_date_moves_a_release_and_makes_only_the_pages_that_change(tmp_pat
                 # pages that show its card are looked at again (their bytes the same: no partner)
                 assert {"partners/partner-02/index.html", "partners/partner-02/feed.xml",
                         "partners/index.html"} <= changed <= made, sorted(changed)
+            elif "caption" in new:  # shown on its own page alone (and in its download)
+                assert {path for path in changed if path.endswith(".html")} == {
+                    paths.output_file(path) for path in (f"/releases/{newest.stem}/",)}, sorted(changed)
             elif said != "Rebuilt":
                 assert changed <= made and len(made - changed) <= 8, sorted(made - changed)
             if said == MOVED and old.startswith("date"):
                 assert "feed.xml" in {path.rsplit("/", 1)[-1] for path in changed}
                 assert len({path for path in changed if path.startswith("releases/page/")}) >= 3
+            if "caption" in new + old:  # the download of its lead photo, with the caption or not
+                assert [path for path in changed if path.startswith("media/")], sorted(changed)
             _assert_served_equals_a_fresh_build(running, site)
     finally:
         running.stop()
@@ -269,9 +281,13 @@ def test_a_release_written_or_deleted_makes_only_the_pages_that_change(tmp_path)
     and search files that change, and few others (counted), the preview equals a cold one, and
     the new release is announced. The list of releases gains and loses its last page (five a
     page: 60 releases, then 61, 60, 61, 60, 59, 60, 61, 60, 61). A photo's download carries the
-    caption of the newest release that shows it: made again as one comes and goes.
+    caption of the newest release that shows it: made again as one comes and goes. A photo
+    new to the site gets its files with the release that shows it, and loses them with it.
     A release on a topic of its own gets a page no list had: a full rebuild."""
     site, files = _dated_site(tmp_path)
+    shutil.copy(site / "content/media/photo-00.jpg", site / "content/media/new-photo.jpg")
+    _aged(site)
+    pictured = site / "content/releases/pictured.md"
     newest = "2024-12-30"  # of the site: its years are 2023 and 2024
     model = files[7].read_text()
     written = site / "content/releases/written-today.md"
@@ -280,8 +296,10 @@ def test_a_release_written_or_deleted_makes_only_the_pages_that_change(tmp_path)
     captioned = site / "content/releases/captioned.md"
 
     def write(path: Path, title: str, date: str, more: str = "", topics: str = "",
-              caption: str = "") -> Callable[[], None]:
+              caption: str = "", photo: str = "") -> Callable[[], None]:
         text = re.sub(r"(?m)^title: .*$", f"title: {title}", model, count=1)
+        if photo:
+            text = _one_photo(text, photo)
         if caption:  # on the photo the model leads with
             lead = re.search(r"(?m)^  - src: (.*)$", model)[1]  # type: ignore[index]
             text = _one_photo(text, lead, caption)
@@ -302,6 +320,8 @@ def test_a_release_written_or_deleted_makes_only_the_pages_that_change(tmp_path)
              # carries it, and the caption before once it is deleted.
              (write(captioned, "Captioned", "2024-12-31", caption="Its own words"), "a new release"),
              (captioned.unlink, "a release deleted"),
+             (write(pictured, "Pictured", "2024-06-06", photo="/media/new-photo.jpg"), "a new release"),
+             (pictured.unlink, "a release deleted"),
              (write(topical, "On its own", newest, topics="[A topic of its own]"), "made again,")]
     counted: list[int] = []
     try:
@@ -319,10 +339,14 @@ def test_a_release_written_or_deleted_makes_only_the_pages_that_change(tmp_path)
                 assert changed <= made and len(pages) <= 8, (number, sorted(pages))
                 html = [path for path in now_files if path.endswith(".html")]
                 assert len([path for path in made if path.endswith(".html")]) < len(html) / 3, number
+            if number in (8, 9):  # the photo new to the site: its sizes, link preview and download
+                photo = {path for path in after.keys() ^ before.keys() if "new-photo" in path}
+                assert len(photo) == 5, sorted(photo)  # 480 and 640 wide, WebP and JPEG; its preview
+                assert after["media/new-photo.jpg"] != before["media/new-photo.jpg"]  # with the credit
             _assert_served_equals_a_fresh_build(running, site)
             counted.append(sum(path.startswith("releases/page/") for path in now_files))
         assert 'New: "Written today", listed on: ' in "\n".join(lines)
-        assert counted == [12, 11, 12, 11, 11, 11, 12, 11, 12], counted  # pages of the list, after each
+        assert counted == [12, 11, 12, 11, 11, 11, 12, 11, 12, 11, 12], counted  # pages of the list
     finally:
         running.stop()
 
@@ -383,13 +407,14 @@ def _one_photo(text: str, src: str, caption: str = "") -> str:
     return re.sub(r"(?m)^photos:\n(?:  .*\n)+", block, text, count=1)
 
 
-def test_a_photo_shown_elsewhere_is_a_card_edit_and_a_new_one_a_full_rebuild(tmp_path):
-    """A release that shows another photo that other releases lead with (its sizes, preview
-    and download made already) is a card edit: only the pages that show it are made again, and
-    the preview equals a cold one. A photo no other release shows or leads with (its files or
-    its link preview are to be made), one that no release shows any more (to be removed), or a
-    caption that the photo's download would carry (the newest release showing it gives it), is
-    a full rebuild."""
+def test_another_photo_is_a_card_edit_that_makes_or_removes_the_photos_files(tmp_path):
+    """A release that shows another photo is a card edit: only the pages that show it are made
+    again, and the preview equals a cold one. A photo other releases lead with changes no
+    file of media/; one new to the site gets its sizes, link preview and download (with the
+    credit of the release), one that no release shows any more loses them, one that no
+    release led with gets its link preview, and a caption that the photo's download carries
+    (the first release in the site's order that shows it gives it) makes that download again.
+    In one burst with a release that moved, it is part of the move."""
     sys.path.insert(0, str(REPO / "benchmarks"))
     from generate import generate
 
@@ -410,37 +435,43 @@ def test_a_photo_shown_elsewhere_is_a_card_edit_and_a_new_one_a_full_rebuild(tmp
     old = files[3] if files[3] is not newest else files[6]  # shows photo-00
     lines: list[str] = []
     running = Session(site, "127.0.0.1", 0, report=lines.append)
-    saves = [(old, "/media/photo-01.jpg", "", IN_PLACE), (old, "/media/only-here.jpg", "", "Rebuilt"),
-             (old, "/media/photo-02.jpg", "", "Rebuilt"),
-             (old, "/media/second.jpg", "", "Rebuilt"),  # its link preview is to be made
+    # Each save, and the files of media/ it adds, changes or removes (by the photo's name).
+    saves = [(old, "/media/photo-01.jpg", "", set()),
+             (old, "/media/only-here.jpg", "", {"only-here"}),  # sizes, preview, download made
+             (old, "/media/photo-02.jpg", "", {"only-here"}),  # and removed: shown by none
+             (old, "/media/second.jpg", "", {"second"}),  # its link preview is made
+             (old, "/media/photo-00.jpg", "", {"second"}),  # and removed; the sizes stay
              # The newest release shows a photo with a caption: the photo's download carries it.
-             (newest, "/media/photo-01.jpg", "Only here", "Rebuilt")]
-    last = ""
+             # (And no release shows second.jpg any more: its sizes go.)
+             (newest, "/media/photo-01.jpg", "Only here", {"photo-01", "second"})]
     try:
-        for release, src, caption, said in saves:
+        for release, src, caption, photos in saves:
             before_files = dict(running.preview.snapshot().files)
             before = _served(running)
             line = _save(running, lines, release, _one_photo(release.read_text(), src, caption))
-            assert said in line and (said == IN_PLACE or "made again," in line), line
+            assert IN_PLACE in line, line
             after = _served(running)
             now_files = running.preview.snapshot().files
-            changed = {path for path in after if after[path] != before.get(path)}
-            if said == IN_PLACE:
-                made = {path for path in now_files if now_files[path] is not before_files.get(path)}
-                unchanged = {path for path in made - changed if not path.endswith("feed.xml")}
-                assert changed <= made and len(unchanged) <= 8, sorted(unchanged)  # (feeds carry
-                assert not [path for path in changed if path.startswith("media/")]  # no photo)
-            elif "only-here" in src + last:  # its files made, then removed
-                assert any("only-here" in path for path in before.keys() ^ after.keys())
+            changed = {path for path in after.keys() | before.keys() if after.get(path) != before.get(path)}
+            made = {path for path in now_files if now_files[path] is not before_files.get(path)}
+            unchanged = {path for path in made - changed if not path.endswith("feed.xml")}
+            assert changed - before.keys() <= made and len(unchanged) <= 8, sorted(unchanged)  # (feeds
+            media = {path for path in changed if path.startswith("media/")}  # carry no photo)
+            assert {re.sub(r"(-\d+w|-share)?\..*$", "", path[6:]) for path in media} == photos, sorted(media)
+            pages = {path for path in changed if path.endswith(".html")}
+            link = f"releases/{release.stem}/".encode()  # each page made shows it, or is its own
+            assert pages and all(link in after[path] or path == link.decode() + "index.html"
+                                 for path in pages), sorted(pages)
             _assert_served_equals_a_fresh_build(running, site)
-            last = src
+        shown = {path for path in _served(running) if "only-here" in path}
+        assert shown == {"media/only-here.jpg"}, shown  # published as it is, as every media file
         # In one burst, an older release moved and the newest given another photo with a
-        # caption of its own (which that photo's download would carry): a full rebuild.
+        # caption of its own (which that photo's download carries): one move.
         moving = files[9] if files[9] is not newest else files[12]
         moving.write_text(re.sub(r"(?m)^date: (\d{4})-\d\d-\d\d", r"date: \1-06-15", moving.read_text(),
                                  count=1))
         line = _save(running, lines, newest, _one_photo(newest.read_text(), "/media/photo-02.jpg", "Mine"))
-        assert IN_PLACE not in line and MOVED not in line, line
+        assert MOVED in line, line
         _assert_served_equals_a_fresh_build(running, site)
     finally:
         running.stop()

@@ -466,7 +466,8 @@ class _Renderer:
         self.site.cards_of = self.cards
         self.site.photo_of = self.photo
         self.photo_sizes: dict[object, PhotoSizes | None] = {}
-        # Here, not in a forked worker, whose queue would be lost. A card edit changes no photo.
+        # Here, not in a forked worker, whose queue would be lost. (A card edit's photo files
+        # are made by presskit.retouch.)
         for release in graph.releases if only is None else ():
             for photo in release.photos:
                 if self.photo(photo) is None:

@@ -8,7 +8,8 @@ lists; only the pages that show one of those releases change. The full build not
 lists its pages (each page fingerprints the releases it shows: `BuildMemory.shows`), so a
 card edit swaps the new releases into the graph kept in memory and makes those pages, the
 feeds and calendar files that carry the releases, and their search index entries, nothing
-else.
+else. Other photos (models.pictured_anew) are such an edit too: the files of the photos that
+came or went are made or removed as the full build would have them (_photos_again).
 
 A new date in the same year (models.moved_alike) keeps a release on the same pages, in a new
 order: every list that holds it is sorted again and the links it changes are found again
@@ -211,7 +212,7 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
         bodies[release] = body
         shapes[source] = release_shape(release, body, True)
         edited.append(release)
-    if not edited or (pictured and not _photos_made(kept.newsroom, pictured)):
+    if not edited:
         return None
     lend_bodies(memory, settings, bodies.items())
     pages = {release.path for release in edited}
@@ -229,10 +230,12 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
             now, files, made, removed, relinked = done
         else:
             now, relinked = kept.with_edits(edited, bodies), set()
-            if not _same_downloads(kept.newsroom, now.newsroom, _photo_paths(pictured)):
+            photos = _photos_again(settings, memory, kept.newsroom, now.newsroom, _photo_paths(pictured))
+            if photos is None:
                 return None
             files, made, removed = render_shown(settings, now.newsroom, memory, preview, pages, edited,
                                                 kept.alternates, searched, now.prints, now.card_keys)
+            files, removed = [*files, *photos[0]], [*removed, *photos[1]]
     except (BuildFailed, LookupError):
         return None  # the full build reports it, with every other problem, or makes the index
     digests = {path: memory.pages[path][0] for path in made if path in memory.pages}
@@ -250,10 +253,9 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
     makes different, and the site after it (None: the full build must run). Its language's
     search index and the sitemap are left to finish_move, as a move's are. The release joins or
     leaves the lists it belongs on (graph.with_release: never a term or a year of its own, an
-    embargo, an event or a version of another), shows no photo that another release does not
-    lead with (its sizes are made already, and stay; a download whose credit and caption it
-    now gives, or gave, is made again), and no file beside its own. Its versions in other
-    languages link it anew."""
+    embargo, an event or a version of another) and shows no file beside its own; the files of
+    its photos are made or removed as they come or go (see _photos_again). Its versions in
+    other languages link it anew."""
     added = walked.keys() - record.files.keys()
     gone = record.files.keys() - walked.keys()
     if len(added) + len(gone) != 1 or not _same_bytes(settings, record, walked, kept, memory):
@@ -272,14 +274,15 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
         if found is None or found not in kept.bodies:
             return None  # not shown: the full build decides what its going changes
         release, body = found, kept.bodies[found]
-    if body_files(release, body)[1] or not _photos_made(kept.newsroom, {release: release}):
+    if body_files(release, body)[1]:
         return None
     changed = with_release(kept.newsroom, kept.content, release, adding=bool(added))
     if changed is None:
         return None
     newsroom, relinked = changed
-    downloads = _downloads_again(settings, memory, kept.newsroom, newsroom, release)
-    if downloads is None:
+    photos = _photos_again(settings, memory, kept.newsroom, newsroom,
+                           {photo.asset.path for photo in release.photos})
+    if photos is None:
         return None
     before, after = kept.newsroom.graph_of(release), newsroom.graph_of(release)
     per_page = settings.releases_per_page
@@ -352,42 +355,67 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
                               pages=_with_pages_of(kept.pages, before, after, release, settings))
     digests = {path: memory.pages[path][0] for path in made if path in memory.pages}
     html = sum(1 for path in made if paths.output_file(path).endswith(".html"))
-    return Quick([*files, *downloads], [release] if added else [], {release: body} if added else {},
+    return Quick([*files, *photos[0]], [release] if added else [], {release: body} if added else {},
                  kept.content.partners,
                  kept.content.programmes, html, digests, [source],
                  [problem for problem in problems if problem.warning],
                  {source: release_shape(release, body, True)} if added else {},
-                 [paths.output_file(path) for path in gone_pages], moved=frozenset({release.lang}),
+                 [*(paths.output_file(path) for path in gone_pages), *photos[1]],
+                 moved=frozenset({release.lang}),
                  relinked=tuple(relinked), deleted=() if added else (source,), later=frozenset(later)), now
 
 
-def _downloads_again(settings: Settings, memory: BuildMemory, before: Newsroom, after: Newsroom,
-                     release: Release) -> list[OutputFile] | None:
-    """The downloads of a release's photos whose credit or caption changes as it comes or goes
-    (the first release that shows a photo, in the order of the site, gives them: see
-    media.Media.published), made again (or taken from .presskit-cache/media/); None if one
-    cannot be."""
-    wanted = {photo.asset.path: photo.asset.source for photo in release.photos}
+def _photos_again(settings: Settings, memory: BuildMemory, before: Newsroom, after: Newsroom,
+                  wanted: set[str]) -> tuple[list[OutputFile], list[str]] | None:
+    """The files of these photos (by site path) that an edit changes, as the full build
+    publishes them before and after it: those to serve (made now, or taken from
+    .presskit-cache/media/) and those to remove. A photo new to the site gets its sizes, its
+    link preview if a release leads with it, and its download with the credit and caption of
+    the first release that shows it; one no release shows any more loses them (the file itself
+    stays published, as it is, while no unpublished release alone shows it). None if a file
+    cannot be made."""
     if not wanted:
-        return []
-    was, now = _first_shown(before.releases, set(wanted)), _first_shown(after.releases, set(wanted))
-    changed = sorted(path for path in wanted if was.get(path) != now.get(path))
-    if not changed:
-        return []
-    if not memory.writes_cache or any(path not in now for path in changed):
-        return None
-    media = Media(settings.site_dir, settings.keep_photo_location, memory.media, memory.writes_cache)
-    for path in changed:
-        media.published(wanted[path], path, *now[path])
-    media.make()
-    files = []
-    for path in changed:
-        name = media.files.get(path)
-        if name is not None and not media.kept(name):
+        return [], []
+    was, media = _photo_files(settings, memory, before, wanted)
+    now, media = _photo_files(settings, memory, after, wanted)
+    if any(source.parent == media.folder for source in now.values()):
+        if not memory.writes_cache:
+            return None
+        media.make()
+        if not all(media.kept(source.name) for source in now.values() if source.parent == media.folder):
             return None  # not made (a full disk): the full build says why
-        made = media.folder / name if name else wanted[path]  # (or published as it is)
-        files.append(OutputFile(paths.output_file(path), source=made))
-    return files
+    files = [OutputFile(path, source=source) for path, source in sorted(now.items())
+             if was.get(path) != source]
+    return files, sorted(was.keys() - now.keys())
+
+
+def _photo_files(settings: Settings, memory: BuildMemory, newsroom: Newsroom,
+                 wanted: set[str]) -> tuple[dict[str, Path], Media]:
+    """The files of output/ that a full build of this site makes of these photos (by site
+    path), each with the file it copies, in the order the build asks for them (see
+    render._Renderer and render_site): each shown photo's sizes and download, as the first
+    release that shows it has them; the link preview of each that a release leads with (or
+    that is the default image); then each published file that is not made into another."""
+    media = Media(settings.site_dir, settings.keep_photo_location, memory.media, memory.writes_cache)
+    sources = {photo.asset.path: photo.asset.source for release in newsroom.releases
+               for photo in release.photos if photo.asset.path in wanted}
+    for path, (credit, caption) in _first_shown(newsroom.releases, wanted).items():
+        media.photo(sources[path], path, credit, caption)
+    default = settings.default_image
+    if default in wanted:
+        media.preview(settings.content_dir / default.lstrip("/"), default)
+    for release in newsroom.releases:
+        lead = release.lead_photo
+        if lead is not None and lead.asset.path in wanted:
+            media.preview(lead.asset.source, lead.asset.path)
+    files = {}
+    for graph in newsroom.graphs:
+        for asset in graph.assets:
+            if (asset.path in wanted and asset.path not in media.files
+                    and not media.published(asset.source, asset.path)):
+                files.setdefault(paths.output_file(asset.path), asset.source)
+    files.update(media.outputs())
+    return files, media
 
 
 def _same_bytes(settings: Settings, record: Record, walked: dict[str, Stat], kept: KeptSite,
@@ -510,7 +538,8 @@ def _moves(settings: Settings, kept: KeptSite, edited: list[Release], bodies: di
     showed or show) carries. The pages that show each release are noted again for the card
     edits to come; the search indexes and the sitemap are left to finish_move."""
     now, relinked = kept.with_moves(edited, bodies)
-    if not _same_downloads(kept.newsroom, now.newsroom, photos):
+    photo_files = _photos_again(settings, memory, kept.newsroom, now.newsroom, photos)
+    if photo_files is None:
         return None
     pages = (pages | {release.path for release in relinked}
              | _moved_pages(settings, kept.newsroom, now.newsroom, moved)
@@ -529,7 +558,7 @@ def _moves(settings: Settings, kept: KeptSite, edited: list[Release], bodies: di
         order = _in_new_order(kept.pages, kept.newsroom, now.newsroom)
         kept.shown_on.update(memory.shows or {})  # the site before is not served again
         now = dataclasses.replace(now, pages=order)
-        return now, files, made, removed, relinked
+        return now, [*files, *photo_files[0]], made, [*removed, *photo_files[1]], relinked
     finally:
         memory.shows = shows
 
@@ -537,19 +566,6 @@ def _moves(settings: Settings, kept: KeptSite, edited: list[Release], bodies: di
 def _photo_paths(swap: dict[Release, Release]) -> set[str]:
     """The site paths of the photos that swapped releases show, before and after."""
     return {photo.asset.path for pair in swap.items() for release in pair for photo in release.photos}
-
-
-def _photos_made(newsroom: Newsroom, pictured: dict[Release, Release]) -> bool:
-    """Whether every photo that releases showed or show now after an edit of their photos is
-    the lead photo of some other release: its sizes, link preview and download are made and
-    stay published whatever these releases show (else the full build makes or removes them)."""
-    wanted = _photo_paths(pictured)
-    for release in newsroom.releases:
-        if not wanted:
-            break
-        if release.lead_photo is not None and release not in pictured:
-            wanted.discard(release.lead_photo.asset.path)
-    return not wanted
 
 
 def _regrouped_pages(before: Newsroom, after: Newsroom) -> set[str]:
@@ -564,13 +580,6 @@ def _regrouped_pages(before: Newsroom, after: Newsroom) -> set[str]:
         if pages:
             found |= pages | {paths.under(new_graph.language.root, paths.PARTNERS)}
     return found
-
-
-def _same_downloads(before: Newsroom, after: Newsroom, wanted: set[str]) -> bool:
-    """Whether each of these photos (by site path) keeps the credit and caption that its
-    download carries: the first release that shows it, in the order of the site, gives them
-    (see media.Media.published)."""
-    return not wanted or _first_shown(before.releases, wanted) == _first_shown(after.releases, wanted)
 
 
 def _first_shown(releases: Iterable[Release], wanted: set[str]) -> dict[str, tuple[str, str]]:

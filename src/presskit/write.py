@@ -263,20 +263,24 @@ def _remove_empty(folders: Iterable[Path], output_dir: Path) -> None:
 def publish_changed(files: Iterable[OutputFile], output_dir: Path, removed: Iterable[str] = ()) -> int:
     """Put these files into the current output/ in place, each in one step (a rename), then
     remove the `removed` ones, and say how many files changed. For a quick rebuild, whose few
-    files are all made before the first is written; every other file of output/ stays as it is."""
+    files are all made before the first is written (pages and feeds, and the files of a photo
+    made in .presskit-cache/media/, copied); every other file of output/ stays as it is."""
     _check_ours(output_dir)
     written = 0
     try:
         for file in files:
-            assert file.data is not None  # pages and feeds; copied files need the full build
+            data = file.data
+            if data is None:
+                assert file.source is not None
+                data = file.source.read_bytes()
             target = output_dir.joinpath(*_safe_parts(file.path))
             try:
-                if target.read_bytes() == file.data:
+                if target.read_bytes() == data:
                     continue
             except OSError:
                 pass
             temporary = target.parent / f".{target.name}{NEW_SUFFIX}"
-            temporary.write_bytes(file.data)
+            temporary.write_bytes(data)
             os.replace(temporary, target)
             written += 1
         for path in removed:  # after the files that no longer refer to them
