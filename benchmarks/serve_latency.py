@@ -188,8 +188,22 @@ def _saves(site: Path, saves: int, edit: str, said: IO[str], pause: float) -> li
         timings = []
         undo: list[Callable[[], None]] = []
         try:
+            copied: list[float] = []
             for number in range(saves):
-                if edit in FILE_EDITS:
+                if edit == "newphoto":  # a photo copied into content/media/ (timed on its own),
+                    # then shown by the release: its sizes, link preview and download are made
+                    photo = site / "content/media" / f"bench-new-{number}.jpg"
+                    data = (site / "content/media/photo-00.jpg").read_bytes() + f"{time.time_ns()}".encode()
+                    undo.append(lambda photo=photo: photo.unlink(missing_ok=True))
+                    saved = time.perf_counter()
+                    photo.write_bytes(data)  # the same pixels, other bytes: a photo never made
+                    arrived, build = listener.wait_for_build_after(build)
+                    copied.append((arrived - saved) * 1000)
+                    time.sleep(pause)
+                    edited = re.sub(r"(?m)^  - src: /media/.*$", f"  - src: /media/{photo.name}", original,
+                                    count=1)
+                    act = lambda edited=edited: release.write_text(edited)  # noqa: E731
+                elif edit in FILE_EDITS:
                     act, back = FILE_EDITS[edit](site, release, original, number)
                     undo.append(back)
                 else:
@@ -200,6 +214,10 @@ def _saves(site: Path, saves: int, edit: str, said: IO[str], pause: float) -> li
                 arrived, build = listener.wait_for_build_after(build)
                 timings.append((arrived - saved) * 1000)
                 time.sleep(pause)
+            if copied:
+                print(f"{'':>22} {'copied':>6} a photo copied into content/media/: median "
+                      f"{statistics.median(copied):.0f} ms of {len(copied)} "
+                      f"({', '.join(f'{t:.0f}' for t in copied)})", flush=True)
         finally:
             release.write_text(original)
             for step in undo:
@@ -225,7 +243,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[0, 5000],
                         help="numbers of releases to generate; 0 is the demo newsroom")
     parser.add_argument("--saves", type=int, default=15)
-    parser.add_argument("--edits", nargs="+", choices=sorted([*EDITS, *FILE_EDITS]),
+    parser.add_argument("--edits", nargs="+", choices=sorted([*EDITS, *FILE_EDITS, "newphoto"]),
                         default=["words", "lead", "title"])
     parser.add_argument("--pause", type=float, default=0.4,
                         help="seconds between a reload and the next save (a new release's build goes "

@@ -477,6 +477,45 @@ def test_another_photo_is_a_card_edit_that_makes_or_removes_the_photos_files(tmp
         running.stop()
 
 
+def test_a_photo_copied_into_media_is_published_alone_until_a_release_shows_it(tmp_path):
+    """A writer's new photo: copied into content/media/, it alone is published (as it is),
+    with no page made again; a release that then shows it gets its files made in place; taken
+    out of the release and deleted, it goes. A file that a release's text names already (a
+    link that led nowhere) makes the full build run. The preview equals a cold one each time."""
+    site, files = _dated_site(tmp_path)
+    release = files[5]
+    named = files[8]
+    named.write_text(named.read_text().rstrip("\n") + " See [the chart](/media/chart.png).\n")
+    _aged(site)
+    lines: list[str] = []
+    running = Session(site, "127.0.0.1", 0, report=lines.append)
+    photo = site / "content/media/new-photo.jpg"
+    steps = [(lambda: shutil.copy(site / "content/media/photo-01.jpg", photo), "content/media/ added",
+              {"media/new-photo.jpg"}),
+             (lambda: release.write_text(_one_photo(release.read_text(), "/media/new-photo.jpg")), IN_PLACE,
+              None),
+             (lambda: release.write_text(_one_photo(release.read_text(), "/media/photo-00.jpg")), IN_PLACE,
+              None),
+             (photo.unlink, "content/media/ removed", {"media/new-photo.jpg"}),
+             (lambda: shutil.copy(site / "content/media/photo-01.jpg", site / "content/media/chart.png"),
+              "made again,", None)]
+    try:
+        for action, said, changed_only in steps:
+            before = _served(running)
+            line = _then(running, lines, action)
+            assert said in line, line
+            after = _served(running)
+            changed = {path for path in after.keys() | before.keys() if after.get(path) != before.get(path)}
+            if changed_only is not None:
+                assert changed == changed_only, sorted(changed)
+            elif said == IN_PLACE:  # its sizes and link preview come and go, its download (the
+                # file itself, with the release's credit, or as it is) changes; and its pages
+                assert len({path for path in changed if "new-photo" in path}) == 6, sorted(changed)
+            _assert_served_equals_a_fresh_build(running, site)
+    finally:
+        running.stop()
+
+
 def test_a_full_rebuild_serves_its_pages_then_its_search_index_and_sitemap(tmp_path, monkeypatch):
     """A save that renders the site again in memory (here a new release on a new topic) serves the new pages
     at once, with the search index and sitemap as they were served, then those made again

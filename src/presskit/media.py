@@ -122,6 +122,16 @@ class Media:
                               found.turned) if found else ()))
         return found
 
+    def unchanged(self, file: Path) -> bool:
+        """Whether a raster image has the bytes it had when last looked at (read again)."""
+        known = self.known.get(str(file))
+        if known is None or len(known) < 3 or file.suffix.lower() not in RASTER:
+            return False
+        try:
+            return hashlib.blake2b(file.read_bytes(), digest_size=16).hexdigest() == known[2]
+        except OSError:
+            return False
+
     def photo(self, file: Path, path: str, credit: str = "", caption: str = "") -> PhotoSizes | None:
         """The sizes of a published photo (queued to be made), or None if it is not a raster."""
         key = (str(file), path)

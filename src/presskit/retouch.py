@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,7 @@ from presskit.graph import Newsroom, SiteGraph, with_moves, with_release, with_r
 from presskit.markdown import BodyRenderer, RenderedBody
 from presskit.media import Media
 from presskit.models import (
+    Asset,
     Content,
     Release,
     body_key,
@@ -179,8 +181,10 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
     the full build must run). `read` gives the files of the site as served, by their path
     inside output/ (`served`: those files). The kept graph's moment stands: the caller makes
     sure that no embargo lifted and no event passed since (the record's `next_change`)."""
-    if not all(path in record.releases for path in changed):
+    seen = _photos_seen_aside(settings, record, changed, memory)
+    if not seen:
         return None  # a partner, programme, page, country text or media file changed
+    changed = seen
     problems: list[Problem] = []
     loaded = load_releases(settings, [Path(path) for path in changed], problems, memory)
     if errors_in(problems) or len(loaded.releases) != len(changed):
@@ -260,6 +264,9 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
     gone = record.files.keys() - walked.keys()
     if len(added) + len(gone) != 1 or not _same_bytes(settings, record, walked, kept, memory):
         return None
+    if next(iter(added | gone)).startswith(str(settings.content_dir / "media") + os.sep):
+        return _media_file_added_or_removed(settings, record, kept, memory, next(iter(added)) if added
+                                            else None, next(iter(gone)) if gone else None)
     problems: list[Problem] = []
     if added:
         source = next(iter(added))
@@ -365,6 +372,53 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
                  relinked=tuple(relinked), deleted=() if added else (source,), later=frozenset(later)), now
 
 
+def _media_file_added_or_removed(settings: Settings, record: Record, kept: KeptSite, memory: BuildMemory,
+                                 added: str | None, gone: str | None) -> tuple[Quick, KeptSite] | None:
+    """A file put into content/media/ or taken out of it that nothing shows or links to (a
+    photo copied there before a release shows it): it alone is published, as it is (or
+    without its location, upright: see media.Media.published), or removed. None (the full
+    build must run) if a release, partner, text or setting names it: a photo's sizes, a
+    link that led nowhere (the last build's warning), the default image."""
+    source = Path(added or gone or "")
+    site_path = "/" + source.relative_to(settings.content_dir).as_posix()
+    if (any(part.startswith(".") for part in source.relative_to(settings.content_dir).parts)
+            or site_path == settings.default_image or _named(kept, record, site_path)):
+        return None
+    asset = Asset(source, site_path)
+    media = [other for other in kept.content.media if other.path != site_path]
+    if added:
+        bisect.insort(media, asset, key=lambda other: other.source)
+    graphs = []
+    for graph in kept.newsroom.graphs:
+        assets = [other for other in graph.assets if other.path != site_path]
+        if added:
+            bisect.insort(assets, asset, key=lambda other: other.path)
+        graphs.append(dataclasses.replace(graph, assets=tuple(assets)))
+    newsroom = Newsroom(tuple(graphs))
+    photos = _photos_again(settings, memory, kept.newsroom, newsroom, {site_path})
+    if photos is None:
+        return None
+    now = dataclasses.replace(kept, content=dataclasses.replace(kept.content, media=tuple(media)),
+                              newsroom=newsroom)
+    return Quick(photos[0], [], {}, kept.content.partners, kept.content.programmes, 0, {}, [], [],
+                 removed=photos[1]), now
+
+
+def _named(kept: KeptSite, record: Record, site_path: str) -> bool:
+    """Whether a release shows this file or its text names it (a file only an unpublished
+    release names is not published), a partner has it as its logo, or the last build warned
+    of it (a link that led nowhere then). Other texts that link to it are the same pages
+    whether it is there or not."""
+    for release in kept.content.releases:
+        if any(photo.asset.path == site_path for photo in release.photos) or (
+                release.text is not None and site_path in release.text.media):
+            return True
+    for partner in kept.content.partners:
+        if partner.logo is not None and partner.logo.path == site_path:
+            return True
+    return any(site_path in message for found in record.warnings.values() for _, message, _ in found)
+
+
 def _photos_again(settings: Settings, memory: BuildMemory, before: Newsroom, after: Newsroom,
                   wanted: set[str]) -> tuple[list[OutputFile], list[str]] | None:
     """The files of these photos (by site path) that an edit changes, as the full build
@@ -418,15 +472,32 @@ def _photo_files(settings: Settings, memory: BuildMemory, newsroom: Newsroom,
     return files, media
 
 
+def _photos_seen_aside(settings: Settings, record: Record, changed: list[str],
+                       memory: BuildMemory) -> list[str] | None:
+    """The releases among files whose state changed or that were saved too lately to tell by
+    it, once the photos of content/media/ among them whose bytes are those the last build saw
+    (a photo copied there just before a release was saved to show it) are set aside; None if
+    any other file is among them (a partner, programme, page, country text, another file)."""
+    if all(path in record.releases for path in changed):
+        return changed
+    media = Media(settings.site_dir, settings.keep_photo_location, memory.media, memory.writes_cache)
+    folder = str(settings.content_dir / "media") + os.sep
+    releases = []
+    for path in changed:
+        if path in record.releases:
+            releases.append(path)
+        elif not (path.startswith(folder) and media.unchanged(Path(path))):
+            return None
+    return releases
+
+
 def _same_bytes(settings: Settings, record: Record, walked: dict[str, Stat], kept: KeptSite,
                 memory: BuildMemory) -> bool:
     """Whether every file both the record and `walked` know has the bytes the record knew:
     by its state, or, if saved too lately to tell by it, a release read again."""
-    lately = touched_files(record, walked)
+    lately = _photos_seen_aside(settings, record, touched_files(record, walked), memory)
     if not lately:
-        return True
-    if not all(path in record.releases for path in lately):
-        return False
+        return lately is not None
     problems: list[Problem] = []
     loaded = load_releases(settings, [Path(path) for path in lately], problems, memory)
     if errors_in(problems) or len(loaded.releases) != len(lately):

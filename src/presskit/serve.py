@@ -590,7 +590,7 @@ class Preview:
         now_record = quick.updated(record, made, walked, walked_at)
         self.quick_state = (now_record, kept)
         current = self._snapshot
-        if made.changed or current.error:
+        if made.changed or made.files or made.removed or current.error:
             files = _served_after(current, made)
             self.last_seconds = time.perf_counter() - started
             self.rebuilds += 1
@@ -600,6 +600,10 @@ class Preview:
                 self.report(warning.describe())
             if current.error:
                 self.report(FIXED)
+            elif not made.changed:  # a file of content/media/ that nothing shows yet
+                self.report(f"Rebuilt in {self.last_seconds:.2f} s: a file of content/media/ "
+                            f"{'added' if made.files else 'removed'}, which no release shows yet; "
+                            "nothing else changed.")
             elif made.shapes:
                 self.report(f"Rebuilt in {self.last_seconds:.2f} s: {_releases(len(made.changed))} "
                             f"changed in place (title, summary or text); {len(made.files)} "
