@@ -5,7 +5,11 @@
 
 For each size, a site is generated (benchmarks/generate.py) and converted for Hugo
 (taxonomies countries, partners, programmes and topics; term pages not paginated; a feed for
-every term; templates that show what presskit's theme shows, except related releases: Hugo's
+every term; the photos as resources, of which Hugo makes the files presskit makes: each in
+three widths, WebP and JPEG, two of them for the cards, and the link preview, without the
+credit written into the download, in Hugo's favour; with --hugo-plain-photos each photo is
+published as it is, as until 3 December; templates that show what presskit's theme shows,
+except related releases: Hugo's
 `.Related` makes its build grow faster than the site, 4.7 s instead of 3.3 s at 2,000 releases,
 so it is left out, in Hugo's favour). Each tool builds it in a new
 process, --runs times per scenario; the table gives medians:
@@ -72,6 +76,7 @@ HUGO_LAYOUTS = {
     "_default/baseof.html": """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ .Title }} | {{ site.Title }}</title>
 <link rel="canonical" href="{{ .Permalink }}"><meta property="og:title" content="{{ .Title }}">
+{{ with .Params.photos }}{{ partialCached "share.html" (index . 0) (index . 0).src }}{{ end }}
 </head><body><header><a href="{{ "/" | relURL }}">{{ site.Title }}</a><nav><ul>
 <li><a href="{{ "releases/" | relURL }}">Releases</a></li>
 <li><a href="{{ "countries/" | relURL }}">Countries</a></li>
@@ -83,8 +88,9 @@ HUGO_LAYOUTS = {
     "_default/single.html": """{{ define "main" }}<article>
 <p>{{ .Params.kind }}</p><h1>{{ .Title }}</h1><p>{{ .Params.subtitle }}</p>
 <p>{{ .Params.location }} · <time>{{ .Date.Format "2 January 2006" }}</time></p>
-{{ range .Params.photos }}<figure><img src="{{ .src | relURL }}" alt="{{ .alt }}">
-<figcaption>{{ .caption }} {{ .credit }}</figcaption></figure>{{ end }}
+{{ range .Params.photos }}<figure>{{ partial "picture.html" (dict "photo" . "widths" (slice 480 960 1600)) }}
+<figcaption>{{ .caption }} {{ .credit }}</figcaption>{{ partialCached "download.html" . .src }}</figure>
+{{ end }}
 {{ .Content }}
 {{ range $taxonomy, $_ := site.Taxonomies }}{{ with $.GetTerms $taxonomy }}<ul>
 {{ range . }}<li><a href="{{ .RelPermalink }}">{{ .LinkTitle }}</a></li>{{ end }}</ul>{{ end }}{{ end }}
@@ -93,7 +99,9 @@ HUGO_LAYOUTS = {
 </article>{{ end }}
 """,
     "_default/list.html": """{{ define "main" }}<h1>{{ .Title }}</h1><ol>
-{{ range .Pages }}<li><article><h3><a href="{{ .RelPermalink }}">{{ .Title }}</a></h3>
+{{ range .Pages }}<li><article>{{ with .Params.photos }}
+{{ partial "picture.html" (dict "photo" (index . 0) "widths" (slice 480 960)) }}{{ end }}
+<h3><a href="{{ .RelPermalink }}">{{ .Title }}</a></h3>
 <time>{{ .Date.Format "2 January 2006" }}</time><p>{{ .Summary }}</p></article></li>{{ end }}
 </ol>{{ end }}
 """,
@@ -101,21 +109,57 @@ HUGO_LAYOUTS = {
 {{ range .Data.Terms.ByTitle }}<li><a href="{{ .Page.RelPermalink }}">{{ .Page.Title }}</a>
 {{ .Count }}</li>{{ end }}</ul>{{ end }}
 """,
+    # The photo files presskit makes (see presskit.media): each size in WebP and JPEG, the
+    # cards' two smaller ones, the link preview; made once a photo, kept in resources/_gen. A
+    # photo's addresses are found once for every card and page that shows it (partialCached,
+    # as presskit keeps its cards): asked for by each, they took Hugo 8-10 s more at 10,000.
+    "partials/picture.html": """{{ $found := partialCached "srcsets.html" . .photo.src (delimit .widths " ")
+}}<picture><source type="image/webp" srcset="{{ $found.webp }}">
+<img src="{{ $found.src }}" srcset="{{ $found.jpeg }}" width="{{ $found.width }}"
+height="{{ $found.height }}" alt="{{ .photo.alt }}"></picture>
+""",
+    "partials/srcsets.html": """{{ $image := resources.Get (strings.TrimPrefix "/" .photo.src) }}
+{{ $widths := slice }}{{ range .widths }}{{ if lt . $image.Width }}{{ $widths = $widths | append . }}
+{{ else if not (in $widths $image.Width) }}{{ $widths = $widths | append $image.Width }}{{ end }}{{ end }}
+{{ $webp := slice }}{{ $jpeg := slice }}{{ range $widths }}
+{{ $webp = $webp | append (printf "%s %dw" ($image.Resize (printf "%dx webp q80 Lanczos" .)).RelPermalink .)
+}}{{ $jpeg = $jpeg | append (printf "%s %dw" ($image.Resize (printf "%dx jpg q80 Lanczos" .)).RelPermalink .)
+}}{{ end }}{{ return dict "webp" (delimit $webp ", ") "jpeg" (delimit $jpeg ", ") "width" $image.Width
+"height" $image.Height "src" ($image.Resize "480x jpg q80 Lanczos").RelPermalink }}
+""",
+    "partials/share.html": """{{ with resources.Get (strings.TrimPrefix "/" .src) }}<meta property="og:image"
+content="{{ (.Fill "1200x630 jpg q82 Lanczos").Permalink }}">{{ end }}
+""",
+    "partials/download.html": """{{ with resources.Get (strings.TrimPrefix "/" .src) }}<a
+href="{{ .RelPermalink }}" download>Download</a>{{ end }}
+""",
     "index.html": """{{ define "main" }}<ol>{{ range first 7 (where site.RegularPages "Section"
 "releases") }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a> {{ .Summary }}</li>{{ end }}
 </ol>{{ end }}
 """,
 }
 
+# With --hugo-plain-photos: every photo published as it is, none made of it (as this benchmark
+# had it until 3 December): Hugo then does less than presskit, which makes the files above.
+PLAIN_PHOTOS = {
+    "partials/picture.html": '<img src="{{ .photo.src | relURL }}" alt="{{ .photo.alt }}">\n',
+    "partials/share.html": '<meta property="og:image" content="{{ .src | absURL }}">\n',
+    "partials/download.html": '<a href="{{ .src | relURL }}" download>Download</a>\n',
+}
 
-def to_hugo(site: Path, target: Path) -> Path:
-    """The same releases as a Hugo site."""
+
+def to_hugo(site: Path, target: Path, plain_photos: bool = False) -> Path:
+    """The same releases as a Hugo site (with `plain_photos`, each photo published as it is,
+    none made of it)."""
     (target / "content/releases").mkdir(parents=True)
     (target / "hugo.toml").write_text(HUGO_CONFIG)
     for name, text in HUGO_LAYOUTS.items():
         (target / "layouts" / name).parent.mkdir(parents=True, exist_ok=True)
         (target / "layouts" / name).write_text(text)
-    shutil.copytree(site / "content/media", target / "static/media")
+    for name, text in (PLAIN_PHOTOS if plain_photos else {}).items():
+        (target / "layouts" / name).write_text(text)
+    media = target / ("static/media" if plain_photos else "assets/media")  # assets: resources
+    shutil.copytree(site / "content/media", media)
     for source in sorted((site / "content/releases").rglob("*.md")):
         _, front, body = source.read_text().split("---\n", 2)
         data = yaml.safe_load(front)
@@ -174,12 +218,14 @@ def edited(name: str, text: str, number: int) -> str:
     return _text(front, body)
 
 
-def scenarios(build: list[str], clean: list[Path], release: Path, runs: int) -> dict[str, list]:
+def scenarios(build: list[str], clean: list[Path], release: Path, runs: int,
+              cold_only: bool = False) -> dict[str, list]:
     """Median seconds and peak memory of a cold build, a build after no change, and a build
     after each edit of EDITS (on one release in the middle of the archive; `added` copies it
     as the newest release, `deleted` removes that copy), each on the site as the build before
     left it."""
-    results: dict[str, list[tuple[float, float]]] = {name: [] for name in ("cold", "no change", *EDITS)}
+    names = ("cold",) if cold_only else ("cold", "no change", *EDITS)
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
     original = release.read_text()
     added = release.with_name(f"added-{release.name}")
     for number in range(runs):
@@ -189,6 +235,8 @@ def scenarios(build: list[str], clean: list[Path], release: Path, runs: int) -> 
         added.unlink(missing_ok=True)
         time.sleep(2.1)
         results["cold"].append(run(build))
+        if cold_only:
+            continue
         time.sleep(2.1)  # presskit trusts file times only once they are 2 s old
         results["no change"].append(run(build))
         for name in EDITS:
@@ -228,6 +276,10 @@ def main() -> None:
     parser.add_argument("--bilingual", action="store_true",
                         help="the site in English and Vietnamese (half the releases in both)")
     parser.add_argument("--no-hugo", action="store_true", help="measure presskit alone")
+    parser.add_argument("--cold-only", action="store_true", help="cold builds alone, no edits")
+    parser.add_argument("--hugo-plain-photos", action="store_true",
+                        help="Hugo publishes each photo as it is and makes no files of it (it then does "
+                             "less than presskit, which makes each photo's sizes and link preview)")
     arguments = parser.parse_args()
     as_installed.compiled()  # presskit's bytecode, as a pip install has it
     hugo = None if arguments.no_hugo else hugo_binary()
@@ -242,15 +294,16 @@ def main() -> None:
             time.sleep(2.1)  # let the new files settle (see scenarios)
             release = sorted((site / "content/releases").rglob("*.md"))[size // 2]
             ours = scenarios([sys.executable, "-m", "presskit", "build", str(site)],
-                             [site / "output", site / ".presskit-cache"], release, arguments.runs)
+                             [site / "output", site / ".presskit-cache"], release, arguments.runs,
+                             arguments.cold_only)
             pages = sum(1 for _ in (site / "output").rglob("*.html"))
             theirs: dict[str, list] = {}
             if hugo:
-                hugo_site = to_hugo(site, Path(scratch) / f"hugo-{size}")
+                hugo_site = to_hugo(site, Path(scratch) / f"hugo-{size}", arguments.hugo_plain_photos)
                 hugo_release = hugo_site / "content/releases" / release.name
                 theirs = scenarios([hugo, "--quiet", "-s", str(hugo_site), "-d", "public"],
                                    [hugo_site / "public", hugo_site / "resources"], hugo_release,
-                                   arguments.runs)
+                                   arguments.runs, arguments.cold_only)
             for name, (seconds, memory) in ours.items():
                 other = theirs.get(name, [float("nan"), float("nan")])
                 row = {"releases": size, "scenario": name, "presskit_s": seconds,
