@@ -490,13 +490,14 @@ def test_a_photo_copied_into_media_is_published_alone_until_a_release_shows_it(t
     lines: list[str] = []
     running = Session(site, "127.0.0.1", 0, report=lines.append)
     photo = site / "content/media/new-photo.jpg"
-    steps = [(lambda: shutil.copy(site / "content/media/photo-01.jpg", photo), "content/media/ added",
+    steps = [(lambda: shutil.copy(site / "content/media/photo-01.jpg", photo),
+              "content/media/ added, which no release shows yet",
               {"media/new-photo.jpg"}),
              (lambda: release.write_text(_one_photo(release.read_text(), "/media/new-photo.jpg")), IN_PLACE,
               None),
              (lambda: release.write_text(_one_photo(release.read_text(), "/media/photo-00.jpg")), IN_PLACE,
               None),
-             (photo.unlink, "content/media/ removed", {"media/new-photo.jpg"}),
+             (photo.unlink, "content/media/ removed, which no release showed", {"media/new-photo.jpg"}),
              (lambda: shutil.copy(site / "content/media/photo-01.jpg", site / "content/media/chart.png"),
               "made again,", None)]
     try:

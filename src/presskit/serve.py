@@ -602,11 +602,12 @@ class Preview:
                 self.report(FIXED)
             elif not made.changed:  # a file of content/media/ that nothing shows yet
                 self.report(f"Rebuilt in {self.last_seconds:.2f} s: a file of content/media/ "
-                            f"{'added' if made.files else 'removed'}, which no release shows yet; "
-                            "nothing else changed.")
+                            + ("added, which no release shows yet" if made.files
+                               else "removed, which no release showed")
+                            + "; nothing else changed.")
             elif made.shapes:
                 self.report(f"Rebuilt in {self.last_seconds:.2f} s: {_releases(len(made.changed))} "
-                            f"changed in place (title, summary or text); {len(made.files)} "
+                            f"changed in place (title, summary, text or photos); {len(made.files)} "
                             f"page{'s' if len(made.files) != 1 else ''}, feeds and search files "
                             "made again.")
             else:
