@@ -590,7 +590,8 @@ class Preview:
         now_record = quick.updated(record, made, walked, walked_at)
         self.quick_state = (now_record, kept)
         current = self._snapshot
-        if made.changed or made.files or made.removed or current.error:
+        media_alone = not made.read and bool(made.files or made.removed)  # see retouch (no file read)
+        if made.changed or media_alone or current.error:
             files = _served_after(current, made)
             self.last_seconds = time.perf_counter() - started
             self.rebuilds += 1
@@ -600,7 +601,7 @@ class Preview:
                 self.report(warning.describe())
             if current.error:
                 self.report(FIXED)
-            elif not made.changed:  # a file of content/media/ that nothing shows yet
+            elif media_alone:  # a file of content/media/ that nothing shows yet
                 self.report(f"Rebuilt in {self.last_seconds:.2f} s: a file of content/media/ "
                             + ("added, which no release shows yet" if made.files
                                else "removed, which no release showed")
