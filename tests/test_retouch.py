@@ -583,6 +583,59 @@ def _asked_once_told(monkeypatch, running: Session, paths: list[str]) -> dict[st
     return asked
 
 
+def test_a_new_photos_files_asked_for_before_they_are_made_wait_for_them(tmp_path, monkeypatch):
+    """A release that shows a photo new to the site is served (and the tab told to reload)
+    before the photo's files are made; a tab that asks for one of them meanwhile waits for it
+    and gets it, never a "not found"."""
+    import hashlib
+
+    import presskit.media as media
+    import presskit.serve as serving
+    from test_serve import get
+
+    site, files = _dated_site(tmp_path)
+    photo = site / "content/media/new-photo.jpg"
+    photo.write_bytes((site / "content/media/photo-01.jpg").read_bytes() + b"new")  # never made
+    _aged(site)
+    digest = hashlib.blake2b(photo.read_bytes(), digest_size=16).hexdigest()[:10]
+    wanted = [f"media/new-photo-480w.{digest}.webp", f"media/new-photo-share.{digest}.jpg"]
+    lines: list[str] = []
+    running = Session(site, "127.0.0.1", 0, report=lines.append)
+    make, told = media.Media.make, serving.Preview.wait_until_told
+    asked: dict[str, tuple[int, bytes]] = {}
+    made_at: list[float] = []
+    told_at: list[float] = []
+
+    def slow(*args, **options):  # type: ignore[no-untyped-def]
+        time.sleep(1.0)  # as a camera's photo takes
+        made_at.append(time.monotonic())
+        return make(*args, **options)
+
+    def then_ask(preview, build, timeout) -> None:  # type: ignore[no-untyped-def]
+        told(preview, build, timeout)
+        told_at.append(time.monotonic())
+        for path in wanted:
+            threading.Thread(target=lambda path=path: asked.update(
+                {path: (get(running, "/" + path).status, get(running, "/" + path).body)}),  # type: ignore[attr-defined]
+                daemon=True).start()
+
+    try:
+        monkeypatch.setattr(media.Media, "make", slow)
+        monkeypatch.setattr(serving.Preview, "wait_until_told", then_ask)
+        release = files[4]
+        line = _save(running, lines, release, _one_photo(release.read_text(), "/media/new-photo.jpg"))
+        assert IN_PLACE in line, line
+        wait_for(lambda: len(asked) == 2, timeout=20)
+        assert told_at and made_at and told_at[0] < made_at[0], "the tab was told first"
+        served = running.preview.snapshot()
+        for path in wanted:
+            status, body = asked[path]
+            assert status == 200 and body == served.made(path) and body, path
+        _assert_served_equals_a_fresh_build(running, site)
+    finally:
+        running.stop()
+
+
 def test_a_search_file_asked_for_between_the_pages_and_the_index_is_the_new_builds(tmp_path, monkeypatch):
     """A tab that reloads after a full rebuild's pages were served (the search page, say) and
     asks for the search index or sitemap before they are made again waits for them: it never

@@ -386,6 +386,10 @@ class Quick:
     # after a release added or removed, the pages of the list of releases after its first (each
     # shifted by it) and those of the other years.
     later: frozenset[str] = frozenset()
+    # A card edit's photo files still to make (see retouch._photos_again), by their paths in
+    # output/, and what makes them (their files, or None if one cannot be made): the preview
+    # serves the pages first, a request for one of these waiting for it.
+    photos_later: tuple[tuple[str, ...], Callable[[], list[OutputFile] | None]] | None = None
 
 
 def quick_rebuild(settings: Settings, record: Record, changed: list[str], store: Store, *,

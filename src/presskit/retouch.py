@@ -232,14 +232,16 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
             if done is None:
                 return None
             now, files, made, removed, relinked = done
+            later = None
         else:
             now, relinked = kept.with_edits(edited, bodies), set()
-            photos = _photos_again(settings, memory, kept.newsroom, now.newsroom, _photo_paths(pictured))
+            photos = _photos_again(settings, memory, kept.newsroom, now.newsroom, _photo_paths(pictured),
+                                   later=True)
             if photos is None:
                 return None
             files, made, removed = render_shown(settings, now.newsroom, memory, preview, pages, edited,
                                                 kept.alternates, searched, now.prints, now.card_keys)
-            files, removed = [*files, *photos[0]], [*removed, *photos[1]]
+            files, removed, later = [*files, *photos[0]], [*removed, *photos[1]], photos[2]
     except (BuildFailed, LookupError):
         return None  # the full build reports it, with every other problem, or makes the index
     digests = {path: memory.pages[path][0] for path in made if path in memory.pages}
@@ -247,7 +249,7 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
     html = sum(1 for path in made if paths.output_file(path).endswith(".html"))
     return Quick(files, edited, bodies, loaded.partners, loaded.programmes, html, digests, changed,
                  warnings, shapes, removed, moved=frozenset(release.lang for release in moved.values()),
-                 relinked=tuple(relinked)), now
+                 relinked=tuple(relinked), photos_later=later), now
 
 
 def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, Stat], kept: KeptSite, *,
@@ -420,27 +422,40 @@ def _named(kept: KeptSite, record: Record, site_path: str) -> bool:
 
 
 def _photos_again(settings: Settings, memory: BuildMemory, before: Newsroom, after: Newsroom,
-                  wanted: set[str]) -> tuple[list[OutputFile], list[str]] | None:
+                  wanted: set[str], later: bool = False,
+                  ) -> tuple[list[OutputFile], list[str],
+                             tuple[tuple[str, ...], Callable[[], list[OutputFile] | None]] | None] | None:
     """The files of these photos (by site path) that an edit changes, as the full build
     publishes them before and after it: those to serve (made now, or taken from
     .presskit-cache/media/) and those to remove. A photo new to the site gets its sizes, its
     link preview if a release leads with it, and its download with the credit and caption of
     the first release that shows it; one no release shows any more loses them (the file itself
     stays published, as it is, while no unpublished release alone shows it). None if a file
-    cannot be made."""
+    cannot be made. With `later`, the files not in the cache yet are left out, named with what
+    makes them (see Quick.photos_later); else they are made now (and the third part is None)."""
     if not wanted:
-        return [], []
+        return [], [], None
     was, media = _photo_files(settings, memory, before, wanted)
     now, media = _photo_files(settings, memory, after, wanted)
-    if any(source.parent == media.folder for source in now.values()):
-        if not memory.writes_cache:
-            return None
+    made = {path for path, source in now.items() if source.parent == media.folder}
+    if made and not memory.writes_cache:
+        return None
+    changed = sorted(path for path, source in now.items() if was.get(path) != source)
+    missing = [path for path in changed if path in made and not media.kept(now[path].name)]
+
+    def make() -> list[OutputFile] | None:
         media.make()
-        if not all(media.kept(source.name) for source in now.values() if source.parent == media.folder):
+        if not all(media.kept(now[path].name) for path in missing):
             return None  # not made (a full disk): the full build says why
-    files = [OutputFile(path, source=source) for path, source in sorted(now.items())
-             if was.get(path) != source]
-    return files, sorted(was.keys() - now.keys())
+        return [OutputFile(path, source=now[path]) for path in missing]
+
+    pending = None
+    if missing and later:
+        pending = (tuple(missing), make)
+    elif missing and make() is None:
+        return None
+    files = [OutputFile(path, source=now[path]) for path in changed if pending is None or path not in missing]
+    return files, sorted(was.keys() - now.keys()), pending
 
 
 def _photo_files(settings: Settings, memory: BuildMemory, newsroom: Newsroom,

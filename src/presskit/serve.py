@@ -587,9 +587,20 @@ class Preview:
             kept.keep((key(release.digest), release, made.bodies[release]) for release in made.changed)
         if made.moved:
             return self._moved(settings, record, kept, made, environment_key, walked, walked_at, started)
+        current = self._snapshot
+        if made.photos_later is not None:  # the pages first (the tab reloads), then the photo's
+            # files, which a request for one waits for: the same build
+            pending, make = made.photos_later
+            self._publish(Snapshot(files=_served_after(current, made), build=current.build + 1,
+                                   previous=current.build, later=pending))
+            self.wait_until_told(current.build + 1, TELL_TABS_SECONDS)
+            photos = make()
+            if photos is None:
+                self._publish(dataclasses.replace(self._snapshot, later=()))  # no request waits on
+                return False  # the full rebuild follows, and says why
+            made = dataclasses.replace(made, files=[*made.files, *photos], photos_later=None)
         now_record = quick.updated(record, made, walked, walked_at)
         self.quick_state = (now_record, kept)
-        current = self._snapshot
         media_alone = not made.read and bool(made.files or made.removed)  # see retouch (no file read)
         if made.changed or media_alone or current.error:
             files = _served_after(current, made)
