@@ -565,8 +565,7 @@ def write_quick(site_dir: Path, settings: Settings, record: quick.Record, now_re
     """Write a quick rebuild's files into the folder its settings name, then the releases it
     changed, the record as it is now and the up-to-date stamp, with the full build's next
     event (a quick rebuild changes none). Says how many files had new bytes, and that event."""
-    # Releases changed, or a file of content/media/ alone (no file read: see retouch)
-    changed = bool(made.changed or (not made.read and (made.files or made.removed)))
+    changed = bool(made.changed) or made.media_alone
     written = publish_changed(made.files, settings.output_dir, made.removed) if changed else 0
     if changed and now_record.written:
         now_record = dataclasses.replace(now_record, written=quick.listing_updated(

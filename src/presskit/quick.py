@@ -391,6 +391,13 @@ class Quick:
     # serves the pages first, a request for one of these waiting for it.
     photos_later: tuple[tuple[str, ...], Callable[[], list[OutputFile] | None]] | None = None
 
+    @property
+    def media_alone(self) -> bool:
+        """Whether it publishes or removes a file of content/media/ that nothing shows, and
+        nothing else (see retouch): files, but no file read (a release touched, not changed,
+        is read and makes none)."""
+        return not self.read and bool(self.files or self.removed)
+
 
 def quick_rebuild(settings: Settings, record: Record, changed: list[str], store: Store, *,
                   as_of: datetime, drafts: bool = False, preview: bool = False,

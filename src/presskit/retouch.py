@@ -266,7 +266,7 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
     gone = record.files.keys() - walked.keys()
     if len(added) + len(gone) != 1 or not _same_bytes(settings, record, walked, kept, memory):
         return None
-    if next(iter(added | gone)).startswith(str(settings.content_dir / "media") + os.sep):
+    if next(iter(added | gone)).startswith(_media_folder(settings)):
         return _media_file_added_or_removed(settings, record, kept, memory, next(iter(added)) if added
                                             else None, next(iter(gone)) if gone else None)
     problems: list[Problem] = []
@@ -382,8 +382,9 @@ def _media_file_added_or_removed(settings: Settings, record: Record, kept: KeptS
     build must run) if a release, partner, text or setting names it: a photo's sizes, a
     link that led nowhere (the last build's warning), the default image."""
     source = Path(added or gone or "")
-    site_path = "/" + source.relative_to(settings.content_dir).as_posix()
-    if (any(part.startswith(".") for part in source.relative_to(settings.content_dir).parts)
+    inside = source.relative_to(settings.content_dir)
+    site_path = "/" + inside.as_posix()
+    if (any(part.startswith(".") for part in inside.parts)
             or site_path == settings.default_image or _named(kept, record, site_path)):
         return None
     asset = Asset(source, site_path)
@@ -435,8 +436,8 @@ def _photos_again(settings: Settings, memory: BuildMemory, before: Newsroom, aft
     makes them (see Quick.photos_later); else they are made now (and the third part is None)."""
     if not wanted:
         return [], [], None
-    was, media = _photo_files(settings, memory, before, wanted)
-    now, media = _photo_files(settings, memory, after, wanted)
+    was, _ = _photo_files(settings, memory, before, wanted)
+    now, media = _photo_files(settings, memory, after, wanted)  # what makes the files after
     made = {path for path, source in now.items() if source.parent == media.folder}
     if made and not memory.writes_cache:
         return None
@@ -496,7 +497,7 @@ def _photos_seen_aside(settings: Settings, record: Record, changed: list[str],
     if all(path in record.releases for path in changed):
         return changed
     media = Media(settings.site_dir, settings.keep_photo_location, memory.media, memory.writes_cache)
-    folder = str(settings.content_dir / "media") + os.sep
+    folder = _media_folder(settings)
     releases = []
     for path in changed:
         if path in record.releases:
@@ -504,6 +505,11 @@ def _photos_seen_aside(settings: Settings, record: Record, changed: list[str],
         elif not (path.startswith(folder) and media.unchanged(Path(path))):
             return None
     return releases
+
+
+def _media_folder(settings: Settings) -> str:
+    """Where the files of content/media/ are, as a walk of content/ names them (a prefix)."""
+    return str(settings.content_dir / "media") + os.sep
 
 
 def _same_bytes(settings: Settings, record: Record, walked: dict[str, Stat], kept: KeptSite,

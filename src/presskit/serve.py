@@ -601,8 +601,7 @@ class Preview:
             made = dataclasses.replace(made, files=[*made.files, *photos], photos_later=None)
         now_record = quick.updated(record, made, walked, walked_at)
         self.quick_state = (now_record, kept)
-        media_alone = not made.read and bool(made.files or made.removed)  # see retouch (no file read)
-        if made.changed or media_alone or current.error:
+        if made.changed or made.media_alone or current.error:
             files = _served_after(current, made)
             self.last_seconds = time.perf_counter() - started
             self.rebuilds += 1
@@ -612,7 +611,7 @@ class Preview:
                 self.report(warning.describe())
             if current.error:
                 self.report(FIXED)
-            elif media_alone:  # a file of content/media/ that nothing shows yet
+            elif made.media_alone:  # a file of content/media/ that nothing shows yet
                 self.report(f"Rebuilt in {self.last_seconds:.2f} s: a file of content/media/ "
                             + ("added, which no release shows yet" if made.files
                                else "removed, which no release showed")
