@@ -583,6 +583,29 @@ def _asked_once_told(monkeypatch, running: Session, paths: list[str]) -> dict[st
     return asked
 
 
+def test_a_damaged_photo_new_to_the_site_is_reported_not_served_in_place(tmp_path):
+    """A release that shows a photo new to the site that cannot be read as an image is not a
+    change in place: the preview says which file and line, and how to mend it, as a build
+    does, and keeps the last good version."""
+    site, files = _dated_site(tmp_path)
+    (site / "content/media/broken.jpg").write_bytes(b"not a photo at all")
+    _aged(site)
+    lines: list[str] = []
+    running = Session(site, "127.0.0.1", 0, report=lines.append)
+    try:
+        said = len(lines)
+        release = files[4]
+        release.write_text(_one_photo(release.read_text(), "/media/broken.jpg"))
+        wait_for(lambda: running.preview.snapshot().error, timeout=30)
+        error = running.preview.snapshot().error
+        assert f"{release.name}:12: error: photo 'broken.jpg' cannot be read as an image" in error, error
+        assert "save it again as a .jpg or .png" in error
+        assert not any(IN_PLACE in line for line in lines[said:]), lines[said:]
+        assert "Traceback" not in "\n".join(lines)
+    finally:
+        running.stop()
+
+
 def test_a_new_photos_files_asked_for_before_they_are_made_wait_for_them(tmp_path, monkeypatch):
     """A release that shows a photo new to the site is served (and the tab told to reload)
     before the photo's files are made; a tab that asks for one of them meanwhile waits for it

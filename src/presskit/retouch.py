@@ -438,6 +438,8 @@ def _photos_again(settings: Settings, memory: BuildMemory, before: Newsroom, aft
         return [], [], None
     was, _ = _photo_files(settings, memory, before, wanted)
     now, media = _photo_files(settings, memory, after, wanted)  # what makes the files after
+    if was is None or now is None:
+        return None  # a photo that cannot be read: the full build says where
     made = {path for path, source in now.items() if source.parent == media.folder}
     if made and not memory.writes_cache:
         return None
@@ -460,17 +462,19 @@ def _photos_again(settings: Settings, memory: BuildMemory, before: Newsroom, aft
 
 
 def _photo_files(settings: Settings, memory: BuildMemory, newsroom: Newsroom,
-                 wanted: set[str]) -> tuple[dict[str, Path], Media]:
+                 wanted: set[str]) -> tuple[dict[str, Path] | None, Media]:
     """The files of output/ that a full build of this site makes of these photos (by site
     path), each with the file it copies, in the order the build asks for them (see
     render._Renderer and render_site): each shown photo's sizes and download, as the first
     release that shows it has them; the link preview of each that a release leads with (or
-    that is the default image); then each published file that is not made into another."""
+    that is the default image); then each published file that is not made into another.
+    None if a shown photo cannot be read as an image (the full build's error)."""
     media = Media(settings.site_dir, settings.keep_photo_location, memory.media, memory.writes_cache)
     sources = {photo.asset.path: photo.asset.source for release in newsroom.releases
                for photo in release.photos if photo.asset.path in wanted}
     for path, (credit, caption) in _first_shown(newsroom.releases, wanted).items():
-        media.photo(sources[path], path, credit, caption)
+        if media.photo(sources[path], path, credit, caption) is None:
+            return None, media
     default = settings.default_image
     if default in wanted:
         media.preview(settings.content_dir / default.lstrip("/"), default)
