@@ -114,18 +114,35 @@ def test_words_edited_and_rebuilt_before_the_check_are_still_checked_with_their_
 
 
 def test_after_a_full_build_the_index_knows_every_page(site, run, pages_read):
-    """A new title is a full build, which renders some pages and lends the rest: the links of
-    both kinds are in the index it leaves."""
+    """A new title without the graph a full build keeps is a full build, which renders some
+    pages and lends the rest: the links of both kinds are in the index it leaves."""
     assert run("build", site).code == 0
     path = site / "content/releases/b.md"
     path.write_text(path.read_text().replace('title: B', 'title: B, retitled'))
     assert "retitled" in path.read_text()
+    (site / ".presskit-cache/site-graph").unlink()
     built = run("build", site)
     assert built.code == 0 and built.out.startswith("Built"), built.out
     aged(site)
     pages_read.clear()
     result = said(run, site)
     assert not pages_read
+    assert result == from_scratch(run, site)
+
+
+def test_pages_a_card_edit_made_in_place_are_read_from_output(site, run, pages_read):
+    """A new title is a change in place (see presskit.kept): it leaves the build's link index
+    as it was, and the check reads the pages it made again, and only those."""
+    assert run("build", site).code == 0
+    path = site / "content/releases/b.md"
+    path.write_text(path.read_text().replace('title: B', 'title: B, retitled'))
+    built = run("build", site)
+    assert built.code == 0 and built.out.startswith("1 release changed in place"), built.out
+    made = int(built.out.split("made ")[1].split(" page")[0])
+    aged(site)
+    pages_read.clear()
+    result = said(run, site)
+    assert len(pages_read) == made, (made, pages_read)
     assert result == from_scratch(run, site)
 
 

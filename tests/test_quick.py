@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from conftest import copy_site, tree_digest
 from test_incremental import edit
 
@@ -105,11 +107,12 @@ def test_a_body_edit_writes_only_its_page_and_the_feeds_that_carry_it(tmp_path, 
     assert run("build", site).out.startswith("Nothing changed")
 
 
-def test_a_new_title_takes_the_full_build(tmp_path, run):
+def test_a_new_title_takes_the_full_build_without_the_kept_graph(tmp_path, run):
     site = aged(generate(20, tmp_path / "site", seed=13))
     run("build", site)
     target = sorted((site / "content/releases").rglob("*.md"))[5]
     target.write_text(target.read_text().replace("title: ", "title: Renamed ", 1))
+    without_kept_graph(site)
     result = run("build", site)
     assert result.out.startswith("Built"), result.out
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
@@ -180,6 +183,12 @@ def test_a_theme_that_shows_release_text_on_other_pages_gets_full_builds(tmp_pat
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
 
 
+def without_kept_graph(site: Path) -> None:
+    """Forget the graph the last full build kept (see presskit.kept): a card edit is then a
+    full build, as it was before builds kept one."""
+    (site / ".presskit-cache/site-graph").unlink()
+
+
 def retitled(site: Path) -> Path:
     """The sixth release, given a new headline (saved as if a while ago); its path."""
     target = sorted((site / "content/releases").rglob("*.md"))[5]
@@ -205,6 +214,7 @@ def test_a_full_build_after_a_new_title_renders_only_the_text_that_changed(tmp_p
 
     monkeypatch.setattr(BodyRenderer, "render", counting)
     retitled(site)
+    without_kept_graph(site)
     result = run("build", site)
     assert "Built" in result.out  # a new title takes the full build...
     assert len(rendered) <= 2, len(rendered)  # ...which reuses every text that did not change
@@ -226,6 +236,7 @@ def test_a_full_build_makes_again_only_the_shapes_of_releases_that_changed(tmp_p
 
     monkeypatch.setattr(quick, "release_shape", counting)
     target = retitled(site)
+    without_kept_graph(site)
     assert "Built" in run("build", site).out
     assert set(shaped) == {target.name}, shaped  # (the quick rebuild it tried first makes it too)
     # A partner's new name is shown by the cards of its releases: after a partner's edit the
@@ -285,6 +296,7 @@ def test_a_full_build_after_a_cold_one_renders_only_the_cards_that_changed(tmp_p
 
     monkeypatch.setattr(BuildMemory, "fragment", counting)
     target = retitled(site)
+    without_kept_graph(site)
     result = run("build", site)
     assert "Built" in result.out, result.out
     assert made and {slot[0] for slot in made} == {str(target)}, made  # type: ignore[index]
@@ -411,3 +423,124 @@ def test_each_kind_of_edit_rewrites_only_the_files_it_changes(tmp_path, run):
         assert changed and rewritten == changed, (kind, sorted(rewritten ^ changed)[:5])
         assert len(changed) < len(after) / 3, (kind, len(changed))
         assert after == cold_output(site, tmp_path / "cold", run), kind
+
+
+IN_PLACE = "changed in place (title, summary, lead or photos)"
+
+
+CARD_EDITS = ("title", "subtitle", "lead", "photo", "caption", "body", "date", "partner", "added")
+
+
+def card_edit(site: Path, rng: random.Random, step: int, kind: str) -> tuple[str, Path]:
+    """One edit a writer makes to a release: what other pages show of it (a card edit), its
+    words alone, or something that moves it (a full build); the kind and the file."""
+    releases = sorted((site / "content/releases").rglob("*.md"))
+    target = rng.choice(releases)
+    text = original = target.read_text()
+    if kind == "title":
+        text = re.sub(r"^title: ", f"title: Edit {step}, ", text, count=1, flags=re.M)
+    elif kind == "subtitle":
+        text = re.sub(r"^subtitle: ", f"subtitle: Edit {step}. ", text, count=1, flags=re.M)
+    elif kind == "lead":
+        text = text.replace("\n---\n\n", f"\n---\n\nA new first paragraph at step {step}.\n\n", 1)
+    elif kind == "photo":  # another of the site's photos, or the same ones in another order
+        text = re.sub(r"/media/photo-(\d\d)", lambda m: f"/media/photo-{(int(m[1]) + 1) % 4:02}",
+                      text, count=1)
+    elif kind == "caption":
+        text = re.sub(r"caption: ", f"caption: Step {step}, ", text, count=1)
+    elif kind == "body":
+        text += f"\nA sentence added at step {step}.\n"
+    elif kind == "date":
+        text = re.sub(r"^date: 20", "date: 19", text, count=1, flags=re.M)
+    elif kind == "partner":
+        text = text.replace("partners: [", "partners: [partner-01, ", 1)
+    else:
+        target = target.with_name(f"added-{step}.md")
+        text = re.sub(r"^title: ", f"title: Added {step}, ", text, count=1, flags=re.M)
+    target.write_text(text)
+    return (kind if text != original else "nothing"), target  # (a partner it names already)
+
+
+@pytest.mark.parametrize("bilingual", [False, True], ids=["english", "bilingual"])
+def test_card_edits_are_made_in_place_and_equal_cold_builds(tmp_path, run, bilingual):
+    """A new title, subtitle, lead, photo or caption is a change of the pages that show the
+    release (see presskit.kept), after full builds, quick rebuilds and other changes in place
+    alike, in every language, and the result is always what a cold build makes."""
+    site = aged(generate(40, tmp_path / "site", seed=31, bilingual=bilingual))
+    assert run("build", site).code == 0
+    rng = random.Random(31 + bilingual)
+    seen: dict[str, int] = {}
+    kinds = [*CARD_EDITS, *CARD_EDITS, "title", "title"]
+    rng.shuffle(kinds)
+    for step, kind in enumerate(kinds):
+        kind, _ = card_edit(site, rng, step, kind)
+        settle(site, step)
+        result = run("build", site)
+        assert result.code == 0 and "Traceback" not in result.err, (kind, result.err)
+        if IN_PLACE in result.out:
+            path = "in place"
+            assert kind in ("title", "subtitle", "lead", "photo", "caption"), kind
+        elif QUICK in result.out:
+            path = "quick"
+            assert kind in ("body", "caption"), kind  # (a caption no page but its own shows)
+        elif kind == "nothing":
+            path = kind
+            assert result.out.startswith("Nothing changed"), result.out
+        else:
+            path = "full"
+            assert "Built" in result.out, result.out
+            assert kind in ("date", "partner", "added"), kind  # they move releases
+        seen[path] = seen.get(path, 0) + 1
+        assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run), (step, kind)
+    assert seen.get("in place", 0) >= 6 and seen.get("full", 0) >= 2 and seen.get("quick", 0) >= 1, seen
+
+
+def test_a_title_made_in_place_remakes_exactly_the_pages_that_show_the_release(tmp_path, run):
+    site = aged(generate(40, tmp_path / "site", seed=32))
+    assert run("build", site).code == 0
+    output = site / "output"
+    target = sorted((site / "content/releases").rglob("*.md"))[-3]  # among the newest: on the home page
+    old_title = re.search(r"^title: (.*)$", target.read_text(), flags=re.M)[1]  # type: ignore[index]
+    states = {p: p.stat().st_mtime_ns for p in output.rglob("*.html")}
+    time.sleep(0.01)
+    target.write_text(target.read_text().replace(f"title: {old_title}", "title: A headline nobody had", 1))
+    settle(site)
+    result = run("build", site)
+    assert IN_PLACE in result.out, result.out
+    rewritten = {p for p, t in states.items() if p.stat().st_mtime_ns != t}
+    showing = {p for p in states if "A headline nobody had" in p.read_text()}
+    assert rewritten == showing, sorted(str(p.relative_to(output)) for p in rewritten ^ showing)
+    assert output / "index.html" in showing and len(showing) >= 8, len(showing)  # lists, terms, neighbours
+    made = int(result.out.split("made ")[1].split(" page")[0])
+    assert made == len(showing)
+    assert not any(old_title in p.read_text() for p in showing)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "deleted", "an older build's"])
+def test_a_kept_graph_damaged_or_of_another_build_only_costs_a_full_build(tmp_path, run, damage):
+    site = aged(generate(20, tmp_path / "site", seed=33))
+    assert run("build", site).code == 0
+    kept = site / ".presskit-cache/site-graph"
+    older = kept.read_bytes()
+    releases = sorted((site / "content/releases").rglob("*.md"))
+    if damage == "an older build's":  # a full build since (a date moved a release) kept another
+        releases[2].write_text(re.sub(r"^date: 20", "date: 19", releases[2].read_text(), count=1, flags=re.M))
+        settle(site)
+        assert run("build", site).out.startswith("Built")
+        kept.write_bytes(older)
+    elif damage == "garbage":
+        kept.write_bytes(b"\x00not a graph\xff" * 100)
+    elif damage == "truncated":
+        kept.write_bytes(older[: len(older) // 2])
+    else:
+        kept.unlink()
+    releases[7].write_text(releases[7].read_text().replace("title: ", "title: Retitled, ", 1))
+    settle(site, 1)
+    result = run("build", site)
+    assert result.code == 0 and "Traceback" not in result.err, result.err
+    assert result.out.startswith("Built"), result.out
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+    releases[7].write_text(releases[7].read_text().replace("title: ", "title: Again, ", 1))
+    settle(site, 2)
+    assert IN_PLACE in run("build", site).out  # the full build kept its graph
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)

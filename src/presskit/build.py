@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import time
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from presskit import forks, quick, store
+from presskit import forks, kept, quick, retouch, store
 from presskit.cache import (
     BuildMemory,
     Stat,
@@ -191,6 +192,7 @@ class Rebuilt:
     next_embargo: datetime | None
     warnings: list[Problem] = field(default_factory=list)  # of the whole site, as of now
     next_event: NextEvent | None = None
+    in_place: bool = False  # a card edit (title, summary, lead, photos), not the words alone
 
 
 def build(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = False,
@@ -261,8 +263,11 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
         if rebuilt is not None:
             return rebuilt
     memory = BuildMemory(files_total=len(walked))
+    keeps_cards = incremental and bool(environment_key) and not preview  # (serve holds its own)
     if incremental and not preview:
         memory.links = {}  # for `check` (see presskit.links)
+    if keeps_cards:  # the releases each page shows, kept with the graph (see presskit.kept)
+        memory.shows = {}
     if preview:  # what the preview keeps of this build for its quick rebuilds (presskit.learned):
         memory.shows, memory.search_entries = {}, {}  # the releases each page shows, search entries
     if memory_used is not None:  # to follow its progress
@@ -275,7 +280,6 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
         restored = _lend_from_build(site_dir, settings, memory, walked, themes)
     memory.spill = Spill.beside(settings.output_dir)  # the pages, until they are written
     releases = store.ReleaseStore(site_dir, part)
-    keeps_cards = incremental and bool(environment_key) and not preview  # (serve holds its own)
     sink = releases.card_sink() if keeps_cards else None
     try:
         if sink is not None:
@@ -477,6 +481,8 @@ def _remember(site_dir: Path, environment_key: str, output: tuple[int, int] | No
     store.save_models(site_dir, environment_key, memory.models, memory.copies, part)
     if memory.links is not None:
         store.write_cache(site_dir, LINKS, _link_index(site_dir, made, memory, built).to_bytes(), part)
+    if memory.shows is not None and not part:  # (the preview keeps what it learned instead)
+        kept.keep(site_dir, part, built, content, graph, made.site.alternates, memory.shows, made.site.pages)
     store.write_cache(site_dir, RECORD, record.to_bytes(), part)
     return record
 
@@ -545,6 +551,8 @@ def _quick_build(site_dir: Path, settings: Settings, drafts: bool, record: quick
     `seen` are the files as the record would see them (see quick.verified)."""
     releases = store.ReleaseStore(site_dir, part)
     made = quick_made(settings, record, environment_key, seen or walked, releases, BuildMemory(), drafts)
+    if made is None and not part and not drafts:
+        made = in_place_made(settings, record, environment_key, seen or walked, releases)
     if made is None:
         return None
     now_record = quick.updated(record, made, walked, walked_at)
@@ -556,7 +564,7 @@ def _quick_build(site_dir: Path, settings: Settings, drafts: bool, record: quick
     if not made.changed:  # files were touched or saved unchanged
         return UpToDate(settings, seconds, embargo, warnings, event)
     return Rebuilt(settings, seconds, len(made.changed), made.pages, len(made.files) - made.pages,
-                   record.output_files, written, embargo, warnings, event)
+                   record.output_files, written, embargo, warnings, event, in_place=bool(made.shapes))
 
 
 def write_quick(site_dir: Path, settings: Settings, record: quick.Record, now_record: quick.Record,
@@ -621,3 +629,35 @@ def quick_made(settings: Settings, record: quick.Record, environment_key: str,
     memory.models, memory.copies = store.saved_models(releases.site_dir, environment_key, releases.part)
     return quick.quick_rebuild(settings, record, changed, releases, as_of=now, drafts=drafts,
                                preview=releases.part == PREVIEW, memory=memory)
+
+
+def in_place_made(settings: Settings, record: quick.Record, environment_key: str,
+                  walked: dict[str, Stat], releases: store.ReleaseStore) -> quick.Quick | None:
+    """What a card edit makes of the changes since the record's build (see presskit.kept),
+    if they are one: releases that changed what other pages show of them (a title, summary,
+    lead, photos) but kept their places, the graph the full build kept and the pages that show
+    them taken back."""
+    if not environment_key or record.environment != environment_key:
+        return None
+    if record.next_change is not None and datetime.now(UTC).timestamp() >= record.next_change:
+        return None
+    changed = quick.changed_files(record, walked)
+    if not changed:
+        return None
+    site = kept.recall(releases.site_dir, releases.part, record, releases)
+    if site is None:
+        return None
+    memory = BuildMemory()
+    memory.models, memory.copies = store.saved_models(releases.site_dir, environment_key, releases.part)
+    memory.kept_fragments = releases.kept_cards()
+    site = kept.lend(site, record, changed, releases, memory, settings)
+    edited = retouch.card_edit(settings, record, changed, site, preview=False, memory=memory,
+                               read=functools.partial(quick.written_file, settings.output_dir),
+                               moves=False, photos_later=False)
+    if edited is None:
+        return None
+    sink = releases.card_sink() if memory.made_fragments else None
+    if sink is not None:  # the cards made anew, for the lists of the next builds
+        sink([(slot, memory.fragments[slot]) for slot in memory.made_fragments])
+        sink.close()
+    return edited[0]

@@ -296,7 +296,9 @@ def _report_success(result: BuildResult | UpToDate | Rebuilt | Checked, command:
     if isinstance(result, Rebuilt):
         made = (f"made {_count(result.pages, 'page')} and {_count(result.feeds, 'feed')} again"
                 if result.pages or result.feeds else "nothing published shows them")
-        out.print(f"Only the text of {_count(result.releases, 'release')} changed: {made} "
+        what = (f"{_count(result.releases, 'release')} changed in place (title, summary, lead or photos)"
+                if result.in_place else f"Only the text of {_count(result.releases, 'release')} changed")
+        out.print(f"{what[0].upper()}{what[1:]}: {made} "
                   f"in {result.seconds:.2f} s; {result.files_written} of {result.files} files in "
                   f"{escape(display_path(result.settings.output_dir))}/ changed{noted}.")
         _report_embargo(result.next_embargo, result.settings)

@@ -426,7 +426,7 @@ def quick_rebuild(settings: Settings, record: Record, changed: list[str], store:
     lend_bodies(memory, settings, edit.bodies.items())
     made = _render_each_language(settings, record, shown, feeds, by_source, links, alternates,
                                  edit.content, memory, as_of, preview,
-                                 read or functools.partial(_written, settings.output_dir))
+                                 read or functools.partial(written_file, settings.output_dir))
     if made is None:
         return None
     files, paths_made, removed = made
@@ -664,7 +664,8 @@ def lend_bodies(memory: BuildMemory, settings: Settings,
         memory.bodies[body_key(release)] = body
 
 
-def _written(output_dir: Path, path: str) -> bytes | None:
+def written_file(output_dir: Path, path: str) -> bytes | None:
+    """A file of output/ (by its path inside it), or None."""
     try:
         return (output_dir / path).read_bytes()
     except OSError:

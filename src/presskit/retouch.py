@@ -175,12 +175,15 @@ class KeptSite:
 
 def card_edit(settings: Settings, record: Record, changed: list[str], kept: KeptSite, *,
               preview: bool, memory: BuildMemory, read: Callable[[str], bytes | None],
-              served: Mapping[str, OutputFile] | None = None) -> tuple[Quick, KeptSite] | None:
+              served: Mapping[str, OutputFile] | None = None, moves: bool = True,
+              photos_later: bool = True) -> tuple[Quick, KeptSite] | None:
     """The files that the edits of `changed` make different, and the site after them, when
     each changed file is a release that kept its place or moved among its neighbours (None:
     the full build must run). `read` gives the files of the site as served, by their path
     inside output/ (`served`: those files). The kept graph's moment stands: the caller makes
-    sure that no embargo lifted and no event passed since (the record's `next_change`)."""
+    sure that no embargo lifted and no event passed since (the record's `next_change`).
+    Without `moves`, a release that moved means None too; without `photos_later`, the files
+    of photos new to the site are made before it returns (see Quick.photos_later)."""
     seen = _photos_seen_aside(settings, record, changed, memory)
     if not seen:
         return None  # a partner, programme, page, country text or media file changed
@@ -216,7 +219,7 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
         bodies[release] = body
         shapes[source] = release_shape(release, body, True)
         edited.append(release)
-    if not edited:
+    if not edited or (moved and not moves):
         return None
     lend_bodies(memory, settings, bodies.items())
     pages = {release.path for release in edited}
@@ -236,7 +239,7 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
         else:
             now, relinked = kept.with_edits(edited, bodies), set()
             photos = _photos_again(settings, memory, kept.newsroom, now.newsroom, _photo_paths(pictured),
-                                   later=True)
+                                   later=photos_later)
             if photos is None:
                 return None
             files, made, removed = render_shown(settings, now.newsroom, memory, preview, pages, edited,

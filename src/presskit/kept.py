@@ -1,0 +1,158 @@
+"""The site graph a full build of output/ leaves for the builds after it: a card edit in place.
+
+`serve` makes a changed title, summary, lead or photo a change of the pages that show it
+(presskit.retouch), because it holds the site graph in memory and knows which pages show each
+release. A new `presskit build` process knows neither: it made the whole site again (4-5 s at
+10,000 releases). A full build of output/ now leaves both beside its record: its content and
+graph (pickled, the releases without their Markdown: about 14 MB at 10,000 releases, a
+quarter of a second to take back) and, for each release, the pages that show it (noted as the
+build listed its pages: `BuildMemory.shows`). A build after a card edit takes them back and
+makes what `serve` would make, with the rendered texts of just the pages it makes from the
+release store.
+
+What is kept is taken back only with the record of the full build that kept it (its `built`
+name: the quick rebuilds since keep that name). Each release changed since by a quick rebuild
+(its digest in the record is not the kept one's) is taken from the release store and swapped
+in, as it was then, when it kept its place; anything else means a full build. The file is
+sealed (see presskit.seal): what this user's presskit did not write is never unpickled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copyreg
+import gc
+import io
+import marshal
+import pickle
+from collections.abc import Iterable
+from pathlib import Path, PosixPath, WindowsPath
+
+from presskit import __version__, store
+from presskit.cache import BuildMemory
+from presskit.config import Settings
+from presskit.graph import Newsroom
+from presskit.models import Content, Release, pictured_anew, placed_alike
+from presskit.quick import Record, lend_bodies, store_key
+from presskit.render import Alternate
+from presskit.retouch import KeptSite, ShownOn
+
+_FILE = "site-graph"
+_FORMAT = 1
+
+
+def keep(site_dir: Path, part: str, built: str, content: Content, newsroom: Newsroom,
+         alternates: dict[str, tuple[Alternate, ...]], shows: dict[str, tuple[Release, ...]],
+         pages: tuple[str, ...]) -> None:
+    """Keep a full build's graph, under the name of its record (`built`), with the pages that
+    show each release (`shows`: the releases each page shows, as the build noted them)."""
+    shown_on: dict[str, list[str]] = {}
+    for path, releases in shows.items():
+        for release in releases:
+            shown_on.setdefault(str(release.source), []).append(path)
+    stream = io.BytesIO()
+    stream.write(pickle.dumps((_FORMAT, __version__, built)))
+    try:
+        _Pickler(stream, protocol=pickle.HIGHEST_PROTOCOL).dump(
+            (content, newsroom, alternates, pages, marshal.dumps(shown_on)))
+    except (pickle.PicklingError, TypeError, AttributeError, RecursionError, ValueError):
+        forget(site_dir, part)
+        return
+    store.write_cache(site_dir, _FILE, stream.getvalue(), part)
+
+
+class _Pickler(pickle.Pickler):
+    """Paths pickled as their text: taken back in two thirds of the time that their parts
+    take (a release's file, its photos')."""
+
+    dispatch_table = copyreg.dispatch_table.copy()
+    dispatch_table[PosixPath] = lambda path: (PosixPath, (str(path),))
+    dispatch_table[WindowsPath] = lambda path: (WindowsPath, (str(path),))
+
+
+def forget(site_dir: Path, part: str = "") -> None:
+    with contextlib.suppress(OSError):
+        store.forget(site_dir, _FILE, part)
+
+
+class _Turned(ShownOn):
+    """The pages that show each release, as kept (already turned round)."""
+
+    def __init__(self, pages: dict[str, list[str]]) -> None:
+        super().__init__({})
+        self._kept = pages
+
+    def pages(self, source: str) -> set[str]:
+        return set(self._kept.get(source, ()))
+
+    def turned(self) -> dict[str, set[str]]:
+        if self._pages is None:
+            self._pages = {source: set(paths) for source, paths in self._kept.items()}
+        return self._pages
+
+
+def recall(site_dir: Path, part: str, record: Record, releases: store.ReleaseStore) -> KeptSite | None:
+    """The site as the record describes it now, if the full build it stems from kept its graph
+    and every release changed since kept its place (see module doc); else None."""
+    data = store.read_cache(site_dir, _FILE, part)
+    if data is None or not record.built:
+        return None
+    stream = io.BytesIO(data)  # two pickles: what it was kept with, then what was kept
+    gc.disable()  # a hundred thousand objects, none of them garbage
+    try:
+        if pickle.load(stream) != (_FORMAT, __version__, record.built):
+            return None
+        content, newsroom, alternates, pages, shown_on = pickle.load(stream)
+        turned = marshal.loads(shown_on)
+    except Exception:  # sealed, so ours; but one that does not fit is just not used
+        return None
+    finally:
+        gc.enable()
+    site = KeptSite(content, newsroom, {}, alternates, _Turned(turned), pages=pages)
+    if len(content.releases) != len(record.releases):
+        return None
+    stale = {}
+    for release in content.releases:
+        known = record.releases.get(str(release.source))
+        if known is None:
+            return None
+        if known[0] != release.digest and known[2]:  # (an unpublished one is shown nowhere)
+            stale[str(release.source)] = known[0]
+    if not stale:
+        return site
+    key = store_key(record.environment, content.partners, content.programmes)
+    found = releases.load({source: key(digest) for source, digest in stale.items()},
+                          content.partners, content.programmes)
+    if found is None:
+        return None
+    for source, (release, _) in found.items():
+        old = site.release(source)
+        if old is None or not (placed_alike(old, release) or pictured_anew(old, release)):
+            return None
+    return site.with_edits([release for release, _ in found.values()],
+                           {release: body for release, body in found.values()})
+
+
+def lend(site: KeptSite, record: Record, changed: Iterable[str], releases: store.ReleaseStore,
+         memory: BuildMemory, settings: Settings) -> KeptSite:
+    """The site with the rendered texts a card edit of these files needs (the old text of
+    each, which it compares with the new), and `memory` with those of the releases whose pages
+    or feed entries it makes again (the others would be rendered from their files again)."""
+    sources = {source for source in changed if source in record.releases}
+    wanted = set(sources)
+    paths = set().union(*(site.shown_on.pages(source) for source in sources)) if sources else set()
+    wanted |= {str(release.source) for release in site.newsroom.releases if release.path in paths}
+    wanted |= {entry for _, _, entries, _ in record.feeds.values() if not sources.isdisjoint(entries)
+               for entry in entries}
+    key = store_key(record.environment, site.content.partners, site.content.programmes)
+    keys = {source: key(record.releases[source][0]) for source in wanted
+            if source in record.releases and record.releases[source][2]}
+    found = releases.load(keys, site.content.partners, site.content.programmes, partial=True) or {}
+    lend_bodies(memory, settings, found.values())
+    bodies = dict(site.bodies)
+    for source in sources:
+        old = site.release(source)
+        if old is not None and source in found:
+            bodies[old] = found[source][1]
+    return KeptSite(site.content, site.newsroom, bodies, site.alternates, site.shown_on, site.prints,
+                    site.card_keys, site.places, site.pages)
