@@ -426,9 +426,11 @@ def test_each_kind_of_edit_rewrites_only_the_files_it_changes(tmp_path, run):
 
 
 IN_PLACE = "changed in place (title, summary, lead or photos)"
+MOVED = "moved among the others (a new date or other partners)"
+ADDED = "1 release added: made"
 
 
-CARD_EDITS = ("title", "subtitle", "lead", "photo", "caption", "body", "date", "partner", "added")
+CARD_EDITS = ("title", "subtitle", "lead", "photo", "caption", "body", "date", "partner", "added", "year")
 
 
 def card_edit(site: Path, rng: random.Random, step: int, kind: str) -> tuple[str, Path]:
@@ -450,7 +452,10 @@ def card_edit(site: Path, rng: random.Random, step: int, kind: str) -> tuple[str
         text = re.sub(r"caption: ", f"caption: Step {step}, ", text, count=1)
     elif kind == "body":
         text += f"\nA sentence added at step {step}.\n"
-    elif kind == "date":
+    elif kind == "date":  # another day of the same month
+        text = re.sub(r"^date: (\d{4}-\d\d)-(\d\d)", lambda m: f"date: {m[1]}-{int(m[2]) % 28 + 1:02}",
+                      text, count=1, flags=re.M)
+    elif kind == "year":
         text = re.sub(r"^date: 20", "date: 19", text, count=1, flags=re.M)
     elif kind == "partner":
         text = text.replace("partners: [", "partners: [partner-01, ", 1)
@@ -480,6 +485,9 @@ def test_card_edits_are_made_in_place_and_equal_cold_builds(tmp_path, run, bilin
         if IN_PLACE in result.out:
             path = "in place"
             assert kind in ("title", "subtitle", "lead", "photo", "caption"), kind
+        elif MOVED in result.out or ADDED in result.out:
+            path = "moved"
+            assert kind in ("date", "partner", "added"), kind
         elif QUICK in result.out:
             path = "quick"
             assert kind in ("body", "caption"), kind  # (a caption no page but its own shows)
@@ -489,10 +497,12 @@ def test_card_edits_are_made_in_place_and_equal_cold_builds(tmp_path, run, bilin
         else:
             path = "full"
             assert "Built" in result.out, result.out
-            assert kind in ("date", "partner", "added"), kind  # they move releases
+            assert kind in ("year", "date", "partner"), kind  # another year (a date may move a
+            # release across years), or a partner's first release
         seen[path] = seen.get(path, 0) + 1
         assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run), (step, kind)
-    assert seen.get("in place", 0) >= 6 and seen.get("full", 0) >= 2 and seen.get("quick", 0) >= 1, seen
+    assert seen.get("in place", 0) >= 6 and seen.get("moved", 0) >= 3 and seen.get("quick", 0) >= 1, seen
+    assert seen.get("full", 0) >= 1, seen
 
 
 def test_a_title_made_in_place_remakes_exactly_the_pages_that_show_the_release(tmp_path, run):
@@ -544,3 +554,70 @@ def test_a_kept_graph_damaged_or_of_another_build_only_costs_a_full_build(tmp_pa
     settle(site, 2)
     assert IN_PLACE in run("build", site).out  # the full build kept its graph
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+
+
+@pytest.mark.parametrize("kind", ["title", "deleted"])
+def test_a_change_in_place_that_fails_while_writing_leaves_output_as_it_was(tmp_path, run, monkeypatch, kind):
+    site = aged(generate(30, tmp_path / "site", seed=36))
+    assert run("build", site).code == 0
+    output = site / "output"
+    published = tree_digest(output)
+    target = sorted((site / "content/releases").rglob("*.md"))[-5]  # its deletion is made in place
+    if kind == "title":
+        target.write_text(target.read_text().replace("title: ", "title: Renamed ", 1))
+    else:
+        target.unlink()
+    settle(site)
+    replace, calls = os.replace, []
+
+    def disk_full_on_the_third_page(source, target):  # type: ignore[no-untyped-def]
+        if str(target).startswith(str(output)) and str(target).endswith(".html"):
+            calls.append(target)
+            if len(calls) == 3:
+                raise OSError(28, "No space left on device", str(target))
+        return replace(source, target)
+
+    monkeypatch.setattr("presskit.write.os.replace", disk_full_on_the_third_page)
+    result = run("build", site)
+    assert len(calls) >= 3  # (the change in place was under way; the rest put the files back)
+    assert result.code == 1 and "Traceback" not in result.err
+    assert "the disk is full" in result.err and "output/ was not changed" in result.err, result.err
+    assert tree_digest(output) == published
+    assert not [p for p in output.rglob("*") if ".presskit-" in p.name and p.name != ".presskit-output"]
+    monkeypatch.undo()
+    again = run("build", site)
+    assert again.code == 0 and (IN_PLACE in again.out or "1 release deleted" in again.out), again.out
+    assert tree_digest(output) == cold_output(site, tmp_path / "cold", run)
+
+
+@pytest.mark.parametrize("held", ["draft: true", "embargo: 2099-01-01T09:00"])
+def test_a_release_written_as_a_draft_or_under_embargo_is_never_published_in_place(tmp_path, run, held):
+    site = aged(generate(30, tmp_path / "site", seed=35))
+    assert run("build", site).code == 0
+    model = sorted((site / "content/releases").rglob("*.md"))[4]
+    written = model.with_name("held-back.md")
+    written.write_text(model.read_text().replace("title: ", f"{held}\ntitle: Held back, ", 1))
+    settle(site)
+    result = run("build", site)
+    assert result.code == 0 and "Built" in result.out, result.out  # the full build holds it back
+    assert "Not published" in result.out
+    assert not (site / "output/releases/held-back").exists()
+    assert not any("Held back" in p.read_text() for p in (site / "output").rglob("*.html"))
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+
+
+def test_a_release_deleted_in_place_leaves_no_page_card_or_word_behind(tmp_path, run):
+    site = aged(generate(30, tmp_path / "site", seed=36))
+    assert run("build", site).code == 0
+    target = sorted((site / "content/releases").rglob("*.md"))[-5]  # among the newest
+    title = re.search(r"^title: (.*)$", target.read_text(), flags=re.M)[1]  # type: ignore[index]
+    assert any(title in p.read_text() for p in (site / "output").rglob("*.html") if target.stem not in str(p))
+    target.unlink()
+    settle(site)
+    result = run("build", site)
+    assert "1 release deleted: made" in result.out, result.out
+    assert not (site / "output/releases" / target.stem).exists()
+    assert not any(title in p.read_text() for p in (site / "output").rglob("*")
+                   if p.suffix in (".html", ".xml"))
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+    assert run("build", site).out.startswith("Nothing changed")

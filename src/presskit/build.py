@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import marshal
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from presskit import forks, kept, quick, retouch, store
+from presskit import forks, kept, paths, quick, retouch, store
 from presskit.cache import (
     BuildMemory,
     Stat,
@@ -43,6 +44,7 @@ from presskit.models import Content, Release
 from presskit.render import OutputFile, RenderedSite, render_site, search_folder, theme_dirs
 from presskit.schema import load_content
 from presskit.spill import Spill
+from presskit.text import new_release_line
 from presskit.versions import missing_versions
 from presskit.write import Published, publish, publish_changed, publish_in_place
 
@@ -192,7 +194,10 @@ class Rebuilt:
     next_embargo: datetime | None
     warnings: list[Problem] = field(default_factory=list)  # of the whole site, as of now
     next_event: NextEvent | None = None
-    in_place: bool = False  # a card edit (title, summary, lead, photos), not the words alone
+    # What changed: "words" (a quick rebuild); "in place" (a title, summary, lead or photos),
+    # "moved" (a new date, other partners), "added" or "deleted" (see presskit.kept).
+    kind: str = "words"
+    announced: tuple[str, ...] = ()  # how each release published for the first time is announced
 
 
 def build(site_dir: Path, *, as_of: datetime | None = None, drafts: bool = False,
@@ -482,7 +487,8 @@ def _remember(site_dir: Path, environment_key: str, output: tuple[int, int] | No
     if memory.links is not None:
         store.write_cache(site_dir, LINKS, _link_index(site_dir, made, memory, built).to_bytes(), part)
     if memory.shows is not None and not part:  # (the preview keeps what it learned instead)
-        kept.keep(site_dir, part, built, content, graph, made.site.alternates, memory.shows, made.site.pages)
+        kept.keep(site_dir, part, built, content, graph, made.site.alternates, memory.shows, made.site.pages,
+                  made.site.prints)
     store.write_cache(site_dir, RECORD, record.to_bytes(), part)
     return record
 
@@ -547,24 +553,73 @@ def _quick_build(site_dir: Path, settings: Settings, drafts: bool, record: quick
                  environment_key: str, walked: dict[str, Stat], walked_at: float, state: str,
                  started: float, part: str = "", seen: dict[str, Stat] | None = None,
                  ) -> Rebuilt | UpToDate | None:
-    """The quick rebuild, if the changes since the last build allow one (see presskit.quick);
-    `seen` are the files as the record would see them (see quick.verified)."""
+    """The quick rebuild, if the changes since the last build allow one (see presskit.quick),
+    or the change in place (see presskit.kept); `seen` are the files as the record would see
+    them (see quick.verified)."""
     releases = store.ReleaseStore(site_dir, part)
     made = quick_made(settings, record, environment_key, seen or walked, releases, BuildMemory(), drafts)
+    moved = None
     if made is None and not part and not drafts:
-        made = in_place_made(settings, record, environment_key, seen or walked, releases)
+        in_place = in_place_made(settings, record, environment_key, seen or walked, releases)
+        if in_place is not None:
+            made, moved = in_place
     if made is None:
         return None
-    now_record = quick.updated(record, made, walked, walked_at)
+    if moved is None:
+        now_record = quick.updated(record, made, walked, walked_at)
+    else:
+        now_record = _after_move(record, made, moved, settings, walked, walked_at)
     written, event_data = write_quick(site_dir, settings, record, now_record, made, state, releases, part)
+    if moved is not None:  # what pages show, and their order, changed: kept for the next edits
+        kept.keep_site(site_dir, part, record.built, moved)
     embargo = datetime.fromtimestamp(record.next_embargo, UTC) if record.next_embargo else None
     event = NextEvent.from_data(event_data)
     warnings = now_record.problems()
     seconds = time.perf_counter() - started
-    if not made.changed:  # files were touched or saved unchanged
+    if not made.changed and not made.deleted:  # files were touched or saved unchanged
         return UpToDate(settings, seconds, embargo, warnings, event)
-    return Rebuilt(settings, seconds, len(made.changed), made.pages, len(made.files) - made.pages,
-                   record.output_files, written, embargo, warnings, event, in_place=bool(made.shapes))
+    kind = ("added" if made.changed and str(made.changed[0].source) not in record.releases
+            else "deleted" if made.deleted else "moved" if made.moved
+            else "in place" if made.shapes else "words")
+    announced = _announced(site_dir, made, moved) if kind in ("added", "deleted") else ()
+    return Rebuilt(settings, seconds, len(made.changed) or len(made.deleted), made.pages,
+                   len(made.files) - made.pages, now_record.output_files, written, embargo, warnings,
+                   event, kind, announced)
+
+
+def _after_move(record: quick.Record, made: quick.Quick, site: retouch.KeptSite, settings: Settings,
+                walked: dict[str, Stat], walked_at: float) -> quick.Record:
+    """The record after a move in place, or a release added or deleted (see presskit.kept):
+    the links, feeds and search numbers found again, the pages made with their fingerprints,
+    those gone forgotten, and how many files output/ holds (its list is updated as they are
+    written)."""
+    removed = set(made.removed)
+    pages = {path: digest for path, digest in record.pages.items() if paths.output_file(path) not in removed}
+    pages |= made.digests
+    listing = set(marshal.loads(record.written)) if record.written else None
+    files = (record.output_files if listing is None else
+             len((listing | {file.path for file in made.files}) - removed))
+    now = quick.after_move(record, made, site.newsroom, settings, walked, walked_at, site.alternates, pages,
+                           made.search_cards, files)
+    return dataclasses.replace(now, output=record.output, written=record.written)
+
+
+def _announced(site_dir: Path, made: quick.Quick, site: retouch.KeptSite | None) -> tuple[str, ...]:
+    """What a release added or deleted in place changes in the list of releases published
+    (see _newly_published), and how a release published for the first time is announced."""
+    try:
+        before = json.loads((part_dir(site_dir) / PUBLISHED).read_text())
+    except (OSError, ValueError, TypeError):
+        return ()
+    now = [source for source in before if source not in made.deleted]
+    lines = []
+    for release in made.changed:
+        if str(release.source) not in now:
+            now.append(str(release.source))
+            if site is not None:
+                lines.append(new_release_line(release, site.newsroom.graph_of(release)))
+    keep_file(site_dir, PUBLISHED, json.dumps(now).encode())
+    return tuple(lines)
 
 
 def write_quick(site_dir: Path, settings: Settings, record: quick.Record, now_record: quick.Record,
@@ -573,15 +628,16 @@ def write_quick(site_dir: Path, settings: Settings, record: quick.Record, now_re
     """Write a quick rebuild's files into the folder its settings name, then the releases it
     changed, the record as it is now and the up-to-date stamp, with the full build's next
     event (a quick rebuild changes none). Says how many files had new bytes, and that event."""
-    changed = bool(made.changed) or made.media_alone
+    changed = bool(made.changed or made.deleted) or made.media_alone
     written = publish_changed(made.files, settings.output_dir, made.removed) if changed else 0
     if changed and now_record.written:
         now_record = dataclasses.replace(now_record, written=quick.listing_updated(
             now_record.written, settings.output_dir, [*(file.path for file in made.files), *made.removed]))
+    releases.forget_releases(made.deleted)
     if made.changed:
         key = quick.store_key(record.environment, made.partners, made.programmes)
         releases.save(((key(release.digest), release, made.bodies[release])
-                       for release in made.changed if record.releases[str(release.source)][2]),
+                       for release in made.changed if now_record.releases[str(release.source)][2]),
                       complete=False)
     store.write_cache(site_dir, RECORD, now_record.to_bytes(), part)
     return written, stamp_quick(site_dir, state, now_record, part)
@@ -632,17 +688,21 @@ def quick_made(settings: Settings, record: quick.Record, environment_key: str,
 
 
 def in_place_made(settings: Settings, record: quick.Record, environment_key: str,
-                  walked: dict[str, Stat], releases: store.ReleaseStore) -> quick.Quick | None:
-    """What a card edit makes of the changes since the record's build (see presskit.kept),
-    if they are one: releases that changed what other pages show of them (a title, summary,
-    lead, photos) but kept their places, the graph the full build kept and the pages that show
-    them taken back."""
+                  walked: dict[str, Stat], releases: store.ReleaseStore,
+                  ) -> tuple[quick.Quick, retouch.KeptSite | None] | None:
+    """What a change in place makes of the changes since the record's build (see
+    presskit.kept and presskit.retouch), if they are one: releases that changed what other
+    pages show of them (a title, summary, lead, photos), moved among their neighbours (a new
+    date in the same year, other partners), or a release file written or deleted; the graph
+    the full build kept, and the pages that show each release, taken back. With the site
+    after it when its graph or pages changed (a move, a release added or deleted: kept again
+    once written), else None."""
     if not environment_key or record.environment != environment_key:
         return None
     if record.next_change is not None and datetime.now(UTC).timestamp() >= record.next_change:
         return None
     changed = quick.changed_files(record, walked)
-    if not changed:
+    if changed == []:
         return None
     site = kept.recall(releases.site_dir, releases.part, record, releases)
     if site is None:
@@ -650,14 +710,45 @@ def in_place_made(settings: Settings, record: quick.Record, environment_key: str
     memory = BuildMemory()
     memory.models, memory.copies = store.saved_models(releases.site_dir, environment_key, releases.part)
     memory.kept_fragments = releases.kept_cards()
-    site = kept.lend(site, record, changed, releases, memory, settings)
-    edited = retouch.card_edit(settings, record, changed, site, preview=False, memory=memory,
-                               read=functools.partial(quick.written_file, settings.output_dir),
-                               moves=False, photos_later=False)
+    read = functools.partial(quick.written_file, settings.output_dir)
+    site = kept.lend(site, record, changed if changed is not None else walked.keys() ^ record.files.keys(),
+                     releases, memory, settings)
+    if changed is None:  # a file added or removed: a release written or deleted?
+        edited = retouch.file_added_or_removed(settings, record, walked, site, preview=False, memory=memory)
+    else:
+        edited = retouch.card_edit(settings, record, changed, site, preview=False, memory=memory, read=read,
+                                   photos_later=False)
     if edited is None:
         return None
+    made, now = edited
+    if made.moved:  # its list pages left for later, the search index and the sitemap
+        try:
+            rest, cards, emptied = retouch.finish_move(settings, record, made, now, memory, preview=False,
+                                                       read=read, served=None)
+        except (BuildFailed, LookupError):
+            return None
+        emptied += _search_files_gone(settings, now.newsroom, made.moved, rest)
+        html = sum(1 for file in rest if file.path.endswith(".html"))
+        made = dataclasses.replace(
+            made, files=[*made.files, *rest], removed=[*made.removed, *emptied], pages=made.pages + html,
+            digests={path: digest for path, (digest, _) in memory.pages.items()}, search_cards=cards)
     sink = releases.card_sink() if memory.made_fragments else None
     if sink is not None:  # the cards made anew, for the lists of the next builds
         sink([(slot, memory.fragments[slot]) for slot in memory.made_fragments])
         sink.close()
-    return edited[0]
+    return made, now if made.moved else None
+
+
+def _search_files_gone(settings: Settings, newsroom: Newsroom, languages: Iterable[str],
+                       files: list[OutputFile]) -> list[str]:
+    """The files of output/ in the search indexes of these languages, made whole again among
+    `files`, that they no longer have (a release deleted: the shards of its words)."""
+    made = {file.path for file in files}
+    gone = []
+    for graph in newsroom.graphs:
+        if graph.language.code in languages:
+            folder = search_folder(graph.language.root)
+            gone += [path for path in (file[len(str(settings.output_dir)) + 1:]
+                                       for file in walk(settings.output_dir / folder))
+                     if path not in made]
+    return gone

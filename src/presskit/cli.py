@@ -294,10 +294,16 @@ def _report_success(result: BuildResult | UpToDate | Rebuilt | Checked, command:
         return
     noted = f" with {_count(warnings, 'warning')}, see above" if warnings else ""
     if isinstance(result, Rebuilt):
-        made = (f"made {_count(result.pages, 'page')} and {_count(result.feeds, 'feed')} again"
+        others = "feed" if result.kind == "words" else "other file"  # (feeds, search index, sitemap)
+        made = (f"made {_count(result.pages, 'page')} and {_count(result.feeds, others)} again"
                 if result.pages or result.feeds else "nothing published shows them")
-        what = (f"{_count(result.releases, 'release')} changed in place (title, summary, lead or photos)"
-                if result.in_place else f"Only the text of {_count(result.releases, 'release')} changed")
+        for line in result.announced:
+            out.print(escape(line))
+        releases = _count(result.releases, 'release')
+        what = {"in place": f"{releases} changed in place (title, summary, lead or photos)",
+                "moved": f"{releases} moved among the others (a new date or other partners)",
+                "added": f"{releases} added", "deleted": f"{releases} deleted",
+                }.get(result.kind, f"Only the text of {releases} changed")
         out.print(f"{what[0].upper()}{what[1:]}: {made} "
                   f"in {result.seconds:.2f} s; {result.files_written} of {result.files} files in "
                   f"{escape(display_path(result.settings.output_dir))}/ changed{noted}.")

@@ -38,27 +38,53 @@ from presskit.render import Alternate
 from presskit.retouch import KeptSite, ShownOn
 
 _FILE = "site-graph"
-_FORMAT = 1
+_FORMAT = 3
 
 
 def keep(site_dir: Path, part: str, built: str, content: Content, newsroom: Newsroom,
          alternates: dict[str, tuple[Alternate, ...]], shows: dict[str, tuple[Release, ...]],
-         pages: tuple[str, ...]) -> None:
+         pages: tuple[str, ...], prints: tuple[dict[object, str], ...]) -> None:
     """Keep a full build's graph, under the name of its record (`built`), with the pages that
-    show each release (`shows`: the releases each page shows, as the build noted them)."""
-    shown_on: dict[str, list[str]] = {}
-    for path, releases in shows.items():
-        for release in releases:
-            shown_on.setdefault(str(release.source), []).append(path)
+    show each release (`shows`: the releases each page shows, as the build noted them) and
+    each language's fingerprints of what pages show (RenderedSite.prints: a term page's
+    thousand cards are found by them)."""
+    by_page = {path: [str(release.source) for release in releases] for path, releases in shows.items()}
+    shown = _Shown(_turned(by_page), by_page)
+    _write(site_dir, part, built, content, newsroom, alternates, pages, prints, shown)
+
+
+def keep_site(site_dir: Path, part: str, built: str, site: KeptSite) -> None:
+    """Keep the site as a build in place left it (after a move, or a release added or
+    removed: its graph, lists and the pages that show each release changed), under the same
+    name: the record it matches is still of that full build."""
+    if not isinstance(site.shown_on, _Shown):
+        forget(site_dir, part)
+        return
+    _write(site_dir, part, built, site.content, site.newsroom, site.alternates, site.pages, site.prints,
+           site.shown_on)
+
+
+def _write(site_dir: Path, part: str, built: str, content: Content, newsroom: Newsroom,
+           alternates: dict[str, tuple[Alternate, ...]], pages: tuple[str, ...],
+           prints: tuple[dict[object, str], ...], shown: _Shown) -> None:
     stream = io.BytesIO()
     stream.write(pickle.dumps((_FORMAT, __version__, built)))
     try:
         _Pickler(stream, protocol=pickle.HIGHEST_PROTOCOL).dump(
-            (content, newsroom, alternates, pages, marshal.dumps(shown_on)))
+            (content, newsroom, alternates, pages, prints, marshal.dumps(shown.by_source),
+             marshal.dumps(shown.by_page())))
     except (pickle.PicklingError, TypeError, AttributeError, RecursionError, ValueError):
         forget(site_dir, part)
         return
     store.write_cache(site_dir, _FILE, stream.getvalue(), part)
+
+
+def _turned(by_page: dict[str, list[str]]) -> dict[str, list[str]]:
+    by_source: dict[str, list[str]] = {}
+    for path, sources in by_page.items():
+        for source in sources:
+            by_source.setdefault(source, []).append(path)
+    return by_source
 
 
 class _Pickler(pickle.Pickler):
@@ -75,20 +101,38 @@ def forget(site_dir: Path, part: str = "") -> None:
         store.forget(site_dir, _FILE, part)
 
 
-class _Turned(ShownOn):
-    """The pages that show each release, as kept (already turned round)."""
+class _Shown(ShownOn):
+    """The pages that show each release (by source) as kept, and the releases each page shows
+    (by source), the second taken back only if a move changes what pages show."""
 
-    def __init__(self, pages: dict[str, list[str]]) -> None:
+    def __init__(self, by_source: dict[str, list[str]], by_page: dict[str, list[str]] | bytes) -> None:
         super().__init__({})
-        self._kept = pages
+        self.by_source = by_source
+        self._by_page = by_page
+
+    def by_page(self) -> dict[str, list[str]]:
+        if isinstance(self._by_page, bytes):
+            self._by_page = marshal.loads(self._by_page)
+        return self._by_page
 
     def pages(self, source: str) -> set[str]:
-        return set(self._kept.get(source, ()))
+        return set(self.by_source.get(source, ()))
+
+    def update(self, shows: dict[str, tuple[Release, ...]]) -> None:
+        by_page = self.by_page()
+        for path, releases in shows.items():
+            now = [str(release.source) for release in releases]
+            before = by_page.get(path, [])
+            if now == before:
+                continue
+            for source in set(before).difference(now):
+                self.by_source[source] = [other for other in self.by_source.get(source, ()) if other != path]
+            for source in set(now).difference(before):
+                self.by_source.setdefault(source, []).append(path)
+            by_page[path] = now
 
     def turned(self) -> dict[str, set[str]]:
-        if self._pages is None:
-            self._pages = {source: set(paths) for source, paths in self._kept.items()}
-        return self._pages
+        return {source: set(paths) for source, paths in self.by_source.items()}
 
 
 def recall(site_dir: Path, part: str, record: Record, releases: store.ReleaseStore) -> KeptSite | None:
@@ -102,13 +146,13 @@ def recall(site_dir: Path, part: str, record: Record, releases: store.ReleaseSto
     try:
         if pickle.load(stream) != (_FORMAT, __version__, record.built):
             return None
-        content, newsroom, alternates, pages, shown_on = pickle.load(stream)
-        turned = marshal.loads(shown_on)
+        content, newsroom, alternates, pages, prints, by_source, by_page = pickle.load(stream)
+        shown = _Shown(marshal.loads(by_source), by_page)
     except Exception:  # sealed, so ours; but one that does not fit is just not used
         return None
     finally:
         gc.enable()
-    site = KeptSite(content, newsroom, {}, alternates, _Turned(turned), pages=pages)
+    site = KeptSite(content, newsroom, {}, alternates, shown, prints, pages=pages)
     if len(content.releases) != len(record.releases):
         return None
     stale = {}

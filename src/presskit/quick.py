@@ -390,6 +390,9 @@ class Quick:
     # output/, and what makes them (their files, or None if one cannot be made): the preview
     # serves the pages first, a request for one of these waiting for it.
     photos_later: tuple[tuple[str, ...], Callable[[], list[OutputFile] | None]] | None = None
+    # After a move finished (retouch.finish_move), the keys of the entries of the search
+    # indexes it made whole, by language.
+    search_cards: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def media_alone(self) -> bool:

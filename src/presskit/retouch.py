@@ -203,6 +203,9 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
         old = kept.release(source)
         if old is None or old not in kept.bodies or not record.releases[source][2]:
             return None  # not shown: the full build decides what its edit changes
+        release = _with_kept_organisations(release, kept)
+        if release is None:
+            return None
         if release.digest == old.digest:
             continue  # touched, not changed
         body = memory.body(body_key(release), lambda release=release: release.body,  # type: ignore[misc]
@@ -276,8 +279,8 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
     if added:
         source = next(iter(added))
         release = _read_anew(settings, source, kept, problems, memory)
-        if release is None:
-            return None
+        if release is None or (release.draft and not preview):
+            return None  # (a build publishes no draft: the full build says it holds one back)
         markdown = BodyRenderer(settings.base_path, settings.embed_hosts)
         body = memory.body(body_key(release), lambda: release.body, release.body_line, markdown.render)
     else:
@@ -549,18 +552,26 @@ def _read_anew(settings: Settings, source: str, kept: KeptSite, problems: list[P
     loaded = load_releases(settings, [Path(source)], problems, memory)
     if errors_in(problems) or len(loaded.releases) != 1:
         return None
-    release = loaded.releases[0]
+    release = _with_kept_organisations(loaded.releases[0], kept)
+    if release is None or any(other.path == release.path for other in kept.content.releases):
+        return None
+    return release
+
+
+def _with_kept_organisations(release: Release, kept: KeptSite) -> Release | None:
+    """A release read anew, naming the partners and programmes the kept site holds (the same
+    objects, which its graph finds by identity: a build's kept graph is taken back from a file,
+    its checked models from another); None if it names one the site does not have."""
     partners = {(p.lang, p.id): p for p in kept.content.partners}
     programmes = {(p.lang, p.id): p for p in kept.content.programmes}
     try:
-        release = dataclasses.replace(
-            release, partners=tuple(partners[p.lang, p.id] for p in release.partners),
-            programmes=tuple(programmes[p.lang, p.id] for p in release.programmes))
+        now = (tuple(partners[p.lang, p.id] for p in release.partners),
+               tuple(programmes[p.lang, p.id] for p in release.programmes))
     except KeyError:
         return None
-    if any(other.path == release.path for other in kept.content.releases):
-        return None
-    return release
+    if all(a is b for a, b in zip((*now[0], *now[1]), (*release.partners, *release.programmes), strict=True)):
+        return release
+    return dataclasses.replace(release, partners=now[0], programmes=now[1])
 
 
 def _lists_of(graph: SiteGraph, count: int) -> set[str]:

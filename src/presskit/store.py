@@ -196,6 +196,21 @@ class ReleaseStore:
             connection.close()
         forget(self.site_dir, _CARDS, self.part)  # where cards were kept until 2 December
 
+    def forget_releases(self, sources: Iterable[str]) -> None:
+        """Forget these releases and their cards (their files were deleted)."""
+        rows = [(source,) for source in sources]
+        connection = self._connect() if rows else None
+        if connection is None:
+            return
+        try:
+            with connection:
+                connection.executemany("DELETE FROM releases WHERE source = ?", rows)
+                connection.executemany("DELETE FROM cards WHERE source = ?", rows)
+        except sqlite3.Error:
+            _remove(self.path)  # a broken cache is dropped, never trusted
+        finally:
+            connection.close()
+
     def models(self, environment_key: str) -> tuple[dict[Path, tuple[Any, ...]],
                                                      dict[tuple[Path, str], tuple[Any, Any]]]:
         return saved_models(self.site_dir, environment_key, self.part)

@@ -262,36 +262,41 @@ def _remove_empty(folders: Iterable[Path], output_dir: Path) -> None:
 
 def publish_changed(files: Iterable[OutputFile], output_dir: Path, removed: Iterable[str] = ()) -> int:
     """Put these files into the current output/ in place, each in one step (a rename), then
-    remove the `removed` ones, and say how many files changed. For a quick rebuild, whose few
-    files are all made before the first is written (pages and feeds, and the files of a photo
-    made in .presskit-cache/media/, copied); every other file of output/ stays as it is."""
+    remove the `removed` ones, and say how many files changed, all or nothing as
+    `publish_in_place` does: each replaced or removed file is kept aside until the last step,
+    and put back if any step fails. For a quick rebuild or a change in place, whose files are
+    all made before the first is written (pages and feeds, and the files of a photo made in
+    .presskit-cache/media/, copied); every other file of output/ stays as it is."""
     _check_ours(output_dir)
-    written = 0
+    writes: list[tuple[OutputFile, Path]] = []
+    for file in files:
+        target = output_dir.joinpath(*_safe_parts(file.path))
+        if not _same(file, target):
+            writes.append((file, target))
+    gone = [target for target in (output_dir.joinpath(*_safe_parts(path)) for path in removed)
+            if os.path.lexists(target)]
+    real = os.path.realpath(output_dir)
+    if not all(_inside(target.parent, real) for _, target in writes):
+        raise OSError(errno.ELOOP, "a folder inside it is a link out of it", str(output_dir))
+    undo: list[tuple[Path, Path | None]] = []  # what was done: a path, and where its old file waits
+    folders: list[Path] = []  # made by this write
     try:
-        for file in files:
-            data = file.data
-            if data is None:
-                assert file.source is not None
-                data = file.source.read_bytes()
-            target = output_dir.joinpath(*_safe_parts(file.path))
-            try:
-                if target.read_bytes() == data:
-                    continue
-            except OSError:
-                pass
+        for file, target in writes:
+            folders += _make_folders(target.parent)
             temporary = target.parent / f".{target.name}{NEW_SUFFIX}"
-            temporary.write_bytes(data)
+            _put(file, temporary)
+            undo.append((target, _set_aside(target, move=False)))
             os.replace(temporary, target)
-            written += 1
-        for path in removed:  # after the files that no longer refer to them
-            with contextlib.suppress(FileNotFoundError):
-                output_dir.joinpath(*_safe_parts(path)).unlink()
-                written += 1
+        for target in gone:  # after the files that no longer refer to them
+            undo.append((target, _set_aside(target, move=True)))
     except BaseException as error:
-        if written:
-            error.add_note(OUTPUT_CHANGED)
+        _undo(undo, folders, writes, error)
         raise
-    return written
+    for _, kept in undo:
+        if kept is not None:
+            kept.unlink(missing_ok=True)
+    _remove_empty({target.parent for target in gone}, output_dir)
+    return len(writes) + len(gone)
 
 
 def _walk_files(folder: Path) -> Iterable[str]:
