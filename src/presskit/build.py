@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import marshal
 import os
@@ -710,7 +709,7 @@ def in_place_made(settings: Settings, record: quick.Record, environment_key: str
     memory = BuildMemory()
     memory.models, memory.copies = store.saved_models(releases.site_dir, environment_key, releases.part)
     memory.kept_fragments = releases.kept_cards()
-    read = functools.partial(quick.written_file, settings.output_dir)
+    read = _OutputRead(settings.output_dir)
     site = kept.lend(site, record, changed if changed is not None else walked.keys() ^ record.files.keys(),
                      releases, memory, settings)
     if changed is None:  # a file added or removed: a release written or deleted?
@@ -729,6 +728,7 @@ def in_place_made(settings: Settings, record: quick.Record, environment_key: str
             return None
         emptied += _search_files_gone(settings, now.newsroom, made.moved, rest)
         html = sum(1 for file in rest if file.path.endswith(".html"))
+        rest = [file for file in rest if file.data is None or read.seen.get(file.path) != file.data]
         made = dataclasses.replace(
             made, files=[*made.files, *rest], removed=[*made.removed, *emptied], pages=made.pages + html,
             digests={path: digest for path, (digest, _) in memory.pages.items()}, search_cards=cards)
@@ -737,6 +737,20 @@ def in_place_made(settings: Settings, record: quick.Record, environment_key: str
         sink([(slot, memory.fragments[slot]) for slot in memory.made_fragments])
         sink.close()
     return made, now if made.moved else None
+
+
+class _OutputRead:
+    """The files of output/ by their path inside it, each kept as it was read: a search index
+    made whole after a move reads its ten thousand entries there, and writes again only those
+    whose bytes changed."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.seen: dict[str, bytes | None] = {}
+
+    def __call__(self, path: str) -> bytes | None:
+        data = self.seen[path] = quick.written_file(self.folder, path)
+        return data
 
 
 def _search_files_gone(settings: Settings, newsroom: Newsroom, languages: Iterable[str],
