@@ -250,3 +250,51 @@ def test_a_check_given_a_relative_path_borrows_the_build_as_one_given_the_full_p
     assert made_relative == sorted(made)  # the pages that changed, not every page
     assert "/releases/" in made and "/releases/a/" not in made
     assert [p.describe() for p in relative.value.problems] == [p.describe() for p in absolute.value.problems]
+
+
+@pytest.mark.parametrize("change", ["deleted", "title", "date"])
+def test_a_change_in_place_is_checked_from_the_kept_graph_and_links_to_a_deleted_release_found(
+        tmp_path, run, monkeypatch, change):
+    """After a release was deleted (or changed in place, or moved), `check` makes the pages
+    such a build would make again from the graph the full build kept (see presskit.kept), not
+    the whole site: the deleted release's page is gone, and another release's link to it is
+    reported with its line, as a check from scratch reports it; nothing is written."""
+    import re
+    import sys
+
+    import presskit.checking
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from generate import generate
+
+    site = aged(generate(30, tmp_path / "site", seed=36))
+    releases = sorted((site / "content/releases").rglob("*.md"))
+    target, linking = releases[-5], releases[3]  # the first: its deletion is made in place
+    linking.write_text(linking.read_text() + f"\nAs [announced](/releases/{target.stem}/).\n")
+    aged(site)
+    assert run("build", site).code == 0
+    if change == "deleted":
+        target.unlink()
+    elif change == "title":
+        target.write_text(target.read_text().replace("title: ", "title: Renamed ", 1))
+    else:
+        target.write_text(re.sub(r"^date: (\d{4}-\d\d)-(\d\d)",
+                                 lambda m: f"date: {m[1]}-{int(m[2]) % 28 + 1:02}",
+                                 target.read_text(), count=1, flags=re.M))
+    aged(site)
+    made_in_full: list[object] = []
+    make_site = presskit.checking.make_site
+    monkeypatch.setattr(presskit.checking, "make_site",
+                        lambda *a, **k: made_in_full.append(1) or make_site(*a, **k))
+    before = tree_digest(site)
+    code, out, err = said(run, site)
+    assert not made_in_full  # the kept graph was used
+    assert tree_digest(site) == before  # nothing written, not even a cache
+    line = len(linking.read_text().splitlines())
+    if change == "deleted":
+        assert code == 1
+        assert f"{linking.name}:{line}: error: link to /releases/{target.stem}/ leads nowhere" in err, err
+    else:
+        assert code == 0, err
+    monkeypatch.undo()
+    assert (code, out, err) == from_scratch(run, site)

@@ -40,7 +40,7 @@ from presskit.links import LinkIndex, Summary
 from presskit.lock import one_build
 from presskit.markdown import RenderedBody
 from presskit.models import Content, Release
-from presskit.render import OutputFile, RenderedSite, render_site, search_folder, theme_dirs
+from presskit.render import OutputFile, RenderedSite, render_shown, render_site, search_folder, theme_dirs
 from presskit.schema import load_content
 from presskit.spill import Spill
 from presskit.text import new_release_line
@@ -561,13 +561,10 @@ def _quick_build(site_dir: Path, settings: Settings, drafts: bool, record: quick
     if made is None and not part and not drafts:
         in_place = in_place_made(settings, record, environment_key, seen or walked, releases)
         if in_place is not None:
-            made, moved = in_place
+            made, moved = in_place.made, in_place.site if in_place.regrouped else None
     if made is None:
         return None
-    if moved is None:
-        now_record = quick.updated(record, made, walked, walked_at)
-    else:
-        now_record = _after_move(record, made, moved, settings, walked, walked_at)
+    now_record = record_after(record, made, moved, settings, walked, walked_at)
     written, event_data = write_quick(site_dir, settings, record, now_record, made, state, releases, part)
     if moved is not None:  # what pages show, and their order, changed: kept for the next edits
         kept.keep_site(site_dir, part, record.built, moved)
@@ -586,12 +583,15 @@ def _quick_build(site_dir: Path, settings: Settings, drafts: bool, record: quick
                    event, kind, announced)
 
 
-def _after_move(record: quick.Record, made: quick.Quick, site: retouch.KeptSite, settings: Settings,
-                walked: dict[str, Stat], walked_at: float) -> quick.Record:
-    """The record after a move in place, or a release added or deleted (see presskit.kept):
-    the links, feeds and search numbers found again, the pages made with their fingerprints,
-    those gone forgotten, and how many files output/ holds (its list is updated as they are
-    written)."""
+def record_after(record: quick.Record, made: quick.Quick, moved: retouch.KeptSite | None, settings: Settings,
+                 walked: dict[str, Stat], walked_at: float) -> quick.Record:
+    """The record after a quick rebuild or a change in place; after a move in place, or a
+    release added or deleted, the site after it is `moved` (see presskit.kept): the links,
+    feeds and search numbers found again, the pages made with their fingerprints, those gone
+    forgotten, and how many files output/ holds (its list is updated as they are written)."""
+    if moved is None:
+        return quick.updated(record, made, walked, walked_at)
+    site = moved
     removed = set(made.removed)
     pages = {path: digest for path, digest in record.pages.items() if paths.output_file(path) not in removed}
     pages |= made.digests
@@ -686,16 +686,28 @@ def quick_made(settings: Settings, record: quick.Record, environment_key: str,
                                preview=releases.part == PREVIEW, memory=memory)
 
 
+class InPlace(NamedTuple):
+    """A change in place (see in_place_made): what it made, the site after it, whether what
+    pages show or their order changed (a move, a release added or deleted: the kept graph is
+    written again), and the link targets of the pages it made when it was asked to note them."""
+
+    made: quick.Quick
+    site: retouch.KeptSite
+    regrouped: bool
+    links: dict[str, tuple[str, tuple[str, ...]]] | None
+
+
 def in_place_made(settings: Settings, record: quick.Record, environment_key: str,
-                  walked: dict[str, Stat], releases: store.ReleaseStore,
-                  ) -> tuple[quick.Quick, retouch.KeptSite | None] | None:
+                  walked: dict[str, Stat], releases: store.ReleaseStore, *,
+                  checking: bool = False) -> InPlace | None:
     """What a change in place makes of the changes since the record's build (see
     presskit.kept and presskit.retouch), if they are one: releases that changed what other
     pages show of them (a title, summary, lead, photos), moved among their neighbours (a new
     date in the same year, other partners), or a release file written or deleted; the graph
-    the full build kept, and the pages that show each release, taken back. With the site
-    after it when its graph or pages changed (a move, a release added or deleted: kept again
-    once written), else None."""
+    the full build kept, and the pages that show each release, taken back. `checking` (for
+    `check`): nothing is written (no photo file made, no card kept), the link targets of the
+    pages made are noted, and a move makes its later pages but neither the search index nor
+    the sitemap (no page links into them)."""
     if not environment_key or record.environment != environment_key:
         return None
     if record.next_change is not None and datetime.now(UTC).timestamp() >= record.next_change:
@@ -706,9 +718,11 @@ def in_place_made(settings: Settings, record: quick.Record, environment_key: str
     site = kept.recall(releases.site_dir, releases.part, record, releases)
     if site is None:
         return None
-    memory = BuildMemory()
+    memory = BuildMemory(writes_cache=not checking)
     memory.models, memory.copies = store.saved_models(releases.site_dir, environment_key, releases.part)
     memory.kept_fragments = releases.kept_cards()
+    if checking:
+        memory.links = {}
     read = _OutputRead(settings.output_dir)
     site = kept.lend(site, record, changed if changed is not None else walked.keys() ^ record.files.keys(),
                      releases, memory, settings)
@@ -722,21 +736,27 @@ def in_place_made(settings: Settings, record: quick.Record, environment_key: str
     made, now = edited
     if made.moved:  # its list pages left for later, the search index and the sitemap
         try:
-            rest, cards, emptied = retouch.finish_move(settings, record, made, now, memory, preview=False,
-                                                       read=read, served=None)
+            if checking:
+                rest, _, _ = render_shown(settings, now.newsroom, memory, False, set(made.later), [],
+                                          now.alternates, {}, now.prints, now.card_keys)
+                cards: dict[str, bytes] = {}
+                emptied: list[str] = []
+            else:
+                rest, cards, emptied = retouch.finish_move(settings, record, made, now, memory, preview=False,
+                                                           read=read, served=None)
+                emptied += _search_files_gone(settings, now.newsroom, made.moved, rest)
         except (BuildFailed, LookupError):
             return None
-        emptied += _search_files_gone(settings, now.newsroom, made.moved, rest)
         html = sum(1 for file in rest if file.path.endswith(".html"))
         rest = [file for file in rest if file.data is None or read.seen.get(file.path) != file.data]
         made = dataclasses.replace(
             made, files=[*made.files, *rest], removed=[*made.removed, *emptied], pages=made.pages + html,
             digests={path: digest for path, (digest, _) in memory.pages.items()}, search_cards=cards)
-    sink = releases.card_sink() if memory.made_fragments else None
+    sink = releases.card_sink() if memory.made_fragments and not checking else None
     if sink is not None:  # the cards made anew, for the lists of the next builds
         sink([(slot, memory.fragments[slot]) for slot in memory.made_fragments])
         sink.close()
-    return made, now if made.moved else None
+    return InPlace(made, now, bool(made.moved), memory.links)
 
 
 class _OutputRead:

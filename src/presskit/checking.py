@@ -18,19 +18,22 @@ from presskit.build import (
     cache_options,
     check_summary,
     cores,
+    in_place_made,
     last_links,
     last_record,
     make_site,
     quick_made,
     quiet,
+    record_after,
 )
 from presskit.cache import BuildMemory, Stat, last_next_event, walk
 from presskit.check import check_links, link_problems, page_targets
 from presskit.config import Settings, load_settings
 from presskit.errors import BuildFailed, Problem
+from presskit.languages import site_languages
 from presskit.links import BodyLinks, LinkIndex, Summary
 from presskit.markdown import RenderedBody
-from presskit.render import theme_dirs
+from presskit.render import search_folder, theme_dirs
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,9 @@ def check(site_dir: Path, *, as_of: datetime | None = None, stage: Stage = quiet
             stage("Looking for changes")
             checked = _quick_check(site_dir, settings, record, index, walked, walked_at,
                                    environment_key, started, seen)
+            if checked is None:
+                checked = _in_place_check(site_dir, settings, record, index, walked, walked_at,
+                                          environment_key, started, seen)
             if checked is not None:
                 return checked
         if record is not None and quick.restore(settings, memory, record, seen, store.ReleaseStore(site_dir),
@@ -125,6 +131,50 @@ def _quick_check(site_dir: Path, settings: Settings, record: quick.Record, index
     embargo = datetime.fromtimestamp(record.next_embargo, UTC) if record.next_embargo else None
     return Checked(settings, time.perf_counter() - started, index.summary, len(pages), read, embargo,
                    NextEvent.from_data(last_next_event(site_dir)), warnings)
+
+
+def _in_place_check(site_dir: Path, settings: Settings, record: quick.Record, index: LinkIndex,
+                    walked: dict[str, Stat], walked_at: float, environment_key: str,
+                    started: float, seen: dict[str, Stat]) -> Checked | None:
+    """The check of a built site where releases changed in place, moved, or were written or
+    deleted since (see presskit.kept): the pages such a build would make again made in
+    memory (nothing written), every other page's links and every other body's as the build's
+    link index has them; a deleted release's page is gone from the site, so every link to it
+    is found. None: a full check is needed."""
+    releases = store.ReleaseStore(site_dir)
+    found = in_place_made(settings, record, environment_key, seen, releases, checking=True)
+    if found is None:
+        return None
+    made = found.made
+    now_record = record_after(record, made, found.site if found.regrouped else None, settings, walked,
+                              walked_at)
+    bodies = _bodies_now(now_record, index, made, releases)
+    if bodies is None:
+        return None
+    gone = set(made.deleted)
+    bodies = [body for body in bodies if body[0] not in gone]
+    listed = {source for source, _, _, _ in index.bodies}
+    bodies += [(str(release.source), release.path, tuple((link.target, link.line, link.image)
+                                                         for link in made.bodies[release].links))
+               for release in made.changed if str(release.source) not in listed]
+    searched = tuple(search_folder(language.root) for language in site_languages(settings))
+    fresh = {file.path: file for file in made.files if not file.path.startswith(searched)}
+    removed = set(made.removed)
+    listing = [path for path in index.listing if path not in removed]
+    listing += sorted(fresh.keys() - set(listing))
+    pages = [fresh.get(path) or path for path in listing if path.endswith(".html")]
+    targets, read = page_targets(pages, cores(), found.links or {}, index.pages, now_record.pages,
+                                 settings.output_dir)
+    warnings = now_record.problems()
+    problems = link_problems(bodies, zip((f if isinstance(f, str) else f.path for f in pages), targets,
+                                         strict=True),
+                             set(listing), settings.base_path)
+    if problems:
+        raise BuildFailed([*warnings, *problems])
+    graph = found.site.newsroom
+    return Checked(settings, time.perf_counter() - started, check_summary(graph, settings.language_codes),
+                   len(pages), read, graph.next_embargo, NextEvent.from_data(last_next_event(site_dir)),
+                   warnings)
 
 
 def _bodies_now(now_record: quick.Record, index: LinkIndex, made: quick.Quick,

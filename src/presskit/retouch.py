@@ -447,10 +447,10 @@ def _photos_again(settings: Settings, memory: BuildMemory, before: Newsroom, aft
     if was is None or now is None:
         return None  # a photo that cannot be read: the full build says where
     made = {path for path, source in now.items() if source.parent == media.folder}
-    if made and not memory.writes_cache:
-        return None
     changed = sorted(path for path, source in now.items() if was.get(path) != source)
     missing = [path for path in changed if path in made and not media.kept(now[path].name)]
+    if missing and not memory.writes_cache:
+        return None  # (`check` makes no file)
 
     def make() -> list[OutputFile] | None:
         media.make()
