@@ -606,7 +606,13 @@ def test_a_release_written_as_a_draft_or_under_embargo_is_never_published_in_pla
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
 
 
-def test_a_release_deleted_in_place_leaves_no_page_card_or_word_behind(tmp_path, run):
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_release_deleted_in_place_leaves_no_page_card_or_word_behind(tmp_path, run, monkeypatch, processes):
+    from presskit import build, render
+
+    if processes > 1:  # the pages it shifts are rendered on two processes, as at newsroom size
+        monkeypatch.setattr(render, "PARALLEL_AT_LEAST", 2)
+        monkeypatch.setattr(build, "cores", lambda: processes)
     site = aged(generate(30, tmp_path / "site", seed=36))
     assert run("build", site).code == 0
     target = sorted((site / "content/releases").rglob("*.md"))[-5]  # among the newest

@@ -738,12 +738,12 @@ def in_place_made(settings: Settings, record: quick.Record, environment_key: str
         try:
             if checking:
                 rest, _, _ = render_shown(settings, now.newsroom, memory, False, set(made.later), [],
-                                          now.alternates, {}, now.prints, now.card_keys)
+                                          now.alternates, {}, now.prints, now.card_keys, workers=cores())
                 cards: dict[str, bytes] = {}
                 emptied: list[str] = []
             else:
                 rest, cards, emptied = retouch.finish_move(settings, record, made, now, memory, preview=False,
-                                                           read=read, served=None)
+                                                           read=read, served=None, workers=cores())
                 emptied += _search_files_gone(settings, now.newsroom, made.moved, rest)
         except (BuildFailed, LookupError):
             return None

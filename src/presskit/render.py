@@ -454,7 +454,7 @@ class _Renderer:
         self.body_links: list[SourceLinks] = []
         self.only = only
         self.bodies: dict[Release, RenderedBody] = _Bodies(self)
-        if workers > 1:
+        if workers > 1 and only is None:
             self.render_bodies_in_parallel()
         for release in graph.releases if only is None else ():
             self.bodies[release] = self.release_body(release)
@@ -1358,7 +1358,8 @@ def render_shown(settings: Settings, newsroom: Newsroom, memory: BuildMemory, pr
                  alternates: dict[str, tuple[Alternate, ...]], searched: dict[str, SearchEdit],
                  prints: Sequence[dict[object, str]] = (), card_keys: Sequence[CardKeys] = (), *,
                  feeds_too: frozenset[str] = frozenset(), whole_search: frozenset[str] = frozenset(),
-                 sitemap: Sequence[str] | None = None) -> tuple[list[OutputFile], list[str], list[str]]:
+                 sitemap: Sequence[str] | None = None,
+                 workers: int = 1) -> tuple[list[OutputFile], list[str], list[str]]:
     """What a card edit makes again (see presskit.retouch), in every language: the pages at
     `pages` (those that show the edited `releases`), the feeds and calendar files that carry
     those releases, and the files of the search index that change with them (`searched`, by
@@ -1372,7 +1373,10 @@ def render_shown(settings: Settings, newsroom: Newsroom, memory: BuildMemory, pr
     A release that moved among its neighbours (a new date) also changes the feeds it left
     (`feeds_too`, by the path of the page each is the feed of), the order of its language's
     search index (`whole_search`, by language: made whole, from the one `memory.written`
-    holds) and the sitemap (`sitemap`: the files of every page of the site, in order)."""
+    holds) and the sitemap (`sitemap`: the files of every page of the site, in order).
+
+    With `workers`, many pages (a list of all releases shifted by one added or deleted) are
+    rendered on that many processes (forked: never from the preview, which runs threads)."""
     edited = set(releases)
     limit = settings.feed_entries
     files: list[OutputFile] = []
@@ -1380,7 +1384,7 @@ def render_shown(settings: Settings, newsroom: Newsroom, memory: BuildMemory, pr
     removed: list[str] = []
     renderers = []
     for number, graph in enumerate(newsroom.graphs):
-        renderer = _Renderer(settings, graph, memory, preview, only=pages)
+        renderer = _Renderer(settings, graph, memory, preview, workers, only=pages)
         renderers.append(renderer)
         if number < len(prints):
             renderer.prints.seen = prints[number]
