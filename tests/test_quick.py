@@ -363,6 +363,30 @@ def test_a_full_rebuild_writes_only_the_files_that_changed_and_removes_what_is_g
     assert tree_digest(output) == cold_output(site, tmp_path / "cold", run)
 
 
+def disk_full_at(monkeypatch, nth: int, pages_of: Path | None = None) -> list[object]:  # type: ignore[no-untyped-def]
+    """Make the `nth` rename presskit.write makes (of a page of `pages_of`, if given) fail as on
+    a full disk; the renames are listed in what is returned."""
+    replace, calls = os.replace, []
+
+    def disk_full(source, target):  # type: ignore[no-untyped-def]
+        if pages_of is None or (str(target).startswith(str(pages_of)) and str(target).endswith(".html")):
+            calls.append(target)
+            if len(calls) == nth:
+                raise OSError(28, "No space left on device", str(target))
+        return replace(source, target)
+
+    monkeypatch.setattr("presskit.write.os.replace", disk_full)
+    return calls
+
+
+def left_as_it_was(result, output: Path, published: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """A build that failed while writing said so, and left output/ as it was."""
+    assert result.code == 1 and "Traceback" not in result.err
+    assert "the disk is full" in result.err and "output/ was not changed" in result.err, result.err
+    assert tree_digest(output) == published
+    assert not [p for p in output.rglob("*") if ".presskit-" in p.name and p.name != ".presskit-output"]
+
+
 def test_a_rebuild_that_fails_while_writing_leaves_output_as_it_was(tmp_path, run, monkeypatch):
     site = aged(generate(30, tmp_path / "site", seed=17))
     assert run("build", site).code == 0
@@ -371,20 +395,8 @@ def test_a_rebuild_that_fails_while_writing_leaves_output_as_it_was(tmp_path, ru
     releases = sorted((site / "content/releases").rglob("*.md"))
     releases[3].write_text(releases[3].read_text().replace("title: ", "title: Renamed ", 1))
     releases[8].unlink()
-    replace, calls = os.replace, []
-
-    def disk_full_on_the_fifth(source, target):  # type: ignore[no-untyped-def]
-        calls.append(target)
-        if len(calls) == 5:
-            raise OSError(28, "No space left on device", str(target))
-        return replace(source, target)
-
-    monkeypatch.setattr("presskit.write.os.replace", disk_full_on_the_fifth)
-    result = run("build", site)
-    assert result.code == 1 and "Traceback" not in result.err
-    assert "the disk is full" in result.err and "output/ was not changed" in result.err, result.err
-    assert tree_digest(output) == published
-    assert not [p for p in output.rglob("*") if ".presskit-" in p.name and p.name != ".presskit-output"]
+    disk_full_at(monkeypatch, 5)
+    left_as_it_was(run("build", site), output, published)
     monkeypatch.undo()
     assert run("build", site).code == 0  # and the next build makes the whole change
     assert tree_digest(output) == cold_output(site, tmp_path / "cold", run)
@@ -568,22 +580,9 @@ def test_a_change_in_place_that_fails_while_writing_leaves_output_as_it_was(tmp_
     else:
         target.unlink()
     settle(site)
-    replace, calls = os.replace, []
-
-    def disk_full_on_the_third_page(source, target):  # type: ignore[no-untyped-def]
-        if str(target).startswith(str(output)) and str(target).endswith(".html"):
-            calls.append(target)
-            if len(calls) == 3:
-                raise OSError(28, "No space left on device", str(target))
-        return replace(source, target)
-
-    monkeypatch.setattr("presskit.write.os.replace", disk_full_on_the_third_page)
-    result = run("build", site)
+    calls = disk_full_at(monkeypatch, 3, pages_of=output)
+    left_as_it_was(run("build", site), output, published)
     assert len(calls) >= 3  # (the change in place was under way; the rest put the files back)
-    assert result.code == 1 and "Traceback" not in result.err
-    assert "the disk is full" in result.err and "output/ was not changed" in result.err, result.err
-    assert tree_digest(output) == published
-    assert not [p for p in output.rglob("*") if ".presskit-" in p.name and p.name != ".presskit-output"]
     monkeypatch.undo()
     again = run("build", site)
     assert again.code == 0 and (IN_PLACE in again.out or "1 release deleted" in again.out), again.out
