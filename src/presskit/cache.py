@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from presskit import __version__
 from presskit.spill import Spill, Spilled
@@ -269,11 +269,23 @@ def part_dir(site_dir: Path, part: str = "") -> Path:
     return site_dir / CACHE_DIR / part if part else site_dir / CACHE_DIR
 
 
-def keep_file(site_dir: Path, name: str, data: bytes, part: str = "", *, after: bytes = b"") -> None:
+def keep_file(site_dir: Path, name: str, data: bytes, part: str = "", *,
+              after: bytes | memoryview = b"") -> None:
     """Replace one file of the cache at once, whatever stood in its place (a folder, a link),
     with `data` and then `after` (two pieces written in turn, rather than joined in memory:
     a record of 50,000 releases is 40 MB); failing to only costs the next build time. What a
     process stopped half-way left (its pid gone) is removed first."""
+
+    def write(file: BinaryIO) -> None:
+        file.write(data)
+        file.write(after)
+    keep_written(site_dir, name, write, part)
+
+
+def keep_written(site_dir: Path, name: str, write: Callable[[BinaryIO], None], part: str = "") -> None:
+    """`keep_file` for a file that `write` writes into the open file as it makes it (the
+    kept site graph: 80 MB at 50,000 releases, never held whole); an exception `write`
+    raises leaves the file as it was and is raised again (OSError only costs time)."""
     temporary = None
     try:
         folder = cache_folder(site_dir, part)
@@ -284,9 +296,12 @@ def keep_file(site_dir: Path, name: str, data: bytes, part: str = "", *, after: 
             if not _running(left.name[len(name) + 1:-4]):
                 left.unlink(missing_ok=True)
         temporary = folder / f"{name}.{os.getpid()}.tmp"
-        with open(temporary, "wb") as file:
-            file.write(data)
-            file.write(after)
+        try:
+            with open(temporary, "wb") as file:
+                write(file)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
         os.replace(temporary, target)
     except OSError:
         if temporary is not None:

@@ -36,6 +36,7 @@ from presskit.models import Content, Release, pictured_anew, placed_alike
 from presskit.quick import Record, lend_bodies, store_key
 from presskit.render import Alternate
 from presskit.retouch import KeptSite, ShownOn
+from presskit.seal import Sealing
 
 _FILE = "site-graph"
 _FORMAT = 3
@@ -48,7 +49,9 @@ def keep(site_dir: Path, part: str, built: str, content: Content, newsroom: News
     show each release (`shows`: the releases each page shows, as the build noted them) and
     each language's fingerprints of what pages show (RenderedSite.prints: a term page's
     thousand cards are found by them)."""
-    by_page = {path: [str(release.source) for release in releases] for path, releases in shows.items()}
+    sources: dict[Release, str] = {}  # each release's once: 925,000 pairs at 50,000 releases
+    by_page = {path: [sources.get(release) or sources.setdefault(release, str(release.source))
+                      for release in releases] for path, releases in shows.items()}
     shown = _Shown(_turned(by_page), by_page)
     _write(site_dir, part, built, content, newsroom, alternates, pages, prints, shown)
 
@@ -67,16 +70,16 @@ def keep_site(site_dir: Path, part: str, built: str, site: KeptSite) -> None:
 def _write(site_dir: Path, part: str, built: str, content: Content, newsroom: Newsroom,
            alternates: dict[str, tuple[Alternate, ...]], pages: tuple[str, ...],
            prints: tuple[dict[object, str], ...], shown: _Shown) -> None:
-    stream = io.BytesIO()
-    stream.write(pickle.dumps((_FORMAT, __version__, built)))
-    try:
-        _Pickler(stream, protocol=pickle.HIGHEST_PROTOCOL).dump(
+    def write(file: Sealing) -> None:  # as it is pickled, never held whole (80 MB at 50,000)
+        file.write(pickle.dumps((_FORMAT, __version__, built)))
+        _Pickler(file, protocol=pickle.HIGHEST_PROTOCOL).dump(
             (content, newsroom, alternates, pages, prints, marshal.dumps(shown.by_source),
              marshal.dumps(shown.by_page())))
+
+    try:
+        store.write_sealed(site_dir, _FILE, write, part)
     except (pickle.PicklingError, TypeError, AttributeError, RecursionError, ValueError):
         forget(site_dir, part)
-        return
-    store.write_cache(site_dir, _FILE, stream.getvalue(), part)
 
 
 def _turned(by_page: dict[str, list[str]]) -> dict[str, list[str]]:

@@ -16,6 +16,7 @@ import os
 import secrets
 from functools import cache
 from pathlib import Path
+from typing import BinaryIO
 
 _SEAL_BYTES = 32
 _KEY_BYTES = 32
@@ -75,9 +76,27 @@ def seal(data: bytes) -> bytes:
     return mark(data) + data
 
 
-def mark(data: bytes) -> bytes:
+def mark(data: bytes | memoryview) -> bytes:
     """The seal of the data alone, to write in front of it (see `seal`)."""
     return hmac.digest(_key(), data, hashlib.sha256)
+
+
+class Sealing:
+    """A file written through this is sealed as `seal` seals its bytes: room for the seal is
+    left in front, and the seal written there once the rest is (see `close`)."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+        self.marking = hmac.new(_key(), digestmod=hashlib.sha256)
+        file.write(bytes(_SEAL_BYTES))
+
+    def write(self, data: bytes | memoryview) -> int:
+        self.marking.update(data)
+        return self.file.write(data)
+
+    def close(self) -> None:
+        self.file.seek(0)
+        self.file.write(self.marking.digest())
 
 
 def unseal(sealed: bytes | None) -> bytes | None:

@@ -18,15 +18,15 @@ import shutil
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from markupsafe import Markup
 
 from presskit import countries
-from presskit.cache import Slot, cache_folder, keep_file, part_dir
+from presskit.cache import Slot, cache_folder, keep_file, keep_written, part_dir
 from presskit.markdown import BodyLink, PackedBody, RenderedBody
 from presskit.models import Partner, Programme, Release, attached, detached
-from presskit.seal import mark, seal, unseal
+from presskit.seal import Sealing, mark, seal, unseal
 
 _RELEASES = "releases.sqlite"
 _CARDS = "cards"
@@ -40,7 +40,17 @@ def read_cache(site_dir: Path, name: str, part: str = "") -> bytes | None:
         return None
 
 
-def write_cache(site_dir: Path, name: str, data: bytes, part: str = "") -> None:
+def write_sealed(site_dir: Path, name: str, write: Callable[[Sealing], None], part: str = "") -> None:
+    """`write_cache` for data that `write` writes as it makes it (see cache.keep_written)."""
+
+    def sealed(file: BinaryIO) -> None:
+        sealing = Sealing(file)
+        write(sealing)
+        sealing.close()
+    keep_written(site_dir, name, sealed, part)
+
+
+def write_cache(site_dir: Path, name: str, data: bytes | memoryview, part: str = "") -> None:
     """Replace one cache file at once, sealed (its seal written in front of it, not joined
     to a copy); failing to only costs the next build time."""
     keep_file(site_dir, name, mark(data), part, after=data)
