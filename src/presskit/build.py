@@ -40,7 +40,7 @@ from presskit.links import LinkIndex, Summary
 from presskit.lock import one_build
 from presskit.markdown import RenderedBody
 from presskit.models import Content, Release
-from presskit.render import OutputFile, RenderedSite, render_shown, render_site, search_folder, theme_dirs
+from presskit.render import OutputFile, RenderedSite, render_site, search_folder, theme_dirs
 from presskit.schema import load_content
 from presskit.spill import Spill
 from presskit.text import new_release_line
@@ -736,14 +736,10 @@ def in_place_made(settings: Settings, record: quick.Record, environment_key: str
     made, now = edited
     if made.moved:  # its list pages left for later, the search index and the sitemap
         try:
-            if checking:
-                rest, _, _ = render_shown(settings, now.newsroom, memory, False, set(made.later), [],
-                                          now.alternates, {}, now.prints, now.card_keys, workers=cores())
-                cards: dict[str, bytes] = {}
-                emptied: list[str] = []
-            else:
-                rest, cards, emptied = retouch.finish_move(settings, record, made, now, memory, preview=False,
-                                                           read=read, served=None, workers=cores())
+            rest, cards, emptied = retouch.finish_move(settings, record, made, now, memory, preview=False,
+                                                       read=read, served=None, workers=cores(),
+                                                       search=not checking)
+            if not checking:
                 emptied += _search_files_gone(settings, now.newsroom, made.moved, rest)
         except (BuildFailed, LookupError):
             return None

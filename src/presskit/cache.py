@@ -269,8 +269,7 @@ def part_dir(site_dir: Path, part: str = "") -> Path:
     return site_dir / CACHE_DIR / part if part else site_dir / CACHE_DIR
 
 
-def keep_file(site_dir: Path, name: str, data: bytes, part: str = "", *,
-              after: bytes | memoryview = b"") -> None:
+def keep_file(site_dir: Path, name: str, data: bytes, part: str = "", *, after: bytes = b"") -> None:
     """Replace one file of the cache at once, whatever stood in its place (a folder, a link),
     with `data` and then `after` (two pieces written in turn, rather than joined in memory:
     a record of 50,000 releases is 40 MB); failing to only costs the next build time. What a

@@ -175,15 +175,15 @@ class KeptSite:
 
 def card_edit(settings: Settings, record: Record, changed: list[str], kept: KeptSite, *,
               preview: bool, memory: BuildMemory, read: Callable[[str], bytes | None],
-              served: Mapping[str, OutputFile] | None = None, moves: bool = True,
+              served: Mapping[str, OutputFile] | None = None,
               photos_later: bool = True) -> tuple[Quick, KeptSite] | None:
     """The files that the edits of `changed` make different, and the site after them, when
     each changed file is a release that kept its place or moved among its neighbours (None:
     the full build must run). `read` gives the files of the site as served, by their path
     inside output/ (`served`: those files). The kept graph's moment stands: the caller makes
     sure that no embargo lifted and no event passed since (the record's `next_change`).
-    Without `moves`, a release that moved means None too; without `photos_later`, the files
-    of photos new to the site are made before it returns (see Quick.photos_later)."""
+    Without `photos_later`, the files of photos new to the site are made before it returns
+    (see Quick.photos_later)."""
     seen = _photos_seen_aside(settings, record, changed, memory)
     if not seen:
         return None  # a partner, programme, page, country text or media file changed
@@ -222,7 +222,7 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
         bodies[release] = body
         shapes[source] = release_shape(release, body, True)
         edited.append(release)
-    if not edited or (moved and not moves):
+    if not edited:
         return None
     lend_bodies(memory, settings, bodies.items())
     pages = {release.path for release in edited}
@@ -618,21 +618,23 @@ def _with_pages_of(pages: tuple[str, ...], before: SiteGraph, after: SiteGraph, 
 
 def finish_move(settings: Settings, record: Record, made: Quick, kept: KeptSite, memory: BuildMemory, *,
                 preview: bool, read: Callable[[str], bytes | None],
-                served: Mapping[str, OutputFile] | None, workers: int = 1,
+                served: Mapping[str, OutputFile] | None, workers: int = 1, search: bool = True,
                 ) -> tuple[list[OutputFile], dict[str, bytes], list[str]]:
     """The rest of a move, or of a release added or removed (`made`, after which the site is
     `kept`), once its pages are served: the pages it left for later (`made.later`), the
     search index of each language where a release moved, made whole from the one served
     (`read`, `served`: the entries between its old and new places are numbered anew), and the
     sitemap; with the keys of those indexes' entries, and the files of the index served that
-    it no longer has (rendered on `workers` processes: see render_shown). BuildFailed or
-    LookupError: the full build must run."""
+    it no longer has (rendered on `workers` processes: see render_shown). Without `search`,
+    the later pages alone (`check`: no page links into the index or the sitemap). BuildFailed
+    or LookupError: the full build must run."""
     before = memory.written, memory.search_cards, memory.shows
     memory.written, memory.search_cards, memory.shows = Written(None, read, record.cards, served), {}, {}
     try:
         files, _, removed = render_shown(settings, kept.newsroom, memory, preview, set(made.later), [],
                                          kept.alternates, {}, kept.prints, kept.card_keys,
-                                         whole_search=made.moved, sitemap=kept.pages, workers=workers)
+                                         whole_search=made.moved if search else frozenset(),
+                                         sitemap=kept.pages if search else None, workers=workers)
         kept.shown_on.update(memory.shows)
         return files, dict(memory.search_cards), removed
     finally:

@@ -76,7 +76,7 @@ def seal(data: bytes) -> bytes:
     return mark(data) + data
 
 
-def mark(data: bytes | memoryview) -> bytes:
+def mark(data: bytes) -> bytes:
     """The seal of the data alone, to write in front of it (see `seal`)."""
     return hmac.digest(_key(), data, hashlib.sha256)
 

@@ -50,7 +50,7 @@ def write_sealed(site_dir: Path, name: str, write: Callable[[Sealing], None], pa
     keep_written(site_dir, name, sealed, part)
 
 
-def write_cache(site_dir: Path, name: str, data: bytes | memoryview, part: str = "") -> None:
+def write_cache(site_dir: Path, name: str, data: bytes, part: str = "") -> None:
     """Replace one cache file at once, sealed (its seal written in front of it, not joined
     to a copy); failing to only costs the next build time."""
     keep_file(site_dir, name, mark(data), part, after=data)

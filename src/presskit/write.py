@@ -166,6 +166,14 @@ def publish_in_place(files: Iterable[OutputFile], output_dir: Path, *,
     real = os.path.realpath(output_dir)
     if not all(_inside(target.parent, real) for _, target in writes):
         return None  # a folder inside output/ was replaced by a link out of it: never write through
+    _replace_all(writes, [output_dir / name for name in gone], output_dir)
+    return Published(len(listed), len(writes), (*(file.path for file, _ in writes), *gone))
+
+
+def _replace_all(writes: list[tuple[OutputFile, Path]], gone: list[Path], output_dir: Path) -> None:
+    """Write these files and remove those, all or nothing: each replaced or removed file is
+    kept aside until the last step, and put back if any step fails; the folders a removal
+    empties go too."""
     undo: list[tuple[Path, Path | None]] = []  # what was done: a path, and where its old file waits
     folders: list[Path] = []  # made by this write
     try:
@@ -173,11 +181,9 @@ def publish_in_place(files: Iterable[OutputFile], output_dir: Path, *,
             folders += _make_folders(target.parent)
             temporary = target.parent / f".{target.name}{NEW_SUFFIX}"
             _put(file, temporary)
-            kept = _set_aside(target, move=False)
-            undo.append((target, kept))
+            undo.append((target, _set_aside(target, move=False)))
             os.replace(temporary, target)
-        for name in gone:
-            target = output_dir / name
+        for target in gone:  # after the files that no longer refer to them
             undo.append((target, _set_aside(target, move=True)))
     except BaseException as error:
         _undo(undo, folders, writes, error)
@@ -185,8 +191,7 @@ def publish_in_place(files: Iterable[OutputFile], output_dir: Path, *,
     for _, kept in undo:
         if kept is not None:
             kept.unlink(missing_ok=True)
-    _remove_empty({(output_dir / name).parent for name in gone}, output_dir)
-    return Published(len(listed), len(writes), (*(file.path for file, _ in writes), *gone))
+    _remove_empty({target.parent for target in gone}, output_dir)
 
 
 def _inside(folder: Path, root: str) -> bool:
@@ -278,24 +283,7 @@ def publish_changed(files: Iterable[OutputFile], output_dir: Path, removed: Iter
     real = os.path.realpath(output_dir)
     if not all(_inside(target.parent, real) for _, target in writes):
         raise OSError(errno.ELOOP, "a folder inside it is a link out of it", str(output_dir))
-    undo: list[tuple[Path, Path | None]] = []  # what was done: a path, and where its old file waits
-    folders: list[Path] = []  # made by this write
-    try:
-        for file, target in writes:
-            folders += _make_folders(target.parent)
-            temporary = target.parent / f".{target.name}{NEW_SUFFIX}"
-            _put(file, temporary)
-            undo.append((target, _set_aside(target, move=False)))
-            os.replace(temporary, target)
-        for target in gone:  # after the files that no longer refer to them
-            undo.append((target, _set_aside(target, move=True)))
-    except BaseException as error:
-        _undo(undo, folders, writes, error)
-        raise
-    for _, kept in undo:
-        if kept is not None:
-            kept.unlink(missing_ok=True)
-    _remove_empty({target.parent for target in gone}, output_dir)
+    _replace_all(writes, gone, output_dir)
     return len(writes) + len(gone)
 
 
