@@ -718,6 +718,15 @@ def in_place_made(settings: Settings, record: quick.Record, environment_key: str
     site = kept.recall(releases.site_dir, releases.part, record, releases)
     if site is None:
         return None
+    found = _made_in_place(settings, record, environment_key, walked, releases, changed, site, checking)
+    if found is None:
+        kept.settle()  # the full build that follows frees the kept graph
+    return found
+
+
+def _made_in_place(settings: Settings, record: quick.Record, environment_key: str, walked: dict[str, Stat],
+                   releases: store.ReleaseStore, changed: list[str] | None, site: retouch.KeptSite,
+                   checking: bool) -> InPlace | None:
     memory = BuildMemory(writes_cache=not checking)
     memory.models, memory.copies = store.saved_models(releases.site_dir, environment_key, releases.part)
     memory.kept_fragments = releases.kept_cards()
@@ -727,14 +736,15 @@ def in_place_made(settings: Settings, record: quick.Record, environment_key: str
     site = kept.lend(site, record, changed if changed is not None else walked.keys() ^ record.files.keys(),
                      releases, memory, settings)
     if changed is None:  # a file added or removed: a release written or deleted?
-        edited = retouch.file_added_or_removed(settings, record, walked, site, preview=False, memory=memory)
+        edited = retouch.file_added_or_removed(settings, record, walked, site, preview=False, memory=memory,
+                                               workers=cores())
     else:
         edited = retouch.card_edit(settings, record, changed, site, preview=False, memory=memory, read=read,
                                    photos_later=False)
     if edited is None:
         return None
     made, now = edited
-    if made.moved:  # its list pages left for later, the search index and the sitemap
+    if made.moved and (made.later or not checking):  # its later pages, the search index, the sitemap
         try:
             rest, cards, emptied = retouch.finish_move(settings, record, made, now, memory, preview=False,
                                                        read=read, served=None, workers=cores(),

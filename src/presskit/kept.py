@@ -144,18 +144,43 @@ def recall(site_dir: Path, part: str, record: Record, releases: store.ReleaseSto
     data = store.read_cache(site_dir, _FILE, part)
     if data is None or not record.built:
         return None
-    stream = io.BytesIO(data)  # two pickles: what it was kept with, then what was kept
-    gc.disable()  # a hundred thousand objects, none of them garbage
+    gc.disable()  # a million objects, none of them garbage
     try:
-        if pickle.load(stream) != (_FORMAT, __version__, record.built):
+        site = _taken_back(data, record.built)
+        if site is not None:
+            gc.freeze()  # see settle
+    finally:
+        gc.enable()
+    if site is None:
+        return None
+    site = _fitting(site, record, releases)
+    if site is None:
+        settle()
+    return site
+
+
+def settle() -> None:
+    """Let the collector see again what `recall` took back: a build that does not use it (a
+    full build follows) frees it. Until then, it is kept out of the collector's generations
+    (its first pass over them took a quarter of a second, in the wait of a build in place)."""
+    gc.unfreeze()
+
+
+def _taken_back(data: bytes, built: str) -> KeptSite | None:
+    stream = io.BytesIO(data)  # two pickles: what it was kept with, then what was kept
+    try:
+        if pickle.load(stream) != (_FORMAT, __version__, built):
             return None
         content, newsroom, alternates, pages, prints, by_source, by_page = pickle.load(stream)
         shown = _Shown(marshal.loads(by_source), by_page)
     except Exception:  # sealed, so ours; but one that does not fit is just not used
         return None
-    finally:
-        gc.enable()
-    site = KeptSite(content, newsroom, {}, alternates, shown, prints, pages=pages)
+    return KeptSite(content, newsroom, {}, alternates, shown, prints, pages=pages)
+
+
+def _fitting(site: KeptSite, record: Record, releases: store.ReleaseStore) -> KeptSite | None:
+    """The kept site with the releases changed since it was kept swapped in, if it can be."""
+    content = site.content
     if len(content.releases) != len(record.releases):
         return None
     stale = {}

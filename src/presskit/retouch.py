@@ -259,7 +259,8 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
 
 
 def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, Stat], kept: KeptSite, *,
-                          preview: bool, memory: BuildMemory) -> tuple[Quick, KeptSite] | None:
+                          preview: bool, memory: BuildMemory, workers: int = 0,
+                          ) -> tuple[Quick, KeptSite] | None:
     """A release file written anew or deleted, and nothing else changed since the record (files
     saved lately, their bytes the same, aside): the pages, feeds and files to remove that it
     makes different, and the site after it (None: the full build must run). Its language's
@@ -267,7 +268,8 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
     leaves the lists it belongs on (graph.with_release: never a term or a year of its own, an
     embargo, an event or a version of another) and shows no file beside its own; the files of
     its photos are made or removed as they come or go (see _photos_again). Its versions in
-    other languages link it anew."""
+    other languages link it anew. With `workers` (a build or a check: no tab waits for the first
+    pages), the pages left for later are made at once with the others, on that many processes."""
     added = walked.keys() - record.files.keys()
     gone = record.files.keys() - walked.keys()
     if len(added) + len(gone) != 1 or not _same_bytes(settings, record, walked, kept, memory):
@@ -314,6 +316,8 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
     # pages of the other years (which may show how many releases each year has).
     later = {paths.releases_page(number, root) for number in range(2, counts[1] + 1)}
     later |= {year.path for year in after.years if year.year != release.date.year}
+    if workers:
+        pages, later = pages | later, set()
     left = frozenset() if added else frozenset(
         index_path for index_path, _, latest in feed_indexes(before) if release in latest[:limit])
     bodies, alternates = dict(kept.bodies), dict(kept.alternates)
@@ -344,7 +348,7 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
     try:
         files, made, _ = render_shown(settings, newsroom, memory, preview, pages - later,
                                       [release] if added else [], alternates, {}, kept.prints,
-                                      kept.card_keys, feeds_too=left)
+                                      kept.card_keys, feeds_too=left, workers=max(workers, 1))
         kept.shown_on.update({**(memory.shows or {}), **{path: () for path in gone_pages}})
     except (BuildFailed, LookupError):
         return None  # the full build reports it, with every other problem
