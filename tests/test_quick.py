@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import os
+import pickle
 import random
 import re
 import shutil
@@ -626,3 +628,19 @@ def test_a_release_deleted_in_place_leaves_no_page_card_or_word_behind(tmp_path,
                    if p.suffix in (".html", ".xml"))
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
     assert run("build", site).out.startswith("Nothing changed")
+
+
+def test_the_cache_takes_each_path_back_once() -> None:
+    """The kept graph and what the preview learned name the same photo file thousands of
+    times: taken back, it is one path (equal to each one kept), made once."""
+    from presskit import pickled
+
+    photo = "/site/content/media/lead.jpg"
+    kept = [Path(photo), {"file": Path(photo)}, (Path("/site/content/releases/one.md"), Path(photo)),
+            Path("relative/name.md")]
+    back = pickled.load(io.BytesIO(pickled.dumps(kept)))
+    assert back == kept
+    assert back[0] is back[1]["file"] is back[2][1]
+    assert type(back[0]) is type(Path(photo))
+    # what pathlib pickles by itself (a cache kept before) still comes back as it was
+    assert pickled.load(io.BytesIO(pickle.dumps(kept))) == kept

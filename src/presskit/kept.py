@@ -20,15 +20,14 @@ sealed (see presskit.seal): what this user's presskit did not write is never unp
 from __future__ import annotations
 
 import contextlib
-import copyreg
 import gc
 import io
 import marshal
 import pickle
 from collections.abc import Iterable
-from pathlib import Path, PosixPath, WindowsPath
+from pathlib import Path
 
-from presskit import __version__, store
+from presskit import __version__, pickled, store
 from presskit.cache import BuildMemory
 from presskit.config import Settings
 from presskit.graph import Newsroom
@@ -72,9 +71,8 @@ def _write(site_dir: Path, part: str, built: str, content: Content, newsroom: Ne
            prints: tuple[dict[object, str], ...], shown: _Shown) -> None:
     def write(file: Sealing) -> None:  # as it is pickled, never held whole (80 MB at 50,000)
         file.write(pickle.dumps((_FORMAT, __version__, built)))
-        _Pickler(file, protocol=pickle.HIGHEST_PROTOCOL).dump(
-            (content, newsroom, alternates, pages, prints, marshal.dumps(shown.by_source),
-             marshal.dumps(shown.by_page())))
+        pickled.dump((content, newsroom, alternates, pages, prints, marshal.dumps(shown.by_source),
+                      marshal.dumps(shown.by_page())), file)
 
     try:
         store.write_sealed(site_dir, _FILE, write, part)
@@ -88,39 +86,6 @@ def _turned(by_page: dict[str, list[str]]) -> dict[str, list[str]]:
         for source in sources:
             by_source.setdefault(source, []).append(path)
     return by_source
-
-
-class _Pickler(pickle.Pickler):
-    """Paths pickled as their text: taken back in two thirds of the time that their parts
-    take (a release's file, its photos'), each path once (see _Unpickler)."""
-
-    dispatch_table = copyreg.dispatch_table.copy()
-    dispatch_table[PosixPath] = lambda path: (_path, (str(path),))
-    dispatch_table[WindowsPath] = lambda path: (_path, (str(path),))
-
-
-def _path(text: str) -> Path:
-    return Path(text)
-
-
-class _Unpickler(pickle.Unpickler):
-    """Each path taken back once, however many objects name it: the photos of 10,000
-    releases name a few hundred files (20,000 paths made took a third of the unpickling)."""
-
-    def __init__(self, file: io.BytesIO) -> None:
-        super().__init__(file)
-        self.paths: dict[str, Path] = {}
-
-    def find_class(self, module: str, name: str) -> object:
-        if module == __name__ and name == "_path":
-            return self.path
-        return super().find_class(module, name)
-
-    def path(self, text: str) -> Path:
-        found = self.paths.get(text)
-        if found is None:
-            found = self.paths[text] = Path(text)
-        return found
 
 
 def forget(site_dir: Path, part: str = "") -> None:
@@ -195,7 +160,7 @@ def _taken_back(data: bytes, built: str) -> KeptSite | None:
     try:
         if pickle.load(stream) != (_FORMAT, __version__, built):
             return None
-        content, newsroom, alternates, pages, prints, by_source, by_page = _Unpickler(stream).load()
+        content, newsroom, alternates, pages, prints, by_source, by_page = pickled.load(stream)
         shown = _Shown(marshal.loads(by_source), by_page)
     except Exception:  # sealed, so ours; but one that does not fit is just not used
         return None

@@ -28,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from presskit import __version__, quick, retouch, store
+from presskit import __version__, pickled, quick, retouch, store
 from presskit.cache import BuildMemory
 from presskit.graph import Newsroom
 from presskit.markdown import RenderedBody
@@ -36,7 +36,7 @@ from presskit.models import Content, Release
 from presskit.render import RenderedSite
 
 _FILE = "learned"
-_FORMAT = 1
+_FORMAT = 2
 
 # What a build's memory holds that the next rebuild reuses, each entry checked as it is used
 # (a file's size and time, a text's key, a card's fingerprint). Not kept: the pages'
@@ -108,7 +108,7 @@ def keep(site_dir: Path, part: str, record_data: bytes, learned: Learned) -> boo
     disk); False if it could not be (the next start learns the site again)."""
     try:
         data = (pickle.dumps((_FORMAT, __version__, record_digest(record_data)))
-                + pickle.dumps(learned, protocol=pickle.HIGHEST_PROTOCOL))
+                + pickled.dumps(learned))
     except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
         forget(site_dir, part)
         return False
@@ -127,7 +127,7 @@ def recall(site_dir: Path, part: str, record_data: bytes) -> Learned | None:
     try:
         if pickle.load(stream) != (_FORMAT, __version__, record_digest(record_data)):
             return None  # kept with another record, or by another presskit
-        learned = pickle.load(stream)
+        learned = pickled.load(stream)
     except Exception:  # sealed, so ours; but one that does not fit is just not used
         return None
     finally:
