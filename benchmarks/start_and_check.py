@@ -10,6 +10,7 @@ Scenarios, each in a new process (start-up included), medians of --runs:
   check, built site       right after a build
   check, one body edit    a release's words changed since the build
   check, release deleted  a release other releases link to was deleted since the build
+  check, deleted + body edit  that, and another release's words changed, neither built yet
 """
 
 from __future__ import annotations
@@ -104,14 +105,21 @@ def main() -> None:
             moment = time.time() - 60  # saved a minute ago; the other files keep their times
             os.utime(edited, (moment, moment))
             times.setdefault("check, one body edit", []).append(timed([*presskit, "check", str(site)]))
+            timed([*presskit, "build", str(site)])  # that edit published (a quick rebuild)
+            time.sleep(2.1)  # (so that the build's record can vouch for every file by its time)
             releases[len(releases) // 3].unlink()
             deleted = timed([*presskit, "check", str(site)], (0, 1))  # its links now lead nowhere
             times.setdefault("check, release deleted", []).append(deleted)
+            again = releases[len(releases) // 4]
+            again.write_text(again.read_text(encoding="utf-8") + "\nOne more sentence.\n", encoding="utf-8")
+            os.utime(again, (moment, moment))
+            both = timed([*presskit, "check", str(site)], (0, 1))  # not a change in place: in full
+            times.setdefault("check, deleted + body edit", []).append(both)
         reference = statistics.median(times["build (cold)"])
         print(f"{args.size:,} releases, medians of {args.runs} runs")
         for name, found in times.items():
             median = statistics.median(found)
-            print(f"  {name:24} {median:7.2f} s  {median / reference:5.2f} x build (cold)")
+            print(f"  {name:28} {median:7.2f} s  {median / reference:5.2f} x build (cold)")
 
 
 if __name__ == "__main__":
