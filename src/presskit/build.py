@@ -719,8 +719,7 @@ def in_place_made(settings: Settings, record: quick.Record, environment_key: str
     if site is None:
         return None
     found = _made_in_place(settings, record, environment_key, walked, releases, changed, site, checking)
-    if found is None:
-        kept.settle()  # the full build that follows frees the kept graph
+    kept.settle()  # made: what is left writes files (and a full build that follows frees the graph)
     return found
 
 

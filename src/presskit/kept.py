@@ -149,9 +149,10 @@ def recall(site_dir: Path, part: str, record: Record, releases: store.ReleaseSto
 
 
 def settle() -> None:
-    """Let the collector see again what `recall` took back: a build that does not use it (a
-    full build follows) frees it. Until then, it is kept out of the collector's generations
-    (its first pass over them took a quarter of a second, in the wait of a build in place)."""
+    """Let the collector see again what `recall` took back, once the change in place is made
+    (or found not to be one: the full build that follows must be able to free it). Until
+    then, it is kept out of the collector's generations (its first pass over them took a
+    quarter of a second, in the wait of a build in place)."""
     gc.unfreeze()
 
 
