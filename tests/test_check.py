@@ -155,6 +155,17 @@ def test_a_deleted_release_is_still_reported_wherever_it_is_linked(site, run):
     assert (code, out, err) == from_scratch(run, site)
 
 
+def test_a_renamed_release_is_reported_wherever_its_old_address_is_linked(site, run):
+    """A release's file renamed gives it another address: every link to the old one, on pages
+    the rename did not change, is found."""
+    assert run("build", site).code == 0
+    (site / "content/releases/b.md").rename(site / "content/releases/b-renamed.md")
+    code, out, err = said(run, site)
+    assert code == 1
+    assert "a.md:8: error: link to /releases/b/ leads nowhere" in err
+    assert (code, out, err) == from_scratch(run, site)
+
+
 @pytest.mark.parametrize("damage", ["junk", "foreign", "truncated"])
 def test_a_damaged_or_foreign_link_index_is_never_trusted(site, tmp_path, run, damage):
     assert run("build", site).code == 0
