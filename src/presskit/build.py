@@ -743,13 +743,11 @@ def _made_in_place(settings: Settings, record: quick.Record, environment_key: st
     if edited is None:
         return None
     made, now = edited
-    if made.moved and (made.later or not checking):  # its later pages, the search index, the sitemap
+    if made.moved and not checking:  # the search index and the sitemap (its pages are made)
         try:
             rest, cards, emptied = retouch.finish_move(settings, record, made, now, memory, preview=False,
-                                                       read=read, served=None, workers=cores(),
-                                                       search=not checking)
-            if not checking:
-                emptied += _search_files_gone(settings, now.newsroom, made.moved, rest)
+                                                       read=read, served=None)
+            emptied += _search_files_gone(settings, now.newsroom, made.moved, rest)
         except (BuildFailed, LookupError):
             return None
         html = sum(1 for file in rest if file.path.endswith(".html"))

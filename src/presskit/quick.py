@@ -361,15 +361,15 @@ def touched_files(record: Record, walked: dict[str, Stat]) -> list[str]:
     racy = trusted_before(record.walked_at)
     known = record.files
     return sorted(path for path, stat in walked.items() if path in known and (
-        stat != known[path] or (stat[0] >= racy and not _as_read(record, path))))
+        stat != known[path] or (stat[0] >= racy and not _as_read(record, path, stat))))
 
 
-def _as_read(record: Record, path: str) -> bool:
+def _as_read(record: Record, path: str, stat: Stat) -> bool:
     """Whether a file has the bytes the record's build read (a release's digest is always
-    recorded; another file's only if it was already old then)."""
+    recorded; another file's only if it was already old then), read once in this state."""
     recorded = record.releases.get(path)
     digest = recorded[0] if recorded is not None else record.digests.get(path)
-    return digest is not None and file_digest(path) == digest
+    return digest is not None and _digest_at(path, stat) == digest
 
 
 @dataclass(frozen=True)
