@@ -66,10 +66,12 @@ def test_the_cache_gives_back_stored_bodies_packed_and_whole(tmp_path, monkeypat
     with connection:
         keys = dict(connection.execute("SELECT source, key FROM releases"))
     connection.close()
-    content = make_site(site).content  # for the partners and programmes put back
+    assert not result.site.bodies  # let go of once stored (a build's memory at its end)
+    made = make_site(site)  # for the partners and programmes put back, and the bodies
+    content = made.content
     found = releases.load(keys, content.partners, content.programmes)
     assert found is not None and len(found) == 12
-    by_source = {str(release.source): body for release, body in result.site.bodies.items()}
+    by_source = {str(release.source): body for release, body in made.site.bodies.items()}
     for source, (_, body) in found.items():
         assert isinstance(body, PackedBody)
         assert body == by_source[source] and body.words == by_source[source].words

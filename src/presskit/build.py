@@ -480,6 +480,10 @@ def _remember(site_dir: Path, environment_key: str, output: tuple[int, int] | No
     store.ReleaseStore(site_dir, part).save(
         ((key(release.digest), release, made.site.bodies[release]) for release in graph.releases),
         complete=True)
+    if not part:  # a one-shot build: its texts are stored, and the graph it keeps is its peak
+        made.site.let_go_of_bodies()
+        memory.bodies.clear()
+        forks.trim()
     store.ReleaseStore(site_dir, part).save_cards(
         memory.fragments, {str(release.source) for release in content.releases})
     store.save_models(site_dir, environment_key, memory.models, memory.copies, part)

@@ -14,7 +14,7 @@ import re
 import sys
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from importlib import resources
@@ -96,6 +96,16 @@ class RenderedSite:
     pages: tuple[str, ...] = ()  # the files of the pages in output/, in order (for the sitemap)
     # A site made `later` (see render_site): the whole site, its search index and sitemap made.
     later: Callable[[], RenderedSite] | None = None
+    # The rendered texts as each language's renderer holds them (for `let_go_of_bodies`).
+    held_bodies: tuple[dict[Release, RenderedBody], ...] = field(default=(), compare=False, repr=False)
+
+    def let_go_of_bodies(self) -> None:
+        """Hold no rendered text any more, here or in the renderers (whose templates' globals
+        stay with the build's memory): once they are in the release store, a build that ends
+        has no use for them, and at 50,000 releases they are a fifth of its memory when it
+        keeps its graph (see build._remember)."""
+        for bodies in (self.bodies, *self.held_bodies):
+            bodies.clear()
 
 
 def builtin_theme() -> Path:
@@ -1537,7 +1547,8 @@ def render_site(settings: Settings, newsroom: Newsroom, memory: BuildMemory | No
                             {r: body for renderer in renderers for r, body in renderer.bodies.items()},
                             alternates, media, tuple(renderer.prints.seen for renderer in renderers),
                             tuple(renderer.card_keys for renderer in renderers),
-                            tuple(file.path for file in pages), then)
+                            tuple(file.path for file in pages), then,
+                            tuple(renderer.bodies for renderer in renderers))
 
     if later:
         memory.keep_page("/sitemap.xml")  # its last bytes are kept for it, though this build ends first
