@@ -671,3 +671,30 @@ def test_files_saved_just_before_a_build_are_compared_by_their_bytes(tmp_path: P
     assert quick.touched_files(record, walked) == [str(edited)]
     assert run("build", site).code == 0
     assert "Eddied" in (site / "output/releases/edited/index.html").read_text()
+
+
+def test_a_move_in_place_reads_only_the_search_entries_it_numbers_anew(tmp_path, run, monkeypatch):
+    """A new date moves a release a few places: the search index is made from the one in
+    output/, and the entries of the releases that kept their numbers stay there unread (a
+    build read all 10,000 to find them unchanged)."""
+    from presskit import quick
+
+    site = aged(generate(40, tmp_path / "site", seed=34))
+    assert run("build", site).code == 0
+    target = sorted((site / "content/releases").rglob("*.md"))[20]
+    text = target.read_text()
+    day = re.search(r"^date: \d{4}-\d\d-(\d\d)", text, flags=re.M)
+    assert day is not None
+    moved = f"{int(day[1]) % 28 + 1:02}"
+    target.write_text(text[:day.start(1)] + moved + text[day.end(1):])
+    settle(site)
+    read: list[str] = []
+    written_file = quick.written_file
+    monkeypatch.setattr(quick, "written_file",
+                        lambda folder, path: read.append(path) or written_file(folder, path))
+    result = run("build", site)
+    assert MOVED in result.out, result.out
+    assert "search/data/meta.jsonz" in read, read  # the index is made from the one in output/
+    entries = [path for path in read if path.startswith("search/data/f/")]
+    assert len(entries) < 10, entries  # at most those between its two places, not the forty
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)

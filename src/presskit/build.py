@@ -750,12 +750,13 @@ def _made_in_place(settings: Settings, record: quick.Record, environment_key: st
     if made.moved and not checking:  # the search index and the sitemap (its pages are made)
         try:
             rest, cards, emptied = retouch.finish_move(settings, record, made, now, memory, preview=False,
-                                                       read=read, served=None)
+                                                       read=read, served=None, folder=settings.output_dir)
             emptied += _search_files_gone(settings, now.newsroom, made.moved, rest)
         except (BuildFailed, LookupError):
             return None
         html = sum(1 for file in rest if file.path.endswith(".html"))
-        rest = [file for file in rest if file.data is None or read.seen.get(file.path) != file.data]
+        rest = [file for file in rest if (read.seen.get(file.path) != file.data if file.data is not None
+                                          else file.source != settings.output_dir / file.path)]
         made = dataclasses.replace(
             made, files=[*made.files, *rest], removed=[*made.removed, *emptied], pages=made.pages + html,
             digests={path: digest for path, (digest, _) in memory.pages.items()}, search_cards=cards)

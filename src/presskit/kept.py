@@ -71,8 +71,14 @@ def _write(site_dir: Path, part: str, built: str, content: Content, newsroom: Ne
            prints: tuple[dict[object, str], ...], shown: _Shown) -> None:
     def write(file: Sealing) -> None:  # as it is pickled, never held whole (80 MB at 50,000)
         file.write(pickle.dumps((_FORMAT, __version__, built)))
-        pickled.dump((content, newsroom, alternates, pages, prints, marshal.dumps(shown.by_source),
-                      marshal.dumps(shown.by_page())), file)
+        collecting = gc.isenabled()
+        gc.disable()  # the pickler's tuples set off a pass over the graph's million objects now and then
+        try:
+            pickled.dump((content, newsroom, alternates, pages, prints, marshal.dumps(shown.by_source),
+                          marshal.dumps(shown.by_page())), file)
+        finally:
+            if collecting:
+                gc.enable()
 
     try:
         store.write_sealed(site_dir, _FILE, write, part)
