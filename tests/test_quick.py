@@ -698,3 +698,24 @@ def test_a_move_in_place_reads_only_the_search_entries_it_numbers_anew(tmp_path,
     entries = [path for path in read if path.startswith("search/data/f/")]
     assert len(entries) < 10, entries  # at most those between its two places, not the forty
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+
+
+@pytest.mark.parametrize("workers", [1, 2], ids=["one core", "two cores"])
+def test_work_beside_a_build_is_kept_only_once_the_build_says_so(tmp_path, workers):
+    """forks.alongside: what a build does on another core (its graph pickled while output/ is
+    written) waits for the build's word; the build waits for it."""
+    from presskit import forks
+
+    def work(written):  # type: ignore[no-untyped-def]
+        (tmp_path / ("kept" if written() else "dropped")).write_text(str(os.getpid()))
+
+    with forks.alongside(work, workers) as wrote:
+        wrote()
+    kept = tmp_path / "kept"
+    assert kept.is_file()  # the `with` ended once the work had
+    assert (kept.read_text() != str(os.getpid())) == (workers > 1)
+    kept.unlink()
+    with pytest.raises(RuntimeError), forks.alongside(work, workers):
+        raise RuntimeError("the disk is full")
+    assert not kept.exists()
+    assert (tmp_path / "dropped").is_file() == (workers > 1)  # one core: the work never ran

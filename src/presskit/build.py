@@ -569,9 +569,18 @@ def _quick_build(site_dir: Path, settings: Settings, drafts: bool, record: quick
     if made is None:
         return None
     now_record = record_after(record, made, moved, settings, walked, walked_at)
-    written, event_data = write_quick(site_dir, settings, record, now_record, made, state, releases, part)
-    if moved is not None:  # what pages show, and their order, changed: kept for the next edits
-        kept.keep_site(site_dir, part, record.built, moved)
+    if moved is None:
+        written, event_data = write_quick(site_dir, settings, record, now_record, made, state, releases, part)
+    else:  # what pages show, and their order, changed: kept for the next edits, on another core
+        after = moved
+
+        def keep(done: Callable[[], bool]) -> None:
+            kept.keep_site(site_dir, part, record.built, after, done)
+
+        with forks.alongside(keep, cores()) as wrote:
+            written, event_data = write_quick(site_dir, settings, record, now_record, made, state, releases,
+                                              part)
+            wrote()
     embargo = datetime.fromtimestamp(record.next_embargo, UTC) if record.next_embargo else None
     event = NextEvent.from_data(event_data)
     warnings = now_record.problems()

@@ -7,7 +7,9 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import multiprocessing.pool
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -43,6 +45,45 @@ def pool(workers: int) -> multiprocessing.pool.Pool:
     parent's that it inherits, and the largest process of a build is often a worker."""
     trim()
     return multiprocessing.get_context("fork").Pool(workers)
+
+
+@contextmanager
+def alongside(work: Callable[[Callable[[], bool]], object], workers: int) -> Iterator[Callable[[], None]]:
+    """Run `work` in a process forked from this one while the body of the `with` runs here (on
+    another core), and end the `with` when it has. `work` is given a function that waits for
+    the body's word: True once the body has called the function the `with` gives it (what
+    `work` made may be kept), False if the body ended without (it failed). On one core, or
+    where processes cannot be forked, `work` runs here when the body calls that function."""
+    if workers < 2 or not hasattr(os, "fork"):
+        yield lambda: work(lambda: True)
+        return
+    trim()
+    told, hear = os.pipe()
+    try:
+        child = os.fork()
+    except OSError:
+        os.close(told)
+        os.close(hear)
+        yield lambda: work(lambda: True)
+        return
+    if child == 0:
+        os.close(hear)
+        done = 1
+        try:
+            work(lambda: os.read(told, 1) == b"1")
+            done = 0
+        finally:
+            os._exit(done)  # never the parent's cleanup, buffers or exit handlers
+    os.close(told)
+
+    def say() -> None:
+        os.write(hear, b"1")
+
+    try:
+        yield say
+    finally:
+        os.close(hear)  # a child not told hears the end of the pipe: False
+        os.waitpid(child, 0)
 
 
 def trim() -> None:

@@ -24,7 +24,7 @@ import gc
 import io
 import marshal
 import pickle
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from presskit import __version__, pickled, store
@@ -55,20 +55,29 @@ def keep(site_dir: Path, part: str, built: str, content: Content, newsroom: News
     _write(site_dir, part, built, content, newsroom, alternates, pages, prints, shown)
 
 
-def keep_site(site_dir: Path, part: str, built: str, site: KeptSite) -> None:
+def keep_site(site_dir: Path, part: str, built: str, site: KeptSite,
+              written: Callable[[], bool] | None = None) -> None:
     """Keep the site as a build in place left it (after a move, or a release added or
     removed: its graph, lists and the pages that show each release changed), under the same
-    name: the record it matches is still of that full build."""
+    name: the record it matches is still of that full build. With `written` (see
+    forks.alongside: the graph is pickled while output/ is written), it is put in place only
+    once `written()` says the build wrote the rest, and left as it was otherwise."""
     if not isinstance(site.shown_on, _Shown):
-        forget(site_dir, part)
+        if written is None or written():
+            forget(site_dir, part)
         return
     _write(site_dir, part, built, site.content, site.newsroom, site.alternates, site.pages, site.prints,
-           site.shown_on)
+           site.shown_on, written)
+
+
+class _NotWritten(Exception):
+    """The build did not write what the graph describes: the graph kept before stays."""
 
 
 def _write(site_dir: Path, part: str, built: str, content: Content, newsroom: Newsroom,
            alternates: dict[str, tuple[Alternate, ...]], pages: tuple[str, ...],
-           prints: tuple[dict[object, str], ...], shown: _Shown) -> None:
+           prints: tuple[dict[object, str], ...], shown: _Shown,
+           written: Callable[[], bool] | None = None) -> None:
     def write(file: Sealing) -> None:  # as it is pickled, never held whole (80 MB at 50,000)
         file.write(pickle.dumps((_FORMAT, __version__, built)))
         collecting = gc.isenabled()
@@ -79,6 +88,8 @@ def _write(site_dir: Path, part: str, built: str, content: Content, newsroom: Ne
         finally:
             if collecting:
                 gc.enable()
+        if written is not None and not written():
+            raise _NotWritten  # (the file half made is removed)
 
     try:
         store.write_sealed(site_dir, _FILE, write, part)
