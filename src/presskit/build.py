@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -572,12 +573,7 @@ def _quick_build(site_dir: Path, settings: Settings, drafts: bool, record: quick
     if moved is None:
         written, event_data = write_quick(site_dir, settings, record, now_record, made, state, releases, part)
     else:  # what pages show, and their order, changed: kept for the next edits, on another core
-        after = moved
-
-        def keep(done: Callable[[], bool]) -> None:
-            kept.keep_site(site_dir, part, record.built, after, done)
-
-        with forks.alongside(keep, cores()) as wrote:
+        with forks.alongside(partial(kept.keep_site, site_dir, part, record.built, moved), cores()) as wrote:
             written, event_data = write_quick(site_dir, settings, record, now_record, made, state, releases,
                                               part)
             wrote()
@@ -778,8 +774,8 @@ def _made_in_place(settings: Settings, record: quick.Record, environment_key: st
 
 class _OutputRead:
     """The files of output/ by their path inside it, each kept as it was read: a search index
-    made whole after a move reads its ten thousand entries there, and writes again only those
-    whose bytes changed."""
+    made after a move from the one there reads its names and shards, and writes again only
+    those whose bytes changed (the entries that keep their numbers are left there unread)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder

@@ -80,14 +80,8 @@ def _write(site_dir: Path, part: str, built: str, content: Content, newsroom: Ne
            written: Callable[[], bool] | None = None) -> None:
     def write(file: Sealing) -> None:  # as it is pickled, never held whole (80 MB at 50,000)
         file.write(pickle.dumps((_FORMAT, __version__, built)))
-        collecting = gc.isenabled()
-        gc.disable()  # the pickler's tuples set off a pass over the graph's million objects now and then
-        try:
-            pickled.dump((content, newsroom, alternates, pages, prints, marshal.dumps(shown.by_source),
-                          marshal.dumps(shown.by_page())), file)
-        finally:
-            if collecting:
-                gc.enable()
+        pickled.dump((content, newsroom, alternates, pages, prints, marshal.dumps(shown.by_source),
+                      marshal.dumps(shown.by_page())), file)
         if written is not None and not written():
             raise _NotWritten  # (the file half made is removed)
 

@@ -11,6 +11,7 @@ of it), and holds one path for each file.
 from __future__ import annotations
 
 import copyreg
+import gc
 import io
 import pickle
 from pathlib import Path, PosixPath, WindowsPath
@@ -26,7 +27,16 @@ class Pickler(pickle.Pickler):
 
 
 def dump(value: Any, file: IO[bytes]) -> None:
-    Pickler(file, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    """`value` pickled into `file`, with the collector off: the tuples the pickler makes for
+    each object set off a pass over the million objects of a kept graph now and then (one
+    dump in six took 0.56 s instead of 0.25 s at 10,000 releases)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        Pickler(file, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def dumps(value: Any) -> bytes:
