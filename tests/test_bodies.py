@@ -146,9 +146,9 @@ def test_cards_made_on_other_cores_go_to_the_store_as_they_come(tmp_path, monkey
     held: list[int] = []
     save_cards = store.ReleaseStore.save_cards
 
-    def saving(self, cards, releases):  # type: ignore[no-untyped-def]
+    def saving(self, cards, releases, pages=None):  # type: ignore[no-untyped-def]
         held.append(len(cards))
-        save_cards(self, cards, releases)
+        save_cards(self, cards, releases, pages)
 
     monkeypatch.setattr(store.ReleaseStore, "save_cards", saving)
     build(site)

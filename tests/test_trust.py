@@ -101,10 +101,10 @@ def test_a_build_after_an_edit_reads_only_the_kept_cards_its_changed_lists_show(
     found: list[tuple[str, str, str]] = []
     fetch = store_module.KeptCards.fetch
 
-    def counted(self, slots):  # type: ignore[no-untyped-def]
+    def counted(self, slots, page=None):  # type: ignore[no-untyped-def]
         slots = list(slots)
         asked.extend(slots)
-        cards = fetch(self, slots)
+        cards = fetch(self, slots, page)
         found.extend(cards)
         return cards
 

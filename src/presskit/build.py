@@ -271,8 +271,8 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
     keeps_cards = incremental and bool(environment_key) and not preview  # (serve holds its own)
     if incremental and not preview:
         memory.links = {}  # for `check` (see presskit.links)
-    if keeps_cards:  # the releases each page shows, kept with the graph (see presskit.kept)
-        memory.shows = {}
+    if keeps_cards:  # the releases each page shows, kept with the graph (see presskit.kept),
+        memory.shows, memory.layouts = {}, {}  # and where the cards lie in them (presskit.placed)
     if preview:  # what the preview keeps of this build for its quick rebuilds (presskit.learned):
         memory.shows, memory.search_entries = {}, {}  # the releases each page shows, search entries
     if memory_used is not None:  # to follow its progress
@@ -289,10 +289,12 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
     try:
         if sink is not None:
             memory.fragment_sink = sink
-            memory.kept_fragments = memory.kept_fragments or releases.kept_cards()
+            memory.kept_fragments = memory.kept_fragments or releases.kept_cards(settings.output_dir)
         made = make_site(site_dir, as_of=as_of, drafts=drafts, stage=stage, memory=memory,
                          workers=cores(), readers=1 if restored else cores(), settings=settings,
                          preview=preview)
+        if sink is not None and memory.layouts:  # of the pages rendered here (workers put theirs)
+            sink([], memory.layouts)
         stage("Writing output")
         if incremental:
             published, _ = write_full(site_dir, state, environment_key, walked, walked_at, made, memory,
@@ -486,7 +488,8 @@ def _remember(site_dir: Path, environment_key: str, output: tuple[int, int] | No
         memory.bodies.clear()
         forks.trim()
     store.ReleaseStore(site_dir, part).save_cards(
-        memory.fragments, {str(release.source) for release in content.releases})
+        memory.fragments, {str(release.source) for release in content.releases},
+        set(memory.pages) if memory.layouts is not None else None)
     store.save_models(site_dir, environment_key, memory.models, memory.copies, part)
     if memory.links is not None:
         store.write_cache(site_dir, LINKS, _link_index(site_dir, made, memory, built).to_bytes(), part)
@@ -737,7 +740,9 @@ def _made_in_place(settings: Settings, record: quick.Record, environment_key: st
                    checking: bool) -> InPlace | None:
     memory = BuildMemory(writes_cache=not checking)
     memory.models, memory.copies = store.saved_models(releases.site_dir, environment_key, releases.part)
-    memory.kept_fragments = releases.kept_cards()
+    memory.kept_fragments = releases.kept_cards(settings.output_dir)
+    if not checking:
+        memory.layouts = {}
     if checking:
         memory.links = {}
     read = _OutputRead(settings.output_dir)
@@ -765,9 +770,9 @@ def _made_in_place(settings: Settings, record: quick.Record, environment_key: st
         made = dataclasses.replace(
             made, files=[*made.files, *rest], removed=[*made.removed, *emptied], pages=made.pages + html,
             digests={path: digest for path, (digest, _) in memory.pages.items()}, search_cards=cards)
-    sink = releases.card_sink() if memory.made_fragments and not checking else None
-    if sink is not None:  # the cards made anew, for the lists of the next builds
-        sink([(slot, memory.fragments[slot]) for slot in memory.made_fragments])
+    sink = releases.card_sink() if (memory.made_fragments or memory.layouts) and not checking else None
+    if sink is not None:  # the cards made anew, and where they lie, for the lists of the next builds
+        sink([(slot, memory.fragments[slot]) for slot in memory.made_fragments], memory.layouts)
         sink.close()
     return InPlace(made, now, bool(made.moved), memory.links)
 

@@ -93,7 +93,10 @@ class BuildMemory:
     kept_fragments: Any = None
     # Where a build that keeps its cards has its rendering workers put those they make, as
     # they make them (the store: see store.CardSink), rather than hold them; None: held.
-    fragment_sink: Callable[[list[tuple[Slot, tuple[str, Any]]]], None] | None = None
+    fragment_sink: Callable[[list[tuple[Slot, tuple[str, Any]]], dict[str, Any]], None] | None = None
+    # Where the cards lie in the pages rendered, by site path (see presskit.placed), when the
+    # build keeps them for the next (with the cards, through the sink when it has one).
+    layouts: dict[str, Any] | None = None
     models: dict[Path, tuple[Any, ...]] = field(default_factory=dict)  # checked models by file
     copies: dict[tuple[Path, str], tuple[Any, Any]] = field(default_factory=dict)  # see versions
     graph: dict[str, Any] = field(default_factory=dict)  # what the graph stage keeps for itself
@@ -196,14 +199,15 @@ class BuildMemory:
         self.made_fragments.append(slot)
         return made
 
-    def fetch_fragments(self, slots: Iterable[Slot]) -> None:
+    def fetch_fragments(self, slots: Iterable[Slot], page: str | None = None) -> None:
         """Read at once, from what the last build kept, the pieces of these slots that are not
-        in memory (a list page shows hundreds: one pass over the store, in its keys' order)."""
+        in memory (a list page shows hundreds: from the `page` as it wrote it, or one pass
+        over the store, in its keys' order)."""
         if self.kept_fragments is None:
             return
         missing = [slot for slot in slots if slot not in self.fragments]
         if missing:
-            self.fragments.update(self.kept_fragments.fetch(missing))
+            self.fragments.update(self.kept_fragments.fetch(missing, page))
 
     def add_fragments(self, made: Iterable[tuple[Slot, tuple[str, Any]]]) -> None:
         """Pieces rendered by a worker process, for the rest of this build and the next."""

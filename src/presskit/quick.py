@@ -309,7 +309,7 @@ class Store(Protocol):
     def load(self, keys: dict[str, str], partners: Iterable[Partner], programmes: Iterable[Programme],
              *, partial: bool = False) -> dict[str, tuple[Release, RenderedBody]] | None: ...
 
-    def kept_cards(self) -> KeptCards | None: ...
+    def kept_cards(self, output: Path | None = None) -> KeptCards | None: ...
 
     def models(self, environment_key: str) -> tuple[dict[Path, tuple[Any, ...]],
                                                      dict[tuple[Path, str], tuple[Any, Any]]]: ...
@@ -325,7 +325,7 @@ class MemoryStore:
         for key, release, body in items:
             self.releases[str(release.source)] = (key, release, body)
 
-    def kept_cards(self) -> KeptCards | None:
+    def kept_cards(self, output: Path | None = None) -> KeptCards | None:
         return None  # serve keeps its build's memory, cards included
 
     def models(self, environment_key: str) -> tuple[dict[Path, tuple[Any, ...]],
@@ -702,7 +702,9 @@ def restore(settings: Settings, memory: BuildMemory, record: Record, walked: dic
     if not environment_key or record.environment != environment_key:
         return 0
     memory.graph.update(record.graph_memo)
-    memory.kept_fragments = store.kept_cards()  # each under the fingerprint of all it shows
+    # Each under the fingerprint of all it shows; where they lie in the pages of output/, when
+    # this build notes that for the next (see presskit.placed)
+    memory.kept_fragments = store.kept_cards(settings.output_dir if memory.layouts is not None else None)
     models, copies = store.models(environment_key)  # partners, programmes, pages... as checked
     for path, entry in models.items():
         memory.models.setdefault(path, entry)

@@ -28,7 +28,7 @@ from babel import Locale
 from babel.dates import format_date, format_datetime, format_interval, format_time
 from babel.numbers import format_decimal
 
-from presskit import __version__, feeds, forks, paths, search
+from presskit import __version__, feeds, forks, paths, placed, search
 from presskit.cache import IN_OUTPUT, BuildMemory, Slot, cache_folder, fingerprint, part_dir
 from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem
@@ -490,6 +490,8 @@ class _Renderer:
             for sizes in (self.photo(photo) for photo in release.photos)])
         self.card_keys: CardKeys = {}
         self._card_macro: Any = None
+        self.page: str | None = None  # the page being rendered, and the lists of cards it shows
+        self.listed: list[placed.Listed] | None = None
         self.templates: dict[str, str] = {}
         self.default_preview = self.link_preview()
         self.common = fingerprint(
@@ -571,16 +573,22 @@ class _Renderer:
     def cards(self, releases: Iterable[Release], **options: Any) -> markupsafe.Markup:
         """The cards of a list, each in its list item (`<li>`), joined at once: a term page
         lists a thousand, and a template loop that asks for each card took three times as
-        long as the rest of the page. Those kept by the last build are read at once."""
+        long as the rest of the page. Those kept by the last build are read at once, from the
+        page it wrote when they lie there as they were (see presskit.placed), else the store."""
         chosen, memory = tuple(sorted(options.items())), self.memory
         releases = list(releases)
         keys = [self._card_key(release, chosen) for release in releases]  # found once each
-        memory.fetch_fragments(slot for slot, _ in keys)
+        memory.fetch_fragments((slot for slot, _ in keys), page=self.page)
         items = [memory.fragment(slot, digest, self._make_card, release, options)
                  for release, (slot, digest) in zip(releases, keys, strict=True)]
         if not items:
             return markupsafe.Markup("")
-        return markupsafe.Markup("<li>" + "</li>\n<li>".join(items) + "</li>\n")
+        text = placed.OPEN + placed.JOIN.join(items) + placed.CLOSE
+        if self.listed is not None:  # where each card lies in the page, for the next build
+            (_, language, chosen_text), _ = keys[0]
+            self.listed.append(placed.Listed(text, language, chosen_text, tuple(
+                (slot[0], digest, len(item)) for (slot, digest), item in zip(keys, items, strict=True))))
+        return markupsafe.Markup(text)
 
     def card_macro(self) -> Any:
         if self._card_macro is None:
@@ -635,6 +643,7 @@ class _Renderer:
         context.setdefault("og_type", "website")
         context.setdefault("og_image", self.default_preview)
         context.setdefault("preview_notice", "")
+        self.page, self.listed = spec.path, [] if self.memory.layouts is not None else None
         try:
             html = self.env.get_template(spec.template).render(
                 page_path=spec.path, page_title=spec.title, **context)
@@ -653,7 +662,12 @@ class _Renderer:
                 file, line, f"template error while making {spec.path}: {error}",
                 "check what this line of the template uses; an unknown name or key fails here"))
             return None
-        return html.encode("utf-8")
+        finally:
+            listed, self.page, self.listed = self.listed, None, None
+        data = html.encode("utf-8")
+        if listed and self.memory.layouts is not None:
+            self.memory.layouts[spec.path] = placed.layout(html, data, listed)
+        return data
 
     def specs(self) -> Iterator[PageSpec]:
         """Every page of the site (or those `only` names), kind by kind (see PAGE_KINDS); with
@@ -954,13 +968,15 @@ class _Renderer:
         chunks = _guided_chunks(len(specs), self.workers)
         made: dict[str, bytes | Spilled | None] = {}
         with forks.pool(self.workers) as pool:
-            for results, problems, cards in pool.imap_unordered(_render_pages, chunks):
+            for results, problems, cards, layouts in pool.imap_unordered(_render_pages, chunks):
                 for index, data, targets in results:
                     made[specs[index].path] = data
                     if targets is not None:  # shared again in this process (see link_targets)
                         self.targets[specs[index].path] = tuple(map(sys.intern, targets))
                 self.problems.extend(problems)
                 self.memory.add_fragments(cards)  # none when the workers put them in the store
+                if layouts and self.memory.layouts is not None:
+                    self.memory.layouts.update(layouts)
                 self.memory.progress("Rendering pages", before + len(made), total or len(specs))
         _WORKER, _WORKER_SPECS = None, []
         return made
@@ -1244,15 +1260,17 @@ def _guided_chunks(count: int, workers: int, largest: int = 32) -> list[list[int
 
 
 def _render_pages(indices: list[int]) -> tuple[list[_Made], list[Problem],
-                                               list[tuple[Slot, tuple[str, Any]]]]:
+                                               list[tuple[Slot, tuple[str, Any]]], dict[str, placed.Layout]]:
     """Pages rendered in a worker (written into the spill folder when the build has one:
     their file names cross back, not their bytes), with their link targets when the build
-    notes them, the problems met and the cards it rendered (for the lists the parent renders,
-    and for the next build)."""
+    notes them, the problems met, the cards it rendered (for the lists the parent renders,
+    and for the next build) and where they lie in the pages (see presskit.placed)."""
     assert _WORKER is not None
     before = len(_WORKER.problems)
     memory = _WORKER.memory
     memory.made_fragments = []
+    if memory.layouts is not None:
+        memory.layouts = {}
     results = []
     for index in indices:
         spec = _WORKER_SPECS[index]
@@ -1263,14 +1281,15 @@ def _render_pages(indices: list[int]) -> tuple[list[_Made], list[Problem],
             data = b" "  # `check`: its links are all it needs of a page (30 MB not sent back)
         results.append((index, memory.spill.put(data) if memory.spill and data else data, targets))
     cards = [(slot, memory.fragments[slot]) for slot in memory.made_fragments]
+    layouts = memory.layouts or {}
     if memory.fragment_sink is not None:  # the worker puts its cards in the store itself
-        memory.fragment_sink(cards)
-        cards = []
+        memory.fragment_sink(cards, layouts)
+        cards, layouts = [], {}
         if len(memory.fragments) > WORKER_CARDS:  # and keeps the latest: others are read again
             memory.fragments = dict(list(memory.fragments.items())[-WORKER_CARDS // 2:])
             if memory.kept_fragments is not None:
                 memory.kept_fragments.ask_again()
-    return results, _WORKER.problems[before:], cards
+    return results, _WORKER.problems[before:], cards, layouts
 
 
 WORKER_CARDS = 20_000  # cards a rendering worker holds at most, when they go to the store

@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 
 from markupsafe import Markup
 
-from presskit import countries
+from presskit import countries, paths, placed
 from presskit.cache import Slot, cache_folder, keep_file, keep_written, part_dir
 from presskit.markdown import BodyLink, PackedBody, RenderedBody
 from presskit.models import Partner, Programme, Release, attached, detached
@@ -137,6 +137,7 @@ class ReleaseStore:
                                "(source TEXT PRIMARY KEY, key TEXT, model BLOB, body BLOB)")
             connection.execute("CREATE TABLE IF NOT EXISTS cards (source TEXT, language TEXT, options TEXT, "
                                "digest TEXT, card BLOB, PRIMARY KEY (source, language, options))")
+            connection.execute("CREATE TABLE IF NOT EXISTS layouts (path TEXT PRIMARY KEY, layout BLOB)")
             return connection
         except (sqlite3.Error, OSError):
             if connection is not None:
@@ -181,13 +182,15 @@ class ReleaseStore:
         finally:
             connection.close()
 
-    def save_cards(self, cards: dict[Slot, tuple[str, Any]], releases: set[str]) -> None:
+    def save_cards(self, cards: dict[Slot, tuple[str, Any]], releases: set[str],
+                   pages: set[str] | None = None) -> None:
         """Keep the release cards of a build (see render._Renderer.card), each with the
         fingerprint of all it shows, for the next build's lists: the cards that changed are
         written (a build after one edit writes a few rows, not every card of the site), and
         those of files that are no longer `releases` (by source) removed; the others stay,
         read again only under the fingerprint they were kept with. Each row is sealed with its
-        slot and fingerprint."""
+        slot and fingerprint. With `pages` (the site paths of the site's pages), where cards
+        lie in pages no longer among them is forgotten."""
         connection = self._connect(create=True)
         if connection is None:
             return
@@ -200,6 +203,10 @@ class ReleaseStore:
                     (slot, kept) for slot, kept in cards.items() if stored.get(slot) != kept[0]))
                 connection.executemany("DELETE FROM cards WHERE source = ?",
                                        [(source,) for source in {slot[0] for slot in stored} - releases])
+                if pages is not None:
+                    gone = [(path,) for (path,) in connection.execute("SELECT path FROM layouts")
+                            if path not in pages]
+                    connection.executemany("DELETE FROM layouts WHERE path = ?", gone)
         except sqlite3.Error:
             _remove(self.path)  # a broken cache is dropped, never trusted
         finally:
@@ -234,10 +241,11 @@ class ReleaseStore:
         connection.close()
         return CardSink(self.path)
 
-    def kept_cards(self) -> KeptCards | None:
+    def kept_cards(self, output: Path | None = None) -> KeptCards | None:
         """The cards the last build kept, read as the lists of this one ask for them (see
-        KeptCards); None when there is no store."""
-        return KeptCards(self.path) if self.path.is_file() else None
+        KeptCards), from the pages it wrote in `output` where they lie there as it wrote
+        them; None when there is no store."""
+        return KeptCards(self.path, output) if self.path.is_file() else None
 
     def load(self, keys: dict[str, str], partners: Iterable[Partner],
              programmes: Iterable[Programme], *,
@@ -286,6 +294,7 @@ class ReleaseStore:
 
 
 _PUT_CARD = "INSERT OR REPLACE INTO cards VALUES (?, ?, ?, ?, ?)"
+_PUT_LAYOUT = "INSERT OR REPLACE INTO layouts VALUES (?, ?)"
 
 
 def _card_rows(cards: Iterable[tuple[Slot, tuple[str, Any]]]) -> Iterator[tuple[str, str, str, str, bytes]]:
@@ -293,6 +302,12 @@ def _card_rows(cards: Iterable[tuple[Slot, tuple[str, Any]]]) -> Iterator[tuple[
     for slot, (digest, card) in cards:
         if isinstance(card, Markup):
             yield (*slot, digest, seal(marshal.dumps((slot, digest, str(card)))))
+
+
+def _layout_rows(layouts: dict[str, placed.Layout]) -> Iterator[tuple[str, bytes]]:
+    """Rows of the layouts table: where cards lie in each page, sealed with its path."""
+    for path, layout in layouts.items():
+        yield path, seal(marshal.dumps((path, layout)))
 
 
 class _OwnConnection:
@@ -339,13 +354,16 @@ class CardSink:
         connection.execute("PRAGMA synchronous=OFF")
         return connection
 
-    def __call__(self, cards: Iterable[tuple[Slot, tuple[str, Any]]]) -> None:
+    def __call__(self, cards: Iterable[tuple[Slot, tuple[str, Any]]],
+                 layouts: dict[str, placed.Layout] | None = None) -> None:
+        """Write these cards, and where cards lie in these pages (see presskit.placed)."""
         connection = self._connection.get()
         if connection is None:
             return
         try:
             with connection:
                 connection.executemany(_PUT_CARD, _card_rows(cards))
+                connection.executemany(_PUT_LAYOUT, _layout_rows(layouts or {}))
         except sqlite3.Error:
             self._connection.lost()
 
@@ -365,14 +383,17 @@ class KeptCards:
     it was kept with (BuildMemory.fragment compares it), and a row whose seal does not hold its
     slot and fingerprint is never read. Each process reads through its own connection."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, output: Path | None = None) -> None:
         self.path = path
+        self.output = output
         self._connection = _OwnConnection(
             lambda: sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True))
         self._asked: set[Slot] = set()
 
-    def fetch(self, slots: Iterable[Slot]) -> dict[Slot, tuple[str, Markup]]:
-        """The kept cards of these slots that the store has (each slot is looked for once)."""
+    def fetch(self, slots: Iterable[Slot], page: str | None = None) -> dict[Slot, tuple[str, Markup]]:
+        """The kept cards of these slots that the store has (each slot is looked for once):
+        those that lie in `page` (a site path) as the last build wrote it in output/ read
+        from there (see presskit.placed), the others from the store."""
         wanted = {slot for slot in slots if slot not in self._asked}
         if not wanted:
             return {}
@@ -381,6 +402,9 @@ class KeptCards:
         if connection is None:
             return {}
         found: dict[Slot, tuple[str, Markup]] = {}
+        if page is not None and self.output is not None:
+            found = self._on_page(connection, page, wanted)
+            wanted.difference_update(found)
         by_kind: dict[tuple[str, str], list[str]] = {}
         for source, language, options in sorted(wanted):
             by_kind.setdefault((language, options), []).append(source)
@@ -402,6 +426,21 @@ class KeptCards:
         except (sqlite3.Error, ValueError, EOFError, TypeError):
             return {}  # a store that cannot be read lends nothing: the cards are made
         return found
+
+    def _on_page(self, connection: sqlite3.Connection, page: str,
+                 wanted: set[Slot]) -> dict[Slot, tuple[str, Markup]]:
+        assert self.output is not None
+        try:
+            row = connection.execute("SELECT layout FROM layouts WHERE path = ?", (page,)).fetchone()
+            data = unseal(row[0]) if row is not None else None
+            kept = marshal.loads(data) if data is not None else None
+            if not (isinstance(kept, tuple) and len(kept) == 2 and kept[0] == page):
+                return {}
+            written = (self.output / paths.output_file(page)).read_bytes()
+            return {slot: (digest, Markup(card)) for slot, (digest, card)
+                    in placed.cards_in(written, kept[1], wanted).items()}
+        except (sqlite3.Error, OSError, ValueError, EOFError, TypeError):
+            return {}  # (a layout presskit sealed has the shape it wrote)
 
     def ask_again(self) -> None:
         """Look again for every slot: the store has gained rows since, and a worker that

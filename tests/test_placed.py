@@ -1,0 +1,120 @@
+"""A build after an edit reads the cards its lists keep from the pages output/ holds (see
+presskit.placed), never a card whose bytes there are not the ones it wrote."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+from conftest import tree_digest
+from presskit import placed
+from test_quick import aged, cold_output, generate
+
+
+def _listed(cards: list[tuple[str, str, str]], language: str = "en", options: str = "[]") -> placed.Listed:
+    """A list as render._Renderer.cards joins it: (source, fingerprint, text) of each card."""
+    text = placed.OPEN + placed.JOIN.join(card for _, _, card in cards) + placed.CLOSE
+    return placed.Listed(text, language, options,
+                         tuple((source, digest, len(card)) for source, digest, card in cards))
+
+
+def test_cards_are_read_back_from_where_the_page_holds_them():
+    first = _listed([("a.md", "1", "<h3>Ánh</h3>"), ("b.md", "2", "<h3>B</h3>\n<ul><li>x</li></ul>")])
+    second = _listed([("a.md", "3", "<h2>Ánh</h2>")], options="[('heading', 'h2')]")
+    shown_twice = _listed([("c.md", "4", "<p>C</p>")])
+    html = (f"<title>Tin tức – ☃</title><ul>{first.text}</ul><p>ở giữa</p><ol>{second.text}</ol>"
+            f"<ul>{shown_twice.text}</ul><ul>{shown_twice.text}</ul>")
+    data = html.encode("utf-8")
+    hidden = _listed([("d.md", "5", "<p>D</p>")])  # shown through a filter: not as joined
+    layout = placed.layout(html, data, [first, second, shown_twice, hidden])
+    assert len(layout) == 3
+
+    wanted = {("a.md", "en", "[]"), ("b.md", "en", "[]"), ("a.md", "en", "[('heading', 'h2')]"),
+              ("c.md", "en", "[]"), ("d.md", "en", "[]"), ("e.md", "en", "[]")}
+    assert placed.cards_in(data, layout, wanted) == {
+        ("a.md", "en", "[]"): ("1", "<h3>Ánh</h3>"),
+        ("b.md", "en", "[]"): ("2", "<h3>B</h3>\n<ul><li>x</li></ul>"),
+        ("a.md", "en", "[('heading', 'h2')]"): ("3", "<h2>Ánh</h2>"),
+        ("c.md", "en", "[]"): ("4", "<p>C</p>"),
+    }
+    assert placed.cards_in(data, layout, {("a.md", "vi", "[]")}) == {}
+
+    changed = data.replace("<h3>Ánh</h3>".encode(), "<h3>Áng</h3>".encode())  # by hand, or not written
+    assert placed.cards_in(changed, layout, wanted) == {
+        ("a.md", "en", "[('heading', 'h2')]"): ("3", "<h2>Ánh</h2>"), ("c.md", "en", "[]"): ("4", "<p>C</p>")}
+    shifted = b"<!-- a line more -->" + data
+    assert placed.cards_in(shifted, layout, wanted) == {}
+    assert placed.cards_in(data[:40], layout, wanted) == {}
+
+
+def _cards_asked(monkeypatch):  # type: ignore[no-untyped-def]
+    """Each list's fetch of kept cards: the slots asked for, those found on its page."""
+    from presskit import store as store_module
+
+    asked: list[tuple[str | None, set[tuple[str, str, str]], set[tuple[str, str, str]]]] = []
+    fetch, on_page = store_module.KeptCards.fetch, store_module.KeptCards._on_page
+
+    def counted(self, slots, page=None):  # type: ignore[no-untyped-def]
+        slots = set(slots)
+        found: set[tuple[str, str, str]] = set()
+
+        def seen(connection, path, wanted):  # type: ignore[no-untyped-def]
+            cards = on_page(self, connection, path, wanted)
+            found.update(cards)
+            return cards
+
+        monkeypatch.setattr(self, "_on_page", seen, raising=False)
+        cards = fetch(self, slots, page)
+        asked.append((page, slots, found))
+        return cards
+
+    monkeypatch.setattr(store_module.KeptCards, "fetch", counted)
+    return asked
+
+
+def test_a_title_edit_reads_the_cards_its_lists_keep_from_their_pages(tmp_path, run, monkeypatch):
+    """Every card a changed list shows but the edited one's is read from the page output/
+    holds, none from the store; the result is a cold build's."""
+    site = aged(generate(80, tmp_path / "site", seed=41))
+    assert run("build", site).code == 0
+    with sqlite3.connect(site / ".presskit-cache/releases.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM layouts").fetchone()[0] > 20
+    asked = _cards_asked(monkeypatch)
+    target = sorted((site / "content/releases").rglob("*.md"))[7]
+    target.write_text(target.read_text().replace("title: ", "title: Renamed ", 1))
+    assert run("build", site).code == 0
+
+    lists = [(page, slots, found) for page, slots, found in asked if page is not None and len(slots) > 1]
+    assert len(lists) >= 4  # its country's, partner's, programme's, topic's, year's... pages
+    edited = str(target.resolve())
+    assert all({source for source, _, _ in slots - found} <= {edited} for _, slots, found in lists)
+    assert sum(len(found) for _, _, found in lists) > 50
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+
+
+def test_a_card_changed_by_hand_in_output_is_never_read_back(tmp_path, run):
+    """A term page changed in output/ (its list of cards) lends none of its cards: the next
+    build that makes the page makes it as a cold build would."""
+    site = aged(generate(60, tmp_path / "site", seed=43))
+    assert run("build", site).code == 0
+    pages = sorted((site / "output/countries").glob("*/index.html"), key=lambda page: -page.stat().st_size)
+    page = pages[0]
+    text = page.read_text()
+    titles = re.findall(r'<h[23] class="card-title"><a href="[^"]+">([^<]+)</a>', text)
+    assert len(titles) > 3
+    page.write_text(text.replace(titles[-1], "Planted", 1))  # the last card: the list's end
+
+    shown = [release for release in sorted((site / "content/releases").rglob("*.md"))
+             if _title(release) == titles[0]]
+    assert shown
+    shown[0].write_text(shown[0].read_text().replace("title: ", "title: Renamed ", 1))
+    assert run("build", site).code == 0
+    assert "Planted" not in page.read_text()
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+
+
+def _title(release: Path) -> str:
+    found = re.search(r"^title: (.*)$", release.read_text(), re.M)
+    assert found is not None
+    return found.group(1).strip().strip("\"'")
