@@ -13,7 +13,9 @@ from __future__ import annotations
 import copyreg
 import gc
 import io
+import os
 import pickle
+import sys
 from pathlib import Path, PosixPath, WindowsPath
 from typing import IO, Any
 
@@ -67,5 +69,22 @@ class _Unpickler(pickle.Unpickler):
     def path(self, text: str) -> Path:
         found = self.paths.get(text)
         if found is None:
-            found = self.paths[text] = Path(text)
+            found = self.paths[text] = made_path(text)
         return found
+
+
+def made_path(text: str) -> Path:
+    """`Path(text)` for the text of a path (`str(path)`), made from its parts as they stand
+    on Python 3.11, whose paths parse their text again, part by part (3.12 parses it only when
+    asked): a kept graph's 10,000 release files took 45 ms to make, 15 ms this way."""
+    if (_PARTS_KNOWN and text[:1] == "/" and "//" not in text and "/./" not in text
+            and not text.endswith(("/", "/."))):
+        path = PosixPath._from_parsed_parts("", "/", ["/", *text[1:].split("/")])  # type: ignore[attr-defined]
+        path._str = text
+        return path
+    return Path(text)
+
+
+# A path's text is its parts joined by "/" (no "." part, no empty one: see PurePath's parsing),
+# so splitting it gives them back, on POSIX with Python 3.11's paths (any other text is parsed).
+_PARTS_KNOWN = os.name == "posix" and sys.version_info[:2] == (3, 11)

@@ -489,6 +489,7 @@ class _Renderer:
             (sizes.src, sizes.width, sizes.height) if sizes else None
             for sizes in (self.photo(photo) for photo in release.photos)])
         self.card_keys: CardKeys = {}
+        self.card_kinds: dict[tuple[tuple[str, Any], ...], tuple[str, Any]] = {}
         self._card_macro: Any = None
         self.page: str | None = None  # the page being rendered, and the lists of cards it shows
         self.listed: list[placed.Listed] | None = None
@@ -561,10 +562,14 @@ class _Renderer:
             kinds = self.card_keys[release] = {}
         known = kinds.get(chosen)
         if known is None:
-            known = kinds[chosen] = (
-                (str(release.source), self.language.code, repr(list(chosen))),
-                fingerprint(self.common, self.template_digest("macros.html"),
-                            self.prints.release(release), list(chosen)))
+            kind = self.card_kinds.get(chosen)
+            if kind is None:  # what all cards of these options share: their slot's options, and
+                kind = self.card_kinds[chosen] = (repr(list(chosen)), hashlib.blake2b(  # digest's start
+                    repr((self.common, self.template_digest("macros.html"), list(chosen))).encode(),
+                    digest_size=16))
+            options, digest = kind[0], kind[1].copy()
+            digest.update(self.prints.release(release).encode())
+            known = kinds[chosen] = ((str(release.source), self.language.code, options), digest.hexdigest())
         return known
 
     def _make_card(self, release: Release, options: dict[str, Any]) -> Any:

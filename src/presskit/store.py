@@ -389,6 +389,7 @@ class KeptCards:
         self._connection = _OwnConnection(
             lambda: sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True))
         self._asked: set[Slot] = set()
+        self._page: tuple[str, placed.Layout, bytes] | None = None  # the last page read
 
     def fetch(self, slots: Iterable[Slot], page: str | None = None) -> dict[Slot, tuple[str, Markup]]:
         """The kept cards of these slots that the store has (each slot is looked for once):
@@ -429,18 +430,24 @@ class KeptCards:
 
     def _on_page(self, connection: sqlite3.Connection, page: str,
                  wanted: set[Slot]) -> dict[Slot, tuple[str, Markup]]:
+        if self._page is None or self._page[0] != page:  # (a page's lists ask one after the other)
+            self._page = (page, *self._written(connection, page))
+        _, layout, written = self._page
+        return {slot: (digest, Markup(card)) for slot, (digest, card)
+                in placed.cards_in(written, layout, wanted).items()}
+
+    def _written(self, connection: sqlite3.Connection, page: str) -> tuple[placed.Layout, bytes]:
+        """Where cards lie in a page of output/, and its bytes (nothing, if either is missing)."""
         assert self.output is not None
         try:
             row = connection.execute("SELECT layout FROM layouts WHERE path = ?", (page,)).fetchone()
             data = unseal(row[0]) if row is not None else None
             kept = marshal.loads(data) if data is not None else None
-            if not (isinstance(kept, tuple) and len(kept) == 2 and kept[0] == page):
-                return {}
-            written = (self.output / paths.output_file(page)).read_bytes()
-            return {slot: (digest, Markup(card)) for slot, (digest, card)
-                    in placed.cards_in(written, kept[1], wanted).items()}
+            if isinstance(kept, tuple) and len(kept) == 2 and kept[0] == page:
+                return kept[1], (self.output / paths.output_file(page)).read_bytes()
         except (sqlite3.Error, OSError, ValueError, EOFError, TypeError):
-            return {}  # (a layout presskit sealed has the shape it wrote)
+            pass  # (a layout presskit sealed has the shape it wrote)
+        return (), b""
 
     def ask_again(self) -> None:
         """Look again for every slot: the store has gained rows since, and a worker that
