@@ -5,12 +5,13 @@ preview): a fork copies one thread only."""
 from __future__ import annotations
 
 import ctypes
-import multiprocessing
-import multiprocessing.pool
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:  # (imported when a pool is made: a build after an edit makes none)
+    import multiprocessing.pool
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -43,6 +44,8 @@ def pool(workers: int) -> multiprocessing.pool.Pool:
     """A pool of `workers` processes forked from this one, once the memory its freed objects
     left in the heap is given back (see `trim`): a forked worker counts every page of its
     parent's that it inherits, and the largest process of a build is often a worker."""
+    import multiprocessing
+
     trim()
     return multiprocessing.get_context("fork").Pool(workers)
 

@@ -6,18 +6,18 @@ path of `base_url` put in front, and every link is recorded with its line for `c
 
 from __future__ import annotations
 
+import functools
 import marshal
 import zlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
-from markdown_it.rules_core import StateCore
-from markdown_it.token import Token
-from mdit_py_plugins.anchors import anchors_plugin
-from mdit_py_plugins.footnote import footnote_plugin
-
-from presskit import sanitize
 from presskit.config import DEFAULT_EMBED_HOSTS
+
+if TYPE_CHECKING:  # (imported when a text is first rendered: a build after a card edit renders none)
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_core import StateCore
+    from markdown_it.token import Token
 
 
 @dataclass(frozen=True)
@@ -107,19 +107,29 @@ class BodyRenderer:
     def __init__(self, base_path: str, embed_hosts: tuple[str, ...] = DEFAULT_EMBED_HOSTS) -> None:
         self.prefix = base_path.rstrip("/")
         self.embed_hosts = embed_hosts
-        self.md = (
+
+    @functools.cached_property
+    def md(self) -> MarkdownIt:
+        from markdown_it import MarkdownIt
+        from mdit_py_plugins.anchors import anchors_plugin
+        from mdit_py_plugins.footnote import footnote_plugin
+
+        md = (
             MarkdownIt("commonmark", {"typographer": True})
             .enable(["table", "strikethrough", "replacements", "smartquotes"])
             .use(footnote_plugin)
             .use(anchors_plugin, min_level=2, max_level=4)
         )
-        self.md.core.ruler.push("presskit_links", self._links)
+        md.core.ruler.push("presskit_links", self._links)
+        return md
 
     def render(self, text: str, first_line: int = 1) -> RenderedBody:
         env: dict = {"first_line": first_line, "links": [], "first_paragraph": None}
         tokens = self.md.parse(text, env)
         html = self.md.renderer.render(tokens, self.md.options, env)
         if "<" in text and _raw_html(tokens, first_line):  # written HTML: made safe
+            from presskit import sanitize
+
             html = sanitize.clean(html, self.embed_hosts)
         return RenderedBody(html, env["first_paragraph"] or "", env["links"])
 
@@ -132,6 +142,8 @@ class BodyRenderer:
 
     def removals(self, text: str, first_line: int = 1) -> list[tuple[int, str]]:
         """What the sanitizer takes out of this text's HTML, by line."""
+        from presskit import sanitize
+
         return [(line, what) for line, fragment in self.raw_html(text, first_line)
                 for what in sanitize.removals(fragment, self.embed_hosts)]
 
