@@ -719,20 +719,57 @@ def test_a_move_in_place_reads_only_the_search_entries_it_numbers_anew(tmp_path,
 
 @pytest.mark.parametrize("workers", [1, 2], ids=["one core", "two cores"])
 def test_work_beside_a_build_is_kept_only_once_the_build_says_so(tmp_path, workers):
-    """forks.alongside: what a build does on another core (its graph pickled while output/ is
-    written) waits for the build's word; the build waits for it."""
+    """forks.beside: what a build does on another core (its graph pickled while it makes the
+    search index and writes output/) waits for the build's word, and is given what it says (a
+    word past a pipe's buffer too); the build waits for it."""
     from presskit import forks
 
     def work(written):  # type: ignore[no-untyped-def]
-        (tmp_path / ("kept" if written() else "dropped")).write_text(str(os.getpid()))
+        word = written()
+        (tmp_path / ("kept" if word is not None else "dropped")).write_bytes(
+            b"%d:" % os.getpid() + (word or b""))
 
-    with forks.alongside(work, workers) as wrote:
-        wrote()
+    word = bytes(range(256)) * 1000  # 256 KB
+    keeper = forks.beside(work, workers)
+    keeper.tell(word)
+    keeper.wait()
     kept = tmp_path / "kept"
-    assert kept.is_file()  # the `with` ended once the work had
-    assert (kept.read_text() != str(os.getpid())) == (workers > 1)
+    assert kept.is_file()  # the wait ended once the work had
+    pid, _, heard = kept.read_bytes().partition(b":")
+    assert heard == word
+    assert (int(pid) != os.getpid()) == (workers > 1)
     kept.unlink()
-    with pytest.raises(RuntimeError), forks.alongside(work, workers):
-        raise RuntimeError("the disk is full")
+    keeper = forks.beside(work, workers)
+    keeper.wait()  # the build failed: never told
     assert not kept.exists()
     assert (tmp_path / "dropped").is_file() == (workers > 1)  # one core: the work never ran
+
+
+def test_a_graph_kept_beside_the_build_has_the_pages_it_made_after_the_fork(tmp_path, run):
+    """After a move, the graph is pickled on another core from the moment the site after it is
+    known (see build._made_in_place); the pages the build makes after that moment (a move's
+    later pages) reach the kept graph through the build's word (kept.made_since)."""
+    import functools
+
+    from presskit import build, forks, kept, store
+    from presskit.config import load_settings
+
+    site = aged(generate(30, tmp_path / "site", seed=7))
+    assert run("build", site).code == 0
+    record = build.last_record(site, load_settings(site))
+    assert record is not None
+    releases = store.ReleaseStore(site)
+    recalled = kept.recall(site, "", record, releases)
+    kept.settle()
+    assert recalled is not None
+    source = sorted(record.releases)[3]
+    before = recalled.shown_on.pages(source)
+    kept.keeping(recalled)
+    keeper = forks.beside(functools.partial(kept.keep_site, site, "", record.built, recalled), 2)
+    recalled.shown_on.put({"/a/page/made/after/": [source]})  # type: ignore[attr-defined]
+    keeper.tell(kept.made_since(recalled))
+    keeper.wait()
+    again = kept.recall(site, "", record, releases)
+    kept.settle()
+    assert again is not None
+    assert again.shown_on.pages(source) == before | {"/a/page/made/after/"}

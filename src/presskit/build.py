@@ -565,21 +565,22 @@ def _quick_build(site_dir: Path, settings: Settings, drafts: bool, record: quick
     them (see quick.verified)."""
     releases = store.ReleaseStore(site_dir, part)
     made = quick_made(settings, record, environment_key, seen or walked, releases, BuildMemory(), drafts)
-    moved = None
+    moved = keeper = None
     if made is None and not part and not drafts:
         in_place = in_place_made(settings, record, environment_key, seen or walked, releases)
         if in_place is not None:
-            made, moved = in_place.made, in_place.site if in_place.regrouped else None
+            made, keeper = in_place.made, in_place.keeper
+            moved = in_place.site if in_place.regrouped else None
     if made is None:
         return None
-    now_record = record_after(record, made, moved, settings, walked, walked_at)
-    if moved is None:
+    try:
+        now_record = record_after(record, made, moved, settings, walked, walked_at)
         written, event_data = write_quick(site_dir, settings, record, now_record, made, state, releases, part)
-    else:  # what pages show, and their order, changed: kept for the next edits, on another core
-        with forks.alongside(partial(kept.keep_site, site_dir, part, record.built, moved), cores()) as wrote:
-            written, event_data = write_quick(site_dir, settings, record, now_record, made, state, releases,
-                                              part)
-            wrote()
+        if keeper is not None and moved is not None:  # what pages show, and their order, changed:
+            keeper.tell(kept.made_since(moved))  # the site after it is kept for the next edits
+    finally:
+        if keeper is not None:
+            keeper.wait()
     embargo = datetime.fromtimestamp(record.next_embargo, UTC) if record.next_embargo else None
     event = NextEvent.from_data(event_data)
     warnings = now_record.problems()
@@ -707,6 +708,7 @@ class InPlace(NamedTuple):
     site: retouch.KeptSite
     regrouped: bool
     links: dict[str, tuple[str, tuple[str, ...]]] | None
+    keeper: forks.Beside | None = None  # the site after it, kept on another core: tell it when written
 
 
 def in_place_made(settings: Settings, record: quick.Record, environment_key: str,
@@ -757,24 +759,45 @@ def _made_in_place(settings: Settings, record: quick.Record, environment_key: st
     if edited is None:
         return None
     made, now = edited
-    if made.moved and not checking:  # the search index and the sitemap (its pages are made)
-        try:
-            rest, cards, emptied = retouch.finish_move(settings, record, made, now, memory, preview=False,
-                                                       read=read, served=None, folder=settings.output_dir)
-            emptied += _search_files_gone(settings, now.newsroom, made.moved, rest)
-        except (BuildFailed, LookupError):
-            return None
-        html = sum(1 for file in rest if file.path.endswith(".html"))
-        rest = [file for file in rest if (read.seen.get(file.path) != file.data if file.data is not None
-                                          else file.source != settings.output_dir / file.path)]
-        made = dataclasses.replace(
-            made, files=[*made.files, *rest], removed=[*made.removed, *emptied], pages=made.pages + html,
-            digests={path: digest for path, (digest, _) in memory.pages.items()}, search_cards=cards)
-    sink = releases.card_sink() if (memory.made_fragments or memory.layouts) and not checking else None
-    if sink is not None:  # the cards made anew, and where they lie, for the lists of the next builds
-        sink([(slot, memory.fragments[slot]) for slot in memory.made_fragments], memory.layouts)
-        sink.close()
-    return InPlace(made, now, bool(made.moved), memory.links)
+    keeper = None
+    if made.moved and not checking:  # what pages show changed: the site after it is kept, pickled
+        kept.keeping(now)  # on another core while the search index is made and output/ written
+        keeper = forks.beside(partial(kept.keep_site, releases.site_dir, releases.part, record.built, now),
+                              cores())
+    try:
+        if keeper is not None:
+            finished = _finished_move(settings, record, made, now, memory, read)
+            if finished is None:
+                keeper.wait()
+                return None
+            made = finished
+        sink = releases.card_sink() if (memory.made_fragments or memory.layouts) and not checking else None
+        if sink is not None:  # the cards made anew, and where they lie, for the lists of the next builds
+            sink([(slot, memory.fragments[slot]) for slot in memory.made_fragments], memory.layouts)
+            sink.close()
+    except BaseException:
+        if keeper is not None:
+            keeper.wait()
+        raise
+    return InPlace(made, now, bool(made.moved), memory.links, keeper)
+
+
+def _finished_move(settings: Settings, record: quick.Record, made: quick.Quick, now: retouch.KeptSite,
+                   memory: BuildMemory, read: _OutputRead) -> quick.Quick | None:
+    """A move's search index and sitemap, and the pages it left for later, made (see
+    retouch.finish_move); None if the full build must run."""
+    try:
+        rest, cards, emptied = retouch.finish_move(settings, record, made, now, memory, preview=False,
+                                                   read=read, served=None, folder=settings.output_dir)
+        emptied += _search_files_gone(settings, now.newsroom, made.moved, rest)
+    except (BuildFailed, LookupError):
+        return None
+    html = sum(1 for file in rest if file.path.endswith(".html"))
+    rest = [file for file in rest if (read.seen.get(file.path) != file.data if file.data is not None
+                                      else file.source != settings.output_dir / file.path)]
+    return dataclasses.replace(
+        made, files=[*made.files, *rest], removed=[*made.removed, *emptied], pages=made.pages + html,
+        digests={path: digest for path, (digest, _) in memory.pages.items()}, search_cards=cards)
 
 
 class _OutputRead:

@@ -38,7 +38,7 @@ from presskit.retouch import KeptSite, ShownOn
 from presskit.seal import Sealing
 
 _FILE = "site-graph"
-_FORMAT = 5
+_FORMAT = 6
 
 
 def keep(site_dir: Path, part: str, built: str, content: Content, newsroom: Newsroom,
@@ -56,18 +56,31 @@ def keep(site_dir: Path, part: str, built: str, content: Content, newsroom: News
 
 
 def keep_site(site_dir: Path, part: str, built: str, site: KeptSite,
-              written: Callable[[], bool] | None = None) -> None:
+              written: Callable[[], bytes | None] | None = None) -> None:
     """Keep the site as a build in place left it (after a move, or a release added or
     removed: its graph, lists and the pages that show each release changed), under the same
     name: the record it matches is still of that full build. With `written` (see
-    forks.alongside: the graph is pickled while output/ is written), it is put in place only
-    once `written()` says the build wrote the rest, and left as it was otherwise."""
+    forks.beside: the graph is pickled while the build goes on), it is put in place only
+    once `written()` says the build wrote the rest, with the pages made since (`keeping`
+    and `made_since`), and left as it was otherwise."""
     if not isinstance(site.shown_on, _Shown):
-        if written is None or written():
+        if written is None or written() is not None:
             forget(site_dir, part)
         return
     _write(site_dir, part, built, site.content, site.newsroom, site.alternates, site.pages, site.prints,
            site.shown_on, written)
+
+
+def keeping(site: KeptSite) -> None:
+    """Note, from now on, the releases that the pages the build makes show (for `made_since`)."""
+    if isinstance(site.shown_on, _Shown):
+        site.shown_on.since = {}
+
+
+def made_since(site: KeptSite) -> bytes:
+    """The releases that the pages made since `keeping` show, by page: what keep_site, forked
+    then, is told."""
+    return marshal.dumps(site.shown_on.since) if isinstance(site.shown_on, _Shown) else b""
 
 
 class _NotWritten(Exception):
@@ -77,13 +90,17 @@ class _NotWritten(Exception):
 def _write(site_dir: Path, part: str, built: str, content: Content, newsroom: Newsroom,
            alternates: dict[str, tuple[Alternate, ...]], pages: tuple[str, ...],
            prints: tuple[dict[object, str], ...], shown: _Shown,
-           written: Callable[[], bool] | None = None) -> None:
+           written: Callable[[], bytes | None] | None = None) -> None:
     def write(file: Sealing) -> None:  # as it is pickled, never held whole (80 MB at 50,000)
         file.write(pickle.dumps((_FORMAT, __version__, built)))
-        pickled.dump((content, newsroom, alternates, pages, prints, marshal.dumps(shown.by_source),
-                      marshal.dumps(shown.by_page())), file)
-        if written is not None and not written():
+        pickled.dump((content, newsroom, alternates, pages, prints), file)
+        since = written() if written is not None else b""
+        if since is None:
             raise _NotWritten  # (the file half made is removed)
+        if since:
+            shown.put(marshal.loads(since))
+        file.write(pickle.dumps((marshal.dumps(shown.by_source), marshal.dumps(shown.by_page())),
+                                protocol=pickle.HIGHEST_PROTOCOL))
 
     try:
         store.write_sealed(site_dir, _FILE, write, part)
@@ -112,6 +129,7 @@ class _Shown(ShownOn):
         super().__init__({})
         self.by_source = by_source
         self._by_page = by_page
+        self.since: dict[str, list[str]] = {}  # what `put` changed, by page (see kept.keeping)
 
     def by_page(self) -> dict[str, list[str]]:
         if isinstance(self._by_page, bytes):
@@ -122,9 +140,12 @@ class _Shown(ShownOn):
         return set(self.by_source.get(source, ()))
 
     def update(self, shows: dict[str, tuple[Release, ...]]) -> None:
+        self.put({path: [str(release.source) for release in releases] for path, releases in shows.items()})
+
+    def put(self, shows: dict[str, list[str]]) -> None:
+        """The releases (by source) that these pages show now."""
         by_page = self.by_page()
-        for path, releases in shows.items():
-            now = [str(release.source) for release in releases]
+        for path, now in shows.items():
             before = by_page.get(path, [])
             if now == before:
                 continue
@@ -132,7 +153,7 @@ class _Shown(ShownOn):
                 self.by_source[source] = [other for other in self.by_source.get(source, ()) if other != path]
             for source in set(now).difference(before):
                 self.by_source.setdefault(source, []).append(path)
-            by_page[path] = now
+            by_page[path] = self.since[path] = now
 
     def turned(self) -> dict[str, set[str]]:
         return {source: set(paths) for source, paths in self.by_source.items()}
@@ -172,7 +193,8 @@ def _taken_back(data: bytes, built: str) -> KeptSite | None:
     try:
         if pickle.load(stream) != (_FORMAT, __version__, built):
             return None
-        content, newsroom, alternates, pages, prints, by_source, by_page = pickled.load(stream)
+        content, newsroom, alternates, pages, prints = pickled.load(stream)
+        by_source, by_page = pickle.load(stream)  # (pickled once the build's word came)
         shown = _Shown(marshal.loads(by_source), by_page)
     except Exception:  # sealed, so ours; but one that does not fit is just not used
         return None
