@@ -23,6 +23,7 @@ from presskit.cache import (
     BuildMemory,
     Stat,
     cache_folder,
+    files_below,
     forget_build,
     keep_file,
     last_next_event,
@@ -793,8 +794,9 @@ def _finished_move(settings: Settings, record: quick.Record, made: quick.Quick, 
     except (BuildFailed, LookupError):
         return None
     html = sum(1 for file in rest if file.path.endswith(".html"))
+    output = f"{settings.output_dir}{os.sep}"  # (a string: 10,000 search entries left in place)
     rest = [file for file in rest if (read.seen.get(file.path) != file.data if file.data is not None
-                                      else file.source != settings.output_dir / file.path)]
+                                      else str(file.source) != output + file.path)]
     return dataclasses.replace(
         made, files=[*made.files, *rest], removed=[*made.removed, *emptied], pages=made.pages + html,
         digests={path: digest for path, (digest, _) in memory.pages.items()}, search_cards=cards)
@@ -824,6 +826,6 @@ def _search_files_gone(settings: Settings, newsroom: Newsroom, languages: Iterab
         if graph.language.code in languages:
             folder = search_folder(graph.language.root)
             gone += [path for path in (file[len(str(settings.output_dir)) + 1:]
-                                       for file in walk(settings.output_dir / folder))
+                                       for file in files_below(settings.output_dir / folder))
                      if path not in made]
     return gone

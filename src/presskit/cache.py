@@ -352,6 +352,12 @@ def walk(folder: Path, links: list[str] | None = None) -> dict[str, Stat]:
     return found
 
 
+def files_below(folder: Path) -> list[str]:
+    """The files `walk` finds below a folder, without looking at their states (a search index
+    holds 10,000 files and more: a stat each was a tenth of a second)."""
+    return [entry.path for entry in entries_below(folder, _hidden)]
+
+
 REWALK_AT_MOST = 200  # paths; beyond, walking the folder again is quicker
 
 

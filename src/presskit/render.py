@@ -28,7 +28,7 @@ from babel import Locale
 from babel.dates import format_date, format_datetime, format_interval, format_time
 from babel.numbers import format_decimal
 
-from presskit import __version__, feeds, forks, paths, placed, search
+from presskit import __version__, feeds, forks, paths, pickled, placed, search
 from presskit.cache import IN_OUTPUT, BuildMemory, Slot, cache_folder, fingerprint, part_dir
 from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem
@@ -1080,12 +1080,13 @@ class _Renderer:
         if index is None:
             index = dict(search.build_index(entries, filters, names, self.workers))  # made by the workers
         self.memory.search_cards[self.language.code] = b"".join(keys)
+        kept_in = f"{written.folder}/" if written is not None and written.folder is not None else None
         for name, data in index.items():
             path = folder + name
             if data is not None:
                 yield OutputFile(path, data)
-            elif written is not None and written.folder is not None:
-                yield OutputFile(path, source=written.folder / path)  # left as it is
+            elif kept_in is not None:  # left as it is
+                yield OutputFile(path, source=pickled.made_path(kept_in + path))
             elif written is not None and written.served is not None and path in written.served:
                 yield written.served[path]  # as served, in memory or in the kept preview
             elif written is not None:
