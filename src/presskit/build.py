@@ -744,10 +744,10 @@ def _made_in_place(settings: Settings, record: quick.Record, environment_key: st
     memory = BuildMemory(writes_cache=not checking)
     memory.models, memory.copies = store.saved_models(releases.site_dir, environment_key, releases.part)
     memory.kept_fragments = releases.kept_cards(settings.output_dir)
-    if not checking:
-        memory.layouts = {}
     if checking:
         memory.links = {}
+    else:
+        memory.layouts = {}
     read = _OutputRead(settings.output_dir)
     site = kept.lend(site, record, changed if changed is not None else walked.keys() ^ record.files.keys(),
                      releases, memory, settings)

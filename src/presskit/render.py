@@ -563,10 +563,11 @@ class _Renderer:
         known = kinds.get(chosen)
         if known is None:
             kind = self.card_kinds.get(chosen)
-            if kind is None:  # what all cards of these options share: their slot's options, and
-                kind = self.card_kinds[chosen] = (repr(list(chosen)), hashlib.blake2b(  # digest's start
-                    repr((self.common, self.template_digest("macros.html"), list(chosen))).encode(),
-                    digest_size=16))
+            if kind is None:  # what the cards of these options share: their slot's options, and
+                # their digest begun (the site's fingerprint, macros.html's, the options)
+                start = repr((self.common, self.template_digest("macros.html"), list(chosen)))
+                kind = self.card_kinds[chosen] = (repr(list(chosen)),
+                                                  hashlib.blake2b(start.encode(), digest_size=16))
             options, digest = kind[0], kind[1].copy()
             digest.update(self.prints.release(release).encode())
             known = kinds[chosen] = ((str(release.source), self.language.code, options), digest.hexdigest())

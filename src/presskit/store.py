@@ -381,7 +381,9 @@ class KeptCards:
     of the site's cards (reading all of them was a third of a second at 10,000 releases, and
     holding them a few hundred megabytes at 50,000). A card is used only under the fingerprint
     it was kept with (BuildMemory.fragment compares it), and a row whose seal does not hold its
-    slot and fingerprint is never read. Each process reads through its own connection."""
+    slot and fingerprint is never read. With `output` (the folder the last build wrote), the
+    cards of a list are read first from the page it is for, where they lie as that build wrote
+    them (see presskit.placed). Each process reads through its own connection."""
 
     def __init__(self, path: Path, output: Path | None = None) -> None:
         self.path = path
