@@ -118,3 +118,32 @@ def _title(release: Path) -> str:
     found = re.search(r"^title: (.*)$", release.read_text(), re.M)
     assert found is not None
     return found.group(1).strip().strip("\"'")
+
+
+def test_a_layout_planted_in_the_store_is_never_read(tmp_path, run):
+    """Where cards lie is read only from rows presskit sealed: a row changed in the store (each
+    list's first two cards swapped, their lengths left where they were: every digest still
+    holds) lends nothing, and the build after an edit is a cold build's."""
+    import marshal
+
+    site = aged(generate(60, tmp_path / "site", seed=47))
+    assert run("build", site).code == 0
+    store = site / ".presskit-cache/releases.sqlite"
+    swapped = 0
+    with sqlite3.connect(store) as db:
+        for path, row in db.execute("SELECT path, layout FROM layouts").fetchall():
+            kept_path, layout = marshal.loads(row[32:])  # (after its seal)
+            blocks = []
+            for start, end, digest, language, options, cards in layout:
+                if len(cards) > 1 and cards[0][2] != cards[1][2]:
+                    (a, a_print, a_length), (b, b_print, b_length) = cards[:2]
+                    cards = ((b, b_print, a_length), (a, a_print, b_length), *cards[2:])
+                    swapped += 1
+                blocks.append((start, end, digest, language, options, cards))
+            db.execute("UPDATE layouts SET layout = ? WHERE path = ?",
+                       (marshal.dumps((kept_path, tuple(blocks))), path))
+    assert swapped > 10
+    target = sorted((site / "content/releases").rglob("*.md"))[9]
+    target.write_text(target.read_text().replace("title: ", "title: Renamed ", 1))
+    assert run("build", site).code == 0
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
