@@ -3,6 +3,7 @@ presskit.placed), never a card whose bytes there are not the ones it wrote."""
 
 from __future__ import annotations
 
+import marshal
 import re
 import sqlite3
 from pathlib import Path
@@ -124,8 +125,6 @@ def test_a_layout_planted_in_the_store_is_never_read(tmp_path, run):
     """Where cards lie is read only from rows presskit sealed: a row changed in the store (each
     list's first two cards swapped, their lengths left where they were: every digest still
     holds) lends nothing, and the build after an edit is a cold build's."""
-    import marshal
-
     site = aged(generate(60, tmp_path / "site", seed=47))
     assert run("build", site).code == 0
     store = site / ".presskit-cache/releases.sqlite"
@@ -146,4 +145,35 @@ def test_a_layout_planted_in_the_store_is_never_read(tmp_path, run):
     target = sorted((site / "content/releases").rglob("*.md"))[9]
     target.write_text(target.read_text().replace("title: ", "title: Renamed ", 1))
     assert run("build", site).code == 0
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+
+
+def test_cards_made_on_other_cores_after_an_edit_are_kept(tmp_path, run, monkeypatch):
+    """A release added renders its lists on every core: the cards the workers make reach the
+    store with the fingerprint they were made under (else every later build that lists them
+    where the last one did not makes them again), and the build is a cold build's."""
+    from presskit import build, render
+
+    monkeypatch.setattr(render, "PARALLEL_AT_LEAST", 2)
+    monkeypatch.setattr(build, "cores", lambda: 2)
+    site = aged(generate(40, tmp_path / "site", seed=53))
+    assert run("build", site).code == 0
+    release = sorted((site / "content/releases").rglob("*.md"))[12]
+    added = release.with_name("added.md")
+    added.write_text(release.read_text().replace("title: ", "title: Added ", 1))
+    result = run("build", site)
+    assert result.code == 0 and "1 release added: made" in result.out, result.out
+
+    layouts = site / ".presskit-cache/releases.sqlite"
+    with sqlite3.connect(layouts) as db:
+        shown: dict[tuple[str, str, str], str] = {}  # each card the pages show, by where they lie
+        for (row,) in db.execute("SELECT layout FROM layouts"):
+            _, layout = marshal.loads(row[32:])  # (after its seal)
+            for _, _, _, language, options, cards in layout:
+                shown.update(((source, language, options), digest) for source, digest, _ in cards)
+        kept = {(source, language, options): digest for source, language, options, digest
+                in db.execute("SELECT source, language, options, digest FROM cards")}
+    source = str(added.resolve())
+    assert any(slot[0] == source for slot in shown)
+    assert {slot: digest for slot, digest in shown.items() if kept.get(slot) != digest} == {}
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)

@@ -87,7 +87,7 @@ class BuildMemory:
     # Rendered pieces (release cards) by slot (release source, language, options): the
     # fingerprint of all the piece shows, and the piece.
     fragments: dict[Slot, tuple[str, Any]] = field(default_factory=dict)
-    made_fragments: list[Slot] = field(default_factory=list)  # slots rendered by this process
+    made_fragments: list[Slot] = field(default_factory=list)  # slots rendered in this build, not yet stored
     # Where the pieces the last build kept are read from as pages ask for them (the store in
     # .presskit-cache/: see store.KeptCards), when not in `fragments`; None when none are.
     kept_fragments: Any = None
@@ -210,9 +210,11 @@ class BuildMemory:
             self.fragments.update(self.kept_fragments.fetch(missing, page))
 
     def add_fragments(self, made: Iterable[tuple[Slot, tuple[str, Any]]]) -> None:
-        """Pieces rendered by a worker process, for the rest of this build and the next."""
+        """Pieces rendered by a worker process, for the rest of this build and the next (kept
+        with those this process made: a build after an edit puts them in the store)."""
         for slot, value in made:
             self.fragments[slot] = value
+            self.made_fragments.append(slot)
 
     def progress(self, step: str, done: int, total: int) -> None:
         """Say how far a step of the build got (shown by `serve` while it starts)."""
