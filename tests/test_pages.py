@@ -169,3 +169,20 @@ def test_a_wrong_correction_is_a_located_error(tmp_path, run, corrections, where
     result = run("build", site)
     assert result.code == 1 and where in result.err and says in result.err, result.err
     assert "Traceback" not in result.text
+
+
+def test_a_path_is_quoted_as_urllib_quotes_it():
+    """Links and the sitemap quote each site path; the quick way for one that needs no
+    quoting gives what urllib.parse.quote gives, on every kind of character."""
+    import random
+    import string
+    from urllib.parse import quote
+
+    from presskit.render import _quote
+
+    rng = random.Random(7)
+    alphabet = string.printable + "éủ☃\u00a0"
+    texts = ["/releases/page/2/", "/vi/tin-tức/", "/a b/", "/100%/", "/x?y#z", "", "/~user/(1)"]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(20_000)]
+    for text in texts:
+        assert _quote.__wrapped__(text) == quote(text, safe="/%:@!$&'()*+,;=~"), text

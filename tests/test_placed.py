@@ -177,3 +177,32 @@ def test_cards_made_on_other_cores_after_an_edit_are_kept(tmp_path, run, monkeyp
     assert any(slot[0] == source for slot in shown)
     assert {slot: digest for slot, digest in shown.items() if kept.get(slot) != digest} == {}
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+
+
+def test_a_release_added_renders_no_text_but_its_own(tmp_path, run, monkeypatch):
+    """The feeds a release added joins carry its neighbours' texts: those are read as the
+    last build kept them, not rendered from Markdown again; the build is a cold build's."""
+    from presskit.markdown import BodyRenderer
+
+    site = aged(generate(40, tmp_path / "site", seed=59))
+    assert run("build", site).code == 0
+    rendered: list[str] = []
+    render_text = BodyRenderer.render
+
+    def counted(self, text, first_line):  # type: ignore[no-untyped-def]
+        rendered.append(text)
+        return render_text(self, text, first_line)
+
+    monkeypatch.setattr(BodyRenderer, "render", counted)
+    release = sorted((site / "content/releases").rglob("*.md"))[12]
+    added = release.with_name("added.md")
+    added.write_text(release.read_text().replace("title: ", "title: Added ", 1))
+    result = run("build", site)
+    assert result.code == 0 and "1 release added: made" in result.out, result.out
+    releases = {path: path.read_text() for path in (site / "content/releases").rglob("*.md")}
+    texts_of = [sorted(path.name for path, text in releases.items() if body.strip() in text)
+                for body in rendered]
+    assert [names for names in texts_of if names] == [sorted([release.name, added.name])]  # (the same words)
+    assert len(rendered) < 5  # and its partners', programme's... descriptions
+    monkeypatch.undo()
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)

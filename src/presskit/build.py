@@ -744,6 +744,8 @@ def _made_in_place(settings: Settings, record: quick.Record, environment_key: st
     memory = BuildMemory(writes_cache=not checking)
     memory.models, memory.copies = store.saved_models(releases.site_dir, environment_key, releases.part)
     memory.kept_fragments = releases.kept_cards(settings.output_dir)
+    memory.kept_bodies = releases.kept_bodies(
+        quick.store_key(environment_key, site.content.partners, site.content.programmes))
     if checking:
         memory.links = {}
     else:

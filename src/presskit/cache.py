@@ -91,6 +91,9 @@ class BuildMemory:
     # Where the pieces the last build kept are read from as pages ask for them (the store in
     # .presskit-cache/: see store.KeptCards), when not in `fragments`; None when none are.
     kept_fragments: Any = None
+    # Where the rendered texts the last builds kept are read from when a page or feed asks for
+    # one that `bodies` lacks (the store: see store.KeptBodies); None: they are rendered.
+    kept_bodies: Any = None
     # Where a build that keeps its cards has its rendering workers put those they make, as
     # they make them (the store: see store.CardSink), rather than hold them; None: held.
     fragment_sink: Callable[[list[tuple[Slot, tuple[str, Any]]], dict[str, Any]], None] | None = None

@@ -464,7 +464,11 @@ def encode(numbers: Iterable[int]) -> str:
     out: list[str] = []
     last = -1
     for number in numbers:
-        _digits(number - last - 1, out)
+        gap = number - last - 1
+        if gap < 32:  # most are: one digit (the filters of every term, made again after a move)
+            out.append(_DIGITS[gap])
+        else:
+            _digits(gap, out)
         last = number
     return "".join(out)
 
