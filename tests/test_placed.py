@@ -206,3 +206,36 @@ def test_a_release_added_renders_no_text_but_its_own(tmp_path, run, monkeypatch)
     assert len(rendered) < 5  # and its partners', programme's... descriptions
     monkeypatch.undo()
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+
+
+def test_a_title_edit_renders_no_markdown_and_a_lead_edit_its_own(tmp_path, run, monkeypatch):
+    """A release's rendered text is kept under its Markdown, not its whole file, and the
+    descriptions of the partner and programme pages that show it are kept too: a new title
+    renders no Markdown at all; a new first paragraph renders that release's text; both
+    builds are cold builds'."""
+    from presskit.markdown import BodyRenderer
+
+    site = aged(generate(30, tmp_path / "site", seed=61))
+    assert run("build", site).code == 0
+    rendered: list[str] = []
+    render_text = BodyRenderer.render
+
+    def counted(self, text, first_line):  # type: ignore[no-untyped-def]
+        rendered.append(text)
+        return render_text(self, text, first_line)
+
+    monkeypatch.setattr(BodyRenderer, "render", counted)
+    target = sorted((site / "content/releases").rglob("*.md"))[11]
+    target.write_text(target.read_text().replace("title: ", "title: Renamed ", 1))
+    result = run("build", site)
+    assert result.code == 0 and "changed in place" in result.out, result.out
+    assert rendered == []
+    target.write_text(target.read_text().replace("\n---\n", "\n---\nA new first paragraph.\n\n", 1))
+    result = run("build", site)
+    assert result.code == 0 and "changed in place" in result.out, result.out
+    releases = [path.read_text() for path in (site / "content/releases").rglob("*.md")]
+    assert [text for text in rendered if any(text.strip() in release for release in releases)] == [
+        text for text in rendered if text.startswith("\nA new first paragraph.")]
+    assert len(rendered) <= 2  # (read as words, then as a card edit's)
+    monkeypatch.undo()
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)

@@ -484,6 +484,7 @@ def _remember(site_dir: Path, environment_key: str, output: tuple[int, int] | No
     store.ReleaseStore(site_dir, part).save(
         ((key(release.digest), release, made.site.bodies[release]) for release in graph.releases),
         complete=True)
+    store.save_texts(site_dir, environment_key, memory.bodies, part)  # (the pages' own)
     if not part:  # a one-shot build: its texts are stored, and the graph it keeps is its peak
         made.site.let_go_of_bodies()
         memory.bodies.clear()
@@ -746,6 +747,8 @@ def _made_in_place(settings: Settings, record: quick.Record, environment_key: st
     memory.kept_fragments = releases.kept_cards(settings.output_dir)
     memory.kept_bodies = releases.kept_bodies(
         quick.store_key(environment_key, site.content.partners, site.content.programmes))
+    memory.bodies.update(store.saved_texts(releases.site_dir, environment_key, releases.part))
+    memory.body_options = (settings.base_path, settings.embed_hosts)  # (as the full build's)
     if checking:
         memory.links = {}
     else:

@@ -38,7 +38,7 @@ from presskit.retouch import KeptSite, ShownOn
 from presskit.seal import Sealing
 
 _FILE = "site-graph"
-_FORMAT = 6
+_FORMAT = 7
 
 
 def keep(site_dir: Path, part: str, built: str, content: Content, newsroom: Newsroom,

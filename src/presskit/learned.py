@@ -36,7 +36,7 @@ from presskit.models import Content, Release
 from presskit.render import RenderedSite
 
 _FILE = "learned"
-_FORMAT = 2
+_FORMAT = 3
 
 # What a build's memory holds that the next rebuild reuses, each entry checked as it is used
 # (a file's size and time, a text's key, a card's fingerprint). Not kept: the pages'

@@ -7,6 +7,7 @@ and never changed afterwards.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import sys
 from dataclasses import dataclass, field, fields
@@ -203,6 +204,11 @@ CARD = {"card": True}
 _MEDIA_PATH = re.compile(r"""(?<![\w/])(/media/[^\s)"'<>]+)""")
 
 
+def markdown_digest(text: str) -> str:
+    """A digest of a release's Markdown (see Text.key)."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
 def media_links(body: str) -> list[str]:
     """The files of content/media/ a body mentions (a photo shown only by an unpublished
     release must stay unpublished too)."""
@@ -218,20 +224,24 @@ class Text:
     removals the build warns of). A file changed since it was read gives its new text: the
     change makes the next build read it again."""
 
-    __slots__ = ("_value", "digest", "html", "line", "media", "source")
+    __slots__ = ("_value", "digest", "html", "line", "marked", "media", "source")
 
     def __init__(self, value: str | None, source: Path, digest: str, line: int,
-                 media: tuple[str, ...] | None = None, html: bool | None = None) -> None:
+                 media: tuple[str, ...] | None = None, html: bool | None = None,
+                 marked: str | None = None) -> None:
         self._value = value
         self.source, self.digest, self.line = source, digest, line
         self.media = tuple(media_links(value or "")) if media is None else media
         self.html = "<" in (value or "") if html is None else html
+        # The digest of the Markdown itself ("" when not known: a text lent without it)
+        self.marked = marked if marked is not None else markdown_digest(value) if value is not None else ""
 
     @property
     def key(self) -> tuple[str, str, int]:
-        """What its rendered text is kept under (see BuildMemory.body): its file's bytes
-        decide it."""
-        return ("release", self.digest, self.line)
+        """What its rendered text is kept under (see BuildMemory.body): its Markdown and the
+        line it starts on decide it, not the rest of its file (a new title, date or photo
+        renders no text again), else its file's bytes."""
+        return ("release", self.marked, self.line) if self.marked else ("file", self.digest, self.line)
 
     def read(self) -> str:
         if self._value is not None:
@@ -338,7 +348,8 @@ def detached(release: Release, text: bool = True) -> tuple[Any, ...]:
     the cache keeps its rendered text, and its file keeps the Markdown."""
     values = [getattr(release, name) for name in _RELEASE_FIELDS]
     kept = release.text
-    values[_TEXT] = None if kept is None else (kept.read() if text else None, kept.media, kept.html)
+    values[_TEXT] = None if kept is None else (kept.read() if text else None, kept.media, kept.html,
+                                               kept.marked)
     values[_SOURCE] = str(release.source)
     values[_PARTNERS] = tuple(p.id for p in release.partners)
     values[_PROGRAMMES] = tuple(p.id for p in release.programmes)
@@ -381,8 +392,8 @@ def attached(values: tuple[Any, ...], partners: dict[tuple[str, str], Partner],
         photos.append(Photo(Asset(file, path), alt, caption, sys.intern(credit), line))
     named["photos"] = tuple(photos)
     if named["text"] is not None:
-        value, media, html = named["text"]
-        named["text"] = Text(value, named["source"], named["digest"], named["body_line"], media, html)
+        value, media, html, marked = named["text"]
+        named["text"] = Text(value, named["source"], named["digest"], named["body_line"], media, html, marked)
     # Its fields set at once, as the dataclass's __init__ would set them one by one (it has no
     # __post_init__, and every field is given): a sixth of the time of attaching a release.
     release = object.__new__(Release)

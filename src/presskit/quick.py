@@ -48,7 +48,7 @@ from presskit.schema import load_releases, organisations, remember_releases
 from presskit.search import ENTRY_KEY_SIZE, in_index_order
 from presskit.store import KeptCards
 
-_FORMAT = 16  # 16: releases stored without their Markdown (models.Text)
+_FORMAT = 17  # 16: releases stored without their Markdown (models.Text); 17: texts kept by it
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
 # topics (name, slug), previous, next, related, and versions (language, path, published)
@@ -426,7 +426,7 @@ def quick_rebuild(settings: Settings, record: Record, changed: list[str], store:
     site as written, by their path inside output/; by default from output/)."""
     if not all(path in record.releases for path in changed):
         return None  # a partner, programme, page, country text or media file changed
-    edit = _words_only(settings, record, changed, as_of, drafts, preview, memory)
+    edit = _words_only(settings, record, changed, as_of, drafts, preview, memory, store)
     if edit is None:
         return None
     shown = [release for release in edit.releases if record.releases[str(release.source)][2]]
@@ -459,20 +459,26 @@ class _Edit:
 
 
 def _words_only(settings: Settings, record: Record, changed: list[str], as_of: datetime,
-                drafts: bool, preview: bool, memory: BuildMemory | None) -> _Edit | None:
-    """The changed releases, if each kept its shape (and publication) and only its words changed."""
+                drafts: bool, preview: bool, memory: BuildMemory | None,
+                store: Store | None = None) -> _Edit | None:
+    """The changed releases, if each kept its shape (and publication) and only its words
+    changed. A text whose Markdown is the one rendered before (a new title, date, photo) is
+    not rendered again: it is found in `memory`, or as `store` keeps it."""
     problems: list[Problem] = []
     content = load_releases(settings, [Path(path) for path in changed], problems, memory)
     if errors_in(problems) or len(content.releases) != len(changed):
         return None
     markdown = BodyRenderer(settings.base_path, settings.embed_hosts)
+    rendered = _rendered_before(settings, record, content, memory, store)
     edited: list[Release] = []
     bodies: dict[Release, RenderedBody] = {}
     for release in content.releases:
         digest, shape, published = record.releases[str(release.source)]
         if release.digest == digest:
             continue  # touched, not changed
-        body = markdown.render(release.body, release.body_line)
+        body = rendered.get(body_key(release))
+        if body is None:
+            body = markdown.render(release.body, release.body_line)
         is_published = preview or release.is_published(as_of, drafts)
         if is_published != published or release_shape(release, body, published) != shape:
             return None
@@ -480,6 +486,23 @@ def _words_only(settings: Settings, record: Record, changed: list[str], as_of: d
         edited.append(release)
     warnings = [problem for problem in problems if str(problem.file) in changed]
     return _Edit(content, edited, bodies, warnings)
+
+
+def _rendered_before(settings: Settings, record: Record, content: Content, memory: BuildMemory | None,
+                     store: Store | None) -> dict[tuple[Any, ...], RenderedBody]:
+    """The texts of these releases as rendered before, by models.body_key: those in memory
+    (rendered with these settings), and those the store keeps with the releases as they were."""
+    found: dict[tuple[Any, ...], RenderedBody] = {}
+    if memory is not None and memory.body_options == (settings.base_path, settings.embed_hosts):
+        found.update((key, memory.bodies[key]) for release in content.releases
+                     if (key := body_key(release)) in memory.bodies)
+    wanted = {str(release.source) for release in content.releases if body_key(release) not in found}
+    if store is not None and wanted:
+        key = store_key(record.environment, content.partners, content.programmes)
+        keys = {source: key(record.releases[source][0]) for source in wanted if source in record.releases}
+        stored = store.load(keys, content.partners, content.programmes, partial=True) or {}
+        found.update((body_key(release), body) for release, body in stored.values())
+    return found
 
 
 def _with_neighbours(record: Record, shown: list[Release], feeds: list[tuple[str, str, tuple[str, ...], str]],

@@ -31,6 +31,7 @@ from presskit.seal import Sealing, mark, seal, unseal
 _RELEASES = "releases.sqlite"
 _CARDS = "cards"
 _MODELS = "models"
+_TEXTS = "texts"
 
 
 def read_cache(site_dir: Path, name: str, part: str = "") -> bytes | None:
@@ -93,6 +94,32 @@ def saved_models(site_dir: Path, environment_key: str, part: str = ""
         return {}, {}
     countries.adopt_table(table)
     return models, copies
+
+
+def save_texts(site_dir: Path, environment_key: str, bodies: dict[tuple[Any, ...], RenderedBody],
+               part: str = "") -> None:
+    """Keep the rendered texts of the pages that are not releases (a partner's, a programme's,
+    a topic's or a country's description, by their Markdown and first line: see
+    models.body_key), for the builds after an edit that make those pages again (they
+    rendered them, and imported markdown-it-py, for a new title of one of their releases).
+    A build with other settings, templates or presskit ignores them all."""
+    texts = {key: _body_bytes(body) for key, body in bodies.items()
+             if len(key) == 2 and isinstance(key[0], str) and isinstance(key[1], int)}
+    write_cache(site_dir, _TEXTS, marshal.dumps((environment_key, texts)), part)
+
+
+def saved_texts(site_dir: Path, environment_key: str, part: str = "") -> dict[tuple[Any, ...], RenderedBody]:
+    """The texts `save_texts` kept, if made with these settings, templates and presskit."""
+    data = read_cache(site_dir, _TEXTS, part)
+    if not data or not environment_key:
+        return {}
+    try:
+        key, texts = marshal.loads(data)
+        if key != environment_key or not isinstance(texts, dict):
+            return {}
+        return {(text, line): _body_from(body) for (text, line), body in texts.items()}
+    except (ValueError, EOFError, TypeError):  # sealed, so ours; but one that does not fit is not used
+        return {}
 
 
 def forget(site_dir: Path, name: str, part: str = "") -> None:
