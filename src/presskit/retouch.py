@@ -40,6 +40,7 @@ from presskit.media import Media
 from presskit.models import (
     Asset,
     Content,
+    Photo,
     Release,
     body_key,
     moved_alike,
@@ -480,18 +481,28 @@ def _photo_files(settings: Settings, memory: BuildMemory, newsroom: Newsroom,
     that is the default image); then each published file that is not made into another.
     None if a shown photo cannot be read as an image (the full build's error)."""
     media = Media(settings.site_dir, settings.keep_photo_location, memory.media, memory.writes_cache)
-    sources = {photo.asset.path: photo.asset.source for release in newsroom.releases
-               for photo in release.photos if photo.asset.path in wanted}
-    for path, (credit, caption) in _first_shown(newsroom.releases, wanted).items():
+    sources: dict[str, Path] = {}
+    first: dict[str, tuple[str, str]] = {}  # the credit and caption of the first release that shows each
+    leads: list[Photo] = []
+    for release in newsroom.releases:  # (one pass: 20,000 photos at 10,000 releases, twice an edit)
+        if not release.photos:
+            continue
+        for photo in release.photos:
+            path = photo.asset.path
+            if path in wanted:
+                sources[path] = photo.asset.source
+                if path not in first:
+                    first[path] = (photo.credit, photo.caption)
+        if release.photos[0].asset.path in wanted:  # its lead photo: the link preview
+            leads.append(release.photos[0])
+    for path, (credit, caption) in first.items():
         if media.photo(sources[path], path, credit, caption) is None:
             return None, media
     default = settings.default_image
     if default in wanted:
         media.preview(settings.content_dir / default.lstrip("/"), default)
-    for release in newsroom.releases:
-        lead = release.lead_photo
-        if lead is not None and lead.asset.path in wanted:
-            media.preview(lead.asset.source, lead.asset.path)
+    for lead in leads:
+        media.preview(lead.asset.source, lead.asset.path)
     files = {}
     for graph in newsroom.graphs:
         for asset in graph.assets:
@@ -697,19 +708,6 @@ def _regrouped_pages(before: Newsroom, after: Newsroom) -> set[str]:
         if pages:
             found |= pages | {paths.under(new_graph.language.root, paths.PARTNERS)}
     return found
-
-
-def _first_shown(releases: Iterable[Release], wanted: set[str]) -> dict[str, tuple[str, str]]:
-    """The credit and caption of each photo (by its site path) as the first release that
-    shows it has them."""
-    first: dict[str, tuple[str, str]] = {}
-    for release in releases:
-        for photo in release.photos:
-            if photo.asset.path in wanted and photo.asset.path not in first:
-                first[photo.asset.path] = (photo.credit, photo.caption)
-                if len(first) == len(wanted):
-                    return first
-    return first
 
 
 def _moved_pages(settings: Settings, before: Newsroom, after: Newsroom,
