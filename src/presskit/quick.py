@@ -459,8 +459,7 @@ class _Edit:
 
 
 def _words_only(settings: Settings, record: Record, changed: list[str], as_of: datetime,
-                drafts: bool, preview: bool, memory: BuildMemory | None,
-                store: Store | None = None) -> _Edit | None:
+                drafts: bool, preview: bool, memory: BuildMemory | None, store: Store) -> _Edit | None:
     """The changed releases, if each kept its shape (and publication) and only its words
     changed. A text whose Markdown is the one rendered before (a new title, date, photo) is
     not rendered again: it is found in `memory`, or as `store` keeps it."""
@@ -489,7 +488,7 @@ def _words_only(settings: Settings, record: Record, changed: list[str], as_of: d
 
 
 def _rendered_before(settings: Settings, record: Record, content: Content, memory: BuildMemory | None,
-                     store: Store | None) -> dict[tuple[Any, ...], RenderedBody]:
+                     store: Store) -> dict[tuple[Any, ...], RenderedBody]:
     """The texts of these releases as rendered before, by models.body_key: those in memory
     (rendered with these settings), and those the store keeps with the releases as they were."""
     found: dict[tuple[Any, ...], RenderedBody] = {}
@@ -497,7 +496,7 @@ def _rendered_before(settings: Settings, record: Record, content: Content, memor
         found.update((key, memory.bodies[key]) for release in content.releases
                      if (key := body_key(release)) in memory.bodies)
     wanted = {str(release.source) for release in content.releases if body_key(release) not in found}
-    if store is not None and wanted:
+    if wanted:
         key = store_key(record.environment, content.partners, content.programmes)
         keys = {source: key(record.releases[source][0]) for source in wanted if source in record.releases}
         stored = store.load(keys, content.partners, content.programmes, partial=True) or {}

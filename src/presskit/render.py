@@ -506,10 +506,8 @@ class _Renderer:
                            source, page_path)
 
     def release_body(self, release: Release) -> RenderedBody:
-        key = body_key(release)
-        if key not in self.memory.bodies:
-            self.kept_texts((release,))
-        return self._noted(self.memory.body(key, lambda: release.body, release.body_line,
+        self.kept_texts((release,))
+        return self._noted(self.memory.body(body_key(release), lambda: release.body, release.body_line,
                                             self.markdown.render), release.source, release.path)
 
     def kept_texts(self, releases: Iterable[Release]) -> None:
@@ -1178,7 +1176,7 @@ class _Renderer:
         """The Atom feed of one page, with its latest releases."""
 
         def make() -> bytes:
-            self.kept_texts(release for release in latest if release not in self.bodies)
+            self.kept_texts(latest)
             return feeds.atom_feed(
                 title=title,
                 feed_url=self.site.absolute_url(paths.feed(index_path)),

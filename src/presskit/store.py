@@ -16,7 +16,7 @@ import os
 import pickle
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -297,9 +297,7 @@ class ReleaseStore:
                 rows = connection.execute("SELECT source, key, model, body FROM releases")
                 self._found(rows, keys, by_id, programme_by_id, found)
                 sources = []
-            for start in range(0, len(sources), 500):
-                chunk = sources[start:start + 500]
-                marks = ",".join("?" * len(chunk))
+            for marks, chunk in _in_chunks(sources):
                 rows = connection.execute(
                     f"SELECT source, key, model, body FROM releases WHERE source IN ({marks})", chunk)
                 self._found(rows, keys, by_id, programme_by_id, found)
@@ -408,6 +406,18 @@ _KEPT_CARDS = "SELECT source, digest, card FROM cards WHERE language = ? AND opt
 _KEYS_A_QUERY = 500  # below SQLite's oldest limit of 999 parameters a query
 
 
+def _in_chunks(keys: Sequence[str]) -> Iterator[tuple[str, Sequence[str]]]:
+    """These keys a few hundred at a time, each chunk with the marks of its `IN (...)`."""
+    for start in range(0, len(keys), _KEYS_A_QUERY):
+        chunk = keys[start:start + _KEYS_A_QUERY]
+        yield ",".join("?" * len(chunk)), chunk
+
+
+def _read_only(path: Path) -> _OwnConnection:
+    """A connection to the store at `path` that only reads, each process its own."""
+    return _OwnConnection(lambda: sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True))
+
+
 class KeptCards:
     """The release cards a build kept (see ReleaseStore.save_cards), read when a page asks
     for them: a build after an edit renders the lists that changed, which show a few thousand
@@ -421,8 +431,7 @@ class KeptCards:
     def __init__(self, path: Path, output: Path | None = None) -> None:
         self.path = path
         self.output = output
-        self._connection = _OwnConnection(
-            lambda: sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True))
+        self._connection = _read_only(path)
         self._asked: set[Slot] = set()
         self._page: tuple[str, placed.Layout, bytes] | None = None  # the last page read
 
@@ -448,9 +457,7 @@ class KeptCards:
             # A few hundred keys a query, in key order: half the time of a query per card
             # (the 10,000 cards a worker reads after a deletion: 0.11 s against 0.22-0.28 s).
             for (language, options), sources in by_kind.items():
-                for start in range(0, len(sources), _KEYS_A_QUERY):
-                    chunk = sources[start:start + _KEYS_A_QUERY]
-                    marks = ",".join("?" * len(chunk))
+                for marks, chunk in _in_chunks(sources):
                     rows = connection.execute(_KEPT_CARDS.format(marks), (language, options, *chunk))
                     for source, digest, sealed in rows:
                         slot = (source, language, options)
@@ -500,8 +507,7 @@ class KeptBodies:
 
     def __init__(self, path: Path, key: Callable[[str], str]) -> None:
         self.key = key
-        self._connection = _OwnConnection(
-            lambda: sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True))
+        self._connection = _read_only(path)
 
     def fetch(self, releases: Iterable[Release]) -> dict[Release, RenderedBody]:
         """The kept texts of these releases that the store has under their current key."""
@@ -511,11 +517,8 @@ class KeptBodies:
         if connection is None:
             return {}
         found: dict[Release, RenderedBody] = {}
-        sources = sorted(keys)
         try:
-            for start in range(0, len(sources), _KEYS_A_QUERY):
-                chunk = sources[start:start + _KEYS_A_QUERY]
-                marks = ",".join("?" * len(chunk))
+            for marks, chunk in _in_chunks(sorted(keys)):
                 for source, key, sealed in connection.execute(
                         f"SELECT source, key, body FROM releases WHERE source IN ({marks})", chunk):
                     wanted, release = keys[source]
