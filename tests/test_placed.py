@@ -215,6 +215,29 @@ def test_a_release_added_renders_no_text_but_its_own(tmp_path, run, monkeypatch)
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
 
 
+def test_a_description_a_build_after_an_edit_renders_is_kept_for_the_next(tmp_path, run, monkeypatch):
+    """The descriptions of the pages a title edit makes are read as the store keeps them;
+    where the store lacks them (a cache from before they were kept, here removed), the build
+    renders them once and keeps them: the next edit renders none."""
+    site = aged(generate(30, tmp_path / "site", seed=67))
+    assert run("build", site).code == 0
+    (site / ".presskit-cache/texts").unlink()
+    rendered = _markdown_rendered(monkeypatch)
+    target = sorted((site / "content/releases").rglob("*.md"))[9]
+    target.write_text(target.read_text().replace("title: ", "title: Renamed ", 1))
+    result = run("build", site)
+    assert result.code == 0 and "changed in place" in result.out, result.out
+    releases = [path.read_text() for path in (site / "content/releases").rglob("*.md")]
+    assert rendered and not [text for text in rendered if any(text.strip() in r for r in releases)]
+    rendered.clear()
+    target.write_text(target.read_text().replace("title: Renamed ", "title: Named again ", 1))
+    result = run("build", site)
+    assert result.code == 0 and "changed in place" in result.out, result.out
+    assert rendered == []
+    monkeypatch.undo()
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+
+
 def test_a_title_edit_renders_no_markdown_and_a_lead_edit_its_own(tmp_path, run, monkeypatch):
     """A release's rendered text is kept under its Markdown, not its whole file, and the
     descriptions of the partner and programme pages that show it are kept too: a new title

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from presskit import forks, kept, paths, quick, retouch, store
+from presskit import forks, kept, paths, quick, retouch, search, store
 from presskit.cache import (
     BuildMemory,
     Stat,
@@ -748,6 +748,7 @@ def _made_in_place(settings: Settings, record: quick.Record, environment_key: st
     memory.kept_bodies = releases.kept_bodies(
         quick.store_key(environment_key, site.content.partners, site.content.programmes))
     memory.bodies.update(store.saved_texts(releases.site_dir, environment_key, releases.part))
+    texts_kept = len(memory.bodies)
     memory.body_options = (settings.base_path, settings.embed_hosts)  # (as the full build's)
     if checking:
         memory.links = {}
@@ -777,6 +778,8 @@ def _made_in_place(settings: Settings, record: quick.Record, environment_key: st
                 keeper.wait()
                 return None
             made = finished
+        if not checking and store.has_new_texts(memory.bodies, texts_kept):  # a description rendered:
+            store.save_texts(releases.site_dir, environment_key, memory.bodies, releases.part)  # once
         sink = releases.card_sink() if (memory.made_fragments or memory.layouts) and not checking else None
         if sink is not None:  # the cards made anew, and where they lie, for the lists of the next builds
             sink([(slot, memory.fragments[slot]) for slot in memory.made_fragments], memory.layouts)
@@ -795,7 +798,7 @@ def _finished_move(settings: Settings, record: quick.Record, made: quick.Quick, 
     try:
         rest, cards, emptied = retouch.finish_move(settings, record, made, now, memory, preview=False,
                                                    read=read, served=None, folder=settings.output_dir)
-        emptied += _search_files_gone(settings, now.newsroom, made.moved, rest)
+        emptied += _search_files_gone(settings, now.newsroom, made.moved, rest, read)
     except (BuildFailed, LookupError):
         return None
     html = sum(1 for file in rest if file.path.endswith(".html"))
@@ -822,15 +825,23 @@ class _OutputRead:
 
 
 def _search_files_gone(settings: Settings, newsroom: Newsroom, languages: Iterable[str],
-                       files: list[OutputFile]) -> list[str]:
-    """The files of output/ in the search indexes of these languages, made whole again among
-    `files`, that they no longer have (a release deleted: the shards of its words)."""
-    made = {file.path for file in files}
+                       files: list[OutputFile], read: _OutputRead) -> list[str]:
+    """The files of output/ in the search indexes of these languages, made whole again (their
+    new meta.jsonz among `files`, the files that stay as they are unnamed), that they no
+    longer have (a release deleted: its number's card, the shards of its words): the index's
+    files as its last meta.jsonz (`read`) names them, less those of the new one; where the last
+    one is unreadable, every file in its folder less those."""
+    made = {file.path: file.data for file in files}
     gone = []
     for graph in newsroom.graphs:
         if graph.language.code in languages:
             folder = search_folder(graph.language.root)
-            gone += [path for path in (file[len(str(settings.output_dir)) + 1:]
-                                       for file in files_below(settings.output_dir / folder))
-                     if path not in made]
+            names = search.index_names(made.get(folder + "meta.jsonz"))
+            if names is None:  # (no index made: every file of its folder is gone)
+                names = {path[len(folder):] for path in made if path.startswith(folder)}
+            before = search.index_names(read.seen.get(folder + "meta.jsonz"))
+            if before is None:
+                before = {path[len(str(settings.output_dir)) + len(folder) + 1:]
+                          for path in files_below(settings.output_dir / folder)}
+            gone += [folder + name for name in sorted(before - names)]
     return gone

@@ -1099,7 +1099,8 @@ class _Renderer:
             if data is not None:
                 yield OutputFile(path, data)
             elif kept_in is not None:  # left as it is
-                yield OutputFile(path, source=pickled.made_path(kept_in + path))
+                if not written.unnamed_kept:
+                    yield OutputFile(path, source=pickled.made_path(kept_in + path))
             elif written is not None and written.served is not None and path in written.served:
                 yield written.served[path]  # as served, in memory or in the kept preview
             elif written is not None:

@@ -645,7 +645,8 @@ def finish_move(settings: Settings, record: Record, made: Quick, kept: KeptSite,
     build read 10,000 of them to find them unchanged). BuildFailed or LookupError: the full
     build must run."""
     before = memory.written, memory.search_cards, memory.shows
-    memory.written, memory.search_cards, memory.shows = Written(folder, read, record.cards, served), {}, {}
+    memory.written, memory.search_cards, memory.shows = (
+        Written(folder, read, record.cards, served, unnamed_kept=True), {}, {})
     try:
         files, _, removed = render_shown(settings, kept.newsroom, memory, preview, set(made.later), [],
                                          kept.alternates, {}, kept.prints, kept.card_keys,

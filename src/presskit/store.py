@@ -11,6 +11,7 @@ never carries a stale partner.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import marshal
 import os
 import pickle
@@ -103,9 +104,20 @@ def save_texts(site_dir: Path, environment_key: str, bodies: dict[tuple[Any, ...
     models.body_key), for the builds after an edit that make those pages again (they
     rendered them, and imported markdown-it-py, for a new title of one of their releases).
     A build with other settings, templates or presskit ignores them all."""
-    texts = {key: _body_bytes(body) for key, body in bodies.items()
-             if len(key) == 2 and isinstance(key[0], str) and isinstance(key[1], int)}
+    texts = {key: _body_bytes(body) for key, body in bodies.items() if _is_description(key)}
     write_cache(site_dir, _TEXTS, marshal.dumps((environment_key, texts)), part)
+
+
+def has_new_texts(bodies: dict[tuple[Any, ...], RenderedBody], kept: int) -> bool:
+    """Whether `bodies`, which held `kept` texts when `saved_texts` had filled it, now holds
+    a description more (a build after an edit made a page whose text the store lacked: a new
+    partner's, or one written since the last full build): to be saved, or every later build
+    renders it again."""
+    return any(_is_description(key) for key in itertools.islice(bodies, kept, None))
+
+
+def _is_description(key: tuple[Any, ...]) -> bool:
+    return len(key) == 2 and isinstance(key[0], str) and isinstance(key[1], int)
 
 
 def saved_texts(site_dir: Path, environment_key: str, part: str = "") -> dict[tuple[Any, ...], RenderedBody]:
