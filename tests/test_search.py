@@ -612,3 +612,15 @@ def test_a_list_of_pairs_updated_in_place_is_the_list_decoded_changed_and_encode
         assert search.updated_pairs(text, changes) == search.encode_pairs(sorted(expected.items()))
     with pytest.raises(ValueError):  # a damaged list: the update gives up, the index is made anew
         search.updated_pairs("AAB", {1: 1})
+
+
+def test_an_index_names_its_files_by_its_meta():
+    """The files of an index, as its meta.jsonz names them: what a change in place compares,
+    before and after, to remove those it no longer has; nothing for a file that is not one."""
+    index = search.build_index([_entry(n, f"word{n} shared") for n in range(7)], [], [])
+    assert search.index_names(index["meta.jsonz"]) == set(index)
+    fewer = search.build_index([_entry(n, f"word{n} shared") for n in range(5)], [], [])
+    assert search.index_names(index["meta.jsonz"]) - search.index_names(fewer["meta.jsonz"]) == {
+        "f/5.jsonz", "f/6.jsonz", *(set(index) - set(fewer))}
+    for damaged in (None, b"", b"not gzip", gzip.compress(b"[1, 2]"), gzip.compress(b'{"count": 3}')):
+        assert search.index_names(damaged) is None
