@@ -745,10 +745,12 @@ def test_work_beside_a_build_is_kept_only_once_the_build_says_so(tmp_path, worke
     assert (tmp_path / "dropped").is_file() == (workers > 1)  # one core: the work never ran
 
 
-def test_a_graph_kept_beside_the_build_has_the_pages_it_made_after_the_fork(tmp_path, run):
+@pytest.mark.parametrize("made_after", [True, False])
+def test_a_graph_kept_beside_the_build_has_the_pages_it_made_after_the_fork(tmp_path, run, made_after):
     """After a move, the graph is pickled on another core from the moment the site after it is
     known (see build._made_in_place); the pages the build makes after that moment (a move's
-    later pages) reach the kept graph through the build's word (kept.made_since)."""
+    later pages) reach the kept graph through the build's word (kept.made_since). With none
+    made after (the pages by release pickled before the word came), it is kept as it was."""
     import functools
 
     from presskit import build, forks, kept, store
@@ -766,10 +768,13 @@ def test_a_graph_kept_beside_the_build_has_the_pages_it_made_after_the_fork(tmp_
     before = recalled.shown_on.pages(source)
     kept.keeping(recalled)
     keeper = forks.beside(functools.partial(kept.keep_site, site, "", record.built, recalled), 2)
-    recalled.shown_on.put({"/a/page/made/after/": [source]})  # type: ignore[attr-defined]
+    if made_after:
+        recalled.shown_on.put({"/a/page/made/after/": [source]})  # type: ignore[attr-defined]
     keeper.tell(kept.made_since(recalled))
     keeper.wait()
     again = kept.recall(site, "", record, releases)
     kept.settle()
     assert again is not None
-    assert again.shown_on.pages(source) == before | {"/a/page/made/after/"}
+    assert again.shown_on.pages(source) == before | ({"/a/page/made/after/"} if made_after else set())
+    assert again.shown_on.by_page() == recalled.shown_on.by_page()  # type: ignore[attr-defined]
+    assert again.shown_on.turned() == recalled.shown_on.turned()

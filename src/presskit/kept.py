@@ -94,13 +94,15 @@ def _write(site_dir: Path, part: str, built: str, content: Content, newsroom: Ne
     def write(file: Sealing) -> None:  # as it is pickled, never held whole (80 MB at 50,000)
         file.write(pickle.dumps((_FORMAT, __version__, built)))
         pickled.dump((content, newsroom, alternates, pages, prints), file)
+        made = shown.pickled()  # while the build goes on: after a move, its word is mostly "nothing"
         since = written() if written is not None else b""
         if since is None:
             raise _NotWritten  # (the file half made is removed)
-        if since:
-            shown.put(marshal.loads(since))
-        file.write(pickle.dumps((marshal.dumps(shown.by_source), marshal.dumps(shown.by_page())),
-                                protocol=pickle.HIGHEST_PROTOCOL))
+        changes = marshal.loads(since) if since else {}
+        if changes:
+            shown.put(changes)
+            made = shown.pickled()
+        file.write(made)
 
     try:
         store.write_sealed(site_dir, _FILE, write, part)
@@ -135,6 +137,12 @@ class _Shown(ShownOn):
         if isinstance(self._by_page, bytes):
             self._by_page = marshal.loads(self._by_page)
         return self._by_page
+
+    def pickled(self) -> bytes:
+        """Both ways round, as the kept graph's file ends (see `recall`); the releases by page
+        as they were read, if nothing asked for them."""
+        by_page = self._by_page if isinstance(self._by_page, bytes) else marshal.dumps(self._by_page)
+        return pickle.dumps((marshal.dumps(self.by_source), by_page), protocol=pickle.HIGHEST_PROTOCOL)
 
     def pages(self, source: str) -> set[str]:
         return set(self.by_source.get(source, ()))
