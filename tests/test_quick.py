@@ -585,6 +585,7 @@ def test_a_change_in_place_that_fails_while_writing_leaves_output_as_it_was(tmp_
     calls = disk_full_at(monkeypatch, 3, pages_of=output)
     left_as_it_was(run("build", site), output, published)
     assert len(calls) >= 3  # (the change in place was under way; the rest put the files back)
+    assert not list(site.glob(".output.pages-*"))  # (a deletion's pages wait in a spill folder)
     monkeypatch.undo()
     again = run("build", site)
     assert again.code == 0 and (IN_PLACE in again.out or "1 release deleted" in again.out), again.out
@@ -609,13 +610,23 @@ def test_a_release_written_as_a_draft_or_under_embargo_is_never_published_in_pla
 
 @pytest.mark.parametrize("processes", [1, 2])
 def test_a_release_deleted_in_place_leaves_no_page_card_or_word_behind(tmp_path, run, monkeypatch, processes):
-    from presskit import build, render
+    """...and the pages it shifts are written by the processes that make them, into a spill
+    folder that output/ links them from and that is gone after the build."""
+    from presskit import build, render, spill
 
     if processes > 1:  # the pages it shifts are rendered on two processes, as at newsroom size
         monkeypatch.setattr(render, "PARALLEL_AT_LEAST", 2)
         monkeypatch.setattr(build, "cores", lambda: processes)
     site = aged(generate(30, tmp_path / "site", seed=36))
     assert run("build", site).code == 0
+    puts, put = tmp_path / "puts", spill.Spill.put
+
+    def noted(self: spill.Spill, data: bytes) -> spill.Spilled:
+        with open(puts, "a") as log:  # from every process, forked ones too
+            log.write(f"{os.getpid()}\n")
+        return put(self, data)
+
+    monkeypatch.setattr(spill.Spill, "put", noted)
     target = sorted((site / "content/releases").rglob("*.md"))[-5]  # among the newest
     title = re.search(r"^title: (.*)$", target.read_text(), flags=re.M)[1]  # type: ignore[index]
     assert any(title in p.read_text() for p in (site / "output").rglob("*.html") if target.stem not in str(p))
@@ -624,6 +635,9 @@ def test_a_release_deleted_in_place_leaves_no_page_card_or_word_behind(tmp_path,
     result = run("build", site)
     assert "1 release deleted: made" in result.out, result.out
     assert not (site / "output/releases" / target.stem).exists()
+    writers = set(puts.read_text().split())
+    assert bool(writers - {str(os.getpid())}) == (processes > 1), writers  # the workers wrote theirs
+    assert not list(site.glob(f"{spill.PREFIX}*"))
     assert not any(title in p.read_text() for p in (site / "output").rglob("*")
                    if p.suffix in (".html", ".xml"))
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
