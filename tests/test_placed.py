@@ -260,3 +260,33 @@ def test_a_title_edit_renders_no_markdown_and_a_lead_edit_its_own(tmp_path, run,
     assert len(rendered) <= 2  # (read as words, then as a card edit's)
     monkeypatch.undo()
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+
+
+def test_a_title_edit_in_a_site_of_two_languages_looks_up_no_language_name(tmp_path, run, monkeypatch):
+    """Each language's name in itself (its switcher's "Tiếng Việt") is kept with the graph:
+    a build after an edit does not look it up in Babel's locale data again (0.03 s), even
+    where the full build's workers made every page; the output is a cold build's."""
+    from babel import Locale
+
+    from presskit import build, render
+
+    monkeypatch.setattr(render, "PARALLEL_AT_LEAST", 2)  # the pages made on two processes
+    monkeypatch.setattr(build, "cores", lambda: 2)
+    site = aged(generate(30, tmp_path / "site", seed=5, bilingual=True))
+    assert run("build", site).code == 0
+    looked_up: list[object] = []
+    display_name = Locale.get_display_name
+
+    def counted(self, locale=None):  # type: ignore[no-untyped-def]
+        looked_up.append(self)
+        return display_name(self, locale)
+
+    monkeypatch.setattr(Locale, "get_display_name", counted)
+    target = sorted((site / "content/releases").rglob("*.md"))[6]
+    target.write_text(target.read_text().replace("title: ", "title: Renamed ", 1))
+    result = run("build", site)
+    assert result.code == 0 and "changed in place" in result.out, result.out
+    assert looked_up == []
+    assert "Tiếng Việt" in (site / "output" / "index.html").read_text()
+    monkeypatch.undo()
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
