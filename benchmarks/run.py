@@ -240,20 +240,28 @@ def scenarios(build: list[str], clean: list[Path], release: Path, runs: int,
         time.sleep(2.1)  # presskit trusts file times only once they are 2 s old
         results["no change"].append(run(build))
         for name in EDITS:
-            if name == "added":  # today's release: the newest of the site
-                front, body = _front(release.read_text())
-                front["title"] = f"An added release {number}"
-                front["date"] = date(2026, 6, 1) if isinstance(front["date"], date) else "2026-06-01"
-                added.write_text(_text(front, body))
-            elif name == "deleted":
-                added.unlink()
-            else:
-                release.write_text(edited(name, release.read_text(), number))
+            make_edit(name, release, number)
             time.sleep(2.1)
             results[name].append(run(build))
     release.write_text(original)
     return {name: [statistics.median(t for t, _ in found), max(m for _, m in found)]
             for name, found in results.items()}
+
+
+def make_edit(name: str, release: Path, number: int) -> None:
+    """One edit of EDITS to `release` (the one in the middle of the list), the `number`th
+    time: `added` writes a copy of it as today's release, the newest of the site, as
+    `added-NAME.md` beside it; `deleted` removes that copy."""
+    added = release.with_name(f"added-{release.name}")
+    if name == "added":
+        front, body = _front(release.read_text())
+        front["title"] = f"An added release {number}"
+        front["date"] = date(2026, 6, 1) if isinstance(front["date"], date) else "2026-06-01"
+        added.write_text(_text(front, body))
+    elif name == "deleted":
+        added.unlink()
+    else:
+        release.write_text(edited(name, release.read_text(), number))
 
 
 def hugo_binary() -> str | None:

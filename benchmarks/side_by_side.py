@@ -23,10 +23,9 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
-from run import _front, _text, edited
+from run import make_edit
 
 
 def build(code: str, site: Path) -> tuple[float, str]:
@@ -45,19 +44,11 @@ def build(code: str, site: Path) -> tuple[float, str]:
 
 
 def edit(site: Path, kind: str, number: int) -> None:
-    """One edit of the kind named, as run.py makes it (`added`: a new newest release)."""
-    releases = sorted((site / "content/releases").rglob("*.md"))
-    release = [path for path in releases if not path.name.startswith("added-")][len(releases) // 2]
-    added = release.with_name(f"added-{release.name}")
-    if kind == "added":
-        front, body = _front(release.read_text())
-        front["title"] = f"An added release {number}"
-        front["date"] = date(2026, 6, 1) if isinstance(front["date"], date) else "2026-06-01"
-        added.write_text(_text(front, body))
-    elif kind == "deleted":
-        added.unlink()
-    else:
-        release.write_text(edited("one " + kind, release.read_text(), number))
+    """One edit of the kind named (run.py's EDITS without "one ") to the release in the middle
+    of the list, as run.py makes it."""
+    releases = sorted(path for path in (site / "content/releases").rglob("*.md")
+                      if not path.name.startswith("added-"))
+    make_edit(kind if kind in ("added", "deleted") else f"one {kind}", releases[len(releases) // 2], number)
 
 
 def main() -> None:
