@@ -792,3 +792,32 @@ def test_a_graph_kept_beside_the_build_has_the_pages_it_made_after_the_fork(tmp_
     assert again.shown_on.pages(source) == before | ({"/a/page/made/after/"} if made_after else set())
     assert again.shown_on.by_page() == recalled.shown_on.by_page()  # type: ignore[attr-defined]
     assert again.shown_on.turned() == recalled.shown_on.turned()
+
+
+def test_an_old_release_deleted_in_place_has_its_index_made_on_every_core(tmp_path, run, monkeypatch):
+    """A release deleted among older ones renumbers every release after it in the search
+    index, which is made whole again: a build in place makes its entries on every core, as a
+    full build does; the output is a cold build's."""
+    from presskit import build, render, search
+
+    monkeypatch.setattr(render, "PARALLEL_AT_LEAST", 2)
+    monkeypatch.setattr(search, "PARALLEL_AT_LEAST", 2)
+    monkeypatch.setattr(build, "cores", lambda: 2)
+    site = aged(generate(120, tmp_path / "site", seed=36))  # (no term or year left empty)
+    assert run("build", site).code == 0
+    makers, packed = tmp_path / "makers", search.Entry.packed
+
+    def noted(self: search.Entry) -> object:
+        with open(makers, "a") as log:  # from every process, forked ones too
+            log.write(f"{os.getpid()}\n")
+        return packed(self)
+
+    monkeypatch.setattr(search.Entry, "packed", noted)
+    target = sorted((site / "content/releases").rglob("*.md"), key=lambda path: re.search(
+        r"^date: (.*)$", path.read_text(), flags=re.M)[1])[10]  # type: ignore[index]  # among the oldest
+    target.unlink()
+    settle(site)
+    result = run("build", site)
+    assert "1 release deleted: made" in result.out, result.out
+    assert set(makers.read_text().split()) - {str(os.getpid())}  # the workers made entries
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)

@@ -813,7 +813,8 @@ def _finished_move(settings: Settings, record: quick.Record, made: quick.Quick, 
     retouch.finish_move); None if the full build must run."""
     try:
         rest, cards, emptied = retouch.finish_move(settings, record, made, now, memory, preview=False,
-                                                   read=read, served=None, folder=settings.output_dir)
+                                                   read=read, served=None, folder=settings.output_dir,
+                                                   workers=cores())
         emptied += _search_files_gone(settings, now.newsroom, made.moved, rest, read)
     except (BuildFailed, LookupError):
         return None

@@ -633,7 +633,7 @@ def _with_pages_of(pages: tuple[str, ...], before: SiteGraph, after: SiteGraph, 
 
 def finish_move(settings: Settings, record: Record, made: Quick, kept: KeptSite, memory: BuildMemory, *,
                 preview: bool, read: Callable[[str], bytes | None],
-                served: Mapping[str, OutputFile] | None, folder: Path | None = None,
+                served: Mapping[str, OutputFile] | None, folder: Path | None = None, workers: int = 1,
                 ) -> tuple[list[OutputFile], dict[str, bytes], list[str]]:
     """The rest of a move, or of a release added or removed (`made`, after which the site is
     `kept`), once its pages are served: the pages it left for later (`made.later`), the
@@ -642,15 +642,16 @@ def finish_move(settings: Settings, record: Record, made: Quick, kept: KeptSite,
     sitemap; with the keys of those indexes' entries, and the files of the index served that
     it no longer has. The files of the index that stay the same are those served or, in
     `folder` (output/, for a build), left there as they are (the entry of each release: a
-    build read 10,000 of them to find them unchanged). BuildFailed or LookupError: the full
-    build must run."""
+    build read 10,000 of them to find them unchanged). With `workers`, an index made whole (a
+    release added or deleted among older ones renumbers every one after it) makes its entries
+    on that many processes. BuildFailed or LookupError: the full build must run."""
     before = memory.written, memory.search_cards, memory.shows
     memory.written, memory.search_cards, memory.shows = (
         Written(folder, read, record.cards, served, unnamed_kept=True), {}, {})
     try:
         files, _, removed = render_shown(settings, kept.newsroom, memory, preview, set(made.later), [],
                                          kept.alternates, {}, kept.prints, kept.card_keys,
-                                         whole_search=made.moved, sitemap=kept.pages)
+                                         whole_search=made.moved, sitemap=kept.pages, workers=workers)
         kept.shown_on.update(memory.shows)
         return files, dict(memory.search_cards), removed
     finally:

@@ -163,8 +163,7 @@ def publish_in_place(files: Iterable[OutputFile], output_dir: Path, *,
         return None
     start = len(root) + 1
     gone = sorted({path[start:] for path in _walk_files(output_dir)} - made)
-    real = os.path.realpath(output_dir)
-    if not all(_inside(target.parent, real) for _, target in writes):
+    if not _all_inside({target.parent for _, target in writes}, output_dir):
         return None  # a folder inside output/ was replaced by a link out of it: never write through
     _replace_all(writes, [output_dir / name for name in gone], output_dir)
     return Published(len(listed), len(writes), (*(file.path for file, _ in writes), *gone))
@@ -176,9 +175,12 @@ def _replace_all(writes: list[tuple[OutputFile, Path]], gone: list[Path], output
     empties go too."""
     undo: list[tuple[Path, Path | None]] = []  # what was done: a path, and where its old file waits
     folders: list[Path] = []  # made by this write
+    present: set[Path] = set()  # folders known to be there
     try:
         for file, target in writes:
-            folders += _make_folders(target.parent)
+            if target.parent not in present:
+                folders += _make_folders(target.parent)
+                present.add(target.parent)
             temporary = target.parent / f".{target.name}{NEW_SUFFIX}"
             _put(file, temporary)
             undo.append((target, _set_aside(target, move=False)))
@@ -192,6 +194,13 @@ def _replace_all(writes: list[tuple[OutputFile, Path]], gone: list[Path], output
         if kept is not None:
             kept.unlink(missing_ok=True)
     _remove_empty({target.parent for target in gone}, output_dir)
+
+
+def _all_inside(folders: Iterable[Path], output_dir: Path) -> bool:
+    """Whether each of these folders is inside output/ once links are followed (each looked
+    at once: the 10,000 search cards a renumbered index rewrites share one)."""
+    real = os.path.realpath(output_dir)
+    return all(_inside(folder, real) for folder in folders)
 
 
 def _inside(folder: Path, root: str) -> bool:
@@ -280,8 +289,7 @@ def publish_changed(files: Iterable[OutputFile], output_dir: Path, removed: Iter
             writes.append((file, target))
     gone = [target for target in (output_dir.joinpath(*_safe_parts(path)) for path in removed)
             if os.path.lexists(target)]
-    real = os.path.realpath(output_dir)
-    if not all(_inside(target.parent, real) for _, target in writes):
+    if not _all_inside({target.parent for _, target in writes}, output_dir):
         raise OSError(errno.ELOOP, "a folder inside it is a link out of it", str(output_dir))
     _replace_all(writes, gone, output_dir)
     return len(writes) + len(gone)
