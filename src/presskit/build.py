@@ -740,7 +740,7 @@ def in_place_made(settings: Settings, record: quick.Record, environment_key: str
         return None
     # A release written or deleted makes ~525 pages at 10,000 releases, on every core: each
     # process writes its pages into a spill folder as it makes them, and output/ links them
-    # (0.15-0.2 s to write, from 0.3-0.65 s with every page's bytes sent to this process).
+    # (0.14-0.23 s to write, from 0.3-0.65 s with every page's bytes sent to this process).
     spill = Spill.beside(settings.output_dir) if changed is None and not checking else None
     try:
         found = _made_in_place(settings, record, environment_key, walked, releases, changed, site, checking,
@@ -819,7 +819,7 @@ def _finished_move(settings: Settings, record: quick.Record, made: quick.Quick, 
     except (BuildFailed, LookupError):
         return None
     html = sum(1 for file in rest if file.path.endswith(".html"))
-    output = f"{settings.output_dir}{os.sep}"  # (a string: 10,000 search entries left in place)
+    output = f"{settings.output_dir}{os.sep}"  # a file whose source is its own path: left as it is
     rest = [file for file in rest if (read.seen.get(file.path) != file.data if file.data is not None
                                       else str(file.source) != output + file.path)]
     return dataclasses.replace(

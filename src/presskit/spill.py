@@ -7,7 +7,7 @@ hard link, not a copy), memory keeps only their names. The processes that render
 them here themselves. A build in place after a release was added or deleted does the same
 with the ~525 pages it shifts at 10,000 releases: sent back to the build's own process and
 written from there, they took 0.3-0.65 s to write; written by the workers as they are made
-and linked into output/, 0.15-0.2 s. The folder is removed when the build ends, and a folder
+and linked into output/, 0.14-0.23 s. The folder is removed when the build ends, and a folder
 left by a build that was killed is removed by the next.
 """
 
