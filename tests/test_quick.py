@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import io
+import json
 import os
 import pickle
 import random
@@ -101,7 +103,8 @@ def test_a_body_edit_writes_only_its_page_and_the_feeds_that_carry_it(tmp_path, 
     others = [p for p in changed if p != page and not p.endswith("feed.xml")]
     # and in the search index, the release's card (the newest: the last number) and the shards
     # of the words it gained
-    card = f"search/data/f/{len(list((site / 'content/releases').rglob('*.md'))) - 1}.jsonz"
+    meta = json.loads(gzip.decompress((output / "search/data/meta.jsonz").read_bytes()))
+    card = f"search/data/f/{meta['cards'][-7:]}.jsonz"
     assert card in others and len(others) > 1, others
     assert all(p.startswith("search/data/s/") for p in set(others) - {card, "search/data/meta.jsonz"}), others
     assert "One more sentence for the record." in (output / page).read_text()
@@ -794,16 +797,20 @@ def test_a_graph_kept_beside_the_build_has_the_pages_it_made_after_the_fork(tmp_
     assert again.shown_on.turned() == recalled.shown_on.turned()
 
 
-def test_an_old_release_deleted_in_place_has_its_index_made_on_every_core(tmp_path, run, monkeypatch):
-    """A release deleted among older ones renumbers every release after it in the search
-    index, which is made whole again: a build in place makes its entries on every core, as a
-    full build does; the output is a cold build's."""
+def test_a_move_that_remakes_the_index_makes_it_on_every_core(tmp_path, run, monkeypatch):
+    """A move whose index cannot be updated (the moved release's card is cut short, so its
+    words are not known from it) makes the index whole again: a build in place makes its
+    entries on every core, as a full build does; the output is a cold build's."""
     from presskit import build, render, search
 
     monkeypatch.setattr(render, "PARALLEL_AT_LEAST", 2)
     monkeypatch.setattr(search, "PARALLEL_AT_LEAST", 2)
     monkeypatch.setattr(build, "cores", lambda: 2)
     site = aged(generate(120, tmp_path / "site", seed=36))  # (no term or year left empty)
+    target = sorted((site / "content/releases").rglob("*.md"))[60]
+    words = "\n\n".join(" ".join(f"word{n}" for n in range(at, at + 100))  # past the 20,000
+                         for at in range(0, 4000, 100))  # characters a card keeps
+    target.write_text(target.read_text() + f"\n{words}\n")
     assert run("build", site).code == 0
     makers, packed = tmp_path / "makers", search.Entry.packed
 
@@ -813,11 +820,40 @@ def test_an_old_release_deleted_in_place_has_its_index_made_on_every_core(tmp_pa
         return packed(self)
 
     monkeypatch.setattr(search.Entry, "packed", noted)
-    target = sorted((site / "content/releases").rglob("*.md"), key=lambda path: re.search(
-        r"^date: (.*)$", path.read_text(), flags=re.M)[1])[10]  # type: ignore[index]  # among the oldest
-    target.unlink()
+    text = target.read_text()
+    day = re.search(r"^date: \d{4}-\d\d-(\d\d)", text, flags=re.M)
+    assert day is not None
+    target.write_text(text[:day.start(1)] + f"{int(day[1]) % 28 + 1:02}" + text[day.end(1):])
     settle(site)
     result = run("build", site)
-    assert "1 release deleted: made" in result.out, result.out
+    assert MOVED in result.out, result.out
     assert set(makers.read_text().split()) - {str(os.getpid())}  # the workers made entries
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+
+
+@pytest.mark.parametrize("change", ["deleted", "added"])
+def test_an_old_release_deleted_or_added_in_place_writes_no_other_card(tmp_path, run, change):
+    """A release deleted or added among older ones renumbers every release after it in the
+    search index: their cards are left as written (named by release), and only meta.jsonz and
+    the shards are new, with the card of a release added; the output is a cold build's."""
+    site = aged(generate(60, tmp_path / "site", seed=36))  # (no term or year left empty)
+    target = sorted((site / "content/releases").rglob("*.md"), key=lambda path: re.search(
+        r"^date: (.*)$", path.read_text(), flags=re.M)[1])[10]  # type: ignore[index]  # among the oldest
+    text = target.read_text()
+    if change == "added":
+        target.unlink()
+    assert run("build", site).code == 0
+    cards = site / "output/search/data/f"
+    before = {path.name: path.stat().st_mtime_ns for path in cards.iterdir()}
+    if change == "added":
+        target.write_text(text)
+    else:
+        target.unlink()
+    settle(site)
+    result = run("build", site)
+    assert f"1 release {change}: made" in result.out, result.out
+    after = {path.name: path.stat().st_mtime_ns for path in cards.iterdir()}
+    assert len(after) == len(before) + (1 if change == "added" else -1)
+    assert [name for name in after if before.get(name) != after[name]] == ([] if change == "deleted" else
+                                                                          list(set(after) - set(before)))
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)

@@ -5,6 +5,7 @@ the keyboard, screen readers, no script."""
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import random
 import time
@@ -83,6 +84,13 @@ def unzipped(path: Path) -> Any:
     return json.loads(gzip.decompress(path.read_bytes()))
 
 
+def card_file(folder: Path, number: int) -> Path:
+    """Where an index keeps the card of a number: under the name meta.jsonz gives it."""
+    meta = unzipped(folder / "meta.jsonz")
+    size = len(meta["cards"]) // meta["count"]
+    return folder / f"f/{meta['cards'][number * size:(number + 1) * size]}.jsonz"
+
+
 def index_words(folder: Path) -> dict[str, dict[int, int]]:
     """Every word of an index, with its releases and weights, decoded from its shards."""
     found: dict[str, dict[int, int]] = {}
@@ -155,7 +163,7 @@ def test_the_index_holds_published_releases_ranked_and_filterable(site):
     data = site / "output/search/data"
     meta = unzipped(data / "meta.jsonz")
     assert meta["count"] == 4
-    cards = [unzipped(data / f"f/{n}.jsonz") for n in range(4)]
+    cards = [unzipped(card_file(data, n)) for n in range(4)]
     assert [c["t"] for c in cards] == [  # oldest first: a new release takes the next number
         "Cambodia's budget hearings open", "Trainers meet in Quảng Bình",
         "Child grants reach more families", "A budget for social protection in Viet Nam"]
@@ -455,7 +463,7 @@ def test_the_preview_keeps_search_up_to_date_after_a_save(browser, tmp_path):
 def _entry(number: int, words: str) -> search.Entry:
     text = f"Release {number} {words}"
     return search.Entry(f"/news/releases/r{number}/", f"Title {number} {words.split()[0]}", "",
-                        "Press release", "Hanoi", "1 May 2024", (text, dict(search.word_counts(text))))
+                        "Press release", "Hanoi", "1 May 2024", search.text_and_words(text))
 
 
 def test_an_index_made_on_several_processes_is_the_one_made_on_one(monkeypatch):
@@ -494,50 +502,95 @@ def _materialised(index: dict[str, bytes | None], written: dict[str, bytes]) -> 
     return {name: data if data is not None else written[name] for name, data in index.items()}
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_an_index_updated_from_the_last_one_is_the_index_made_anew(seed, monkeypatch):
-    import random
+def _key(entry: search.Entry) -> bytes:
+    """A key for an entry, as a build makes one of all it is made of."""
+    return hashlib.blake2b(entry.card_json(), digest_size=search.ENTRY_KEY_SIZE).digest()
 
+
+@pytest.mark.parametrize("seed", range(8))
+def test_an_index_updated_from_the_last_one_is_the_index_made_anew(seed, monkeypatch):
+    """Whatever the edits between two builds (one or several), an index updated from the one
+    written is the index made anew, with and without the keys of the entries written (a key
+    lost, as a quick rebuild loses the one of the entry it made again). A release added or
+    removed among older ones, which renumbers every release after it, is an update too."""
     monkeypatch.setattr("presskit.search._SHARD_LIMIT", 1300)  # near the groups sizes: they split and merge
     rng = random.Random(seed)
+    keyed = seed % 2 == 0  # with the keys of the entries written, or reading every card
     vocabulary = [f"{a}{b}{c}" for a in "cdp" for b in "aeo" for c in "lmnrst"] + ["coverage", "co"]
     entries = [_entry(n, " ".join(rng.choices(vocabulary, k=rng.randint(5, 400)))) for n in range(120)]
     filters = [search.Filter("year", [("2024", "2024", [0, 1])])]
     written = search.build_index(entries, filters, [])
+    known = b"".join(_key(entry) for entry in entries)
     updated = 0
-    for step in range(12):
-        kind = rng.choice(["append", "remove newest", "words", "title", "insert", "move"])
-        if kind == "append":  # a new release: the next number
-            entries = [*entries, _entry(1000 + step, " ".join(rng.choices(vocabulary, k=600)))]
-        elif kind == "remove newest" and len(entries) > 1:
-            entries = entries[:-1]
-        elif kind == "words":
-            at = rng.randrange(len(entries))
-            entries[at] = _entry(int(entries[at].path[16:-1]), " ".join(rng.choices(vocabulary, k=500)))
-        elif kind == "title":
-            at = rng.randrange(len(entries))
-            old = entries[at]
-            entries[at] = search.Entry(old.path, old.title + " renamed", old.subtitle, old.kind, old.dateline,
-                                       old.date, old.body)
-        elif kind == "move":  # a new date: a few places older or newer, those between move by one
-            at = rng.randrange(len(entries))
-            moving = entries.pop(at)
-            entries.insert(min(max(at + rng.choice([-5, -2, -1, 1, 3, 6]), 0), len(entries)), moving)
-        else:  # among older ones: every later release moves
-            entries = [*entries[:3], _entry(2000 + step, "inserted words"), *entries[3:]]
-        index = search.index_from(written.get, entries, filters, [])
+    kinds = ["append", "remove newest", "words", "title", "insert", "delete", "move"]
+    for step in range(14):
+        edits = rng.sample(kinds, rng.choice([1, 1, 1, 2, 3]))  # one edit, or several in one build
+        for kind in edits:
+            if kind == "append":  # a new release: the next number
+                entries = [*entries, _entry(1000 + step, " ".join(rng.choices(vocabulary, k=600)))]
+            elif kind == "remove newest" and len(entries) > 1:
+                entries = entries[:-1]
+            elif kind == "words":
+                at = rng.randrange(len(entries))
+                number = int(entries[at].path[16:-1])
+                entries[at] = _entry(number, " ".join(rng.choices(vocabulary, k=500)))
+            elif kind == "title":
+                at = rng.randrange(len(entries))
+                old = entries[at]
+                entries[at] = search.Entry(old.path, old.title + " renamed", old.subtitle, old.kind,
+                                           old.dateline, old.date, old.body)
+            elif kind == "move":  # a new date: a few places older or newer, those between move by one
+                at = rng.randrange(len(entries))
+                moving = entries.pop(at)
+                entries.insert(min(max(at + rng.choice([-5, -2, -1, 1, 3, 6]), 0), len(entries)), moving)
+            elif kind == "delete" and len(entries) > 1:  # among older ones: every later release moves
+                del entries[rng.randrange(len(entries) - 1)]
+            elif kind == "insert":
+                at = rng.randrange(len(entries))
+                entries = [*entries[:at], _entry(2000 + step, "inserted words co"), *entries[at:]]
+        keys = [_key(entry) for entry in entries]
+        if keyed and rng.random() < 0.3:  # one key not known
+            lost = rng.randrange(len(known) // search.ENTRY_KEY_SIZE) * search.ENTRY_KEY_SIZE
+            known = known[:lost] + bytes(search.ENTRY_KEY_SIZE) + known[lost + search.ENTRY_KEY_SIZE:]
+        index = search.index_from(written.get, entries, filters, [], known if keyed else b"",
+                                  keys if keyed else ())
         cold = search.build_index(entries, filters, [])
-        if kind == "insert":
-            assert index is None  # a hundred moved: made anew
-        elif kind == "move":
-            assert index is not None, step
+        if len(edits) == 1 and edits[0] in ("insert", "delete", "append", "remove newest", "move"):
+            assert index is not None, (step, edits)  # not made anew
+        if index is not None:
             updated += 1
-            assert _materialised(index, written) == cold, (step, kind)
-        elif index is not None:
-            updated += 1
-            assert _materialised(index, written) == cold, (step, kind)
-        written = cold
-    assert updated >= 4  # most edits are updates, not whole new indexes
+            assert _materialised(index, written) == cold, (step, edits)
+        written, known = cold, b"".join(keys)
+    assert updated >= 10  # most edits are updates, not whole new indexes
+
+
+def test_a_release_removed_among_older_ones_leaves_the_cards_of_those_after_it():
+    """Removing the oldest release renumbers every other: their cards stay as written (each is
+    named by its release), and only meta.jsonz and the shards are new."""
+    entries = [_entry(n, f"budget province words{n}") for n in range(60)]
+    written = search.build_index(entries, [], [])
+    keys = [_key(entry) for entry in entries]
+    index = search.index_from(written.get, entries[1:], [], [], b"".join(keys), keys[1:])
+    assert index is not None
+    assert _materialised(index, written) == search.build_index(entries[1:], [], [])
+    assert not [name for name, data in index.items() if name.startswith("f/") and data is not None]
+    assert len(written) - len(index) == 2  # the card of the release removed, and the shard of its word
+
+
+def test_card_names_are_unique_and_depend_on_the_releases_alone():
+    """A card is named by a digest of its release's address in letters of one case; two
+    addresses with one digest are told apart, whatever their order."""
+    paths = [f"/releases/r{n}/" for n in range(200)]
+    names = search.card_names(paths)
+    assert len(set(names)) == 200 and all(len(name) == search.CARD_NAME_SIZE for name in names)
+    assert all(name.isalnum() and name == name.lower() for name in names)
+    assert search.card_names(paths[::-1]) == names[::-1]
+    assert search.card_names(paths[50:60]) == names[50:60]
+    crowded = search.card_names(paths, size=2)  # 1,024 names for 200 addresses: some share one
+    assert len({search._card_name(path, 2) for path in paths}) < 200
+    assert len(set(crowded)) == 200
+    backwards = search.card_names(paths[::-1], size=2)
+    assert dict(zip(paths, crowded, strict=True)) == dict(zip(paths[::-1], backwards, strict=True))
 
 
 def test_an_update_makes_and_reads_only_the_entries_whose_key_changed():
@@ -547,7 +600,7 @@ def test_an_update_makes_and_reads_only_the_entries_whose_key_changed():
     entries = [_entry(n, f"budget province words{n}") for n in range(50)]
     filters = [search.Filter("year", [("2024", "2024", [0, 1])])]
     written = search.build_index(entries, filters, [])
-    keys = [bytes([n]) * search.ENTRY_KEY_SIZE for n in range(50)]
+    keys = [bytes([n + 1]) * search.ENTRY_KEY_SIZE for n in range(50)]  # none all zeros (not known)
     edited = list(entries)
     edited[7] = _entry(7, "budget grants")
     asked: list[int] = []
@@ -566,8 +619,9 @@ def test_an_update_makes_and_reads_only_the_entries_whose_key_changed():
     index = search.index_from(reading, Entries(edited), filters, [], b"".join(keys), now)
     assert index is not None
     assert _materialised(index, written) == search.build_index(edited, filters, [])
-    assert asked == [7]
-    assert [name for name in read if name.startswith("f/")] == ["f/7.jsonz"]
+    assert asked == [7], asked
+    seven = search.card_names([entry.path for entry in entries])[7]
+    assert [name for name in read if name.startswith("f/")] == [f"f/{seven}.jsonz"]
 
 
 def test_a_word_that_opens_a_new_shard_in_a_split_group_is_an_update(monkeypatch):
@@ -620,7 +674,8 @@ def test_an_index_names_its_files_by_its_meta():
     index = search.build_index([_entry(n, f"word{n} shared") for n in range(7)], [], [])
     assert search.index_names(index["meta.jsonz"]) == set(index)
     fewer = search.build_index([_entry(n, f"word{n} shared") for n in range(5)], [], [])
+    gone = search.card_names([f"/news/releases/r{n}/" for n in range(5, 7)])
     assert search.index_names(index["meta.jsonz"]) - search.index_names(fewer["meta.jsonz"]) == {
-        "f/5.jsonz", "f/6.jsonz", *(set(index) - set(fewer))}
+        f"f/{gone[0]}.jsonz", f"f/{gone[1]}.jsonz", *(set(index) - set(fewer))}
     for damaged in (None, b"", b"not gzip", gzip.compress(b"[1, 2]"), gzip.compress(b'{"count": 3}')):
         assert search.index_names(damaged) is None

@@ -1083,15 +1083,16 @@ class _Renderer:
         releases = search.in_index_order(graph.releases)
         entries = _Entries(releases, self.search_entry)
         keys = [self.search_key(release) for release in releases]
+        cards = search.card_names([self.site.url(release.path) for release in releases])
         folder = search_folder(self.language.root)
         filters, names = self.search_filters(), self.search_names()
         written = self.memory.written
         index: dict[str, bytes | None] | None = None
         if written is not None:  # update the index the last build wrote: quicker, the same bytes
             index = search.index_from(lambda name: written.read(folder + name), entries, filters, names,
-                                      written.cards.get(self.language.code, b""), keys)
-        if index is None:
-            index = dict(search.build_index(entries, filters, names, self.workers))  # made by the workers
+                                      written.cards.get(self.language.code, b""), keys, cards)
+        if index is None:  # made by the workers
+            index = dict(search.build_index(entries, filters, names, self.workers, cards))
         self.memory.search_cards[self.language.code] = b"".join(keys)
         kept_in = f"{written.folder}/" if written is not None and written.folder is not None else None
         for name, data in index.items():
@@ -1515,16 +1516,14 @@ def _search_updated(renderer: _Renderer, releases: Sequence[Release], searched: 
     """The files of the search index that change with these releases; the shards left with no
     word are added to `removed` (without it, LookupError: the full build removes them)."""
     folder = search_folder(renderer.language.root)
-    changed = {}
+    edited = {}
     for release in releases:
         number = searched.numbers.get(release)
-        card = searched.read(f"{folder}f/{number}.jsonz") if number is not None else None
-        old = search.Entry.from_card(card) if card is not None else None
-        if number is None or old is None or old.path != renderer.site.url(release.path):
+        if number is None:
             raise LookupError(release.path)
-        changed[number] = (old, renderer.search_entry(release))
-    files = search.update_index(lambda name: searched.read(folder + name), changed)
-    if files is None:
+        edited[number] = renderer.search_entry(release)
+    files = search.edited_index(lambda name: searched.read(folder + name), edited)
+    if files is None:  # not readable, or a number holds another release
         raise LookupError(folder)
     emptied = search.emptied_shards(files)
     if emptied and removed is None:

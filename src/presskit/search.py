@@ -9,13 +9,17 @@ Under `{root}search/data/`:
   it holds) and the names of partners, programmes, countries, topics and pages. Loaded first.
 - `s/KEY.jsonz`: one shard of the inverted index: every word starting with KEY (two letters,
   or three where two would make a shard too large), each with its releases and weights.
-- `f/N.jsonz`: release N's card and text, for the result and its excerpt; loaded only for the
-  results shown.
+- `f/NAME.jsonz`: a release's card and text, for the result and its excerpt; loaded only for
+  the results shown. NAME is a digest of the release's address (`card_names`), and
+  meta.jsonz's `cards` gives the name of each number.
 
 Words are folded (lower case, no accents, đ as d) the same way here and in search.js, so
 `Quang Binh` finds `Quảng Bình`. A release is a number, its place oldest first (see
 `in_index_order`): a new release takes the next number and no other release moves, so its
-build changes only the files that hold its words. A list of releases is written as the gaps
+build changes only the files that hold its words. A release added or removed among older ones
+renumbers those after it: their cards stay as they are (named by release, not by number) and
+each word's list changes only where the numbers shift (see `index_from`). A list of releases
+is written as the gaps
 between them in base-64 digits (five bits each, the sixth says another digit follows), which
 keeps a filter of 10,000 releases near 10 KB.
 
@@ -24,12 +28,16 @@ Only published releases are given to `build_index`, so nothing unpublished is ev
 
 from __future__ import annotations
 
+import base64
 import bisect
+import difflib
 import functools
 import gzip
+import hashlib
 import html
 import itertools
 import json
+import operator
 import re
 import unicodedata
 import zlib
@@ -38,13 +46,14 @@ from collections import Counter
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar, overload
 
 from presskit.forks import forked_map
 from presskit.markdown import RenderedBody
 
 DATA = "search/data/"  # under a language's root
-FORMAT = 4  # 3: files gzipped (.jsonz); 4: shards at _SHARD_LEVEL. A change to what a card
+FORMAT = 5  # 3: files gzipped (.jsonz); 4: shards at _SHARD_LEVEL; 5: cards named by release
+# (meta.jsonz's "cards"), not by number. A change to what a card
 # holds or how must change it: an index of another format is made anew (the keys a build keeps
 # describe releases, not cards)
 _LEVEL = 6  # gzip's default, for the cards and meta.jsonz (read first, by every search)
@@ -255,13 +264,46 @@ class Name:
 
 
 PARALLEL_AT_LEAST = 1000  # entries; fewer are made in this process
+CARD_NAME_SIZE = 7  # letters of a card's file name: 35 bits of a digest of its release's address
 
 
-def build_index(entries: Sequence[Entry], filters: Iterable[Filter],
-                names: Iterable[Name], workers: int = 1) -> dict[str, bytes]:
+def card_names(paths: Sequence[str], size: int = CARD_NAME_SIZE) -> list[str]:
+    """The name of each release's card (`f/NAME.jsonz`), given the releases' addresses in
+    index order: a digest of the address, so that a release added or removed among older
+    ones, which renumbers every release after it, leaves their cards as they are (named by
+    number, deleting a release of 2014 from 10,000 wrote 10,000 cards again: 9 s). Lower-case
+    letters and digits (base 32), as a file system that ignores case (macOS's, Windows') needs.
+    Two addresses with one digest (a chance in 700 at 10,000 releases) are told apart in the
+    order of the addresses: the first keeps it, the next takes the digest of its address and a
+    count. The names depend on the releases indexed alone, as a cold build's must."""
+    names = [_card_name(path, size) for path in paths]
+    if len(set(names)) == len(names):
+        return names
+    taken: set[str] = set()
+    chosen: dict[str, str] = {}
+    for path in sorted(set(paths)):
+        name, tries = _card_name(path, size), 0
+        while name in taken:
+            tries += 1
+            name = _card_name(f"{path}\n{tries}", size)
+        taken.add(name)
+        chosen[path] = name
+    return [chosen[path] for path in paths]
+
+
+def _card_name(path: str, size: int) -> str:
+    digest = hashlib.blake2b(path.encode(), digest_size=(5 * size + 7) // 8).digest()
+    return base64.b32encode(digest).decode("ascii")[:size].lower()
+
+
+def build_index(entries: Sequence[Entry], filters: Iterable[Filter], names: Iterable[Name],
+                workers: int = 1, cards: Sequence[str] | None = None) -> dict[str, bytes]:
     """Every file of the index, by its path under search/data/ (each release's card and
-    weights made on `workers` processes for a large index)."""
+    weights made on `workers` processes for a large index). `cards`: the names of their
+    cards (`card_names` of their paths), given where entries are made as they are asked for."""
     made = _cards_and_weights(entries, workers)
+    if cards is None:
+        cards = card_names([entry.path for entry in entries])
     # Each word's releases and weights, in arrays (millions of pairs at 10,000 releases: as
     # tuples in lists, they took more memory than anything else in a build).
     postings: dict[str, tuple[array[int], bytearray]] = {}
@@ -273,11 +315,11 @@ def build_index(entries: Sequence[Entry], filters: Iterable[Filter],
             found[0].append(number)  # numbers ascend
             found[1].append(weight)
     shards = _shards({word: numbers for word, (numbers, _) in postings.items()})
-    files = {f"s/{key}.jsonz": _shard_json({word: encode_pairs(zip(*postings[word], strict=True))
-                                            for word in shard}) for key, shard in shards.items()}
-    files["meta.jsonz"] = _meta(len(entries), sorted(shards), filters, names)
+    files = {f"s/{key}.jsonz": _shard_json({word: _encoded_pairs(*postings[word]) for word in shard})
+             for key, shard in shards.items()}
+    files["meta.jsonz"] = _meta(len(entries), sorted(shards), cards, filters, names)
     for number, (card, _, _) in enumerate(made):
-        files[f"f/{number}.jsonz"] = card
+        files[f"f/{cards[number]}.jsonz"] = card
     return files
 
 
@@ -289,134 +331,372 @@ def _cards_and_weights(entries: Sequence[Entry], workers: int) -> list[tuple[byt
     return forked_map(Entry.packed, entries, workers, at_least=PARALLEL_AT_LEAST, chunksize=250)
 
 
-def update_index(read: Callable[[str], bytes | None],
-                 changed: Mapping[int, tuple[Entry | None, Entry | None]]) -> dict[str, bytes] | None:
-    """The files of an index that change when the words of some releases change (their
-    number, old and new entry; no old one for a number added, no new one for a number
-    removed), read from the index as written; None when it cannot be read, and the whole
-    index must be made again. meta.jsonz is only given when its list of shards changed."""
+def edited_index(read: Callable[[str], bytes | None], edited: Mapping[int, Entry]) -> dict[str, bytes] | None:
+    """The files of an index that change when some releases keep their numbers and their
+    entries change (a title or a caption edited; `edited` by number): their cards, the shards
+    of the words whose weights changed, and meta.jsonz when its list of shards changed. None
+    when the index as written (`read` by path under search/data/) cannot be read, or a number
+    holds another release: the index must be made again."""
     try:
-        meta = _load(read("meta.jsonz"))
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        meta = _meta_of(read("meta.jsonz"))
+        if meta is None:
             return None
+        written = _card_names_in(meta)
+        changed: dict[int, tuple[Entry | None, Entry | None]] = {}
+        for number, entry in edited.items():
+            if not 0 <= number < len(written):
+                return None
+            old = Entry.from_card(read(f"f/{written[number]}.jsonz") or b"")
+            if old is None or old.path != entry.path:
+                return None
+            changed[number] = (old, entry)
         keys = list(meta["shards"])
-        split = {key[:2] for key in keys if len(key) == 3}  # groups split by their third letter
-        edits: dict[str, dict[str, dict[int, int | None]]] = {}
-        for number, (old, new) in changed.items():
-            before = old.weights() if old is not None else {}
-            after = new.weights() if new is not None else {}
-            for word in before.keys() | after.keys():
-                if before.get(word) != after.get(word):
-                    key = shard_of(word, keys, split)
-                    edits.setdefault(key, {}).setdefault(word, {})[number] = after.get(word)
-        files: dict[str, bytes] = {}
-        for key, words_changed in edits.items():
-            data = read(f"s/{key}.jsonz")
-            shard = _load(data) if data is not None else {}
-            for word, numbers in words_changed.items():
-                pairs = updated_pairs(shard.get(word, ""), numbers)
-                if pairs:
-                    shard[word] = pairs
-                else:
-                    shard.pop(word, None)
-            files[f"s/{key}.jsonz"] = _shard_json(dict(sorted(shard.items())))
-            if shard and key not in keys:
-                keys.append(key)
-            elif not shard and key in keys:
-                keys.remove(key)  # left with no word: see emptied_shards
-        if not _split_as_made(keys, {key[:2] for key in edits}, files, read):
-            return None  # a group of words grew past the limit of a shard, or shrank below it
-        if sorted(keys) != meta["shards"]:
-            files["meta.jsonz"] = _json({**meta, "shards": sorted(keys)})
-        for number, (_, new) in changed.items():
-            if new is not None:
-                files[f"f/{number}.jsonz"] = new.card()
+        files = _updated_shards(read, keys, changed)
+        if files is None:
+            return None
+        if keys != meta["shards"]:
+            files["meta.jsonz"] = _json({**meta, "shards": keys})
+        for number, entry in edited.items():
+            files[f"f/{written[number]}.jsonz"] = entry.card()
         return files
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def _updated_shards(read: Callable[[str], bytes | None], keys: list[str],
+                    changed: Mapping[int, tuple[Entry | None, Entry | None]]) -> dict[str, bytes] | None:
+    """The shards that change when the words of some releases change (their number, old and
+    new entry), read from the index as written; `keys`, its list of shards, is brought up to
+    date (sorted). None when a group of words grew past the limit of a shard, or shrank below
+    it: the index must be made again."""
+    split = {key[:2] for key in keys if len(key) == 3}  # groups split by their third letter
+    edits: dict[str, dict[str, dict[int, int | None]]] = {}
+    for number, (old, new) in changed.items():
+        before = old.weights() if old is not None else {}
+        after = new.weights() if new is not None else {}
+        for word in before.keys() | after.keys():
+            if before.get(word) != after.get(word):
+                key = shard_of(word, keys, split)
+                edits.setdefault(key, {}).setdefault(word, {})[number] = after.get(word)
+    files: dict[str, bytes] = {}
+    for key, words_changed in edits.items():
+        data = read(f"s/{key}.jsonz")
+        shard = _load(data) if data is not None else {}
+        for word, numbers in words_changed.items():
+            pairs = updated_pairs(shard.get(word, ""), numbers)
+            if pairs:
+                shard[word] = pairs
+            else:
+                shard.pop(word, None)
+        files[f"s/{key}.jsonz"] = _shard_json(dict(sorted(shard.items())))
+        if shard and key not in keys:
+            keys.append(key)
+        elif not shard and key in keys:
+            keys.remove(key)  # left with no word: see emptied_shards
+    keys.sort()
+    if not _split_as_made(keys, {key[:2] for key in edits}, files, read):
+        return None
+    return files
 
 
 # Bytes of each entry's key: a digest of all it is made of (the release and the settings), which
 # a build keeps for the index it wrote, in index order, so that the next one need not make the
 # entries, nor read the cards, of the releases that did not change.
 ENTRY_KEY_SIZE = 8
+_NO_KEY = bytes(ENTRY_KEY_SIZE)  # an entry whose key is not known (made again by a quick rebuild)
 _MOST_MOVED = 32  # places whose release changed that an update takes on (or a 40th of the index)
 
 
 def index_from(read: Callable[[str], bytes | None], entries: Sequence[Entry], filters: Iterable[Filter],
-               names: Iterable[Name], known: bytes = b"",
-               keys: Sequence[bytes] = ()) -> dict[str, bytes | None] | None:
+               names: Iterable[Name], known: bytes = b"", keys: Sequence[bytes] = (),
+               cards: Sequence[str] | None = None) -> dict[str, bytes | None] | None:
     """Every file of the index of these entries (in index order), made from the index as
-    written (`read` by path under search/data/) when every release it holds keeps its number,
-    releases published since coming after them and the newest ones removed: only the cards
-    that changed, the shards of the words whose weights changed and meta.jsonz are new bytes;
-    None stands for a file that stays as it is. The same files as `build_index` makes. A
-    release that moved a few places (a new date) is an update of the numbers between (each
-    holds another release's card and words); None when many releases moved (one added or
-    removed among older ones, a date moved far: the index is then made anew, which is as
-    quick), or the index cannot be read. `known`, the keys of the entries of the index written
-    (ENTRY_KEY_SIZE bytes each), and `keys`, those of these entries: an entry whose key is the same
-    at its number is not asked for (`entries` may make them as they are asked for), nor is its
-    card read."""
+    written (`read` by path under search/data/): only the cards that changed, the shards of
+    the words whose releases or weights changed and meta.jsonz are new bytes; None stands for
+    a file that stays as it is. The same files as `build_index` makes.
+
+    The releases of both are matched (`_aligned`). Where few numbers hold another release or
+    the same one changed (an edit; a new date that moves a release a few places, and those
+    between by one; the newest added or removed), only the words of those numbers change.
+    Where releases were added or removed among older ones, those after them are renumbered:
+    their cards stay as written, and every word's list is spliced where the numbers shift
+    (`_spliced_shards`).
+    None when many releases changed (more than a 40th: made anew, as quickly) or the index
+    cannot be read.
+
+    `known`, the keys of the entries of the index written (ENTRY_KEY_SIZE bytes each), and
+    `keys`, those of these entries: an entry whose key is the same is not asked for (`entries`
+    may make them as they are asked for), nor is its card read; without them, every card is
+    read and every entry made. `cards`: their names (`card_names` of their paths), given where
+    entries are made as they are asked for."""
+    if cards is None:
+        cards = card_names([entry.path for entry in entries])
+    # A changed release's card and entry are asked for when matched, then again when used.
+    read, entries = functools.lru_cache(maxsize=1024)(read), _Kept(entries)
     try:
-        meta = _load(read("meta.jsonz"))
-        count = meta.get("count") if isinstance(meta, dict) and meta.get("format") == FORMAT else None
-        if not isinstance(count, int):
+        meta = _meta_of(read("meta.jsonz"))
+        if meta is None:
             return None
-        if len(known) != count * ENTRY_KEY_SIZE:
+        written = _card_names_in(meta)
+        if len(known) != len(written) * ENTRY_KEY_SIZE:
             known = b""  # not of this index
-        changed: dict[int, tuple[Entry | None, Entry | None]] = {}
-        moved, most = 0, max(_MOST_MOVED, count // 40)
-        for number in range(max(len(entries), count)):
-            if (known and number < count and number < len(keys)
-                    and known[number * ENTRY_KEY_SIZE:(number + 1) * ENTRY_KEY_SIZE] == keys[number]):
-                continue  # made of the same: the same card and words
-            entry = entries[number] if number < len(entries) else None
-            written = None
-            if number < count:  # the card as written
-                written = read(f"f/{number}.jsonz")
-                if entry is not None and written is not None and _unzipped(written) == entry.card_json():
-                    if len(entry.text) >= _TEXT_LIMIT:
-                        return None  # its card is cut: the words beyond the cut may differ
-                    continue
-            if number < count and written is None:
-                return None  # the index written lacks a card
-            old = Entry.from_card(written) if written is not None else None
-            if written is not None and old is None:
-                return None  # a card cut or unreadable
-            if old and entry and old.path != entry.path:
-                moved += 1  # another release in this place
-                if moved > most:
-                    return None
-            changed[number] = (old, entry)
-        files = update_index(read, changed)
-        if files is None:
+        spans = _aligned(read, written, entries, known, keys)
+        most = max(_MOST_MOVED, len(written) // 40)
+        if sum(max(s.old_end - s.old, s.new_end - s.new) for s in spans if not s.same) > most:
             return None
-        shards = _load(files["meta.jsonz"])["shards"] if "meta.jsonz" in files else meta["shards"]
+        shards = list(meta["shards"])
+        places = _in_other_places(spans, len(written), len(entries))
+        files = None
+        if sum(map(len, places)) <= most:  # an edit, a move, the newest added or removed
+            files = _updated_shards(read, shards, _renumbered(read, written, entries, places))
+        if files is None:  # releases added or removed among older ones, or groups split anew
+            files, shards = _spliced_shards(read, meta["shards"], entries, spans)
+        files.update(_changed_cards(read, written, entries, cards, spans))
     except (ValueError, KeyError, TypeError):
         return None
     index: dict[str, bytes | None] = {f"s/{key}.jsonz": None for key in shards}
-    index.update({f"f/{number}.jsonz": None for number in range(len(entries))})
+    index.update({f"f/{name}.jsonz": None for name in cards})
     index.update((name, data) for name, data in files.items() if name in index)  # no emptied shard
-    index["meta.jsonz"] = _meta(len(entries), shards, filters, names)
+    index["meta.jsonz"] = _meta(len(entries), shards, cards, filters, names)
     return index
+
+
+class _Kept(Sequence[Entry]):
+    """Entries, the last 1,024 asked for kept (an entry may be made as it is asked for)."""
+
+    def __init__(self, entries: Sequence[Entry]) -> None:
+        self.entries = entries
+        self.made: dict[int, Entry] = {}
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    @overload
+    def __getitem__(self, number: int) -> Entry: ...
+
+    @overload
+    def __getitem__(self, number: slice) -> Sequence[Entry]: ...
+
+    def __getitem__(self, number: int | slice) -> Entry | Sequence[Entry]:
+        if isinstance(number, slice):
+            return [self[at] for at in range(*number.indices(len(self)))]
+        found = self.made.get(number)
+        if found is None:
+            if len(self.made) >= 1024:
+                del self.made[next(iter(self.made))]
+            found = self.made[number] = self.entries[number]
+        return found
+
+
+class _Span(NamedTuple):
+    """Releases numbered old..old_end in the index written and new..new_end in the new one."""
+
+    same: bool  # the same releases, unchanged, in both (else removed, added or changed)
+    old: int
+    old_end: int
+    new: int
+    new_end: int
+
+
+def _aligned(read: Callable[[str], bytes | None], written: Sequence[str], entries: Sequence[Entry],
+             known: bytes, keys: Sequence[bytes]) -> list[_Span]:
+    """The index written (its cards' names) and these entries as spans of releases, in order.
+    Releases are matched by their keys where both are known, and a release in the place of
+    another whose key differs (or is not known) by its card; without `known`, every card is
+    read and matched. ValueError where a card is missing, or cut short (its words are then not
+    known)."""
+    before: list[object]
+    after: list[object]
+    if known:
+        before = [key if key != _NO_KEY else object() for key in
+                  (known[n * ENTRY_KEY_SIZE:(n + 1) * ENTRY_KEY_SIZE] for n in range(len(written)))]
+        after = [keys[n] if n < len(keys) else object() for n in range(len(entries))]
+    else:
+        before = [_written_card(read, name) for name in written]
+        after = [_card_of(entries[number]) for number in range(len(entries))]
+    start, top = 0, min(len(before), len(after))
+    while start < top and before[start] == after[start]:
+        start += 1
+    end = 0  # releases at the end, the same in both
+    while end < top - start and before[-1 - end] == after[-1 - end]:
+        end += 1
+    spans = [_Span(True, 0, start, 0, start)] if start else []
+    matcher = difflib.SequenceMatcher(None, before[start:len(before) - end], after[start:len(after) - end],
+                                      autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal" or not known or i2 - i1 != j2 - j1:
+            spans.append(_Span(tag == "equal", start + i1, start + i2, start + j1, start + j2))
+            continue
+        for at in range(i2 - i1):  # releases in each other's place, their keys unlike: their cards
+            old, new = start + i1 + at, start + j1 + at
+            same = _written_card(read, written[old]) == _card_of(entries[new])
+            spans.append(_Span(same, old, old + 1, new, new + 1))
+    if end:
+        spans.append(_Span(True, len(before) - end, len(before), len(after) - end, len(after)))
+    return spans
+
+
+def _written_card(read: Callable[[str], bytes | None], name: str) -> bytes:
+    opened = _unzipped(read(f"f/{name}.jsonz") or b"")
+    if opened is None:
+        raise ValueError(f"no card {name}")
+    return opened
+
+
+def _card_of(entry: Entry) -> bytes:
+    """An entry's card, as compared with one written: ValueError for a card cut short (the
+    words beyond the cut may differ)."""
+    if len(entry.text) >= _TEXT_LIMIT:
+        raise ValueError("a card cut short")
+    return entry.card_json()
+
+
+def _in_other_places(spans: Sequence[_Span], count: int, new_count: int) -> list[range]:
+    """The numbers that hold another release, or the same one changed: from each change to
+    the next span of releases left in their places. A release that moved a few places puts
+    the few between in other numbers; one added or removed among older ones, every one after
+    it."""
+    found = []
+    start: int | None = None
+    for span in spans:
+        if span.same and span.old == span.new:
+            if start is not None:
+                found.append(range(start, span.old))
+                start = None
+        elif start is None:
+            start = span.old  # the same as span.new: every release before is in its place
+    if start is not None:
+        found.append(range(start, max(count, new_count)))
+    return found
+
+
+def _renumbered(read: Callable[[str], bytes | None], written: Sequence[str], entries: Sequence[Entry],
+                places: Iterable[range]) -> dict[int, tuple[Entry | None, Entry | None]]:
+    """Each of these numbers with its release as written (from its card) and as now; None
+    for a number that was not, or is no more."""
+    changed: dict[int, tuple[Entry | None, Entry | None]] = {}
+    for number in itertools.chain.from_iterable(places):
+        old = None
+        if number < len(written):
+            old = Entry.from_card(read(f"f/{written[number]}.jsonz") or b"")
+            if old is None:
+                raise ValueError(f"card {written[number]} cut short or unreadable")
+        changed[number] = (old, entries[number] if number < len(entries) else None)
+    return changed
+
+
+def _spliced_shards(read: Callable[[str], bytes | None], keys: Sequence[str], entries: Sequence[Entry],
+                    spans: Sequence[_Span]) -> tuple[dict[str, bytes], list[str]]:
+    """Every shard, its words' releases renumbered as `spans` say: those of the releases
+    removed or changed left out, those of the releases added or changed put in; with the list
+    of shards. A release added or removed among older ones shifts the numbers of every word
+    found after it, but a list of gaps changes only where the numbers shift: each word's list
+    is decoded and encoded at C speed (see _pairs, _encoded_pairs), and grouped into shards as
+    a cold build groups it. The shards whose bytes are the same are not given."""
+    same = [span for span in spans if span.same]
+    first = min(span.old for span in spans if not span.same)  # the numbers before it stay
+    written: dict[str, bytes] = {}
+    as_written: dict[str, str] = {}  # a list of pairs that stays as it is
+    postings: dict[str, tuple[list[int], bytearray]] = {}
+    for key in keys:
+        data = read(f"s/{key}.jsonz")
+        if data is None:
+            raise ValueError(f"no shard {key}")
+        written[key] = data
+        for word, text in _load(data).items():
+            numbers, weights = _pairs(text)
+            if numbers and numbers[-1] < first:
+                as_written[word] = text
+                postings[word] = (numbers, bytearray(weights))
+                continue
+            moved: list[int] = []
+            moved_weights = bytearray()
+            lo = 0
+            for span in same:
+                lo = bisect.bisect_left(numbers, span.old, lo)
+                hi = bisect.bisect_left(numbers, span.old_end, lo)
+                if lo < hi:
+                    moved += map(operator.add, numbers[lo:hi], itertools.repeat(span.new - span.old))
+                    moved_weights += weights[lo:hi]
+                lo = hi
+            if moved:
+                postings[word] = (moved, moved_weights)
+    for span in spans:
+        for number in range(span.new, span.new_end) if not span.same else ():
+            for word, weight in entries[number].weights().items():
+                found = postings.get(word)
+                if found is None:
+                    found = postings[word] = ([], bytearray())
+                at = bisect.bisect_left(found[0], number)
+                found[0].insert(at, number)
+                found[1].insert(at, weight)
+                as_written.pop(word, None)
+    files: dict[str, bytes] = {}
+    grouped = _shards({word: numbers for word, (numbers, _) in postings.items()})
+    for key, words in grouped.items():
+        data = _shard_json({word: as_written[word] if word in as_written else _encoded_pairs(*postings[word])
+                            for word in words})
+        if data != written.get(key):
+            files[f"s/{key}.jsonz"] = data
+    return files, sorted(grouped)
+
+
+def _changed_cards(read: Callable[[str], bytes | None], written: Sequence[str], entries: Sequence[Entry],
+                   cards: Sequence[str], spans: Sequence[_Span]) -> dict[str, bytes]:
+    """The cards to write: those of the releases added or changed, unless the same card is
+    written under its name, and a card whose name is now another's (two releases with one
+    digest, see card_names) under its new name."""
+    files: dict[str, bytes] = {}
+    for span in spans:
+        if span.same:
+            if written[span.old:span.old_end] != cards[span.new:span.new_end]:
+                for old in range(span.old, span.old_end):
+                    new = old + span.new - span.old
+                    if written[old] != cards[new]:
+                        files[f"f/{cards[new]}.jsonz"] = read(f"f/{written[old]}.jsonz") or b""
+            continue
+        for number in range(span.new, span.new_end):
+            entry, name = entries[number], cards[number]
+            data = read(f"f/{name}.jsonz")
+            if data is None or _unzipped(data) != entry.card_json():
+                files[f"f/{name}.jsonz"] = entry.card()
+    if any(not data for data in files.values()):
+        raise ValueError("a card is missing")
+    return files
+
+
+def _meta_of(data: bytes | None) -> dict[str, Any] | None:
+    """An index's meta.jsonz, if it is one of this format."""
+    meta = _load(data)
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        return None
+    count, cards, shards = meta.get("count"), meta.get("cards"), meta.get("shards")
+    if (not isinstance(count, int) or not isinstance(cards, str) or len(cards) != count * CARD_NAME_SIZE
+            or not isinstance(shards, list) or not all(isinstance(key, str) for key in shards)):
+        return None
+    return meta
+
+
+def _card_names_in(meta: Mapping[str, Any]) -> list[str]:
+    cards = meta["cards"]
+    return [cards[at:at + CARD_NAME_SIZE] for at in range(0, len(cards), CARD_NAME_SIZE)]
 
 
 def index_names(meta: bytes | None) -> set[str] | None:
     """The names of every file of the index whose meta.jsonz this is (under search/data/);
     None if it is not one."""
     try:
-        found = _load(meta)
-        count, shards = found["count"], found["shards"]
-        if not isinstance(count, int) or not all(isinstance(key, str) for key in shards):
-            return None
+        found = _meta_of(meta)
     except (ValueError, KeyError, TypeError):
         return None
-    return {"meta.jsonz", *(f"s/{key}.jsonz" for key in shards), *(f"f/{n}.jsonz" for n in range(count))}
+    if found is None:
+        return None
+    return {"meta.jsonz", *(f"s/{key}.jsonz" for key in found["shards"]),
+            *(f"f/{name}.jsonz" for name in _card_names_in(found))}
 
 
 def emptied_shards(files: Mapping[str, bytes]) -> list[str]:
-    """The shards of an update (see `update_index`) left with no word, which a cold build
+    """The shards of an update (see `edited_index`) left with no word, which a cold build
     would not write at all."""
     if "meta.jsonz" not in files:
         return []  # the list of shards did not change
@@ -466,11 +746,13 @@ def _shards(postings: Mapping[str, Sized]) -> dict[str, list[str]]:
     return shards
 
 
-def _meta(count: int, shards: list[str], filters: Iterable[Filter], names: Iterable[Name]) -> bytes:
+def _meta(count: int, shards: list[str], cards: Sequence[str], filters: Iterable[Filter],
+          names: Iterable[Name]) -> bytes:
     return _json({
         "format": FORMAT,
         "count": count,
         "shards": shards,
+        "cards": "".join(cards),  # each number's card, CARD_NAME_SIZE letters each
         "filters": {f.key: [[key, label, encode(sorted(numbers))] for key, label, numbers in f.values]
                     for f in filters},
         "names": [[n.kind, n.name, sorted({fold(a) for a in (n.name, *n.aliases)}), n.path]
@@ -505,6 +787,31 @@ def encode_pairs(postings: Iterable[tuple[int, int]]) -> str:
             _digits(weight, out)
         last = number
     return "".join(out)
+
+
+def _encoded_pairs(numbers: Sequence[int], weights: bytes | bytearray) -> str:
+    """`encode_pairs` of releases (ascending) and their weights, made at C speed when every
+    gap and weight is one digit (most lists: a cold build encodes millions of pairs)."""
+    steps = list(map(operator.sub, numbers, itertools.chain((-1,), numbers)))  # each gap + 1
+    if (steps and max(steps) > 32) or (weights and max(weights) >= 32):
+        return encode_pairs(zip(numbers, weights, strict=True))
+    digits = bytearray(2 * len(steps))
+    digits[0::2] = bytes(map(operator.sub, steps, itertools.repeat(1)))
+    digits[1::2] = weights
+    return digits.translate(_DIGITS_OF).decode("ascii")
+
+
+def _pairs(text: str) -> tuple[list[int], bytes]:
+    """A list of pairs decoded: its releases (ascending) and their weights, at C speed when
+    every value is one digit. ValueError for a damaged list."""
+    digits = text.encode("ascii").translate(_VALUES)
+    if digits and max(digits) >= 32:
+        found = decode_pairs(text)
+        return list(found), bytes(found.values())
+    if len(digits) % 2:
+        raise ValueError("a list of pairs with an odd number of values")
+    gaps = digits[0::2]
+    return list(map(operator.add, itertools.accumulate(gaps), range(len(gaps)))), digits[1::2]
 
 
 def updated_pairs(text: str, changes: Mapping[int, int | None]) -> str:

@@ -72,8 +72,14 @@
     if (!shards[key]) shards[key] = getJSON("s/" + key + ".jsonz");
     return shards[key];
   }
+  // A release's card is named by its release, not its number (a release added among older
+  // ones renumbers those after it, and their cards stay as they are): meta.cards holds each
+  // number's name, all of one length.
   function card(n) {
-    if (!cards[n]) cards[n] = getJSON("f/" + n + ".jsonz");
+    if (!cards[n]) {
+      var size = meta.cards.length / meta.count;
+      cards[n] = getJSON("f/" + meta.cards.substr(n * size, size) + ".jsonz");
+    }
     return cards[n];
   }
 
