@@ -20,7 +20,10 @@ process, --runs times per scenario; the table gives medians:
 - one title, one date, one lead (its first paragraph, which lists show), one partner (added
   or removed), one photo (its first photo replaced): after that edit of one release;
 - added, deleted: after a release was added (a copy of that one, retitled and dated after
-  every other: the newest, as a new release is), then deleted.
+  every other: the newest, as a new release is), then deleted;
+- added old, deleted old: the same with a copy dated four years before that one, among the
+  older releases (an archive's release put in late): in the search index every release after
+  it takes another number.
 Each edit is measured on the site as the build before it left it, as people work.
 
 Peak memory is the largest resident size of the build process (presskit's rendering workers
@@ -180,7 +183,7 @@ def run(command: list[str]) -> tuple[float, float]:
 
 
 EDITS = ("one body", "one title", "one date", "one lead", "one partner", "one photo", "added",
-         "deleted")
+         "deleted", "added old", "deleted old")
 
 
 def _front(text: str) -> tuple[dict, str]:
@@ -228,11 +231,13 @@ def scenarios(build: list[str], clean: list[Path], release: Path, runs: int,
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
     original = release.read_text()
     added = release.with_name(f"added-{release.name}")
+    old = release.with_name(f"old-{release.name}")
     for number in range(runs):
         for folder in clean:
             shutil.rmtree(folder, ignore_errors=True)
         release.write_text(original)  # each run starts from the generated site
         added.unlink(missing_ok=True)
+        old.unlink(missing_ok=True)
         time.sleep(2.1)
         results["cold"].append(run(build))
         if cold_only:
@@ -251,15 +256,26 @@ def scenarios(build: list[str], clean: list[Path], release: Path, runs: int,
 def make_edit(name: str, release: Path, number: int) -> None:
     """One edit of EDITS to `release` (the one in the middle of the list), the `number`th
     time: `added` writes a copy of it as today's release, the newest of the site, as
-    `added-NAME.md` beside it; `deleted` removes that copy."""
+    `added-NAME.md` beside it; `deleted` removes that copy; `added old` and `deleted old` the
+    same with a copy dated four years before it, `old-NAME.md`."""
     added = release.with_name(f"added-{release.name}")
+    old = release.with_name(f"old-{release.name}")
     if name == "added":
         front, body = _front(release.read_text())
         front["title"] = f"An added release {number}"
         front["date"] = date(2026, 6, 1) if isinstance(front["date"], date) else "2026-06-01"
         added.write_text(_text(front, body))
+    elif name == "added old":
+        front, body = _front(release.read_text())
+        was = date.fromisoformat(str(front["date"])[:10])
+        then = date(was.year - 4, was.month, min(was.day, 28))
+        front["title"] = f"An archived release {number}"
+        front["date"] = then if isinstance(front["date"], date) else then.isoformat()
+        old.write_text(_text(front, body))
     elif name == "deleted":
         added.unlink()
+    elif name == "deleted old":
+        old.unlink()
     else:
         release.write_text(edited(name, release.read_text(), number))
 

@@ -47,8 +47,9 @@ def edit(site: Path, kind: str, number: int) -> None:
     """One edit of the kind named (run.py's EDITS without "one ") to the release in the middle
     of the list, as run.py makes it."""
     releases = sorted(path for path in (site / "content/releases").rglob("*.md")
-                      if not path.name.startswith("added-"))
-    make_edit(kind if kind in ("added", "deleted") else f"one {kind}", releases[len(releases) // 2], number)
+                      if not path.name.startswith(("added-", "old-")))
+    name = kind.replace("-", " ") if kind.startswith(("added", "deleted")) else f"one {kind}"
+    make_edit(name, releases[len(releases) // 2], number)
 
 
 def main() -> None:
@@ -60,7 +61,8 @@ def main() -> None:
     parser.add_argument("site_b", type=Path, help="a copy of it built by version B")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--edits", nargs="+", default=["added", "deleted", "date", "partner", "title"],
-                        help="added, deleted (after added), body, title, date, lead, partner, photo")
+                        help="added, deleted (after added), added-old, deleted-old (after added-old), "
+                             "body, title, date, lead, partner, photo")
     arguments = parser.parse_args()
     versions = {"A": (arguments.code_a, arguments.site_a), "B": (arguments.code_b, arguments.site_b)}
     times: dict[tuple[str, str], list[float]] = {(kind, name): [] for kind in arguments.edits
