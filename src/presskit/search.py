@@ -538,7 +538,14 @@ def _aligned(read: Callable[[str], bytes | None], written: Sequence[str], entrie
             spans.append(_Span(same, old, old + 1, new, new + 1))
     if end:
         spans.append(_Span(True, len(before) - end, len(before), len(after) - end, len(after)))
-    return spans
+    merged: list[_Span] = []  # releases matched one by one, side by side: one span
+    for span in spans:
+        last = merged[-1] if merged else None
+        if last and last.same and span.same and last.old_end == span.old and last.new_end == span.new:
+            merged[-1] = last._replace(old_end=span.old_end, new_end=span.new_end)
+        else:
+            merged.append(span)
+    return merged
 
 
 def _written_card(read: Callable[[str], bytes | None], name: str) -> bytes:
