@@ -843,9 +843,9 @@ class _OutputRead:
 
 def _search_files_gone(settings: Settings, newsroom: Newsroom, languages: Iterable[str],
                        files: list[OutputFile], read: _OutputRead) -> list[str]:
-    """The files of output/ in the search indexes of these languages, made whole again (their
+    """The files of output/ in the search indexes of these languages, made again (their
     new meta.jsonz among `files`, the files that stay as they are unnamed), that they no
-    longer have (a release deleted: its number's card, the shards of its words): the index's
+    longer have (a release deleted: its card, the shards of its words): the index's
     files as its last meta.jsonz (`read`) names them, less those of the new one; where the last
     one is unreadable, every file in its folder less those."""
     made = {file.path: file.data for file in files}

@@ -45,8 +45,8 @@ _FORMAT = 3
 # entries: each holds its release's text and words again (76 of 166 MB at 10,000 releases, a
 # quarter of a second more to take back, in the wait of the first save after a start): the
 # started preview makes them again while saves pause (Preview.make_search_entries_when_quiet),
-# before the only rebuild that asks for them all, an index made whole (a release written or
-# deleted among older ones), needs them.
+# before the only rebuild that asks for them all, an index made anew (many releases changed or
+# moved: see search.index_from), needs them.
 _MEMORY = ("files", "bodies", "body_options", "fragments", "models", "copies", "graph", "media",
            "search_cards")
 

@@ -642,9 +642,9 @@ def finish_move(settings: Settings, record: Record, made: Quick, kept: KeptSite,
     sitemap; with the keys of those indexes' entries, and the files of the index served that
     it no longer has. The files of the index that stay the same are those served or, in
     `folder` (output/, for a build), left there as they are (the entry of each release: a
-    build read 10,000 of them to find them unchanged). With `workers`, an index made whole (a
-    release added or deleted among older ones renumbers every one after it) makes its entries
-    on that many processes. BuildFailed or LookupError: the full build must run."""
+    build read 10,000 of them to find them unchanged). With `workers`, an index made anew
+    (many releases changed or moved, see search.index_from) makes its entries on that many
+    processes. BuildFailed or LookupError: the full build must run."""
     before = memory.written, memory.search_cards, memory.shows
     memory.written, memory.search_cards, memory.shows = (
         Written(folder, read, record.cards, served, unnamed_kept=True), {}, {})

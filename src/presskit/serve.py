@@ -497,8 +497,8 @@ class Preview:
         """While saves pause, make the search entries that a start which took back what the
         last preview learned left out (see presskit.learned), a release at a time, stopping as
         soon as `busy` says a save came (it is made first; the rest waits for the next pause).
-        Without them, the first search index made whole (a release written or deleted among
-        older ones) made them all after the tab's reload: about 3.5 s at 10,000 releases in
+        Without them, the first search index made anew (many releases changed or moved, see
+        search.index_from) made them all after the tab's reload: about 3.5 s at 10,000 releases in
         two languages, which a save made then waited for."""
         if self.entries_made or not self.warm or self.kept is None or self._snapshot.error:
             return

@@ -198,7 +198,7 @@ def _replace_all(writes: list[tuple[OutputFile, Path]], gone: list[Path], output
 
 def _all_inside(folders: Iterable[Path], output_dir: Path) -> bool:
     """Whether each of these folders is inside output/ once links are followed (each looked
-    at once: the 10,000 search cards a renumbered index rewrites share one)."""
+    at once: the 10,000 search cards of an index made anew share one)."""
     real = os.path.realpath(output_dir)
     return all(_inside(folder, real) for folder in folders)
 
