@@ -42,7 +42,7 @@ import re
 import unicodedata
 import zlib
 from array import array
-from collections import Counter
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass
 from functools import lru_cache
@@ -66,6 +66,7 @@ _SHARD_LIMIT = 24_000  # bytes: a two-letter shard larger than this is split by 
 _TEXT_LIMIT = 20_000  # characters of a release's text kept for its excerpt
 _DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _DIGIT_VALUES = {digit: value for value, digit in enumerate(_DIGITS)}
+_DIGIT_BYTES = _DIGITS.encode("ascii")
 _VALUES = bytes.maketrans(_DIGITS.encode("ascii"), bytes(range(64)))  # digit -> its value
 _DIGITS_OF = bytes.maketrans(bytes(range(64)), _DIGITS.encode("ascii"))  # value -> its digit
 _LAST_DIGITS = str.maketrans("", "", _DIGITS[:32])  # removes the digits that end a value
@@ -77,7 +78,9 @@ _WORD = re.compile(r"[^\W_]+")  # letters and digits, as search.js's [\p{L}\p{N}
 _RAW_WORD = re.compile(r"[\w\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f"
                        r"\u0670\u06d6-\u06ed\u0900-\u0d7f\u0e31-\u0e4e]+")
 _TAG = re.compile(r"<[^>]+>")
-_SPACE = re.compile(r"\s+")
+# ASCII bytes -> the same lower-cased, anything but a letter or digit -> a space.
+_ASCII_WORDS = bytes(c + 32 if 65 <= c <= 90 else c if 48 <= c <= 57 or 97 <= c <= 122 else 32
+                     for c in range(256))
 _TITLE = 16  # weight bit: the word is in the title or subtitle
 _MOST = 15  # a word's count in the text is capped here
 # Letters that Unicode does not decompose into a base letter and an accent.
@@ -121,7 +124,12 @@ def _unmarked() -> _Unmarked:
 
 def word_counts(text: str) -> Counter[str]:
     """How often each folded word is in a text. The words are counted as written and each
-    different one folded once: several times quicker than folding the whole text."""
+    different one folded once: several times quicker than folding the whole text. ASCII text
+    (most of an English newsroom) is cut into words as bytes, a third quicker: its words are
+    the runs of letters and digits, lower-cased, as the general way finds them."""
+    if text.isascii():
+        found = Counter(text.encode("ascii").translate(_ASCII_WORDS).split())
+        return Counter({word.decode("ascii"): count for word, count in found.items()})
     written = Counter(_RAW_WORD.findall(unicodedata.normalize("NFC", text).lower()))
     counts: Counter[str] = Counter()
     for raw, count in written.items():
@@ -136,7 +144,7 @@ def word_counts(text: str) -> Counter[str]:
 
 def plain_text(body_html: str) -> str:
     """The words of rendered HTML, without tags."""
-    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", body_html))).strip()
+    return " ".join(html.unescape(_TAG.sub(" ", body_html)).split())  # (3 times as quick as a regex)
 
 
 def text_and_words(body_html: str) -> tuple[str, dict[str, int]]:
@@ -304,37 +312,88 @@ def _card_name(path: str, size: int) -> str:
 
 def build_index(entries: Sequence[Entry], filters: Iterable[Filter], names: Iterable[Name],
                 workers: int = 1, cards: Sequence[str] | None = None) -> dict[str, bytes]:
-    """Every file of the index, by its path under search/data/ (each release's card and
-    weights made on `workers` processes for a large index). `cards`: the names of their
-    cards (`card_names` of their paths), given where entries are made as they are asked for."""
-    made = _cards_and_weights(entries, workers)
+    """Every file of the index, by its path under search/data/ (a large index made in blocks
+    of releases on `workers` processes, see `_block`). `cards`: the names of their cards
+    (`card_names` of their paths), given where entries are made as they are asked for."""
+    count = len(entries)
+    made = forked_map(functools.partial(_block, entries), _blocks(count, workers), workers,
+                      at_least=2, chunksize=1)
     if cards is None:
         cards = card_names([entry.path for entry in entries])
-    # Each word's releases and weights, in arrays (millions of pairs at 10,000 releases: as
-    # tuples in lists, they took more memory than anything else in a build).
-    postings: dict[str, tuple[array[int], bytearray]] = {}
-    for number, (_, words, weights) in enumerate(made):
-        for word, weight in zip(words.split("\n") if words else (), weights, strict=True):
-            found = postings.get(word)
-            if found is None:
-                found = postings[word] = (array("I"), bytearray())
-            found[0].append(number)  # numbers ascend
-            found[1].append(weight)
-    shards = _shards({word: numbers for word, (numbers, _) in postings.items()})
-    files = {f"s/{key}.jsonz": _shard_json({word: _encoded_pairs(*postings[word]) for word in shard})
+    lists: dict[str, list[_Part]] = {}
+    for _, parts in made:
+        for word, part in parts.items():
+            lists.setdefault(word, []).append(part)
+    shards = _shards({word: range(sum(part.count for part in parts)) for word, parts in lists.items()})
+    files = {f"s/{key}.jsonz": _shard_json({word: _joined(lists[word]) for word in shard})
              for key, shard in shards.items()}
-    files["meta.jsonz"] = _meta(len(entries), sorted(shards), cards, filters, names)
-    for number, (card, _, _) in enumerate(made):
-        files[f"f/{cards[number]}.jsonz"] = card
+    files["meta.jsonz"] = _meta(count, sorted(shards), cards, filters, names)
+    numbered = zip(cards, itertools.chain.from_iterable(block_cards for block_cards, _ in made), strict=True)
+    files.update((f"f/{name}.jsonz", card) for name, card in numbered)
     return files
 
 
-def _cards_and_weights(entries: Sequence[Entry], workers: int) -> list[tuple[bytes, str, bytes]]:
-    """Each entry's card (gzipped JSON) and word weights: a third of a cold build's indexing,
-    shared among forked workers. The weights come packed, as the words (one per line) and
-    their weights (one byte each): a dictionary per release, 10,000 of them held at once,
-    took a sixth of a cold build's memory."""
-    return forked_map(Entry.packed, entries, workers, at_least=PARALLEL_AT_LEAST, chunksize=250)
+def _blocks(count: int, workers: int) -> list[range]:
+    """Releases' numbers in blocks, two for each worker (one finishing early takes another)."""
+    if workers < 2 or count < PARALLEL_AT_LEAST:
+        return [range(count)]
+    parts = 2 * workers
+    return [range(count * part // parts, count * (part + 1) // parts) for part in range(parts)]
+
+
+class _Part(NamedTuple):
+    """A word's list of pairs in one block of releases (see `_block`)."""
+
+    pairs: str  # as `encode_pairs` writes them, the first gap counted from -1
+    last: int  # the number of its last release
+    count: int  # of pairs
+
+
+def _block(entries: Sequence[Entry], numbers: range) -> tuple[list[bytes], dict[str, _Part]]:
+    """The cards of these releases, and each of their words' list of pairs, made in a forked
+    worker for its block of releases (the lists of 10,000 releases with a newsroom's vocabulary
+    hold millions of pairs: inverted in one process, they took 3-4 s). Each release's number
+    and weight are one value in an array (weights are below 32), appended at C speed."""
+    cards: list[bytes] = []
+    lists: defaultdict[str, array[int]] = defaultdict(lambda: array("I"))
+    value_list, append = lists.__getitem__, array.append
+    for number in numbers:
+        card, words, weights = entries[number].packed()
+        cards.append(card)
+        if words:
+            values = map((number << 5).__or__, weights)
+            deque(map(append, map(value_list, words.split("\n")), values), maxlen=0)  # (no loop)
+    parts = {}
+    for word, values in lists.items():
+        numbers_of = list(map(operator.rshift, values, itertools.repeat(5)))
+        weights_of = bytes(map(operator.and_, values, itertools.repeat(31)))
+        parts[word] = _Part(_encoded_pairs(numbers_of, weights_of), numbers_of[-1], len(values))
+    return cards, parts
+
+
+def _joined(parts: Sequence[_Part]) -> str:
+    """A word's whole list from its blocks' lists, in order: each block's first gap counted
+    again from the last release of the block before."""
+    texts, last = [parts[0].pairs], parts[0].last
+    for part in parts[1:]:
+        first, length = _first_value(part.pairs)  # the gap from -1: the release's number
+        out: list[str] = []
+        _digits(first - last - 1, out)
+        texts += (*out, part.pairs[length:])
+        last = part.last
+    return "".join(texts)
+
+
+def _first_value(text: str) -> tuple[int, int]:
+    """The first value of a list (see `decode`) and how many digits it takes."""
+    value = shift = 0
+    for length, char in enumerate(text, 1):
+        digit = _DIGIT_VALUES[char]
+        value |= (digit & 31) << shift
+        if not digit & 32:
+            return value, length
+        shift += 5
+    raise ValueError("a list that ends inside a value")
 
 
 def edited_index(read: Callable[[str], bytes | None], edited: Mapping[int, Entry]) -> dict[str, bytes] | None:
@@ -804,12 +863,16 @@ def encode_pairs(postings: Iterable[tuple[int, int]]) -> str:
     return "".join(out)
 
 
-def _encoded_pairs(numbers: Sequence[int], weights: bytes | bytearray) -> str:
-    """`encode_pairs` of releases (ascending) and their weights, made at C speed when every
-    gap and weight is one digit (most lists: a cold build encodes millions of pairs)."""
+def _encoded_pairs(numbers: Sequence[int], weights: Sequence[int]) -> str:
+    """`encode_pairs` of releases (ascending) and their weights, made at C speed (a cold build
+    encodes millions of pairs): as bytes when every gap and weight is one digit (the lists of
+    words in most releases), else each value's digits looked up and joined (a newsroom's
+    vocabulary is mostly words found in a few releases each, far apart)."""
     steps = list(map(operator.sub, numbers, itertools.chain((-1,), numbers)))  # each gap + 1
     if (steps and max(steps) > 32) or (weights and max(weights) >= 32):
-        return encode_pairs(zip(numbers, weights, strict=True))
+        gaps = map(_ENCODED.__getitem__, map(operator.sub, steps, itertools.repeat(1)))
+        pairs = zip(gaps, map(_ENCODED.__getitem__, weights), strict=True)
+        return "".join(itertools.chain.from_iterable(pairs))
     digits = bytearray(2 * len(steps))
     digits[0::2] = bytes(map(operator.sub, steps, itertools.repeat(1)))
     digits[1::2] = weights
@@ -821,8 +884,11 @@ def _pairs(text: str) -> tuple[list[int], bytes]:
     every value is one digit. ValueError for a damaged list."""
     digits = text.encode("ascii").translate(_VALUES)
     if digits and max(digits) >= 32:
-        found = decode_pairs(text)
-        return list(found), bytes(found.values())
+        values = decode(text)
+        if len(values) % 2:
+            raise ValueError("a list of pairs with an odd number of values")
+        gaps = values[0::2]
+        return list(map(operator.add, itertools.accumulate(gaps), range(len(gaps)))), bytes(values[1::2])
     if len(digits) % 2:
         raise ValueError("a list of pairs with an odd number of values")
     gaps = digits[0::2]
@@ -868,30 +934,49 @@ def updated_pairs(text: str, changes: Mapping[int, int | None]) -> str:
 
 
 def _updated_slowly(text: str, changes: Mapping[int, int | None]) -> str:
-    postings = decode_pairs(text)
+    postings = dict(zip(*_pairs(text), strict=True))
     for number, weight in changes.items():
         if weight is None:
             postings.pop(number, None)
         else:
             postings[number] = weight
-    return encode_pairs(sorted(postings.items()))
+    numbers = sorted(postings)
+    return _encoded_pairs(numbers, list(map(postings.__getitem__, numbers)))
 
 
 def decode(text: str) -> list[int]:
-    digits = text.encode("ascii").translate(_VALUES)
-    if not digits or max(digits) < 32:  # most lists: every value one digit, read at C speed
+    """A list's values, read at C speed: as bytes when each is one digit (most lists), else
+    cut into values (digits of 32 and up say another follows), each looked up. ValueError
+    for a list that is not one."""
+    data = text.encode("ascii")
+    digits = data.translate(_VALUES)
+    if not digits or max(digits) < 32:  # (a byte that is no digit is one of 32 and up)
         return list(digits)
-    values: list[int] = []
-    value = shift = 0
-    for char in text:
-        digit = _DIGIT_VALUES[char]
-        value |= (digit & 31) << shift
-        if digit & 32:
-            shift += 5
-        else:
-            values.append(value)
-            value = shift = 0
-    return values
+    if data.translate(None, _DIGIT_BYTES) or digits[-1] >= 32:
+        raise ValueError("a list with a character that is not a digit, or ending inside a value")
+    return list(map(_DECODED.__getitem__, _VALUE.findall(digits)))
+
+
+class _Encoded(dict[int, str]):
+    """Each value's digits (see `_digits`), made when first asked for, then looked up."""
+
+    def __missing__(self, value: int) -> str:
+        out: list[str] = []
+        _digits(value, out)
+        self[value] = digits = "".join(out)
+        return digits
+
+
+class _Decoded(dict[bytes, int]):
+    """Each value's digits (as values, see `decode`) -> the value, made when first asked for."""
+
+    def __missing__(self, digits: bytes) -> int:
+        self[digits] = value = sum((digit & 31) << (5 * at) for at, digit in enumerate(digits))
+        return value
+
+
+_ENCODED, _DECODED = _Encoded(), _Decoded()  # (as many as the values met: gaps below the count)
+_VALUE = re.compile(rb"[\x20-\x3f]*[\x00-\x1f]")  # a value's digits, translated by _VALUES
 
 
 def decode_pairs(text: str) -> dict[int, int]:
