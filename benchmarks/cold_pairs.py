@@ -70,18 +70,20 @@ def main() -> None:
     parser.add_argument("compare", choices=["search", "bilingual", "extras"])
     parser.add_argument("--size", type=int, default=10000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--vocabulary", type=int, default=0, metavar="N",
+                        help="English drawn from N words, as a newsroom writes (default: 51 words)")
     parser.add_argument("--site", type=Path, help="a generated English-only site to use (default: make one)")
     args = parser.parse_args()
     as_installed.compiled()  # presskit's bytecode, as a pip install has it
     scratch = Path(tempfile.mkdtemp(prefix="presskit-cold-pairs-"))
     try:
-        site = args.site or generate(args.size, scratch / "site")
+        site = args.site or generate(args.size, scratch / "site", vocabulary=args.vocabulary)
         if args.compare == "search":
             kinds = {"with": (site, "as-shipped"), "without": (site, "no-search")}
         elif args.compare == "extras":
             kinds = {"with": (site, "as-shipped"), "without": (site, "bare")}
         else:
-            bilingual = generate(args.size, scratch / "bilingual", bilingual=True)
+            bilingual = generate(args.size, scratch / "bilingual", bilingual=True, vocabulary=args.vocabulary)
             kinds = {"with": (bilingual, "as-shipped"), "without": (site, "as-shipped")}
         times: dict[str, list[float]] = {"with": [], "without": []}
         for number in range(args.runs):

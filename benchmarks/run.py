@@ -299,6 +299,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--bilingual", action="store_true",
                         help="the site in English and Vietnamese (half the releases in both)")
+    parser.add_argument("--vocabulary", type=int, default=0, metavar="N",
+                        help="English drawn from N words, as a newsroom writes (default: 51 words)")
     parser.add_argument("--no-hugo", action="store_true", help="measure presskit alone")
     parser.add_argument("--cold-only", action="store_true", help="cold builds alone, no edits")
     parser.add_argument("--hugo-plain-photos", action="store_true",
@@ -314,7 +316,8 @@ def main() -> None:
           f"{'ms/page':>8} {'presskit MiB':>13} {'hugo MiB':>9}", flush=True)
     with tempfile.TemporaryDirectory() as scratch:
         for size in arguments.sizes:
-            site = generate(size, Path(scratch) / f"presskit-{size}", bilingual=arguments.bilingual)
+            site = generate(size, Path(scratch) / f"presskit-{size}", bilingual=arguments.bilingual,
+                            vocabulary=arguments.vocabulary)
             time.sleep(2.1)  # let the new files settle (see scenarios)
             release = sorted((site / "content/releases").rglob("*.md"))[size // 2]
             ours = scenarios([sys.executable, "-m", "presskit", "build", str(site)],

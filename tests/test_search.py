@@ -84,20 +84,28 @@ def unzipped(path: Path) -> Any:
     return json.loads(gzip.decompress(path.read_bytes()))
 
 
-def card_file(folder: Path, number: int) -> Path:
-    """Where an index keeps the card of a number: under the name meta.jsonz gives it."""
-    meta = unzipped(folder / "meta.jsonz")
-    size = len(meta["cards"]) // meta["count"]
-    return folder / f"f/{meta['cards'][number * size:(number + 1) * size]}.jsonz"
+def places(folder: Path) -> dict[int, int]:
+    """Each release's number in an index -> its place (0 the oldest), as meta.jsonz lists them."""
+    numbers = search.decode_list(unzipped(folder / "meta.jsonz")["numbers"])
+    return {number: place for place, number in enumerate(numbers)}
+
+
+def card_file(folder: Path, place: int) -> Path:
+    """Where an index keeps the card of the release at this place (0 the oldest): named by its
+    number, as meta.jsonz lists them."""
+    number = search.decode_list(unzipped(folder / "meta.jsonz")["numbers"])[place]
+    return folder / f"f/{search.card_name(number)}.jsonz"
 
 
 def index_words(folder: Path) -> dict[str, dict[int, int]]:
-    """Every word of an index, with its releases and weights, decoded from its shards."""
+    """Every word of an index, with its releases (by place, 0 the oldest) and weights, decoded
+    from its shards."""
     found: dict[str, dict[int, int]] = {}
+    place = places(folder)
     for shard in sorted((folder / "s").glob("*.jsonz")):
         for word, postings in unzipped(shard).items():
             assert word not in found, f"{word} in two shards"
-            found[word] = search.decode_pairs(postings)
+            found[word] = {place[number]: weight for number, weight in search.decode_pairs(postings).items()}
     return found
 
 
@@ -174,7 +182,9 @@ def test_the_index_holds_published_releases_ranked_and_filterable(site):
     assert words["zanzibar"] == {0: 1}  # only in one body
     assert words["quang"][1] & 16  # in a title
     assert words["budget"][0] & 16 and not words["budget"][2] & 16
-    filters = {key: {value: (label, search.decode(numbers)) for value, label, numbers in values}
+    place = places(data)
+    filters = {key: {value: (label, [place[n] for n in search.decode_list(numbers)])
+                     for value, label, numbers in values}
                for key, values in meta["filters"].items()}
     assert filters["partner"]["unicef"][0] == "UNICEF"
     assert len(filters["partner"]["unicef"][1]) == 4 and len(filters["partner"]["vwu"][1]) == 1
@@ -507,90 +517,132 @@ def _key(entry: search.Entry) -> bytes:
     return hashlib.blake2b(entry.card_json(), digest_size=search.ENTRY_KEY_SIZE).digest()
 
 
+_DAY = 86_400
+
+
+def _numbers(days: list[int]) -> list[int]:
+    """The numbers of releases on these days (ascending), an hour into each."""
+    return search.index_numbers([day * _DAY + 3600 for day in days])
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_an_index_updated_from_the_last_one_is_the_index_made_anew(seed, monkeypatch):
     """Whatever the edits between two builds (one or several), an index updated from the one
     written is the index made anew, with and without the keys of the entries written (a key
-    lost, as a quick rebuild loses the one of the entry it made again). A release added or
-    removed among older ones, which renumbers every release after it, is an update too."""
+    lost, as a quick rebuild loses the one of the entry it made again). A release added,
+    removed or given another date, even among older ones, is an update that changes its
+    day's numbers and no other: the cards of every release of another day stay as written."""
     monkeypatch.setattr("presskit.search._SHARD_LIMIT", 1300)  # near the groups sizes: they split and merge
     rng = random.Random(seed)
     keyed = seed % 2 == 0  # with the keys of the entries written, or reading every card
     vocabulary = [f"{a}{b}{c}" for a in "cdp" for b in "aeo" for c in "lmnrst"] + ["coverage", "co"]
-    entries = [_entry(n, " ".join(rng.choices(vocabulary, k=rng.randint(5, 400)))) for n in range(120)]
-    filters = [search.Filter("year", [("2024", "2024", [0, 1])])]
-    written = search.build_index(entries, filters, [])
-    known = b"".join(_key(entry) for entry in entries)
+    # (day, entry), oldest first: two releases a day at most, some days none
+    dated = sorted(((rng.randrange(200), _entry(n, " ".join(rng.choices(vocabulary, k=rng.randint(5, 400)))))
+                    for n in range(120)), key=lambda found: (found[0], found[1].path))
+    dated = [found for at, found in enumerate(dated) if at < 2 or found[0] != dated[at - 2][0]]
+
+    def index(dated: list[tuple[int, search.Entry]]) -> dict[str, bytes]:
+        return search.build_index([entry for _, entry in dated], filters(dated), [],
+                                  numbers=_numbers([day for day, _ in dated]))
+
+    def filters(dated: list[tuple[int, search.Entry]]) -> list[search.Filter]:
+        numbers = _numbers([day for day, _ in dated])
+        return [search.Filter("year", [("2024", "2024", numbers[:3])])]
+
+    written = index(dated)
+    known = b"".join(_key(entry) for _, entry in dated)
     updated = 0
     kinds = ["append", "remove newest", "words", "title", "insert", "delete", "move"]
     for step in range(14):
         edits = rng.sample(kinds, rng.choice([1, 1, 1, 2, 3]))  # one edit, or several in one build
+        before = list(dated)
         for kind in edits:
-            if kind == "append":  # a new release: the next number
-                entries = [*entries, _entry(1000 + step, " ".join(rng.choices(vocabulary, k=600)))]
-            elif kind == "remove newest" and len(entries) > 1:
-                entries = entries[:-1]
+            at = rng.randrange(len(dated))
+            day, entry = dated[at]
+            if kind == "append":  # a new release: the newest
+                words = " ".join(rng.choices(vocabulary, k=600))
+                dated.append((dated[-1][0] + 1, _entry(1000 + step, words)))
+            elif kind == "remove newest" and len(dated) > 1:
+                dated.pop()
             elif kind == "words":
-                at = rng.randrange(len(entries))
-                number = int(entries[at].path[16:-1])
-                entries[at] = _entry(number, " ".join(rng.choices(vocabulary, k=500)))
+                dated[at] = (day, _entry(int(entry.path[16:-1]), " ".join(rng.choices(vocabulary, k=500))))
             elif kind == "title":
-                at = rng.randrange(len(entries))
-                old = entries[at]
-                entries[at] = search.Entry(old.path, old.title + " renamed", old.subtitle, old.kind,
-                                           old.dateline, old.date, old.body)
-            elif kind == "move":  # a new date: a few places older or newer, those between move by one
-                at = rng.randrange(len(entries))
-                moving = entries.pop(at)
-                entries.insert(min(max(at + rng.choice([-5, -2, -1, 1, 3, 6]), 0), len(entries)), moving)
-            elif kind == "delete" and len(entries) > 1:  # among older ones: every later release moves
-                del entries[rng.randrange(len(entries) - 1)]
-            elif kind == "insert":
-                at = rng.randrange(len(entries))
-                entries = [*entries[:at], _entry(2000 + step, "inserted words co"), *entries[at:]]
+                dated[at] = (day, search.Entry(entry.path, entry.title + " renamed", entry.subtitle,
+                                               entry.kind, entry.dateline, entry.date, entry.body))
+            elif kind == "move":  # a new date, a few days before or after
+                dated[at] = (max(0, day + rng.choice([-5, -2, -1, 1, 3, 6])), entry)
+            elif kind == "delete" and len(dated) > 1:  # among older ones
+                del dated[rng.randrange(len(dated) - 1)]
+            elif kind == "insert":  # among older ones, on a day that may have others
+                dated.append((rng.randrange(200), _entry(2000 + step, "inserted words co")))
+            dated.sort(key=lambda found: (found[0], found[1].path))
+        entries = [entry for _, entry in dated]
+        numbers = _numbers([day for day, _ in dated])
         keys = [_key(entry) for entry in entries]
         if keyed and rng.random() < 0.3:  # one key not known
             lost = rng.randrange(len(known) // search.ENTRY_KEY_SIZE) * search.ENTRY_KEY_SIZE
             known = known[:lost] + bytes(search.ENTRY_KEY_SIZE) + known[lost + search.ENTRY_KEY_SIZE:]
-        index = search.index_from(written.get, entries, filters, [], known if keyed else b"",
-                                  keys if keyed else ())
-        cold = search.build_index(entries, filters, [])
-        if len(edits) == 1 and edits[0] in ("insert", "delete", "append", "remove newest", "move"):
-            assert index is not None, (step, edits)  # not made anew
-        if index is not None:
+        made = search.index_from(written.get, entries, filters(dated), [], known if keyed else b"",
+                                 keys if keyed else (), numbers)
+        cold = index(dated)
+        width = max(numbers[at + 1] - numbers[at] for at in range(len(numbers) - 1))
+        same_width = width == max(b - a for a, b in zip(_numbers([d for d, _ in before]),
+                                                         _numbers([d for d, _ in before])[1:], strict=False))
+        if len(edits) == 1 and edits[0] != "words" and same_width:
+            assert made is not None, (step, edits)  # not made anew
+        if made is not None:
             updated += 1
-            assert _materialised(index, written) == cold, (step, edits)
+            assert _materialised(made, written) == cold, (step, edits)
+            days_changed = {day for day, _ in {(d, e.card_json()) for d, e in before}
+                            ^ {(d, e.card_json()) for d, e in dated}}
+            for name, data in made.items():  # a card written is one of a day that changed
+                if name.startswith("f/") and data is not None:
+                    number = int(name[2:-len(".jsonz")], 36)
+                    assert any(numbers[at] == number and dated[at][0] in days_changed
+                               for at in range(len(dated))), (name, edits)
         written, known = cold, b"".join(keys)
     assert updated >= 10  # most edits are updates, not whole new indexes
 
 
-def test_a_release_removed_among_older_ones_leaves_the_cards_of_those_after_it():
-    """Removing the oldest release renumbers every other: their cards stay as written (each is
-    named by its release), and only meta.jsonz and the shards are new."""
+def test_a_release_removed_among_older_ones_changes_the_shards_of_its_words_alone():
+    """Removing the oldest release of 60 (one a day) writes no card and no shard but those of
+    its words: the numbers of the others are their days."""
     entries = [_entry(n, f"budget province words{n}") for n in range(60)]
-    written = search.build_index(entries, [], [])
+    numbers = _numbers(list(range(60)))
+    written = search.build_index(entries, [], [], numbers=numbers)
     keys = [_key(entry) for entry in entries]
-    index = search.index_from(written.get, entries[1:], [], [], b"".join(keys), keys[1:])
+    index = search.index_from(written.get, entries[1:], [], [], b"".join(keys), keys[1:], numbers[1:])
     assert index is not None
-    assert _materialised(index, written) == search.build_index(entries[1:], [], [])
-    assert not [name for name, data in index.items() if name.startswith("f/") and data is not None]
-    assert len(written) - len(index) == 2  # the card of the release removed, and the shard of its word
+    assert _materialised(index, written) == search.build_index(entries[1:], [], [], numbers=numbers[1:])
+    its_shards = {f"s/{word[:2]}.jsonz" for word in entries[0].weights()}  # (none split at this size)
+    new = {name for name, data in index.items() if data is not None}
+    assert new == {"meta.jsonz", *its_shards} - {"s/0.jsonz"}
+    gone = {f"f/{search.card_name(numbers[0])}.jsonz", "s/0.jsonz"}  # its card, and "0" was its alone
+    assert set(written) - set(index) == gone
 
 
-def test_card_names_are_unique_and_depend_on_the_releases_alone():
-    """A card is named by a digest of its release's address in letters of one case; two
-    addresses with one digest are told apart, whatever their order."""
-    paths = [f"/releases/r{n}/" for n in range(200)]
-    names = search.card_names(paths)
-    assert len(set(names)) == 200 and all(len(name) == search.CARD_NAME_SIZE for name in names)
-    assert all(name.isalnum() and name == name.lower() for name in names)
-    assert search.card_names(paths[::-1]) == names[::-1]
-    assert search.card_names(paths[50:60]) == names[50:60]
-    crowded = search.card_names(paths, size=2)  # 1,024 names for 200 addresses: some share one
-    assert len({search._card_name(path, 2) for path in paths}) < 200
-    assert len(set(crowded)) == 200
-    backwards = search.card_names(paths[::-1], size=2)
-    assert dict(zip(paths, crowded, strict=True)) == dict(zip(paths[::-1], backwards, strict=True))
+def test_numbers_ascend_by_day_and_change_only_with_their_day():
+    """A release's number is its day (from 1900) times the most releases of any day (to the
+    next power of two, at least 4), plus its place that day: releases on other days keep theirs when one
+    is added, removed or moved; earlier days than 1900 start the count themselves."""
+    days = [20000, 20000, 20001, 20005, 20005, 20005]
+    numbers = _numbers(days)
+    assert numbers == sorted(numbers) and len(set(numbers)) == 6
+    width = 4  # three releases on day 20005: the next power of two
+    assert numbers[0] == (20000 + 25567) * width and numbers[1] == numbers[0] + 1
+    assert numbers[3:] == [(20005 + 25567) * width + rank for rank in range(3)]
+    assert _numbers(days[:1] + days[2:]) == numbers[:1] + numbers[2:]  # one removed
+    assert _numbers([*days[:3], 20003, *days[3:]])[:3] == numbers[:3]  # one added
+    assert _numbers(days[:5]) == numbers[:5]  # at most two a day: the least width, 4
+    assert _numbers([*days, 20005, 20005])[:3] != numbers[:3]  # five a day: another width, all change
+    assert _numbers([-30000, -29999]) == [0, 4]  # from the first day, before 1900
+    assert search.index_numbers([]) == []
+
+
+def test_a_card_is_named_by_its_number_as_search_js_names_it():
+    assert [search.card_name(n) for n in (0, 9, 10, 35, 36, 183_962)] == ["0", "9", "a", "z", "10", "3xy2"]
+    script = (REPO / "templates/assets/search.js").read_text()
+    assert '"f/" + n.toString(36) + ".jsonz"' in script
 
 
 def test_an_update_makes_and_reads_only_the_entries_whose_key_changed():
@@ -620,8 +672,7 @@ def test_an_update_makes_and_reads_only_the_entries_whose_key_changed():
     assert index is not None
     assert _materialised(index, written) == search.build_index(edited, filters, [])
     assert asked == [7], asked
-    seven = search.card_names([entry.path for entry in entries])[7]
-    assert [name for name in read if name.startswith("f/")] == [f"f/{seven}.jsonz"]
+    assert [name for name in read if name.startswith("f/")] == [f"f/{search.card_name(7)}.jsonz"]
 
 
 def test_a_word_that_opens_a_new_shard_in_a_split_group_is_an_update(monkeypatch):
@@ -674,8 +725,7 @@ def test_an_index_names_its_files_by_its_meta():
     index = search.build_index([_entry(n, f"word{n} shared") for n in range(7)], [], [])
     assert search.index_names(index["meta.jsonz"]) == set(index)
     fewer = search.build_index([_entry(n, f"word{n} shared") for n in range(5)], [], [])
-    gone = search.card_names([f"/news/releases/r{n}/" for n in range(5, 7)])
     assert search.index_names(index["meta.jsonz"]) - search.index_names(fewer["meta.jsonz"]) == {
-        f"f/{gone[0]}.jsonz", f"f/{gone[1]}.jsonz", *(set(index) - set(fewer))}
+        "f/5.jsonz", "f/6.jsonz", *(set(index) - set(fewer))}
     for damaged in (None, b"", b"not gzip", gzip.compress(b"[1, 2]"), gzip.compress(b'{"count": 3}')):
         assert search.index_names(damaged) is None

@@ -46,7 +46,7 @@ _FORMAT = 3
 # quarter of a second more to take back, in the wait of the first save after a start): the
 # started preview makes them again while saves pause (Preview.make_search_entries_when_quiet),
 # before the only rebuild that asks for them all, an index made anew (many releases changed or
-# moved: see search.index_from), needs them.
+# moved, or a day given more releases than any had: see search.index_from), needs them.
 _MEMORY = ("files", "bodies", "body_options", "fragments", "models", "copies", "graph", "media",
            "search_cards")
 

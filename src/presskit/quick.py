@@ -169,7 +169,7 @@ class Record:
     # The build's warnings by file (line, message, hint), said again after a quick rebuild,
     # whose own files' warnings replace theirs.
     warnings: dict[str, list[tuple[int | None, str, str | None]]]
-    searched: dict[str, int]  # published source -> its number in its language's search index
+    searched: dict[str, int]  # published source -> its place in its language's search index (0 the oldest)
     next_change: float | None  # when an embargo lifts or an event passes: a full build is due
     built: str = ""  # names the full build this record stems from (kept by quick rebuilds)
     # The digest of each file under content/ whose bytes were known when it was looked at:
@@ -574,11 +574,11 @@ def _render_each_language(settings: Settings, record: Record, shown: list[Releas
                           organisation=next((p for p in content.partners if p.lang == code
                                              and p.id == content.organisation), None),
                           events_page=paths.under(language.root, paths.EVENTS) in record.pages)
-        numbers = {release: record.searched[str(release.source)] for release in own
-                   if str(release.source) in record.searched}
+        places = {release: record.searched[str(release.source)] for release in own
+                  if str(release.source) in record.searched}
         try:
             files += render_releases(settings, graph, memory, preview, own, feed_jobs, alternates,
-                                     SearchEdit(numbers, read), removed)
+                                     SearchEdit(places, read), removed)
         except (BuildFailed, LookupError):
             return None  # the full build reports it, with every other problem, or makes the index
         made += [release.path for release in own] + [paths.feed(index) for index, _, _ in feed_jobs]

@@ -1080,19 +1080,19 @@ class _Renderer:
         graph = self.graph
         if self.workers > 1:
             self.count_words_in_parallel()
-        releases = search.in_index_order(graph.releases)
+        found = search.numbered(graph.releases)
+        numbers, releases = [number for number, _ in found], [release for _, release in found]
         entries = _Entries(releases, self.search_entry)
         keys = [self.search_key(release) for release in releases]
-        cards = search.card_names([self.site.url(release.path) for release in releases])
         folder = search_folder(self.language.root)
         filters, names = self.search_filters(), self.search_names()
         written = self.memory.written
         index: dict[str, bytes | None] | None = None
         if written is not None:  # update the index the last build wrote: quicker, the same bytes
             index = search.index_from(lambda name: written.read(folder + name), entries, filters, names,
-                                      written.cards.get(self.language.code, b""), keys, cards)
+                                      written.cards.get(self.language.code, b""), keys, numbers)
         if index is None:  # made by the workers
-            index = dict(search.build_index(entries, filters, names, self.workers, cards))
+            index = dict(search.build_index(entries, filters, names, self.workers, numbers))
         self.memory.search_cards[self.language.code] = b"".join(keys)
         kept_in = f"{written.folder}/" if written is not None and written.folder is not None else None
         for name, data in index.items():
@@ -1110,7 +1110,7 @@ class _Renderer:
     def search_filters(self) -> list[search.Filter]:
         """Each filter's values, with the releases (their numbers in the index) of each."""
         graph, _ = self.graph, self._
-        number = {release: n for n, release in enumerate(search.in_index_order(graph.releases))}
+        number = {release: n for n, release in search.numbered(graph.releases)}
 
         def of(releases: Iterable[Release]) -> list[int]:
             return [number[r] for r in releases]
@@ -1390,8 +1390,8 @@ def make_search_entries(settings: Settings, newsroom: Newsroom, memory: BuildMem
     """Make the search entry of every published release that memory does not hold under its
     key, with its card and weights, one release at a time until `busy` says to stop; True
     once every entry is made. For a preview after a start that took back what the last one
-    learned (which leaves the entries out): the first index it makes whole (a release written
-    or deleted among older ones) then makes none in a save's wake. `prints`: each language's
+    learned (which leaves the entries out): the first index it makes whole (many releases
+    changed at once, or a day given more releases than any had) then makes none in a save's wake. `prints`: each language's
     fingerprints of what did not change (RenderedSite.prints), used and added to."""
     if memory.search_entries is None:
         return True
@@ -1504,10 +1504,11 @@ class _Entries(Sequence[search.Entry]):
 
 @dataclass(frozen=True)
 class SearchEdit:
-    """What updating a language's search index needs: each edited release's number in it,
-    and the files of the site as written (a path inside output/ -> its bytes, or None)."""
+    """What updating a language's search index needs: each edited release's place in it (0
+    the oldest), and the files of the site as written (a path inside output/ -> its bytes, or
+    None)."""
 
-    numbers: dict[Release, int]
+    places: dict[Release, int]
     read: Callable[[str], bytes | None]
 
 
@@ -1518,12 +1519,12 @@ def _search_updated(renderer: _Renderer, releases: Sequence[Release], searched: 
     folder = search_folder(renderer.language.root)
     edited = {}
     for release in releases:
-        number = searched.numbers.get(release)
-        if number is None:
+        place = searched.places.get(release)
+        if place is None:
             raise LookupError(release.path)
-        edited[number] = renderer.search_entry(release)
+        edited[place] = renderer.search_entry(release)
     files = search.edited_index(lambda name: searched.read(folder + name), edited)
-    if files is None:  # not readable, or a number holds another release
+    if files is None:  # not readable, or a place holds another release
         raise LookupError(folder)
     emptied = search.emptied_shards(files)
     if emptied and removed is None:

@@ -10,33 +10,29 @@ Under `{root}search/data/`:
 - `s/KEY.jsonz`: one shard of the inverted index: every word starting with KEY (two letters,
   or three where two would make a shard too large), each with its releases and weights.
 - `f/NAME.jsonz`: a release's card and text, for the result and its excerpt; loaded only for
-  the results shown. NAME is a digest of the release's address (`card_names`), and
-  meta.jsonz's `cards` gives the name of each number.
+  the results shown. NAME is the release's number in base 36 (`card_name`).
 
 Words are folded (lower case, no accents, đ as d) the same way here and in search.js, so
-`Quang Binh` finds `Quảng Bình`. A release is a number, its place oldest first (see
-`in_index_order`): a new release takes the next number and no other release moves, so its
-build changes only the files that hold its words. A release added or removed among older ones
-renumbers those after it: their cards stay as they are (named by release, not by number) and
-each word's list changes only where the numbers shift (see `index_from`). A list of releases
-is written as the gaps
-between them in base-64 digits (five bits each, the sixth says another digit follows), which
-keeps a filter of 10,000 releases near 10 KB.
+`Quang Binh` finds `Quảng Bình`. A release is a number that ascends with its date: its day
+times a width (a day's most releases), plus its place in the day (see `index_numbers`). A
+release added, removed or given another date changes the numbers of its days' releases and
+no other, so its build changes only the files that hold their words and cards (see
+`index_from`). A list of releases is written as the gaps between them in base-64 digits (five
+bits each, the sixth says another digit follows), which keeps a filter of 10,000 releases
+near 10 KB.
 
 Only published releases are given to `build_index`, so nothing unpublished is ever written.
 """
 
 from __future__ import annotations
 
-import base64
 import bisect
-import difflib
 import functools
 import gzip
-import hashlib
 import html
 import itertools
 import json
+import math
 import operator
 import re
 import unicodedata
@@ -45,22 +41,23 @@ from array import array
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
-from typing import Any, NamedTuple, TypeVar, overload
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from presskit.forks import forked_map
 from presskit.markdown import RenderedBody
 
 DATA = "search/data/"  # under a language's root
-FORMAT = 5  # 3: files gzipped (.jsonz); 4: shards at _SHARD_LEVEL; 5: cards named by release
-# (meta.jsonz's "cards"), not by number. A change to what a card
+FORMAT = 6  # 3: files gzipped (.jsonz); 4: shards at _SHARD_LEVEL; 5: cards named by release;
+# 6: releases numbered by day (meta.jsonz's "numbers"), cards by number. A change to what a card
 # holds or how must change it: an index of another format is made anew (the keys a build keeps
 # describe releases, not cards)
 _LEVEL = 6  # gzip's default, for the cards and meta.jsonz (read first, by every search)
-# The shards: a release that moves a few places (a new date) changes the numbers of every word
-# of the releases between, so a move writes nearly every shard again. At 10,000 releases (1.1 MB
-# of shards) level 3 takes 0.02 s where 6 took 0.08 s, for 3.5 % more bytes (level 1: 0.012 s,
-# 9.5 % more); a search downloads a few shards of a few KB.
+# The shards: a release added, removed or moved changes the shards of all its words (hundreds,
+# with a newsroom's vocabulary). At 10,000 releases (1.1 MB of shards of 51 words) level 3 took
+# 0.02 s where 6 took 0.08 s, for 3.5 % more bytes (level 1: 0.012 s, 9.5 % more); a search
+# downloads a few shards of a few KB.
 _SHARD_LEVEL = 3
 _SHARD_LIMIT = 24_000  # bytes: a two-letter shard larger than this is split by the third letter
 _TEXT_LIMIT = 20_000  # characters of a release's text kept for its excerpt
@@ -71,6 +68,14 @@ _VALUES = bytes.maketrans(_DIGITS.encode("ascii"), bytes(range(64)))  # digit ->
 _DIGITS_OF = bytes.maketrans(bytes(range(64)), _DIGITS.encode("ascii"))  # value -> its digit
 _LAST_DIGITS = str.maketrans("", "", _DIGITS[:32])  # removes the digits that end a value
 _T = TypeVar("_T")
+
+
+class _Dated(Protocol):
+    @property
+    def date(self) -> datetime: ...
+
+
+_D = TypeVar("_D", bound=_Dated)
 _WORD = re.compile(r"[^\W_]+")  # letters and digits, as search.js's [\p{L}\p{N}]+
 # A word as written: letters, digits (and _, split off after folding), with the combining
 # marks of the scripts that put them inside words (Latin, Greek, Cyrillic, Hebrew, Arabic,
@@ -215,8 +220,8 @@ class Entry:
 
     @functools.cached_property
     def _card(self) -> bytes:
-        """Kept with the entry: the preview keeps its entries, and an index made anew (a
-        release added or removed among older ones renumbers the rest) gzips no card again.
+        """Kept with the entry: the preview keeps its entries, and an index made anew (many
+        releases changed, or a day given more releases than any had) gzips no card again.
         The JSON it was made of is let go (made again if asked for): the preview held 71 MB
         of them at 10,000 releases."""
         card = _zipped(self.card_json())
@@ -272,54 +277,64 @@ class Name:
 
 
 PARALLEL_AT_LEAST = 1000  # entries; fewer are made in this process
-CARD_NAME_SIZE = 7  # letters of a card's file name: 35 bits of a digest of its release's address
+_FIRST_DAY = -25567  # 1 January 1900, in days since 1970: where numbers start (or the first release's day)
+_LEAST_WIDTH = 4  # numbers a day has at least: a newsroom's second release of a day renumbers nothing
 
 
-def card_names(paths: Sequence[str], size: int = CARD_NAME_SIZE) -> list[str]:
-    """The name of each release's card (`f/NAME.jsonz`), given the releases' addresses in
-    index order: a digest of the address, so that a release added or removed among older
-    ones, which renumbers every release after it, leaves their cards as they are (named by
-    number, deleting a release of 2014 from 10,000 wrote 10,000 cards again: 9 s). Lower-case
-    letters and digits (base 32), as a file system that ignores case (macOS's, Windows') needs.
-    Two addresses with one digest (a chance in 700 at 10,000 releases) are told apart in the
-    order of the addresses: the first keeps it, the next takes the digest of its address and a
-    count (`_card_name`). The names depend on the releases indexed alone, as a cold build's
-    must."""
-    chunk = 8 * ((size + 7) // 8)  # letters of each digest: a whole number of bytes (5 a chunk)
-    blake = hashlib.blake2b
-    digests = b"".join([blake(path.encode(), digest_size=chunk * 5 // 8).digest() for path in paths])
-    letters = base64.b32encode(digests).decode("ascii").lower()  # all at once: 20 -> 8.5 ms
-    names = [letters[at:at + size] for at in range(0, len(letters), chunk)]  # at 10,000 releases
-    if len(set(names)) == len(names):
-        return names
-    taken: set[str] = set()
-    chosen = dict(zip(paths, names, strict=True))
-    for path in sorted(chosen):
-        name, tries = chosen[path], 0
-        while name in taken:
-            tries += 1
-            name = _card_name(f"{path}\n{tries}", size)
-        taken.add(name)
-        chosen[path] = name
-    return [chosen[path] for path in paths]
+def index_numbers(moments: Sequence[float]) -> list[int]:
+    """Each release's number, given the moments of the releases (seconds since 1970) in index
+    order (oldest first): its day, counted from 1900, times the width of a day, plus its
+    rank among that day's releases; the width the least power of two that no day has more
+    releases than, and at least 4 (a day given more releases than that renumbers them all). A number depends on the release's day and the releases of that day alone,
+    so a release added, removed or moved to another date changes the numbers of that day's
+    others, not of every release after it (numbered by place, a release of 2014 deleted from
+    10,000 renumbered them all and wrote every shard again: 5-6 s with a newsroom's
+    vocabulary). Numbers ascend in index order: search.js shows the newest first among equals
+    by the highest number. (A day is one of UTC: it ascends with the moments, whatever their
+    time zones.)"""
+    days = [math.floor(moment / 86_400) for moment in moments]
+    if not days:
+        return []
+    base = min(_FIRST_DAY, days[0])
+    width = max(_LEAST_WIDTH, 1 << (max(Counter(days).values()) - 1).bit_length())
+    numbers: list[int] = []
+    last, rank = None, 0
+    for day in days:
+        rank = rank + 1 if day == last else 0
+        numbers.append((day - base) * width + rank)
+        last = day
+    return numbers
 
 
-def _card_name(path: str, size: int) -> str:
-    """One name, as card_names makes them all at once."""
-    digest = hashlib.blake2b(path.encode(), digest_size=5 * ((size + 7) // 8)).digest()
-    return base64.b32encode(digest).decode("ascii")[:size].lower()
+def numbered(newest_first: Sequence[_D]) -> list[tuple[int, _D]]:
+    """Releases (newest first, as a site lists them) with their numbers, in index order."""
+    releases = in_index_order(newest_first)
+    return list(zip(index_numbers([release.date.timestamp() for release in releases]), releases, strict=True))
+
+
+def card_name(number: int) -> str:
+    """The name of a release's card (`f/NAME.jsonz`): its number in base 36, lower case, as
+    search.js's `n.toString(36)` writes it (and as file systems that ignore case need)."""
+    letters = []
+    while True:
+        number, digit = divmod(number, 36)
+        letters.append(_BASE_36[digit])
+        if not number:
+            return "".join(reversed(letters))
+
+
+_BASE_36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 def build_index(entries: Sequence[Entry], filters: Iterable[Filter], names: Iterable[Name],
-                workers: int = 1, cards: Sequence[str] | None = None) -> dict[str, bytes]:
+                workers: int = 1, numbers: Sequence[int] | None = None) -> dict[str, bytes]:
     """Every file of the index, by its path under search/data/ (a large index made in blocks
-    of releases on `workers` processes, see `_block`). `cards`: the names of their cards
-    (`card_names` of their paths), given where entries are made as they are asked for."""
+    of releases on `workers` processes, see `_block`). `numbers`: the releases' numbers
+    (`index_numbers`), ascending; their places by default."""
     count = len(entries)
-    made = forked_map(functools.partial(_block, entries), _blocks(count, workers), workers,
+    numbers = list(range(count)) if numbers is None else list(numbers)
+    made = forked_map(functools.partial(_block, entries, numbers), _blocks(count, workers), workers,
                       at_least=2, chunksize=1)
-    if cards is None:
-        cards = card_names([entry.path for entry in entries])
     lists: dict[str, list[_Part]] = {}
     for _, parts in made:
         for word, part in parts.items():
@@ -327,9 +342,9 @@ def build_index(entries: Sequence[Entry], filters: Iterable[Filter], names: Iter
     shards = _shards({word: range(sum(part.count for part in parts)) for word, parts in lists.items()})
     files = {f"s/{key}.jsonz": _shard_json({word: _joined(lists[word]) for word in shard})
              for key, shard in shards.items()}
-    files["meta.jsonz"] = _meta(count, sorted(shards), cards, filters, names)
-    numbered = zip(cards, itertools.chain.from_iterable(block_cards for block_cards, _ in made), strict=True)
-    files.update((f"f/{name}.jsonz", card) for name, card in numbered)
+    files["meta.jsonz"] = _meta(numbers, sorted(shards), filters, names)
+    numbered_cards = zip(numbers, itertools.chain.from_iterable(cards for cards, _ in made), strict=True)
+    files.update((f"f/{card_name(number)}.jsonz", card) for number, card in numbered_cards)
     return files
 
 
@@ -349,16 +364,17 @@ class _Part(NamedTuple):
     count: int  # of pairs
 
 
-def _block(entries: Sequence[Entry], numbers: range) -> tuple[list[bytes], dict[str, _Part]]:
+def _block(entries: Sequence[Entry], numbers: Sequence[int],
+           places: range) -> tuple[list[bytes], dict[str, _Part]]:
     """The cards of these releases, and each of their words' list of pairs, made in a forked
     worker for its block of releases (the lists of 10,000 releases with a newsroom's vocabulary
     hold millions of pairs: inverted in one process, they took 3-4 s). Each release's number
     and weight are one value in an array (weights are below 32), appended at C speed."""
     cards: list[bytes] = []
-    lists: defaultdict[str, array[int]] = defaultdict(lambda: array("I"))
+    lists: defaultdict[str, array[int]] = defaultdict(lambda: array("Q"))  # (numbers of 59 bits)
     value_list, append = lists.__getitem__, array.append
-    for number in numbers:
-        card, words, weights = entries[number].packed()
+    for place in places:
+        number, (card, words, weights) = numbers[place], entries[place].packed()
         cards.append(card)
         if words:
             values = map((number << 5).__or__, weights)
@@ -397,21 +413,23 @@ def _first_value(text: str) -> tuple[int, int]:
 
 
 def edited_index(read: Callable[[str], bytes | None], edited: Mapping[int, Entry]) -> dict[str, bytes] | None:
-    """The files of an index that change when some releases keep their numbers and their
-    entries change (a title or a caption edited; `edited` by number): their cards, the shards
+    """The files of an index that change when some releases keep their places and their
+    entries change (a title or a caption edited; `edited` by place, 0 the oldest): their cards, the shards
     of the words whose weights changed, and meta.jsonz when its list of shards changed. None
-    when the index as written (`read` by path under search/data/) cannot be read, or a number
-    holds another release: the index must be made again."""
+    when the index as written (`read` by path under search/data/) cannot be read, a number
+    holds another release, or a group of words must be split into shards anew: the index is
+    then made by the full build."""
     try:
         meta = _meta_of(read("meta.jsonz"))
         if meta is None:
             return None
-        written = _card_names_in(meta)
+        written = decode_list(meta["numbers"])
         changed: dict[int, tuple[Entry | None, Entry | None]] = {}
-        for number, entry in edited.items():
-            if not 0 <= number < len(written):
+        for place, entry in edited.items():
+            if not 0 <= place < len(written):
                 return None
-            old = Entry.from_card(read(f"f/{written[number]}.jsonz") or b"")
+            number = written[place]
+            old = Entry.from_card(read(f"f/{card_name(number)}.jsonz") or b"")
             if old is None or old.path != entry.path:
                 return None
             changed[number] = (old, entry)
@@ -421,20 +439,21 @@ def edited_index(read: Callable[[str], bytes | None], edited: Mapping[int, Entry
             return None
         if keys != meta["shards"]:
             files["meta.jsonz"] = _json({**meta, "shards": keys})
-        for number, entry in edited.items():
-            files[f"f/{written[number]}.jsonz"] = entry.card()
+        for number, (_, entry) in changed.items():
+            files[f"f/{card_name(number)}.jsonz"] = entry.card()
         return files
     except (ValueError, KeyError, TypeError):
         return None
 
 
 def _updated_shards(read: Callable[[str], bytes | None], keys: list[str],
-                    changed: Mapping[int, tuple[Entry | None, Entry | None]]) -> dict[str, bytes] | None:
+                    changed: Mapping[int, tuple[Entry | None, Entry | None]],
+                    regroup: bool = False) -> dict[str, bytes] | None:
     """The shards that change when the words of some releases change (their number, old and
     new entry), read from the index as written; `keys`, its list of shards, is brought up to
-    date (sorted). None when a group of words grew past the limit of a shard, or shrank below
-    it: its shards must be grouped anew (index_from splices every shard instead; the quick
-    path leaves it to the full build)."""
+    date (sorted). A group of words that grew past the limit of a shard, or shrank below it,
+    is split into shards anew if `regroup` (the others of the group are then not given, nor
+    in `keys`), else None."""
     split = {key[:2] for key in keys if len(key) == 3}  # groups split by their third letter
     edits: dict[str, dict[str, dict[int, int | None]]] = {}
     for number, (old, new) in changed.items():
@@ -460,8 +479,19 @@ def _updated_shards(read: Callable[[str], bytes | None], keys: list[str],
         elif not shard and key in keys:
             keys.remove(key)  # left with no word: see emptied_shards
     keys.sort()
-    if not _split_as_made(keys, {key[:2] for key in edits}, files, read):
+    groups = _split_otherwise(keys, {key[:2] for key in edits}, files, read)
+    if groups and not regroup:
         return None
+    for group in groups:
+        words: dict[str, str] = {}
+        for key in [key for key in keys if key[:2] == group]:
+            data = files.pop(f"s/{key}.jsonz", None) or read(f"s/{key}.jsonz")
+            words.update(_load(data) if data else {})
+            keys.remove(key)
+        for key, found in _shards({word: range(count_values(words[word]) // 2) for word in words}).items():
+            files[f"s/{key}.jsonz"] = _shard_json({word: words[word] for word in found})
+            keys.append(key)
+    keys.sort()
     return files
 
 
@@ -470,148 +500,71 @@ def _updated_shards(read: Callable[[str], bytes | None], keys: list[str],
 # entries, nor read the cards, of the releases that did not change.
 ENTRY_KEY_SIZE = 8
 _NO_KEY = bytes(ENTRY_KEY_SIZE)  # an entry whose key is not known (made again by a quick rebuild)
-_MOST_MOVED = 32  # places whose release changed that an update takes on (or a 40th of the index)
+_MOST_CHANGED = 32  # releases changed that an update takes on (or a 40th of the index)
 
 
 def index_from(read: Callable[[str], bytes | None], entries: Sequence[Entry], filters: Iterable[Filter],
                names: Iterable[Name], known: bytes = b"", keys: Sequence[bytes] = (),
-               cards: Sequence[str] | None = None) -> dict[str, bytes | None] | None:
-    """Every file of the index of these entries (in index order), made from the index as
-    written (`read` by path under search/data/): only the cards that changed, the shards of
-    the words whose releases or weights changed and meta.jsonz are new bytes; None stands for
-    a file that stays as it is. The same files as `build_index` makes.
+               numbers: Sequence[int] | None = None) -> dict[str, bytes | None] | None:
+    """Every file of the index of these entries (in index order, with these `numbers`, their
+    places by default), made from the index as written (`read` by path under search/data/):
+    only the cards that changed, the shards of the words whose releases or weights changed
+    and meta.jsonz are new bytes; None stands for a file that stays as it is. The same files
+    as `build_index` makes. A number that holds another release or the same one changed, or
+    that is new or gone, changes the words of that number alone: an edit, a new date (the
+    release's number, and those of the others of its day, old and new), a release added or
+    removed. None when many releases changed (more than a 40th: made anew, as quickly) or the
+    index cannot be read.
 
-    The releases of both are matched (`_aligned`). Where few numbers hold another release or
-    the same one changed (an edit; a new date that moves a release a few places, and those
-    between by one; the newest added or removed), only the words of those numbers change.
-    Where releases were added or removed among older ones, those after them are renumbered:
-    their cards stay as written, and every word's list is spliced where the numbers shift
-    (`_spliced_shards`, also where a group of words must be split into shards anew).
-    None when many releases changed (more than a 40th: made anew, as quickly) or the index
-    cannot be read.
-
-    `known`, the keys of the entries of the index written (ENTRY_KEY_SIZE bytes each), and
-    `keys`, those of these entries: an entry whose key is the same is not asked for (`entries`
-    may make them as they are asked for), nor is its card read; without them, every card is
-    read and every entry made. `cards`: their names (`card_names` of their paths), given where
-    entries are made as they are asked for."""
-    if cards is None:
-        cards = card_names([entry.path for entry in entries])
-    # A changed release's card and entry are asked for when matched, then again when used.
-    read, entries = functools.lru_cache(maxsize=1024)(read), _Kept(entries)
+    `known`, the keys of the entries of the index written (ENTRY_KEY_SIZE bytes each, in
+    index order), and `keys`, those of these entries: an entry whose key is the same is not
+    asked for (`entries` may make them as they are asked for), nor is its card read; without
+    them, every card is read, and its entry made."""
+    numbers = list(range(len(entries))) if numbers is None else list(numbers)
+    read = functools.lru_cache(maxsize=1024)(read)  # (a changed shard is read again to regroup it)
     try:
         meta = _meta_of(read("meta.jsonz"))
         if meta is None:
             return None
-        written = _card_names_in(meta)
+        written = decode_list(meta["numbers"])
         if len(known) != len(written) * ENTRY_KEY_SIZE:
             known = b""  # not of this index
-        spans = _aligned(read, written, entries, known, keys)
-        most = max(_MOST_MOVED, len(written) // 40)
-        if sum(max(s.old_end - s.old, s.new_end - s.new) for s in spans if not s.same) > most:
-            return None
+        was = {number: known[at * ENTRY_KEY_SIZE:(at + 1) * ENTRY_KEY_SIZE] if known else _NO_KEY
+               for at, number in enumerate(written)}
+        place = {number: at for at, number in enumerate(numbers)}
+        most = max(_MOST_CHANGED, len(entries) // 40)
+        changed: dict[int, tuple[Entry | None, Entry | None]] = {}
+        for number in sorted(was.keys() | place.keys()):
+            key, at = was.get(number), place.get(number)
+            if key is not None and at is not None and key != _NO_KEY and at < len(keys) and keys[at] == key:
+                continue  # the same entry
+            old, new = None, entries[at] if at is not None else None  # (an entry may be made when asked for)
+            if key is not None:
+                name = f"f/{card_name(number)}.jsonz"
+                if new is not None and _written_card(read, name) == _card_of(new):
+                    continue  # the same card: the same words
+                old = Entry.from_card(read(name) or b"")
+                if old is None:
+                    raise ValueError(f"card {name} cut short or unreadable")
+            changed[number] = (old, new)
+            if len(changed) > most:
+                return None
         shards = list(meta["shards"])
-        places = _in_other_places(spans, len(written), len(entries))
-        files = None
-        if sum(map(len, places)) <= most:  # an edit, a move, the newest added or removed
-            files = _updated_shards(read, shards, _renumbered(read, written, entries, places))
-        if files is None:  # releases added or removed among older ones, or groups split anew
-            files, shards = _spliced_shards(read, meta["shards"], entries, spans)
-        files.update(_changed_cards(read, written, entries, cards, spans))
+        files = _updated_shards(read, shards, changed, regroup=True)
+        assert files is not None
+        files.update((f"f/{card_name(number)}.jsonz", new.card())
+                     for number, (_, new) in changed.items() if new is not None)
     except (ValueError, KeyError, TypeError):
         return None
     index: dict[str, bytes | None] = {f"s/{key}.jsonz": None for key in shards}
-    index.update({f"f/{name}.jsonz": None for name in cards})
+    index.update({f"f/{card_name(number)}.jsonz": None for number in numbers})
     index.update((name, data) for name, data in files.items() if name in index)  # no emptied shard
-    index["meta.jsonz"] = _meta(len(entries), shards, cards, filters, names)
+    index["meta.jsonz"] = _meta(numbers, shards, filters, names)
     return index
 
 
-class _Kept(Sequence[Entry]):
-    """Entries, the last 1,024 asked for kept (an entry may be made as it is asked for)."""
-
-    def __init__(self, entries: Sequence[Entry]) -> None:
-        self.entries = entries
-        self.made: dict[int, Entry] = {}
-
-    def __len__(self) -> int:
-        return len(self.entries)
-
-    @overload
-    def __getitem__(self, number: int) -> Entry: ...
-
-    @overload
-    def __getitem__(self, number: slice) -> Sequence[Entry]: ...
-
-    def __getitem__(self, number: int | slice) -> Entry | Sequence[Entry]:
-        if isinstance(number, slice):
-            return [self[at] for at in range(*number.indices(len(self)))]
-        found = self.made.get(number)
-        if found is None:
-            if len(self.made) >= 1024:
-                del self.made[next(iter(self.made))]
-            found = self.made[number] = self.entries[number]
-        return found
-
-
-class _Span(NamedTuple):
-    """Releases numbered old..old_end in the index written and new..new_end in the new one."""
-
-    same: bool  # the same releases, unchanged, in both (else removed, added or changed)
-    old: int
-    old_end: int
-    new: int
-    new_end: int
-
-
-def _aligned(read: Callable[[str], bytes | None], written: Sequence[str], entries: Sequence[Entry],
-             known: bytes, keys: Sequence[bytes]) -> list[_Span]:
-    """The index written (its cards' names) and these entries as spans of releases, in order.
-    Releases are matched by their keys where both are known, and a release in the place of
-    another whose key differs (or is not known) by its card; without `known`, every card is
-    read and matched, by a digest (the cards of 10,000 releases held whole were 100 MB).
-    ValueError where a card is missing, or cut short (its words are then not known)."""
-    before: list[object]
-    after: list[object]
-    if known:
-        before = [key if key != _NO_KEY else object() for key in
-                  (known[n * ENTRY_KEY_SIZE:(n + 1) * ENTRY_KEY_SIZE] for n in range(len(written)))]
-        after = [keys[n] if n < len(keys) else object() for n in range(len(entries))]
-    else:
-        before = [hashlib.blake2b(_written_card(read, name), digest_size=16).digest() for name in written]
-        after = [hashlib.blake2b(_card_of(entries[number]), digest_size=16).digest()
-                 for number in range(len(entries))]
-    start, top = 0, min(len(before), len(after))
-    while start < top and before[start] == after[start]:
-        start += 1
-    end = 0  # releases at the end, the same in both
-    while end < top - start and before[-1 - end] == after[-1 - end]:
-        end += 1
-    spans = [_Span(True, 0, start, 0, start)] if start else []
-    matcher = difflib.SequenceMatcher(None, before[start:len(before) - end], after[start:len(after) - end],
-                                      autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal" or not known or i2 - i1 != j2 - j1:
-            spans.append(_Span(tag == "equal", start + i1, start + i2, start + j1, start + j2))
-            continue
-        for at in range(i2 - i1):  # releases in each other's place, their keys unlike: their cards
-            old, new = start + i1 + at, start + j1 + at
-            same = _written_card(read, written[old]) == _card_of(entries[new])
-            spans.append(_Span(same, old, old + 1, new, new + 1))
-    if end:
-        spans.append(_Span(True, len(before) - end, len(before), len(after) - end, len(after)))
-    merged: list[_Span] = []  # releases matched one by one, side by side: one span
-    for span in spans:
-        last = merged[-1] if merged else None
-        if last and last.same and span.same and last.old_end == span.old and last.new_end == span.new:
-            merged[-1] = last._replace(old_end=span.old_end, new_end=span.new_end)
-        else:
-            merged.append(span)
-    return merged
-
-
 def _written_card(read: Callable[[str], bytes | None], name: str) -> bytes:
-    opened = _unzipped(read(f"f/{name}.jsonz") or b"")
+    opened = _unzipped(read(name) or b"")
     if opened is None:
         raise ValueError(f"no card {name}")
     return opened
@@ -625,135 +578,16 @@ def _card_of(entry: Entry) -> bytes:
     return entry.card_json()
 
 
-def _in_other_places(spans: Sequence[_Span], count: int, new_count: int) -> list[range]:
-    """The numbers that hold another release, or the same one changed: from each change to
-    the next span of releases left in their places. A release that moved a few places puts
-    the few between in other numbers; one added or removed among older ones, every one after
-    it."""
-    found = []
-    start: int | None = None
-    for span in spans:
-        if span.same and span.old == span.new:
-            if start is not None:
-                found.append(range(start, span.old))
-                start = None
-        elif start is None:
-            start = span.old  # the same as span.new: every release before is in its place
-    if start is not None:
-        found.append(range(start, max(count, new_count)))
-    return found
-
-
-def _renumbered(read: Callable[[str], bytes | None], written: Sequence[str], entries: Sequence[Entry],
-                places: Iterable[range]) -> dict[int, tuple[Entry | None, Entry | None]]:
-    """Each of these numbers with its release as written (from its card) and as now; None
-    for a number that was not, or is no more."""
-    changed: dict[int, tuple[Entry | None, Entry | None]] = {}
-    for number in itertools.chain.from_iterable(places):
-        old = None
-        if number < len(written):
-            old = Entry.from_card(read(f"f/{written[number]}.jsonz") or b"")
-            if old is None:
-                raise ValueError(f"card {written[number]} cut short or unreadable")
-        changed[number] = (old, entries[number] if number < len(entries) else None)
-    return changed
-
-
-def _spliced_shards(read: Callable[[str], bytes | None], keys: Sequence[str], entries: Sequence[Entry],
-                    spans: Sequence[_Span]) -> tuple[dict[str, bytes], list[str]]:
-    """Every shard, its words' releases renumbered as `spans` say: those of the releases
-    removed or changed left out, those of the releases added or changed put in; with the list
-    of shards. A release added or removed among older ones shifts the numbers of every word
-    found after it, but a list of gaps changes only where the numbers shift: each word's list
-    is decoded and encoded at C speed (see _pairs, _encoded_pairs), and grouped into shards as
-    a cold build groups it. The shards whose bytes are the same are not given."""
-    same = [span for span in spans if span.same]
-    first = min(span.old for span in spans if not span.same)  # the numbers before it stay
-    written: dict[str, bytes] = {}
-    as_written: dict[str, str] = {}  # a list of pairs that stays as it is
-    postings: dict[str, tuple[list[int], bytearray]] = {}
-    for key in keys:
-        data = read(f"s/{key}.jsonz")
-        if data is None:
-            raise ValueError(f"no shard {key}")
-        written[key] = data
-        for word, text in _load(data).items():
-            numbers, weights = _pairs(text)
-            if numbers and numbers[-1] < first:
-                as_written[word] = text
-                postings[word] = (numbers, bytearray(weights))
-                continue
-            moved: list[int] = []
-            moved_weights = bytearray()
-            lo = 0
-            for span in same:
-                lo = bisect.bisect_left(numbers, span.old, lo)
-                hi = bisect.bisect_left(numbers, span.old_end, lo)
-                if lo < hi:
-                    moved += map(operator.add, numbers[lo:hi], itertools.repeat(span.new - span.old))
-                    moved_weights += weights[lo:hi]
-                lo = hi
-            if moved:
-                postings[word] = (moved, moved_weights)
-    for span in spans:
-        for number in range(span.new, span.new_end) if not span.same else ():
-            for word, weight in entries[number].weights().items():
-                found = postings.get(word)
-                if found is None:
-                    found = postings[word] = ([], bytearray())
-                at = bisect.bisect_left(found[0], number)
-                found[0].insert(at, number)
-                found[1].insert(at, weight)
-                as_written.pop(word, None)
-    files: dict[str, bytes] = {}
-    grouped = _shards({word: numbers for word, (numbers, _) in postings.items()})
-    for key, words in grouped.items():
-        data = _shard_json({word: as_written[word] if word in as_written else _encoded_pairs(*postings[word])
-                            for word in words})
-        if data != written.get(key):
-            files[f"s/{key}.jsonz"] = data
-    return files, sorted(grouped)
-
-
-def _changed_cards(read: Callable[[str], bytes | None], written: Sequence[str], entries: Sequence[Entry],
-                   cards: Sequence[str], spans: Sequence[_Span]) -> dict[str, bytes]:
-    """The cards to write: those of the releases added or changed, unless the same card is
-    written under its name, and a card whose name is now another's (two releases with one
-    digest, see card_names) under its new name."""
-    files: dict[str, bytes] = {}
-    for span in spans:
-        if span.same:
-            if written[span.old:span.old_end] != cards[span.new:span.new_end]:
-                for old in range(span.old, span.old_end):
-                    new = old + span.new - span.old
-                    if written[old] != cards[new]:
-                        files[f"f/{cards[new]}.jsonz"] = read(f"f/{written[old]}.jsonz") or b""
-            continue
-        for number in range(span.new, span.new_end):
-            entry, name = entries[number], cards[number]
-            data = read(f"f/{name}.jsonz")
-            if data is None or _unzipped(data) != entry.card_json():
-                files[f"f/{name}.jsonz"] = entry.card()
-    if any(not data for data in files.values()):
-        raise ValueError("a card is missing")
-    return files
-
-
 def _meta_of(data: bytes | None) -> dict[str, Any] | None:
     """An index's meta.jsonz, if it is one of this format."""
     meta = _load(data)
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         return None
-    count, cards, shards = meta.get("count"), meta.get("cards"), meta.get("shards")
-    if (not isinstance(count, int) or not isinstance(cards, str) or len(cards) != count * CARD_NAME_SIZE
+    count, numbers, shards = meta.get("count"), meta.get("numbers"), meta.get("shards")
+    if (not isinstance(count, int) or not isinstance(numbers, str) or count_values(numbers) != count
             or not isinstance(shards, list) or not all(isinstance(key, str) for key in shards)):
         return None
     return meta
-
-
-def _card_names_in(meta: Mapping[str, Any]) -> list[str]:
-    cards = meta["cards"]
-    return [cards[at:at + CARD_NAME_SIZE] for at in range(0, len(cards), CARD_NAME_SIZE)]
 
 
 def index_names(meta: bytes | None) -> set[str] | None:
@@ -761,12 +595,12 @@ def index_names(meta: bytes | None) -> set[str] | None:
     None if it is not one."""
     try:
         found = _meta_of(meta)
+        if found is None:
+            return None
+        return {"meta.jsonz", *(f"s/{key}.jsonz" for key in found["shards"]),
+                *(f"f/{card_name(number)}.jsonz" for number in decode_list(found["numbers"]))}
     except (ValueError, KeyError, TypeError):
         return None
-    if found is None:
-        return None
-    return {"meta.jsonz", *(f"s/{key}.jsonz" for key in found["shards"]),
-            *(f"f/{name}.jsonz" for name in _card_names_in(found))}
 
 
 def emptied_shards(files: Mapping[str, bytes]) -> list[str]:
@@ -778,11 +612,12 @@ def emptied_shards(files: Mapping[str, bytes]) -> list[str]:
     return [name for name in files if name.startswith("s/") and name[2:-len(".jsonz")] not in kept]
 
 
-def _split_as_made(keys: Sequence[str], groups: Iterable[str], files: Mapping[str, bytes],
-                   read: Callable[[str], bytes | None]) -> bool:
-    """Whether each of these two-letter groups of words is split into shards as `_shards`
-    would split it now (the shards given in `files`, the others as written)."""
-    for group in groups:
+def _split_otherwise(keys: Sequence[str], groups: Iterable[str], files: Mapping[str, bytes],
+                     read: Callable[[str], bytes | None]) -> list[str]:
+    """Those of these two-letter groups of words that are not split into shards as `_shards`
+    would split them now (the shards given in `files`, the others as written)."""
+    found = []
+    for group in sorted(groups):
         postings: dict[str, Sized] = {}
         parts = [key for key in keys if key[:2] == group]
         for key in parts:
@@ -790,8 +625,8 @@ def _split_as_made(keys: Sequence[str], groups: Iterable[str], files: Mapping[st
             postings.update((word, range(count_values(pairs) // 2))
                             for word, pairs in (_load(data) if data else {}).items())
         if sorted(_shards(postings)) != sorted(parts):
-            return False
-    return True
+            found.append(group)
+    return found
 
 
 def shard_of(word: str, keys: Sequence[str], split: Container[str] = ()) -> str:
@@ -820,13 +655,13 @@ def _shards(postings: Mapping[str, Sized]) -> dict[str, list[str]]:
     return shards
 
 
-def _meta(count: int, shards: list[str], cards: Sequence[str], filters: Iterable[Filter],
+def _meta(numbers: Sequence[int], shards: list[str], filters: Iterable[Filter],
           names: Iterable[Name]) -> bytes:
     return _json({
         "format": FORMAT,
-        "count": count,
+        "count": len(numbers),
+        "numbers": encode(numbers),  # every release's number, ascending (a card is named by it)
         "shards": shards,
-        "cards": "".join(cards),  # each number's card, CARD_NAME_SIZE letters each
         "filters": {f.key: [[key, label, encode(sorted(numbers))] for key, label, numbers in f.values]
                     for f in filters},
         "names": [[n.kind, n.name, sorted({fold(a) for a in (n.name, *n.aliases)}), n.path]
@@ -977,6 +812,12 @@ class _Decoded(dict[bytes, int]):
 
 _ENCODED, _DECODED = _Encoded(), _Decoded()  # (as many as the values met: gaps below the count)
 _VALUE = re.compile(rb"[\x20-\x3f]*[\x00-\x1f]")  # a value's digits, translated by _VALUES
+
+
+def decode_list(text: str) -> list[int]:
+    """Ascending numbers, from their gaps (see `encode`)."""
+    gaps = decode(text)
+    return list(map(operator.add, itertools.accumulate(gaps), range(len(gaps))))
 
 
 def decode_pairs(text: str) -> dict[int, int]:

@@ -375,8 +375,8 @@ class Preview:
 
     def _pages_first(self, made: Made, changed: set[Path], current: Snapshot) -> Made:
         """Serve a full rebuild's pages at once, with the search index and sitemap served
-        until then (the tab reloads), then make those (0.25 s at 10,000 releases, half a second
-        when the index is renumbered): the whole site, served as the same build."""
+        until then (the tab reloads), then make those (0.25 s at 10,000 releases, more when
+        the index is made whole): the whole site, served as the same build."""
         assert made.site.later is not None
         later = made_later_paths(made.graph)
         files = {file.path: file for file in made.site.files}

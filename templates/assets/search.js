@@ -72,14 +72,10 @@
     if (!shards[key]) shards[key] = getJSON("s/" + key + ".jsonz");
     return shards[key];
   }
-  // A release's card is named by its release, not its number (a release added among older
-  // ones renumbers those after it, and their cards stay as they are): meta.cards holds each
-  // number's name, all of one length.
+  // A release's number ascends with its date (its day, then its place in the day; numbers
+  // are not counted 0, 1, 2...: meta.numbers lists them) and names its card, in base 36.
   function card(n) {
-    if (!cards[n]) {
-      var size = meta.cards.length / meta.count;
-      cards[n] = getJSON("f/" + meta.cards.substr(n * size, size) + ".jsonz");
-    }
+    if (!cards[n]) cards[n] = getJSON("f/" + n.toString(36) + ".jsonz");
     return cards[n];
   }
 
@@ -150,7 +146,7 @@
       var chosen = FILTERS.filter(function (f) { return masks[f]; });
       var inAll = function (n, except) {
         for (var i = 0; i < chosen.length; i++) {
-          if (chosen[i] !== except && !masks[chosen[i]][n]) return false;
+          if (chosen[i] !== except && !masks[chosen[i]].has(n)) return false;
         }
         return true;
       };
@@ -168,20 +164,18 @@
   }
 
   function allReleases() {  // newest first
-    var all = new Array(meta.count);
-    for (var i = 0; i < meta.count; i++) all[i] = { n: meta.count - 1 - i, title: 0, score: 0 };
-    return all;
+    return meta.numbers.map(function (n) { return { n: n, title: 0, score: 0 }; }).reverse();
   }
 
-  // For each filter with chosen values: which releases have one of them (a byte per release).
+  // For each filter with chosen values: which releases have one of them.
   function filterMasks() {
     var masks = {};
     FILTERS.forEach(function (f) {
       var chosen = state.chosen[f];
       if (!chosen.length) { masks[f] = null; return; }
-      var mask = new Uint8Array(meta.count);
+      var mask = new Set();
       (meta.filters[f] || []).forEach(function (value) {
-        if (chosen.indexOf(value[0]) >= 0) value[3].forEach(function (n) { mask[n] = 1; });
+        if (chosen.indexOf(value[0]) >= 0) value[3].forEach(function (n) { mask.add(n); });
       });
       masks[f] = mask;
     });
@@ -194,13 +188,13 @@
     status.textContent = (text[form] || text.foundOther || "").replace("{n}", numbers.format(count));
   }
 
-  // Which releases of `base` pass every chosen filter but `except`'s: a byte per release.
+  // Which releases of `base` pass every chosen filter but `except`'s.
   function member(base, inAll, except) {
-    var array = new Uint8Array(meta.count);
+    var found = new Set();
     for (var i = 0; i < base.length; i++) {
-      if (inAll(base[i].n, except)) array[base[i].n] = 1;
+      if (inAll(base[i].n, except)) found.add(base[i].n);
     }
-    return array;
+    return found;
   }
 
   function drawFilters(base, inAll) {
@@ -216,7 +210,7 @@
         var inBase = shared || member(base, inAll, f);
         counts = values.map(function (value) {
           var c = 0;
-          value[3].forEach(function (n) { c += inBase[n]; });
+          value[3].forEach(function (n) { if (inBase.has(n)) c++; });
           return c;
         });
       }
@@ -401,6 +395,7 @@
   status.textContent = text.loading;
   getJSON("meta.jsonz").then(function (found) {
     meta = found;
+    meta.numbers = decodeList(meta.numbers);
     FILTERS.forEach(function (f) {
       (meta.filters[f] || []).forEach(function (value) { value[3] = decodeList(value[2]); });
     });
