@@ -699,7 +699,7 @@ def test_a_list_of_pairs_updated_in_place_is_the_list_decoded_changed_and_encode
     changing the decoded pairs and encoding them again, whatever the gaps and weights."""
     rng = random.Random(seed)
     for _ in range(300):
-        spread = rng.choice([1, 3, 40, 200])  # a word in most releases, or in few
+        spread = rng.choice([1, 3, 40, 200, 5000])  # a word in most releases, or in few (far apart)
         numbers = sorted(rng.sample(range(spread * 60), rng.randint(0, 50)))
         weights = [1, 2, 3, 15, 16, 31] + ([33, 40] if rng.random() < 0.2 else [])  # one digit, mostly
         pairs = {number: rng.choice(weights) for number in numbers}

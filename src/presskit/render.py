@@ -1391,8 +1391,9 @@ def make_search_entries(settings: Settings, newsroom: Newsroom, memory: BuildMem
     key, with its card and weights, one release at a time until `busy` says to stop; True
     once every entry is made. For a preview after a start that took back what the last one
     learned (which leaves the entries out): the first index it makes whole (many releases
-    changed at once, or a day given more releases than any had) then makes none in a save's wake. `prints`: each language's
-    fingerprints of what did not change (RenderedSite.prints), used and added to."""
+    changed at once, or a day given more releases than any had) then makes none in a save's
+    wake. `prints`: each language's fingerprints of what did not change
+    (RenderedSite.prints), used and added to."""
     if memory.search_entries is None:
         return True
     for number, graph in enumerate(newsroom.graphs):

@@ -638,8 +638,9 @@ def finish_move(settings: Settings, record: Record, made: Quick, kept: KeptSite,
     """The rest of a move, or of a release added or removed (`made`, after which the site is
     `kept`), once its pages are served: the pages it left for later (`made.later`), the
     search index of each language where a release moved, made from the one served (`read`,
-    `served`: the entries of its old and new days are numbered anew), and the sitemap; with the keys of those indexes' entries, and the files of the index served that
-    it no longer has. The files of the index that stay the same are those served or, in
+    `served`: the entries of its old and new days are numbered anew), and the sitemap; with
+    the keys of those indexes' entries, and the files of the index served that it no longer
+    has. The files of the index that stay the same are those served or, in
     `folder` (output/, for a build), left there as they are (the entry of each release: a
     build read 10,000 of them to find them unchanged). With `workers`, an index made anew
     (many releases changed or moved, see search.index_from) makes its entries on that many

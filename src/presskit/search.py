@@ -285,9 +285,10 @@ def index_numbers(moments: Sequence[float]) -> list[int]:
     """Each release's number, given the moments of the releases (seconds since 1970) in index
     order (oldest first): its day, counted from 1900, times the width of a day, plus its
     rank among that day's releases; the width the least power of two that no day has more
-    releases than, and at least 4 (a day given more releases than that renumbers them all). A number depends on the release's day and the releases of that day alone,
-    so a release added, removed or moved to another date changes the numbers of that day's
-    others, not of every release after it (numbered by place, a release of 2014 deleted from
+    releases than, and at least 4 (a day given more releases than that renumbers them all).
+    A number depends on the release's day and the releases of that day alone, so a release
+    added, removed or moved to another date changes the numbers of that day's others, not of
+    every release after it (numbered by place, a release of 2014 deleted from
     10,000 renumbered them all and wrote every shard again: 5-6 s with a newsroom's
     vocabulary). Numbers ascend in index order: search.js shows the newest first among equals
     by the highest number. (A day is one of UTC: it ascends with the moments, whatever their
@@ -464,29 +465,31 @@ def _updated_shards(read: Callable[[str], bytes | None], keys: list[str],
                 key = shard_of(word, keys, split)
                 edits.setdefault(key, {}).setdefault(word, {})[number] = after.get(word)
     files: dict[str, bytes] = {}
+    opened: dict[str, dict[str, str]] = {}  # the shards changed, as they are now
     for key, words_changed in edits.items():
         data = read(f"s/{key}.jsonz")
-        shard = _load(data) if data is not None else {}
+        shard = opened[key] = _load(data) if data is not None else {}
         for word, numbers in words_changed.items():
             pairs = updated_pairs(shard.get(word, ""), numbers)
             if pairs:
                 shard[word] = pairs
             else:
                 shard.pop(word, None)
-        files[f"s/{key}.jsonz"] = _shard_json(dict(sorted(shard.items())))
+        shard = opened[key] = dict(sorted(shard.items()))
+        files[f"s/{key}.jsonz"] = _shard_json(shard)
         if shard and key not in keys:
             keys.append(key)
         elif not shard and key in keys:
             keys.remove(key)  # left with no word: see emptied_shards
     keys.sort()
-    groups = _split_otherwise(keys, {key[:2] for key in edits}, files, read)
+    groups = _split_otherwise(keys, {key[:2] for key in edits}, opened, read)
     if groups and not regroup:
         return None
     for group in groups:
         words: dict[str, str] = {}
         for key in [key for key in keys if key[:2] == group]:
-            data = files.pop(f"s/{key}.jsonz", None) or read(f"s/{key}.jsonz")
-            words.update(_load(data) if data else {})
+            files.pop(f"s/{key}.jsonz", None)
+            words.update(opened[key] if key in opened else _load(read(f"s/{key}.jsonz")) or {})
             keys.remove(key)
         for key, found in _shards({word: range(count_values(words[word]) // 2) for word in words}).items():
             files[f"s/{key}.jsonz"] = _shard_json({word: words[word] for word in found})
@@ -612,18 +615,17 @@ def emptied_shards(files: Mapping[str, bytes]) -> list[str]:
     return [name for name in files if name.startswith("s/") and name[2:-len(".jsonz")] not in kept]
 
 
-def _split_otherwise(keys: Sequence[str], groups: Iterable[str], files: Mapping[str, bytes],
+def _split_otherwise(keys: Sequence[str], groups: Iterable[str], opened: Mapping[str, dict[str, str]],
                      read: Callable[[str], bytes | None]) -> list[str]:
     """Those of these two-letter groups of words that are not split into shards as `_shards`
-    would split them now (the shards given in `files`, the others as written)."""
+    would split them now (the shards `opened` as they are now, the others as written)."""
     found = []
     for group in sorted(groups):
         postings: dict[str, Sized] = {}
         parts = [key for key in keys if key[:2] == group]
         for key in parts:
-            data = files.get(f"s/{key}.jsonz") or read(f"s/{key}.jsonz")
-            postings.update((word, range(count_values(pairs) // 2))
-                            for word, pairs in (_load(data) if data else {}).items())
+            shard = opened[key] if key in opened else _load(read(f"s/{key}.jsonz")) or {}
+            postings.update((word, range(count_values(pairs) // 2)) for word, pairs in shard.items())
         if sorted(_shards(postings)) != sorted(parts):
             found.append(group)
     return found
@@ -769,14 +771,75 @@ def updated_pairs(text: str, changes: Mapping[int, int | None]) -> str:
 
 
 def _updated_slowly(text: str, changes: Mapping[int, int | None]) -> str:
-    postings = dict(zip(*_pairs(text), strict=True))
-    for number, weight in changes.items():
-        if weight is None:
-            postings.pop(number, None)
+    """`updated_pairs` of a list with values of several digits (a word in few releases, far
+    apart, or a first gap from 1900): edited where its digits stand where it can be (see
+    `_edited_in_place`), else decoded, changed and encoded, at C speed."""
+    edited = _edited_in_place(text, changes)
+    if edited is not None:
+        return edited
+    numbers, weights = _pairs(text)
+    found = list(weights)
+    for number, weight in sorted(changes.items()):
+        at = bisect.bisect_left(numbers, number)
+        if at < len(numbers) and numbers[at] == number:
+            if weight is None:
+                del numbers[at], found[at]
+            else:
+                found[at] = weight
+        elif weight is not None:
+            numbers.insert(at, number)
+            found.insert(at, weight)
+    return _encoded_pairs(numbers, found)
+
+
+def _edited_in_place(text: str, changes: Mapping[int, int | None]) -> str | None:
+    """A list of pairs whose weights are each one digit (as in every index presskit writes),
+    with these changes made where its digits stand: each value is read at C speed from its
+    last digit, those of several digits (few, in a long list) looked up; each run of pairs a
+    change touches (its own, and the next, whose gap it changes) is written again. None for
+    another list."""
+    data = text.encode("ascii")
+    digits = data.translate(_VALUES)
+    if (data.translate(None, _DIGIT_BYTES) or not _PAIRS.fullmatch(digits)
+            or any(weight is not None and weight >= 32 for weight in changes.values())):
+        return None
+    values = list(digits.translate(None, _CONTINUED))  # each value's last digit
+    longer: list[int] = []  # the values of several digits, by their place among the values
+    beyond = [0]  # the digits of those values beyond one each, up to each of them
+    for found in _LONGER.finditer(digits):
+        at = found.start() - beyond[-1]
+        values[at] = _DECODED[found.group()]
+        longer.append(at)
+        beyond.append(beyond[-1] + len(found.group()) - 1)
+
+    def start(value: int) -> int:  # where a value's digits start in the text
+        return value + beyond[bisect.bisect_left(longer, value)]
+
+    gaps, weights = values[0::2], values[1::2]
+    count = len(gaps)
+    numbers = list(map(operator.add, itertools.accumulate(gaps), range(count)))
+    runs: list[list[int]] = []  # [first, end) of the pairs written again, ascending
+    for at in sorted(bisect.bisect_left(numbers, number) for number in changes):
+        if runs and at <= runs[-1][1]:
+            runs[-1][1] = max(runs[-1][1], min(at + 2, count))
         else:
-            postings[number] = weight
-    numbers = sorted(postings)
-    return _encoded_pairs(numbers, list(map(postings.__getitem__, numbers)))
+            runs.append([at, min(at + 2, count)])
+    for first, end in reversed(runs):  # the text before each run stays where it was
+        pairs = dict(zip(numbers[first:end], weights[first:end], strict=True))
+        for number, weight in changes.items():
+            if (first == 0 or number > numbers[first - 1]) and (end == count or number < numbers[end]):
+                if weight is None:
+                    pairs.pop(number, None)
+                else:
+                    pairs[number] = weight
+        out: list[str] = []
+        last = numbers[first - 1] if first else -1
+        for number in sorted(pairs):
+            _digits(number - last - 1, out)
+            out.append(_DIGITS[pairs[number]])
+            last = number
+        text = f"{text[:start(2 * first)]}{''.join(out)}{text[start(2 * end):]}"
+    return text
 
 
 def decode(text: str) -> list[int]:
@@ -789,7 +852,14 @@ def decode(text: str) -> list[int]:
         return list(digits)
     if data.translate(None, _DIGIT_BYTES) or digits[-1] >= 32:
         raise ValueError("a list with a character that is not a digit, or ending inside a value")
-    return list(map(_DECODED.__getitem__, _VALUE.findall(digits)))
+    values: list[int] = []  # the values of one digit as they are, those of several looked up
+    start = 0
+    for found in _LONGER.finditer(digits):
+        values += digits[start:found.start()]
+        values.append(_DECODED[found.group()])
+        start = found.end()
+    values += digits[start:]
+    return values
 
 
 class _Encoded(dict[int, str]):
@@ -811,7 +881,9 @@ class _Decoded(dict[bytes, int]):
 
 
 _ENCODED, _DECODED = _Encoded(), _Decoded()  # (as many as the values met: gaps below the count)
-_VALUE = re.compile(rb"[\x20-\x3f]*[\x00-\x1f]")  # a value's digits, translated by _VALUES
+_LONGER = re.compile(rb"[\x20-\x3f]+[\x00-\x1f]")  # a value of several digits, translated by _VALUES
+_CONTINUED = bytes(range(32, 64))  # digits (translated) that another of the same value follows
+_PAIRS = re.compile(rb"(?:[\x20-\x3f]*[\x00-\x1f][\x00-\x1f])*")  # pairs whose weights are one digit
 
 
 def decode_list(text: str) -> list[int]:
