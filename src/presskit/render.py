@@ -13,7 +13,7 @@ import os
 import re
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -1085,7 +1085,7 @@ class _Renderer:
         entries = _Entries(releases, self.search_entry)
         keys = [self.search_key(release) for release in releases]
         folder = search_folder(self.language.root)
-        filters, names = self.search_filters(), self.search_names()
+        filters, names = self.search_filters({release: n for n, release in found}), self.search_names()
         written = self.memory.written
         index: dict[str, bytes | None] | None = None
         if written is not None:  # update the index the last build wrote: quicker, the same bytes
@@ -1107,10 +1107,9 @@ class _Renderer:
             elif written is not None:
                 yield OutputFile(path, written.read(path))
 
-    def search_filters(self) -> list[search.Filter]:
-        """Each filter's values, with the releases (their numbers in the index) of each."""
+    def search_filters(self, number: Mapping[Release, int]) -> list[search.Filter]:
+        """Each filter's values, with the releases (their `number` in the index) of each."""
         graph, _ = self.graph, self._
-        number = {release: n for n, release in search.numbered(graph.releases)}
 
         def of(releases: Iterable[Release]) -> list[int]:
             return [number[r] for r in releases]

@@ -68,14 +68,6 @@ _VALUES = bytes.maketrans(_DIGITS.encode("ascii"), bytes(range(64)))  # digit ->
 _DIGITS_OF = bytes.maketrans(bytes(range(64)), _DIGITS.encode("ascii"))  # value -> its digit
 _LAST_DIGITS = str.maketrans("", "", _DIGITS[:32])  # removes the digits that end a value
 _T = TypeVar("_T")
-
-
-class _Dated(Protocol):
-    @property
-    def date(self) -> datetime: ...
-
-
-_D = TypeVar("_D", bound=_Dated)
 _WORD = re.compile(r"[^\W_]+")  # letters and digits, as search.js's [\p{L}\p{N}]+
 # A word as written: letters, digits (and _, split off after folding), with the combining
 # marks of the scripts that put them inside words (Latin, Greek, Cyrillic, Hebrew, Arabic,
@@ -305,6 +297,14 @@ def index_numbers(moments: Sequence[float]) -> list[int]:
         numbers.append((day - base) * width + rank)
         last = day
     return numbers
+
+
+class _Dated(Protocol):
+    @property
+    def date(self) -> datetime: ...
+
+
+_D = TypeVar("_D", bound=_Dated)
 
 
 def numbered(newest_first: Sequence[_D]) -> list[tuple[int, _D]]:
@@ -719,17 +719,10 @@ def _encoded_pairs(numbers: Sequence[int], weights: Sequence[int]) -> str:
 def _pairs(text: str) -> tuple[list[int], bytes]:
     """A list of pairs decoded: its releases (ascending) and their weights, at C speed when
     every value is one digit. ValueError for a damaged list."""
-    digits = text.encode("ascii").translate(_VALUES)
-    if digits and max(digits) >= 32:
-        values = decode(text)
-        if len(values) % 2:
-            raise ValueError("a list of pairs with an odd number of values")
-        gaps = values[0::2]
-        return list(map(operator.add, itertools.accumulate(gaps), range(len(gaps)))), bytes(values[1::2])
-    if len(digits) % 2:
+    values = _values(text)
+    if len(values) % 2:
         raise ValueError("a list of pairs with an odd number of values")
-    gaps = digits[0::2]
-    return list(map(operator.add, itertools.accumulate(gaps), range(len(gaps)))), digits[1::2]
+    return _ascending(values[0::2]), bytes(values[1::2])
 
 
 def updated_pairs(text: str, changes: Mapping[int, int | None]) -> str:
@@ -817,7 +810,7 @@ def _edited_in_place(text: str, changes: Mapping[int, int | None]) -> str | None
 
     gaps, weights = values[0::2], values[1::2]
     count = len(gaps)
-    numbers = list(map(operator.add, itertools.accumulate(gaps), range(count)))
+    numbers = _ascending(gaps)
     runs: list[list[int]] = []  # [first, end) of the pairs written again, ascending
     for at in sorted(bisect.bisect_left(numbers, number) for number in changes):
         if runs and at <= runs[-1][1]:
@@ -843,13 +836,18 @@ def _edited_in_place(text: str, changes: Mapping[int, int | None]) -> str | None
 
 
 def decode(text: str) -> list[int]:
+    """A list's values. ValueError for a list that is not one."""
+    return list(_values(text))
+
+
+def _values(text: str) -> bytes | list[int]:
     """A list's values, read at C speed: as bytes when each is one digit (most lists), else
     cut into values (digits of 32 and up say another follows), each looked up. ValueError
     for a list that is not one."""
     data = text.encode("ascii")
     digits = data.translate(_VALUES)
     if not digits or max(digits) < 32:  # (a byte that is no digit is one of 32 and up)
-        return list(digits)
+        return digits
     if data.translate(None, _DIGIT_BYTES) or digits[-1] >= 32:
         raise ValueError("a list with a character that is not a digit, or ending inside a value")
     values: list[int] = []  # the values of one digit as they are, those of several looked up
@@ -888,17 +886,19 @@ _PAIRS = re.compile(rb"(?:[\x20-\x3f]*[\x00-\x1f][\x00-\x1f])*")  # pairs whose 
 
 def decode_list(text: str) -> list[int]:
     """Ascending numbers, from their gaps (see `encode`)."""
-    gaps = decode(text)
+    return _ascending(_values(text))
+
+
+def _ascending(gaps: Sequence[int]) -> list[int]:
+    """The numbers that these gaps (the numbers skipped before each) leave, from 0."""
     return list(map(operator.add, itertools.accumulate(gaps), range(len(gaps))))
 
 
 def decode_pairs(text: str) -> dict[int, int]:
-    values = decode(text)
+    values = _values(text)
     if len(values) % 2:
         raise ValueError("a list of pairs with an odd number of values")
-    numbers = itertools.accumulate(values[::2], lambda last, gap: last + gap + 1, initial=-1)
-    next(numbers)  # the initial -1
-    return dict(zip(numbers, values[1::2], strict=True))
+    return dict(zip(_ascending(values[0::2]), values[1::2], strict=True))
 
 
 def count_values(text: str) -> int:
