@@ -10,6 +10,8 @@ import json
 import random
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -84,17 +86,22 @@ def unzipped(path: Path) -> Any:
     return json.loads(gzip.decompress(path.read_bytes()))
 
 
+def by_date(folder: Path) -> list[int]:
+    """The numbers of an index's releases, oldest first, as meta.jsonz lists them."""
+    meta = unzipped(folder / "meta.jsonz")
+    numbers = search.decode_list(meta["numbers"])
+    return [numbers[place] for place in search.decode_order(meta["order"])]
+
+
 def places(folder: Path) -> dict[int, int]:
-    """Each release's number in an index -> its place (0 the oldest), as meta.jsonz lists them."""
-    numbers = search.decode_list(unzipped(folder / "meta.jsonz")["numbers"])
-    return {number: place for place, number in enumerate(numbers)}
+    """Each release's number in an index -> its place by date (0 the oldest)."""
+    return {number: place for place, number in enumerate(by_date(folder))}
 
 
 def card_file(folder: Path, place: int) -> Path:
-    """Where an index keeps the card of the release at this place (0 the oldest): named by its
-    number, as meta.jsonz lists them."""
-    number = search.decode_list(unzipped(folder / "meta.jsonz")["numbers"])[place]
-    return folder / f"f/{search.card_name(number)}.jsonz"
+    """Where an index keeps the card of the release at this place by date (0 the oldest):
+    named by its number."""
+    return folder / f"f/{search.card_name(by_date(folder)[place])}.jsonz"
 
 
 def index_words(folder: Path) -> dict[str, dict[int, int]]:
@@ -182,9 +189,8 @@ def test_the_index_holds_published_releases_ranked_and_filterable(site):
     assert words["zanzibar"] == {0: 1}  # only in one body
     assert words["quang"][1] & 16  # in a title
     assert words["budget"][0] & 16 and not words["budget"][2] & 16
-    place = places(data)
-    filters = {key: {value: (label, [place[n] for n in search.decode_list(numbers)])
-                     for value, label, numbers in values}
+    filters = {key: {value: (label, search.decode_list(found))  # by their places by date
+                     for value, label, found in values}
                for key, values in meta["filters"].items()}
     assert filters["partner"]["unicef"][0] == "UNICEF"
     assert len(filters["partner"]["unicef"][1]) == 4 and len(filters["partner"]["vwu"][1]) == 1
@@ -517,12 +523,25 @@ def _key(entry: search.Entry) -> bytes:
     return hashlib.blake2b(entry.card_json(), digest_size=search.ENTRY_KEY_SIZE).digest()
 
 
-_DAY = 86_400
+@dataclass(frozen=True)
+class _Dated:
+    """A release as search.numbered takes one: its date and address (and its entry)."""
+
+    date: datetime
+    path: str
+    entry: search.Entry
 
 
-def _numbers(days: list[int]) -> list[int]:
-    """The numbers of releases on these days (ascending), an hour into each."""
-    return search.index_numbers([day * _DAY + 3600 for day in days])
+def _numbered(dated: list[tuple[int, search.Entry]]) -> search.Numbered[_Dated]:
+    """Releases on these days (days since 2023-01-01, oldest first) as the index numbers them."""
+    first = datetime(2023, 1, 1, 9, tzinfo=UTC)
+    releases = [_Dated(first + timedelta(days=day), entry.path, entry) for day, entry in dated]
+    return search.numbered(list(reversed(releases)))
+
+
+def _index(dated: list[tuple[int, search.Entry]], filters: list[search.Filter]) -> dict[str, bytes]:
+    numbers, releases, order = _numbered(dated)
+    return search.build_index([r.entry for r in releases], filters, [], numbers=numbers, order=order)
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -530,32 +549,27 @@ def test_an_index_updated_from_the_last_one_is_the_index_made_anew(seed, monkeyp
     """Whatever the edits between two builds (one or several), an index updated from the one
     written is the index made anew, with and without the keys of the entries written (a key
     lost, as a quick rebuild loses the one of the entry it made again). A release added,
-    removed or given another date, even among older ones, is an update that changes its
-    day's numbers and no other: the cards of every release of another day stay as written."""
+    removed or given another date, even among older ones, is an update; the only cards it
+    writes are those of releases whose card or number changed."""
     monkeypatch.setattr("presskit.search._SHARD_LIMIT", 1300)  # near the groups sizes: they split and merge
     rng = random.Random(seed)
     keyed = seed % 2 == 0  # with the keys of the entries written, or reading every card
     vocabulary = [f"{a}{b}{c}" for a in "cdp" for b in "aeo" for c in "lmnrst"] + ["coverage", "co"]
-    # (day, entry), oldest first: two releases a day at most, some days none
-    dated = sorted(((rng.randrange(200), _entry(n, " ".join(rng.choices(vocabulary, k=rng.randint(5, 400)))))
+    # (day, entry), oldest first, over two years: two releases a day at most, some days none
+    dated = sorted(((rng.randrange(700), _entry(n, " ".join(rng.choices(vocabulary, k=rng.randint(5, 400)))))
                     for n in range(120)), key=lambda found: (found[0], found[1].path))
     dated = [found for at, found in enumerate(dated) if at < 2 or found[0] != dated[at - 2][0]]
 
-    def index(dated: list[tuple[int, search.Entry]]) -> dict[str, bytes]:
-        return search.build_index([entry for _, entry in dated], filters(dated), [],
-                                  numbers=_numbers([day for day, _ in dated]))
-
     def filters(dated: list[tuple[int, search.Entry]]) -> list[search.Filter]:
-        numbers = _numbers([day for day, _ in dated])
-        return [search.Filter("year", [("2024", "2024", numbers[:3])])]
+        return [search.Filter("year", [("2024", "2024", [0, 1, 2])])]
 
-    written = index(dated)
-    known = b"".join(_key(entry) for _, entry in dated)
+    written = _index(dated, filters(dated))
+    known = b"".join(_key(release.entry) for release in _numbered(dated).releases)
     updated = 0
     kinds = ["append", "remove newest", "words", "title", "insert", "delete", "move"]
     for step in range(14):
         edits = rng.sample(kinds, rng.choice([1, 1, 1, 2, 3]))  # one edit, or several in one build
-        before = list(dated)
+        before = _numbered(dated)
         for kind in edits:
             at = rng.randrange(len(dated))
             day, entry = dated[at]
@@ -569,74 +583,100 @@ def test_an_index_updated_from_the_last_one_is_the_index_made_anew(seed, monkeyp
             elif kind == "title":
                 dated[at] = (day, search.Entry(entry.path, entry.title + " renamed", entry.subtitle,
                                                entry.kind, entry.dateline, entry.date, entry.body))
-            elif kind == "move":  # a new date, a few days before or after
+            elif kind == "move":  # a new date, a few days before or after (into another year, at times)
                 dated[at] = (max(0, day + rng.choice([-5, -2, -1, 1, 3, 6])), entry)
             elif kind == "delete" and len(dated) > 1:  # among older ones
                 del dated[rng.randrange(len(dated) - 1)]
             elif kind == "insert":  # among older ones, on a day that may have others
-                dated.append((rng.randrange(200), _entry(2000 + step, "inserted words co")))
+                dated.append((rng.randrange(700), _entry(2000 + step, "inserted words co")))
             dated.sort(key=lambda found: (found[0], found[1].path))
-        entries = [entry for _, entry in dated]
-        numbers = _numbers([day for day, _ in dated])
+        now = _numbered(dated)
+        entries = [r.entry for r in now.releases]
         keys = [_key(entry) for entry in entries]
         if keyed and rng.random() < 0.3:  # one key not known
             lost = rng.randrange(len(known) // search.ENTRY_KEY_SIZE) * search.ENTRY_KEY_SIZE
             known = known[:lost] + bytes(search.ENTRY_KEY_SIZE) + known[lost + search.ENTRY_KEY_SIZE:]
         made = search.index_from(written.get, entries, filters(dated), [], known if keyed else b"",
-                                 keys if keyed else (), numbers)
-        cold = index(dated)
-        width = max(numbers[at + 1] - numbers[at] for at in range(len(numbers) - 1))
-        same_width = width == max(b - a for a, b in zip(_numbers([d for d, _ in before]),
-                                                         _numbers([d for d, _ in before])[1:], strict=False))
-        if len(edits) == 1 and edits[0] != "words" and same_width:
+                                 keys if keyed else (), now.numbers, now.order)
+        cold = _index(dated, filters(dated))
+        was = {r.entry.card_json(): number for number, r in zip(before.numbers, before.releases, strict=True)}
+        changed = {number for number, r in zip(now.numbers, now.releases, strict=True)
+                   if was.get(r.entry.card_json()) != number}  # a new card, or a card with a new number
+        if len(edits) == 1 and edits[0] != "words" and len(changed) < 30:
             assert made is not None, (step, edits)  # not made anew
         if made is not None:
             updated += 1
             assert _materialised(made, written) == cold, (step, edits)
-            days_changed = {day for day, _ in {(d, e.card_json()) for d, e in before}
-                            ^ {(d, e.card_json()) for d, e in dated}}
-            for name, data in made.items():  # a card written is one of a day that changed
-                if name.startswith("f/") and data is not None:
-                    number = int(name[2:-len(".jsonz")], 36)
-                    assert any(numbers[at] == number and dated[at][0] in days_changed
-                               for at in range(len(dated))), (name, edits)
+            written_cards = {int(name[2:-len(".jsonz")], 36) for name, data in made.items()
+                             if name.startswith("f/") and data is not None}
+            assert written_cards == changed, (step, edits)
         written, known = cold, b"".join(keys)
     assert updated >= 10  # most edits are updates, not whole new indexes
 
 
 def test_a_release_removed_among_older_ones_changes_the_shards_of_its_words_alone():
-    """Removing the oldest release of 60 (one a day) writes no card and no shard but those of
-    its words: the numbers of the others are their days."""
-    entries = [_entry(n, f"budget province words{n}") for n in range(60)]
-    numbers = _numbers(list(range(60)))
-    written = search.build_index(entries, [], [], numbers=numbers)
-    keys = [_key(entry) for entry in entries]
-    index = search.index_from(written.get, entries[1:], [], [], b"".join(keys), keys[1:], numbers[1:])
+    """Removing the oldest release of 60 writes no card and no shard but those of its words:
+    the numbers of the others stay as they are."""
+    dated = [(day, _entry(day, f"budget province words{day}")) for day in range(1, 61)]
+    numbers, releases, order = _numbered(dated)
+    written = _index(dated, [])
+    keys = [_key(release.entry) for release in releases]
+    now = _numbered(dated[1:])
+    assert set(now.numbers) == set(numbers) - {numbers[order[0]]}  # (no other had probed past its slot)
+    index = search.index_from(written.get, [r.entry for r in now.releases], [], [], b"".join(keys),
+                              [_key(r.entry) for r in now.releases], now.numbers, now.order)
     assert index is not None
-    assert _materialised(index, written) == search.build_index(entries[1:], [], [], numbers=numbers[1:])
-    its_shards = {f"s/{word[:2]}.jsonz" for word in entries[0].weights()}  # (none split at this size)
+    assert _materialised(index, written) == _index(dated[1:], [])
+    its_shards = {f"s/{word[:2]}.jsonz" for word in dated[0][1].weights()}  # (none split at this size)
     new = {name for name, data in index.items() if data is not None}
-    assert new == {"meta.jsonz", *its_shards} - {"s/0.jsonz"}
-    gone = {f"f/{search.card_name(numbers[0])}.jsonz", "s/0.jsonz"}  # its card, and "0" was its alone
+    assert new == {"meta.jsonz", *its_shards} - {"s/1.jsonz"}
+    gone = {f"f/{search.card_name(numbers[order[0]])}.jsonz", "s/1.jsonz"}  # its card, and "1" was its alone
     assert set(written) - set(index) == gone
 
 
-def test_numbers_ascend_by_day_and_change_only_with_their_day():
-    """A release's number is its day (from 1900) times the most releases of any day (to the
-    next power of two, at least 4), plus its place that day: releases on other days keep theirs when one
-    is added, removed or moved; earlier days than 1900 start the count themselves."""
-    days = [20000, 20000, 20001, 20005, 20005, 20005]
-    numbers = _numbers(days)
-    assert numbers == sorted(numbers) and len(set(numbers)) == 6
-    width = 4  # three releases on day 20005: the next power of two
-    assert numbers[0] == (20000 + 25567) * width and numbers[1] == numbers[0] + 1
-    assert numbers[3:] == [(20005 + 25567) * width + rank for rank in range(3)]
-    assert _numbers(days[:1] + days[2:]) == numbers[:1] + numbers[2:]  # one removed
-    assert _numbers([*days[:3], 20003, *days[3:]])[:3] == numbers[:3]  # one added
-    assert _numbers(days[:5]) == numbers[:5]  # at most two a day: the least width, 4
-    assert _numbers([*days, 20005, 20005])[:3] != numbers[:3]  # five a day: another width, all change
-    assert _numbers([-30000, -29999]) == [0, 4]  # from the first day, before 1900
+def test_a_release_keeps_its_number_when_its_date_changes_within_its_year():
+    """A release's number is its year (from 1900) times a width, plus a slot found from its
+    address: a new date in the same year, or releases added and removed, leave it as it is
+    (but for a release whose slot was taken, which probes to the next); the width (four slots
+    for each release of the busiest year, to a power of two, at least 64) changes them all."""
+    addresses = [f"/news/releases/r{n}/" for n in range(300)]
+    numbers = search.index_numbers([(2024, address) for address in addresses])
+    assert len(set(numbers)) == 300 and all((2024 - 1900) * 2048 <= n < (2025 - 1900) * 2048 for n in numbers)
+    shuffled = list(zip(addresses, numbers, strict=True))
+    random.Random(3).shuffle(shuffled)  # a new order of dates within the year: the same numbers
+    assert search.index_numbers([(2024, address) for address, _ in shuffled]) == [n for _, n in shuffled]
+    fewer = search.index_numbers([(2024, address) for address in addresses[1:]])
+    moved = sum(a != b for a, b in zip(numbers[1:], fewer, strict=True))
+    assert moved <= 3  # one removed: at most the few that had probed past its slot move back
+    more = search.index_numbers([(2024, address) for address in [*addresses, "/news/releases/new/"]])
+    assert sum(a != b for a, b in zip(numbers, more, strict=False)) <= 3
+    years = [2024] * 299 + [2023]  # the last one a year earlier
+    other_year = search.index_numbers(list(zip(years, addresses, strict=True)))
+    assert sum(a != b for a, b in zip(numbers, other_year[:299], strict=False)) <= 3
+    assert other_year[299] < (2024 - 1900) * 2048
+    twice = [*addresses, *(f"/x{n}/" for n in range(300))]
+    wider = search.index_numbers([(2024, address) for address in twice])
+    assert set(wider[:300]) != set(numbers)  # 600 in a year: 4096 slots, every number anew
+    assert search.index_numbers([(2024, "/a/")]) == [(2024 - 1900) * 64 + search._slot("/a/", 64)]
+    assert search.index_numbers([(1850, "/a/"), (1851, "/b/")])[0] < 64  # from the first year, before 1900
     assert search.index_numbers([]) == []
+
+
+def test_releases_are_listed_by_date_in_meta():
+    """meta.jsonz lists the releases' numbers ascending and, apart, their places by date,
+    which search.js ranks equal results by: every order of places round-trips."""
+    rng = random.Random(4)
+    for length in (0, 1, 2, 50, 900):
+        places = list(range(length))
+        rng.shuffle(places)
+        assert search.decode_order(search.encode_order(places)) == places
+    dated = [(day % 9, _entry(day, f"words{day}")) for day in range(40)]
+    dated.sort(key=lambda found: (found[0], found[1].path))
+    numbers, releases, order = _numbered(dated)
+    assert numbers == sorted(numbers)
+    assert [releases[place].entry for place in order] == [entry for _, entry in dated]
+    meta = json.loads(gzip.decompress(_index(dated, [])["meta.jsonz"]))
+    assert search.decode_list(meta["numbers"]) == numbers and search.decode_order(meta["order"]) == order
 
 
 def test_a_card_is_named_by_its_number_as_search_js_names_it():

@@ -45,10 +45,11 @@ from presskit.markdown import BodyRenderer, RenderedBody, is_site_path
 from presskit.models import Content, Partner, Programme, Release, body_key, shown_elsewhere
 from presskit.render import Alternate, OutputFile, SearchEdit, feed_indexes, render_releases
 from presskit.schema import load_releases, organisations, remember_releases
-from presskit.search import ENTRY_KEY_SIZE, in_index_order
+from presskit.search import ENTRY_KEY_SIZE, numbered
 from presskit.store import KeptCards
 
-_FORMAT = 17  # 16: releases stored without their Markdown (models.Text); 17: texts kept by it
+_FORMAT = 18  # 16: releases stored without their Markdown (models.Text); 17: texts kept by it;
+# 18: search places in the order of the index's numbers (see search.index_numbers)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
 # topics (name, slug), previous, next, related, and versions (language, path, published)
@@ -282,8 +283,8 @@ def _feeds(newsroom: Newsroom, settings: Settings) -> dict[str, tuple[str, str, 
 
 
 def _searched(newsroom: Newsroom) -> dict[str, int]:
-    return {str(release.source): number for graph in newsroom.graphs
-            for number, release in enumerate(in_index_order(graph.releases))}
+    return {str(release.source): place for graph in newsroom.graphs
+            for place, release in enumerate(numbered(graph.releases).releases)}
 
 
 def as_kept(warnings: Iterable[Problem]) -> list[Problem]:

@@ -13,7 +13,7 @@ import os
 import re
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -1080,19 +1080,19 @@ class _Renderer:
         graph = self.graph
         if self.workers > 1:
             self.count_words_in_parallel()
-        found = search.numbered(graph.releases)
-        numbers, releases = [number for number, _ in found], [release for _, release in found]
+        numbers, releases, order = search.numbered(graph.releases)
         entries = _Entries(releases, self.search_entry)
         keys = [self.search_key(release) for release in releases]
         folder = search_folder(self.language.root)
-        filters, names = self.search_filters({release: n for n, release in found}), self.search_names()
+        filters = self.search_filters()
+        names = self.search_names()
         written = self.memory.written
         index: dict[str, bytes | None] | None = None
         if written is not None:  # update the index the last build wrote: quicker, the same bytes
             index = search.index_from(lambda name: written.read(folder + name), entries, filters, names,
-                                      written.cards.get(self.language.code, b""), keys, numbers)
+                                      written.cards.get(self.language.code, b""), keys, numbers, order)
         if index is None:  # made by the workers
-            index = dict(search.build_index(entries, filters, names, self.workers, numbers))
+            index = dict(search.build_index(entries, filters, names, self.workers, numbers, order))
         self.memory.search_cards[self.language.code] = b"".join(keys)
         kept_in = f"{written.folder}/" if written is not None and written.folder is not None else None
         for name, data in index.items():
@@ -1107,9 +1107,10 @@ class _Renderer:
             elif written is not None:
                 yield OutputFile(path, written.read(path))
 
-    def search_filters(self, number: Mapping[Release, int]) -> list[search.Filter]:
-        """Each filter's values, with the releases (their `number` in the index) of each."""
+    def search_filters(self) -> list[search.Filter]:
+        """Each filter's values, with the releases of each (their places by date, 0 the oldest)."""
         graph, _ = self.graph, self._
+        number = {release: at for at, release in enumerate(reversed(graph.releases))}
 
         def of(releases: Iterable[Release]) -> list[int]:
             return [number[r] for r in releases]

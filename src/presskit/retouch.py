@@ -16,9 +16,9 @@ order: every list that holds it is sorted again and the links it changes are fou
 (graph.with_moves); the pages made again are those that showed it, those of the releases
 whose neighbours or related lists changed, the pages of the list of all releases between its
 old and new place, the home page, the feeds it joined or left, its language's search index
-(the entries of its old and new days, see search.index_numbers) and the sitemap. Anything else (a new
-year, a partner added, a file added or removed) is left to the full build, which is always
-right.
+(its card, and meta.jsonz, which lists releases by date; see search.index_numbers) and the
+sitemap. Anything else (a new year, a partner added, a file added or removed) is left to the
+full build, which is always right.
 """
 
 from __future__ import annotations
@@ -638,7 +638,7 @@ def finish_move(settings: Settings, record: Record, made: Quick, kept: KeptSite,
     """The rest of a move, or of a release added or removed (`made`, after which the site is
     `kept`), once its pages are served: the pages it left for later (`made.later`), the
     search index of each language where a release moved, made from the one served (`read`,
-    `served`: the entries of its old and new days are numbered anew), and the sitemap; with
+    `served`: a release keeps its number in its year), and the sitemap; with
     the keys of those indexes' entries, and the files of the index served that it no longer
     has. The files of the index that stay the same are those served or, in
     `folder` (output/, for a build), left there as they are (the entry of each release: a

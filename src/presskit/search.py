@@ -13,11 +13,12 @@ Under `{root}search/data/`:
   the results shown. NAME is the release's number in base 36 (`card_name`).
 
 Words are folded (lower case, no accents, đ as d) the same way here and in search.js, so
-`Quang Binh` finds `Quảng Bình`. A release is a number that ascends with its date: its day
-times a width (a day's most releases), plus its place in the day (see `index_numbers`). A
-release added, removed or given another date changes the numbers of its days' releases and
-no other, so its build changes only the files that hold their words and cards (see
-`index_from`). A list of releases is written as the gaps between them in base-64 digits (five
+`Quang Binh` finds `Quảng Bình`. A release is a number: its year times a width, plus a slot
+in the year found from its address (see `index_numbers`). A release given another date in
+its year keeps its number, and one added or removed changes no other's (but rarely a
+neighbour's slot), so its build changes only its card, the files that hold its words, and
+meta.jsonz, which lists the releases by date for search.js to rank them (see `index_from`).
+A list of releases is written as the gaps between them in base-64 digits (five
 bits each, the sixth says another digit follows), which keeps a filter of 10,000 releases
 near 10 KB.
 
@@ -29,10 +30,10 @@ from __future__ import annotations
 import bisect
 import functools
 import gzip
+import hashlib
 import html
 import itertools
 import json
-import math
 import operator
 import re
 import unicodedata
@@ -43,14 +44,15 @@ from collections.abc import Callable, Container, Iterable, Mapping, Sequence, Si
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from presskit.forks import forked_map
 from presskit.markdown import RenderedBody
 
 DATA = "search/data/"  # under a language's root
-FORMAT = 6  # 3: files gzipped (.jsonz); 4: shards at _SHARD_LEVEL; 5: cards named by release;
-# 6: releases numbered by day (meta.jsonz's "numbers"), cards by number. A change to what a card
+FORMAT = 7  # 3: files gzipped (.jsonz); 4: shards at _SHARD_LEVEL; 5: cards named by release;
+# 6: releases numbered by day (meta.jsonz's "numbers"), cards by number; 7: numbered by year and
+# address, listed by date in meta.jsonz's "order". A change to what a card
 # holds or how must change it: an index of another format is made anew (the keys a build keeps
 # describe releases, not cards)
 _LEVEL = 6  # gzip's default, for the cards and meta.jsonz (read first, by every search)
@@ -83,12 +85,6 @@ _MOST = 15  # a word's count in the text is capped here
 # Letters that Unicode does not decompose into a base letter and an accent.
 _LETTERS = str.maketrans({"đ": "d", "ð": "d", "ø": "o", "ł": "l", "ß": "ss", "æ": "ae", "œ": "oe",
                           "ı": "i", "ħ": "h", "ŧ": "t"})
-
-
-def in_index_order(newest_first: Sequence[_T]) -> list[_T]:
-    """Releases (listed newest first, as a site lists them) in the order of their numbers in
-    the index: oldest first, so that publishing a new release moves no other."""
-    return list(reversed(newest_first))
 
 
 def fold(text: str) -> str:
@@ -252,7 +248,9 @@ _MADE_OF_IT = frozenset(name for name, value in vars(Entry).items()
 
 @dataclass(frozen=True)
 class Filter:
-    """One filter (country, partner, ...): each value's key, label and releases (numbers)."""
+    """One filter (country, partner, ...): each value's key, label and releases (their places
+    by date, 0 the oldest: a list as short as one of numbers can be, and that stays the same
+    when a release is added whose number another one had)."""
 
     key: str
     values: Sequence[tuple[str, str, Sequence[int]]]
@@ -269,48 +267,77 @@ class Name:
 
 
 PARALLEL_AT_LEAST = 1000  # entries; fewer are made in this process
-_FIRST_DAY = -25567  # 1 January 1900, in days since 1970: where numbers start (or the first release's day)
-_LEAST_WIDTH = 4  # numbers a day has at least: a newsroom's second release of a day renumbers nothing
+_FIRST_YEAR = 1900  # where numbers start (or the first release's year)
+_LEAST_WIDTH = 64  # numbers a year has at least
+_ROOM = 4  # a year has at least this many numbers for each of the most releases a year has
 
 
-def index_numbers(moments: Sequence[float]) -> list[int]:
-    """Each release's number, given the moments of the releases (seconds since 1970) in index
-    order (oldest first): its day, counted from 1900, times the width of a day, plus its
-    rank among that day's releases; the width the least power of two that no day has more
-    releases than, and at least 4 (a day given more releases than that renumbers them all).
-    A number depends on the release's day and the releases of that day alone, so a release
-    added, removed or moved to another date changes the numbers of that day's others, not of
-    every release after it (numbered by place, a release of 2014 deleted from
-    10,000 renumbered them all and wrote every shard again: 5-6 s with a newsroom's
-    vocabulary). Numbers ascend in index order: search.js shows the newest first among equals
-    by the highest number. (A day is one of UTC: it ascends with the moments, whatever their
-    time zones.)"""
-    days = [math.floor(moment / 86_400) for moment in moments]
-    if not days:
+def index_numbers(releases: Sequence[tuple[int, str]]) -> list[int]:
+    """Each release's number, given each release's year and address: its year, counted from
+    1900, times the width of a year, plus a slot in the year found from its address alone
+    (its digest, or the next free slot after it: linear probing, in the order of those
+    slots). The width is the least power of two, at least 64, with 4 slots for each of the
+    most releases a year has (a year given more renumbers them all, once: the index is made
+    anew).
+
+    A number depends on the release's address, and the addresses of its year's releases
+    whose slots come near it, and on nothing else: a release given a new date in its year
+    keeps its number, so that its words stay where they are in the index (numbered by day,
+    every word of a release given a new date moved: 2-3 s after a date edit with a
+    newsroom's vocabulary), and a release added or removed changes the number of no other,
+    unless one probed past its slot (with a quarter of the slots taken at most, a few in a
+    hundred). Releases of a year stay together, as its words are. Numbers do not follow the
+    dates within a year: meta.jsonz lists the releases by date (see `_meta`)."""
+    if not releases:
         return []
-    base = min(_FIRST_DAY, days[0])
-    width = max(_LEAST_WIDTH, 1 << (max(Counter(days).values()) - 1).bit_length())
-    numbers: list[int] = []
-    last, rank = None, 0
-    for day in days:
-        rank = rank + 1 if day == last else 0
-        numbers.append((day - base) * width + rank)
-        last = day
+    per_year = Counter(year for year, _ in releases)
+    base = min(_FIRST_YEAR, min(per_year))
+    width = max(_LEAST_WIDTH, 1 << (_ROOM * max(per_year.values()) - 1).bit_length())
+    homes = [(year, _slot(address, width), address, at) for at, (year, address) in enumerate(releases)]
+    numbers = [0] * len(releases)
+    taken: set[int] = set()
+    for year, home, _, at in sorted(homes):
+        slot = home
+        while (year, slot) in taken:
+            slot = (slot + 1) % width
+        taken.add((year, slot))
+        numbers[at] = (year - base) * width + slot
     return numbers
+
+
+def _slot(address: str, width: int) -> int:
+    return int.from_bytes(hashlib.blake2b(address.encode(), digest_size=8).digest(), "big") % width
+
+
+class Numbered(NamedTuple, Generic[_T]):
+    """A language's releases as its index holds them: in the order of their `numbers`
+    (ascending), and the `order` of their dates: each one's place in that list, oldest first."""
+
+    numbers: list[int]
+    releases: list[_T]
+    order: list[int]
 
 
 class _Dated(Protocol):
     @property
     def date(self) -> datetime: ...
 
+    @property
+    def path(self) -> str: ...
+
 
 _D = TypeVar("_D", bound=_Dated)
 
 
-def numbered(newest_first: Sequence[_D]) -> list[tuple[int, _D]]:
+def numbered(newest_first: Sequence[_D]) -> Numbered[_D]:
     """Releases (newest first, as a site lists them) with their numbers, in index order."""
-    releases = in_index_order(newest_first)
-    return list(zip(index_numbers([release.date.timestamp() for release in releases]), releases, strict=True))
+    oldest_first = list(reversed(newest_first))
+    numbers = index_numbers([(release.date.year, release.path) for release in oldest_first])
+    places = sorted(range(len(numbers)), key=numbers.__getitem__)  # by date -> in index order
+    order = [0] * len(places)
+    for place, at in enumerate(places):
+        order[at] = place
+    return Numbered([numbers[at] for at in places], [oldest_first[at] for at in places], order)
 
 
 def card_name(number: int) -> str:
@@ -328,10 +355,12 @@ _BASE_36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 def build_index(entries: Sequence[Entry], filters: Iterable[Filter], names: Iterable[Name],
-                workers: int = 1, numbers: Sequence[int] | None = None) -> dict[str, bytes]:
+                workers: int = 1, numbers: Sequence[int] | None = None,
+                order: Sequence[int] | None = None) -> dict[str, bytes]:
     """Every file of the index, by its path under search/data/ (a large index made in blocks
     of releases on `workers` processes, see `_block`). `numbers`: the releases' numbers
-    (`index_numbers`), ascending; their places by default."""
+    (`index_numbers`), ascending, and `order`: their places by date (see `Numbered`); their
+    places by default."""
     count = len(entries)
     numbers = list(range(count)) if numbers is None else list(numbers)
     made = forked_map(functools.partial(_block, entries, numbers), _blocks(count, workers), workers,
@@ -343,7 +372,7 @@ def build_index(entries: Sequence[Entry], filters: Iterable[Filter], names: Iter
     shards = _shards({word: range(sum(part.count for part in parts)) for word, parts in lists.items()})
     files = {f"s/{key}.jsonz": _shard_json({word: _joined(lists[word]) for word in shard})
              for key, shard in shards.items()}
-    files["meta.jsonz"] = _meta(numbers, sorted(shards), filters, names)
+    files["meta.jsonz"] = _meta(numbers, order, sorted(shards), filters, names)
     numbered_cards = zip(numbers, itertools.chain.from_iterable(cards for cards, _ in made), strict=True)
     files.update((f"f/{card_name(number)}.jsonz", card) for number, card in numbered_cards)
     return files
@@ -508,16 +537,17 @@ _MOST_CHANGED = 32  # releases changed that an update takes on (or a 40th of the
 
 def index_from(read: Callable[[str], bytes | None], entries: Sequence[Entry], filters: Iterable[Filter],
                names: Iterable[Name], known: bytes = b"", keys: Sequence[bytes] = (),
-               numbers: Sequence[int] | None = None) -> dict[str, bytes | None] | None:
-    """Every file of the index of these entries (in index order, with these `numbers`, their
-    places by default), made from the index as written (`read` by path under search/data/):
-    only the cards that changed, the shards of the words whose releases or weights changed
-    and meta.jsonz are new bytes; None stands for a file that stays as it is. The same files
-    as `build_index` makes. A number that holds another release or the same one changed, or
-    that is new or gone, changes the words of that number alone: an edit, a new date (the
-    release's number, and those of the others of its day, old and new), a release added or
-    removed. None when many releases changed (more than a 40th: made anew, as quickly) or the
-    index cannot be read.
+               numbers: Sequence[int] | None = None,
+               order: Sequence[int] | None = None) -> dict[str, bytes | None] | None:
+    """Every file of the index of these entries (in index order, with these `numbers` and
+    `order` by date, as `build_index` takes them), made from the index as written (`read` by
+    path under search/data/): only the cards that changed, the shards of the words whose
+    releases or weights changed and meta.jsonz are new bytes; None stands for a file that
+    stays as it is. The same files as `build_index` makes. A number that holds another
+    release or the same one changed, or that is new or gone, changes the words of that number
+    alone: an edit, a release added or removed (a new date in its year changes its card
+    alone: it keeps its number and words). None when many releases changed (more than a
+    40th: made anew, as quickly) or the index cannot be read.
 
     `known`, the keys of the entries of the index written (ENTRY_KEY_SIZE bytes each, in
     index order), and `keys`, those of these entries: an entry whose key is the same is not
@@ -562,7 +592,7 @@ def index_from(read: Callable[[str], bytes | None], entries: Sequence[Entry], fi
     index: dict[str, bytes | None] = {f"s/{key}.jsonz": None for key in shards}
     index.update({f"f/{card_name(number)}.jsonz": None for number in numbers})
     index.update((name, data) for name, data in files.items() if name in index)  # no emptied shard
-    index["meta.jsonz"] = _meta(numbers, shards, filters, names)
+    index["meta.jsonz"] = _meta(numbers, order, shards, filters, names)
     return index
 
 
@@ -587,7 +617,9 @@ def _meta_of(data: bytes | None) -> dict[str, Any] | None:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         return None
     count, numbers, shards = meta.get("count"), meta.get("numbers"), meta.get("shards")
+    order = meta.get("order")
     if (not isinstance(count, int) or not isinstance(numbers, str) or count_values(numbers) != count
+            or not isinstance(order, str) or count_values(order) != count
             or not isinstance(shards, list) or not all(isinstance(key, str) for key in shards)):
         return None
     return meta
@@ -657,14 +689,15 @@ def _shards(postings: Mapping[str, Sized]) -> dict[str, list[str]]:
     return shards
 
 
-def _meta(numbers: Sequence[int], shards: list[str], filters: Iterable[Filter],
+def _meta(numbers: Sequence[int], order: Sequence[int] | None, shards: list[str], filters: Iterable[Filter],
           names: Iterable[Name]) -> bytes:
     return _json({
         "format": FORMAT,
         "count": len(numbers),
         "numbers": encode(numbers),  # every release's number, ascending (a card is named by it)
+        "order": encode_order(range(len(numbers)) if order is None else order),  # by date, oldest first
         "shards": shards,
-        "filters": {f.key: [[key, label, encode(sorted(numbers))] for key, label, numbers in f.values]
+        "filters": {f.key: [[key, label, encode(sorted(places))] for key, label, places in f.values]
                     for f in filters},
         "names": [[n.kind, n.name, sorted({fold(a) for a in (n.name, *n.aliases)}), n.path]
                   for n in names],
@@ -683,6 +716,27 @@ def encode(numbers: Iterable[int]) -> str:
             _digits(gap, out)
         last = number
     return "".join(out)
+
+
+def encode_order(places: Iterable[int]) -> str:
+    """Places in a list (each release's place among the numbers, by date) as the steps
+    between them, each step folded to a value (0, -1, 1, -2...: 0, 1, 2, 3...) in base-64
+    digits: within a year, a step is at most as long as the year."""
+    out: list[str] = []
+    last = -1
+    for place in places:
+        step = place - last - 1
+        _digits(2 * step if step >= 0 else -2 * step - 1, out)
+        last = place
+    return "".join(out)
+
+
+def decode_order(text: str) -> list[int]:
+    places, last = [], -1
+    for value in decode(text):
+        last += 1 + (value >> 1 if not value & 1 else -(value >> 1) - 1)
+        places.append(last)
+    return places
 
 
 def encode_pairs(postings: Iterable[tuple[int, int]]) -> str:

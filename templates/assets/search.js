@@ -50,6 +50,15 @@
     for (var i = 0; i < gaps.length; i++) { last += gaps[i] + 1; out[i] = last; }
     return out;
   }
+  // Places in a list by date, from the steps between them (0, -1, 1, -2... as 0, 1, 2, 3...).
+  function decodeOrder(s) {
+    var steps = decode(s), out = new Array(steps.length), last = -1;
+    for (var i = 0; i < steps.length; i++) {
+      last += 1 + (steps[i] & 1 ? -(steps[i] >> 1) - 1 : steps[i] >> 1);
+      out[i] = last;
+    }
+    return out;
+  }
   function decodePairs(s, into, exact) {
     var v = decode(s), last = -1;
     for (var i = 0; i + 1 < v.length; i += 2) {
@@ -72,8 +81,8 @@
     if (!shards[key]) shards[key] = getJSON("s/" + key + ".jsonz");
     return shards[key];
   }
-  // A release's number ascends with its date (its day, then its place in the day; numbers
-  // are not counted 0, 1, 2...: meta.numbers lists them) and names its card, in base 36.
+  // A release's number (its year, then a slot found from its address: meta.numbers lists
+  // them, meta.order by date) names its card, in base 36.
   function card(n) {
     if (!cards[n]) cards[n] = getJSON("f/" + n.toString(36) + ".jsonz");
     return cards[n];
@@ -152,8 +161,10 @@
       };
       var base = matched ? matched : allReleases();
       results = chosen.length ? base.filter(function (r) { return inAll(r.n, null); }) : base;
-      // numbers count from the oldest release: the newest first among equals
-      results.sort(function (a, b) { return b.title - a.title || b.score - a.score || b.n - a.n; });
+      // the newest first among equals
+      results.sort(function (a, b) {
+        return b.title - a.title || b.score - a.score || meta.rank.get(b.n) - meta.rank.get(a.n);
+      });
       drawFilters(base, inAll);
       drawNames(words);
       list.textContent = "";
@@ -164,7 +175,7 @@
   }
 
   function allReleases() {  // newest first
-    return meta.numbers.map(function (n) { return { n: n, title: 0, score: 0 }; }).reverse();
+    return meta.byDate.map(function (n) { return { n: n, title: 0, score: 0 }; }).reverse();
   }
 
   // For each filter with chosen values: which releases have one of them.
@@ -395,9 +406,13 @@
   status.textContent = text.loading;
   getJSON("meta.jsonz").then(function (found) {
     meta = found;
-    meta.numbers = decodeList(meta.numbers);
+    var ascending = decodeList(meta.numbers);
+    meta.byDate = decodeOrder(meta.order).map(function (place) { return ascending[place]; });  // oldest first
+    meta.rank = new Map(meta.byDate.map(function (n, at) { return [n, at]; }));
     FILTERS.forEach(function (f) {
-      (meta.filters[f] || []).forEach(function (value) { value[3] = decodeList(value[2]); });
+      (meta.filters[f] || []).forEach(function (value) {  // by date: their numbers
+        value[3] = decodeList(value[2]).map(function (place) { return meta.byDate[place]; });
+      });
     });
     status.textContent = "";
     search();
