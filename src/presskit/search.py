@@ -40,7 +40,7 @@ import unicodedata
 import zlib
 from array import array
 from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Container, Iterable, Mapping, Sequence, Sized
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -50,9 +50,10 @@ from presskit.forks import forked_map
 from presskit.markdown import RenderedBody
 
 DATA = "search/data/"  # under a language's root
-FORMAT = 7  # 3: files gzipped (.jsonz); 4: shards at _SHARD_LEVEL; 5: cards named by release;
+FORMAT = 8  # 3: files gzipped (.jsonz); 4: shards at _SHARD_LEVEL; 5: cards named by release;
 # 6: releases numbered by day (meta.jsonz's "numbers"), cards by number; 7: numbered by year and
-# address, listed by date in meta.jsonz's "order". A change to what a card
+# address, listed by date in meta.jsonz's "order"; 8: groups split by the length of their lists
+# (_size). A change to what a card
 # holds or how must change it: an index of another format is made anew (the keys a build keeps
 # describe releases, not cards)
 _LEVEL = 6  # gzip's default, for the cards and meta.jsonz (read first, by every search)
@@ -61,7 +62,7 @@ _LEVEL = 6  # gzip's default, for the cards and meta.jsonz (read first, by every
 # 0.02 s where 6 took 0.08 s, for 3.5 % more bytes (level 1: 0.012 s, 9.5 % more); a search
 # downloads a few shards of a few KB.
 _SHARD_LEVEL = 3
-_SHARD_LIMIT = 24_000  # bytes: a two-letter shard larger than this is split by the third letter
+_SHARD_LIMIT = 24_000  # characters: a two-letter shard larger than this is split by the third letter
 _TEXT_LIMIT = 20_000  # characters of a release's text kept for its excerpt
 _DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _DIGIT_VALUES = {digit: value for value, digit in enumerate(_DIGITS)}
@@ -342,16 +343,17 @@ def numbered(newest_first: Sequence[_D]) -> Numbered[_D]:
 
 def card_name(number: int) -> str:
     """The name of a release's card (`f/NAME.jsonz`): its number in base 36, lower case, as
-    search.js's `n.toString(36)` writes it (and as file systems that ignore case need)."""
-    letters = []
-    while True:
-        number, digit = divmod(number, 36)
-        letters.append(_BASE_36[digit])
-        if not number:
-            return "".join(reversed(letters))
+    search.js's `n.toString(36)` writes it (and as file systems that ignore case need).
+    Two digits at a time: a build names every card of an index, twice after a release is
+    added or removed."""
+    if number < 1296:
+        return _TWO_DIGITS[number].lstrip("0") or "0"
+    high, low = divmod(number, 1296)
+    return card_name(high) + _TWO_DIGITS[low]
 
 
 _BASE_36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+_TWO_DIGITS = [a + b for a in _BASE_36 for b in _BASE_36]
 
 
 def build_index(entries: Sequence[Entry], filters: Iterable[Filter], names: Iterable[Name],
@@ -369,8 +371,9 @@ def build_index(entries: Sequence[Entry], filters: Iterable[Filter], names: Iter
     for _, parts in made:
         for word, part in parts.items():
             lists.setdefault(word, []).append(part)
-    shards = _shards({word: range(sum(part.count for part in parts)) for word, parts in lists.items()})
-    files = {f"s/{key}.jsonz": _shard_json({word: _joined(lists[word]) for word in shard})
+    joined = {word: _joined(parts) for word, parts in lists.items()}
+    shards = _shards(joined)
+    files = {f"s/{key}.jsonz": _shard_json({word: joined[word] for word in shard})
              for key, shard in shards.items()}
     files["meta.jsonz"] = _meta(numbers, order, sorted(shards), filters, names)
     numbered_cards = zip(numbers, itertools.chain.from_iterable(cards for cards, _ in made), strict=True)
@@ -391,7 +394,6 @@ class _Part(NamedTuple):
 
     pairs: str  # as `encode_pairs` writes them, the first gap counted from -1
     last: int  # the number of its last release
-    count: int  # of pairs
 
 
 def _block(entries: Sequence[Entry], numbers: Sequence[int],
@@ -413,7 +415,7 @@ def _block(entries: Sequence[Entry], numbers: Sequence[int],
     for word, values in lists.items():
         numbers_of = list(map(operator.rshift, values, itertools.repeat(5)))
         weights_of = bytes(map(operator.and_, values, itertools.repeat(31)))
-        parts[word] = _Part(_encoded_pairs(numbers_of, weights_of), numbers_of[-1], len(values))
+        parts[word] = _Part(_encoded_pairs(numbers_of, weights_of), numbers_of[-1])
     return cards, parts
 
 
@@ -520,7 +522,7 @@ def _updated_shards(read: Callable[[str], bytes | None], keys: list[str],
             files.pop(f"s/{key}.jsonz", None)
             words.update(opened[key] if key in opened else _load(read(f"s/{key}.jsonz")) or {})
             keys.remove(key)
-        for key, found in _shards({word: range(count_values(words[word]) // 2) for word in words}).items():
+        for key, found in _shards(words).items():
             files[f"s/{key}.jsonz"] = _shard_json({word: words[word] for word in found})
             keys.append(key)
     keys.sort()
@@ -650,15 +652,23 @@ def emptied_shards(files: Mapping[str, bytes]) -> list[str]:
 def _split_otherwise(keys: Sequence[str], groups: Iterable[str], opened: Mapping[str, dict[str, str]],
                      read: Callable[[str], bytes | None]) -> list[str]:
     """Those of these two-letter groups of words that are not split into shards as `_shards`
-    would split them now (the shards `opened` as they are now, the others as written)."""
+    would split them now (the shards `opened` as they are now, the others as written): a
+    group split by the third letter that is no longer larger than a shard may be, or one
+    that is not and has grown larger. (The words of a split group go to their three-letter
+    shards as they come, see `shard_of`.) A split group's other shards are read only while
+    the ones opened are not larger than a shard on their own."""
+    by_group: dict[str, list[str]] = {}
+    for key in keys:
+        by_group.setdefault(key[:2], []).append(key)
     found = []
     for group in sorted(groups):
-        postings: dict[str, Sized] = {}
-        parts = [key for key in keys if key[:2] == group]
+        parts = sorted(by_group.get(group, ()), key=lambda key: key not in opened)  # those opened first
+        size = 0
         for key in parts:
-            shard = opened[key] if key in opened else _load(read(f"s/{key}.jsonz")) or {}
-            postings.update((word, range(count_values(pairs) // 2)) for word, pairs in shard.items())
-        if sorted(_shards(postings)) != sorted(parts):
+            size += _size(opened[key] if key in opened else _load(read(f"s/{key}.jsonz")) or {})
+            if size > _SHARD_LIMIT:
+                break
+        if any(len(key) == 3 for key in parts) != (size > _SHARD_LIMIT):
             found.append(group)
     return found
 
@@ -672,21 +682,25 @@ def shard_of(word: str, keys: Sequence[str], split: Container[str] = ()) -> str:
     return word[:2]
 
 
-def _shards(postings: Mapping[str, Sized]) -> dict[str, list[str]]:
-    """Words by shard: by their first two letters, and a large two-letter shard by three
-    (its one- and two-letter words keep the two-letter shard)."""
-    by_two: dict[str, list[str]] = {}
-    for word in sorted(postings):
-        by_two.setdefault(word[:2], []).append(word)
+def _shards(lists: Mapping[str, str]) -> dict[str, list[str]]:
+    """Words (with their lists) by shard: by their first two letters, and a group larger than
+    _SHARD_LIMIT by three (its one- and two-letter words keep the two-letter shard)."""
+    by_two: dict[str, dict[str, str]] = {}
+    for word in sorted(lists):
+        by_two.setdefault(word[:2], {})[word] = lists[word]
     shards: dict[str, list[str]] = {}
     for key, found in by_two.items():
-        size = sum(len(word) + 2 * len(postings[word]) + 4 for word in found)
-        if size <= _SHARD_LIMIT:
-            shards[key] = found
+        if _size(found) <= _SHARD_LIMIT:
+            shards[key] = list(found)
             continue
         for word in found:
             shards.setdefault(word[:3], []).append(word)
     return shards
+
+
+def _size(words: Mapping[str, str]) -> int:
+    """The size of a shard of these words and their lists, about as its JSON has them."""
+    return sum(map(len, words)) + sum(map(len, words.values())) + 4 * len(words)
 
 
 def _meta(numbers: Sequence[int], order: Sequence[int] | None, shards: list[str], filters: Iterable[Filter],
