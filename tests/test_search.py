@@ -380,6 +380,31 @@ def test_filters_combine_count_and_live_in_the_address(browser, served):
 
 
 @pytest.mark.browser
+def test_releases_that_score_alike_show_the_newest_first(browser, tmp_path):
+    """Numbers do not follow the dates within a year (see search.index_numbers): search.js
+    ranks equals by meta.jsonz's order by date, for words and for filters alone."""
+    from presskit.cli import main
+
+    site = write_site(tmp_path / "site", {**PARTNERS, **{
+        f"content/releases/2024/harvest-{day}.md": release(
+            f"Harvest note {day}", f"2024-03-{day:02d}", countries="[KH]", body="The harvest report is out.")
+        for day in range(1, 8)}})
+    assert main(["build", str(site)]) == 0
+    data = site / "output/search/data"
+    numbers = search.decode_list(unzipped(data / "meta.jsonz")["numbers"])
+    assert by_date(data) != numbers  # (else this would not tell numbers from dates)
+    newest_first = [f"Harvest note {day}" for day in range(7, 0, -1)]
+    with static_server(site / "output", tmp_path, "/news/") as url:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(url + "search/?q=harvest")
+        shows(page, 7)
+        assert results(page) == newest_first
+        page.goto(url + "search/?country=kh")
+        shows(page, 7)
+        assert results(page) == newest_first
+
+
+@pytest.mark.browser
 def test_filters_work_by_keyboard_with_visible_focus(browser, served):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(served + "search/?q=budget")
