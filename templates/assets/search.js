@@ -148,7 +148,7 @@
             if (w & 16) title++;
             score += idf[i] * ((w & 15) + (w & 64 ? 2 : 0) + (w & 16 ? 8 : 0));
           }
-          matched.push({ n: n, title: title, score: score });
+          matched.push({ n: n, title: title, score: score, age: meta.rank.get(n) });
         });
       }
       var masks = filterMasks();
@@ -163,7 +163,7 @@
       results = chosen.length ? base.filter(function (r) { return inAll(r.n, null); }) : base;
       // the newest first among equals
       results.sort(function (a, b) {
-        return b.title - a.title || b.score - a.score || meta.rank.get(b.n) - meta.rank.get(a.n);
+        return b.title - a.title || b.score - a.score || b.age - a.age;
       });
       drawFilters(base, inAll);
       drawNames(words);
@@ -175,7 +175,7 @@
   }
 
   function allReleases() {  // newest first
-    return meta.byDate.map(function (n) { return { n: n, title: 0, score: 0 }; }).reverse();
+    return meta.byDate.map(function (n, at) { return { n: n, title: 0, score: 0, age: at }; }).reverse();
   }
 
   // For each filter with chosen values: which releases have one of them.
