@@ -1110,14 +1110,14 @@ class _Renderer:
     def search_filters(self) -> list[search.Filter]:
         """Each filter's values, with the releases of each (their places by date, 0 the oldest)."""
         graph, _ = self.graph, self._
-        number = {release: at for at, release in enumerate(reversed(graph.releases))}
+        place = {release: at for at, release in enumerate(reversed(graph.releases))}
 
         def of(releases: Iterable[Release]) -> list[int]:
-            return [number[r] for r in releases]
+            return [place[r] for r in releases]
 
         types: dict[str, list[int]] = {}
         for release in graph.releases:
-            types.setdefault(release.type, []).append(number[release])
+            types.setdefault(release.type, []).append(place[release])
         return [
             search.Filter("country", [(n.country.code.lower(), n.name, of(n.releases))
                                       for n in graph.countries]),
