@@ -711,7 +711,9 @@ def test_files_saved_just_before_a_build_are_compared_by_their_bytes(tmp_path: P
 def test_a_move_in_place_reads_only_the_search_entries_it_numbers_anew(tmp_path, run, monkeypatch):
     """A new date moves a release a few places: the search index is made from the one in
     output/, and the entries of the releases that kept their numbers stay there unread (a
-    build read all 10,000 to find them unchanged)."""
+    build read all 10,000 to find them unchanged). A new date in the same year keeps the
+    release's number: its card and meta.jsonz change, no shard of its words (numbered by
+    day, all its words moved: a thousand shards with a newsroom's vocabulary)."""
     from presskit import quick
 
     site = aged(generate(40, tmp_path / "site", seed=34))
@@ -723,6 +725,8 @@ def test_a_move_in_place_reads_only_the_search_entries_it_numbers_anew(tmp_path,
     moved = f"{int(day[1]) % 28 + 1:02}"
     target.write_text(text[:day.start(1)] + moved + text[day.end(1):])
     settle(site)
+    index = site / "output/search/data"
+    before = {path.relative_to(index).as_posix(): path.read_bytes() for path in index.rglob("*.jsonz")}
     read: list[str] = []
     written_file = quick.written_file
     monkeypatch.setattr(quick, "written_file",
@@ -732,6 +736,10 @@ def test_a_move_in_place_reads_only_the_search_entries_it_numbers_anew(tmp_path,
     assert "search/data/meta.jsonz" in read, read  # the index is made from the one in output/
     entries = [path for path in read if path.startswith("search/data/f/")]
     assert len(entries) < 10, entries  # at most those between its two places, not the forty
+    after = {path.relative_to(index).as_posix(): path.read_bytes() for path in index.rglob("*.jsonz")}
+    changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+    cards = [name for name in changed if name.startswith("f/")]
+    assert len(cards) == 1 and set(changed) <= {*cards, "meta.jsonz"}, changed  # its card (a date), no shard
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
 
 
