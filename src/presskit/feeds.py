@@ -111,10 +111,18 @@ def _url_entry(url: str, day: str | None, alternates: tuple[tuple[str, str], ...
     lines = ["  <url>", f"    <loc>{escape(url)}</loc>"]
     if day is not None:
         lines.append(f"    <lastmod>{day}</lastmod>")
-    lines += [f'    <xhtml:link rel="alternate" hreflang={_attribute(hreflang)} '
-              f'href={_attribute(href)} />' for hreflang, href in alternates]
+    if alternates:
+        lines.append(_links(alternates))
     lines.append("  </url>")
     return "\n".join(lines)
+
+
+@lru_cache(maxsize=1 << 16)
+def _links(alternates: tuple[tuple[str, str], ...]) -> str:
+    """A page's versions as the lines of its <url>: the same for each version (made once for
+    all of them: in a newsroom of two languages, half the sitemap's time was these lines)."""
+    return "\n".join(f'    <xhtml:link rel="alternate" hreflang={_attribute(hreflang)} '
+                     f'href={_attribute(href)} />' for hreflang, href in alternates)
 
 
 def escape(text: str) -> str:

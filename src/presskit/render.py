@@ -1686,7 +1686,15 @@ def _sitemap(renderers: list[_Renderer], pages: Iterable[str],
     for renderer in renderers:
         modified.update(renderer.modified())
     urls: list[feeds.SitemapUrl] = []
-    absolute = first.site.absolute_url
+    absolute_url = first.site.absolute_url
+    absolutes: dict[str, str] = {}  # (each page's address is also among its versions')
+
+    def absolute(path: str) -> str:
+        found = absolutes.get(path)
+        if found is None:
+            found = absolutes[path] = absolute_url(path)
+        return found
+
     notices = {release.path for renderer in renderers for release in renderer.graph.withdrawn}
     for page in pages:
         if page.endswith("index.html"):
