@@ -296,20 +296,18 @@ def index_numbers(releases: Sequence[tuple[int, str]]) -> list[int]:
     per_year = Counter(year for year, _ in releases)
     base = min(_FIRST_YEAR, min(per_year))
     width = max(_LEAST_WIDTH, 1 << (_ROOM * max(per_year.values()) - 1).bit_length())
-    homes = [(year, _slot(address, width), address, at) for at, (year, address) in enumerate(releases)]
+    starts = {year: (year - base) * width for year in per_year}  # each year's first number
+    homes = sorted((starts[year] + _digest(address) % width, address, at)
+                   for at, (year, address) in enumerate(releases))
     numbers = [0] * len(releases)
-    taken: set[tuple[int, int]] = set()
-    for year, home, _, at in sorted(homes):
-        slot = home
-        while (year, slot) in taken:
-            slot = (slot + 1) % width
-        taken.add((year, slot))
-        numbers[at] = (year - base) * width + slot
+    taken: set[int] = set()
+    for home, _, at in homes:
+        number = home
+        while number in taken:  # the next slot of the year, from its first after its last
+            number = number + 1 if (number + 1) % width else number + 1 - width
+        taken.add(number)
+        numbers[at] = number
     return numbers
-
-
-def _slot(address: str, width: int) -> int:
-    return _digest(address) % width
 
 
 @lru_cache(maxsize=1 << 17)
