@@ -102,15 +102,30 @@ def test_a_body_edit_writes_only_its_page_and_the_feeds_that_carry_it(tmp_path, 
     page = f"releases/{newest.stem}/index.html"
     assert page in changed and "feed.xml" in changed
     others = [p for p in changed if p != page and not p.endswith("feed.xml")]
-    # and in the search index, the release's card (the newest: the last number) and the shards
+    # and in the search index, the release's card (the newest: the last by date) and the shards
     # of the words it gained
     meta = json.loads(gzip.decompress((output / "search/data/meta.jsonz").read_bytes()))
-    card = f"search/data/f/{search.card_name(search.decode_list(meta['numbers'])[-1])}.jsonz"
+    newest_number = search.decode_list(meta["numbers"])[search.decode_order(meta["order"])[-1]]
+    card = f"search/data/f/{search.card_name(newest_number)}.jsonz"
     assert card in others and len(others) > 1, others
     assert all(p.startswith("search/data/s/") for p in set(others) - {card, "search/data/meta.jsonz"}), others
     assert "One more sentence for the record." in (output / page).read_text()
     assert "One more sentence for the record." in (output / "feed.xml").read_text()
     assert run("build", site).out.startswith("Nothing changed")
+
+
+def test_a_search_index_of_another_format_is_made_anew_not_nothing_changed(tmp_path, run, monkeypatch):
+    """The same version of presskit with another search index format (an editable install
+    upgraded in place) does not say that nothing changed over the old index: it makes the
+    index anew, in its format."""
+    site = aged(generate(12, tmp_path / "site", seed=15))
+    assert run("build", site).code == 0
+    assert run("build", site).out.startswith("Nothing changed")
+    monkeypatch.setattr(search, "FORMAT", search.FORMAT + 100)
+    result = run("build", site)
+    assert result.code == 0 and not result.out.startswith("Nothing changed"), result.out
+    meta = json.loads(gzip.decompress((site / "output/search/data/meta.jsonz").read_bytes()))
+    assert meta["format"] == search.FORMAT
 
 
 def test_a_new_title_takes_the_full_build_without_the_kept_graph(tmp_path, run):

@@ -319,8 +319,12 @@ PREVIEW = "preview"  # the part of .presskit-cache/ that `serve` keeps
 
 def cache_options(settings: Settings, *, preview: bool = False, drafts: bool = False) -> tuple[object, ...]:
     """What, besides content, templates and settings, the pages of a build depend on, as its
-    stamp and record are keyed: a preview's pages carry its address; `--drafts` shows drafts."""
-    return ("preview", settings.base_url) if preview else ("drafts", drafts)
+    stamp and record are keyed: a preview's pages carry its address; `--drafts` shows drafts;
+    the format of the search index it writes (the same version of presskit may write another,
+    as an editable install does when its code changes: its index is then made anew, not left
+    as "nothing changed")."""
+    kind = ("preview", settings.base_url) if preview else ("drafts", drafts)
+    return (*kind, "search", search.FORMAT)
 
 
 def _unchanged(site_dir: Path, settings: Settings, state: str, part: str,
