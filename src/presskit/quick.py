@@ -170,7 +170,7 @@ class Record:
     # The build's warnings by file (line, message, hint), said again after a quick rebuild,
     # whose own files' warnings replace theirs.
     warnings: dict[str, list[tuple[int | None, str, str | None]]]
-    searched: dict[str, int]  # published source -> its place in its language's search index (0 the oldest)
+    searched: dict[str, int]  # published source -> its place in its language's search index (by number)
     next_change: float | None  # when an embargo lifts or an event passes: a full build is due
     built: str = ""  # names the full build this record stems from (kept by quick rebuilds)
     # The digest of each file under content/ whose bytes were known when it was looked at:

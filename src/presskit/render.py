@@ -1391,7 +1391,7 @@ def make_search_entries(settings: Settings, newsroom: Newsroom, memory: BuildMem
     key, with its card and weights, one release at a time until `busy` says to stop; True
     once every entry is made. For a preview after a start that took back what the last one
     learned (which leaves the entries out): the first index it makes whole (many releases
-    changed at once, or a day given more releases than any had) then makes none in a save's
+    changed at once, or a year given more releases than its width has room for) then makes none in a save's
     wake. `prints`: each language's fingerprints of what did not change
     (RenderedSite.prints), used and added to."""
     if memory.search_entries is None:
@@ -1505,9 +1505,9 @@ class _Entries(Sequence[search.Entry]):
 
 @dataclass(frozen=True)
 class SearchEdit:
-    """What updating a language's search index needs: each edited release's place in it (0
-    the oldest), and the files of the site as written (a path inside output/ -> its bytes, or
-    None)."""
+    """What updating a language's search index needs: each edited release's place in it (in
+    the order of its numbers, see search.numbered), and the files of the site as written (a
+    path inside output/ -> its bytes, or None)."""
 
     places: dict[Release, int]
     read: Callable[[str], bytes | None]

@@ -211,7 +211,8 @@ class Entry:
     @functools.cached_property
     def _card(self) -> bytes:
         """Kept with the entry: the preview keeps its entries, and an index made anew (many
-        releases changed, or a day given more releases than any had) gzips no card again.
+        releases changed, or a year given more releases than its width has room for) gzips no
+        card again.
         The JSON it was made of is let go (made again if asked for): the preview held 71 MB
         of them at 10,000 releases."""
         card = _zipped(self.card_json())
@@ -454,7 +455,8 @@ def _first_value(text: str) -> tuple[int, int]:
 
 def edited_index(read: Callable[[str], bytes | None], edited: Mapping[int, Entry]) -> dict[str, bytes] | None:
     """The files of an index that change when some releases keep their places and their
-    entries change (a title or a caption edited; `edited` by place, 0 the oldest): their cards, the shards
+    entries change (a title or a caption edited; `edited` by place in the index, in the order
+    of its numbers): their cards, the shards
     of the words whose weights changed, and meta.jsonz when its list of shards changed. None
     when the index as written (`read` by path under search/data/) cannot be read, a number
     holds another release, or a group of words must be split into shards anew: the index is
@@ -798,45 +800,9 @@ def _pairs(text: str) -> tuple[list[int], bytes]:
 def updated_pairs(text: str, changes: Mapping[int, int | None]) -> str:
     """A list of pairs (see `encode_pairs`) with these releases' weights set (None: the
     release removed): what decoding, changing and encoding it again gives. A word found in
-    most releases has thousands of pairs, and a release that moves a few places changes the
-    weights of most such words: when every value is one digit (most lists), the digits are
-    edited where they stand, at C speed, rather than every pair decoded and encoded."""
-    digits = bytearray(text.encode("ascii").translate(_VALUES))
-    if (digits and max(digits) >= 32) or any(w is not None and w >= 32 for w in changes.values()):
-        return _updated_slowly(text, changes)
-    if len(digits) % 2:  # every digit a value: a damaged list (as decode_pairs says)
-        raise ValueError("a list of pairs with an odd number of values")
-    # The pair at i is release number sums[i] + i: each gap is the numbers skipped before it.
-    sums = list(itertools.accumulate(digits[0::2]))
-    count = len(sums)
-    number_at = sums.__getitem__
-    for number, weight in sorted(changes.items(), reverse=True):  # the pairs before stay put
-        at = bisect.bisect_left(range(count), number, key=lambda i: number_at(i) + i)
-        if at < count and number_at(at) + at == number:  # the release has a pair: at its place
-            if weight is not None:
-                digits[2 * at + 1] = weight
-                continue
-            if 2 * at + 2 < len(digits):  # the next pair now counts from the one before
-                gap = digits[2 * at + 2] + digits[2 * at] + 1
-                if gap >= 32:
-                    return _updated_slowly(text, changes)
-                digits[2 * at + 2] = gap
-            del digits[2 * at:2 * at + 2]
-        elif weight is not None:  # a new pair between `before` and the pair now at `at`
-            before = number_at(at - 1) + at - 1 if at else -1
-            gap = number - before - 1
-            if gap >= 32:
-                return _updated_slowly(text, changes)
-            if 2 * at < len(digits):
-                digits[2 * at] -= gap + 1
-            digits[2 * at:2 * at] = bytes((gap, weight))
-    return digits.translate(_DIGITS_OF).decode("ascii")
-
-
-def _updated_slowly(text: str, changes: Mapping[int, int | None]) -> str:
-    """`updated_pairs` of a list with values of several digits (a word in few releases, far
-    apart, or a first gap from 1900): edited where its digits stand where it can be (see
-    `_edited_in_place`), else decoded, changed and encoded, at C speed."""
+    most releases has thousands of pairs: the list is edited where its digits stand where it
+    can be (see `_edited_in_place`), else decoded, changed and encoded, at C speed.
+    ValueError for a damaged list."""
     edited = _edited_in_place(text, changes)
     if edited is not None:
         return edited
