@@ -96,8 +96,12 @@ def _sitemap_text(urls: Sequence[SitemapUrl]) -> bytes:
     if any(alternates for _, _, alternates in urls):
         head += f' xmlns:xhtml="{XHTML}"'
     lines = ["<?xml version='1.0' encoding='utf-8'?>", head + ">"]
-    lines += [_url_entry(url, None if modified is None else modified.date().isoformat(), tuple(alternates))
-              for url, modified, alternates in urls]
+    days: dict[datetime, str] = {}  # (a newsroom's pages share a few thousand days)
+    for url, modified, alternates in urls:
+        day = None if modified is None else days.get(modified)
+        if day is None and modified is not None:
+            day = days[modified] = modified.date().isoformat()
+        lines.append(_url_entry(url, day, tuple(alternates)))
     lines.append("</urlset>")
     return ("\n".join(lines) + "\n").encode("utf-8")
 
