@@ -112,6 +112,51 @@ def test_location_is_kept_only_when_the_site_asks(tmp_path, run):
     assert exif_of(site / "output/media/lead.jpg").get_ifd(GPS)[1] == "N"
 
 
+def _segments(data: bytes) -> tuple[list[tuple[int, bytes]], bytes]:
+    """A JPEG's segments before its image data, (marker, payload), and the image data."""
+    at, found = 2, []
+    while data[at + 1] != 0xDA:
+        end = at + 2 + int.from_bytes(data[at + 2:at + 4], "big")
+        found.append((data[at + 1], data[at + 4:end]))
+        at = end
+    return found, data[at:]
+
+
+def _segment(marker: int, payload: bytes) -> bytes:
+    return bytes([0xFF, marker]) + (len(payload) + 2).to_bytes(2, "big") + payload
+
+
+def test_an_upright_jpeg_download_keeps_its_own_image_data_and_colour_profile(tmp_path, run):
+    from PIL import ImageCms
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    exif = Image.Exif()
+    exif[0x010F] = "Test Camera"
+    exif.get_ifd(GPS)[1] = "N"
+    buffer = io.BytesIO()
+    Image.new("RGB", (1200, 800), (30, 120, 60)).save(
+        buffer, "JPEG", quality=75, exif=exif, icc_profile=profile,
+        xmp=b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><exif:GPSLatitude>21,1.7N</exif:GPSLatitude></x:xmpmeta>')
+    taken = buffer.getvalue()  # with what picture desks' tools add: IPTC (place names) and a comment
+    taken = (taken[:2] + _segment(0xED, b"Photoshop 3.0\x008BIM\x04\x04 Sublocation: Ba Dinh")
+             + _segment(0xFE, b"Shot at 12 Tran Hung Dao") + taken[2:])
+    site = photo_site(tmp_path, **{"content/media/lead.jpg": taken})
+    assert run("build", site).code == 0
+    download = (site / "output/media/lead.jpg").read_bytes()
+    segments, image_data = _segments(download)
+    assert image_data == _segments(taken)[1]  # not compressed again: no quality lost
+    profiles = [payload for marker, payload in segments if marker == 0xE2]
+    assert profiles == [b"ICC_PROFILE\x00\x01\x01" + profile]
+    assert not [marker for marker, _ in segments if marker in (0xED, 0xFE)]
+    assert b"Ba Dinh" not in download and b"Tran Hung Dao" not in download and b"GPSLatitude" not in download
+    with Image.open(site / "output/media/lead.jpg") as lead:
+        assert lead.size == (1200, 800)
+        exif = lead.getexif()
+        assert GPS not in exif and exif[0x010F] == "Test Camera" and exif[ARTIST] == "(c) ILO/Nguyen Van A"
+        assert "© ILO/Nguyễn Văn A" in lead.info["xmp"].decode("utf-8")
+        lead.load()
+
+
 def test_every_published_raster_image_loses_its_location_not_only_photos(tmp_path, run):
     site = photo_site(tmp_path, **{
         "content/releases/plain.md": release("No photo", body="![A map](/media/body.jpg)"),

@@ -30,6 +30,7 @@ PRINT_LONG_SIDE = 3000  # the download: big enough to print across a page
 PREVIEW_SIZE = (1200, 630)  # the link-preview image social networks show
 RASTER = {".jpg", ".jpeg", ".png", ".webp"}
 _FORMAT = 2  # of the files made: a change here makes every size again (2: sizes from one decoding)
+_PRINT_FORMAT = 2  # of the downloads alone (2: a JPEG's own image data, not compressed again)
 _EXIF_GPS, _EXIF_ORIENTATION = 0x8825, 0x0112
 _EXIF_DESCRIPTION, _EXIF_ARTIST, _EXIF_COPYRIGHT = 0x010E, 0x013B, 0x8298
 PARALLEL_AT_LEAST = 4  # jobs; fewer are made faster than processes start
@@ -176,7 +177,7 @@ class Media:
                                   or max(source.width, source.height) > PRINT_LONG_SIDE):
             self.as_is.add(path)
             return False
-        self.queue(file, source, path, ("print", credit, caption, self.keep_location))
+        self.queue(file, source, path, ("print", _PRINT_FORMAT, credit, caption, self.keep_location))
         return True
 
     def preview(self, file: Path, path: str) -> str | None:
@@ -283,13 +284,17 @@ def _make_from(source: str, wanted: list[tuple[str, tuple[object, ...]]]) -> Non
             _write(target, data)
     for target, operation in wanted:
         if operation[0] == "print":
-            _, credit, caption, keep_location = operation
+            _, _, credit, caption, keep_location = operation
             with Image.open(source) as original:
                 exif = original.getexif()
-                image = ImageOps.exif_transpose(original)
-                image.thumbnail((PRINT_LONG_SIDE, PRINT_LONG_SIDE), Image.Resampling.LANCZOS)
-                data = _print_copy(image, original.format or "JPEG", exif, str(credit), str(caption),
-                                   bool(keep_location))
+                kept = _kept_exif(exif, str(credit), str(caption), bool(keep_location))
+                xmp = _xmp(str(credit), str(caption)) if credit or caption else b""
+                data = _jpeg_as_is(source, original, kept, xmp)
+                if data is None:
+                    image = ImageOps.exif_transpose(original)
+                    image.thumbnail((PRINT_LONG_SIDE, PRINT_LONG_SIDE), Image.Resampling.LANCZOS)
+                    data = _print_copy(image, original.format or "JPEG", kept, xmp, str(credit),
+                                       str(caption))
             _write(target, data)
 
 
@@ -327,13 +332,10 @@ def _encoded(image: Image.Image, form: str, quality: int) -> bytes:
     return buffer.getvalue()
 
 
-def _print_copy(image: Image.Image, form: str, exif: Image.Exif, credit: str, caption: str,
-                keep_location: bool) -> bytes:
-    """The download: upright, location data gone unless kept, credit and caption in the file
-    (EXIF Artist, Copyright and ImageDescription, and XMP's dc:creator, dc:rights and
-    dc:description, which hold any script)."""
-    import io
-
+def _kept_exif(exif: Image.Exif, credit: str, caption: str, keep_location: bool) -> Image.Exif:
+    """The EXIF data of a download: the source's, without its orientation (the download is
+    upright) and, unless kept, its location; the credit and caption written in (EXIF text is
+    ASCII: the XMP packet keeps every letter)."""
     from PIL import Image
     from text_unidecode import unidecode
 
@@ -346,12 +348,75 @@ def _print_copy(image: Image.Image, form: str, exif: Image.Exif, credit: str, ca
             kept.get_ifd(_EXIF_GPS)[tag] = value
     for tag, value in exif.get_ifd(0x8769).items():  # camera settings, dates
         kept.get_ifd(0x8769)[tag] = value
-    if credit:  # EXIF text is ASCII: the XMP packet below keeps every letter
+    if credit:
         kept[_EXIF_ARTIST] = unidecode(credit)
         kept[_EXIF_COPYRIGHT] = unidecode(credit)
     if caption:
         kept[_EXIF_DESCRIPTION] = unidecode(caption)
-    xmp = _xmp(credit, caption) if credit or caption else b""
+    return kept
+
+
+# The segments of a JPEG a download keeps as they are: JFIF (APP0), the colour profile (APP2),
+# Adobe's colour transform (APP14) and what the image data needs (tables, frame). Every other
+# application segment and comment goes: the source's EXIF and XMP (written anew), IPTC
+# (APP13: its credit, caption and place names), maker data, thumbnails.
+_KEPT_APP = {0xE0, 0xE2, 0xEE}
+_SEGMENT_MAX = 0xFFFF - 2  # bytes of a JPEG segment, after its length
+
+
+def _jpeg_as_is(source: str, original: Image.Image, exif: Image.Exif, xmp: bytes) -> bytes | None:
+    """The download of an upright JPEG no larger than PRINT_LONG_SIDE: its own image data,
+    byte for byte (no second compression, no quality lost), with `exif` and `xmp` in place of
+    the metadata it had. None when it needs decoding (turned, too large, not a JPEG, data too
+    long for one segment, or not laid out as a JPEG should be)."""
+    if (original.format != "JPEG" or original.getexif().get(_EXIF_ORIENTATION, 1) not in (1, None)
+            or max(original.size) > PRINT_LONG_SIDE):
+        return None
+    try:
+        data = Path(source).read_bytes()
+    except OSError:
+        return None
+    exif_data = exif.tobytes() if len(exif) or exif.get_ifd(0x8769) else b""  # ("Exif\0\0" first)
+    xmp_data = b"http://ns.adobe.com/xap/1.0/\x00" + xmp if xmp else b""
+    if data[:2] != b"\xff\xd8" or len(exif_data) > _SEGMENT_MAX or len(xmp_data) > _SEGMENT_MAX:
+        return None
+    first: list[bytes] = []  # JFIF
+    kept: list[bytes] = []
+    at = 2
+    while True:
+        if at + 4 > len(data) or data[at] != 0xFF:
+            return None
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+            continue
+        if marker == 0xDA:  # start of scan: the image data, to the end, as it is
+            break
+        if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # no length
+            return None
+        end = at + 2 + int.from_bytes(data[at + 2:at + 4], "big")
+        if end > len(data):
+            return None
+        if marker == 0xE0 and not kept:
+            first.append(data[at:end])
+        elif not (0xE0 <= marker <= 0xEF or marker == 0xFE) or marker in _KEPT_APP:
+            kept.append(data[at:end])
+        at = end
+    written = [b"\xff\xd8", *first]
+    for payload in (exif_data, xmp_data):
+        if payload:
+            written.append(b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload)
+    return b"".join([*written, *kept, data[at:]])
+
+
+def _print_copy(image: Image.Image, form: str, kept: Image.Exif, xmp: bytes, credit: str,
+                caption: str) -> bytes:
+    """The download made anew (turned upright, made smaller, or not a JPEG): location data
+    gone unless kept, credit and caption in the file (EXIF Artist, Copyright and
+    ImageDescription, and XMP's dc:creator, dc:rights and dc:description, which hold any
+    script)."""
+    import io
+
     buffer = io.BytesIO()
     form = form.upper()
     if form == "PNG":
