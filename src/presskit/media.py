@@ -357,10 +357,13 @@ def _kept_exif(exif: Image.Exif, credit: str, caption: str, keep_location: bool)
 
 
 # The segments of a JPEG a download keeps as they are: JFIF (APP0), the colour profile (APP2),
-# Adobe's colour transform (APP14) and what the image data needs (tables, frame). Every other
-# application segment and comment goes: the source's EXIF and XMP (written anew), IPTC
-# (APP13: its credit, caption and place names), maker data, thumbnails.
-_KEPT_APP = {0xE0, 0xE2, 0xEE}
+# Adobe's colour transform (APP14) and what the image data needs (tables, frame, scans). Every
+# other application segment and comment goes: the source's EXIF and XMP (written anew), IPTC
+# (APP13: its credit, caption and place names), maker data, thumbnails, other APP2 data (a
+# phone's index of the pictures it appended, MPF; FlashPix) and those pictures, after the end of
+# the image.
+_KEPT_APP = {0xE0, 0xEE}
+_ICC = b"ICC_PROFILE\x00"
 _SEGMENT_MAX = 0xFFFF - 2  # bytes of a JPEG segment, after its length
 
 
@@ -380,33 +383,57 @@ def _jpeg_as_is(source: str, original: Image.Image, exif: Image.Exif, xmp: bytes
     xmp_data = b"http://ns.adobe.com/xap/1.0/\x00" + xmp if xmp else b""
     if data[:2] != b"\xff\xd8" or len(exif_data) > _SEGMENT_MAX or len(xmp_data) > _SEGMENT_MAX:
         return None
-    first: list[bytes] = []  # JFIF
-    kept: list[bytes] = []
+    first: list[bytes] = []  # JFIF, which comes first
+    kept: list[bytes] = []  # from the first segment after it to the end of the image
     at = 2
     while True:
-        if at + 4 > len(data) or data[at] != 0xFF:
+        if at + 2 > len(data) or data[at] != 0xFF:
             return None
         marker = data[at + 1]
         if marker == 0xFF:  # fill byte
             at += 1
             continue
-        if marker == 0xDA:  # start of scan: the image data, to the end, as it is
+        if marker == 0xD9:  # the end of the image: what follows is left out
+            kept.append(b"\xff\xd9")
             break
-        if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # no length
+        if marker == 0x01 or 0xD0 <= marker <= 0xD8 or at + 4 > len(data):  # (no length)
             return None
         end = at + 2 + int.from_bytes(data[at + 2:at + 4], "big")
         if end > len(data):
             return None
         if marker == 0xE0 and not kept:
             first.append(data[at:end])
-        elif not (0xE0 <= marker <= 0xEF or marker == 0xFE) or marker in _KEPT_APP:
+        elif (not (0xE0 <= marker <= 0xEF or marker == 0xFE) or marker in _KEPT_APP
+              or (marker == 0xE2 and data[at + 4:at + 4 + len(_ICC)] == _ICC)):
             kept.append(data[at:end])
         at = end
+        if marker == 0xDA:  # a scan: its coded data runs to the next marker
+            end = _scan_end(data, at)
+            if end is None:
+                return None
+            kept.append(data[at:end])
+            at = end
     written = [b"\xff\xd8", *first]
     for payload in (exif_data, xmp_data):
         if payload:
             written.append(b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload)
-    return b"".join([*written, *kept, data[at:]])
+    return b"".join([*written, *kept])
+
+
+def _scan_end(data: bytes, at: int) -> int | None:
+    """Where the coded data of a scan starting at `at` ends: the first 0xFF that starts a
+    marker (not a stuffed 0x00, a restart marker or a fill byte)."""
+    while True:
+        at = data.find(b"\xff", at)
+        if at < 0 or at + 1 >= len(data):
+            return None
+        following = data[at + 1]
+        if following == 0x00 or 0xD0 <= following <= 0xD7:
+            at += 2
+        elif following == 0xFF:
+            at += 1
+        else:
+            return at
 
 
 def _print_copy(image: Image.Image, form: str, kept: Image.Exif, xmp: bytes, credit: str,
