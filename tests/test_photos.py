@@ -159,6 +159,20 @@ def test_an_upright_jpeg_download_keeps_its_own_image_data_and_colour_profile(tm
         lead.load()
 
 
+def test_what_pillow_says_of_a_photo_it_reads_all_the_same_never_reaches_the_writer(tmp_path):
+    import subprocess
+    import sys
+
+    odd = camera_photo(800, 600)  # a phone's index of other pictures, damaged
+    odd = odd[:2] + _segment(0xE2, b"MPF\x00 damaged") + odd[2:]
+    site = photo_site(tmp_path, **{"content/media/lead.jpg": odd})
+    done = subprocess.run([sys.executable, "-m", "presskit", "build", str(site)], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "Warning" not in done.stderr and "PIL" not in done.stderr and ".py" not in done.stderr
+    assert (site / "output/media/lead.jpg").is_file()
+
+
 def test_every_published_raster_image_loses_its_location_not_only_photos(tmp_path, run):
     site = photo_site(tmp_path, **{
         "content/releases/plain.md": release("No photo", body="![A map](/media/body.jpg)"),

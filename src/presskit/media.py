@@ -13,6 +13,7 @@ import hashlib
 import marshal
 import os
 import re
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,11 @@ from presskit.seal import seal, unseal
 
 if TYPE_CHECKING:  # Pillow is imported where an image is opened: most commands never open one
     from PIL import Image
+
+# What Pillow says of a file it reads all the same ("malformed MPO file", "possibly corrupt EXIF
+# data", a very large image) is not a writer's to act on, and was printed as Python prints
+# warnings, with a path inside Pillow: the photo is published as Pillow reads it.
+warnings.filterwarnings("ignore", module=r"PIL(\.|$)")
 
 WIDTHS = (480, 960, 1600)  # what `srcset` offers; a source is never made larger
 PRINT_LONG_SIDE = 3000  # the download: big enough to print across a page
