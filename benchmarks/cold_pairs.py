@@ -16,7 +16,10 @@
 
 Each build is cold (no output/, no .presskit-cache/) and runs in a new process; the two
 kinds alternate so that the machine's noise falls on both alike. Prints each run, the medians
-and their ratio (with / without).
+and their ratio (with / without). With `extras --photos-kept`, the "with" builds keep the photo
+files a first, untimed build made (`.presskit-cache/media/` and `media-index`, named by their
+source's content), as a deploy that keeps them between runs has them (see README, Deploying),
+and are otherwise cold.
 """
 
 from __future__ import annotations
@@ -50,9 +53,23 @@ sys.exit(main(["build", sys.argv[2]]))
 """
 
 
-def cold(site: Path, how: str) -> float:
-    for folder in (site / "output", site / ".presskit-cache"):
+_PHOTO_FILES = ("media", "media-index")  # in .presskit-cache/
+
+
+def cold(site: Path, how: str, photos: Path | None = None) -> float:
+    """One cold build: `photos`, a folder outside the site that keeps the photo files of the
+    first build that made them (untimed copies), put back into the cache first."""
+    cache = site / ".presskit-cache"
+    if photos is not None and not photos.exists() and (cache / "media").is_dir():
+        photos.mkdir()
+        shutil.copytree(cache / "media", photos / "media")
+        shutil.copy2(cache / "media-index", photos / "media-index")
+    for folder in (site / "output", cache):
         shutil.rmtree(folder, ignore_errors=True)
+    if photos is not None and photos.exists():
+        cache.mkdir()
+        shutil.copytree(photos / "media", cache / "media")
+        shutil.copy2(photos / "media-index", cache / "media-index")
     time.sleep(2.1)  # presskit trusts file times only once they are 2 s old
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", _DRIVER, how, str(site)], capture_output=True, text=True)
@@ -73,6 +90,8 @@ def main() -> None:
     parser.add_argument("--vocabulary", type=int, default=0, metavar="N",
                         help="English drawn from N words, as a newsroom writes (default: 51 words)")
     parser.add_argument("--site", type=Path, help="a generated English-only site to use (default: make one)")
+    parser.add_argument("--photos-kept", action="store_true",
+                        help="extras: the builds with them keep the photo files made before (see above)")
     args = parser.parse_args()
     as_installed.compiled()  # presskit's bytecode, as a pip install has it
     scratch = Path(tempfile.mkdtemp(prefix="presskit-cold-pairs-"))
@@ -85,15 +104,19 @@ def main() -> None:
         else:
             bilingual = generate(args.size, scratch / "bilingual", bilingual=True, vocabulary=args.vocabulary)
             kinds = {"with": (bilingual, "as-shipped"), "without": (site, "as-shipped")}
+        photos = scratch / "photo-files" if args.photos_kept and args.compare == "extras" else None
+        if photos is not None:
+            cold(*kinds["with"])  # the photo files, made once, untimed
         times: dict[str, list[float]] = {"with": [], "without": []}
         for number in range(args.runs):
             for kind in ("with", "without") if number % 2 == 0 else ("without", "with"):
-                times[kind].append(cold(*kinds[kind]))
+                times[kind].append(cold(*kinds[kind], photos if kind == "with" else None))
                 print(f"run {number + 1}, {kind}: {times[kind][-1]:.2f} s", flush=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     with_, without = statistics.median(times["with"]), statistics.median(times["without"])
-    print(f"{args.compare}: cold builds of {args.size} releases, medians of {args.runs}: "
+    what = f"{args.compare} (photo files kept)" if args.photos_kept else args.compare
+    print(f"{what}: cold builds of {args.size} releases, medians of {args.runs}: "
           f"with {with_:.2f} s, without {without:.2f} s, ratio {with_ / without:.2f}")
 
 
