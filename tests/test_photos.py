@@ -159,6 +159,21 @@ def test_an_upright_jpeg_download_keeps_its_own_image_data_and_colour_profile(tm
         lead.load()
 
 
+def test_a_jpeg_turned_in_its_xmp_alone_is_downloaded_upright(tmp_path, run):
+    # its image data is not kept as it is: the orientation is read from the XMP too
+    image = Image.new("RGB", (1200, 800), (220, 20, 20))
+    image.paste((20, 20, 220), (600, 0, 1200, 800))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", xmp=b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/'
+                                   b'1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:tiff="http://ns.adobe.com/'
+                                   b'tiff/1.0/" tiff:Orientation="6"/></rdf:RDF></x:xmpmeta>')
+    site = photo_site(tmp_path, **{"content/media/lead.jpg": buffer.getvalue()})
+    assert run("build", site).code == 0
+    with Image.open(site / "output/media/lead.jpg") as lead:
+        assert lead.size == (800, 1200)  # turned as its XMP says, not kept as stored
+        assert lead.getpixel((400, 100))[0] > 150
+
+
 def test_what_pillow_says_of_a_photo_it_reads_all_the_same_never_reaches_the_writer(tmp_path):
     import subprocess
     import sys

@@ -380,7 +380,7 @@ def _jpeg_as_is(source: str, original: Image.Image, exif: Image.Exif, xmp: bytes
     long for one segment, or not laid out as a JPEG should be)."""
     if (original.format != "JPEG" or original.getexif().get(_EXIF_ORIENTATION, 1) not in (1, None)
             or max(original.size) > PRINT_LONG_SIDE):
-        return None
+        return None  # (Pillow's EXIF has the orientation its XMP gives, when its EXIF has none)
     try:
         data = Path(source).read_bytes()
     except OSError:
