@@ -41,7 +41,7 @@ import unicodedata
 import zlib
 from array import array
 from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -313,8 +313,8 @@ def index_numbers(releases: Sequence[tuple[int, str]]) -> list[int]:
 
 @lru_cache(maxsize=1 << 17)
 def _digest(address: str) -> int:
-    """Kept: a build after an edit numbers each language's releases for its index and again
-    for its record (0.04 s of digests each time at 10,000 releases)."""
+    """Kept: a preview numbers a language's releases again after each save that moves, adds
+    or removes one (0.04 s of digests each time at 10,000 releases)."""
     return int.from_bytes(hashlib.blake2b(address.encode(), digest_size=8).digest(), "big")
 
 
@@ -849,17 +849,13 @@ def _edited_in_place(text: str, changes: Mapping[int, int | None]) -> str | None
         return None
     longer: list[int] = []  # the values of several digits, by their place among the values
     beyond = [0]  # the digits of those values beyond one each, up to each of them
-    continued = digits.translate(_IS_CONTINUED)  # b"\1" for a digit another follows
-    first = continued.find(1)
-    while first >= 0:
-        end = continued.find(0, first) + 1  # (the last digit of a value is never continued)
+    for first, end in _longer(digits):
         at = first - beyond[-1]
         if at % 2:
             return None  # a weight of several digits
         values[at] = _DECODED[digits[first:end]]
         longer.append(at)
         beyond.append(beyond[-1] + end - first - 1)
-        first = continued.find(1, end)
 
     def start(value: int) -> int:  # where a value's digits start in the text
         return value + beyond[bisect.bisect_left(longer, value)]
@@ -913,12 +909,23 @@ def _values(text: str) -> bytes | list[int]:
         raise ValueError("a list with a character that is not a digit, or ending inside a value")
     values: list[int] = []  # the values of one digit as they are, those of several looked up
     start = 0
-    for found in _LONGER.finditer(digits):
-        values += digits[start:found.start()]
-        values.append(_DECODED[found.group()])
-        start = found.end()
+    for first, end in _longer(digits):
+        values += digits[start:first]
+        values.append(_DECODED[digits[first:end]])
+        start = end
     values += digits[start:]
     return values
+
+
+def _longer(digits: bytes) -> Iterator[tuple[int, int]]:
+    """Where each value of several digits lies in a list's digits (translated by _VALUES, the
+    last one not continued): [first, end), found at C speed."""
+    continued = digits.translate(_IS_CONTINUED)  # b"\1" for a digit another follows
+    first = continued.find(1)
+    while first >= 0:
+        end = continued.find(0, first) + 1  # (the last digit of a value is never continued)
+        yield first, end
+        first = continued.find(1, end)
 
 
 class _Encoded(dict[int, str]):
@@ -940,7 +947,6 @@ class _Decoded(dict[bytes, int]):
 
 
 _ENCODED, _DECODED = _Encoded(), _Decoded()  # (as many as the values met: gaps below the count)
-_LONGER = re.compile(rb"[\x20-\x3f]+[\x00-\x1f]")  # a value of several digits, translated by _VALUES
 _CONTINUED = bytes(range(32, 64))  # digits (translated) that another of the same value follows
 _IS_CONTINUED = bytes(1 if value >= 32 else 0 for value in range(256))  # (translated) -> 1 if continued
 
