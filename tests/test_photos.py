@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import re
 import shutil
+import subprocess
+import sys
 
 import pytest
 from PIL import Image
@@ -175,9 +177,6 @@ def test_a_jpeg_turned_in_its_xmp_alone_is_downloaded_upright(tmp_path, run):
 
 
 def test_what_pillow_says_of_a_photo_it_reads_all_the_same_never_reaches_the_writer(tmp_path):
-    import subprocess
-    import sys
-
     odd = camera_photo(800, 600)  # a phone's index of other pictures, damaged
     odd = odd[:2] + _segment(0xE2, b"MPF\x00 damaged") + odd[2:]
     site = photo_site(tmp_path, **{"content/media/lead.jpg": odd})
