@@ -560,10 +560,11 @@ def test_a_title_made_in_place_remakes_exactly_the_pages_that_show_the_release(t
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "deleted", "an older build's"])
-def test_a_kept_graph_damaged_or_of_another_build_only_costs_a_full_build(tmp_path, run, damage):
+@pytest.mark.parametrize("name", ["site-graph", "site-graph-content"])  # the graph, the content it refers to
+def test_a_kept_graph_damaged_or_of_another_build_only_costs_a_full_build(tmp_path, run, damage, name):
     site = aged(generate(20, tmp_path / "site", seed=33))
     assert run("build", site).code == 0
-    kept = site / ".presskit-cache/site-graph"
+    kept = site / ".presskit-cache" / name
     older = kept.read_bytes()
     releases = sorted((site / "content/releases").rglob("*.md"))
     if damage == "an older build's":  # a full build since (a date moved a release) kept another
@@ -758,67 +759,44 @@ def test_a_move_in_place_reads_only_the_search_entries_it_numbers_anew(tmp_path,
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
 
 
-@pytest.mark.parametrize("workers", [1, 2], ids=["one core", "two cores"])
-def test_work_beside_a_build_is_kept_only_once_the_build_says_so(tmp_path, workers):
-    """forks.beside: what a build does on another core (its graph pickled while it makes the
-    search index and writes output/) waits for the build's word, and is given what it says (a
-    word past a pipe's buffer too); the build waits for it."""
-    from presskit import forks
-
-    def work(written):  # type: ignore[no-untyped-def]
-        word = written()
-        (tmp_path / ("kept" if word is not None else "dropped")).write_bytes(
-            b"%d:" % os.getpid() + (word or b""))
-
-    word = bytes(range(256)) * 1000  # 256 KB
-    keeper = forks.beside(work, workers)
-    keeper.tell(word)
-    keeper.wait()
-    kept = tmp_path / "kept"
-    assert kept.is_file()  # the wait ended once the work had
-    pid, _, heard = kept.read_bytes().partition(b":")
-    assert heard == word
-    assert (int(pid) != os.getpid()) == (workers > 1)
-    kept.unlink()
-    keeper = forks.beside(work, workers)
-    keeper.wait()  # the build failed: never told
-    assert not kept.exists()
-    assert (tmp_path / "dropped").is_file() == (workers > 1)  # one core: the work never ran
-
-
-@pytest.mark.parametrize("made_after", [True, False])
-def test_a_graph_kept_beside_the_build_has_the_pages_it_made_after_the_fork(tmp_path, run, made_after):
-    """After a move, the graph is pickled on another core from the moment the site after it is
-    known (see build._made_in_place); the pages the build makes after that moment (a move's
-    later pages) reach the kept graph through the build's word (kept.made_since). With none
-    made after (the pages by release pickled before the word came), it is kept as it was."""
-    import functools
-
-    from presskit import build, forks, kept, store
+def test_a_graph_kept_after_a_move_refers_to_the_full_builds_content(tmp_path, run):
+    """After a move, the kept graph is written again without the full build's content, which
+    it refers to (presskit.kept._CONTENT): taken back, the releases that did not change are
+    the very objects of that content, the one moved is as it is now, and each release's
+    partners are the content's own (models are compared by identity)."""
+    from presskit import build, kept, store
     from presskit.config import load_settings
 
     site = aged(generate(30, tmp_path / "site", seed=7))
     assert run("build", site).code == 0
+    cache = site / ".presskit-cache"
+    content_file = (cache / "site-graph-content").read_bytes()
+    target = sorted((site / "content/releases").rglob("*.md"))[12]
+    text = target.read_text()
+    day = re.search(r"^date: \d{4}-\d\d-(\d\d)", text, flags=re.M)
+    assert day is not None
+    target.write_text(text[:day.start(1)] + f"{int(day[1]) % 28 + 1:02}" + text[day.end(1):])
+    settle(site)
+    assert MOVED in run("build", site).out
+    assert (cache / "site-graph-content").read_bytes() == content_file  # the full build's, as it was
     record = build.last_record(site, load_settings(site))
     assert record is not None
-    releases = store.ReleaseStore(site)
-    recalled = kept.recall(site, "", record, releases)
+    recalled = kept.recall(site, "", record, store.ReleaseStore(site))
     kept.settle()
-    assert recalled is not None
-    source = sorted(record.releases)[3]
-    before = recalled.shown_on.pages(source)
-    kept.keeping(recalled)
-    keeper = forks.beside(functools.partial(kept.keep_site, site, "", record.built, recalled), 2)
-    if made_after:
-        recalled.shown_on.put({"/a/page/made/after/": [source]})  # type: ignore[attr-defined]
-    keeper.tell(kept.made_since(recalled))
-    keeper.wait()
-    again = kept.recall(site, "", record, releases)
-    kept.settle()
-    assert again is not None
-    assert again.shown_on.pages(source) == before | ({"/a/page/made/after/"} if made_after else set())
-    assert again.shown_on.by_page() == recalled.shown_on.by_page()  # type: ignore[attr-defined]
-    assert again.shown_on.turned() == recalled.shown_on.turned()
+    assert recalled is not None and recalled.apart is not None
+    full = {str(release.source): release for release in recalled.apart.releases}
+    now = {str(release.source): release for release in recalled.content.releases}
+    assert [source for source in now if now[source] is not full[source]] == [str(target)]
+    assert now[str(target)].date != full[str(target)].date
+    partners = {id(partner) for partner in recalled.content.partners}
+    assert all(id(partner) in partners for release in now.values() for partner in release.partners)
+    assert any(release.partners for release in now.values())
+    shown = [release for graph in recalled.newsroom.graphs for release in graph.releases]
+    assert shown and all(release is now[str(release.source)] for release in shown)
+    target.write_text(target.read_text().replace("title: ", "title: Retitled after the move, ", 1))
+    settle(site, 1)
+    assert IN_PLACE in run("build", site).out
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
 
 
 def test_a_move_that_remakes_the_index_makes_it_on_every_core(tmp_path, run, monkeypatch):

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -571,24 +570,22 @@ def _quick_build(site_dir: Path, settings: Settings, drafts: bool, record: quick
     them (see quick.verified)."""
     releases = store.ReleaseStore(site_dir, part)
     made = quick_made(settings, record, environment_key, seen or walked, releases, BuildMemory(), drafts)
-    moved = keeper = spill = None
+    moved = spill = None
     if made is None and not part and not drafts:
         in_place = in_place_made(settings, record, environment_key, seen or walked, releases)
         if in_place is not None:
-            made, keeper, spill = in_place.made, in_place.keeper, in_place.spill
+            made, spill = in_place.made, in_place.spill
             moved = in_place.site if in_place.regrouped else None
     if made is None:
         return None
     try:
         now_record = record_after(record, made, moved, settings, walked, walked_at)
         written, event_data = write_quick(site_dir, settings, record, now_record, made, state, releases, part)
-        if keeper is not None and moved is not None:  # what pages show, and their order, changed:
-            keeper.tell(kept.made_since(moved))  # the site after it is kept for the next edits
     finally:
-        if keeper is not None:
-            keeper.wait()
         if spill is not None:
             spill.remove()
+    if moved is not None:  # what pages show, and their order, changed: kept for the next edits
+        kept.keep_site(site_dir, part, record.built, moved)
     embargo = datetime.fromtimestamp(record.next_embargo, UTC) if record.next_embargo else None
     event = NextEvent.from_data(event_data)
     warnings = now_record.problems()
@@ -710,14 +707,14 @@ def quick_made(settings: Settings, record: quick.Record, environment_key: str,
 class InPlace(NamedTuple):
     """A change in place (see in_place_made): what it made, the site after it, whether what
     pages show or their order changed (a move, a release added or deleted: the kept graph is
-    written again), the link targets of the pages it made when it was asked to note them, and
-    the spill folder its pages wait in (a release added or deleted), to remove once written."""
+    written again once output/ is), the link targets of the pages it made when it was asked to
+    note them, and the spill folder its pages wait in (a release added or deleted), to remove
+    once written."""
 
     made: quick.Quick
     site: retouch.KeptSite
     regrouped: bool
     links: dict[str, tuple[str, tuple[str, ...]]] | None
-    keeper: forks.Beside | None = None  # the site after it, kept on another core: tell it when written
     spill: Spill | None = None  # where its pages wait to be written (removed once they are)
 
 
@@ -786,29 +783,18 @@ def _made_in_place(settings: Settings, record: quick.Record, environment_key: st
     if edited is None:
         return None
     made, now = edited
-    keeper = None
-    if made.moved and not checking:  # what pages show changed: the site after it is kept, pickled
-        kept.keeping(now)  # on another core while the search index is made and output/ written
-        keeper = forks.beside(partial(kept.keep_site, releases.site_dir, releases.part, record.built, now),
-                              cores())
-    try:
-        if keeper is not None:
-            finished = _finished_move(settings, record, made, now, memory, read)
-            if finished is None:
-                keeper.wait()
-                return None
-            made = finished
-        if not checking and store.has_new_texts(memory.bodies, texts_kept):  # a description rendered:
-            store.save_texts(releases.site_dir, environment_key, memory.bodies, releases.part)  # once
-        sink = releases.card_sink() if (memory.made_fragments or memory.layouts) and not checking else None
-        if sink is not None:  # the cards made anew, and where they lie, for the lists of the next builds
-            sink([(slot, memory.fragments[slot]) for slot in memory.made_fragments], memory.layouts)
-            sink.close()
-    except BaseException:
-        if keeper is not None:
-            keeper.wait()
-        raise
-    return InPlace(made, now, bool(made.moved), memory.links, keeper, spill)
+    if made.moved and not checking:  # what pages show changed: the search index and sitemap too
+        finished = _finished_move(settings, record, made, now, memory, read)
+        if finished is None:
+            return None
+        made = finished
+    if not checking and store.has_new_texts(memory.bodies, texts_kept):  # a description rendered:
+        store.save_texts(releases.site_dir, environment_key, memory.bodies, releases.part)  # once
+    sink = releases.card_sink() if (memory.made_fragments or memory.layouts) and not checking else None
+    if sink is not None:  # the cards made anew, and where they lie, for the lists of the next builds
+        sink([(slot, memory.fragments[slot]) for slot in memory.made_fragments], memory.layouts)
+        sink.close()
+    return InPlace(made, now, bool(made.moved), memory.links, spill)
 
 
 def _finished_move(settings: Settings, record: quick.Record, made: quick.Quick, now: retouch.KeptSite,

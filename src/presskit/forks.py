@@ -5,7 +5,6 @@ preview): a fork copies one thread only."""
 from __future__ import annotations
 
 import ctypes
-import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -47,85 +46,6 @@ def pool(workers: int) -> multiprocessing.pool.Pool:
 
     trim()
     return multiprocessing.get_context("fork").Pool(workers)
-
-
-class Beside:
-    """Work running in a process forked from this one (see `beside`), until it is told
-    whether to keep what it made (`tell`) and waited for (`wait`)."""
-
-    def __init__(self, work: Callable[[Callable[[], bytes | None]], object], child: int = 0,
-                 pipe: int | None = None) -> None:
-        self.work = work  # run here when told, if no process was forked (`child` 0)
-        self.child = child
-        self.pipe = pipe  # the end of the pipe the work hears its word from
-        self.told = False
-
-    def tell(self, word: bytes = b"") -> None:
-        """Let the work keep what it made, and give it `word` (what changed since the fork)."""
-        if self.told:
-            return
-        self.told = True
-        if not self.child:
-            self.work(lambda: word)
-            return
-        data = memoryview(b"1" + word)
-        try:
-            while data:
-                data = data[os.write(self.pipe, data):]  # type: ignore[arg-type]
-        except BrokenPipeError:
-            pass  # the work ended without asking (it found nothing to keep)
-        self._close()
-
-    def wait(self) -> None:
-        """The end: the work hears the pipe's end if it was not told (and keeps nothing), and
-        this process waits for it."""
-        self.told = True
-        if self.child:
-            self._close()
-            os.waitpid(self.child, 0)
-            self.child = 0
-
-    def _close(self) -> None:
-        if self.pipe is not None:
-            os.close(self.pipe)
-            self.pipe = None
-
-
-def beside(work: Callable[[Callable[[], bytes | None]], object], workers: int) -> Beside:
-    """Start `work` in a process forked from this one, on another core, while this one goes on
-    (a build's graph is pickled while it makes the search index and writes output/). `work` is
-    given a function that waits for this process's word: the bytes given to Beside.tell (what
-    `work` made may be kept, brought up to date with them), None if Beside.wait came first (the
-    build failed). On one core, or where processes cannot be forked, `work` runs here when
-    told. Beside.wait must follow, whatever happens."""
-    if workers < 2 or not hasattr(os, "fork"):
-        return Beside(work)
-    trim()
-    told, hear = os.pipe()
-    try:
-        child = os.fork()
-    except OSError:
-        os.close(told)
-        os.close(hear)
-        return Beside(work)
-    if child == 0:
-        os.close(hear)
-        done = 1
-        try:
-            work(lambda: _heard(told))
-            done = 0
-        finally:
-            os._exit(done)  # never the parent's cleanup, buffers or exit handlers
-    os.close(told)
-    return Beside(work, child, hear)
-
-
-def _heard(told: int) -> bytes | None:
-    chunks = []
-    while chunk := os.read(told, 1 << 16):
-        chunks.append(chunk)
-    data = b"".join(chunks)
-    return data[1:] if data[:1] == b"1" else None
 
 
 def trim() -> None:

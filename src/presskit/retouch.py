@@ -120,6 +120,9 @@ class KeptSite:
     # kept: an edit puts a release in the place of the one it replaces).
     places: dict[str, int] = field(default_factory=dict)
     pages: tuple[str, ...] = ()  # RenderedSite.pages: the files of every page, in order
+    # The content of the full build whose graph a build after an edit took back (presskit.kept
+    # keeps it apart, and the site after the edit refers to the models it still has).
+    apart: Content | None = None
 
     @classmethod
     def built(cls, content: Content, newsroom: Newsroom, site: RenderedSite,
