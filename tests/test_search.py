@@ -710,6 +710,23 @@ def test_a_card_is_named_by_its_number_as_search_js_names_it():
     assert '"f/" + n.toString(36) + ".jsonz"' in script
 
 
+def test_two_indexes_have_the_same_files_only_with_the_same_releases_and_shards():
+    """A build after a move lists the files an index no longer has only when it can have
+    lost some: the same numbers and shards mean the same files (see search.same_files)."""
+    entries = [_entry(n, f"budget province words{n}") for n in range(20)]
+    written = search.build_index(entries, [], [])
+    meta = written["meta.jsonz"]
+    moved = search.build_index(entries, [], [], order=[*range(1, 20), 0])["meta.jsonz"]
+    assert moved != meta and search.same_files(meta, moved)  # another order by date
+    fewer = search.build_index(entries[:19], [], [])
+    assert not search.same_files(meta, fewer["meta.jsonz"])  # a release gone: its card
+    assert search.index_names(meta) - search.index_names(fewer["meta.jsonz"]) >= {"f/j.jsonz"}  # type: ignore[operator]
+    other = search.build_index([*entries[:19], _entry(19, "quite other words entirely")], [], [])
+    assert not search.same_files(meta, other["meta.jsonz"])  # the same releases, other shards
+    assert not search.same_files(meta, None) and not search.same_files(None, meta)
+    assert not search.same_files(b"not an index", meta)
+
+
 def test_an_update_makes_and_reads_only_the_entries_whose_key_changed():
     """With the keys of the index written (what each entry was made of), an update asks for
     no entry and reads no card of a release whose key is the same: a build after one edit
