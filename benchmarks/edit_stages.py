@@ -35,6 +35,7 @@ STAGES = (
     ("presskit.build", "_finished_move", "search index, sitemap"),
     ("presskit.build", "record_after", "record"),
     ("presskit.build", "write_quick", "write output/"),
+    ("presskit.kept", "keep_site", "graph kept"),
 )
 
 _TIMED = '''
