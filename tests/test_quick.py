@@ -724,6 +724,42 @@ def test_files_saved_just_before_a_build_are_compared_by_their_bytes(tmp_path: P
     assert "Eddied" in (site / "output/releases/edited/index.html").read_text()
 
 
+@pytest.mark.parametrize("where", ["a year with releases", "a year without"])
+def test_a_date_moved_into_another_year_is_made_in_place_if_that_year_has_releases(tmp_path, run, where):
+    """A release dated into another year leaves its year's page for the other's: every page of
+    the list of all releases and every year's page count each year's releases, and are made
+    again with the rest of a move (its search number changes with its year). Into a year
+    with no release yet, a page would come: the full build."""
+    site = aged(generate(40, tmp_path / "site", seed=35))
+    assert run("build", site).code == 0
+    releases = sorted((site / "content/releases").rglob("*.md"))
+    years = sorted({int(re.search(r"^date: (\d{4})", path.read_text(), flags=re.M)[1])  # type: ignore[index]
+                    for path in releases})
+    assert len(years) >= 3, years
+    target = next(path for path in releases
+                  if re.search(r"^date: (\d{4})", path.read_text(), flags=re.M)[1] == str(years[-1]))  # type: ignore[index]
+    text = target.read_text()
+    year = years[0] if where == "a year with releases" else years[0] - 3
+    target.write_text(re.sub(r"^date: \d{4}", f"date: {year}", text, count=1, flags=re.M))
+    settle(site)
+    output = site / "output"
+    states = {p: p.stat().st_mtime_ns for p in output.rglob("*.html")}
+    result = run("build", site)
+    assert result.code == 0, result.err
+    if where == "a year without":
+        assert result.out.startswith("Built"), result.out
+    else:
+        assert MOVED in result.out, result.out
+        rewritten = {p.relative_to(output).as_posix() for p, t in states.items() if p.stat().st_mtime_ns != t}
+        assert {f"archive/{years[0]}/index.html", f"archive/{years[-1]}/index.html",
+                "releases/index.html", "releases/page/2/index.html"} <= rewritten, sorted(rewritten)
+    assert tree_digest(output) == cold_output(site, tmp_path / "cold", run)
+    target.write_text(target.read_text().replace("title: ", "title: Retitled in its new year, ", 1))
+    settle(site, 1)
+    assert IN_PLACE in run("build", site).out  # the graph kept after it takes the next edit
+    assert tree_digest(output) == cold_output(site, tmp_path / "cold", run)
+
+
 def test_a_move_in_place_reads_only_the_search_entries_it_numbers_anew(tmp_path, run, monkeypatch):
     """A new date moves a release a few places: the search index is made from the one in
     output/, and the entries of the releases that kept their numbers stay there unread (a

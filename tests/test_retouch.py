@@ -63,8 +63,8 @@ def test_a_card_edit_makes_only_the_pages_that_show_the_release(tmp_path):
     """On the demo newsroom (two languages, events, a draft): a new title, first paragraph or
     place line makes again the pages that show the release and nothing else (counted:
     every file made is one whose bytes changed, but for a few that show the release and not
-    what changed), and the preview equals a cold one; a new date in the same year moves the
-    release among its neighbours; a new year is a full rebuild."""
+    what changed), and the preview equals a cold one; a new date moves the release among its
+    neighbours, into another year that has releases too; a year of its own is a full rebuild."""
     shutil.copy(REPO / "presskit.toml", tmp_path)
     shutil.copytree(REPO / "content", tmp_path / "content")
     _aged(tmp_path)
@@ -104,7 +104,10 @@ def test_a_card_edit_makes_only_the_pages_that_show_the_release(tmp_path):
         line = _save(running, lines, path, re.sub(r"(?m)^date: .*$", "date: 2024-05-20", path.read_text()))
         assert MOVED in line, line
         _assert_served_equals_a_fresh_build(running, tmp_path)
-        line = _save(running, lines, path, re.sub(r"(?m)^date: .*$", "date: 2025-05-20", path.read_text()))
+        line = _save(running, lines, path, re.sub(r"(?m)^date: .*$", "date: 2023-05-20", path.read_text()))
+        assert MOVED in line, line  # into another year that has releases: it leaves 2024's page for 2023's
+        _assert_served_equals_a_fresh_build(running, tmp_path)
+        line = _save(running, lines, path, re.sub(r"(?m)^date: .*$", "date: 2019-05-20", path.read_text()))
         assert MOVED not in line and IN_PLACE not in line and "only the text" not in line, line  # a new year
         _assert_served_equals_a_fresh_build(running, tmp_path)
     finally:

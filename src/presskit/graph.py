@@ -311,26 +311,34 @@ def with_releases(newsroom: Newsroom, swap: Mapping[Release, Release]) -> Newsro
     ) for graph in newsroom.graphs))
 
 
-def with_moves(newsroom: Newsroom, swap: Mapping[Release, Release]) -> tuple[Newsroom, set[Release]]:
+def with_moves(newsroom: Newsroom, swap: Mapping[Release, Release]) -> tuple[Newsroom, set[Release]] | None:
     """The newsroom with releases swapped for others that moved among their neighbours (new
-    dates in the same years: see models.moved_alike), that name other partners
+    dates, in their years or into others: see models.moved_alike), that name other partners
     (models.partnered_anew) or that kept their places: every list that holds one is sorted
     again, partners' lists take or lose them (with who works where: a partner's countries, a
     country's partners), and the links of the releases whose neighbours or related lists change
     are found again, as a build would find them (see _remembered_links). Also says those
-    releases. For the preview, which shows every release."""
+    releases. None when a release dated into another year would give that year its first
+    release or take the last of its own (a page would come or go). For the preview, which
+    shows every release."""
     graphs, relinked = [], set()
     for graph in newsroom.graphs:
         mine = {old: new for old, new in swap.items() if old in graph.links}
         if mine:
-            graph, found = _moved(graph, mine)
+            moved = _moved(graph, mine)
+            if moved is None:
+                return None
+            graph, found = moved
             relinked |= found
         graphs.append(graph)
     return Newsroom(tuple(graphs)), relinked
 
 
-def _moved(graph: SiteGraph, swap: Mapping[Release, Release]) -> tuple[SiteGraph, set[Release]]:
+def _moved(graph: SiteGraph, swap: Mapping[Release, Release]) -> tuple[SiteGraph, set[Release]] | None:
     swapped, moved = swap.keys(), {new: old for old, new in swap.items()}
+    years = _years(graph.years, swap)
+    if years is None:
+        return None
 
     def each(releases: tuple[Release, ...]) -> tuple[Release, ...]:
         if swapped.isdisjoint(releases):
@@ -391,11 +399,31 @@ def _moved(graph: SiteGraph, swap: Mapping[Release, Release]) -> tuple[SiteGraph
         links[release] = link
     return dataclasses.replace(
         graph, releases=releases, countries=countries, partners=partners, programmes=programmes,
-        topics=nodes(graph.topics), years=nodes(graph.years), links=links,
+        topics=nodes(graph.topics), years=years, links=links,
         held_back=tuple(sorted((swap.get(r, r) for r in graph.held_back),
                                key=lambda r: (r.embargo is not None, r.embargo or r.date, r.title))),
         withdrawn=each(graph.withdrawn), upcoming_events=_swapped(graph.upcoming_events, swap),
         past_events=_swapped(graph.past_events, swap)), relinked
+
+
+def _years(nodes: tuple[YearNode, ...], swap: Mapping[Release, Release]) -> tuple[YearNode, ...] | None:
+    """Each year's releases with the swapped ones in their places: one dated into another
+    year leaves its year's list and joins that year's. None if that year has no list yet, or
+    the year it leaves would be left with none (its page would come or go)."""
+    joining: dict[int, list[Release]] = {}
+    for new in swap.values():
+        joining.setdefault(new.date.year, []).append(new)
+    if not joining.keys() <= {node.year for node in nodes}:
+        return None
+    found = []
+    for node in nodes:
+        mine = joining.get(node.year, [])
+        if mine or not swap.keys().isdisjoint(node.releases):
+            node = dataclasses.replace(node, releases=_resorted(node.releases, swap, joining=mine))
+            if not node.releases:
+                return None
+        found.append(node)
+    return tuple(found)
 
 
 def with_release(newsroom: Newsroom, content: Content, release: Release, *,

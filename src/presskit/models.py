@@ -436,11 +436,11 @@ _DATING = ("date", "date_has_time")
 
 def moved_alike(one: Release, other: Release) -> bool:
     """Whether a release (a file before and after an edit) moved among its neighbours and
-    nothing more: a new date or time in the same year, every other field that decides its
-    places the same. It stays on the same pages (its year's among them), in a new order."""
-    return one.date.year == other.date.year and all(
-        _plain(getattr(one, name)) == _plain(getattr(other, name))
-        for name in _PLACING if name not in _DATING)
+    nothing more: a new date or time, every other field that decides its places the same. It
+    stays on the same pages, in a new order, but its year's: dated into another year, it
+    leaves that year's page for the other's (graph.with_moves says whether both have one)."""
+    return all(_plain(getattr(one, name)) == _plain(getattr(other, name))
+               for name in _PLACING if name not in _DATING)
 
 
 def partnered_anew(one: Release, other: Release) -> bool:

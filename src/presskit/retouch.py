@@ -11,14 +11,16 @@ feeds and calendar files that carry the releases, and their search index entries
 else. Other photos (models.pictured_anew) are such an edit too: the files of the photos that
 came or went are made or removed as the full build would have them (_photos_again).
 
-A new date in the same year (models.moved_alike) keeps a release on the same pages, in a new
+A new date (models.moved_alike) keeps a release on the same pages, but its year's, in a new
 order: every list that holds it is sorted again and the links it changes are found again
 (graph.with_moves); the pages made again are those that showed it, those of the releases
 whose neighbours or related lists changed, the pages of the list of all releases between its
 old and new place, the home page, the feeds it joined or left, its language's search index
 (its card, and meta.jsonz, which lists releases by date; see search.index_numbers) and the
-sitemap. Anything else (a new year, a partner added, a file added or removed) is left to the
-full build, which is always right.
+sitemap; dated into another year, it leaves that year's page for the other's, and every page
+of the list of all releases and every year's page (which count each year's releases) are made
+again. Anything else (a year's first release or its last, a partner added, a file added or
+removed) is left to the full build, which is always right.
 """
 
 from __future__ import annotations
@@ -146,11 +148,14 @@ class KeptSite:
         return self._with(swap, kept, with_releases(self.newsroom, swap))
 
     def with_moves(self, releases: Iterable[Release],
-                   bodies: dict[Release, RenderedBody]) -> tuple[KeptSite, set[Release]]:
+                   bodies: dict[Release, RenderedBody]) -> tuple[KeptSite, set[Release]] | None:
         """The site with these releases, some of them moved among their neighbours (see
-        graph.with_moves), and the releases whose links changed."""
+        graph.with_moves), and the releases whose links changed; None if pages would come or go."""
         swap, kept = self._swapped(releases, bodies)
-        newsroom, relinked = with_moves(self.newsroom, swap)
+        moved = with_moves(self.newsroom, swap)
+        if moved is None:
+            return None
+        newsroom, relinked = moved
         return self._with(swap, kept, newsroom), relinked
 
     def _swapped(self, releases: Iterable[Release], bodies: dict[Release, RenderedBody],
@@ -670,7 +675,10 @@ def _moves(settings: Settings, kept: KeptSite, edited: list[Release], bodies: di
     None when the edit changes what the download of one of `photos` (those the swapped releases
     showed or show) carries. The pages that show each release are noted again for the card
     edits to come; the search indexes and the sitemap are left to finish_move."""
-    now, relinked = kept.with_moves(edited, bodies)
+    moves = kept.with_moves(edited, bodies)
+    if moves is None:
+        return None
+    now, relinked = moves
     photo_files = _photos_again(settings, memory, kept.newsroom, now.newsroom, photos)
     if photo_files is None:
         return None
@@ -718,7 +726,8 @@ def _regrouped_pages(before: Newsroom, after: Newsroom) -> set[str]:
 def _moved_pages(settings: Settings, before: Newsroom, after: Newsroom,
                  moved: dict[Release, Release]) -> set[str]:
     """The pages of the list of all releases between each moved release's old and new
-    places, and the home page of each language that has one."""
+    places, and the home page of each language that has one; for a release dated into another
+    year, every page of that list and every year's page (they count each year's releases)."""
     per_page = settings.releases_per_page
     found = set()
     for old_graph, new_graph in zip(before.graphs, after.graphs, strict=True):
@@ -726,6 +735,9 @@ def _moved_pages(settings: Settings, before: Newsroom, after: Newsroom,
             if new in new_graph.links:
                 root = new_graph.language.root
                 first, last = sorted((old_graph.releases.index(old), new_graph.releases.index(new)))
+                if old.date.year != new.date.year:
+                    first, last = 0, len(new_graph.releases) - 1
+                    found |= {year.path for year in new_graph.years}
                 found |= {paths.releases_page(number, root)
                           for number in range(first // per_page + 1, last // per_page + 2)}
                 found.add(root)
