@@ -27,6 +27,7 @@ import io
 import marshal
 import pickle
 from collections.abc import Iterable
+from dataclasses import fields
 from functools import partial
 from pathlib import Path
 
@@ -125,13 +126,13 @@ _UNPICKLABLE = (pickle.PicklingError, TypeError, AttributeError, RecursionError,
 
 def _names(content: Content | None) -> dict[int, tuple[str, object]]:
     """The models of content/ that the full build kept apart (see _APART), by id: the field of
-    Content each is in, and its place there."""
-    if content is None:
-        return {}
-    names: dict[int, tuple[str, object]] = {
-        id(text): ("country_texts", key) for key, text in content.country_texts.items()}
-    for field in ("releases", "partners", "programmes", "pages", "media", "topics", "contacts"):
-        names.update((id(model), (field, at)) for at, model in enumerate(getattr(content, field)))
+    Content each is in (a tuple, or a dict), and its place or key there."""
+    names: dict[int, tuple[str, object]] = {}
+    for item in fields(content) if content is not None else ():
+        value = getattr(content, item.name)
+        places = (value.items() if isinstance(value, dict)
+                  else enumerate(value) if isinstance(value, tuple) else ())
+        names.update((id(model), (item.name, at)) for at, model in places if isinstance(model, _APART))
     return names
 
 
@@ -245,7 +246,7 @@ def _taken_back(data: bytes, kept_content: bytes, built: str) -> KeptSite | None
         if pickle.load(stream) != kept:
             return None
         content, newsroom, alternates, pages, prints = pickled.load(stream, apart=_Named(apart), paths=paths)
-        by_source, by_page = pickle.load(stream)  # (pickled once the build's word came)
+        by_source, by_page = pickle.load(stream)  # (marshalled, see _Shown.pickled)
         shown = _Shown(marshal.loads(by_source), by_page)
     except Exception:  # sealed, so ours; but one that does not fit is just not used
         return None

@@ -1013,8 +1013,8 @@ def _plain_json(value: object) -> bytes:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").encode("utf-8")
 
 
-def _zipped(data: bytes, level: int = _LEVEL) -> bytes:
-    return gzip.compress(data, compresslevel=level, mtime=0)
+def _zipped(data: bytes) -> bytes:
+    return gzip.compress(data, compresslevel=_LEVEL, mtime=0)
 
 
 def _unzipped(data: bytes) -> bytes | None:
