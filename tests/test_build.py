@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
+from datetime import date, timedelta
 from pathlib import Path
 
 from conftest import PARTNERS, SETTINGS, all_output_text, one_png, read, release, write_site
@@ -327,15 +328,54 @@ def test_slugs_from_non_latin_file_names_are_never_empty(tmp_path, run):
     assert any(p.is_dir() and p.name for p in (site / "output/topics").iterdir())
 
 
-def test_pagination_of_the_release_index(tmp_path, run):
-    files = {f"content/releases/r{n:02}.md": release(f"Release {n}", f"2023-01-{n:02}")
-             for n in range(1, 26)}
+def _titles(site: Path, relative: str) -> list[str]:
+    return re.findall(r'class="card-title"><a href="[^"]*">([^<]*)<', read(site, relative))
+
+
+def test_pagination_of_the_release_index_counts_from_the_oldest(tmp_path, run):
+    """/releases/ shows the newest 20 to 39; the numbered pages hold 20 each from the oldest,
+    so a new release changes /releases/ alone and a numbered page keeps its address."""
+    def day(n: int) -> str:
+        return (date(2023, 1, 1) + timedelta(days=n)).isoformat()
+
+    files = {f"content/releases/r{n:02}.md": release(f"Release {n}", day(n)) for n in range(1, 46)}
     site = write_site(tmp_path, files)
     assert run("build", site).code == 0
-    first = read(site, "releases/index.html")
-    assert first.count('class="card-title"') == 20
-    assert 'href="/news/releases/page/2/" rel="next"' in first
-    assert read(site, "releases/page/2/index.html").count('class="card-title"') == 5
+    assert _titles(site, "releases/index.html") == [f"Release {n}" for n in range(45, 20, -1)]
+    assert _titles(site, "releases/page/1/index.html") == [f"Release {n}" for n in range(20, 0, -1)]
+    assert not (site / "output/releases/page/2").exists()
+    first, oldest = read(site, "releases/index.html"), read(site, "releases/page/1/index.html")
+    assert 'href="/news/releases/page/1/" rel="next"' in first and 'rel="prev"' not in first
+    assert "45 releases, newest first." in first and '<span class="count">45</span>' in first
+    assert 'href="/news/releases/" rel="prev"' in oldest and 'rel="next"' not in oldest
+    assert "From 2 January 2023 to 21 January 2023, newest first." in oldest
+    assert 'class="count"' not in oldest and "<title>Releases, page 1" in oldest
+
+    for n in range(46, 61):  # 60 releases: the newest 20 make a page of their own
+        (site / f"content/releases/r{n:02}.md").write_text(release(f"Release {n}", day(n)))
+    assert run("build", site).code == 0
+    assert _titles(site, "releases/index.html") == [f"Release {n}" for n in range(60, 40, -1)]
+    assert _titles(site, "releases/page/2/index.html") == [f"Release {n}" for n in range(40, 20, -1)]
+    assert _titles(site, "releases/page/1/index.html") == [f"Release {n}" for n in range(20, 0, -1)]
+    middle = read(site, "releases/page/2/index.html")
+    assert 'href="/news/releases/" rel="prev"' in middle
+    assert 'href="/news/releases/page/1/" rel="next"' in middle
+    assert 'href="/news/releases/page/2/" rel="prev"' in read(site, "releases/page/1/index.html")
+    assert 'href="/news/releases/">Newest releases</a>' in read(site, "releases/page/1/index.html")
+
+    numbered = {page: (site / "output/releases" / page / "index.html").read_bytes()
+                for page in ("page/1", "page/2")}
+    (site / "content/releases/r61.md").write_text(release("Release 61", day(61)))
+    result = run("build", site)
+    assert result.code == 0, result.err
+    assert _titles(site, "releases/index.html")[:2] == ["Release 61", "Release 60"]
+    assert {page: (site / "output/releases" / page / "index.html").read_bytes()
+            for page in numbered} == numbered
+    (site / "content/releases/r61.md").unlink()
+    (site / "content/releases/r50.md").unlink()  # 59: back to two pages, the newest 39 first
+    assert run("build", site).code == 0
+    assert len(_titles(site, "releases/index.html")) == 39
+    assert not (site / "output/releases/page/2").exists()
 
 
 def test_free_pages_are_built_and_linked_from_the_footer(tmp_path, run):

@@ -282,8 +282,9 @@ def test_a_release_written_or_deleted_makes_only_the_pages_that_change(tmp_path)
     """A release file written anew (the newest, and an older draft) or deleted joins or leaves
     the lists it belongs on in the site kept in memory: each save makes again the pages, feeds
     and search files that change, and few others (counted), the preview equals a cold one, and
-    the new release is announced. The list of releases gains and loses its last page (five a
-    page: 60 releases, then 61, 60, 61, 60, 59, 60, 61, 60, 61). A photo's download carries the
+    the new release is announced. The list of releases gains and loses its newest numbered page
+    (five a page: 60 releases, then 61, 60, 61, 60, 59, 60, 61, 60, 61); a release newer than
+    all changes none of its numbered pages. A photo's download carries the
     caption of the newest release that shows it: made again as one comes and goes. A photo
     new to the site gets its files with the release that shows it, and loses them with it.
     A release on a topic of its own gets a page no list had: a full rebuild."""
@@ -316,7 +317,7 @@ def test_a_release_written_or_deleted_makes_only_the_pages_that_change(tmp_path)
     saves = [(write(written, "Written today", newest), "a new release"),
              (files[30].unlink, "a release deleted"),  # from the middle of the lists
              (write(draft, "Not yet", "2023-03-03", "\ndraft: true"), "a new release"),
-             (written.unlink, "a release deleted"),  # the newest: every list closes up
+             (written.unlink, "a release deleted"),  # the newest
              (files[31].unlink, "a release deleted"),
              (write(written, "Written again", newest), "a new release"),
              # The newest to show its photo, with a caption of its own: the photo's download
@@ -346,31 +347,34 @@ def test_a_release_written_or_deleted_makes_only_the_pages_that_change(tmp_path)
                 photo = {path for path in after.keys() ^ before.keys() if "new-photo" in path}
                 assert len(photo) == 5, sorted(photo)  # 480 and 640 wide, WebP and JPEG; its preview
                 assert after["media/new-photo.jpg"] != before["media/new-photo.jpg"]  # with the credit
+            if number in (0, 3):  # the newest came or went: /releases/ changed, no numbered page
+                assert "releases/index.html" in made, number
+                assert not {path for path in made if path.startswith("releases/page/")}, number
             _assert_served_equals_a_fresh_build(running, site)
             counted.append(sum(path.startswith("releases/page/") for path in now_files))
         assert 'New: "Written today", listed on: ' in "\n".join(lines)
-        assert counted == [12, 11, 12, 11, 11, 11, 12, 11, 12, 11, 12], counted  # pages of the list
+        assert counted == [11, 11, 11, 11, 10, 11, 11, 11, 11, 11, 11], counted  # numbered pages
     finally:
         running.stop()
 
 
 def test_a_page_the_list_gains_or_loses_relinks_the_other_languages_page_at_its_place(tmp_path):
-    """A bilingual newsroom, five releases a page (30 in English, 15 in Vietnamese): a
-    Vietnamese release written gives its list a fourth page, which the English fourth page now
-    links (its switcher and hreflang, and the sitemap's); deleted, the English page links the
-    Vietnamese home again. An English release written and deleted gives and takes a seventh
-    page, which no Vietnamese page has. Each is a release written or deleted in memory, making
-    few pages, and the preview equals a cold one."""
+    """A bilingual newsroom, four releases a page (30 in English, 15 in Vietnamese): a
+    Vietnamese release written gives its list a third numbered page, which the English third
+    page now links (its switcher and hreflang, and the sitemap's); deleted, the English page
+    links the Vietnamese home again. Two English releases written give a seventh numbered
+    page, which no Vietnamese page has; deleted, they take it. Each is a release written or
+    deleted in memory, making few pages, and the preview equals a cold one."""
     sys.path.insert(0, str(REPO / "benchmarks"))
     from generate import generate
 
     site = generate(30, tmp_path / "site", seed=5, bilingual=True)
     toml = site / "presskit.toml"
-    toml.write_text(toml.read_text().replace("[languages.vi]", "releases_per_page = 5\n\n[languages.vi]"))
+    toml.write_text(toml.read_text().replace("[languages.vi]", "releases_per_page = 4\n\n[languages.vi]"))
     _aged(site)
     folder = site / "content/releases/2014"
     vietnamese = folder / "ban-tin-moi.vi.md"  # no English version
-    english = folder / "a-new-release.md"
+    english, another = folder / "a-new-release.md", folder / "another-release.md"
     lines: list[str] = []
     running = Session(site, "127.0.0.1", 0, report=lines.append)
 
@@ -378,18 +382,20 @@ def test_a_page_the_list_gains_or_loses_relinks_the_other_languages_page_at_its_
         text = re.sub(r"(?m)^title: .*$", f"title: {title}", (folder / model).read_text(), count=1)
         return lambda: path.write_text(text)
 
-    def page_4_links_vietnamese() -> bool:
-        return b"vi/releases/page/4/" in _served(running)["releases/page/4/index.html"]
+    def page_3_links_vietnamese() -> bool:
+        return b"vi/releases/page/3/" in _served(running)["releases/page/3/index.html"]
 
-    saves = [(write(vietnamese, "release-00000.vi.md", "Bản tin mới"), "a new release", True),
-             (vietnamese.unlink, "a release deleted", False),
-             (write(english, "release-00001.md", "A new release"), "a new release", False),
-             (english.unlink, "a release deleted", False)]
+    saves = [(write(vietnamese, "release-00000.vi.md", "Bản tin mới"), "a new release", True, False),
+             (vietnamese.unlink, "a release deleted", False, False),
+             (write(english, "release-00001.md", "A new release"), "a new release", False, False),
+             (write(another, "release-00001.md", "Another release"), "a new release", False, True),
+             (another.unlink, "a release deleted", False, False),
+             (english.unlink, "a release deleted", False, False)]
     try:
         served = _served(running)
-        assert "vi/releases/page/3/index.html" in served and "vi/releases/page/4/index.html" not in served
-        assert "releases/page/6/index.html" in served and not page_4_links_vietnamese()
-        for number, (action, said, linked) in enumerate(saves):
+        assert "vi/releases/page/2/index.html" in served and "vi/releases/page/3/index.html" not in served
+        assert "releases/page/6/index.html" in served and not page_3_links_vietnamese()
+        for number, (action, said, linked, seventh) in enumerate(saves):
             before_files = dict(running.preview.snapshot().files)
             line = _then(running, lines, action)
             assert said in line, (number, line)
@@ -397,8 +403,9 @@ def test_a_page_the_list_gains_or_loses_relinks_the_other_languages_page_at_its_
             made = [path for path in now_files if path.endswith(".html")
                     and now_files[path] is not before_files.get(path)]
             assert len(made) < len([path for path in now_files if path.endswith(".html")]) / 3, number
-            assert page_4_links_vietnamese() == linked, number
-            assert ("releases/page/7/index.html" in now_files) == (number == 2)
+            assert page_3_links_vietnamese() == linked, number
+            assert ("vi/releases/page/3/index.html" in now_files) == linked, number
+            assert ("releases/page/7/index.html" in now_files) == seventh, number
             _assert_served_equals_a_fresh_build(running, site)
     finally:
         running.stop()
@@ -692,10 +699,11 @@ def test_a_search_file_asked_for_between_the_pages_and_the_index_is_the_new_buil
 
 def test_a_list_page_or_search_file_asked_for_before_a_written_release_is_whole_waits(tmp_path, monkeypatch):
     """A release written (kept in memory) serves its page, the home page, the first page of
-    the list and the term pages at once; the other pages of the list, the search index and the
-    sitemap follow. A tab that asks for one of those in between waits for it: it never gets a
-    page of the list as it was (the release twice, or one missing) nor the old index. So too
-    after a move, whose search index is made after its pages."""
+    the list and the term pages at once; the numbered pages of the list it shifts (all: it is
+    the oldest), the search index and the sitemap follow. A tab that asks for one of those in
+    between waits for it: it never gets a page of the list as it was (a release twice, or one
+    missing) nor the old index. So too after a move, whose search index is made after its
+    pages."""
     from conftest import release
 
     sys.path.insert(0, str(REPO / "benchmarks"))
@@ -710,10 +718,10 @@ def test_a_list_page_or_search_file_asked_for_before_a_written_release_is_whole_
     try:
         before = running.preview.snapshot()
         index = next(path for path in before.files if path.startswith("search/data/meta"))
-        year = max(path.split("/")[1] for path in before.files if path.startswith("archive/2"))
+        years = sorted(path.split("/")[1] for path in before.files if path.startswith("archive/2"))
         asked = _asked_once_told(monkeypatch, running, [index, "sitemap.xml", "releases/page/2/"])
         line = _then(running, lines, lambda: (site / "content/releases/written-today.md").write_text(
-            release("Written today", f"{year}-12-31")))
+            release("Written today", f"{years[0]}-12-31")))  # the second oldest
         assert "a new release" in line, line
         wait_for(lambda: len(asked) == 3, timeout=20)
         last = running.preview.snapshot()
@@ -724,11 +732,11 @@ def test_a_list_page_or_search_file_asked_for_before_a_written_release_is_whole_
                         asked["releases/page/2/"])
         assert served == last.made(page) != before.made(page)  # (without the script the tab is given)
         _assert_served_equals_a_fresh_build(running, site)
-        # A move (a new date in the same year) renumbers the search index too.
+        # A move (to the newest of the site) renumbers the search index too.
         asked.clear()
         before = running.preview.snapshot()
         moved = site / "content/releases/written-today.md"
-        line = _then(running, lines, lambda: moved.write_text(release("Written today", f"{year}-01-01")))
+        line = _then(running, lines, lambda: moved.write_text(release("Written today", f"{years[-1]}-12-31")))
         assert MOVED in line, line
         wait_for(lambda: len(asked) == 3, timeout=20)
         assert asked[index] == running.preview.snapshot().made(index) != before.made(index)

@@ -54,7 +54,9 @@ def contact_card(identifier: str, root: str = "/") -> str:
 
 
 def releases_page(number: int, root: str = "/") -> str:
-    return under(root, RELEASES if number == 1 else f"{RELEASES}page/{number}/")
+    """A numbered page of the list of releases, counted from the oldest (see
+    render.release_list_pages): /releases/page/NUMBER/."""
+    return under(root, f"{RELEASES}page/{number}/")
 
 
 def country(slug: str, root: str = "/") -> str:

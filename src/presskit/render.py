@@ -711,35 +711,37 @@ class _Renderer:
                         json_ld=_Lazy(self.website_data))
 
     def release_lists(self) -> Iterator[PageSpec]:
-        graph = self.graph
-        years = [(y.year, len(y.releases)) for y in graph.years]
-        per_page = self.settings.releases_per_page
+        graph, _ = self.graph, self._
+        per_page, root = self.settings.releases_per_page, self.language.root
         count = release_list_pages(graph, per_page)
-        _, root = self._, self.language.root
-        for number in range(1, count + 1):
-            if not self.makes(paths.releases_page(number, root)):
+        for number in range(count, 0, -1):  # the newest first, as a reader goes
+            path = release_list_path(number, count, root)
+            if not self.makes(path):
                 continue
-            chunk = graph.releases[(number - 1) * per_page:number * per_page]
+            chunk = release_list_chunk(graph.releases, number, count, per_page)
             pagination = _pagination(number, count, root)
-            yield self.spec(paths.releases_page(number, root), "releases.html",
-                            _("Releases") if number == 1 else
-                            _("Releases, page %(number)s") % {"number": number},
-                            (self.prints.releases(chunk), sorted(pagination.items()), years,
-                             len(graph.releases)),
-                            releases=chunk, pagination=pagination, total=len(graph.releases),
-                            years=graph.years)
+            if number == count:
+                yield self.spec(path, "releases.html", _("Releases"),
+                                (self.prints.releases(chunk), sorted(pagination.items()),
+                                 [(y.year, len(y.releases)) for y in graph.years], len(graph.releases)),
+                                releases=chunk, pagination=pagination, total=len(graph.releases),
+                                years=graph.years)
+            else:  # nothing that changes as releases come: the page keeps its bytes
+                years = year_links(graph)
+                yield self.spec(path, "releases.html", _("Releases, page %(number)s") % {"number": number},
+                                (self.prints.releases(chunk), sorted(pagination.items()), years),
+                                releases=chunk, pagination=pagination, years=years)
 
     def releases(self) -> Iterator[PageSpec]:
         for release in self.chosen(self.graph.releases):
             yield self.release_spec(release)
 
     def archives(self) -> Iterator[PageSpec]:
-        graph = self.graph
-        years = [(y.year, len(y.releases)) for y in graph.years]
-        for year in self.chosen(graph.years):
+        years = year_links(self.graph)
+        for year in self.chosen(self.graph.years):
             yield self.spec(year.path, "archive.html",
                             self._("Releases of %(year)s") % {"year": year.year},
-                            (self.prints.releases(year.releases), years), year=year, years=graph.years)
+                            (self.prints.releases(year.releases), years), year=year, years=years)
 
     def countries(self) -> Iterator[PageSpec]:
         graph, prints, _ = self.graph, self.prints, self._
@@ -1607,9 +1609,61 @@ def search_folder(root: str) -> str:
     return paths.under(root, "/" + search.DATA).lstrip("/")
 
 
+# A language's list of releases, newest first, is paged from its oldest release: page 1
+# (/releases/page/1/) holds the first `per_page` ever published, page 2 the next, and the
+# first page, /releases/, the newest: `per_page` to 2 × `per_page` - 1 of them (all, when there
+# are fewer). So a numbered page keeps its address and its releases as new ones come: a release
+# added or deleted changes /releases/ alone, and every `per_page` releases the newest numbered
+# page comes or goes, not every page of the list (and every file a deploy uploads).
+
+
 def release_list_pages(graph: SiteGraph, per_page: int) -> int:
-    """How many pages a language's list of releases has (one, when it has none)."""
-    return max(1, -(-len(graph.releases) // per_page))
+    """How many pages a language's list of releases has, /releases/ included (one, when it
+    has none): /releases/ is the last of them, the numbered pages come before it."""
+    return max(1, len(graph.releases) // per_page)
+
+
+def release_list_path(number: int, count: int, root: str) -> str:
+    """The address of page `number` of a list of `count` pages (see release_list_pages)."""
+    return paths.under(root, paths.RELEASES) if number == count else paths.releases_page(number, root)
+
+
+def release_list_chunk(releases: Sequence[Release], number: int, count: int, per_page: int,
+                       ) -> Sequence[Release]:
+    """The releases (newest first) that page `number` of a list of `count` pages shows."""
+    end = len(releases) - (number - 1) * per_page
+    return releases[:end] if number == count else releases[end - per_page:end]
+
+
+def release_lists_shown(graph: SiteGraph, per_page: int) -> dict[str, tuple[object, ...]]:
+    """What each page of a language's list of releases shows, by address: its releases, its
+    links to the pages beside it and, on /releases/, each year's count and the whole count.
+    Two of these, before and after an edit, differ at the pages it changes."""
+    count, root = release_list_pages(graph, per_page), graph.language.root
+    shown: dict[str, tuple[object, ...]] = {}
+    for number in range(1, count + 1):
+        shown[release_list_path(number, count, root)] = (
+            tuple(release_list_chunk(graph.releases, number, count, per_page)),
+            tuple(_pagination(number, count, root).items()))
+    shown[release_list_path(count, count, root)] += (
+        tuple((y.year, len(y.releases)) for y in graph.years), len(graph.releases))
+    return shown
+
+
+@dataclass(frozen=True)
+class YearLink:
+    """A year as the pages that link it, but do not count its releases, see it."""
+
+    year: int
+    path: str
+
+    @property
+    def name(self) -> str:
+        return str(self.year)
+
+
+def year_links(graph: SiteGraph) -> list[YearLink]:
+    return [YearLink(year.year, year.path) for year in graph.years]
 
 
 def _languages_linked(newsroom: Newsroom, spec_lists: list[list[PageSpec]]) -> tuple[
@@ -1633,11 +1687,11 @@ def _languages_linked(newsroom: Newsroom, spec_lists: list[list[PageSpec]]) -> t
 
 
 def list_page_alternates(newsroom: Newsroom, number: int, per_page: int) -> dict[str, tuple[Alternate, ...]]:
-    """Page `number` of the list of releases in each language that has it, with its versions,
+    """Numbered page `number` of the list of releases in each language that has it, with its versions,
     as a build links them (see _languages_linked)."""
     languages = [graph.language for graph in newsroom.graphs]
     existing = [{paths.releases_page(number, graph.language.root)}
-                if number <= release_list_pages(graph, per_page) else set() for graph in newsroom.graphs]
+                if number < release_list_pages(graph, per_page) else set() for graph in newsroom.graphs]
     return {path: _alternates(path, None, language, languages, existing, {})
             for language, found in zip(languages, existing, strict=True) for path in found}
 
@@ -1776,11 +1830,15 @@ def _locale(code: str) -> Locale:
 
 
 def _pagination(number: int, count: int, root: str) -> dict[str, Any]:
+    """Page `number` of a list of `count` pages (see release_list_pages): whether it is the
+    first, /releases/ (its number None), and the addresses of the newer page (`previous`), the
+    older (`next`) and the first."""
     return {
-        "number": number,
-        "count": count,
-        "previous": paths.releases_page(number - 1, root) if number > 1 else None,
-        "next": paths.releases_page(number + 1, root) if number < count else None,
+        "first": number == count,
+        "number": number if number < count else None,
+        "previous": release_list_path(number + 1, count, root) if number < count else None,
+        "next": paths.releases_page(number - 1, root) if number > 1 else None,
+        "newest": paths.under(root, paths.RELEASES),
     }
 
 

@@ -61,6 +61,8 @@ from presskit.render import (
     list_page_alternates,
     release_alternates,
     release_list_pages,
+    release_list_path,
+    release_lists_shown,
     render_shown,
 )
 from presskit.schema import load_releases
@@ -314,17 +316,17 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
     per_page = settings.releases_per_page
     counts = (release_list_pages(before, per_page), release_list_pages(after, per_page))
     root, limit = after.language.root, settings.feed_entries
-    gone_pages = [paths.releases_page(number, root) for number in range(counts[1] + 1, counts[0] + 1)]
+    gone_pages = [paths.releases_page(number, root) for number in range(counts[1], counts[0])]
     if gone:
         gone_pages.append(release.path)
+    # The pages of the list of releases that shift: those newer than it (/releases/ alone, for
+    # the newest). All but /releases/ are made once the rest is served (a tab's request for
+    # one waits for them), as the search index is.
+    shifted = _lists_changed(before, after, per_page)
     pages = ({release.path} | {other.path for other in relinked} | kept.shown_on.pages(source)
-             | _regrouped_pages(kept.newsroom, newsroom) | _lists_of(after, counts[1])
+             | _regrouped_pages(kept.newsroom, newsroom) | _lists_of(after) | shifted
              | _terms_of(after if added else before, release))
-    # Every page of the list of releases shifts: all but the first are made once the rest is
-    # served (a tab's request for one waits for them), as the search index is; so are the
-    # pages of the other years (which may show how many releases each year has).
-    later = {paths.releases_page(number, root) for number in range(2, counts[1] + 1)}
-    later |= {year.path for year in after.years if year.year != release.date.year}
+    later = shifted - {paths.under(root, paths.RELEASES)}
     if workers:
         pages, later = pages | later, set()
     left = frozenset() if added else frozenset(
@@ -333,7 +335,7 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
     if counts[0] != counts[1] and len(newsroom.graphs) > 1:
         # A page its list gains or loses: the other languages' pages at its place link it, or
         # no longer (their switchers, their hreflang and the sitemap's). Its own is made later.
-        for number in range(min(counts) + 1, max(counts) + 1):
+        for number in range(min(counts), max(counts)):
             linked = list_page_alternates(newsroom, number, per_page)
             alternates.update(linked)
             pages |= linked.keys() - {paths.releases_page(number, root)}
@@ -597,15 +599,24 @@ def _with_kept_organisations(release: Release, kept: KeptSite) -> Release | None
     return dataclasses.replace(release, partners=now[0], programmes=now[1])
 
 
-def _lists_of(graph: SiteGraph, count: int) -> set[str]:
-    """The pages of a language that count or list releases: its home page, the pages of its
-    list of releases, of each year, and its lists of countries, partners, programmes and topics
-    (those whose fingerprint is the same are not made again)."""
+def _lists_of(graph: SiteGraph) -> set[str]:
+    """The pages of a language that count or list releases: its home page, /releases/, the
+    pages of each year, and its lists of countries, partners, programmes and topics (those
+    whose fingerprint is the same are not made again). The numbered pages of the list of
+    releases: see _lists_changed."""
     root = graph.language.root
-    return ({root, *(paths.releases_page(number, root) for number in range(1, count + 1)),
-             *(year.path for year in graph.years)}
+    return ({root, paths.under(root, paths.RELEASES), *(year.path for year in graph.years)}
             | {paths.under(root, folder) for folder in (paths.COUNTRIES, paths.PARTNERS, paths.PROGRAMMES,
                                                         paths.TOPICS)})
+
+
+def _lists_changed(before: SiteGraph, after: SiteGraph, per_page: int) -> set[str]:
+    """The pages of a language's list of releases that show other releases after an edit, or
+    link other pages, or count otherwise (pages gone: those it no longer has)."""
+    if before.releases is after.releases and before.years is after.years:
+        return set()
+    was, now = release_lists_shown(before, per_page), release_lists_shown(after, per_page)
+    return {path for path, shown in now.items() if was.get(path) != shown}
 
 
 def _terms_of(graph: SiteGraph, release: Release) -> set[str]:
@@ -630,11 +641,11 @@ def _with_pages_of(pages: tuple[str, ...], before: SiteGraph, after: SiteGraph, 
     root = after.language.root
     per_page = settings.releases_per_page
     was, now = release_list_pages(before, per_page), release_list_pages(after, per_page)
-    last = found.index(paths.output_file(paths.releases_page(was, root)))
-    if now > was:
-        found[last + 1:last + 1] = [paths.output_file(paths.releases_page(number, root))
-                                    for number in range(was + 1, now + 1)]
-    for number in range(was, now, -1):
+    first = found.index(paths.output_file(release_list_path(was, was, root)))  # /releases/
+    if now > was:  # the newest numbered pages follow it
+        found[first + 1:first + 1] = [paths.output_file(paths.releases_page(number, root))
+                                      for number in range(now - 1, was - 1, -1)]
+    for number in range(now, was):
         found.remove(paths.output_file(paths.releases_page(number, root)))
     return tuple(found)
 
@@ -725,22 +736,19 @@ def _regrouped_pages(before: Newsroom, after: Newsroom) -> set[str]:
 
 def _moved_pages(settings: Settings, before: Newsroom, after: Newsroom,
                  moved: dict[Release, Release]) -> set[str]:
-    """The pages of the list of all releases between each moved release's old and new
-    places, and the home page of each language that has one; for a release dated into another
-    year, every page of that list and every year's page (they count each year's releases)."""
+    """The pages of the list of all releases that moved releases shift, and the home page of
+    each language that has one; for a release dated into another year, the pages of both years
+    and /releases/ (it counts each year's releases)."""
     per_page = settings.releases_per_page
     found = set()
     for old_graph, new_graph in zip(before.graphs, after.graphs, strict=True):
-        for old, new in moved.items():
-            if new in new_graph.links:
-                root = new_graph.language.root
-                first, last = sorted((old_graph.releases.index(old), new_graph.releases.index(new)))
-                if old.date.year != new.date.year:
-                    first, last = 0, len(new_graph.releases) - 1
-                    found |= {year.path for year in new_graph.years}
-                found |= {paths.releases_page(number, root)
-                          for number in range(first // per_page + 1, last // per_page + 2)}
-                found.add(root)
+        languages = [(old, new) for old, new in moved.items() if new in new_graph.links]
+        if languages:
+            found |= _lists_changed(old_graph, new_graph, per_page) | {new_graph.language.root}
+        for old, new in languages:
+            if old.date.year != new.date.year:
+                found |= {paths.year(old.date.year, new_graph.language.root),
+                          paths.year(new.date.year, new_graph.language.root)}
     return found
 
 
