@@ -48,6 +48,24 @@ def test_a_packed_body_reads_as_the_open_one():
     assert isinstance(moved, PackedBody) and moved == body and moved.words == body.words
 
 
+def test_a_body_packed_by_an_older_presskit_reads_as_it_was_and_words_open_alone(monkeypatch):
+    """A store or kept graph from before packs (HTML, words) as one zlib stream: still read.
+    A body packed now holds its words first, and opening them opens none of its HTML."""
+    import marshal
+    import zlib
+
+    body = _open()
+    pack = zlib.compress(marshal.dumps((body.html, body.words)), 1)
+    older = PackedBody(body.first_paragraph, body.links, pack, True)
+    assert older.html == body.html and older.words == body.words and older == body
+    packed = PackedBody.of(body)
+    opened: list[int] = []
+    real = marshal.loads
+    monkeypatch.setattr(marshal, "loads", lambda data: opened.append(len(data)) or real(data))
+    assert packed.words == body.words
+    assert opened == [len(marshal.dumps(body.words))]  # the words' bytes, not the HTML's
+
+
 def test_words_counted_later_are_packed_with_the_text():
     body = BodyRenderer("/").render(TEXT, 1)
     packed = PackedBody.of(body)

@@ -54,7 +54,7 @@ class PackedBody(RenderedBody):
     def __init__(self, first_paragraph: str, links: list[BodyLink], packed: bytes, counted: bool) -> None:
         self.first_paragraph = first_paragraph
         self.links = links
-        self.packed = packed  # zlib of marshal's (html, words)
+        self.packed = packed  # see _pack
         self._counted = counted
 
     @classmethod
@@ -65,13 +65,21 @@ class PackedBody(RenderedBody):
 
     @property  # type: ignore[override]
     def html(self) -> str:
-        html: str = marshal.loads(zlib.decompress(self.packed))[0]
-        return html
+        packed = self.packed
+        if packed[:1] != _WORDS_FIRST:  # packed by an older presskit: (html, words)
+            html: str = marshal.loads(zlib.decompress(packed))[0]
+            return html
+        length = int.from_bytes(packed[1:5], "big")
+        return marshal.loads(memoryview(zlib.decompress(packed[5:]))[length:])  # type: ignore[no-any-return]
 
     @property  # type: ignore[override]
     def words(self) -> tuple[str, dict[str, int]] | None:
-        words: tuple[str, dict[str, int]] | None = marshal.loads(zlib.decompress(self.packed))[1]
-        return words
+        packed = self.packed
+        if packed[:1] != _WORDS_FIRST:
+            words: tuple[str, dict[str, int]] | None = marshal.loads(zlib.decompress(packed))[1]
+            return words
+        length = int.from_bytes(packed[1:5], "big")  # (its words alone opened: the search index's)
+        return marshal.loads(zlib.decompressobj().decompress(packed[5:], length))  # type: ignore[no-any-return]
 
     @words.setter
     def words(self, words: tuple[str, dict[str, int]] | None) -> None:
@@ -93,8 +101,15 @@ class PackedBody(RenderedBody):
         return f"PackedBody(first_paragraph={self.first_paragraph!r}, links={self.links!r})"
 
 
+_WORDS_FIRST = b"\x01"  # how a pack of words, then HTML starts (a zlib stream starts with 0x78)
+
+
 def _pack(html: str, words: tuple[str, dict[str, int]] | None) -> bytes:
-    return zlib.compress(marshal.dumps((html, words)), 1)  # level 1: most of the gain, quickly
+    """A body's HTML and words, compressed at once (level 1: most of the gain, quickly), the
+    words first: the search index opens the words of every release, and their bytes alone are
+    then opened, not the HTML after them. The length of the words' bytes comes first."""
+    head = marshal.dumps(words)
+    return _WORDS_FIRST + len(head).to_bytes(4, "big") + zlib.compress(head + marshal.dumps(html), 1)
 
 
 def is_site_path(target: str) -> bool:
