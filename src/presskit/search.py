@@ -54,10 +54,15 @@ DATA = "search/data/"  # under a language's root
 FORMAT = 10  # 3: files gzipped (.jsonz); 4: shards at level 3; 5: cards named by release;
 # 6: releases numbered by day (meta.jsonz's "numbers"), cards by number; 7: numbered by year and
 # address, listed by date in meta.jsonz's "order"; 8: groups split by the length of their lists
-# (_size); 9: shards coded by Huffman alone (_shard_json); 10: cards too (Entry._card). A
+# (_size); 9: shards coded by Huffman alone (_shard_json); 10: cards at level 3 (Entry._card). A
 # change to what a card holds or how must change it: an index of another format is made anew
 # (the keys a build keeps describe releases, not cards)
 _LEVEL = 6  # gzip's default, for meta.jsonz (read first, by every search)
+# For the cards: a cold build gzips 10,000 of them, 2.1 s of work at level 6, 1.0 s at level 3
+# for cards 2 % larger. (By Huffman alone, as the shards, 0.5 s, but 11 % larger with a
+# newsroom's vocabulary and three times as large for text that repeats itself: the index holds
+# every card until it is written, 0.09 GB more at 50,000 releases.)
+_CARD_LEVEL = 3
 _SHARD_LIMIT = 24_000  # characters: a two-letter shard larger than this is split by the third letter
 _TEXT_LIMIT = 20_000  # characters of a release's text kept for its excerpt
 _DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -245,7 +250,7 @@ class Entry:
         card again.
         The JSON it was made of is let go (made again if asked for): the preview held 71 MB
         of them at 10,000 releases."""
-        card = _huffman_zipped(self.card_json())
+        card = gzip.compress(self.card_json(), compresslevel=_CARD_LEVEL, mtime=0)
         self.__dict__.pop("_card_json", None)
         return card
 
@@ -1042,10 +1047,7 @@ def _shard_json(words: dict[str, str]) -> bytes:
 
 
 def _huffman_zipped(data: bytes) -> bytes:
-    """Gzip of bytes coded by Huffman alone, for the shards and the cards: a cold build
-    gzips 10,000 cards, which took 2.1 s of work at level 6 (52 µs a card by Huffman alone
-    against 209 µs: a quarter of the time, for cards 11 % larger, 8.8 MB against 7.9 MB; a
-    search downloads those of the results it shows)."""
+    """Gzip of bytes coded by Huffman alone (see _shard_json)."""
     packer = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, 16 + zlib.MAX_WBITS, 8,
                               zlib.Z_HUFFMAN_ONLY)
     return packer.compress(data) + packer.flush()
