@@ -51,10 +51,10 @@ from presskit.forks import forked_map
 from presskit.markdown import RenderedBody
 
 DATA = "search/data/"  # under a language's root
-FORMAT = 10  # 3: files gzipped (.jsonz); 4: shards at level 3; 5: cards named by release;
+FORMAT = 11  # 3: files gzipped (.jsonz); 4: shards at level 3; 5: cards named by release;
 # 6: releases numbered by day (meta.jsonz's "numbers"), cards by number; 7: numbered by year and
 # address, listed by date in meta.jsonz's "order"; 8: groups split by the length of their lists
-# (_size); 9: shards coded by Huffman alone (_shard_json); 10: cards at level 3 (Entry._card). A
+# (_size); 9: shards coded by Huffman alone (_shard_json); 10: cards too; 11: cards at level 3. A
 # change to what a card holds or how must change it: an index of another format is made anew
 # (the keys a build keeps describe releases, not cards)
 _LEVEL = 6  # gzip's default, for meta.jsonz (read first, by every search)
