@@ -714,6 +714,7 @@ class _Renderer:
         graph, _ = self.graph, self._
         per_page, root = self.settings.releases_per_page, self.language.root
         count = release_list_pages(graph, per_page)
+        years = year_links(graph)
         for number in range(count, 0, -1):  # the newest first, as a reader goes
             path = release_list_path(number, count, root)
             if not self.makes(path):
@@ -727,7 +728,6 @@ class _Renderer:
                                 releases=chunk, pagination=pagination, total=len(graph.releases),
                                 years=graph.years)
             else:  # nothing that changes as releases come: the page keeps its bytes
-                years = year_links(graph)
                 yield self.spec(path, "releases.html", _("Releases, page %(number)s") % {"number": number},
                                 (self.prints.releases(chunk), sorted(pagination.items()), years),
                                 releases=chunk, pagination=pagination, years=years)
