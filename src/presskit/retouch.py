@@ -17,10 +17,10 @@ order: every list that holds it is sorted again and the links it changes are fou
 whose neighbours or related lists changed, the pages of the list of all releases between its
 old and new place, the home page, the feeds it joined or left, its language's search index
 (its card, and meta.jsonz, which lists releases by date; see search.index_numbers) and the
-sitemap; dated into another year, it leaves that year's page for the other's, and every page
-of the list of all releases and every year's page (which count each year's releases) are made
-again. Anything else (a year's first release or its last, a partner added, a file added or
-removed) is left to the full build, which is always right.
+sitemap; dated into another year, it leaves that year's page for the other's, and both years'
+pages and /releases/ (which counts each year's releases) are made again. Anything else (a
+year's first release or its last, a partner added, a file added or removed) is left to the
+full build, which is always right.
 """
 
 from __future__ import annotations
@@ -742,10 +742,10 @@ def _moved_pages(settings: Settings, before: Newsroom, after: Newsroom,
     per_page = settings.releases_per_page
     found = set()
     for old_graph, new_graph in zip(before.graphs, after.graphs, strict=True):
-        languages = [(old, new) for old, new in moved.items() if new in new_graph.links]
-        if languages:
+        mine = [(old, new) for old, new in moved.items() if new in new_graph.links]
+        if mine:
             found |= _lists_changed(old_graph, new_graph, per_page) | {new_graph.language.root}
-        for old, new in languages:
+        for old, new in mine:
             if old.date.year != new.date.year:
                 found |= {paths.year(old.date.year, new_graph.language.root),
                           paths.year(new.date.year, new_graph.language.root)}

@@ -143,33 +143,32 @@ def word_counts(text: str) -> Counter[str]:
 _ASCII_WORDS_KEPT = _ASCII_WORDS[:128] + bytes(range(128, 256))  # (UTF-8's other bytes kept)
 
 
+def _written(text: str) -> list[str]:
+    """A text's words as written (in Unicode's composed form, lower-cased), for _folded."""
+    return _RAW_WORD.findall(unicodedata.normalize("NFC", text).lower())
+
+
+def _folded(raw: str) -> list[str]:
+    """The folded words of a word as written: itself folded, split where folding leaves
+    something other than letters and digits."""
+    folded = _fold_word(raw)
+    return [folded] if folded.isalnum() else _WORD.findall(folded)
+
+
 def _counted_whole(text: str) -> Counter[str]:
     """`word_counts` of a text cut the general way as a whole: its words as written counted,
     then each different one folded once."""
     counts: Counter[str] = Counter()
-    for raw, count in Counter(_RAW_WORD.findall(unicodedata.normalize("NFC", text).lower())).items():
-        folded = _fold_word(raw)
-        if folded.isalnum():
-            counts[folded] += count
-        else:
-            for word in _WORD.findall(folded):
-                counts[word] += count
+    for raw, count in Counter(_written(text)).items():
+        for word in _folded(raw):
+            counts[word] += count
     return counts
 
 
 @lru_cache(maxsize=1 << 16)
 def _words_of(text: str) -> tuple[str, ...]:
-    """The folded words of a text, in order, cut the general way: its words as written (in
-    Unicode's composed form, lower-cased), each folded, and split where folding leaves
-    something other than letters and digits."""
-    found: list[str] = []
-    for raw in _RAW_WORD.findall(unicodedata.normalize("NFC", text).lower()):
-        folded = _fold_word(raw)
-        if folded.isalnum():
-            found.append(folded)
-        else:
-            found += _WORD.findall(folded)
-    return tuple(found)
+    """The folded words of a text, in order, cut the general way."""
+    return tuple(word for raw in _written(text) for word in _folded(raw))
 
 
 def plain_text(body_html: str) -> str:
