@@ -103,12 +103,12 @@ def test_a_body_edit_writes_only_its_page_and_the_feeds_that_carry_it(tmp_path, 
     assert page in changed and "feed.xml" in changed
     others = [p for p in changed if p != page and not p.endswith("feed.xml")]
     # and in the search index, the release's card (the newest: the last by date) and the shards
-    # of the words it gained
+    # of the words it gained, those of the newest year's releases (r/)
     meta = json.loads(gzip.decompress((output / "search/data/meta.jsonz").read_bytes()))
     newest_number = search.decode_list(meta["numbers"])[search.decode_order(meta["order"])[-1]]
     card = f"search/data/f/{search.card_name(newest_number)}.jsonz"
     assert card in others and len(others) > 1, others
-    assert all(p.startswith("search/data/s/") for p in set(others) - {card, "search/data/meta.jsonz"}), others
+    assert all(p.startswith("search/data/r/") for p in set(others) - {card, "search/data/meta.jsonz"}), others
     assert "One more sentence for the record." in (output / page).read_text()
     assert "One more sentence for the record." in (output / "feed.xml").read_text()
     assert run("build", site).out.startswith("Nothing changed")

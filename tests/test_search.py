@@ -106,13 +106,17 @@ def card_file(folder: Path, place: int) -> Path:
 
 def index_words(folder: Path) -> dict[str, dict[int, int]]:
     """Every word of an index, with its releases (by place, 0 the oldest) and weights, decoded
-    from its shards."""
+    from its shards: those of the newest year's releases (r/) and the others' (s/)."""
     found: dict[str, dict[int, int]] = {}
     place = places(folder)
-    for shard in sorted((folder / "s").glob("*.jsonz")):
-        for word, postings in unzipped(shard).items():
-            assert word not in found, f"{word} in two shards"
-            found[word] = {place[number]: weight for number, weight in search.decode_pairs(postings).items()}
+    for part in ("s", "r"):
+        seen: set[str] = set()
+        for shard in sorted((folder / part).glob("*.jsonz")):
+            for word, postings in unzipped(shard).items():
+                assert word not in seen, f"{word} in two shards of {part}/"
+                seen.add(word)
+                found.setdefault(word, {}).update(
+                    (place[number], weight) for number, weight in search.decode_pairs(postings).items())
     return found
 
 
@@ -580,8 +584,9 @@ def _numbered(dated: list[tuple[int, search.Entry]]) -> search.Numbered[_Dated]:
 
 
 def _index(dated: list[tuple[int, search.Entry]], filters: list[search.Filter]) -> dict[str, bytes]:
-    numbers, releases, order = _numbered(dated)
-    return search.build_index([r.entry for r in releases], filters, [], numbers=numbers, order=order)
+    numbers, releases, order, newest = _numbered(dated)
+    return search.build_index([r.entry for r in releases], filters, [], numbers=numbers, order=order,
+                              newest=newest)
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -591,7 +596,9 @@ def test_an_index_updated_from_the_last_one_is_the_index_made_anew(seed, monkeyp
     lost, as a quick rebuild loses the one of the entry it made again). A release added,
     removed or given another date, even among older ones, is an update; the only cards it
     writes are those of releases whose card or number changed."""
-    monkeypatch.setattr("presskit.search._SHARD_LIMIT", 1300)  # near the groups sizes: they split and merge
+    # Near the groups' sizes, in both parts of the index (each year's releases): they split and merge
+    monkeypatch.setattr("presskit.search._SHARD_LIMIT", 700)
+    monkeypatch.setattr("presskit.search._NEWEST", search._Years("r/", 1, 3))
     rng = random.Random(seed)
     keyed = seed % 2 == 0  # with the keys of the entries written, or reading every card
     vocabulary = [f"{a}{b}{c}" for a in "cdp" for b in "aeo" for c in "lmnrst"] + ["coverage", "co"]
@@ -637,7 +644,7 @@ def test_an_index_updated_from_the_last_one_is_the_index_made_anew(seed, monkeyp
             lost = rng.randrange(len(known) // search.ENTRY_KEY_SIZE) * search.ENTRY_KEY_SIZE
             known = known[:lost] + bytes(search.ENTRY_KEY_SIZE) + known[lost + search.ENTRY_KEY_SIZE:]
         made = search.index_from(written.get, entries, filters(dated), [], known if keyed else b"",
-                                 keys if keyed else (), now.numbers, now.order)
+                                 keys if keyed else (), now.numbers, now.order, now.newest)
         cold = _index(dated, filters(dated))
         was = {r.entry.card_json(): number for number, r in zip(before.numbers, before.releases, strict=True)}
         changed = {number for number, r in zip(now.numbers, now.releases, strict=True)
@@ -655,16 +662,16 @@ def test_an_index_updated_from_the_last_one_is_the_index_made_anew(seed, monkeyp
 
 
 def test_a_release_removed_among_older_ones_changes_the_shards_of_its_words_alone():
-    """Removing the oldest release of 60 writes no card and no shard but those of its words:
-    the numbers of the others stay as they are."""
-    dated = [(day, _entry(day, f"budget province words{day}")) for day in range(1, 61)]
-    numbers, releases, order = _numbered(dated)
+    """Removing the oldest release of 60 (30 in 2023, 30 in 2024) writes no card and no
+    shard but those of its words: the numbers of the others stay as they are."""
+    dated = [(day, _entry(day, f"budget province words{day}")) for day in [*range(1, 31), *range(400, 430)]]
+    numbers, releases, order, _ = _numbered(dated)
     written = _index(dated, [])
     keys = [_key(release.entry) for release in releases]
     now = _numbered(dated[1:])
     assert set(now.numbers) == set(numbers) - {numbers[order[0]]}  # (no other had probed past its slot)
     index = search.index_from(written.get, [r.entry for r in now.releases], [], [], b"".join(keys),
-                              [_key(r.entry) for r in now.releases], now.numbers, now.order)
+                              [_key(r.entry) for r in now.releases], now.numbers, now.order, now.newest)
     assert index is not None
     assert _materialised(index, written) == _index(dated[1:], [])
     its_shards = {f"s/{word[:2]}.jsonz" for word in dated[0][1].weights()}  # (none split at this size)
@@ -672,6 +679,42 @@ def test_a_release_removed_among_older_ones_changes_the_shards_of_its_words_alon
     assert new == {"meta.jsonz", *its_shards} - {"s/1.jsonz"}
     gone = {f"f/{search.card_name(numbers[order[0]])}.jsonz", "s/1.jsonz"}  # its card, and "1" was its alone
     assert set(written) - set(index) == gone
+
+
+def test_the_newest_years_words_are_apart_and_a_new_year_makes_the_index_anew():
+    """The lists of the newest year's releases are in r/, by their words' first letter, the
+    others' in s/, by two; a release added in the newest year changes r/ alone (and its card
+    and meta.jsonz). The first release of a new year moves the year before into s/: the index
+    is then made anew, never updated into one that still has that year apart."""
+    dated = [(day, _entry(day, f"budget province words{day}")) for day in [*range(1, 31), *range(400, 430)]]
+    written = _index(dated, [])
+    meta = json.loads(gzip.decompress(written["meta.jsonz"]))
+    numbers = _numbered(dated).numbers
+    assert meta["newest"] == (2024 - 1900) * 128 == _numbered(dated).newest  # (128 numbers a year)
+    assert sum(number >= meta["newest"] for number in numbers) == 30  # the releases of 2024
+    assert "bu" in meta["shards"] and "b" in meta["newest_shards"]
+    assert all(len(key) <= 2 for key in meta["shards"])
+    assert all(len(key) == 1 for key in meta["newest_shards"])
+    assert set(search.decode_pairs(json.loads(gzip.decompress(written["s/bu.jsonz"]))["budget"])) == {
+        number for number in numbers if number < meta["newest"]}
+    assert set(search.decode_pairs(json.loads(gzip.decompress(written["r/b.jsonz"]))["budget"])) == {
+        number for number in numbers if number >= meta["newest"]}
+    keys = [_key(r.entry) for r in _numbered(dated).releases]
+
+    def updated(now_dated: list[tuple[int, search.Entry]]) -> dict[str, bytes | None] | None:
+        now = _numbered(now_dated)
+        return search.index_from(written.get, [r.entry for r in now.releases], [], [], b"".join(keys),
+                                 [_key(r.entry) for r in now.releases], now.numbers, now.order, now.newest)
+
+    in_2024 = [*dated, (500, _entry(500, "budget grants"))]
+    index = updated(in_2024)
+    assert index is not None and _materialised(index, written) == _index(in_2024, [])
+    new = {name for name, data in index.items() if data is not None}
+    assert {name[:2] for name in new} == {"r/", "f/", "me"}  # r/b, r/g, r/r, r/t, its card, meta.jsonz
+    in_2025 = [*dated, (800, _entry(800, "budget grants"))]
+    assert updated(in_2025) is None  # made anew
+    anew = json.loads(gzip.decompress(_index(in_2025, [])["meta.jsonz"]))
+    assert anew["newest"] == (2025 - 1900) * 128 and anew["newest_shards"] == ["8", "b", "g", "h", "r", "t"]
 
 
 def test_a_release_keeps_its_number_when_its_date_changes_within_its_year():
@@ -712,7 +755,7 @@ def test_releases_are_listed_by_date_in_meta():
         assert search.decode_order(search.encode_order(places)) == places
     dated = [(day % 9, _entry(day, f"words{day}")) for day in range(40)]
     dated.sort(key=lambda found: (found[0], found[1].path))
-    numbers, releases, order = _numbered(dated)
+    numbers, releases, order, _ = _numbered(dated)
     assert numbers == sorted(numbers)
     assert [releases[place].entry for place in order] == [entry for _, entry in dated]
     meta = json.loads(gzip.decompress(_index(dated, [])["meta.jsonz"]))

@@ -1082,7 +1082,7 @@ class _Renderer:
         graph = self.graph
         if self.workers > 1:
             self.count_words_in_parallel()
-        numbers, releases, order = search.numbered(graph.releases)
+        numbers, releases, order, newest = search.numbered(graph.releases)
         entries = _Entries(releases, self.search_entry)
         keys = [self.search_key(release) for release in releases]
         folder = search_folder(self.language.root)
@@ -1092,9 +1092,10 @@ class _Renderer:
         index: dict[str, bytes | None] | None = None
         if written is not None:  # update the index the last build wrote: quicker, the same bytes
             index = search.index_from(lambda name: written.read(folder + name), entries, filters, names,
-                                      written.cards.get(self.language.code, b""), keys, numbers, order)
+                                      written.cards.get(self.language.code, b""), keys, numbers, order,
+                                      newest)
         if index is None:  # made by the workers
-            index = dict(search.build_index(entries, filters, names, self.workers, numbers, order))
+            index = dict(search.build_index(entries, filters, names, self.workers, numbers, order, newest))
         self.memory.search_cards[self.language.code] = b"".join(keys)
         kept_in = f"{written.folder}/" if written is not None and written.folder is not None else None
         for name, data in index.items():

@@ -51,10 +51,11 @@ from presskit.forks import forked_map
 from presskit.markdown import RenderedBody
 
 DATA = "search/data/"  # under a language's root
-FORMAT = 11  # 3: files gzipped (.jsonz); 4: shards at level 3; 5: cards named by release;
+FORMAT = 12  # 3: files gzipped (.jsonz); 4: shards at level 3; 5: cards named by release;
 # 6: releases numbered by day (meta.jsonz's "numbers"), cards by number; 7: numbered by year and
 # address, listed by date in meta.jsonz's "order"; 8: groups split by the length of their lists
-# (_size); 9: shards coded by Huffman alone (_shard_json); 10: cards too; 11: cards at level 3. A
+# (_size); 9: shards coded by Huffman alone (_shard_json); 10: cards too; 11: cards at level 3;
+# 12: the newest year's lists apart, in r/ (see build_index). A
 # change to what a card holds or how must change it: an index of another format is made anew
 # (the keys a build keeps describe releases, not cards)
 _LEVEL = 6  # gzip's default, for meta.jsonz (read first, by every search)
@@ -64,6 +65,26 @@ _LEVEL = 6  # gzip's default, for meta.jsonz (read first, by every search)
 # every card until it is written, 0.09 GB more at 50,000 releases.)
 _CARD_LEVEL = 3
 _SHARD_LIMIT = 24_000  # characters: a two-letter shard larger than this is split by the third letter
+
+
+class _Years(NamedTuple):
+    """One of the two parts of an index's lists (see `build_index`): where its shards are, by
+    how many first letters of their words they are named, and how large a group of words
+    may grow (in _SHARD_LIMITs) before it is split by one letter more."""
+
+    folder: str  # under search/data/
+    letters: int
+    limits: int
+
+    def limit(self) -> int:
+        return self.limits * _SHARD_LIMIT
+
+
+_OLDER = _Years("s/", 2, 1)  # the releases of every year but the newest
+# The newest year's: by their first letter, at most four times as large (a group of 96,000
+# characters is ~30 KB gzipped): a release added, deleted or edited in the newest year, as most
+# are, rewrites the ~25 shards of its words' first letters instead of ~400 of two letters.
+_NEWEST = _Years("r/", 1, 4)
 _TEXT_LIMIT = 20_000  # characters of a release's text kept for its excerpt
 _DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _DIGIT_VALUES = {digit: value for value, digit in enumerate(_DIGITS)}
@@ -326,8 +347,13 @@ def index_numbers(releases: Sequence[tuple[int, str]]) -> list[int]:
     others on average, in a simulation of years of 300-1,000 releases). Releases of a year
     stay together, as its words are. Numbers do not follow the
     dates within a year: meta.jsonz lists the releases by date (see `_meta`)."""
+    return _numbers_and_newest(releases)[0]
+
+
+def _numbers_and_newest(releases: Sequence[tuple[int, str]]) -> tuple[list[int], int | None]:
+    """`index_numbers`, and the first number of the newest year (None for no release)."""
     if not releases:
-        return []
+        return [], None
     per_year = Counter(year for year, _ in releases)
     base = min(_FIRST_YEAR, min(per_year))
     width = max(_LEAST_WIDTH, 1 << (_ROOM * max(per_year.values()) - 1).bit_length())
@@ -342,7 +368,7 @@ def index_numbers(releases: Sequence[tuple[int, str]]) -> list[int]:
             number = number + 1 if (number + 1) % width else number + 1 - width
         taken.add(number)
         numbers[at] = number
-    return numbers
+    return numbers, starts[max(per_year)]
 
 
 @lru_cache(maxsize=1 << 17)
@@ -354,11 +380,14 @@ def _digest(address: str) -> int:
 
 class Numbered(NamedTuple, Generic[_T]):
     """A language's releases as its index holds them: in the order of their `numbers`
-    (ascending), and the `order` of their dates: each one's place in that list, oldest first."""
+    (ascending), and the `order` of their dates: each one's place in that list, oldest first;
+    and the first number of the newest year (`newest`, None for no release), whose releases'
+    words are apart (see `build_index`)."""
 
     numbers: list[int]
     releases: list[_T]
     order: list[int]
+    newest: int | None
 
 
 class _Dated(Protocol):
@@ -376,23 +405,25 @@ def numbered(newest_first: Sequence[_D]) -> Numbered[_D]:
     """Releases (newest first, as a site lists them) as the index holds them: in the order of
     their numbers, with their order by date."""
     oldest_first = list(reversed(newest_first))
-    numbers, places, order = _numbering(tuple([(release.date.year, release.path)
-                                               for release in oldest_first]))
-    return Numbered(list(numbers), [oldest_first[at] for at in places], list(order))
+    numbers, places, order, newest = _numbering(tuple([(release.date.year, release.path)
+                                                       for release in oldest_first]))
+    return Numbered(list(numbers), [oldest_first[at] for at in places], list(order), newest)
 
 
 @lru_cache(maxsize=4)
-def _numbering(oldest_first: tuple[tuple[int, str], ...]) -> tuple[list[int], list[int], list[int]]:
-    """`numbered`'s numbers (ascending), the place by date of each in index order, and their
-    order by date. Kept for the releases' years and addresses, oldest first: a build after a
-    move numbers each language's releases for its index and again for its record (0.03-0.06 s
-    each time at 10,000 releases). Callers copy the lists they are given."""
-    numbers = index_numbers(oldest_first)
+def _numbering(oldest_first: tuple[tuple[int, str], ...],
+               ) -> tuple[list[int], list[int], list[int], int | None]:
+    """`numbered`'s numbers (ascending), the place by date of each in index order, their
+    order by date, and the newest year's first number. Kept for the releases' years and
+    addresses, oldest first: a build after a move numbers each language's releases for its
+    index and again for its record (0.03-0.06 s each time at 10,000 releases). Callers copy
+    the lists they are given."""
+    numbers, newest = _numbers_and_newest(oldest_first)
     places = sorted(range(len(numbers)), key=numbers.__getitem__)  # by date -> in index order
     order = [0] * len(places)
     for place, at in enumerate(places):
         order[at] = place
-    return [numbers[at] for at in places], places, order
+    return [numbers[at] for at in places], places, order, newest
 
 
 @lru_cache(maxsize=1 << 17)  # a build after a release is added names every card three times
@@ -413,35 +444,53 @@ _TWO_DIGITS = [a + b for a in _BASE_36 for b in _BASE_36]
 
 def build_index(entries: Sequence[Entry], filters: Iterable[Filter], names: Iterable[Name],
                 workers: int = 1, numbers: Sequence[int] | None = None,
-                order: Sequence[int] | None = None) -> dict[str, bytes]:
+                order: Sequence[int] | None = None, newest: int | None = None) -> dict[str, bytes]:
     """Every file of the index, by its path under search/data/ (a large index made in blocks
     of releases on `workers` processes, see `_block`). `numbers`: the releases' numbers
     (`index_numbers`), ascending, and `order`: their places by date (see `Numbered`); their
-    places by default."""
+    places by default.
+
+    Each word's list is in two parts: its releases numbered before `newest` (the first number
+    of the newest year, see `Numbered`) in a shard of `s/`, the others in a shard of `r/`,
+    named by fewer letters (see _NEWEST); search.js reads both. Without `newest`, every
+    release is in `s/`."""
     count = len(entries)
     numbers = list(range(count)) if numbers is None else list(numbers)
-    made = forked_map(functools.partial(_block, entries, numbers), _blocks(count, workers), workers,
+    cut = count if newest is None else bisect.bisect_left(numbers, newest)
+    parallel = workers > 1 and count >= PARALLEL_AT_LEAST
+    blocks = [*_blocks(range(cut), workers if parallel else 1),
+              *_blocks(range(cut, count), workers if parallel else 1)]
+    made = forked_map(functools.partial(_block, entries, numbers), blocks, workers if parallel else 1,
                       at_least=2, chunksize=1)
-    lists: dict[str, list[_Part]] = {}
-    for _, parts in made:
-        for word, part in parts.items():
-            lists.setdefault(word, []).append(part)
-    joined = {word: _joined(parts) for word, parts in lists.items()}
-    shards = _shards(joined)
-    files = {f"s/{key}.jsonz": _shard_json({word: joined[word] for word in shard})
-             for key, shard in shards.items()}
-    files["meta.jsonz"] = _meta(numbers, order, sorted(shards), filters, names)
+    files: dict[str, bytes] = {}
+    keys: list[list[str]] = []
+    for years in (_OLDER, _NEWEST):
+        lists: dict[str, list[_Part]] = {}
+        for places, (_, parts) in zip(blocks, made, strict=True):
+            if (places.start < cut) == (years is _OLDER):
+                for word, part in parts.items():
+                    lists.setdefault(word, []).append(part)
+        joined = {word: _joined(parts) for word, parts in lists.items()}
+        shards = _shards(joined, years)
+        files.update((f"{years.folder}{key}.jsonz", _shard_json({word: joined[word] for word in shard}))
+                     for key, shard in shards.items())
+        keys.append(sorted(shards))
+    files["meta.jsonz"] = _meta(numbers, order, keys[0], filters, names, keys[1], newest)
     numbered_cards = zip(numbers, itertools.chain.from_iterable(cards for cards, _ in made), strict=True)
     files.update((f"f/{card_name(number)}.jsonz", card) for number, card in numbered_cards)
     return files
 
 
-def _blocks(count: int, workers: int) -> list[range]:
-    """Releases' numbers in blocks, two for each worker (one finishing early takes another)."""
-    if workers < 2 or count < PARALLEL_AT_LEAST:
-        return [range(count)]
-    parts = 2 * workers
-    return [range(count * part // parts, count * (part + 1) // parts) for part in range(parts)]
+def _blocks(places: range, workers: int) -> list[range]:
+    """Releases' places in blocks, two for each worker (one finishing early takes another);
+    none for no place."""
+    if not places:
+        return []
+    if workers < 2:
+        return [places]
+    parts, start, count = 2 * workers, places.start, len(places)
+    return [range(start + count * part // parts, start + count * (part + 1) // parts) for part in range(parts)
+            if count * part // parts < count * (part + 1) // parts]
 
 
 class _Part(NamedTuple):
@@ -521,12 +570,12 @@ def edited_index(read: Callable[[str], bytes | None], edited: Mapping[int, Entry
             if old is None or old.path != entry.path:
                 return None
             changed[number] = (old, entry)
-        keys = list(meta["shards"])
-        files = _updated_shards(read, keys, changed)
-        if files is None:
+        updated = _updated_parts(read, meta, changed)
+        if updated is None:
             return None
-        if keys != meta["shards"]:
-            files["meta.jsonz"] = _json({**meta, "shards": keys})
+        files, older, newest = updated
+        if older != meta["shards"] or newest != meta["newest_shards"]:
+            files["meta.jsonz"] = _json({**meta, "shards": older, "newest_shards": newest})
         for number, (_, entry) in changed.items():
             files[f"f/{card_name(number)}.jsonz"] = entry.card()
         return files
@@ -534,27 +583,47 @@ def edited_index(read: Callable[[str], bytes | None], edited: Mapping[int, Entry
         return None
 
 
+def _updated_parts(read: Callable[[str], bytes | None], meta: Mapping[str, Any],
+                   changed: Mapping[int, tuple[Entry | None, Entry | None]],
+                   regroup: bool = False) -> tuple[dict[str, bytes], list[str], list[str]] | None:
+    """`_updated_shards` of both parts of an index whose meta.jsonz is `meta` (see
+    `build_index`), each release's words in the part its number is in: the files that change,
+    and both lists of shards as they are now."""
+    newest = meta["newest"]
+    files: dict[str, bytes] = {}
+    keys = [list(meta["shards"]), list(meta["newest_shards"])]
+    for years, shards in zip((_OLDER, _NEWEST), keys, strict=True):
+        mine = {number: entries for number, entries in changed.items()
+                if (newest is not None and number >= newest) == (years is _NEWEST)}
+        found = _updated_shards(read, shards, mine, regroup, years) if mine else {}
+        if found is None:
+            return None
+        files.update(found)
+    return files, keys[0], keys[1]
+
+
 def _updated_shards(read: Callable[[str], bytes | None], keys: list[str],
                     changed: Mapping[int, tuple[Entry | None, Entry | None]],
-                    regroup: bool = False) -> dict[str, bytes] | None:
-    """The shards that change when the words of some releases change (their number, old and
-    new entry), read from the index as written; `keys`, its list of shards, is brought up to
-    date (sorted). A group of words that grew past the limit of a shard, or shrank below it,
-    is split into shards anew if `regroup` (the others of the group are then not given, nor
-    in `keys`), else None."""
-    split = {key[:2] for key in keys if len(key) == 3}  # groups split by their third letter
+                    regroup: bool = False, years: _Years = _OLDER) -> dict[str, bytes] | None:
+    """The shards of one part of an index (`years`) that change when the words of some
+    releases change (their number, old and new entry), read from the index as written;
+    `keys`, its list of shards, is brought up to date (sorted). A group of words that grew
+    past the limit of a shard, or shrank below it, is split into shards anew if `regroup`
+    (the others of the group are then not given, nor in `keys`), else None."""
+    letters, folder = years.letters, years.folder
+    split = {key[:letters] for key in keys if len(key) == letters + 1}  # groups split by one letter more
     edits: dict[str, dict[str, dict[int, int | None]]] = {}
     for number, (old, new) in changed.items():
         before = old.weights() if old is not None else {}
         after = new.weights() if new is not None else {}
         for word in before.keys() | after.keys():
             if before.get(word) != after.get(word):
-                key = shard_of(word, keys, split)
+                key = shard_of(word, keys, split, letters)
                 edits.setdefault(key, {}).setdefault(word, {})[number] = after.get(word)
     files: dict[str, bytes] = {}
     opened: dict[str, dict[str, str]] = {}  # the shards changed, as they are now
     for key, words_changed in edits.items():
-        data = read(f"s/{key}.jsonz")
+        data = read(f"{folder}{key}.jsonz")
         shard = opened[key] = _load(data) if data is not None else {}
         for word, numbers in words_changed.items():
             pairs = updated_pairs(shard.get(word, ""), numbers)
@@ -563,23 +632,23 @@ def _updated_shards(read: Callable[[str], bytes | None], keys: list[str],
             else:
                 shard.pop(word, None)
         shard = opened[key] = dict(sorted(shard.items()))
-        files[f"s/{key}.jsonz"] = _shard_json(shard)
+        files[f"{folder}{key}.jsonz"] = _shard_json(shard)
         if shard and key not in keys:
             keys.append(key)
         elif not shard and key in keys:
             keys.remove(key)  # left with no word: see emptied_shards
     keys.sort()
-    groups = _split_otherwise(keys, {key[:2] for key in edits}, opened, read)
+    groups = _split_otherwise(keys, {key[:letters] for key in edits}, opened, read, years)
     if groups and not regroup:
         return None
     for group in groups:
         words: dict[str, str] = {}
-        for key in [key for key in keys if key[:2] == group]:
-            files.pop(f"s/{key}.jsonz", None)
-            words.update(opened[key] if key in opened else _load(read(f"s/{key}.jsonz")) or {})
+        for key in [key for key in keys if key[:letters] == group]:
+            files.pop(f"{folder}{key}.jsonz", None)
+            words.update(opened[key] if key in opened else _load(read(f"{folder}{key}.jsonz")) or {})
             keys.remove(key)
-        for key, found in _shards(words).items():
-            files[f"s/{key}.jsonz"] = _shard_json({word: words[word] for word in found})
+        for key, found in _shards(words, years).items():
+            files[f"{folder}{key}.jsonz"] = _shard_json({word: words[word] for word in found})
             keys.append(key)
     keys.sort()
     return files
@@ -595,8 +664,8 @@ _MOST_CHANGED = 32  # releases changed that an update takes on (or a 40th of the
 
 def index_from(read: Callable[[str], bytes | None], entries: Sequence[Entry], filters: Iterable[Filter],
                names: Iterable[Name], known: bytes = b"", keys: Sequence[bytes] = (),
-               numbers: Sequence[int] | None = None,
-               order: Sequence[int] | None = None) -> dict[str, bytes | None] | None:
+               numbers: Sequence[int] | None = None, order: Sequence[int] | None = None,
+               newest: int | None = None) -> dict[str, bytes | None] | None:
     """Every file of the index of these entries (in index order, with these `numbers` and
     `order` by date, as `build_index` takes them), made from the index as written (`read` by
     path under search/data/): only the cards that changed, the shards of the words whose
@@ -605,7 +674,8 @@ def index_from(read: Callable[[str], bytes | None], entries: Sequence[Entry], fi
     release or the same one changed, or that is new or gone, changes the words of that number
     alone: an edit, a release added or removed (a new date in its year changes its card
     alone: it keeps its number and words). None when many releases changed (more than a
-    40th: made anew, as quickly) or the index cannot be read.
+    40th: made anew, as quickly), the newest year is another (`newest`: its words move to
+    the other part, see `build_index`) or the index cannot be read.
 
     `known`, the keys of the entries of the index written (ENTRY_KEY_SIZE bytes each, in
     index order), and `keys`, those of these entries: an entry whose key is the same is not
@@ -615,7 +685,7 @@ def index_from(read: Callable[[str], bytes | None], entries: Sequence[Entry], fi
     read = functools.lru_cache(maxsize=1024)(read)  # (a changed shard is read again to regroup it)
     try:
         meta = _meta_of(read("meta.jsonz"))
-        if meta is None:
+        if meta is None or meta["newest"] != newest:
             return None
         written = decode_list(meta["numbers"])
         if len(known) != len(written) * ENTRY_KEY_SIZE:
@@ -640,17 +710,18 @@ def index_from(read: Callable[[str], bytes | None], entries: Sequence[Entry], fi
             changed[number] = (old, new)
             if len(changed) > most:
                 return None
-        shards = list(meta["shards"])
-        files = _updated_shards(read, shards, changed, regroup=True)
-        assert files is not None
+        updated = _updated_parts(read, meta, changed, regroup=True)
+        assert updated is not None
+        files, shards, newest_shards = updated
         files.update((f"f/{card_name(number)}.jsonz", new.card())
                      for number, (_, new) in changed.items() if new is not None)
     except (ValueError, KeyError, TypeError):
         return None
     index: dict[str, bytes | None] = {f"s/{key}.jsonz": None for key in shards}
+    index.update({f"r/{key}.jsonz": None for key in newest_shards})
     index.update({f"f/{card_name(number)}.jsonz": None for number in numbers})
     index.update((name, data) for name, data in files.items() if name in index)  # no emptied shard
-    index["meta.jsonz"] = _meta(numbers, order, shards, filters, names)
+    index["meta.jsonz"] = _meta(numbers, order, shards, filters, names, newest_shards, newest)
     return index
 
 
@@ -674,11 +745,13 @@ def _meta_of(data: bytes | None) -> dict[str, Any] | None:
     meta = _load(data)
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         return None
-    count, numbers, shards = meta.get("count"), meta.get("numbers"), meta.get("shards")
-    order = meta.get("order")
+    count, numbers, order = meta.get("count"), meta.get("numbers"), meta.get("order")
+    newest = meta.get("newest")
     if (not isinstance(count, int) or not isinstance(numbers, str) or count_values(numbers) != count
             or not isinstance(order, str) or count_values(order) != count
-            or not isinstance(shards, list) or not all(isinstance(key, str) for key in shards)):
+            or not (newest is None or isinstance(newest, int))
+            or not all(isinstance(shards, list) and all(isinstance(key, str) for key in shards)
+                       for shards in (meta.get("shards"), meta.get("newest_shards")))):
         return None
     return meta
 
@@ -691,6 +764,7 @@ def index_names(meta: bytes | None) -> set[str] | None:
         if found is None:
             return None
         return {"meta.jsonz", *(f"s/{key}.jsonz" for key in found["shards"]),
+                *(f"r/{key}.jsonz" for key in found["newest_shards"]),
                 *(f"f/{card_name(number)}.jsonz" for number in decode_list(found["numbers"]))}
     except (ValueError, KeyError, TypeError):
         return None
@@ -705,7 +779,7 @@ def same_files(before: bytes | None, after: bytes | None) -> bool:
     except (ValueError, KeyError, TypeError):
         return False
     return (old is not None and new is not None and new["numbers"] == old["numbers"]
-            and new["shards"] == old["shards"])
+            and new["shards"] == old["shards"] and new["newest_shards"] == old["newest_shards"])
 
 
 def emptied_shards(files: Mapping[str, bytes]) -> list[str]:
@@ -713,56 +787,62 @@ def emptied_shards(files: Mapping[str, bytes]) -> list[str]:
     would not write at all."""
     if "meta.jsonz" not in files:
         return []  # the list of shards did not change
-    kept = set(_load(files["meta.jsonz"])["shards"])
-    return [name for name in files if name.startswith("s/") and name[2:-len(".jsonz")] not in kept]
+    meta = _load(files["meta.jsonz"])
+    kept = {*(f"{_OLDER.folder}{key}.jsonz" for key in meta["shards"]),
+            *(f"{_NEWEST.folder}{key}.jsonz" for key in meta["newest_shards"])}
+    return [name for name in files if name.startswith(("s/", "r/")) and name not in kept]
 
 
 def _split_otherwise(keys: Sequence[str], groups: Iterable[str], opened: Mapping[str, dict[str, str]],
-                     read: Callable[[str], bytes | None]) -> list[str]:
+                     read: Callable[[str], bytes | None], years: _Years) -> list[str]:
     """Those of these two-letter groups of words that are not split into shards as `_shards`
     would split them now (the shards `opened` as they are now, the others as written): a
     group split by the third letter that is no longer larger than a shard may be, or one
     that is not and has grown larger. (The words of a split group go to their three-letter
     shards as they come, see `shard_of`.) A split group's other shards are read only while
-    the ones opened are not larger than a shard on their own."""
+    the ones opened are not larger than a shard on their own. (One-letter groups split by
+    the second, in the newest year's part.)"""
+    letters, limit = years.letters, years.limit()
     by_group: dict[str, list[str]] = {}
     for key in keys:
-        by_group.setdefault(key[:2], []).append(key)
+        by_group.setdefault(key[:letters], []).append(key)
     found = []
     for group in sorted(groups):
-        parts = sorted(by_group.get(group, ()), key=lambda key: key not in opened)  # those opened first
+        shards = sorted(by_group.get(group, ()), key=lambda key: key not in opened)  # those opened first
         size = 0
-        for key in parts:
-            size += _size(opened[key] if key in opened else _load(read(f"s/{key}.jsonz")) or {})
-            if size > _SHARD_LIMIT:
+        for key in shards:
+            size += _size(opened[key] if key in opened else _load(read(f"{years.folder}{key}.jsonz")) or {})
+            if size > limit:
                 break
-        if any(len(key) == 3 for key in parts) != (size > _SHARD_LIMIT):
+        if any(len(key) == letters + 1 for key in shards) != (size > limit):
             found.append(group)
     return found
 
 
-def shard_of(word: str, keys: Sequence[str], split: Container[str] = ()) -> str:
+def shard_of(word: str, keys: Sequence[str], split: Container[str] = (), letters: int = 2) -> str:
     """The shard a word is in: the longest shard name it starts with, else a new shard: its
     first three letters in a group of words that is `split` by the third letter (see _shards),
-    else its first two."""
-    if len(word) > 2 and (word[:3] in keys or word[:2] in split):
-        return word[:3]
-    return word[:2]
+    else its first two (one and two for the newest year's shards: `letters`)."""
+    if len(word) > letters and (word[:letters + 1] in keys or word[:letters] in split):
+        return word[:letters + 1]
+    return word[:letters]
 
 
-def _shards(lists: Mapping[str, str]) -> dict[str, list[str]]:
+def _shards(lists: Mapping[str, str], years: _Years = _OLDER) -> dict[str, list[str]]:
     """Words (with their lists) by shard: by their first two letters, and a group larger than
-    _SHARD_LIMIT by three (its one- and two-letter words keep the two-letter shard)."""
-    by_two: dict[str, dict[str, str]] = {}
+    _SHARD_LIMIT by three (its one- and two-letter words keep the two-letter shard); in the
+    newest year's part, by one letter, and two for a group larger than its limit."""
+    letters, limit = years.letters, years.limit()
+    groups: dict[str, dict[str, str]] = {}
     for word in sorted(lists):
-        by_two.setdefault(word[:2], {})[word] = lists[word]
+        groups.setdefault(word[:letters], {})[word] = lists[word]
     shards: dict[str, list[str]] = {}
-    for key, found in by_two.items():
-        if _size(found) <= _SHARD_LIMIT:
+    for key, found in groups.items():
+        if _size(found) <= limit:
             shards[key] = list(found)
             continue
         for word in found:
-            shards.setdefault(word[:3], []).append(word)
+            shards.setdefault(word[:letters + 1], []).append(word)
     return shards
 
 
@@ -772,13 +852,15 @@ def _size(words: Mapping[str, str]) -> int:
 
 
 def _meta(numbers: Sequence[int], order: Sequence[int] | None, shards: list[str], filters: Iterable[Filter],
-          names: Iterable[Name]) -> bytes:
+          names: Iterable[Name], newest_shards: list[str], newest: int | None) -> bytes:
     return _json({
         "format": FORMAT,
         "count": len(numbers),
         "numbers": encode(numbers),  # every release's number, ascending (a card is named by it)
         "order": encode_order(range(len(numbers)) if order is None else order),  # by date, oldest first
-        "shards": shards,
+        "shards": shards,  # s/: the lists of every year but the newest
+        "newest": newest,  # the first number of the newest year (null: none apart)
+        "newest_shards": newest_shards,  # r/: the newest year's lists
         "filters": {f.key: [[key, label, encode(sorted(places))] for key, label, places in f.values]
                     for f in filters},
         "names": [[n.kind, n.name, sorted({fold(a) for a in (n.name, *n.aliases)}), n.path]

@@ -77,9 +77,9 @@
     });
   }
   var meta = null, shards = {}, cards = {};
-  function shard(key) {
-    if (!shards[key]) shards[key] = getJSON("s/" + key + ".jsonz");
-    return shards[key];
+  function shard(path) {
+    if (!shards[path]) shards[path] = getJSON(path);
+    return shards[path];
   }
   // A release's number (its year, then a slot found from its address: meta.numbers lists
   // them, meta.order by date) names its card, in base 36.
@@ -90,11 +90,15 @@
 
   // The releases with a word starting with `term` (only the word itself for one letter):
   // a Map of release number to weight, an exact word weighing more.
+  // Each word's releases are in two shards: those of the newest year in r/ (named by fewer
+  // letters), the others in s/.
   function postings(term) {
-    var keys = meta.shards.filter(function (k) {
+    function holds(k) {
       return term.length > 1 ? (k.indexOf(term) === 0 || term.indexOf(k) === 0) : k === term;
-    });
-    return Promise.all(keys.map(shard)).then(function (found) {
+    }
+    var paths = meta.shards.filter(holds).map(function (k) { return "s/" + k + ".jsonz"; })
+      .concat(meta.newest_shards.filter(holds).map(function (k) { return "r/" + k + ".jsonz"; }));
+    return Promise.all(paths.map(shard)).then(function (found) {
       var into = new Map();
       found.forEach(function (words) {
         for (var word in words) {
