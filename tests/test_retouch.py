@@ -130,11 +130,14 @@ def test_random_edits_in_the_preview_equal_a_cold_preview(tmp_path):
     words, dates in the same year and in another, topics, partners, a lead photo (some new to
     the site), releases written and
     deleted, versions in the other language written and deleted): after each save, the served
-    site is the one a cold preview makes."""
+    site is the one a cold preview makes. Three releases a page: every list (of all releases,
+    a year's, a term's) has numbered pages, which edits shift and which come and go."""
     sys.path.insert(0, str(REPO / "benchmarks"))
     from generate import generate
 
     site = generate(30, tmp_path / "site", seed=5, bilingual=True)
+    toml = site / "presskit.toml"  # every list paged: its pages come and go
+    toml.write_text(f"releases_per_page = 3\n{toml.read_text()}")
     for number in range(2):  # photos no release shows yet
         shutil.copy(site / f"content/media/photo-0{number}.jpg", site / f"content/media/fresh-{number}.jpg")
     _aged(site)

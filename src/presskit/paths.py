@@ -55,8 +55,15 @@ def contact_card(identifier: str, root: str = "/") -> str:
 
 def releases_page(number: int, root: str = "/") -> str:
     """A numbered page of the list of releases, counted from the oldest (see
-    render.release_list_pages): /releases/page/NUMBER/."""
-    return under(root, f"{RELEASES}page/{number}/")
+    render.paged_count): /releases/page/NUMBER/."""
+    return page_of(under(root, RELEASES), number)
+
+
+def page_of(first: str, number: int) -> str:
+    """A numbered page of a list of releases whose first page is `first` (the list of all
+    releases, a year's, a country's, partner's, programme's or topic's), counted from the
+    oldest: FIRST/page/NUMBER/."""
+    return f"{first}page/{number}/"
 
 
 def country(slug: str, root: str = "/") -> str:

@@ -710,25 +710,40 @@ class _Renderer:
                         upcoming=graph.upcoming_events[:3],
                         json_ld=_Lazy(self.website_data))
 
+    def paged(self, first: str, releases: Sequence[Release],
+              ) -> Iterator[tuple[str, Sequence[Release], dict[str, Any]]]:
+        """The pages of a list of releases (see paged_count) that this renderer makes, the
+        newest first, as a reader goes: each one's address, releases and pagination."""
+        per_page = self.settings.releases_per_page
+        count = paged_count(len(releases), per_page)
+        for number in range(count, 0, -1):
+            path = paged_path(first, number, count)
+            if self.makes(path):
+                yield path, paged_chunk(releases, number, count, per_page), _pagination(number, count, first)
+
+    def numbered_page(self, path: str, name: str, releases: Sequence[Release],
+                      pagination: dict[str, Any]) -> PageSpec:
+        """A numbered page of a year's, country's, partner's, programme's or topic's list of
+        releases (whose first page is named `name`): nothing that changes as releases come."""
+        title = self._("%(name)s, page %(number)s") % {"name": name, "number": pagination["number"]}
+        return self.spec(path, "releases_page.html", title,
+                         (self.prints.releases(releases), sorted(pagination.items()), name),
+                         name=name, releases=releases, pagination=pagination)
+
     def release_lists(self) -> Iterator[PageSpec]:
         graph, _ = self.graph, self._
-        per_page, root = self.settings.releases_per_page, self.language.root
-        count = release_list_pages(graph, per_page)
         years = year_links(graph)
-        for number in range(count, 0, -1):  # the newest first, as a reader goes
-            path = release_list_path(number, count, root)
-            if not self.makes(path):
-                continue
-            chunk = release_list_chunk(graph.releases, number, count, per_page)
-            pagination = _pagination(number, count, root)
-            if number == count:
+        for path, chunk, pagination in self.paged(paths.under(self.language.root, paths.RELEASES),
+                                                  graph.releases):
+            if pagination["first"]:
                 yield self.spec(path, "releases.html", _("Releases"),
                                 (self.prints.releases(chunk), sorted(pagination.items()),
                                  [(y.year, len(y.releases)) for y in graph.years], len(graph.releases)),
                                 releases=chunk, pagination=pagination, total=len(graph.releases),
                                 years=graph.years)
             else:  # nothing that changes as releases come: the page keeps its bytes
-                yield self.spec(path, "releases.html", _("Releases, page %(number)s") % {"number": number},
+                yield self.spec(path, "releases.html",
+                                _("Releases, page %(number)s") % {"number": pagination["number"]},
                                 (self.prints.releases(chunk), sorted(pagination.items()), years),
                                 releases=chunk, pagination=pagination, years=years)
 
@@ -738,57 +753,81 @@ class _Renderer:
 
     def archives(self) -> Iterator[PageSpec]:
         years = year_links(self.graph)
-        for year in self.chosen(self.graph.years):
-            yield self.spec(year.path, "archive.html",
-                            self._("Releases of %(year)s") % {"year": year.year},
-                            (self.prints.releases(year.releases), years), year=year, years=years)
+        for year in self.graph.years:
+            name = self._("Releases of %(year)s") % {"year": year.year}
+            for path, chunk, pagination in self.paged(year.path, year.releases):
+                if not pagination["first"]:
+                    yield self.numbered_page(path, name, chunk, pagination)
+                    continue
+                yield self.spec(year.path, "archive.html", name,
+                                (self.prints.releases(chunk), sorted(pagination.items()),
+                                 len(year.releases), years),
+                                year=year, years=years, releases=chunk, total=len(year.releases),
+                                pagination=pagination)
 
     def countries(self) -> Iterator[PageSpec]:
         graph, prints, _ = self.graph, self.prints, self._
         yield from self.index_page(paths.COUNTRIES, "countries.html", _("Countries"),
                                    [(n.path, n.name, len(n.releases)) for n in graph.countries],
                                    countries=graph.countries)
-        for country in self.chosen(graph.countries):
-            text = country.text
-            body = self.body(text.body, text.body_line, text.source, country.path) if text else None
-            yield self.spec(country.path, "country.html", country.name,
-                            (text.digest if text else None, prints.releases(country.releases),
-                             [prints.programme(p) for p in country.programmes],
-                             [prints.partner(p) for p in country.partners]),
-                            country=country, body_html=body.html if body else "",
-                            description=(text.summary if text else "") or
-                            _("Press releases about %(name)s") % {"name": country.name},
-                            feed_path=paths.feed(country.path))
+        for country in graph.countries:
+            for path, chunk, pagination in self.paged(country.path, country.releases):
+                if not pagination["first"]:
+                    yield self.numbered_page(path, country.name, chunk, pagination)
+                    continue
+                text = country.text
+                body = self.body(text.body, text.body_line, text.source, country.path) if text else None
+                yield self.spec(country.path, "country.html", country.name,
+                                (text.digest if text else None, prints.releases(chunk),
+                                 sorted(pagination.items()), len(country.releases),
+                                 [prints.programme(p) for p in country.programmes],
+                                 [prints.partner(p) for p in country.partners]),
+                                country=country, body_html=body.html if body else "",
+                                releases=chunk, total=len(country.releases), pagination=pagination,
+                                description=(text.summary if text else "") or
+                                _("Press releases about %(name)s") % {"name": country.name},
+                                feed_path=paths.feed(country.path))
 
     def partners(self) -> Iterator[PageSpec]:
         graph, prints = self.graph, self.prints
         yield from self.index_page(paths.PARTNERS, "partners.html", self._("Partners"),
                                    [(prints.partner(n.partner), len(n.releases)) for n in graph.partners],
                                    partners=graph.partners)
-        for node in self.chosen(graph.partners):
+        for node in graph.partners:
             partner = node.partner
-            body = self.body(partner.body, partner.body_line, partner.source, partner.path)
-            yield self.spec(partner.path, "partner.html", partner.name,
-                            (prints.partner(partner), prints.releases(node.releases),
-                             [prints.programme(p) for p in node.programmes],
-                             [c.code for c in node.countries]),
-                            node=node, partner=partner, body_html=body.html,
-                            description=body.first_paragraph,
-                            feed_path=paths.feed(partner.path))
+            for path, chunk, pagination in self.paged(partner.path, node.releases):
+                if not pagination["first"]:
+                    yield self.numbered_page(path, partner.name, chunk, pagination)
+                    continue
+                body = self.body(partner.body, partner.body_line, partner.source, partner.path)
+                yield self.spec(partner.path, "partner.html", partner.name,
+                                (prints.partner(partner), prints.releases(chunk), sorted(pagination.items()),
+                                 len(node.releases), [prints.programme(p) for p in node.programmes],
+                                 [c.code for c in node.countries]),
+                                node=node, partner=partner, body_html=body.html,
+                                releases=chunk, total=len(node.releases), pagination=pagination,
+                                description=body.first_paragraph,
+                                feed_path=paths.feed(partner.path))
 
     def programmes(self) -> Iterator[PageSpec]:
         graph, prints = self.graph, self.prints
         yield from self.index_page(paths.PROGRAMMES, "programmes.html", self._("Programmes"),
                                    [(prints.programme(n.programme), len(n.releases))
                                     for n in graph.programmes], programmes=graph.programmes)
-        for node in self.chosen(graph.programmes):
+        for node in graph.programmes:
             programme = node.programme
-            body = self.body(programme.body, programme.body_line, programme.source, programme.path)
-            yield self.spec(programme.path, "programme.html", programme.title,
-                            (prints.programme(programme), prints.releases(node.releases)),
-                            node=node, programme=programme, body_html=body.html,
-                            description=programme.summary or body.first_paragraph,
-                            feed_path=paths.feed(programme.path))
+            for path, chunk, pagination in self.paged(programme.path, node.releases):
+                if not pagination["first"]:
+                    yield self.numbered_page(path, programme.title, chunk, pagination)
+                    continue
+                body = self.body(programme.body, programme.body_line, programme.source, programme.path)
+                yield self.spec(programme.path, "programme.html", programme.title,
+                                (prints.programme(programme), prints.releases(chunk),
+                                 sorted(pagination.items()), len(node.releases)),
+                                node=node, programme=programme, body_html=body.html,
+                                releases=chunk, total=len(node.releases), pagination=pagination,
+                                description=programme.summary or body.first_paragraph,
+                                feed_path=paths.feed(programme.path))
 
     def topics(self) -> Iterator[PageSpec]:
         graph = self.graph
@@ -796,15 +835,21 @@ class _Renderer:
         yield from self.index_page(paths.TOPICS, "topics.html", _("Topics"),
                                    [(t.path, t.name, len(t.releases)) for t in graph.topics],
                                    topics=graph.topics)
-        for topic in self.chosen(graph.topics):
-            text = topic.text
-            body = self.body(text.body, text.body_line, text.source, topic.path) if text else None
-            yield self.spec(topic.path, "topic.html", topic.name,
-                            (text.digest if text else None, self.prints.releases(topic.releases)),
-                            topic=topic, body_html=body.html if body else "",
-                            description=(text.summary if text else "") or
-                            _("Press releases on %(name)s") % {"name": topic.name},
-                            feed_path=paths.feed(topic.path))
+        for topic in graph.topics:
+            for path, chunk, pagination in self.paged(topic.path, topic.releases):
+                if not pagination["first"]:
+                    yield self.numbered_page(path, topic.name, chunk, pagination)
+                    continue
+                text = topic.text
+                body = self.body(text.body, text.body_line, text.source, topic.path) if text else None
+                yield self.spec(topic.path, "topic.html", topic.name,
+                                (text.digest if text else None, self.prints.releases(chunk),
+                                 sorted(pagination.items()), len(topic.releases)),
+                                topic=topic, body_html=body.html if body else "",
+                                releases=chunk, total=len(topic.releases), pagination=pagination,
+                                description=(text.summary if text else "") or
+                                _("Press releases on %(name)s") % {"name": topic.name},
+                                feed_path=paths.feed(topic.path))
 
     def free_pages(self) -> Iterator[PageSpec]:
         for free_page in self.chosen(self.graph.pages):
@@ -1610,44 +1655,59 @@ def search_folder(root: str) -> str:
     return paths.under(root, "/" + search.DATA).lstrip("/")
 
 
-# A language's list of releases, newest first, is paged from its oldest release: page 1
-# (/releases/page/1/) holds the first `per_page` ever published, page 2 the next, and the
-# first page, /releases/, the newest: `per_page` to 2 × `per_page` - 1 of them (all, when there
-# are fewer). So a numbered page keeps its address and its releases as new ones come: a release
-# added or deleted changes /releases/ alone, and every `per_page` releases the newest numbered
-# page comes or goes, not every page of the list (and every file a deploy uploads).
+# A list of releases, newest first (a language's list of all releases, a year's, a country's,
+# partner's, programme's or topic's), is paged from its oldest release: page 1
+# (/releases/page/1/, /countries/viet-nam/page/1/) holds the first `per_page` ever published,
+# page 2 the next, and the first page (/releases/, /countries/viet-nam/) the newest: `per_page`
+# to 2 × `per_page` - 1 of them (all, when there are fewer). So a numbered page keeps its
+# address and its releases as new ones come: a release added or deleted changes the first
+# pages of its lists alone, and every `per_page` releases a list's newest numbered page comes
+# or goes, not every page of the list (and every file a deploy uploads).
 
 
-def release_list_pages(graph: SiteGraph, per_page: int) -> int:
-    """How many pages a language's list of releases has, /releases/ included (one, when it
-    has none): /releases/ is the last of them, the numbered pages come before it."""
-    return max(1, len(graph.releases) // per_page)
+def paged_count(length: int, per_page: int) -> int:
+    """How many pages a list of `length` releases has, its first page included (one, when it
+    has none): the first page is the last of them, the numbered pages come before it."""
+    return max(1, length // per_page)
 
 
-def release_list_path(number: int, count: int, root: str) -> str:
-    """The address of page `number` of a list of `count` pages (see release_list_pages)."""
-    return paths.under(root, paths.RELEASES) if number == count else paths.releases_page(number, root)
+def paged_path(first: str, number: int, count: int) -> str:
+    """The address of page `number` of a list of `count` pages whose first page is `first`."""
+    return first if number == count else paths.page_of(first, number)
 
 
-def release_list_chunk(releases: Sequence[Release], number: int, count: int, per_page: int,
-                       ) -> Sequence[Release]:
+def paged_chunk(releases: Sequence[Release], number: int, count: int, per_page: int) -> Sequence[Release]:
     """The releases (newest first) that page `number` of a list of `count` pages shows."""
     end = len(releases) - (number - 1) * per_page
     return releases[:end] if number == count else releases[end - per_page:end]
 
 
-def release_lists_shown(graph: SiteGraph, per_page: int) -> dict[str, tuple[object, ...]]:
-    """What each page of a language's list of releases shows, by address: its releases, its
-    links to the pages beside it and, on /releases/, each year's count and the whole count.
-    Two of these, before and after an edit, differ at the pages it changes."""
-    count, root = release_list_pages(graph, per_page), graph.language.root
+def release_list_pages(graph: SiteGraph, per_page: int) -> int:
+    """How many pages a language's list of all releases has, /releases/ included."""
+    return paged_count(len(graph.releases), per_page)
+
+
+def paged_lists(graph: SiteGraph) -> Iterator[tuple[str, Sequence[Release], tuple[object, ...]]]:
+    """Every paged list of a language's releases: its first page's address, its releases and
+    what else its first page shows that changes with them (/releases/ counts each year's)."""
+    yield (paths.under(graph.language.root, paths.RELEASES), graph.releases,
+           tuple((y.year, len(y.releases)) for y in graph.years))
+    for nodes in (graph.years, graph.countries, graph.partners, graph.programmes, graph.topics):
+        for node in nodes:
+            yield node.path, node.releases, ()
+
+
+def paged_shown(first: str, releases: Sequence[Release], per_page: int,
+                also: tuple[object, ...] = ()) -> dict[str, tuple[object, ...]]:
+    """What each page of a list of releases shows, by address: its releases, its links to the
+    pages beside it and, on its first page, how many releases it has and `also`. Two of these,
+    before and after an edit, differ at the pages it changes."""
+    count = paged_count(len(releases), per_page)
     shown: dict[str, tuple[object, ...]] = {}
     for number in range(1, count + 1):
-        shown[release_list_path(number, count, root)] = (
-            tuple(release_list_chunk(graph.releases, number, count, per_page)),
-            tuple(_pagination(number, count, root).items()))
-    shown[release_list_path(count, count, root)] += (
-        tuple((y.year, len(y.releases)) for y in graph.years), len(graph.releases))
+        shown[paged_path(first, number, count)] = (tuple(paged_chunk(releases, number, count, per_page)),
+                                                    tuple(_pagination(number, count, first).items()))
+    shown[first] += (len(releases), also)
     return shown
 
 
@@ -1687,12 +1747,18 @@ def _languages_linked(newsroom: Newsroom, spec_lists: list[list[PageSpec]]) -> t
     return linked, by_path
 
 
-def list_page_alternates(newsroom: Newsroom, number: int, per_page: int) -> dict[str, tuple[Alternate, ...]]:
-    """Numbered page `number` of the list of releases in each language that has it, with its versions,
-    as a build links them (see _languages_linked)."""
+def list_page_alternates(newsroom: Newsroom, place: str, number: int, per_page: int,
+                         ) -> dict[str, tuple[Alternate, ...]]:
+    """Numbered page `number` of a list of releases (its first page's address under a
+    language's root, `place`: /releases/, /countries/viet-nam/) in each language that has it,
+    with its versions, as a build links them (see _languages_linked)."""
     languages = [graph.language for graph in newsroom.graphs]
-    existing = [{paths.releases_page(number, graph.language.root)}
-                if number < release_list_pages(graph, per_page) else set() for graph in newsroom.graphs]
+    existing = []
+    for graph in newsroom.graphs:
+        first = paths.under(graph.language.root, place)
+        releases = next((releases for path, releases, _ in paged_lists(graph) if path == first), ())
+        has = number < paged_count(len(releases), per_page)
+        existing.append({paths.page_of(first, number)} if has else set())
     return {path: _alternates(path, None, language, languages, existing, {})
             for language, found in zip(languages, existing, strict=True) for path in found}
 
@@ -1830,16 +1896,16 @@ def _locale(code: str) -> Locale:
     return Locale.parse(code)
 
 
-def _pagination(number: int, count: int, root: str) -> dict[str, Any]:
-    """Page `number` of a list of `count` pages (see release_list_pages): whether it is the
-    first, /releases/ (its number None), and the addresses of the newer page (`previous`), the
-    older (`next`) and the first."""
+def _pagination(number: int, count: int, first: str) -> dict[str, Any]:
+    """Page `number` of a list of `count` pages whose first page is `first` (see paged_count):
+    whether it is the first (its number None), and the addresses of the newer page
+    (`previous`), the older (`next`) and the first (`newest`)."""
     return {
         "first": number == count,
         "number": number if number < count else None,
-        "previous": release_list_path(number + 1, count, root) if number < count else None,
-        "next": paths.releases_page(number - 1, root) if number > 1 else None,
-        "newest": paths.under(root, paths.RELEASES),
+        "previous": paged_path(first, number + 1, count) if number < count else None,
+        "next": paths.page_of(first, number - 1) if number > 1 else None,
+        "newest": first,
     }
 
 

@@ -59,10 +59,9 @@ from presskit.render import (
     SearchEdit,
     feed_indexes,
     list_page_alternates,
+    paged_lists,
+    paged_shown,
     release_alternates,
-    release_list_pages,
-    release_list_path,
-    release_lists_shown,
     render_shown,
 )
 from presskit.schema import load_releases
@@ -313,34 +312,22 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
     if photos is None:
         return None
     before, after = kept.newsroom.graph_of(release), newsroom.graph_of(release)
-    per_page = settings.releases_per_page
-    counts = (release_list_pages(before, per_page), release_list_pages(after, per_page))
-    root, limit = after.language.root, settings.feed_entries
-    gone_pages = [paths.releases_page(number, root) for number in range(counts[1], counts[0])]
+    limit = settings.feed_entries
+    bodies, alternates = dict(kept.bodies), dict(kept.alternates)
+    # The pages of its lists that shift: those newer than it (the first pages alone, for the
+    # newest). The numbered pages are made once the rest is served (a tab's request for one
+    # waits for them), as the search index is.
+    relisted = _relisted(newsroom, before, after, settings.releases_per_page, alternates)
+    gone_pages = sorted(relisted.gone)
     if gone:
         gone_pages.append(release.path)
-    # The pages of the list of releases that shift: those newer than it (/releases/ alone, for
-    # the newest). All but /releases/ are made once the rest is served (a tab's request for
-    # one waits for them), as the search index is.
-    shifted = _lists_changed(before, after, per_page)
     pages = ({release.path} | {other.path for other in relinked} | kept.shown_on.pages(source)
-             | _regrouped_pages(kept.newsroom, newsroom) | _lists_of(after) | shifted
-             | _terms_of(after if added else before, release))
-    later = shifted - {paths.under(root, paths.RELEASES)}
+             | _regrouped_pages(kept.newsroom, newsroom) | _lists_of(after) | relisted.pages)
+    later = set(relisted.numbered)
     if workers:
         pages, later = pages | later, set()
     left = frozenset() if added else frozenset(
         index_path for index_path, _, latest in feed_indexes(before) if release in latest[:limit])
-    bodies, alternates = dict(kept.bodies), dict(kept.alternates)
-    if counts[0] != counts[1] and len(newsroom.graphs) > 1:
-        # A page its list gains or loses: the other languages' pages at its place link it, or
-        # no longer (their switchers, their hreflang and the sitemap's). Its own is made later.
-        for number in range(min(counts), max(counts)):
-            linked = list_page_alternates(newsroom, number, per_page)
-            alternates.update(linked)
-            pages |= linked.keys() - {paths.releases_page(number, root)}
-        for path in gone_pages:
-            alternates.pop(path, None)
     if added:
         bodies[release] = body
         lend_bodies(memory, settings, [(release, body)])
@@ -382,7 +369,7 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
         places[source] = at
     now = dataclasses.replace(kept, content=dataclasses.replace(kept.content, releases=tuple(in_order)),
                               newsroom=newsroom, bodies=bodies, alternates=alternates, places=places,
-                              pages=_with_pages_of(kept.pages, before, after, release, settings))
+                              pages=_with_pages_of(kept.pages, after, release, relisted.counts))
     digests = {path: memory.pages[path][0] for path in made if path in memory.pages}
     html = sum(1 for path in made if paths.output_file(path).endswith(".html"))
     return Quick([*files, *photos[0]], [release] if added else [], {release: body} if added else {},
@@ -602,34 +589,70 @@ def _with_kept_organisations(release: Release, kept: KeptSite) -> Release | None
 def _lists_of(graph: SiteGraph) -> set[str]:
     """The pages of a language that count or list releases: its home page, /releases/, the
     pages of each year, and its lists of countries, partners, programmes and topics (those
-    whose fingerprint is the same are not made again). The numbered pages of the list of
-    releases: see _lists_changed."""
+    whose fingerprint is the same are not made again). The numbered pages of its lists: see
+    _relisted."""
     root = graph.language.root
     return ({root, paths.under(root, paths.RELEASES), *(year.path for year in graph.years)}
             | {paths.under(root, folder) for folder in (paths.COUNTRIES, paths.PARTNERS, paths.PROGRAMMES,
                                                         paths.TOPICS)})
 
 
-def _lists_changed(before: SiteGraph, after: SiteGraph, per_page: int) -> set[str]:
-    """The pages of a language's list of releases that show other releases after an edit, or
-    link other pages, or count otherwise (pages gone: those it no longer has)."""
-    if before.releases is after.releases and before.years is after.years:
-        return set()
-    was, now = release_lists_shown(before, per_page), release_lists_shown(after, per_page)
-    return {path for path, shown in now.items() if was.get(path) != shown}
+@dataclass(frozen=True)
+class _Relisted:
+    """What an edit changes in a language's paged lists of releases (see render.paged_lists):
+    the pages made again (the other languages' pages whose versions it changes among them),
+    those of them that are numbered pages, the numbered pages gone, and for each list whose
+    number of pages changed, its first page's address -> both numbers."""
+
+    pages: set[str]
+    numbered: set[str]
+    gone: set[str]
+    counts: dict[str, tuple[int, int]]
 
 
-def _terms_of(graph: SiteGraph, release: Release) -> set[str]:
-    """The pages of the countries, partners, programmes and topics that list a release."""
-    return {node.path for nodes in (graph.countries, graph.partners, graph.programmes, graph.topics)
-            for node in nodes if release in node.releases}
+def _relisted(newsroom: Newsroom, before: SiteGraph, after: SiteGraph, per_page: int,
+              alternates: dict[str, tuple[Alternate, ...]]) -> _Relisted:
+    """The pages of a language's paged lists that show other releases after an edit, link
+    other pages or count otherwise (each list compared page by page, before and after: a list
+    whose releases are the same is passed over), as _Relisted tells them. `alternates` (each
+    page's versions) is brought up to date: a numbered page gained or lost is linked, or no
+    longer, from the other languages' pages at its place (their switchers, their hreflang and
+    the sitemap's), which are made again."""
+    was = {first: (releases, also) for first, releases, also in paged_lists(before)}
+    pages: set[str] = set()
+    gone: set[str] = set()
+    counts: dict[str, tuple[int, int]] = {}
+    firsts = set()
+    for first, releases, also in paged_lists(after):
+        firsts.add(first)
+        old_releases, old_also = was.get(first, ((), ()))
+        if old_releases == releases and old_also == also:  # (the same releases: compared by identity first)
+            continue
+        then = paged_shown(first, old_releases, per_page, old_also) if first in was else {}
+        now = paged_shown(first, releases, per_page, also)
+        pages |= {path for path, shown in now.items() if then.get(path) != shown}
+        gone |= then.keys() - now.keys()
+        if then and len(then) != len(now):
+            counts[first] = (len(then), len(now))
+    numbered = pages - firsts
+    if counts and len(newsroom.graphs) > 1:
+        root = after.language.root
+        for first, both in counts.items():
+            place = paths.moved(first, root, "/")
+            for number in range(min(both), max(both)):
+                linked = list_page_alternates(newsroom, place, number, per_page)
+                alternates.update(linked)
+                pages |= linked.keys() - {paths.page_of(first, number)}
+    for path in gone:
+        alternates.pop(path, None)
+    return _Relisted(pages, numbered, gone, counts)
 
 
-def _with_pages_of(pages: tuple[str, ...], before: SiteGraph, after: SiteGraph, release: Release,
-                   settings: Settings) -> tuple[str, ...]:
+def _with_pages_of(pages: tuple[str, ...], after: SiteGraph, release: Release,
+                   counts: dict[str, tuple[int, int]]) -> tuple[str, ...]:
     """The files of the site's pages in the order a build makes them after a release was added
     to a language or removed from it: its page among those of the releases, in its place, and
-    the pages of the list of releases as many as it has now."""
+    the pages of its lists as many as each has now (`counts`, see _Relisted)."""
     found = list(pages)
     if release in after.links:  # after the one next older, or before the one next newer
         at = after.releases.index(release)
@@ -638,15 +661,20 @@ def _with_pages_of(pages: tuple[str, ...], before: SiteGraph, after: SiteGraph, 
         found.insert(beside if older else beside + 1, paths.output_file(release.path))
     else:
         found.remove(paths.output_file(release.path))
-    root = after.language.root
-    per_page = settings.releases_per_page
-    was, now = release_list_pages(before, per_page), release_list_pages(after, per_page)
-    first = found.index(paths.output_file(release_list_path(was, was, root)))  # /releases/
-    if now > was:  # the newest numbered pages follow it
-        found[first + 1:first + 1] = [paths.output_file(paths.releases_page(number, root))
-                                      for number in range(now - 1, was - 1, -1)]
-    for number in range(now, was):
-        found.remove(paths.output_file(paths.releases_page(number, root)))
+    return _with_list_pages(found, counts)
+
+
+def _with_list_pages(found: list[str], counts: dict[str, tuple[int, int]]) -> tuple[str, ...]:
+    """The files of the site's pages (`found`, in the order a build makes them) with as many
+    numbered pages of each list as `counts` says it has now: they follow its first page, the
+    newest first."""
+    for first, (was, now) in counts.items():
+        at = found.index(paths.output_file(first))
+        if now > was:
+            found[at + 1:at + 1] = [paths.output_file(paths.page_of(first, number))
+                                    for number in range(now - 1, was - 1, -1)]
+        for number in range(now, was):
+            found.remove(paths.output_file(paths.page_of(first, number)))
     return tuple(found)
 
 
@@ -693,8 +721,9 @@ def _moves(settings: Settings, kept: KeptSite, edited: list[Release], bodies: di
     photo_files = _photos_again(settings, memory, kept.newsroom, now.newsroom, photos)
     if photo_files is None:
         return None
-    pages = (pages | {release.path for release in relinked}
-             | _moved_pages(settings, kept.newsroom, now.newsroom, moved)
+    alternates = dict(kept.alternates)
+    relisted = _moved_lists(settings, kept.newsroom, now.newsroom, moved, alternates)
+    pages = (pages | {release.path for release in relinked} | relisted.pages
              | _regrouped_pages(kept.newsroom, now.newsroom))
     limit = settings.feed_entries
     left = frozenset(index_path for graph in kept.newsroom.graphs
@@ -704,13 +733,18 @@ def _moves(settings: Settings, kept: KeptSite, edited: list[Release], bodies: di
     shows, memory.shows = memory.shows, {}
     try:
         files, made, removed = render_shown(
-            settings, now.newsroom, memory, preview, pages, edited, kept.alternates,
+            settings, now.newsroom, memory, preview, pages, edited, alternates,
             {code: edit for code, edit in searched.items() if code not in whole}, now.prints,
             now.card_keys, feeds_too=left)
-        order = _in_new_order(kept.pages, kept.newsroom, now.newsroom)
-        kept.shown_on.update(memory.shows or {})  # the site before is not served again
-        now = dataclasses.replace(now, pages=order)
-        return now, [*files, *photo_files[0]], made, [*removed, *photo_files[1]], relinked
+        order = _with_list_pages(list(_in_new_order(kept.pages, kept.newsroom, now.newsroom)),
+                                 relisted.counts)
+        # (the site before is not served again)
+        kept.shown_on.update({**(memory.shows or {}), **{path: () for path in relisted.gone}})
+        for path in relisted.gone:
+            memory.pages.pop(path, None)
+        now = dataclasses.replace(now, pages=order, alternates=alternates)
+        gone = [paths.output_file(path) for path in sorted(relisted.gone)]
+        return now, [*files, *photo_files[0]], made, [*removed, *gone, *photo_files[1]], relinked
     finally:
         memory.shows = shows
 
@@ -734,21 +768,20 @@ def _regrouped_pages(before: Newsroom, after: Newsroom) -> set[str]:
     return found
 
 
-def _moved_pages(settings: Settings, before: Newsroom, after: Newsroom,
-                 moved: dict[Release, Release]) -> set[str]:
-    """The pages of the list of all releases that moved releases shift, and the home page of
-    each language that has one; for a release dated into another year, the pages of both years
-    and /releases/ (it counts each year's releases)."""
-    per_page = settings.releases_per_page
-    found = set()
+def _moved_lists(settings: Settings, before: Newsroom, after: Newsroom, moved: dict[Release, Release],
+                 alternates: dict[str, tuple[Alternate, ...]]) -> _Relisted:
+    """The pages of the paged lists that moved releases shift (see _relisted: the lists of all
+    releases, of their years, both for a release dated into another year, and of their terms,
+    those of partners they joined or left among them), and the home page of each language that
+    has one."""
+    found = _Relisted(set(), set(), set(), {})
     for old_graph, new_graph in zip(before.graphs, after.graphs, strict=True):
-        mine = [(old, new) for old, new in moved.items() if new in new_graph.links]
-        if mine:
-            found |= _lists_changed(old_graph, new_graph, per_page) | {new_graph.language.root}
-        for old, new in mine:
-            if old.date.year != new.date.year:
-                found |= {paths.year(old.date.year, new_graph.language.root),
-                          paths.year(new.date.year, new_graph.language.root)}
+        if any(new in new_graph.links for new in moved.values()):
+            mine = _relisted(after, old_graph, new_graph, settings.releases_per_page, alternates)
+            found.pages.update(mine.pages, {new_graph.language.root})
+            found.numbered.update(mine.numbered)
+            found.gone.update(mine.gone)
+            found.counts.update(mine.counts)
     return found
 
 
