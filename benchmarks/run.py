@@ -4,8 +4,9 @@
     python benchmarks/run.py --sizes 1000 5000 10000 --runs 3
 
 For each size, a site is generated (benchmarks/generate.py) and converted for Hugo
-(taxonomies countries, partners, programmes and topics; term pages not paginated; a feed for
-every term; the photos as resources, of which Hugo makes the files presskit makes: each in
+(taxonomies countries, partners, programmes and topics; the list of releases and the term
+pages paginated, 20 releases a page, as presskit's are since 4 December, 21:00: before, Hugo's
+were not paginated at all, and presskit's term pages neither; a feed for every term; the photos as resources, of which Hugo makes the files presskit makes: each in
 three widths, WebP and JPEG, two of them for the cards, and the link preview, without the
 credit written into the download, in Hugo's favour; with --hugo-plain-photos each photo is
 published as it is, as until 3 December; templates that show what presskit's theme shows,
@@ -67,7 +68,7 @@ disableKinds = []
   programme = "programmes"
   topic = "topics"
 [pagination]
-  pagerSize = 1000000
+  pagerSize = 20
 [outputs]
   home = ["HTML", "RSS"]
   section = ["HTML", "RSS"]
@@ -102,11 +103,11 @@ HUGO_LAYOUTS = {
 </article>{{ end }}
 """,
     "_default/list.html": """{{ define "main" }}<h1>{{ .Title }}</h1><ol>
-{{ range .Pages }}<li><article>{{ with .Params.photos }}
+{{ range (.Paginate .Pages).Pages }}<li><article>{{ with .Params.photos }}
 {{ partial "picture.html" (dict "photo" (index . 0) "widths" (slice 480 960)) }}{{ end }}
 <h3><a href="{{ .RelPermalink }}">{{ .Title }}</a></h3>
 <time>{{ .Date.Format "2 January 2006" }}</time><p>{{ .Summary }}</p></article></li>{{ end }}
-</ol>{{ end }}
+</ol>{{ template "_internal/pagination.html" . }}{{ end }}
 """,
     "_default/terms.html": """{{ define "main" }}<h1>{{ .Title }}</h1><ul>
 {{ range .Data.Terms.ByTitle }}<li><a href="{{ .Page.RelPermalink }}">{{ .Page.Title }}</a>
