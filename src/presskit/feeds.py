@@ -5,6 +5,7 @@ Written with ElementTree so that every text is escaped by the XML writer, not by
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -71,62 +72,41 @@ def atom_feed(
     return _xml(feed)
 
 
-SitemapUrl = tuple[str, datetime | None, Sequence[tuple[str, str]]]
-
-
-def sitemap(urls: Sequence[SitemapUrl]) -> bytes:
-    """sitemap.xml for the given absolute URLs, their last change and, in a site of several
-    languages, each page's versions (hreflang, URL), itself included, as Google reads them."""
-    if urls:  # written as text: ElementTree takes seconds for a newsroom in several languages
-        return _sitemap_text(urls)
-    root = ET.Element("urlset", xmlns=SITEMAP)
-    for url, modified, alternates in urls:
-        item = ET.SubElement(root, "url")
-        ET.SubElement(item, "loc").text = url
-        if modified is not None:
-            ET.SubElement(item, "lastmod").text = modified.date().isoformat()
-        for hreflang, href in alternates:
-            ET.SubElement(item, "xhtml:link", rel="alternate", hreflang=hreflang, href=href)
-    return _xml(root)
-
-
-def _sitemap_text(urls: Sequence[SitemapUrl]) -> bytes:
-    """The same bytes as ElementTree's indented output, made as text."""
-    head = f'<urlset xmlns="{SITEMAP}"'
-    if any(alternates for _, _, alternates in urls):
-        head += f' xmlns:xhtml="{XHTML}"'
-    lines = ["<?xml version='1.0' encoding='utf-8'?>", head + ">"]
-    days: dict[datetime, str] = {}  # (a newsroom's pages share a few thousand days)
-    for url, modified, alternates in urls:
-        day = None if modified is None else days.get(modified)
-        if day is None and modified is not None:
-            day = days[modified] = modified.date().isoformat()
-        lines.append(_url_entry(url, day, tuple(alternates)))
-    lines.append("</urlset>")
-    return ("\n".join(lines) + "\n").encode("utf-8")
+def sitemap(entries: Sequence[str], versions: bool = False) -> bytes:
+    """sitemap.xml of these <url> elements (`url_entry`), with the namespace of `xhtml:link` if
+    any lists its page's versions (a site of several languages, as Google reads them)."""
+    if not entries:
+        return _xml(ET.Element("urlset", xmlns=SITEMAP))
+    head = f'<urlset xmlns="{SITEMAP}"' + (f' xmlns:xhtml="{XHTML}"' if versions else "")
+    # written as text, as ElementTree indents it: ElementTree took seconds for a newsroom
+    return ("\n".join(["<?xml version='1.0' encoding='utf-8'?>", head + ">", *entries, "</urlset>"])
+            + "\n").encode("utf-8")
 
 
 @lru_cache(maxsize=1 << 17)  # a newsroom of 50,000 releases in two languages has 80,000 pages
-def _url_entry(url: str, day: str | None, alternates: tuple[tuple[str, str], ...]) -> str:
-    """One page's <url> element, its lines as the sitemap holds them. Kept: a preview makes
-    the sitemap again after each save that moves a release, and nearly every entry is the
-    same as the time before. By the day it was last changed, as written, not the moment: two
-    equal moments in other time zones can fall on different days."""
-    lines = ["  <url>", f"    <loc>{escape(url)}</loc>"]
+def url_entry(url: str, day: str | None, versions: str = "") -> str:
+    """One page's <url> element, its lines as the sitemap holds them: its address, the day it
+    last changed (as written, not the moment: two equal moments in other time zones can fall
+    on different days) and its `versions` (`version_lines`). Kept: a preview makes the sitemap
+    again after each save that moves a release, and nearly every entry is the same as the
+    time before."""
+    entry = f"  <url>\n    <loc>{escape(url)}</loc>"
     if day is not None:
-        lines.append(f"    <lastmod>{day}</lastmod>")
-    if alternates:
-        lines.append(_links(alternates))
-    lines.append("  </url>")
-    return "\n".join(lines)
+        entry += f"\n    <lastmod>{day}</lastmod>"
+    if versions:
+        entry += "\n" + versions
+    return entry + "\n  </url>"
 
 
 @lru_cache(maxsize=1 << 16)
-def _links(alternates: tuple[tuple[str, str], ...]) -> str:
-    """A page's versions as the lines of its <url>: the same for each version (made once for
-    all of them: in a newsroom of two languages, half the sitemap's time was these lines)."""
+def version_lines(versions: tuple[tuple[str, str], ...]) -> str:
+    """A page's versions (hreflang, URL), itself included, as the lines of its <url>: the same
+    for each version (made once for all of them)."""
     return "\n".join(f'    <xhtml:link rel="alternate" hreflang={_attribute(hreflang)} '
-                     f'href={_attribute(href)} />' for hreflang, href in alternates)
+                     f'href={_attribute(href)} />' for hreflang, href in versions)
+
+
+_SPECIAL = re.compile('[&<>"\n\r\t]')  # what an attribute's value escapes
 
 
 def escape(text: str) -> str:
@@ -136,6 +116,8 @@ def escape(text: str) -> str:
 
 
 def _attribute(value: str) -> str:
+    if _SPECIAL.search(value) is None:  # (most: an address, a language)
+        return f'"{value}"'
     value = escape(value).replace('"', "&quot;")
     return '"' + value.replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#09;") + '"'
 
