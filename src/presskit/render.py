@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fnmatch
+import functools
 import hashlib
 import os
 import re
@@ -32,7 +33,7 @@ from presskit import __version__, feeds, forks, paths, pickled, placed, search
 from presskit.cache import IN_OUTPUT, BuildMemory, Slot, cache_folder, fingerprint, part_dir
 from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem
-from presskit.graph import Newsroom, SiteGraph
+from presskit.graph import CountryNode, Newsroom, PartnerNode, ProgrammeNode, SiteGraph, TopicNode, YearNode
 from presskit.languages import N_, Language, translations
 from presskit.links import link_targets
 from presskit.markdown import BodyLink, BodyRenderer, PackedBody, RenderedBody
@@ -751,42 +752,53 @@ class _Renderer:
         for release in self.chosen(self.graph.releases):
             yield self.release_spec(release)
 
+    def list_pages(self, first: str, name: str, releases: Sequence[Release],
+               first_page: Callable[[Sequence[Release], dict[str, Any]], PageSpec]) -> Iterator[PageSpec]:
+        """The pages of a year's or a term's list of releases that this renderer makes: its own
+        (`first_page` of its newest releases and their pagination), then its numbered pages
+        (see paged_count), named after it (`name`)."""
+        for path, chunk, pagination in self.paged(first, releases):
+            yield (first_page(chunk, pagination) if pagination["first"]
+                   else self.numbered_page(path, name, chunk, pagination))
+
     def archives(self) -> Iterator[PageSpec]:
         years = year_links(self.graph)
         for year in self.graph.years:
             name = self._("Releases of %(year)s") % {"year": year.year}
-            for path, chunk, pagination in self.paged(year.path, year.releases):
-                if not pagination["first"]:
-                    yield self.numbered_page(path, name, chunk, pagination)
-                    continue
-                yield self.spec(year.path, "archive.html", name,
-                                (self.prints.releases(chunk), sorted(pagination.items()),
-                                 len(year.releases), years),
-                                year=year, years=years, releases=chunk, total=len(year.releases),
-                                pagination=pagination)
+            yield from self.list_pages(year.path, name, year.releases,
+                                   functools.partial(self.year_page, year, name, years))
+
+    def year_page(self, year: YearNode, name: str, years: list[YearLink], releases: Sequence[Release],
+                  pagination: dict[str, Any]) -> PageSpec:
+        return self.spec(year.path, "archive.html", name,
+                         (self.prints.releases(releases), sorted(pagination.items()), len(year.releases),
+                          years),
+                         year=year, years=years, releases=releases, total=len(year.releases),
+                         pagination=pagination)
 
     def countries(self) -> Iterator[PageSpec]:
-        graph, prints, _ = self.graph, self.prints, self._
+        graph, _ = self.graph, self._
         yield from self.index_page(paths.COUNTRIES, "countries.html", _("Countries"),
                                    [(n.path, n.name, len(n.releases)) for n in graph.countries],
                                    countries=graph.countries)
         for country in graph.countries:
-            for path, chunk, pagination in self.paged(country.path, country.releases):
-                if not pagination["first"]:
-                    yield self.numbered_page(path, country.name, chunk, pagination)
-                    continue
-                text = country.text
-                body = self.body(text.body, text.body_line, text.source, country.path) if text else None
-                yield self.spec(country.path, "country.html", country.name,
-                                (text.digest if text else None, prints.releases(chunk),
-                                 sorted(pagination.items()), len(country.releases),
-                                 [prints.programme(p) for p in country.programmes],
-                                 [prints.partner(p) for p in country.partners]),
-                                country=country, body_html=body.html if body else "",
-                                releases=chunk, total=len(country.releases), pagination=pagination,
-                                description=(text.summary if text else "") or
-                                _("Press releases about %(name)s") % {"name": country.name},
-                                feed_path=paths.feed(country.path))
+            yield from self.list_pages(country.path, country.name, country.releases,
+                                   functools.partial(self.country_page, country))
+
+    def country_page(self, country: CountryNode, releases: Sequence[Release],
+                     pagination: dict[str, Any]) -> PageSpec:
+        prints, text = self.prints, country.text
+        body = self.body(text.body, text.body_line, text.source, country.path) if text else None
+        return self.spec(country.path, "country.html", country.name,
+                         (text.digest if text else None, prints.releases(releases),
+                          sorted(pagination.items()), len(country.releases),
+                          [prints.programme(p) for p in country.programmes],
+                          [prints.partner(p) for p in country.partners]),
+                         country=country, body_html=body.html if body else "",
+                         releases=releases, total=len(country.releases), pagination=pagination,
+                         description=(text.summary if text else "") or
+                         self._("Press releases about %(name)s") % {"name": country.name},
+                         feed_path=paths.feed(country.path))
 
     def partners(self) -> Iterator[PageSpec]:
         graph, prints = self.graph, self.prints
@@ -794,20 +806,20 @@ class _Renderer:
                                    [(prints.partner(n.partner), len(n.releases)) for n in graph.partners],
                                    partners=graph.partners)
         for node in graph.partners:
-            partner = node.partner
-            for path, chunk, pagination in self.paged(partner.path, node.releases):
-                if not pagination["first"]:
-                    yield self.numbered_page(path, partner.name, chunk, pagination)
-                    continue
-                body = self.body(partner.body, partner.body_line, partner.source, partner.path)
-                yield self.spec(partner.path, "partner.html", partner.name,
-                                (prints.partner(partner), prints.releases(chunk), sorted(pagination.items()),
-                                 len(node.releases), [prints.programme(p) for p in node.programmes],
-                                 [c.code for c in node.countries]),
-                                node=node, partner=partner, body_html=body.html,
-                                releases=chunk, total=len(node.releases), pagination=pagination,
-                                description=body.first_paragraph,
-                                feed_path=paths.feed(partner.path))
+            yield from self.list_pages(node.partner.path, node.partner.name, node.releases,
+                                   functools.partial(self.partner_page, node))
+
+    def partner_page(self, node: PartnerNode, releases: Sequence[Release],
+                     pagination: dict[str, Any]) -> PageSpec:
+        prints, partner = self.prints, node.partner
+        body = self.body(partner.body, partner.body_line, partner.source, partner.path)
+        return self.spec(partner.path, "partner.html", partner.name,
+                         (prints.partner(partner), prints.releases(releases), sorted(pagination.items()),
+                          len(node.releases), [prints.programme(p) for p in node.programmes],
+                          [c.code for c in node.countries]),
+                         node=node, partner=partner, body_html=body.html,
+                         releases=releases, total=len(node.releases), pagination=pagination,
+                         description=body.first_paragraph, feed_path=paths.feed(partner.path))
 
     def programmes(self) -> Iterator[PageSpec]:
         graph, prints = self.graph, self.prints
@@ -815,41 +827,42 @@ class _Renderer:
                                    [(prints.programme(n.programme), len(n.releases))
                                     for n in graph.programmes], programmes=graph.programmes)
         for node in graph.programmes:
-            programme = node.programme
-            for path, chunk, pagination in self.paged(programme.path, node.releases):
-                if not pagination["first"]:
-                    yield self.numbered_page(path, programme.title, chunk, pagination)
-                    continue
-                body = self.body(programme.body, programme.body_line, programme.source, programme.path)
-                yield self.spec(programme.path, "programme.html", programme.title,
-                                (prints.programme(programme), prints.releases(chunk),
-                                 sorted(pagination.items()), len(node.releases)),
-                                node=node, programme=programme, body_html=body.html,
-                                releases=chunk, total=len(node.releases), pagination=pagination,
-                                description=programme.summary or body.first_paragraph,
-                                feed_path=paths.feed(programme.path))
+            yield from self.list_pages(node.programme.path, node.programme.title, node.releases,
+                                   functools.partial(self.programme_page, node))
+
+    def programme_page(self, node: ProgrammeNode, releases: Sequence[Release],
+                       pagination: dict[str, Any]) -> PageSpec:
+        programme = node.programme
+        body = self.body(programme.body, programme.body_line, programme.source, programme.path)
+        return self.spec(programme.path, "programme.html", programme.title,
+                         (self.prints.programme(programme), self.prints.releases(releases),
+                          sorted(pagination.items()), len(node.releases)),
+                         node=node, programme=programme, body_html=body.html,
+                         releases=releases, total=len(node.releases), pagination=pagination,
+                         description=programme.summary or body.first_paragraph,
+                         feed_path=paths.feed(programme.path))
 
     def topics(self) -> Iterator[PageSpec]:
         graph = self.graph
-        _ = self._
-        yield from self.index_page(paths.TOPICS, "topics.html", _("Topics"),
+        yield from self.index_page(paths.TOPICS, "topics.html", self._("Topics"),
                                    [(t.path, t.name, len(t.releases)) for t in graph.topics],
                                    topics=graph.topics)
         for topic in graph.topics:
-            for path, chunk, pagination in self.paged(topic.path, topic.releases):
-                if not pagination["first"]:
-                    yield self.numbered_page(path, topic.name, chunk, pagination)
-                    continue
-                text = topic.text
-                body = self.body(text.body, text.body_line, text.source, topic.path) if text else None
-                yield self.spec(topic.path, "topic.html", topic.name,
-                                (text.digest if text else None, self.prints.releases(chunk),
-                                 sorted(pagination.items()), len(topic.releases)),
-                                topic=topic, body_html=body.html if body else "",
-                                releases=chunk, total=len(topic.releases), pagination=pagination,
-                                description=(text.summary if text else "") or
-                                _("Press releases on %(name)s") % {"name": topic.name},
-                                feed_path=paths.feed(topic.path))
+            yield from self.list_pages(topic.path, topic.name, topic.releases,
+                                   functools.partial(self.topic_page, topic))
+
+    def topic_page(self, topic: TopicNode, releases: Sequence[Release],
+                   pagination: dict[str, Any]) -> PageSpec:
+        text = topic.text
+        body = self.body(text.body, text.body_line, text.source, topic.path) if text else None
+        return self.spec(topic.path, "topic.html", topic.name,
+                         (text.digest if text else None, self.prints.releases(releases),
+                          sorted(pagination.items()), len(topic.releases)),
+                         topic=topic, body_html=body.html if body else "",
+                         releases=releases, total=len(topic.releases), pagination=pagination,
+                         description=(text.summary if text else "") or
+                         self._("Press releases on %(name)s") % {"name": topic.name},
+                         feed_path=paths.feed(topic.path))
 
     def free_pages(self) -> Iterator[PageSpec]:
         for free_page in self.chosen(self.graph.pages):
@@ -1612,6 +1625,7 @@ def render_site(settings: Settings, newsroom: Newsroom, memory: BuildMemory | No
     starts = [sum(len(own) for own in specs[:number]) for number in range(len(specs))]
     pages = [file for renderer, own, before in zip(renderers, specs, starts, strict=True)
              for file in renderer.pages(own, before, total)]
+    del specs  # each page's context, let go before the search index's workers fork: 0.1 GB at 50,000 releases
     problems = [problem for renderer in renderers for problem in renderer.problems]
     if problems:
         raise BuildFailed(_once_per_line(problems))
