@@ -332,6 +332,50 @@ def _titles(site: Path, relative: str) -> list[str]:
     return re.findall(r'class="card-title"><a href="[^"]*">([^<]*)<', read(site, relative))
 
 
+def test_term_and_year_pages_are_paged_from_the_oldest_too(tmp_path, run):
+    """A country's, topic's and year's own page shows its newest 20 to 39 releases with their
+    count and a link to the older ones; its numbered pages hold 20 each from the oldest, say
+    the dates they span and link back, and keep their bytes as new releases come."""
+    def day(n: int) -> str:
+        return (date(2023, 1, 1) + timedelta(days=n)).isoformat()
+
+    def write(n: int) -> None:
+        (site / f"content/releases/r{n:02}.md").write_text(
+            release(f"Release {n}", day(n), countries="[VN]", topics="[Social protection]"))
+
+    site = write_site(tmp_path, {})
+    (site / "content/releases").mkdir(parents=True)
+    for n in range(1, 46):
+        write(n)
+    assert run("build", site).code == 0
+    for first in ("countries/viet-nam", "topics/social-protection", "archive/2023"):
+        assert _titles(site, f"{first}/index.html") == [f"Release {n}" for n in range(45, 20, -1)], first
+        assert _titles(site, f"{first}/page/1/index.html") == [f"Release {n}" for n in range(20, 0, -1)]
+        assert not (site / f"output/{first}/page/2").exists()
+        own, oldest = read(site, f"{first}/index.html"), read(site, f"{first}/page/1/index.html")
+        assert f'href="/news/{first}/page/1/" rel="next"' in own and 'rel="prev"' not in own
+        assert "45 releases" in own
+        assert f'href="/news/{first}/" rel="prev"' in oldest and 'rel="next"' not in oldest
+        assert "From 2 January 2023 to 21 January 2023, newest first." in oldest
+        assert f'<p class="kicker"><a href="/news/{first}/">' in oldest
+    assert "<title>Viet Nam, page 1" in read(site, "countries/viet-nam/page/1/index.html")
+    assert "<title>Releases of 2023, page 1" in read(site, "archive/2023/page/1/index.html")
+    assert "/news/countries/viet-nam/page/1/" in read(site, "sitemap.xml")
+
+    for n in range(46, 61):  # 60 releases: the newest 20 make a page of their own
+        write(n)
+    assert run("build", site).code == 0
+    middle = _titles(site, "countries/viet-nam/page/2/index.html")
+    assert middle == [f"Release {n}" for n in range(40, 20, -1)]
+    numbered = {page: (site / "output/countries/viet-nam" / page / "index.html").read_bytes()
+                for page in ("page/1", "page/2")}
+    write(61)
+    assert run("build", site).code == 0
+    assert _titles(site, "countries/viet-nam/index.html")[:2] == ["Release 61", "Release 60"]
+    assert {page: (site / "output/countries/viet-nam" / page / "index.html").read_bytes()
+            for page in numbered} == numbered
+
+
 def test_pagination_of_the_release_index_counts_from_the_oldest(tmp_path, run):
     """/releases/ shows the newest 20 to 39; the numbered pages hold 20 each from the oldest,
     so a new release changes /releases/ alone and a numbered page keeps its address."""
