@@ -14,11 +14,12 @@ came or went are made or removed as the full build would have them (_photos_agai
 A new date (models.moved_alike) keeps a release on the same pages, but its year's, in a new
 order: every list that holds it is sorted again and the links it changes are found again
 (graph.with_moves); the pages made again are those that showed it, those of the releases
-whose neighbours or related lists changed, the pages of the list of all releases between its
-old and new place, the home page, the feeds it joined or left, its language's search index
-(its card, and meta.jsonz, which lists releases by date; see search.index_numbers) and the
-sitemap; dated into another year, it leaves that year's page for the other's, and both years'
-pages and /releases/ (which counts each year's releases) are made again. Anything else (a
+whose neighbours or related lists changed, the pages of each paged list (of all releases, of
+its year, of its terms: see _relisted) between its old and new place, the home page, the
+feeds it joined or left, its language's search index (its card, and meta.jsonz, which lists
+releases by date; see search.index_numbers) and the sitemap; dated into another year, it
+leaves that year's list for the other's, and the pages of both that change and /releases/
+(which counts each year's releases) are made again. Anything else (a
 year's first release or its last, a partner added, a file added or removed) is left to the
 full build, which is always right.
 """
