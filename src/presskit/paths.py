@@ -53,16 +53,10 @@ def contact_card(identifier: str, root: str = "/") -> str:
     return under(root, f"{CONTACTS}{identifier}.vcf")
 
 
-def releases_page(number: int, root: str = "/") -> str:
-    """A numbered page of the list of releases, counted from the oldest (see
-    render.paged_count): /releases/page/NUMBER/."""
-    return page_of(under(root, RELEASES), number)
-
-
 def page_of(first: str, number: int) -> str:
     """A numbered page of a list of releases whose first page is `first` (the list of all
     releases, a year's, a country's, partner's, programme's or topic's), counted from the
-    oldest: FIRST/page/NUMBER/."""
+    oldest (see render.paged_count): FIRST/page/NUMBER/."""
     return f"{first}page/{number}/"
 
 

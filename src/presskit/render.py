@@ -753,7 +753,7 @@ class _Renderer:
             yield self.release_spec(release)
 
     def list_pages(self, first: str, name: str, releases: Sequence[Release],
-               first_page: Callable[[Sequence[Release], dict[str, Any]], PageSpec]) -> Iterator[PageSpec]:
+                   first_page: Callable[[Sequence[Release], dict[str, Any]], PageSpec]) -> Iterator[PageSpec]:
         """The pages of a year's or a term's list of releases that this renderer makes: its own
         (`first_page` of its newest releases and their pagination), then its numbered pages
         (see paged_count), named after it (`name`)."""
@@ -766,7 +766,7 @@ class _Renderer:
         for year in self.graph.years:
             name = self._("Releases of %(year)s") % {"year": year.year}
             yield from self.list_pages(year.path, name, year.releases,
-                                   functools.partial(self.year_page, year, name, years))
+                                       functools.partial(self.year_page, year, name, years))
 
     def year_page(self, year: YearNode, name: str, years: list[YearLink], releases: Sequence[Release],
                   pagination: dict[str, Any]) -> PageSpec:
@@ -783,7 +783,7 @@ class _Renderer:
                                    countries=graph.countries)
         for country in graph.countries:
             yield from self.list_pages(country.path, country.name, country.releases,
-                                   functools.partial(self.country_page, country))
+                                       functools.partial(self.country_page, country))
 
     def country_page(self, country: CountryNode, releases: Sequence[Release],
                      pagination: dict[str, Any]) -> PageSpec:
@@ -807,7 +807,7 @@ class _Renderer:
                                    partners=graph.partners)
         for node in graph.partners:
             yield from self.list_pages(node.partner.path, node.partner.name, node.releases,
-                                   functools.partial(self.partner_page, node))
+                                       functools.partial(self.partner_page, node))
 
     def partner_page(self, node: PartnerNode, releases: Sequence[Release],
                      pagination: dict[str, Any]) -> PageSpec:
@@ -828,7 +828,7 @@ class _Renderer:
                                     for n in graph.programmes], programmes=graph.programmes)
         for node in graph.programmes:
             yield from self.list_pages(node.programme.path, node.programme.title, node.releases,
-                                   functools.partial(self.programme_page, node))
+                                       functools.partial(self.programme_page, node))
 
     def programme_page(self, node: ProgrammeNode, releases: Sequence[Release],
                        pagination: dict[str, Any]) -> PageSpec:
@@ -849,7 +849,7 @@ class _Renderer:
                                    topics=graph.topics)
         for topic in graph.topics:
             yield from self.list_pages(topic.path, topic.name, topic.releases,
-                                   functools.partial(self.topic_page, topic))
+                                       functools.partial(self.topic_page, topic))
 
     def topic_page(self, topic: TopicNode, releases: Sequence[Release],
                    pagination: dict[str, Any]) -> PageSpec:
@@ -1694,11 +1694,6 @@ def paged_chunk(releases: Sequence[Release], number: int, count: int, per_page: 
     """The releases (newest first) that page `number` of a list of `count` pages shows."""
     end = len(releases) - (number - 1) * per_page
     return releases[:end] if number == count else releases[end - per_page:end]
-
-
-def release_list_pages(graph: SiteGraph, per_page: int) -> int:
-    """How many pages a language's list of all releases has, /releases/ included."""
-    return paged_count(len(graph.releases), per_page)
 
 
 def paged_lists(graph: SiteGraph) -> Iterator[tuple[str, Sequence[Release], tuple[object, ...]]]:

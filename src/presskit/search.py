@@ -457,11 +457,9 @@ def build_index(entries: Sequence[Entry], filters: Iterable[Filter], names: Iter
     count = len(entries)
     numbers = list(range(count)) if numbers is None else list(numbers)
     cut = count if newest is None else bisect.bisect_left(numbers, newest)
-    parallel = workers > 1 and count >= PARALLEL_AT_LEAST
-    blocks = [*_blocks(range(cut), workers if parallel else 1),
-              *_blocks(range(cut, count), workers if parallel else 1)]
-    made = forked_map(functools.partial(_block, entries, numbers), blocks, workers if parallel else 1,
-                      at_least=2, chunksize=1)
+    workers = workers if count >= PARALLEL_AT_LEAST else 1
+    blocks = [*_blocks(range(cut), workers), *_blocks(range(cut, count), workers)]
+    made = forked_map(functools.partial(_block, entries, numbers), blocks, workers, at_least=2, chunksize=1)
     files: dict[str, bytes] = {}
     keys: list[list[str]] = []
     for years in (_OLDER, _NEWEST):
@@ -604,7 +602,7 @@ def _updated_parts(read: Callable[[str], bytes | None], meta: Mapping[str, Any],
 
 def _updated_shards(read: Callable[[str], bytes | None], keys: list[str],
                     changed: Mapping[int, tuple[Entry | None, Entry | None]],
-                    regroup: bool = False, years: _Years = _OLDER) -> dict[str, bytes] | None:
+                    regroup: bool, years: _Years) -> dict[str, bytes] | None:
     """The shards of one part of an index (`years`) that change when the words of some
     releases change (their number, old and new entry), read from the index as written;
     `keys`, its list of shards, is brought up to date (sorted). A group of words that grew
@@ -790,7 +788,7 @@ def emptied_shards(files: Mapping[str, bytes]) -> list[str]:
     meta = _load(files["meta.jsonz"])
     kept = {*(f"{_OLDER.folder}{key}.jsonz" for key in meta["shards"]),
             *(f"{_NEWEST.folder}{key}.jsonz" for key in meta["newest_shards"])}
-    return [name for name in files if name.startswith(("s/", "r/")) and name not in kept]
+    return [name for name in files if name.startswith((_OLDER.folder, _NEWEST.folder)) and name not in kept]
 
 
 def _split_otherwise(keys: Sequence[str], groups: Iterable[str], opened: Mapping[str, dict[str, str]],
@@ -828,7 +826,7 @@ def shard_of(word: str, keys: Sequence[str], split: Container[str] = (), letters
     return word[:letters]
 
 
-def _shards(lists: Mapping[str, str], years: _Years = _OLDER) -> dict[str, list[str]]:
+def _shards(lists: Mapping[str, str], years: _Years) -> dict[str, list[str]]:
     """Words (with their lists) by shard: by their first two letters, and a group larger than
     _SHARD_LIMIT by three (its one- and two-letter words keep the two-letter shard); in the
     newest year's part, by one letter, and two for a group larger than its limit."""
