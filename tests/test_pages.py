@@ -220,3 +220,33 @@ def test_the_sitemap_written_as_text_is_what_elementtree_writes():
         assert feeds.sitemap(entries, any(versions for _, _, versions in listed)) == expected
     assert feeds.sitemap([]) == b"<?xml version='1.0' encoding='utf-8'?>\n<urlset xmlns=\"" + \
         feeds.SITEMAP.encode() + b'" />\n'
+
+
+def test_a_sitemap_past_the_protocols_limits_is_cut_into_parts_each_within_them(monkeypatch):
+    """sitemaps.org: at most 50,000 addresses and 50 MB a file. The entries are cut in order,
+    by count and by their bytes (an address in Vietnamese takes more bytes than letters), and
+    the index names each part with the latest day of its pages."""
+    import xml.etree.ElementTree as ET
+
+    from presskit import feeds
+
+    entries = [feeds.url_entry(f"https://example.org/tầng-{n}/", f"2024-05-{n + 1:02}") for n in range(10)]
+    assert feeds.sitemap_parts(entries) == [entries]  # within both: one sitemap
+    monkeypatch.setattr(feeds, "SITEMAP_URLS", 4)
+    assert feeds.sitemap_parts(entries) == [entries[:4], entries[4:8], entries[8:]]
+    monkeypatch.setattr(feeds, "SITEMAP_URLS", 50_000)
+    size = len(entries[0].encode()) + 1  # (each the same size, its line's end included)
+    assert size > len(entries[0]) + 1
+    monkeypatch.setattr(feeds, "SITEMAP_BYTES", 512 + 3 * size)
+    parts = feeds.sitemap_parts(entries)
+    assert parts == [entries[:3], entries[3:6], entries[6:9], entries[9:]]
+    assert all(len(feeds.sitemap(part)) <= feeds.SITEMAP_BYTES for part in parts)
+    monkeypatch.setattr(feeds, "SITEMAP_BYTES", 512 + 3 * size - 1)  # a byte short of three
+    assert [len(part) for part in feeds.sitemap_parts(entries)] == [2, 2, 2, 2, 2]
+    index = feeds.sitemap_index([("https://example.org/sitemaps/1.xml?a&b", "2024-05-03"),
+                                 ("https://example.org/sitemaps/2.xml", None)])
+    root, ns = ET.fromstring(index), f"{{{feeds.SITEMAP}}}"
+    assert root.tag == f"{ns}sitemapindex"
+    assert [(s.findtext(f"{ns}loc"), s.findtext(f"{ns}lastmod")) for s in root] == [
+        ("https://example.org/sitemaps/1.xml?a&b", "2024-05-03"),
+        ("https://example.org/sitemaps/2.xml", None)]

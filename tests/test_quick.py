@@ -12,6 +12,7 @@ import re
 import shutil
 import sys
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -900,3 +901,79 @@ def test_an_old_release_deleted_or_added_in_place_writes_no_other_card(tmp_path,
     assert [name for name in after if before.get(name) != after[name]] == ([] if change == "deleted" else
                                                                           list(set(after) - set(before)))
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+
+
+def _sitemaps(output: Path) -> tuple[ET.Element, list[list[ET.Element]]]:
+    """The sitemap index of output/ and the <url> elements of each of its parts, in order."""
+    index = ET.parse(output / "sitemap.xml").getroot()
+    parts = []
+    for entry in index.findall(f"{_SITEMAP}sitemap"):
+        loc = entry.findtext(f"{_SITEMAP}loc") or ""
+        assert loc.startswith("https://example.org/news/sitemaps/"), loc
+        parts.append(ET.parse(output / loc.removeprefix("https://example.org/news/")).getroot()
+                     .findall(f"{_SITEMAP}url"))
+    return index, parts
+
+
+_SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+
+def test_a_site_past_the_sitemaps_limit_has_a_sitemap_index_of_parts_kept_in_step(tmp_path, run, monkeypatch):
+    """A sitemap may list 50,000 pages (sitemaps.org): past that, /sitemap.xml is a sitemap
+    index of parts that list the pages in order, each dated by its latest page, and a release
+    added or deleted in place makes the parts it needs, and removes those it no longer has."""
+    from presskit import feeds
+
+    site = generate(40, tmp_path / "site", seed=41, bilingual=True)
+    toml = site / "presskit.toml"
+    toml.write_text(toml.read_text().replace("https://example.org/newsroom/", "https://example.org/news/"))
+    site = aged(site)
+    assert run("build", site).code == 0
+    whole = ET.parse(site / "output/sitemap.xml").getroot()
+    assert whole.tag == f"{_SITEMAP}urlset"  # a sitemap of a few hundred pages is one file
+    # parts of a size that leaves a few pages in the last one: deletions take it away
+    limit = next(limit for limit in range(20, 60) if 0 < len(whole) % limit <= 3)
+    monkeypatch.setattr(feeds, "SITEMAP_URLS", limit)
+    shutil.rmtree(site / "output")
+    assert run("build", site).out.startswith("Built")
+    index, parts = _sitemaps(site / "output")
+    assert index.tag == f"{_SITEMAP}sitemapindex"
+    assert len(whole) > 100
+    assert [len(part) for part in parts] == [limit] * (len(whole) // limit) + [len(whole) % limit]
+    for url in [*whole, *(url for part in parts for url in part)]:
+        url.tail = None  # (the last of a file ends it)
+    assert [ET.tostring(url) for part in parts for url in part] == [ET.tostring(url) for url in whole]
+    for entry, part in zip(index.findall(f"{_SITEMAP}sitemap"), parts, strict=True):
+        days = [day for url in part if (day := url.findtext(f"{_SITEMAP}lastmod"))]
+        assert entry.findtext(f"{_SITEMAP}lastmod") == max(days, default=None)  # (pages with no date: none)
+    assert sum(entry.find(f"{_SITEMAP}lastmod") is not None for entry in index) > len(parts) / 2
+    assert any(url.find("{http://www.w3.org/1999/xhtml}link") is not None for part in parts for url in part)
+    assert "Sitemap: https://example.org/news/sitemap.xml" in (site / "output/robots.txt").read_text()
+    releases = sorted((site / "content/releases").rglob("*.md"))
+    removed = [file for file in releases[8:30]  # of one language, none the newest
+               if not file.with_suffix(".vi.md").exists() and not file.name.endswith(".vi.md")][:6]
+    texts = [file.read_text() for file in removed]
+    in_place = {"deleted": 0, "added": 0, "parts gone": 0}
+    for step, file in enumerate(removed):  # each deleted, in turn (in place, mostly): parts go
+        before = len(_sitemaps(site / "output")[1])
+        file.unlink()
+        settle(site, step + 1)
+        result = run("build", site)
+        assert result.code == 0 and "Traceback" not in result.err, result.err
+        if "1 release deleted: made" in result.out:
+            in_place["deleted"] += 1
+            in_place["parts gone"] += before > len(_sitemaps(site / "output")[1])
+        assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run), step
+    fewer = _sitemaps(site / "output")[1]
+    assert len(fewer) < len(parts)
+    assert sorted(path.name for path in (site / "output/sitemaps").iterdir()) == sorted(
+        f"{number}.xml" for number in range(1, len(fewer) + 1))
+    for step, (file, text) in enumerate(zip(removed, texts, strict=True)):  # and added back: they come again
+        file.write_text(text)
+        settle(site, step + 10)
+        result = run("build", site)
+        assert result.code == 0 and "Traceback" not in result.err, result.err
+        in_place["added"] += "1 release added: made" in result.out
+        assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run), step
+    assert [len(part) for part in _sitemaps(site / "output")[1]] == [len(part) for part in parts]
+    assert in_place["deleted"] >= 3 and in_place["added"] >= 3 and in_place["parts gone"] >= 1, in_place

@@ -1,4 +1,5 @@
-"""Machine-readable outputs: Atom feeds, sitemap.xml and robots.txt.
+"""Machine-readable outputs: Atom feeds, sitemap.xml (a sitemap index and its parts, past the
+protocol's limits) and robots.txt.
 
 Written with ElementTree so that every text is escaped by the XML writer, not by hand.
 """
@@ -70,6 +71,42 @@ def atom_feed(
         for topic in release.topics:
             ET.SubElement(item, "category", term=topic)
     return _xml(feed)
+
+
+# What one sitemap file may hold (sitemaps.org): a site with more pages gets a sitemap index
+# (`sitemap_index`) at /sitemap.xml, which names its parts (`sitemap_parts`).
+SITEMAP_URLS = 50_000
+SITEMAP_BYTES = 50 * 1024 * 1024
+SITEMAP_PARTS = "/sitemaps/"  # where the parts are: /sitemaps/1.xml, /sitemaps/2.xml, ...
+
+
+def sitemap_parts(entries: Sequence[str]) -> list[Sequence[str]]:
+    """The entries (`url_entry`) cut into the sitemaps that hold them, in order, each within
+    the protocol's limits (SITEMAP_URLS entries, SITEMAP_BYTES bytes): one for most sites."""
+    room = SITEMAP_BYTES - 512  # (its head and end)
+    # (an entry's bytes are at most four times its characters; each ends with its line's end)
+    if len(entries) <= SITEMAP_URLS and 4 * sum(map(len, entries)) + 4 * len(entries) <= room:
+        return [entries]
+    parts: list[Sequence[str]] = []
+    start, size = 0, 0
+    for at, entry in enumerate(entries):
+        length = len(entry.encode("utf-8")) + 1
+        if at > start and (at - start == SITEMAP_URLS or size + length > room):
+            parts.append(entries[start:at])
+            start, size = at, 0
+        size += length
+    parts.append(entries[start:])
+    return parts
+
+
+def sitemap_index(parts: Sequence[tuple[str, str | None]]) -> bytes:
+    """A sitemap index (sitemaps.org) of these sitemaps: each one's address and the latest
+    day any of its pages changed (None: not known)."""
+    lines = ["<?xml version='1.0' encoding='utf-8'?>", f'<sitemapindex xmlns="{SITEMAP}">']
+    for url, day in parts:
+        lines += ["  <sitemap>", f"    <loc>{escape(url)}</loc>",
+                  *([f"    <lastmod>{day}</lastmod>"] if day is not None else []), "  </sitemap>"]
+    return ("\n".join([*lines, "</sitemapindex>"]) + "\n").encode("utf-8")
 
 
 def sitemap(entries: Sequence[str], versions: bool = False) -> bytes:

@@ -20,8 +20,8 @@ EVENTS = "/events/"
 
 # First path segments that presskit uses itself; a free page may not take one.
 RESERVED = {"releases", "countries", "partners", "programmes", "topics", "archive", "assets",
-            "media", "search", "contacts", "events", "feed.xml", "sitemap.xml", "robots.txt",
-            "404.html", "page"}
+            "media", "search", "contacts", "events", "feed.xml", "sitemap.xml", "sitemaps",
+            "robots.txt", "404.html", "page"}
 
 
 def language_root(language: str, default: str) -> str:

@@ -30,7 +30,7 @@ from babel.dates import format_date, format_datetime, format_interval, format_ti
 from babel.numbers import format_decimal
 
 from presskit import __version__, feeds, forks, paths, pickled, placed, search
-from presskit.cache import IN_OUTPUT, BuildMemory, Slot, cache_folder, fingerprint, part_dir
+from presskit.cache import IN_OUTPUT, BuildMemory, Slot, Written, cache_folder, fingerprint, part_dir
 from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem
 from presskit.graph import CountryNode, Newsroom, PartnerNode, ProgrammeNode, SiteGraph, TopicNode, YearNode
@@ -1535,8 +1535,10 @@ def render_shown(settings: Settings, newsroom: Newsroom, memory: BuildMemory, pr
         elif own and graph.language.code in searched:
             files += _search_updated(renderer, own, searched[graph.language.code], removed)
     if sitemap is not None:
-        files += _sitemap(renderers, sitemap, alternates)
-        made.append("/sitemap.xml")
+        maps, named = _sitemap(renderers, sitemap, alternates)
+        files += maps
+        made += named
+        removed += sitemap_parts_gone(memory.written, named)
     return files, made, removed
 
 
@@ -1634,7 +1636,7 @@ def render_site(settings: Settings, newsroom: Newsroom, memory: BuildMemory | No
 
     def made_last() -> list[OutputFile]:
         return [*(file for renderer in renderers if search for file in renderer.search_index()),
-                *(_sitemap(renderers, [file.path for file in pages], alternates) if sitemap
+                *(_sitemap(renderers, [file.path for file in pages], alternates)[0] if sitemap
                   else _sitemap_named(renderers[0]))]
 
     last = [] if later else made_last()
@@ -1661,7 +1663,8 @@ def render_site(settings: Settings, newsroom: Newsroom, memory: BuildMemory | No
 
 def made_later_paths(newsroom: Newsroom) -> tuple[str, ...]:
     """The files `later` makes and the folders they are in (paths in output/)."""
-    return ("sitemap.xml", "robots.txt", *(search_folder(graph.language.root) for graph in newsroom.graphs))
+    return ("sitemap.xml", feeds.SITEMAP_PARTS.lstrip("/"), "robots.txt",
+            *(search_folder(graph.language.root) for graph in newsroom.graphs))
 
 
 def search_folder(root: str) -> str:
@@ -1808,12 +1811,15 @@ def _with_alternates(spec: PageSpec, alternates: tuple[Alternate, ...]) -> PageS
 
 
 def _sitemap(renderers: list[_Renderer], pages: Iterable[str],
-             alternates: dict[str, tuple[Alternate, ...]]) -> Iterator[OutputFile]:
+             alternates: dict[str, tuple[Alternate, ...]]) -> tuple[list[OutputFile], list[str]]:
     """One sitemap.xml for every language, each page (by its file in output/, in the order
-    a build makes them) with its versions (`hreflang`). A move, a release added or deleted
-    makes it again, in a new process after each build: a page's lines are made at once, and
-    the lines of its versions once for all of them (0.28 -> 0.13 s at 10,000 releases in two
-    languages: 34,000 pages)."""
+    a build makes them) with its versions (`hreflang`); past the protocol's limits (50,000
+    pages: a newsroom of 35,000 releases), a sitemap index of parts that hold them in that
+    order (see feeds.sitemap_parts). Says the files (robots.txt too) and the site paths of
+    the sitemaps, the index first. A move, a release added or deleted makes it again, in a
+    new process after each build: a page's lines are made at once, and the lines of its
+    versions once for all of them (0.28 -> 0.13 s at 10,000 releases in two languages:
+    34,000 pages)."""
     first = renderers[0]
     modified: dict[str, datetime] = {}
     for renderer in renderers:
@@ -1830,6 +1836,7 @@ def _sitemap(renderers: list[_Renderer], pages: Iterable[str],
     days: dict[datetime, str] = {}  # (a newsroom's pages share a few thousand days)
     links: dict[tuple[str, ...], str] = {}  # the versions' lines, by their addresses
     entries: list[str] = []
+    changed: list[str | None] = []  # the day of each entry
     notices = {release.path for renderer in renderers for release in renderer.graph.withdrawn}
     for page in pages:
         if not page.endswith("index.html"):
@@ -1853,14 +1860,49 @@ def _sitemap(renderers: list[_Renderer], pages: Iterable[str],
                     versions = links[key] = feeds.version_lines(
                         tuple([(a.language.code, absolute(a.path)) for a in found if a.exists]))
         entries.append(feeds.url_entry(absolute(path), day, versions))
-    # Made, then known by its bytes: quicker than a fingerprint of all its addresses.
-    made = feeds.sitemap(entries, bool(links))
-    digest = hashlib.blake2b(made, digest_size=16).hexdigest()
-    data = first.memory.page("/sitemap.xml", digest, lambda: made)
-    file = first.output("/sitemap.xml", data)
-    if file is not None:
-        yield file
-    yield OutputFile("robots.txt", feeds.robots_txt(absolute("/sitemap.xml")))
+        changed.append(day)
+    files: list[OutputFile] = []
+
+    def write(path: str, made: bytes) -> None:  # known by its bytes (quicker than by its addresses)
+        file = first.output(path, first.memory.page(path, hashlib.blake2b(made, digest_size=16).hexdigest(),
+                                                    lambda: made))
+        if file is not None:
+            files.append(file)
+
+    parts = feeds.sitemap_parts(entries)
+    named = ["/sitemap.xml"]
+    if len(parts) == 1:
+        write("/sitemap.xml", feeds.sitemap(entries, bool(links)))
+    else:
+        listed, start = [], 0
+        for number, part in enumerate(parts, 1):
+            named.append(f"{feeds.SITEMAP_PARTS}{number}.xml")
+            write(named[-1], feeds.sitemap(part, bool(links)))
+            latest = max(filter(None, changed[start:start + len(part)]), default=None)
+            listed.append((absolute(named[-1]), latest))
+            start += len(part)
+        write("/sitemap.xml", feeds.sitemap_index(listed))
+    files.append(OutputFile("robots.txt", feeds.robots_txt(absolute("/sitemap.xml"))))
+    return files, named
+
+
+def sitemap_parts_gone(written: Written | None, named: Sequence[str]) -> list[str]:
+    """The parts of the last sitemap (files in output/) that the one made now (its sitemaps'
+    site paths: `named`) no longer has."""
+    folder = feeds.SITEMAP_PARTS.strip("/")
+    if written is None:
+        return []
+    if written.served is not None:
+        before = [path for path in written.served if path.startswith(folder + "/")]
+    elif written.folder is not None:
+        try:
+            before = [f"{folder}/{name}" for name in os.listdir(written.folder / folder)]
+        except OSError:
+            before = []
+    else:
+        before = []
+    now = {paths.output_file(path) for path in named}
+    return sorted(path for path in before if path not in now)
 
 
 def _sitemap_named(first: _Renderer) -> Iterator[OutputFile]:
