@@ -36,6 +36,15 @@ class Asset:
     path: str  # site path, e.g. /media/lead.jpg or /releases/slug/photo.jpg
 
 
+@functools.lru_cache(maxsize=1 << 14)
+def shared_asset(source: Path, path: str) -> Asset:
+    """The Asset of a file at an address, one object for all that show it: a newsroom's
+    releases show the same few hundred photos twenty thousand times, and its kept graph
+    pickles each object once (at 10,000 releases in two languages, taking its content back
+    took 0.15 s, 0.11 s with one Asset a photo)."""
+    return Asset(source, path)
+
+
 @dataclass(frozen=True, eq=False)
 class Photo:
     asset: Asset
@@ -389,7 +398,7 @@ def attached(values: tuple[Any, ...], partners: dict[tuple[str, str], Partner],
     photos = []
     for source, path, alt, caption, credit, line in named["photos"]:
         file = shared.get(source) or shared.setdefault(source, Path(source))
-        photos.append(Photo(Asset(file, path), alt, caption, sys.intern(credit), line))
+        photos.append(Photo(shared_asset(file, path), alt, caption, sys.intern(credit), line))
     named["photos"] = tuple(photos)
     if named["text"] is not None:
         value, media, html, marked = named["text"]

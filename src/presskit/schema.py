@@ -40,6 +40,7 @@ from presskit.models import (
     TopicText,
     attached,
     detached,
+    shared_asset,
 )
 from presskit.resolve import Directory, did_you_mean
 from presskit.source import Document, Node, read_document
@@ -323,8 +324,8 @@ class _Loader:
         except ValueError:
             beside = None
         if src.startswith("/") or beside is None or inside.parts[0] == "media":
-            return Asset(source, "/" + inside.as_posix())
-        return Asset(source, owner_path + beside.as_posix())
+            return shared_asset(source, "/" + inside.as_posix())
+        return shared_asset(source, owner_path + beside.as_posix())
 
     # -- partners and programmes -------------------------------------------------
 
