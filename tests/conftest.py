@@ -6,6 +6,7 @@ import functools
 import hashlib
 import http.server
 import shutil
+import sys
 import textwrap
 import threading
 from collections.abc import Iterator
@@ -84,6 +85,15 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class QuietServer(http.server.ThreadingHTTPServer):
+    """A plain web server that says nothing when a browser hangs up on a request it no longer
+    needs (a page left while its files load): socketserver printed a traceback for each."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 @contextmanager
 def static_server(output: Path, scratch: Path, base_path: str = "/") -> Iterator[str]:
     """A built site's output/ served on loopback under its base path, as a plain web server
@@ -91,8 +101,7 @@ def static_server(output: Path, scratch: Path, base_path: str = "/") -> Iterator
     if base_path != "/":
         (scratch / base_path.strip("/")).symlink_to(output)
     root = output if base_path == "/" else scratch
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(root)))
+    server = QuietServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(root)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_port}{base_path}"
