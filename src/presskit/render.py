@@ -1538,7 +1538,7 @@ def render_shown(settings: Settings, newsroom: Newsroom, memory: BuildMemory, pr
         maps, named = _sitemap(renderers, sitemap, alternates)
         files += maps
         made += named
-        removed += sitemap_parts_gone(memory.written, named)
+        removed += _sitemap_parts_gone(memory.written, named)
     return files, made, removed
 
 
@@ -1814,8 +1814,8 @@ def _sitemap(renderers: list[_Renderer], pages: Iterable[str],
              alternates: dict[str, tuple[Alternate, ...]]) -> tuple[list[OutputFile], list[str]]:
     """One sitemap.xml for every language, each page (by its file in output/, in the order
     a build makes them) with its versions (`hreflang`); past the protocol's limits (50,000
-    pages: a newsroom of 35,000 releases), a sitemap index of parts that hold them in that
-    order (see feeds.sitemap_parts). Says the files (robots.txt too) and the site paths of
+    pages: about 33,000 releases in one language), a sitemap index of parts that hold them
+    in that order (see feeds.sitemap_parts). Says the files (robots.txt too) and the site paths of
     the sitemaps, the index first. A move, a release added or deleted makes it again, in a
     new process after each build: a page's lines are made at once, and the lines of its
     versions once for all of them (0.28 -> 0.13 s at 10,000 releases in two languages:
@@ -1886,21 +1886,16 @@ def _sitemap(renderers: list[_Renderer], pages: Iterable[str],
     return files, named
 
 
-def sitemap_parts_gone(written: Written | None, named: Sequence[str]) -> list[str]:
+def _sitemap_parts_gone(written: Written | None, named: Sequence[str]) -> list[str]:
     """The parts of the last sitemap (files in output/) that the one made now (its sitemaps'
     site paths: `named`) no longer has."""
     folder = feeds.SITEMAP_PARTS.strip("/")
-    if written is None:
-        return []
-    if written.served is not None:
+    before: list[str] = []
+    if written is not None and written.served is not None:  # (the preview's)
         before = [path for path in written.served if path.startswith(folder + "/")]
-    elif written.folder is not None:
-        try:
+    elif written is not None and written.folder is not None:
+        with contextlib.suppress(OSError):  # (none)
             before = [f"{folder}/{name}" for name in os.listdir(written.folder / folder)]
-        except OSError:
-            before = []
-    else:
-        before = []
     now = {paths.output_file(path) for path in named}
     return sorted(path for path in before if path not in now)
 
