@@ -374,6 +374,15 @@ def test_term_and_year_pages_are_paged_from_the_oldest_too(tmp_path, run):
     assert _titles(site, "countries/viet-nam/index.html")[:2] == ["Release 61", "Release 60"]
     assert {page: (site / "output/countries/viet-nam" / page / "index.html").read_bytes()
             for page in numbered} == numbered
+    # The sitemap dates each page of a list by the newest release it shows: an old numbered
+    # page keeps its date as new releases come.
+    dated = {url.findtext(f"{SITEMAP}loc"): url.findtext(f"{SITEMAP}lastmod")
+             for url in ET.parse(site / "output/sitemap.xml").getroot().findall(f"{SITEMAP}url")}
+    base = "https://example.org/news/"
+    assert dated[base] == dated[f"{base}releases/"] == dated[f"{base}countries/viet-nam/"] == day(61)
+    for first in ("releases", "countries/viet-nam", "topics/social-protection", "archive/2023"):
+        assert dated[f"{base}{first}/page/1/"] == day(20), first
+        assert dated[f"{base}{first}/page/2/"] == day(40), first
 
 
 def test_pagination_of_the_release_index_counts_from_the_oldest(tmp_path, run):

@@ -1255,12 +1255,22 @@ class _Renderer:
         return self.output(feed_path, self.memory.page(feed_path, digest, make))
 
     def modified(self) -> dict[str, datetime]:
-        """When each page that lists or shows releases last changed, for the sitemap."""
+        """When each page that lists or shows releases last changed, for the sitemap: a
+        release's page when the release did; a page of a list (the home page, a term's, a
+        year's, each numbered page) on the date of the newest release it shows. A numbered
+        page keeps its releases as new ones come (see paged_count), and its date with them:
+        a crawler sees that an archive's old pages have not changed."""
         graph = self.graph
         modified: dict[str, datetime] = {release.path: release.modified for release in graph.releases}
-        for node in (*graph.countries, *graph.partners, *graph.programmes, *graph.topics, *graph.years):
-            if node.releases:
-                modified[node.path] = node.releases[0].date
+        if graph.releases:
+            modified[graph.language.root] = graph.releases[0].date
+        per_page = self.settings.releases_per_page
+        for first, releases, _ in paged_lists(graph):
+            count = paged_count(len(releases), per_page)
+            for number in range(1, count + 1):
+                shown = paged_chunk(releases, number, count, per_page)
+                if shown:
+                    modified[paged_path(first, number, count)] = shown[0].date
         return modified
 
     def theme_assets(self) -> Iterator[OutputFile]:
