@@ -1846,7 +1846,7 @@ def _sitemap(renderers: list[_Renderer], pages: Iterable[str],
     days: dict[datetime, str] = {}  # (a newsroom's pages share a few thousand days)
     links: dict[tuple[str, ...], str] = {}  # the versions' lines, by their addresses
     entries: list[str] = []
-    changed: list[str | None] = []  # the day of each entry
+    entry_days: list[str | None] = []  # the day of each entry (a part of the index is dated by its latest)
     notices = {release.path for renderer in renderers for release in renderer.graph.withdrawn}
     for page in pages:
         if not page.endswith("index.html"):
@@ -1870,7 +1870,7 @@ def _sitemap(renderers: list[_Renderer], pages: Iterable[str],
                     versions = links[key] = feeds.version_lines(
                         tuple([(a.language.code, absolute(a.path)) for a in found if a.exists]))
         entries.append(feeds.url_entry(absolute(path), day, versions))
-        changed.append(day)
+        entry_days.append(day)
     files: list[OutputFile] = []
 
     def write(path: str, made: bytes) -> None:  # known by its bytes (quicker than by its addresses)
@@ -1888,7 +1888,7 @@ def _sitemap(renderers: list[_Renderer], pages: Iterable[str],
         for number, part in enumerate(parts, 1):
             named.append(f"{feeds.SITEMAP_PARTS}{number}.xml")
             write(named[-1], feeds.sitemap(part, bool(links)))
-            latest = max(filter(None, changed[start:start + len(part)]), default=None)
+            latest = max(filter(None, entry_days[start:start + len(part)]), default=None)
             listed.append((absolute(named[-1]), latest))
             start += len(part)
         write("/sitemap.xml", feeds.sitemap_index(listed))

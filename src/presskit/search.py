@@ -79,6 +79,10 @@ class _Years(NamedTuple):
     def limit(self) -> int:
         return self.limits * _SHARD_LIMIT
 
+    def file(self, key: str) -> str:
+        """The file of one of its shards, under search/data/."""
+        return f"{self.folder}{key}.jsonz"
+
 
 _OLDER = _Years("s/", 2, 1)  # the releases of every year but the newest
 # The newest year's: by their first letter, at most four times as large (a group of 96,000
@@ -470,7 +474,7 @@ def build_index(entries: Sequence[Entry], filters: Iterable[Filter], names: Iter
                     lists.setdefault(word, []).append(part)
         joined = {word: _joined(parts) for word, parts in lists.items()}
         shards = _shards(joined, years)
-        files.update((f"{years.folder}{key}.jsonz", _shard_json({word: joined[word] for word in shard}))
+        files.update((years.file(key), _shard_json({word: joined[word] for word in shard}))
                      for key, shard in shards.items())
         keys.append(sorted(shards))
     files["meta.jsonz"] = _meta(numbers, order, keys[0], filters, names, keys[1], newest)
@@ -608,7 +612,7 @@ def _updated_shards(read: Callable[[str], bytes | None], keys: list[str],
     `keys`, its list of shards, is brought up to date (sorted). A group of words that grew
     past the limit of a shard, or shrank below it, is split into shards anew if `regroup`
     (the others of the group are then not given, nor in `keys`), else None."""
-    letters, folder = years.letters, years.folder
+    letters = years.letters
     split = {key[:letters] for key in keys if len(key) == letters + 1}  # groups split by one letter more
     edits: dict[str, dict[str, dict[int, int | None]]] = {}
     for number, (old, new) in changed.items():
@@ -621,7 +625,7 @@ def _updated_shards(read: Callable[[str], bytes | None], keys: list[str],
     files: dict[str, bytes] = {}
     opened: dict[str, dict[str, str]] = {}  # the shards changed, as they are now
     for key, words_changed in edits.items():
-        data = read(f"{folder}{key}.jsonz")
+        data = read(years.file(key))
         shard = opened[key] = _load(data) if data is not None else {}
         for word, numbers in words_changed.items():
             pairs = updated_pairs(shard.get(word, ""), numbers)
@@ -630,7 +634,7 @@ def _updated_shards(read: Callable[[str], bytes | None], keys: list[str],
             else:
                 shard.pop(word, None)
         shard = opened[key] = dict(sorted(shard.items()))
-        files[f"{folder}{key}.jsonz"] = _shard_json(shard)
+        files[years.file(key)] = _shard_json(shard)
         if shard and key not in keys:
             keys.append(key)
         elif not shard and key in keys:
@@ -642,11 +646,11 @@ def _updated_shards(read: Callable[[str], bytes | None], keys: list[str],
     for group in groups:
         words: dict[str, str] = {}
         for key in [key for key in keys if key[:letters] == group]:
-            files.pop(f"{folder}{key}.jsonz", None)
-            words.update(opened[key] if key in opened else _load(read(f"{folder}{key}.jsonz")) or {})
+            files.pop(years.file(key), None)
+            words.update(opened[key] if key in opened else _load(read(years.file(key))) or {})
             keys.remove(key)
         for key, found in _shards(words, years).items():
-            files[f"{folder}{key}.jsonz"] = _shard_json({word: words[word] for word in found})
+            files[years.file(key)] = _shard_json({word: words[word] for word in found})
             keys.append(key)
     keys.sort()
     return files
@@ -715,8 +719,7 @@ def index_from(read: Callable[[str], bytes | None], entries: Sequence[Entry], fi
                      for number, (_, new) in changed.items() if new is not None)
     except (ValueError, KeyError, TypeError):
         return None
-    index: dict[str, bytes | None] = {f"s/{key}.jsonz": None for key in shards}
-    index.update({f"r/{key}.jsonz": None for key in newest_shards})
+    index: dict[str, bytes | None] = dict.fromkeys(_shard_files(shards, newest_shards))
     index.update({f"f/{card_name(number)}.jsonz": None for number in numbers})
     index.update((name, data) for name, data in files.items() if name in index)  # no emptied shard
     index["meta.jsonz"] = _meta(numbers, order, shards, filters, names, newest_shards, newest)
@@ -761,8 +764,7 @@ def index_names(meta: bytes | None) -> set[str] | None:
         found = _meta_of(meta)
         if found is None:
             return None
-        return {"meta.jsonz", *(f"s/{key}.jsonz" for key in found["shards"]),
-                *(f"r/{key}.jsonz" for key in found["newest_shards"]),
+        return {"meta.jsonz", *_shard_files(found["shards"], found["newest_shards"]),
                 *(f"f/{card_name(number)}.jsonz" for number in decode_list(found["numbers"]))}
     except (ValueError, KeyError, TypeError):
         return None
@@ -780,14 +782,19 @@ def same_files(before: bytes | None, after: bytes | None) -> bool:
             and new["shards"] == old["shards"] and new["newest_shards"] == old["newest_shards"])
 
 
+def _shard_files(shards: Iterable[str], newest_shards: Iterable[str]) -> list[str]:
+    """The files of an index's word lists, in both its parts (meta.jsonz's "shards" and
+    "newest_shards")."""
+    return [*map(_OLDER.file, shards), *map(_NEWEST.file, newest_shards)]
+
+
 def emptied_shards(files: Mapping[str, bytes]) -> list[str]:
     """The shards of an update (see `edited_index`) left with no word, which a cold build
     would not write at all."""
     if "meta.jsonz" not in files:
         return []  # the list of shards did not change
     meta = _load(files["meta.jsonz"])
-    kept = {*(f"{_OLDER.folder}{key}.jsonz" for key in meta["shards"]),
-            *(f"{_NEWEST.folder}{key}.jsonz" for key in meta["newest_shards"])}
+    kept = set(_shard_files(meta["shards"], meta["newest_shards"]))
     return [name for name in files if name.startswith((_OLDER.folder, _NEWEST.folder)) and name not in kept]
 
 
@@ -809,7 +816,7 @@ def _split_otherwise(keys: Sequence[str], groups: Iterable[str], opened: Mapping
         shards = sorted(by_group.get(group, ()), key=lambda key: key not in opened)  # those opened first
         size = 0
         for key in shards:
-            size += _size(opened[key] if key in opened else _load(read(f"{years.folder}{key}.jsonz")) or {})
+            size += _size(opened[key] if key in opened else _load(read(years.file(key))) or {})
             if size > limit:
                 break
         if any(len(key) == letters + 1 for key in shards) != (size > limit):
