@@ -156,6 +156,9 @@ CASES = {
     "page with a reserved address": (
         {"content/pages/releases.md": "---\ntitle: Our releases\n---\n", R: release()},
         "releases.md:", "a page cannot have the address /releases/", "slug:"),
+    "page at the sitemap's parts": (  # /sitemaps/N.xml, past 50,000 pages
+        {"content/pages/s.md": "---\ntitle: Site map\nslug: sitemaps\n---\n", R: release()},
+        "s.md:3", "a page cannot have the address /sitemaps/", "choose another `slug:`"),
     "page weight": (
         {"content/pages/a.md": "---\ntitle: A\nweight: first\n---\n", R: release()},
         "a.md:3", "`weight` must be a whole number", "weight: 10"),
