@@ -977,3 +977,42 @@ def test_a_site_past_the_sitemaps_limit_has_a_sitemap_index_of_parts_kept_in_ste
         assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run), step
     assert [len(part) for part in _sitemaps(site / "output")[1]] == [len(part) for part in parts]
     assert in_place["deleted"] >= 3 and in_place["added"] >= 3 and in_place["parts gone"] >= 1, in_place
+
+
+def test_a_move_takes_the_sitemap_entries_it_leaves_from_the_sitemap_as_written(tmp_path, run, monkeypatch):
+    """After a move, the sitemap entry of each page it did not make again is read from the
+    sitemap in output/ (a new date makes a handful of entries, not the site's), and only if
+    its bytes are those the last build wrote: one changed by hand, its size and time kept,
+    is made again whole. Either way the output is a cold build's."""
+    from presskit import feeds
+
+    site = aged(generate(30, tmp_path / "site", seed=43, bilingual=True))
+    assert run("build", site).code == 0
+    made: list[str] = []
+    url_entry = feeds.url_entry
+    monkeypatch.setattr(feeds, "url_entry", lambda url, *rest: made.append(url) or url_entry(url, *rest))
+    sitemap = site / "output/sitemap.xml"
+    entries = sitemap.read_text().count("<url>")
+    releases = sorted((site / "content/releases").rglob("*.md"))
+
+    def moved(target: Path, step: int) -> None:  # a new day of its month
+        made.clear()
+        text = target.read_text()
+        day = re.sub(r"^date: (\d{4}-\d\d)-(\d\d)", lambda m: f"date: {m[1]}-{int(m[2]) % 28 + 1:02}",
+                     text, count=1, flags=re.M)
+        target.write_text(day)
+        settle(site, step)
+        result = run("build", site)
+        assert MOVED in result.out, result.out
+
+    moved(releases[len(releases) // 2], 1)
+    assert 0 < len(made) < entries / 4, (len(made), entries)
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+    text = sitemap.read_text()
+    untouched = text.index("<lastmod>2", text.index("<loc>https://example.org/newsroom/vi/"))
+    stat = sitemap.stat()
+    sitemap.write_text(text[:untouched] + "<lastmod>1" + text[untouched + len("<lastmod>2"):])
+    os.utime(sitemap, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    moved(releases[len(releases) // 3], 2)
+    assert len(made) == sitemap.read_text().count("<url>") > entries / 2
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)

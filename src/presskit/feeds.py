@@ -79,6 +79,11 @@ SITEMAP_URLS = 50_000
 SITEMAP_BYTES = 50 * 1024 * 1024
 SITEMAP_PARTS = "/sitemaps/"  # where the parts are: /sitemaps/1.xml, /sitemaps/2.xml, ...
 
+_DECLARATION = "<?xml version='1.0' encoding='utf-8'?>"
+_URLSET_END = "</urlset>"
+_ENTRY_START, _ENTRY_END = "  <url>\n    <loc>", "\n  </url>"
+_VERSION = '    <xhtml:link rel="alternate" '  # how each line of `version_lines` starts
+
 
 def sitemap_parts(entries: Sequence[str]) -> list[Sequence[str]]:
     """The entries (`url_entry`) cut into the sitemaps that hold them, in order, each within
@@ -102,7 +107,7 @@ def sitemap_parts(entries: Sequence[str]) -> list[Sequence[str]]:
 def sitemap_index(parts: Sequence[tuple[str, str | None]]) -> bytes:
     """A sitemap index (sitemaps.org) of these sitemaps: each one's address and the latest
     day any of its pages changed (None: not known)."""
-    lines = ["<?xml version='1.0' encoding='utf-8'?>", f'<sitemapindex xmlns="{SITEMAP}">']
+    lines = [_DECLARATION, f'<sitemapindex xmlns="{SITEMAP}">']
     for url, day in parts:
         lines += ["  <sitemap>", f"    <loc>{escape(url)}</loc>",
                   *([f"    <lastmod>{day}</lastmod>"] if day is not None else []), "  </sitemap>"]
@@ -116,8 +121,47 @@ def sitemap(entries: Sequence[str], versions: bool = False) -> bytes:
         return _xml(ET.Element("urlset", xmlns=SITEMAP))
     head = f'<urlset xmlns="{SITEMAP}"' + (f' xmlns:xhtml="{XHTML}"' if versions else "")
     # written as text, as ElementTree indents it: ElementTree took seconds for a newsroom
-    return ("\n".join(["<?xml version='1.0' encoding='utf-8'?>", head + ">", *entries, "</urlset>"])
-            + "\n").encode("utf-8")
+    return ("\n".join([_DECLARATION, head + ">", *entries, _URLSET_END]) + "\n").encode("utf-8")
+
+
+def sitemap_entries(data: bytes) -> list[str] | None:
+    """The <url> elements of a sitemap that `sitemap` wrote, each as `url_entry` made it, in
+    order; None for a file it did not write so (a sitemap index, an empty sitemap, a file
+    changed by hand into another shape)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    start = text.find(">\n", len(_DECLARATION)) + 2  # (past the <urlset> line)
+    end = len(text) - len(_URLSET_END) - 1  # (the last entry's line end kept: each is split at its own)
+    if not text.startswith(_DECLARATION + "\n<urlset ") or start < 2 or not text.endswith(_URLSET_END + "\n"):
+        return None
+    pieces = text[start:end].split(_ENTRY_END + "\n")
+    if pieces.pop() or not all(piece.startswith(_ENTRY_START) for piece in pieces):
+        return None
+    return [piece + _ENTRY_END for piece in pieces]
+
+
+def sitemap_index_size(data: bytes) -> int | None:
+    """How many sitemaps a sitemap index that `sitemap_index` wrote names; None for a sitemap."""
+    if not data.startswith(f"{_DECLARATION}\n<sitemapindex ".encode()):
+        return None
+    return data.count(b"\n  <sitemap>\n")
+
+
+def entry_address(entry: str) -> str:
+    """The address of a sitemap's entry (`url_entry`), as written (escaped)."""
+    return entry[len(_ENTRY_START):entry.find("</loc>", len(_ENTRY_START))]
+
+
+def entry_day(entry: str) -> str | None:
+    """The day a sitemap's entry (`url_entry`) says its page last changed, if it says one."""
+    at = entry.find("<lastmod>")
+    return entry[at + len("<lastmod>"):entry.find("</lastmod>", at)] if at >= 0 else None
+
+
+def entry_has_versions(entry: str) -> bool:
+    return _VERSION in entry
 
 
 @lru_cache(maxsize=1 << 17)  # a newsroom of 50,000 releases in two languages has 80,000 pages
@@ -139,8 +183,8 @@ def url_entry(url: str, day: str | None, versions: str = "") -> str:
 def version_lines(versions: tuple[tuple[str, str], ...]) -> str:
     """A page's versions (hreflang, URL), itself included, as the lines of its <url>: the same
     for each version (made once for all of them)."""
-    return "\n".join(f'    <xhtml:link rel="alternate" hreflang={_attribute(hreflang)} '
-                     f'href={_attribute(href)} />' for hreflang, href in versions)
+    return "\n".join(f"{_VERSION}hreflang={_attribute(hreflang)} href={_attribute(href)} />"
+                     for hreflang, href in versions)
 
 
 _SPECIAL = re.compile('[&<>"\n\r\t]')  # what an attribute's value escapes

@@ -14,7 +14,7 @@ import os
 import re
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -1483,7 +1483,7 @@ def render_shown(settings: Settings, newsroom: Newsroom, memory: BuildMemory, pr
                  alternates: dict[str, tuple[Alternate, ...]], searched: dict[str, SearchEdit],
                  prints: Sequence[dict[object, str]] = (), card_keys: Sequence[CardKeys] = (), *,
                  feeds_too: frozenset[str] = frozenset(), whole_search: frozenset[str] = frozenset(),
-                 sitemap: Sequence[str] | None = None,
+                 sitemap: Sequence[str] | None = None, sitemap_kept: KeptSitemap | None = None,
                  workers: int = 1) -> tuple[list[OutputFile], list[str], list[str]]:
     """What a card edit makes again (see presskit.retouch), in every language: the pages at
     `pages` (those that show the edited `releases`), the feeds and calendar files that carry
@@ -1498,7 +1498,8 @@ def render_shown(settings: Settings, newsroom: Newsroom, memory: BuildMemory, pr
     A release that moved among its neighbours (a new date) also changes the feeds it left
     (`feeds_too`, by the path of the page each is the feed of), the order of its language's
     search index (`whole_search`, by language: made whole, from the one `memory.written`
-    holds) and the sitemap (`sitemap`: the files of every page of the site, in order).
+    holds) and the sitemap (`sitemap`: the files of every page of the site, in order; with
+    `sitemap_kept`, the entries of the pages not made again are those of the last one).
 
     With `workers`, many pages (a list of all releases shifted by one added or deleted) are
     rendered on that many processes (forked: never from the preview, which runs threads)."""
@@ -1545,7 +1546,7 @@ def render_shown(settings: Settings, newsroom: Newsroom, memory: BuildMemory, pr
         elif own and graph.language.code in searched:
             files += _search_updated(renderer, own, searched[graph.language.code], removed)
     if sitemap is not None:
-        maps, named = _sitemap(renderers, sitemap, alternates)
+        maps, named = _sitemap(renderers, sitemap, alternates, sitemap_kept)
         files += maps
         made += named
         removed += _sitemap_parts_gone(memory.written, named)
@@ -1820,8 +1821,8 @@ def _with_alternates(spec: PageSpec, alternates: tuple[Alternate, ...]) -> PageS
                     {**spec.context, "alternates": alternates, "x_default": x_default})
 
 
-def _sitemap(renderers: list[_Renderer], pages: Iterable[str],
-             alternates: dict[str, tuple[Alternate, ...]]) -> tuple[list[OutputFile], list[str]]:
+def _sitemap(renderers: list[_Renderer], pages: Iterable[str], alternates: dict[str, tuple[Alternate, ...]],
+             kept: KeptSitemap | None = None) -> tuple[list[OutputFile], list[str]]:
     """One sitemap.xml for every language, each page (by its file in output/, in the order
     a build makes them) with its versions (`hreflang`); past the protocol's limits (50,000
     pages: about 33,000 releases in one language), a sitemap index of parts that hold them
@@ -1829,11 +1830,10 @@ def _sitemap(renderers: list[_Renderer], pages: Iterable[str],
     the sitemaps, the index first. A move, a release added or deleted makes it again, in a
     new process after each build: a page's lines are made at once, and the lines of its
     versions once for all of them (0.28 -> 0.13 s at 10,000 releases in two languages:
-    34,000 pages)."""
+    34,000 pages). With `kept` (the last sitemap's entries, and the pages made since), the
+    entry of every other page is taken from it as it is."""
     first = renderers[0]
     modified: dict[str, datetime] = {}
-    for renderer in renderers:
-        modified.update(renderer.modified())
     absolute_url = first.site.absolute_url
     absolutes: dict[str, str] = {}  # (each page's address is also among its versions')
 
@@ -1845,15 +1845,11 @@ def _sitemap(renderers: list[_Renderer], pages: Iterable[str],
 
     days: dict[datetime, str] = {}  # (a newsroom's pages share a few thousand days)
     links: dict[tuple[str, ...], str] = {}  # the versions' lines, by their addresses
-    entries: list[str] = []
-    entry_days: list[str | None] = []  # the day of each entry (a part of the index is dated by its latest)
-    notices = {release.path for renderer in renderers for release in renderer.graph.withdrawn}
-    for page in pages:
-        if not page.endswith("index.html"):
-            continue
-        path = "/" + page.removesuffix("index.html")
-        if path in notices:
-            continue
+
+    def entry(path: str) -> str:
+        if not modified:
+            for renderer in renderers:
+                modified.update(renderer.modified())
         moment = modified.get(path)
         day = None
         if moment is not None:
@@ -1869,8 +1865,19 @@ def _sitemap(renderers: list[_Renderer], pages: Iterable[str],
                 if not versions:
                     versions = links[key] = feeds.version_lines(
                         tuple([(a.language.code, absolute(a.path)) for a in found if a.exists]))
-        entries.append(feeds.url_entry(absolute(path), day, versions))
-        entry_days.append(day)
+        return feeds.url_entry(absolute(path), day, versions)
+
+    before, remade = (kept.entries, kept.remade) if kept is not None else ({}, frozenset())
+    entries: list[str] = []
+    notices = {release.path for renderer in renderers for release in renderer.graph.withdrawn}
+    for page in pages:
+        if not page.endswith("index.html"):
+            continue
+        path = "/" + page.removesuffix("index.html")
+        if path in notices:
+            continue
+        entries.append((path not in remade and before.get(path)) or entry(path))
+    versions = bool(links) or (kept is not None and any(map(feeds.entry_has_versions, entries)))
     files: list[OutputFile] = []
 
     def write(path: str, made: bytes) -> None:  # known by its bytes (quicker than by its addresses)
@@ -1882,18 +1889,60 @@ def _sitemap(renderers: list[_Renderer], pages: Iterable[str],
     parts = feeds.sitemap_parts(entries)
     named = ["/sitemap.xml"]
     if len(parts) == 1:
-        write("/sitemap.xml", feeds.sitemap(entries, bool(links)))
+        write("/sitemap.xml", feeds.sitemap(entries, versions))
     else:
-        listed, start = [], 0
+        listed = []
         for number, part in enumerate(parts, 1):
             named.append(f"{feeds.SITEMAP_PARTS}{number}.xml")
-            write(named[-1], feeds.sitemap(part, bool(links)))
-            latest = max(filter(None, entry_days[start:start + len(part)]), default=None)
-            listed.append((absolute(named[-1]), latest))
-            start += len(part)
+            write(named[-1], feeds.sitemap(part, versions))
+            # (a part is dated by the latest day among its pages: a day is written as ISO, in order)
+            listed.append((absolute(named[-1]), max(filter(None, map(feeds.entry_day, part)), default=None)))
         write("/sitemap.xml", feeds.sitemap_index(listed))
     files.append(OutputFile("robots.txt", feeds.robots_txt(absolute("/sitemap.xml"))))
     return files, named
+
+
+@dataclass(frozen=True)
+class KeptSitemap:
+    """The entries of the sitemap a build left (the <url> element of each page, by its site
+    path), and the pages made since, whose entries may have changed: a page that is not made
+    again shows the same releases, versions and dates, and keeps its entry."""
+
+    entries: dict[str, str]
+    remade: frozenset[str]
+
+
+def kept_sitemap(settings: Settings, fingerprints: Mapping[str, str], read: Callable[[str], bytes | None],
+                 remade: Iterable[str]) -> KeptSitemap | None:
+    """The sitemap the last build wrote (`read`: a path inside output/ -> its bytes), if each of
+    its files is as the build wrote it (its fingerprint in the build's record: `fingerprints`),
+    with the pages made since (`remade`); None if not. A page whose address was written
+    percent-encoded or escaped is left out (its entry is made again)."""
+    def as_written(path: str) -> bytes | None:
+        data = read(paths.output_file(path))
+        known = fingerprints.get(path)
+        if data is None or known is None or hashlib.blake2b(data, digest_size=16).hexdigest() != known:
+            return None
+        return data
+
+    index = as_written("/sitemap.xml")
+    if index is None:
+        return None
+    size = feeds.sitemap_index_size(index)
+    files = [index] if size is None else [as_written(f"{feeds.SITEMAP_PARTS}{number}.xml")
+                                          for number in range(1, size + 1)]
+    prefix = feeds.escape(settings.base_url)
+    entries: dict[str, str] = {}
+    for data in files:
+        found = feeds.sitemap_entries(data) if data is not None else None
+        if found is None:
+            return None
+        for entry in found:
+            address = feeds.entry_address(entry)
+            rest = address[len(prefix):]
+            if address.startswith(prefix) and "%" not in rest and "&" not in rest:  # ("/" + rest: its page)
+                entries["/" + rest] = entry
+    return KeptSitemap(entries, frozenset(remade))
 
 
 def _sitemap_parts_gone(written: Written | None, named: Sequence[str]) -> list[str]:
