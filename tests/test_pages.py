@@ -250,3 +250,52 @@ def test_a_sitemap_past_the_protocols_limits_is_cut_into_parts_each_within_them(
     assert [(s.findtext(f"{ns}loc"), s.findtext(f"{ns}lastmod")) for s in root] == [
         ("https://example.org/sitemaps/1.xml?a&b", "2024-05-03"),
         ("https://example.org/sitemaps/2.xml", None)]
+
+
+def test_a_sitemap_is_read_back_entry_by_entry_as_it_was_written():
+    """A build after a move takes the entries of the pages it did not make again from the
+    sitemap the last one wrote: each entry read back is the one written, with its address and
+    day; a file of another shape (an index, an empty sitemap, one cut short) gives nothing."""
+    from presskit import feeds
+
+    entries = [feeds.url_entry("https://example.org/a&amp;b/", "2024-05-01"),
+               feeds.url_entry("https://example.org/c/", None, feeds.version_lines(
+                   (("en", "https://example.org/c/"), ("vi", "https://example.org/vi/c/")))),
+               feeds.url_entry("https://example.org/</url>/", "2024-05-03")]
+    for versions in (False, True):
+        written = feeds.sitemap(entries, versions)
+        assert feeds.sitemap_entries(written) == entries
+        assert feeds.sitemap_index_size(written) is None
+        assert feeds.sitemap_entries(written[:-12]) is None  # (cut short)
+    assert [feeds.entry_address(entry) for entry in entries] == [
+        "https://example.org/a&amp;amp;b/", "https://example.org/c/", "https://example.org/&lt;/url&gt;/"]
+    assert [feeds.entry_day(entry) for entry in entries] == ["2024-05-01", None, "2024-05-03"]
+    assert [feeds.entry_has_versions(entry) for entry in entries] == [False, True, False]
+    index = feeds.sitemap_index([("https://example.org/sitemaps/1.xml", None),
+                                 ("https://example.org/sitemaps/2.xml", "2024-05-03")])
+    assert feeds.sitemap_index_size(index) == 2 and feeds.sitemap_entries(index) is None
+    assert feeds.sitemap_entries(feeds.sitemap([])) is None
+    assert feeds.sitemap_entries(b"\xff") is None
+
+
+def test_versions_kept_as_plain_data_are_the_alternates_they_were_and_a_copy_changes_alone():
+    """A build after an edit takes each page's versions back as plain data (render.Alternates):
+    each page's are the Alternates it had, of the same languages, and a copy changed (as a
+    release added or deleted changes it) leaves the one it was made from as it was."""
+    from presskit.languages import Language
+    from presskit.render import Alternate, Alternates
+
+    en = Language("en", "/", "News", "", "", "", True)
+    vi = Language("vi", "/vi/", "Tin tức", "", "", "", False)
+    given = {"/a/": (Alternate(en, "/a/", True, True), Alternate(vi, "/vi/a/", True, False)),
+             "/b/": (Alternate(en, "/b/", True, True), Alternate(vi, "/vi/", False, False))}
+    kept = Alternates(dict(Alternates.of(given).plain()), {"en": en, "vi": vi})
+    assert dict(kept) == given and len(kept) == 2 and "/a/" in kept and "/c/" not in kept
+    assert kept["/b/"][1].language is vi
+    changed = kept.copy()
+    changed["/c/"] = (Alternate(en, "/c/", True, True),)
+    del changed["/a/"]
+    assert changed.pop("/b/") == given["/b/"]
+    assert dict(changed) == {"/c/": (Alternate(en, "/c/", True, True),)}
+    assert dict(kept) == given
+    assert Alternates(dict(changed.plain()), {"en": en})["/c/"] == changed["/c/"]

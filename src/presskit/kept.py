@@ -26,7 +26,7 @@ import gc
 import io
 import marshal
 import pickle
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import fields
 from functools import partial
 from pathlib import Path
@@ -49,13 +49,13 @@ from presskit.models import (
     placed_alike,
 )
 from presskit.quick import Record, lend_bodies, store_key
-from presskit.render import Alternate
+from presskit.render import Alternate, Alternates
 from presskit.retouch import KeptSite, ShownOn
 from presskit.seal import Sealing
 
 _FILE = "site-graph"
 _CONTENT = "site-graph-content"  # the full build's content, whose models _FILE refers to
-_FORMAT = 8  # 8: the full build's content kept apart (see `keep_site`)
+_FORMAT = 9  # 8: the full build's content kept apart (see `keep_site`); 9: the versions as plain data
 # The models of content/ kept apart, each named by its field of Content and its place there;
 # they are compared by identity (eq=False), so the graph must refer to the very objects.
 _APART = (Release, Partner, Programme, Page, Asset, TopicText, Contact, CountryText)
@@ -102,7 +102,7 @@ def keep_site(site_dir: Path, part: str, built: str, site: KeptSite) -> None:
 
 
 def _write(site_dir: Path, part: str, built: str, content: Content, newsroom: Newsroom,
-           alternates: dict[str, tuple[Alternate, ...]], pages: tuple[str, ...],
+           alternates: Mapping[str, tuple[Alternate, ...]], pages: tuple[str, ...],
            prints: tuple[dict[object, str], ...], shown: _Shown, apart: Content | None) -> None:
     # Each language's name in itself, as its switcher shows it, kept with the graph: the workers
     # that made the pages looked it up, not this process, and a build after an edit in a site
@@ -112,7 +112,8 @@ def _write(site_dir: Path, part: str, built: str, content: Content, newsroom: Ne
 
     def write(file: Sealing) -> None:  # as it is pickled, never held whole (80 MB at 50,000)
         file.write(pickle.dumps((_FORMAT, __version__, built)))
-        pickled.dump((content, newsroom, alternates, pages, prints), file, kinds=_APART, apart=_names(apart))
+        versions = Alternates.of(alternates).plain()  # (see render.Alternates)
+        pickled.dump((content, newsroom, versions, pages, prints), file, kinds=_APART, apart=_names(apart))
         file.write(shown.pickled())
 
     try:
@@ -245,9 +246,10 @@ def _taken_back(data: bytes, kept_content: bytes, built: str) -> KeptSite | None
         stream = io.BytesIO(data)
         if pickle.load(stream) != kept:
             return None
-        content, newsroom, alternates, pages, prints = pickled.load(stream, apart=_Named(apart), paths=paths)
+        content, newsroom, versions, pages, prints = pickled.load(stream, apart=_Named(apart), paths=paths)
         by_source, by_page = pickle.load(stream)  # (marshalled, see _Shown.pickled)
         shown = _Shown(marshal.loads(by_source), by_page)
+        alternates = Alternates(versions, {graph.language.code: graph.language for graph in newsroom.graphs})
     except Exception:  # sealed, so ours; but one that does not fit is just not used
         return None
     return KeptSite(content, newsroom, {}, alternates, shown, prints, pages=pages, apart=apart)

@@ -250,7 +250,7 @@ def make_record(environment_key: str, output: tuple[int, int] | None, walked: di
 
 
 def after_move(record: Record, quick: Quick, newsroom: Newsroom, settings: Settings, walked: dict[str, Stat],
-               walked_at: float, alternates: dict[str, tuple[Alternate, ...]], pages: dict[str, str],
+               walked_at: float, alternates: Mapping[str, tuple[Alternate, ...]], pages: dict[str, str],
                cards: dict[str, bytes], output_files: int) -> Record:
     """The record after a move (see presskit.retouch), or a release added or removed, in a
     site built in memory (of no folder until it is kept), from the one before: the files read
@@ -267,7 +267,7 @@ def after_move(record: Record, quick: Quick, newsroom: Newsroom, settings: Setti
 
 
 def _linked_as_kept(release: Release, link: ReleaseLinks,
-                    versions: dict[str, tuple[Alternate, ...]]) -> Links:
+                    versions: Mapping[str, tuple[Alternate, ...]]) -> Links:
     return (tuple((topic.name, topic.slug) for topic in link.topics),
             str(link.previous.source) if link.previous else None,
             str(link.next.source) if link.next else None,

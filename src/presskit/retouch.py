@@ -53,7 +53,7 @@ from presskit.models import (
 )
 from presskit.quick import Quick, Record, body_files, lend_bodies, release_shape, touched_files
 from presskit.render import (
-    Alternate,
+    Alternates,
     CardKeys,
     OutputFile,
     RenderedSite,
@@ -117,7 +117,7 @@ class KeptSite:
     content: Content
     newsroom: Newsroom
     bodies: dict[Release, RenderedBody]
-    alternates: dict[str, tuple[Alternate, ...]]
+    alternates: Alternates
     shown_on: ShownOn
     prints: tuple[dict[object, str], ...] = ()
     card_keys: tuple[CardKeys, ...] = ()  # RenderedSite.card_keys, also used and added to
@@ -134,8 +134,8 @@ class KeptSite:
               shows: dict[str, tuple[Release, ...]]) -> KeptSite:
         """The site a full build made, with the releases each of its pages shows (as the
         build noted them in `BuildMemory.shows`)."""
-        return cls(content, newsroom, dict(site.bodies), site.alternates, ShownOn(shows), site.prints,
-                   site.card_keys, pages=site.pages)
+        return cls(content, newsroom, dict(site.bodies), Alternates.of(site.alternates), ShownOn(shows),
+                   site.prints, site.card_keys, pages=site.pages)
 
     def release(self, source: str) -> Release | None:
         """The release of a source file, if the site has it."""
@@ -315,7 +315,7 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
         return None
     before, after = kept.newsroom.graph_of(release), newsroom.graph_of(release)
     limit = settings.feed_entries
-    bodies, alternates = dict(kept.bodies), dict(kept.alternates)
+    bodies, alternates = dict(kept.bodies), kept.alternates.copy()
     # The pages of its lists that shift: those newer than it (the first pages alone, for the
     # newest). The numbered pages are made once the rest is served (a tab's request for one
     # waits for them), as the search index is.
@@ -613,7 +613,7 @@ class _Relisted:
 
 
 def _relisted(newsroom: Newsroom, before: SiteGraph, after: SiteGraph, per_page: int,
-              alternates: dict[str, tuple[Alternate, ...]]) -> _Relisted:
+              alternates: Alternates) -> _Relisted:
     """The pages of a language's paged lists that show other releases after an edit, link
     other pages or count otherwise (each list compared page by page, before and after: a list
     whose releases are the same is passed over), as _Relisted tells them. `alternates` (each
@@ -728,7 +728,7 @@ def _moves(settings: Settings, kept: KeptSite, edited: list[Release], bodies: di
     photo_files = _photos_again(settings, memory, kept.newsroom, now.newsroom, photos)
     if photo_files is None:
         return None
-    alternates = dict(kept.alternates)
+    alternates = kept.alternates.copy()
     relisted = _moved_lists(settings, kept.newsroom, now.newsroom, moved, alternates)
     pages = (pages | {release.path for release in relinked} | relisted.pages
              | _regrouped_pages(kept.newsroom, now.newsroom))
@@ -776,7 +776,7 @@ def _regrouped_pages(before: Newsroom, after: Newsroom) -> set[str]:
 
 
 def _moved_lists(settings: Settings, before: Newsroom, after: Newsroom, moved: dict[Release, Release],
-                 alternates: dict[str, tuple[Alternate, ...]]) -> _Relisted:
+                 alternates: Alternates) -> _Relisted:
     """The pages of the paged lists that moved releases shift (see _relisted: the lists of all
     releases, of their years, both for a release dated into another year, and of their terms,
     those of partners they joined or left among them), and the home page of each language that
