@@ -1313,14 +1313,14 @@ class _Renderer:
         digest = fingerprint(self.common, feed_path, title, self.prints.releases(latest))
         return self.output(feed_path, self.memory.page(feed_path, digest, make))
 
-    def modified(self) -> dict[str, datetime]:
-        """When each page that lists or shows releases last changed, for the sitemap: a
-        release's page when the release did; a page of a list (the home page, a term's, a
-        year's, each numbered page) on the date of the newest release it shows. A numbered
-        page keeps its releases as new ones come (see paged_count), and its date with them:
-        a crawler sees that an archive's old pages have not changed."""
+    def lists_modified(self) -> dict[str, datetime]:
+        """When each page of a list (the home page, a term's, a year's, each numbered page)
+        last changed, for the sitemap: on the date of the newest release it shows (a release's
+        page changed when the release did: its `modified`). A numbered page keeps its releases
+        as new ones come (see paged_count), and its date with them: a crawler sees that an
+        archive's old pages have not changed."""
         graph = self.graph
-        modified: dict[str, datetime] = {release.path: release.modified for release in graph.releases}
+        modified: dict[str, datetime] = {}
         if graph.releases:
             modified[graph.language.root] = graph.releases[0].date
         per_page = self.settings.releases_per_page
@@ -1905,12 +1905,15 @@ def _sitemap(renderers: list[_Renderer], pages: Iterable[str],
 
     days: dict[datetime, str] = {}  # (a newsroom's pages share a few thousand days)
     links: dict[tuple[str, ...], str] = {}  # the versions' lines, by their addresses
+    releases: dict[str, Release] = {}  # (each asked its `modified` only if its entry is made)
 
     def entry(path: str) -> str:
         if not modified:
             for renderer in renderers:
-                modified.update(renderer.modified())
-        moment = modified.get(path)
+                releases.update((release.path, release) for release in renderer.graph.releases)
+                modified.update(renderer.lists_modified())
+        release = releases.get(path)
+        moment = release.modified if release is not None else modified.get(path)
         day = None
         if moment is not None:
             day = days.get(moment)

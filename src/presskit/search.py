@@ -407,11 +407,23 @@ _D = TypeVar("_D", bound=_Dated)
 
 def numbered(newest_first: Sequence[_D]) -> Numbered[_D]:
     """Releases (newest first, as a site lists them) as the index holds them: in the order of
-    their numbers, with their order by date."""
-    oldest_first = list(reversed(newest_first))
-    numbers, places, order, newest = _numbering(tuple([(release.date.year, release.path)
-                                                       for release in oldest_first]))
-    return Numbered(list(numbers), [oldest_first[at] for at in places], list(order), newest)
+    their numbers, with their order by date. The numbering of the last few tuples of releases
+    is kept, by the tuple itself (a language's releases, which a build after a move numbers
+    for its search index, then again for its record: 0.02-0.03 s at 10,000 releases)."""
+    known = next((found for seen, found in _NUMBERED if seen is newest_first), None)
+    if known is None:
+        oldest_first = list(reversed(newest_first))
+        numbers, places, order, newest = _numbering(tuple([(release.date.year, release.path)
+                                                           for release in oldest_first]))
+        known = Numbered(numbers, [oldest_first[at] for at in places], order, newest)
+        if isinstance(newest_first, tuple):  # (a tuple of frozen releases: numbered the same for good)
+            _NUMBERED.insert(0, (newest_first, known))
+            del _NUMBERED[4:]
+    return Numbered(list(known.numbers), list(known.releases), list(known.order), known.newest)
+
+
+# The tuples of releases numbered last, each with its numbering (held: compared by identity).
+_NUMBERED: list[tuple[Sequence[Any], Numbered[Any]]] = []
 
 
 @lru_cache(maxsize=4)
