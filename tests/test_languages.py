@@ -224,6 +224,44 @@ def test_a_sites_own_words_for_a_shipped_language_fall_back_to_presskits_build_a
         assert "Chia sẻ ngay" in page and "Thông cáo báo chí" in page
 
 
+def test_a_sites_own_catalog_is_compiled_once_and_again_only_when_it_changes(site, run, monkeypatch):
+    """A .po catalog is compiled into .presskit-cache/ (sealed, with the digest of the .po):
+    the next builds, new processes, take it from there; a changed .po is compiled again, and
+    a compiled catalog that was not sealed by presskit, or `check` (which writes nothing in the
+    cache), never stands in for it."""
+    from babel.messages import pofile
+
+    from presskit import languages
+
+    own = site / "templates/locale/vi/LC_MESSAGES/messages.po"
+    own.parent.mkdir(parents=True)
+    own.write_text('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+                   'msgid "Share"\nmsgstr "Chia sẻ ngay"\n', encoding="utf-8")
+    assert run("check", site).code == 0
+    assert not list((site / ".presskit-cache").glob("catalog-*.mo"))  # (check writes nothing)
+    assert run("build", site).code == 0
+    kept = list((site / ".presskit-cache").glob("catalog-*.mo"))
+    assert len(kept) >= 1 and any(b"Chia s" in path.read_bytes() for path in kept)
+    compiled = []
+    read_po = pofile.read_po
+    monkeypatch.setattr(pofile, "read_po", lambda *args, **kw: compiled.append(1) or read_po(*args, **kw))
+    languages._load.cache_clear()  # (as a new process)
+    assert run("build", site, "--out", site / "again").code == 0
+    assert not compiled
+    assert "Chia sẻ ngay" in read(site, "vi/releases/hanoi-workshop/index.html", folder="again")
+    own.write_text(own.read_text(encoding="utf-8").replace("Chia sẻ ngay", "Chia sẻ"), encoding="utf-8")
+    languages._load.cache_clear()
+    assert run("build", site, "--out", site / "changed").code == 0
+    assert compiled
+    page = read(site, "vi/releases/hanoi-workshop/index.html", folder="changed")
+    assert "Chia sẻ<" in page and "Chia sẻ ngay" not in page
+    for path in (site / ".presskit-cache").glob("catalog-*.mo"):  # planted: not presskit's seal
+        path.write_bytes(bytes(32) + path.read_bytes()[32:].replace("Chia sẻ".encode(), b"Planted"))
+    languages._load.cache_clear()
+    assert run("build", site, "--out", site / "planted").code == 0
+    assert "Planted" not in read(site, "vi/releases/hanoi-workshop/index.html", folder="planted")
+
+
 def test_the_catalogs_are_complete_and_match_the_templates():
     theme = REPO / "templates"
     with (theme / "locale/messages.pot").open("rb") as handle:

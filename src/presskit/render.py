@@ -274,7 +274,7 @@ def _environment(settings: Settings, graph: SiteGraph,
     stay and are refreshed."""
     themes = theme_dirs(settings)
     dirs = [str(d) for d in themes]
-    words, sources = translations(themes, graph.language.code)
+    words, sources = translations(themes, graph.language.code, (settings.site_dir, memory.writes_cache))
     key = repr((dirs, graph.language.code))
     known = memory.environments.get(key)
     if known is not None:
