@@ -49,7 +49,7 @@ from presskit.models import (
     placed_alike,
 )
 from presskit.quick import Record, lend_bodies, store_key
-from presskit.render import Alternate, Alternates
+from presskit.render import Alternate, Alternates, plain_versions
 from presskit.retouch import KeptSite, ShownOn
 from presskit.seal import Sealing
 
@@ -112,7 +112,7 @@ def _write(site_dir: Path, part: str, built: str, content: Content, newsroom: Ne
 
     def write(file: Sealing) -> None:  # as it is pickled, never held whole (80 MB at 50,000)
         file.write(pickle.dumps((_FORMAT, __version__, built)))
-        versions = Alternates.of(alternates).plain()  # (see render.Alternates)
+        versions = plain_versions(alternates)  # (see render.Alternates)
         pickled.dump((content, newsroom, versions, pages, prints), file, kinds=_APART, apart=_names(apart))
         file.write(shown.pickled())
 

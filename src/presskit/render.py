@@ -185,6 +185,13 @@ class Alternates(MutableMapping[str, tuple[Alternate, ...]]):
         return len(self._plain)
 
 
+def plain_versions(alternates: Mapping[str, tuple[Alternate, ...]]) -> dict[str, PlainVersions]:
+    """Each page's versions as plain data (see Alternates), as the kept graph holds them."""
+    if isinstance(alternates, Alternates):
+        return alternates.plain()
+    return {path: _plain(found) for path, found in alternates.items()}
+
+
 def _plain(found: tuple[Alternate, ...]) -> PlainVersions:
     return tuple([(a.language.code, a.path, a.exists, a.current) for a in found])
 
