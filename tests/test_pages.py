@@ -281,7 +281,10 @@ def test_a_sitemap_is_read_back_entry_by_entry_as_it_was_written():
 def test_versions_kept_as_plain_data_are_the_alternates_they_were_and_a_copy_changes_alone():
     """A build after an edit takes each page's versions back as plain data (render.Alternates):
     each page's are the Alternates it had, of the same languages, and a copy changed (as a
-    release added or deleted changes it) leaves the one it was made from as it was."""
+    release added or deleted changes it) leaves the one it was made from as it was; pickled (a
+    preview keeps what it learned), they are the same versions."""
+    import pickle
+
     from presskit.languages import Language
     from presskit.render import Alternate, Alternates
 
@@ -299,3 +302,4 @@ def test_versions_kept_as_plain_data_are_the_alternates_they_were_and_a_copy_cha
     assert dict(changed) == {"/c/": (Alternate(en, "/c/", True, True),)}
     assert dict(kept) == given
     assert Alternates(dict(changed.plain()), {"en": en})["/c/"] == changed["/c/"]
+    assert dict(pickle.loads(pickle.dumps(Alternates.of(given)))) == given

@@ -155,6 +155,10 @@ class Alternates(MutableMapping[str, tuple[Alternate, ...]]):
     def plain(self) -> dict[str, PlainVersions]:
         return self._plain
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickled as plain data alone (a preview's learned site): the Alternates made are a cache
+        return Alternates, (self._plain, self._languages)
+
     def copy(self) -> Alternates:
         return Alternates(dict(self._plain), self._languages, dict(self._made))
 
@@ -1951,8 +1955,7 @@ def _sitemap(renderers: list[_Renderer], pages: Iterable[str],
     files: list[OutputFile] = []
 
     def write(path: str, made: bytes) -> None:  # known by its bytes (quicker than by its addresses)
-        file = first.output(path, first.memory.page(path, hashlib.blake2b(made, digest_size=16).hexdigest(),
-                                                    lambda: made))
+        file = first.output(path, first.memory.page(path, _sitemap_print(made), lambda: made))
         if file is not None:
             files.append(file)
 
@@ -1991,7 +1994,7 @@ def kept_sitemap(settings: Settings, fingerprints: Mapping[str, str], read: Call
     def as_written(path: str) -> bytes | None:
         data = read(paths.output_file(path))
         known = fingerprints.get(path)
-        if data is None or known is None or hashlib.blake2b(data, digest_size=16).hexdigest() != known:
+        if data is None or known is None or _sitemap_print(data) != known:
             return None
         return data
 
@@ -2013,6 +2016,11 @@ def kept_sitemap(settings: Settings, fingerprints: Mapping[str, str], read: Call
             if address.startswith(prefix) and "%" not in rest and "&" not in rest:  # ("/" + rest: its page)
                 entries["/" + rest] = entry
     return KeptSitemap(entries, frozenset(remade))
+
+
+def _sitemap_print(data: bytes) -> str:
+    """A sitemap file's fingerprint, as the record keeps it: of its bytes."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def _sitemap_parts_gone(written: Written | None, named: Sequence[str]) -> list[str]:
