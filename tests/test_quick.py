@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import copy_site, release, tree_digest, write_site
-from presskit import search
+from presskit import build, search, write
 from test_incremental import edit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
@@ -407,6 +407,61 @@ def left_as_it_was(result, output: Path, published: dict[str, str]) -> None:  # 
     assert "the disk is full" in result.err and "output/ was not changed" in result.err, result.err
     assert tree_digest(output) == published
     assert not [p for p in output.rglob("*") if ".presskit-" in p.name and p.name != ".presskit-output"]
+
+
+def test_a_full_build_writes_its_pages_on_another_process_while_the_index_is_made(tmp_path, run, monkeypatch):
+    """On several cores, a full build's pages, feeds and photo files are written by a process
+    forked for them while this one makes the search index, then writes it: the same files as
+    on one core. A failure on either side leaves output/ as it was."""
+    site = aged(generate(60, tmp_path / "site", seed=5))
+    one_core = copy_site(site, tmp_path / "one-core")
+    here, puts, put = str(os.getpid()), tmp_path / "puts", write._put
+
+    def noted(file, target):  # type: ignore[no-untyped-def]
+        with open(puts, "a") as log:  # from every process, forked ones too
+            log.write(f"{os.getpid()} {file.path}\n")
+        return put(file, target)
+
+    monkeypatch.setattr(write, "_put", noted)
+    monkeypatch.setattr(build, "cores", lambda: 2)
+    assert run("build", site).code == 0
+    writers: dict[bool, set[str]] = {}
+    for line in puts.read_text().splitlines():
+        pid, path = line.split(" ", 1)
+        made_later = path.startswith("search/data/") or path in ("sitemap.xml", "robots.txt")
+        writers.setdefault(made_later, set()).add(pid)
+    assert writers[True] == {here}
+    assert here not in writers[False] and len(writers[False]) == 1
+    monkeypatch.setattr(build, "cores", lambda: 1)
+    assert run("build", one_core).code == 0
+    assert tree_digest(site / "output") == tree_digest(one_core / "output")
+
+    monkeypatch.setattr(build, "cores", lambda: 2)
+    output = site / "output"
+    published = tree_digest(output)
+    retitled = sorted((site / "content/releases").rglob("*.md"))[7]
+    retitled.write_text(retitled.read_text().replace("title: ", "title: Renamed ", 1))
+    shutil.rmtree(site / ".presskit-cache")  # a full build over output/
+
+    def page_disk_full(file, target):  # type: ignore[no-untyped-def]
+        if file.path.endswith(".html") and str(os.getpid()) != here:
+            raise OSError(28, "No space left on device", str(target))
+        return put(file, target)
+
+    monkeypatch.setattr(write, "_put", page_disk_full)
+    left_as_it_was(run("build", site), output, published)
+    assert not list(site.glob(".output.*"))  # nor its staging folder
+
+    def index_disk_full(*args, **options):  # type: ignore[no-untyped-def]
+        raise OSError(28, "No space left on device", "search")
+
+    monkeypatch.setattr(write, "_put", put)
+    monkeypatch.setattr(search, "build_index", index_disk_full)
+    left_as_it_was(run("build", site), output, published)
+    assert not list(site.glob(".output.*"))
+    monkeypatch.undo()
+    assert run("build", site).code == 0
+    assert tree_digest(output) == cold_output(site, tmp_path / "cold", run)
 
 
 def test_a_rebuild_that_fails_while_writing_leaves_output_as_it_was(tmp_path, run, monkeypatch):

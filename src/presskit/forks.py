@@ -4,9 +4,13 @@ preview): a fork copies one thread only."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+import os
+import pickle
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
 
 if TYPE_CHECKING:  # (imported when a pool is made: a build after an edit makes none)
     import multiprocessing.pool
@@ -36,6 +40,73 @@ def _run(index: int) -> Any:
     assert _JOB is not None
     function, items = _JOB
     return function(items[index])
+
+
+@contextlib.contextmanager
+def aside(function: Callable[[], R]) -> Iterator[Callable[[], R]]:
+    """`function()` on a process forked from this one, while this one goes on; what is
+    yielded waits for it and gives its result, or raises its error (one that does not pickle
+    is named in a RuntimeError). A block left without waiting for it stops the process. The
+    process inherits what it works on, as the workers do; its result comes back pickled."""
+    trim()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        _aside(function, read, write)
+    os.close(write)
+    forked = _Forked[R](pid, read)
+    try:
+        yield forked.result
+    finally:
+        forked.stop()
+
+
+class _Forked(Generic[R]):
+    """The process of `aside`, seen from the one that forked it."""
+
+    def __init__(self, pid: int, pipe: int) -> None:
+        self.pid, self.pipe = pid, pipe
+        self.outcome: tuple[bool, Any] | None = None  # once waited for
+
+    def result(self) -> R:
+        if self.outcome is None:
+            with os.fdopen(self.pipe, "rb") as pipe:
+                data = pipe.read()
+            os.waitpid(self.pid, 0)
+            self.outcome = pickle.loads(data) if data else (False, OSError("a forked process ended early"))
+        done, value = self.outcome
+        if not done:
+            raise value
+        return value  # type: ignore[no-any-return]
+
+    def stop(self) -> None:
+        if self.outcome is None:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            with contextlib.suppress(OSError):
+                os.close(self.pipe)
+            self.outcome = (False, OSError("stopped"))
+
+
+def _aside(function: Callable[[], Any], read: int, write: int) -> NoReturn:
+    """The forked process of `aside`: runs, sends its outcome, and ends without the exit of
+    the process it was forked from (its files, its handlers)."""
+    code = 1
+    try:
+        os.close(read)
+        try:
+            outcome: tuple[bool, Any] = (True, function())
+        except BaseException as error:  # (given to the process that waits, as it is)
+            outcome = (False, error)
+        try:
+            data = pickle.dumps(outcome)
+        except Exception:
+            data = pickle.dumps((False, RuntimeError(repr(outcome[1]))))
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(data)
+        code = 0
+    finally:
+        os._exit(code)
 
 
 def pool(workers: int) -> multiprocessing.pool.Pool:

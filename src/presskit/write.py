@@ -14,13 +14,15 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import functools
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from presskit import forks
 from presskit.cache import entries_below
 from presskit.errors import BuildFailed, Problem
 from presskit.render import OutputFile
@@ -42,11 +44,17 @@ class Published:
     changed: tuple[str, ...] | None = None
 
 
-def publish(files: Iterable[OutputFile], output_dir: Path) -> Published:
+def publish(files: Iterable[OutputFile], output_dir: Path,
+            more: Callable[[], Iterable[OutputFile]] | None = None) -> Published:
     """Write the files as the new content of output_dir, all at once.
 
     A file whose bytes are the same as in the current output/ is not written again: the
     staging folder gets a hard link to it, so its time stays and deploy tools skip it.
+
+    With `more`, the files are written by a process forked from this one while `more()`
+    makes the rest of the site here (other paths), written here: writing tens of thousands
+    of files is the kernel's work on one core, which leaves the other free for it (see
+    build.publish_made).
     """
     _check_ours(output_dir)
     previous = output_dir if (output_dir / MARKER).is_file() else None
@@ -59,19 +67,13 @@ def publish(files: Iterable[OutputFile], output_dir: Path) -> Published:
         staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{output_dir.name}-",
                                         dir=output_dir.parent))
     try:
-        count = written = 0
-        made: set[Path] = set()
-        for file in files:
-            parts = _safe_parts(file.path)
-            target = staging.joinpath(*parts)
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            old = previous.joinpath(*parts) if previous else None
-            if old is None or not _same(file, old) or not _link(old, target):
-                _put(file, target)
-                written += 1
-            count += 1
+        if more is None:
+            count, written = _stage(files, staging, previous)
+        else:
+            with forks.aside(functools.partial(_stage, files, staging, previous)) as first:
+                count, written = _stage(more(), staging, previous)
+                counted, staged = first()
+            count, written = count + counted, written + staged
         note = f"{IN_PLACE}\n" if in_place else ""
         (staging / MARKER).write_text("This folder is written by presskit build; edits are lost.\n" + note)
         os.chmod(staging, 0o755)  # mkdtemp makes it private; a web server must read it
@@ -83,6 +85,25 @@ def publish(files: Iterable[OutputFile], output_dir: Path) -> Published:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return Published(count, written)
+
+
+def _stage(files: Iterable[OutputFile], staging: Path, previous: Path | None) -> tuple[int, int]:
+    """Put the files into the staging folder, each linked to the file of the current output/
+    (`previous`) where its bytes are the same; how many files, and how many were written."""
+    count = written = 0
+    made: set[Path] = set()
+    for file in files:
+        parts = _safe_parts(file.path)
+        target = staging.joinpath(*parts)
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        old = previous.joinpath(*parts) if previous else None
+        if old is None or not _same(file, old) or not _link(old, target):
+            _put(file, target)
+            written += 1
+        count += 1
+    return count, written
 
 
 def _in_place(output_dir: Path) -> bool:
