@@ -419,19 +419,23 @@ def test_a_full_build_writes_its_pages_on_another_process_while_the_index_is_mad
 
     def noted(file, target):  # type: ignore[no-untyped-def]
         with open(puts, "a") as log:  # from every process, forked ones too
-            log.write(f"{os.getpid()} {file.path}\n")
+            log.write(f"{os.getpid()} {file.spilled:d} {file.path}\n")
         return put(file, target)
 
     monkeypatch.setattr(write, "_put", noted)
     monkeypatch.setattr(build, "cores", lambda: 2)
     assert run("build", site).code == 0
     writers: dict[bool, set[str]] = {}
+    cards = []
     for line in puts.read_text().splitlines():
-        pid, path = line.split(" ", 1)
+        pid, spilled, path = line.split(" ", 2)
         made_later = path.startswith("search/data/") or path in ("sitemap.xml", "robots.txt")
         writers.setdefault(made_later, set()).add(pid)
+        if path.startswith("search/data/f/"):
+            cards.append(spilled)
     assert writers[True] == {here}
     assert here not in writers[False] and len(writers[False]) == 1
+    assert cards == ["1"] * 60  # written where they were made, then linked (see presskit.spill)
     monkeypatch.setattr(build, "cores", lambda: 1)
     assert run("build", one_core).code == 0
     assert tree_digest(site / "output") == tree_digest(one_core / "output")

@@ -1217,18 +1217,22 @@ class _Renderer:
         filters = self.search_filters()
         names = self.search_names()
         written = self.memory.written
-        index: dict[str, bytes | None] | None = None
+        index: dict[str, bytes | Spilled | None] | None = None
         if written is not None:  # update the index the last build wrote: quicker, the same bytes
             index = search.index_from(lambda name: written.read(folder + name), entries, filters, names,
                                       written.cards.get(self.language.code, b""), keys, numbers, order,
                                       newest)
-        if index is None:  # made by the workers
-            index = dict(search.build_index(entries, filters, names, self.workers, numbers, order, newest))
+        if index is None:  # made by the workers, which put the cards into the spill folder if any
+            spill = self.memory.spill
+            index = dict(search.build_index(entries, filters, names, self.workers, numbers, order, newest,
+                                            spill.put if spill is not None else None))
         self.memory.search_cards[self.language.code] = b"".join(keys)
         kept_in = f"{written.folder}/" if written is not None and written.folder is not None else None
         for name, data in index.items():
             path = folder + name
-            if data is not None:
+            if isinstance(data, Spilled):
+                yield OutputFile(path, source=Path(data.file), spilled=True)
+            elif data is not None:
                 yield OutputFile(path, data)
             elif kept_in is not None:  # left as it is
                 if not written.unnamed_kept:

@@ -460,11 +460,14 @@ _TWO_DIGITS = [a + b for a in _BASE_36 for b in _BASE_36]
 
 def build_index(entries: Sequence[Entry], filters: Iterable[Filter], names: Iterable[Name],
                 workers: int = 1, numbers: Sequence[int] | None = None,
-                order: Sequence[int] | None = None, newest: int | None = None) -> dict[str, bytes]:
+                order: Sequence[int] | None = None, newest: int | None = None,
+                put: Callable[[bytes], _T] | None = None) -> dict[str, bytes | _T]:
     """Every file of the index, by its path under search/data/ (a large index made in blocks
     of releases on `workers` processes, see `_block`). `numbers`: the releases' numbers
     (`index_numbers`), ascending, and `order`: their places by date (see `Numbered`); their
-    places by default.
+    places by default. With `put`, each card is given to it where it is made (a full build's
+    workers write them into the spill folder: see presskit.spill) and the index holds what
+    it returns instead of the card's bytes.
 
     Each word's list is in two parts: its releases numbered before `newest` (the first number
     of the newest year, see `Numbered`) in a shard of `s/`, the others in a shard of `r/`,
@@ -475,8 +478,9 @@ def build_index(entries: Sequence[Entry], filters: Iterable[Filter], names: Iter
     cut = count if newest is None else bisect.bisect_left(numbers, newest)
     workers = workers if count >= PARALLEL_AT_LEAST else 1
     blocks = [*_blocks(range(cut), workers), *_blocks(range(cut, count), workers)]
-    made = forked_map(functools.partial(_block, entries, numbers), blocks, workers, at_least=2, chunksize=1)
-    files: dict[str, bytes] = {}
+    block = functools.partial(_block, entries, numbers, put)
+    made = forked_map(block, blocks, workers, at_least=2, chunksize=1)
+    files: dict[str, bytes | _T] = {}
     keys: list[list[str]] = []
     for years in (_OLDER, _NEWEST):
         lists: dict[str, list[_Part]] = {}
@@ -514,18 +518,18 @@ class _Part(NamedTuple):
     last: int  # the number of its last release
 
 
-def _block(entries: Sequence[Entry], numbers: Sequence[int],
-           places: range) -> tuple[list[bytes], dict[str, _Part]]:
+def _block(entries: Sequence[Entry], numbers: Sequence[int], put: Callable[[bytes], _T] | None,
+           places: range) -> tuple[list[bytes | _T], dict[str, _Part]]:
     """The cards of these releases, and each of their words' list of pairs, made in a forked
     worker for its block of releases (the lists of 10,000 releases with a newsroom's vocabulary
     hold millions of pairs: inverted in one process, they took 3-4 s). Each release's number
     and weight are one value in an array (weights are below 32), appended at C speed."""
-    cards: list[bytes] = []
+    cards: list[bytes | _T] = []
     lists: defaultdict[str, array[int]] = defaultdict(lambda: array("Q"))  # (numbers of 59 bits)
     value_list, append = lists.__getitem__, array.append
     for place in places:
         number, (card, words, weights) = numbers[place], entries[place].packed()
-        cards.append(card)
+        cards.append(card if put is None else put(card))
         if words:
             values = map((number << 5).__or__, weights)
             deque(map(append, map(value_list, words.split("\n")), values), maxlen=0)  # (no loop)
