@@ -149,9 +149,8 @@ def word_counts(text: str) -> Counter[str]:
     punctuation that holds any other character (an accent, a curly apostrophe, another
     script) is cut the general way, each different one once: an English body of 3,000 words
     with a few such took 0.6-0.8 ms when the whole text was cut the general way, 0.2 ms now."""
-    if text.isascii():
-        found = Counter(text.encode("ascii").translate(_ASCII_WORDS).split())
-        return Counter({word.decode("ascii"): count for word, count in found.items()})
+    if text.isascii():  # (decoded whole, then cut: each word decoded alone took a third longer)
+        return Counter(text.encode("ascii").translate(_ASCII_WORDS).decode("ascii").split())
     if "\u03a3" in text:  # Σ lowers to ς or σ by what follows it, ASCII punctuation included
         return _counted_whole(text)
     cut = text.encode("utf-8", "surrogatepass").translate(_ASCII_WORDS_KEPT).decode("utf-8", "surrogatepass")
