@@ -392,7 +392,7 @@ def publish_made(made: Made) -> tuple[Published, Made]:
     """Write a build into the folder its settings name, and return it whole: what its site
     makes `later` (the search index and sitemap) is made while the rest is written, by a
     process forked for it (write.publish). Writing a 10,000-release newsroom's 27,000 files
-    is 5-9 s of the kernel's work on one core, while the index took 4 s of both before it."""
+    is 5-9 s of the kernel's work on one core; made before it, the index took 4 s of both."""
     if made.site.later is None:
         return publish(made.site.files, made.settings.output_dir), made
     first = {file.path for file in made.site.files}
