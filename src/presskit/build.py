@@ -294,9 +294,10 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
         if sink is not None:
             memory.fragment_sink = sink
             memory.kept_fragments = memory.kept_fragments or releases.kept_cards(settings.output_dir)
+        workers = cores()
         made = make_site(site_dir, as_of=as_of, drafts=drafts, stage=stage, memory=memory,
-                         workers=cores(), readers=1 if restored else cores(), settings=settings,
-                         preview=preview, later=not preview and cores() > 1)
+                         workers=workers, readers=1 if restored else workers, settings=settings,
+                         preview=preview, later=not preview and workers > 1)
         if sink is not None and memory.layouts:  # of the pages rendered here (workers put theirs)
             sink([], memory.layouts)
         stage("Writing output")

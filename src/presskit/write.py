@@ -51,10 +51,10 @@ def publish(files: Iterable[OutputFile], output_dir: Path,
     A file whose bytes are the same as in the current output/ is not written again: the
     staging folder gets a hard link to it, so its time stays and deploy tools skip it.
 
-    With `more`, the files are written by a process forked from this one while `more()`
-    makes the rest of the site here (other paths), written here: writing tens of thousands
-    of files is the kernel's work on one core, which leaves the other free for it (see
-    build.publish_made).
+    With `more`, these files are written by a process forked from this one, while this one
+    calls `more()` for the rest of the site (other paths) and writes those: writing tens of
+    thousands of files is the kernel's work on one core, which leaves the other free for it
+    (see build.publish_made).
     """
     _check_ours(output_dir)
     previous = output_dir if (output_dir / MARKER).is_file() else None
