@@ -352,7 +352,9 @@ def _moved(graph: SiteGraph, swap: Mapping[Release, Release]) -> tuple[SiteGraph
     releases = each(graph.releases)
     partners = _partnered(graph.partners, swap)
     countries, programmes = nodes(graph.countries), nodes(graph.programmes)
-    if partners != graph.partners:  # a release joined or left a partner: who works where
+    if any({p.id for p in old.partners} != {p.id for p in new.partners} for old, new in swap.items()):
+        # a release joined or left a partner: who works where (a new date only sorts the
+        # partners' lists again: the releases of each country, and their partners, stay)
         countries = _partners_of_countries(countries, partners, graph.programmes, swap)
     # Related lists a move can reach: of the releases near a swapped one on a country's,
     # partner's or programme's list, before or after (as _near finds them for a build).
