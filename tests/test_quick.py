@@ -900,6 +900,39 @@ def test_a_graph_kept_after_a_move_refers_to_the_full_builds_content(tmp_path, r
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
 
 
+def test_a_move_wakes_only_the_releases_whose_words_the_pages_it_makes_show(tmp_path, run, monkeypatch):
+    """The full build's content is kept with its releases asleep (presskit.asleep): a build
+    after a move reads what places each of them, and wakes (unpickles the title, text and the
+    rest of) only those that the pages and feeds it makes show. The output is a cold build's."""
+    from presskit import asleep
+
+    site = generate(150, tmp_path / "site", seed=11)
+    with open(site / "presskit.toml", "a") as settings:
+        settings.write("feed_entries = 3\n")  # (a feed made again shows its releases' words)
+    site = aged(site)
+    assert run("build", site).code == 0
+    woken: list[str] = []
+    wake = asleep.wake
+
+    def noted(release: object) -> None:
+        if "_sleeping" in vars(release):
+            woken.append(str(release.source))  # type: ignore[attr-defined]
+        wake(release)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(asleep, "wake", noted)
+    target = sorted((site / "content/releases").rglob("*.md"))[75]
+    text = target.read_text()
+    day = re.search(r"^date: \d{4}-\d\d-(\d\d)", text, flags=re.M)
+    assert day is not None
+    target.write_text(text[:day.start(1)] + f"{int(day[1]) % 28 + 1:02}" + text[day.end(1):])
+    settle(site)
+    assert MOVED in run("build", site).out
+    # its own page and its neighbours', its search entry, the feeds' entries (15 when written)
+    assert 0 < len(set(woken)) < 30, len(set(woken))  # of 150
+    monkeypatch.setattr(asleep, "wake", wake)
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+
+
 def test_a_move_that_remakes_the_index_makes_it_on_every_core(tmp_path, run, monkeypatch):
     """A move whose index cannot be updated (the moved release's card is cut short, so its
     words are not known from it) makes the index whole again: a build in place makes its

@@ -31,7 +31,7 @@ from dataclasses import fields
 from functools import partial
 from pathlib import Path
 
-from presskit import __version__, pickled, store
+from presskit import __version__, asleep, pickled, store
 from presskit.cache import BuildMemory
 from presskit.config import Settings
 from presskit.graph import Newsroom
@@ -55,10 +55,11 @@ from presskit.seal import Sealing
 
 _FILE = "site-graph"
 _CONTENT = "site-graph-content"  # the full build's content, whose models _FILE refers to
-_FORMAT = 9  # 8: the full build's content kept apart (see `keep_site`); 9: the versions as plain data
+_FORMAT = 10  # 8: the full build's content kept apart (see `keep_site`); 9: the versions as plain
+# data; 10: the content's releases asleep (see presskit.asleep)
 # The models of content/ kept apart, each named by its field of Content and its place there;
 # they are compared by identity (eq=False), so the graph must refer to the very objects.
-_APART = (Release, Partner, Programme, Page, Asset, TopicText, Contact, CountryText)
+_APART = (Release, asleep.Asleep, Partner, Programme, Page, Asset, TopicText, Contact, CountryText)
 
 
 def keep(site_dir: Path, part: str, built: str, content: Content, newsroom: Newsroom,
@@ -82,7 +83,8 @@ def keep(site_dir: Path, part: str, built: str, content: Content, newsroom: News
 
 def _write_content(file: Sealing, built: str, content: Content) -> None:
     file.write(pickle.dumps((_FORMAT, __version__, built)))
-    pickled.dump(content, file)
+    # each release asleep: taken back, what only its pages and card show waits (presskit.asleep)
+    pickled.dump(content, file, kinds=(Release, asleep.Asleep), reduced=asleep.put_to_sleep(content.releases))
 
 
 def keep_site(site_dir: Path, part: str, built: str, site: KeptSite) -> None:
