@@ -47,9 +47,12 @@ def test_a_release_taken_back_asleep_is_the_one_kept_once_a_sleeping_field_is_re
     assert type(first) is asleep.Asleep and isinstance(first, Release)
     assert (first.date, first.slug, first.digest, first.path) == (releases[0].date, "release-0", "digest-0",
                                                                    releases[0].path)
+    assert asleep.photo_paths(first) == ("/media/market.jpg",)
     assert type(first) is asleep.Asleep  # what places it is awake: asking for it wakes nothing
     assert first.title == "Title 0"
-    assert type(first) is Release and "_sleeping" not in first.__dict__
+    assert type(first) is Release and set(vars(first)) >= {f.name for f in dataclasses.fields(Release)}
+    assert not {name for name in vars(first) if name.startswith("_")}  # nothing of its sleep left
+    assert asleep.photo_paths(first) == ("/media/market.jpg",)
     for kept, taken in zip(releases, back, strict=True):
         assert detached(taken, text=False) == detached(kept, text=False)  # every field, as plain values
         assert taken.text is not None and kept.text is not None

@@ -29,7 +29,9 @@ from presskit.models import Asset, Partner, Programme, Release
 # of every release by a build after an edit that moves one (its place in each list, its
 # neighbours', its terms' and photos' pages).
 SLEEPING = ("title", "subtitle", "location", "summary", "text", "body_line", "extra", "corrections",
-            "contacts")
+            "contacts", "photos")
+# What a release asleep keeps awake of its photos: their site paths (see `photo_paths`).
+_PICTURED = "_pictured"
 
 _SHARED = (Partner, Programme, Asset, Country, PurePath)  # pickled with the content, referred to
 
@@ -68,7 +70,17 @@ def wake(release: Release) -> None:
         return
     shelf, data = sleeping
     state.update(zip(SLEEPING, shelf.load(data), strict=True))
+    state.pop(_PICTURED, None)
     object.__setattr__(release, "__class__", Release)
+
+
+def photo_paths(release: Release) -> tuple[str, ...]:
+    """The site paths of a release's photos, in order, without waking it (a build after an edit
+    looks for the releases that show a photo among every release)."""
+    pictured = release.__dict__.get(_PICTURED)
+    if pictured is not None:
+        return pictured  # type: ignore[no-any-return]
+    return tuple([photo.asset.path for photo in release.photos])
 
 
 def _sleeping_field(name: str) -> property:
@@ -123,8 +135,9 @@ def put_to_sleep(releases: Iterable[Release]) -> dict[int, tuple[Any, ...]]:
         state = release.__dict__
         buffer = io.BytesIO()
         _Pickler(buffer, shelf.shared, places).dump(tuple([state[name] for name in SLEEPING]))
-        names = tuple([name for name in state if name not in SLEEPING])
+        names = (*[name for name in state if name not in SLEEPING], _PICTURED)
         names = named.setdefault(names, names)
-        reduced[id(release)] = (asleep, (shelf, names, tuple([state[name] for name in names]),
-                                         buffer.getvalue()))
+        awake = [state[name] for name in names[:-1]]
+        awake.append(tuple([photo.asset.path for photo in release.photos]))
+        reduced[id(release)] = (asleep, (shelf, names, tuple(awake), buffer.getvalue()))
     return reduced

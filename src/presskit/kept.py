@@ -55,8 +55,8 @@ from presskit.seal import Sealing
 
 _FILE = "site-graph"
 _CONTENT = "site-graph-content"  # the full build's content, whose models _FILE refers to
-_FORMAT = 10  # 8: the full build's content kept apart (see `keep_site`); 9: the versions as plain
-# data; 10: the content's releases asleep (see presskit.asleep)
+_FORMAT = 11  # 8: the full build's content kept apart (see `keep_site`); 9: the versions as plain
+# data; 10: the content's releases asleep (see presskit.asleep); 11: their photos too
 # The models of content/ kept apart, each named by its field of Content and its place there;
 # they are compared by identity (eq=False), so the graph must refer to the very objects.
 _APART = (Release, asleep.Asleep, Partner, Programme, Page, Asset, TopicText, Contact, CountryText)

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from presskit import paths
+from presskit.asleep import photo_paths
 from presskit.cache import BuildMemory, Stat, Written
 from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem, errors_in
@@ -43,7 +44,6 @@ from presskit.media import Media
 from presskit.models import (
     Asset,
     Content,
-    Photo,
     Release,
     body_key,
     moved_alike,
@@ -482,18 +482,23 @@ def _photo_files(settings: Settings, memory: BuildMemory, newsroom: Newsroom,
     media = Media(settings.site_dir, settings.keep_photo_location, memory.media, memory.writes_cache)
     sources: dict[str, Path] = {}
     first: dict[str, tuple[str, str]] = {}  # the credit and caption of the first release that shows each
-    leads: list[Photo] = []
-    for release in newsroom.releases:  # (one pass: 20,000 photos at 10,000 releases, twice an edit)
-        if not release.photos:
+    leads: list[str] = []
+    # One pass over the site paths of every release's photos (20,000 at 10,000 releases, twice
+    # an edit), which a release asleep has awake (see presskit.asleep); only the first release
+    # that shows a photo is read further (its credit and caption), a photo's site path naming
+    # its file.
+    for release in newsroom.releases:
+        shown = photo_paths(release)
+        if wanted.isdisjoint(shown):
             continue
-        for photo in release.photos:
-            path = photo.asset.path
-            if path in wanted:
-                sources[path] = photo.asset.source
-                if path not in first:
+        if any(path in wanted and path not in first for path in shown):
+            for photo in release.photos:
+                path = photo.asset.path
+                if path in wanted and path not in first:
+                    sources[path] = photo.asset.source
                     first[path] = (photo.credit, photo.caption)
-        if release.photos[0].asset.path in wanted:  # its lead photo: the link preview
-            leads.append(release.photos[0])
+        if shown[0] in wanted:  # its lead photo: the link preview
+            leads.append(shown[0])
     for path, (credit, caption) in first.items():
         if media.photo(sources[path], path, credit, caption) is None:
             return None, media
@@ -501,7 +506,7 @@ def _photo_files(settings: Settings, memory: BuildMemory, newsroom: Newsroom,
     if default in wanted:
         media.preview(settings.content_dir / default.lstrip("/"), default)
     for lead in leads:
-        media.preview(lead.asset.source, lead.asset.path)
+        media.preview(sources[lead], lead)
     files = {}
     for graph in newsroom.graphs:
         for asset in graph.assets:
