@@ -933,6 +933,40 @@ def test_a_move_wakes_only_the_releases_whose_words_the_pages_it_makes_show(tmp_
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
 
 
+def test_after_a_move_the_record_has_every_releases_search_place_as_a_cold_builds(tmp_path, run, monkeypatch):
+    """A move numbers again the search index of its language alone: the record after it has
+    the place of every release of each language (the other language's taken from the record
+    before), as the record of a cold build has them."""
+    from presskit import quick
+    from presskit.config import load_settings
+
+    site = aged(generate(40, tmp_path / "site", seed=43, bilingual=True))
+    assert run("build", site).code == 0
+    numbered = quick.numbered
+    languages: list[int] = []
+
+    def counted(releases):  # type: ignore[no-untyped-def]
+        languages.append(len(releases))
+        return numbered(releases)
+
+    monkeypatch.setattr(quick, "numbered", counted)
+    english = [file for file in sorted((site / "content/releases").rglob("*.md")) if ".vi." not in file.name]
+    text = english[20].read_text()
+    day = re.search(r"^date: \d{4}-\d\d-(\d\d)", text, flags=re.M)
+    assert day is not None
+    english[20].write_text(text[:day.start(1)] + f"{int(day[1]) % 28 + 1:02}" + text[day.end(1):])
+    settle(site)
+    assert MOVED in run("build", site).out
+    assert len(languages) == 1  # the moved release's language's, not the other's
+    monkeypatch.setattr(quick, "numbered", numbered)
+    after = build.last_record(site, load_settings(site))
+    cold_output(site, tmp_path / "cold", run)
+    cold = build.last_record(tmp_path / "cold", load_settings(tmp_path / "cold"))
+    assert after is not None and cold is not None and len(after.searched) > 40
+    assert after.searched == {source.replace(str(tmp_path / "cold"), str(site)): place
+                              for source, place in cold.searched.items()}
+
+
 def test_a_move_that_remakes_the_index_makes_it_on_every_core(tmp_path, run, monkeypatch):
     """A move whose index cannot be updated (the moved release's card is cut short, so its
     words are not known from it) makes the index whole again: a build in place makes its
