@@ -3,22 +3,26 @@ show still pickled, each release's apart, until one of them is asked for.
 
 A build after an edit takes back the graph the last full build kept (presskit.kept): at
 10,000 releases in two languages, 15,000 releases, 450,000 objects, 0.15 s of unpickling,
-most of it their titles, texts, summaries and subtitles. A move reads, of every release,
-what places it (its address, date, terms, photos, publication) and of a few hundred what
-they show. So each release is kept as those fields, and the rest pickled on its own: taken
-back, it is an `Asleep` release, which becomes a plain Release (its class and all its fields)
-the first time one of the rest is asked for. The objects that the rest shares with the
-content (partners, programmes, photos' files, countries, paths) are pickled once, with it,
-and the rest refers to them by their place: woken, a release points at the very objects the
-graph does.
+most of it their titles, texts, summaries, subtitles and photos. A move reads, of every
+release, what places it (its address, date, terms, its photos' addresses, publication), and
+of a few dozen what their pages, feeds and search entries show. So each release is kept as
+those fields, and the rest pickled on its own: taken back, it is an `Asleep` release, which
+becomes a plain Release (its class and all its fields) the first time one of the rest is
+read (0.075 s where it was 0.15). The objects that the rest shares with the content
+(partners, programmes, photos' files, countries, paths) are pickled once, with it, and the
+rest refers to them by their place: woken, a release points at the very objects the graph
+does. Only a build's own process takes a kept graph back (never the preview's threads), so
+a release is woken by one thread.
 """
 
 from __future__ import annotations
 
+import copyreg
 import io
 import pickle
 from collections.abc import Iterable
-from pathlib import PurePath
+from functools import partial
+from pathlib import PosixPath, WindowsPath
 from typing import Any
 
 from presskit.countries import Country
@@ -33,7 +37,8 @@ SLEEPING = ("title", "subtitle", "location", "summary", "text", "body_line", "ex
 # What a release asleep keeps awake of its photos: their site paths (see `photo_paths`).
 _PICTURED = "_pictured"
 
-_SHARED = (Partner, Programme, Asset, Country, PurePath)  # pickled with the content, referred to
+# Pickled with the content, referred to by their place on its shelf (by their exact types).
+_SHARED = (Partner, Programme, Asset, Country, PosixPath, WindowsPath)
 
 
 class Shelf:
@@ -43,9 +48,22 @@ class Shelf:
         self.shared = shared
 
     def load(self, data: bytes) -> tuple[Any, ...]:
-        unpickler = pickle.Unpickler(io.BytesIO(data))
-        unpickler.persistent_load = self.shared.__getitem__  # type: ignore[assignment]
-        return unpickler.load()  # type: ignore[no-any-return]
+        return _Unpickler(io.BytesIO(data), self.shared).load()  # type: ignore[no-any-return]
+
+
+def on_shelf(place: int) -> Any:  # (what an unpickler other than a shelf's makes of a reference)
+    raise pickle.UnpicklingError(f"object {place} is on a content's shelf: Shelf.load finds it")
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file: io.BytesIO, shared: list[Any]) -> None:
+        super().__init__(file)
+        self.shared = shared
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == __name__ and name == "on_shelf":
+            return self.shared.__getitem__
+        return super().find_class(module, name)
 
 
 class Asleep(Release):
@@ -104,22 +122,13 @@ def asleep(shelf: Shelf, names: tuple[str, ...], values: tuple[Any, ...], data: 
     return release
 
 
-class _Pickler(pickle.Pickler):
-    """The sleeping fields of releases, each release's alone, the objects they share with the
-    content by their place on a shelf (filled as they are met)."""
-
-    def __init__(self, file: io.BytesIO, shared: list[Any], places: dict[int, int]) -> None:
-        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self.shared, self.places = shared, places
-
-    def persistent_id(self, obj: Any) -> int | None:
-        if not isinstance(obj, _SHARED):
-            return None
-        place = self.places.get(id(obj))
-        if place is None:
-            place = self.places[id(obj)] = len(self.shared)
-            self.shared.append(obj)
-        return place
+def _referred(shared: list[Any], places: dict[int, int], obj: Any) -> tuple[Any, ...]:
+    """An object the content shares, as its place on the shelf (put there when first met)."""
+    place = places.get(id(obj))
+    if place is None:
+        place = places[id(obj)] = len(shared)
+        shared.append(obj)
+    return on_shelf, (place,)
 
 
 def put_to_sleep(releases: Iterable[Release]) -> dict[int, tuple[Any, ...]]:
@@ -130,11 +139,17 @@ def put_to_sleep(releases: Iterable[Release]) -> dict[int, tuple[Any, ...]]:
     places: dict[int, int] = {}
     reduced = {}
     named: dict[tuple[str, ...], tuple[str, ...]] = {}  # (one tuple of names, pickled once)
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)  # (one, its memo cleared)
+    pickler.dispatch_table = {**copyreg.dispatch_table,
+                              **dict.fromkeys(_SHARED, partial(_referred, shelf.shared, places))}
     for release in releases:
         wake(release)
         state = release.__dict__
-        buffer = io.BytesIO()
-        _Pickler(buffer, shelf.shared, places).dump(tuple([state[name] for name in SLEEPING]))
+        buffer.seek(0)
+        buffer.truncate()
+        pickler.clear_memo()
+        pickler.dump(tuple([state[name] for name in SLEEPING]))
         names = (*[name for name in state if name not in SLEEPING], _PICTURED)
         names = named.setdefault(names, names)
         awake = [state[name] for name in names[:-1]]

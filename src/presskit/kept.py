@@ -4,10 +4,11 @@
 (presskit.retouch), because it holds the site graph in memory and knows which pages show each
 release. A new `presskit build` process knows neither: it made the whole site again (4-5 s at
 10,000 releases). A full build of output/ now leaves both beside its record, pickled (the
-releases without their Markdown), in two files: its content (`site-graph-content`, 11 MB at
-10,000 releases), and its graph with, for each release, the pages that show it (noted as the
-build listed its pages: `BuildMemory.shows`), which refers to the models of that content by
-their place in it (`site-graph`, 6 MB). Both take a quarter of a second to take back. A build
+releases without their Markdown, asleep: see presskit.asleep), in two files: its content
+(`site-graph-content`, 11 MB at 10,000 releases), and its graph with, for each release, the
+pages that show it (noted as the build listed its pages: `BuildMemory.shows`), which refers
+to the models of that content by their place in it (`site-graph`, 6 MB). Both take a tenth
+of a second to take back. A build
 after a card edit takes them back and makes what `serve` would make, with the rendered texts
 of just the pages it makes from the release store; after a move, a release added or
 deleted, it writes the graph again, not the content.
@@ -55,8 +56,9 @@ from presskit.seal import Sealing
 
 _FILE = "site-graph"
 _CONTENT = "site-graph-content"  # the full build's content, whose models _FILE refers to
-_FORMAT = 11  # 8: the full build's content kept apart (see `keep_site`); 9: the versions as plain
-# data; 10: the content's releases asleep (see presskit.asleep); 11: their photos too
+_FORMAT = 12  # 8: the full build's content kept apart (see `keep_site`); 9: the versions as plain
+# data; 10: the content's releases asleep (see presskit.asleep); 11: their photos too; 12: what
+# they share with the content referred to through its shelf's dispatch table
 # The models of content/ kept apart, each named by its field of Content and its place there;
 # they are compared by identity (eq=False), so the graph must refer to the very objects.
 _APART = (Release, asleep.Asleep, Partner, Programme, Page, Asset, TopicText, Contact, CountryText)
