@@ -65,6 +65,14 @@ def body_edit(site: Path, rng: random.Random, step: int) -> None:
         target.write_text(f"{head}\n\nA paragraph slipped in at step {step}.\n\n{tail}")
 
 
+def next_day(release: Path) -> None:
+    """A release dated the next day of its month (the 28th's the 1st): a move in its year."""
+    text = release.read_text()
+    day = re.search(r"^date: \d{4}-\d\d-(\d\d)", text, flags=re.M)
+    assert day is not None
+    release.write_text(text[:day.start(1)] + f"{int(day[1]) % 28 + 1:02}" + text[day.end(1):])
+
+
 def test_rebuilds_equal_cold_builds_after_random_edits(tmp_path, run):
     site = aged(generate(40, tmp_path / "site", seed=11))
     assert run("build", site).code == 0
@@ -873,10 +881,7 @@ def test_a_graph_kept_after_a_move_refers_to_the_full_builds_content(tmp_path, r
     cache = site / ".presskit-cache"
     content_file = (cache / "site-graph-content").read_bytes()
     target = sorted((site / "content/releases").rglob("*.md"))[12]
-    text = target.read_text()
-    day = re.search(r"^date: \d{4}-\d\d-(\d\d)", text, flags=re.M)
-    assert day is not None
-    target.write_text(text[:day.start(1)] + f"{int(day[1]) % 28 + 1:02}" + text[day.end(1):])
+    next_day(target)
     settle(site)
     assert MOVED in run("build", site).out
     assert (cache / "site-graph-content").read_bytes() == content_file  # the full build's, as it was
@@ -921,10 +926,7 @@ def test_a_move_wakes_only_the_releases_whose_words_the_pages_it_makes_show(tmp_
 
     monkeypatch.setattr(asleep, "wake", noted)
     target = sorted((site / "content/releases").rglob("*.md"))[75]
-    text = target.read_text()
-    day = re.search(r"^date: \d{4}-\d\d-(\d\d)", text, flags=re.M)
-    assert day is not None
-    target.write_text(text[:day.start(1)] + f"{int(day[1]) % 28 + 1:02}" + text[day.end(1):])
+    next_day(target)
     settle(site)
     assert MOVED in run("build", site).out
     # its own page and its neighbours', its search entry, the feeds' entries (15 when written)
@@ -951,10 +953,7 @@ def test_after_a_move_the_record_has_every_releases_search_place_as_a_cold_build
 
     monkeypatch.setattr(quick, "numbered", counted)
     english = [file for file in sorted((site / "content/releases").rglob("*.md")) if ".vi." not in file.name]
-    text = english[20].read_text()
-    day = re.search(r"^date: \d{4}-\d\d-(\d\d)", text, flags=re.M)
-    assert day is not None
-    english[20].write_text(text[:day.start(1)] + f"{int(day[1]) % 28 + 1:02}" + text[day.end(1):])
+    next_day(english[20])
     settle(site)
     assert MOVED in run("build", site).out
     assert len(languages) == 1  # the moved release's language's, not the other's
@@ -990,10 +989,7 @@ def test_a_move_that_remakes_the_index_makes_it_on_every_core(tmp_path, run, mon
         return packed(self)
 
     monkeypatch.setattr(search.Entry, "packed", noted)
-    text = target.read_text()
-    day = re.search(r"^date: \d{4}-\d\d-(\d\d)", text, flags=re.M)
-    assert day is not None
-    target.write_text(text[:day.start(1)] + f"{int(day[1]) % 28 + 1:02}" + text[day.end(1):])
+    next_day(target)
     settle(site)
     result = run("build", site)
     assert MOVED in result.out, result.out
