@@ -905,6 +905,23 @@ def test_a_graph_kept_after_a_move_refers_to_the_full_builds_content(tmp_path, r
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
 
 
+def test_the_pages_that_show_each_release_are_kept_and_changed_entry_by_entry():
+    """kept._Shown: the releases each page shows, and the pages that show each release, kept
+    marshalled entry by entry; what a move changes is changed both ways round, and taken back
+    as it was kept."""
+    from presskit import kept
+
+    shown = kept._Shown.of({"/": ["a.md", "b.md"], "/partners/vwu/": ["b.md", "c.md"], "/a/": ["a.md"]})
+    assert shown.pages("b.md") == {"/", "/partners/vwu/"} and shown.pages("z.md") == set()
+    shown.put({"/partners/vwu/": ["c.md", "d.md"], "/": ["a.md", "b.md"], "/new/": ["a.md"]})
+    again = kept._Shown.loads(shown.pickled())
+    assert again.turned() == {"a.md": {"/", "/a/", "/new/"}, "b.md": {"/"}, "c.md": {"/partners/vwu/"},
+                              "d.md": {"/partners/vwu/"}}
+    assert again.pages("d.md") == {"/partners/vwu/"}
+    again.put({"/new/": []})
+    assert again.pages("a.md") == {"/", "/a/"}
+
+
 def test_a_move_wakes_only_the_releases_whose_words_the_pages_it_makes_show(tmp_path, run, monkeypatch):
     """The full build's content is kept with its releases asleep (presskit.asleep): a build
     after a move reads what places each of them, and wakes (unpickles the title, text and the
