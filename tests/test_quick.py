@@ -922,6 +922,26 @@ def test_the_pages_that_show_each_release_are_kept_and_changed_entry_by_entry():
     assert again.pages("a.md") == {"/", "/a/"}
 
 
+def test_a_graph_kept_by_a_machine_that_packs_numbers_otherwise_is_not_taken_back(tmp_path, run, monkeypatch):
+    """The kept graph's numbers are packed as this machine packs them (kept._PACKING): a cache
+    that came from a machine of the other byte order (a deploy's) costs a full build, and the
+    output is a cold build's."""
+    from presskit import kept
+
+    site = aged(generate(30, tmp_path / "site", seed=17))
+    monkeypatch.setattr(kept, "_PACKING", ("big" if sys.byteorder == "little" else "little", 4))
+    assert run("build", site).code == 0
+    monkeypatch.undo()
+    next_day(sorted((site / "content/releases").rglob("*.md"))[10])
+    settle(site)
+    rebuilt = run("build", site)
+    assert rebuilt.code == 0 and MOVED not in rebuilt.out and rebuilt.out.startswith("Built"), rebuilt.out
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+    next_day(sorted((site / "content/releases").rglob("*.md"))[11])
+    settle(site, 1)
+    assert MOVED in run("build", site).out  # kept by this machine: taken back
+
+
 def test_a_move_wakes_only_the_releases_whose_words_the_pages_it_makes_show(tmp_path, run, monkeypatch):
     """The full build's content is kept with its releases asleep (presskit.asleep): a build
     after a move reads what places each of them, and wakes (unpickles the title, text and the

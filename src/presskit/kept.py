@@ -27,6 +27,7 @@ import gc
 import io
 import marshal
 import pickle
+import sys
 from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import fields
@@ -61,6 +62,9 @@ _FORMAT = 13  # 8: the full build's content kept apart (see `keep_site`); 9: the
 # data; 10: the content's releases asleep (see presskit.asleep); 11: their photos too; 12: what
 # they share with the content referred to through its shelf's dispatch table; 13: the pages
 # that show each release marshalled entry by entry (see _Shown)
+# How _Shown packs its numbers (this machine's): a graph kept on another machine, whose cache
+# went with a deploy, is taken back only if it packs them the same way.
+_PACKING = (sys.byteorder, array("I").itemsize)
 # The models of content/ kept apart, each named by its field of Content and its place there;
 # they are compared by identity (eq=False), so the graph must refer to the very objects.
 _APART = (Release, asleep.Asleep, Partner, Programme, Page, Asset, TopicText, Contact, CountryText)
@@ -86,7 +90,7 @@ def keep(site_dir: Path, part: str, built: str, content: Content, newsroom: News
 
 
 def _write_content(file: Sealing, built: str, content: Content) -> None:
-    file.write(pickle.dumps((_FORMAT, __version__, built)))
+    file.write(pickle.dumps((_FORMAT, _PACKING, __version__, built)))
     # each release asleep: taken back, what only its pages and card show waits (presskit.asleep)
     pickled.dump(content, file, kinds=(Release, asleep.Asleep), reduced=asleep.put_to_sleep(content.releases))
 
@@ -117,7 +121,7 @@ def _write(site_dir: Path, part: str, built: str, content: Content, newsroom: Ne
         graph.language.name  # noqa: B018
 
     def write(file: Sealing) -> None:  # as it is pickled, never held whole (80 MB at 50,000)
-        file.write(pickle.dumps((_FORMAT, __version__, built)))
+        file.write(pickle.dumps((_FORMAT, _PACKING, __version__, built)))
         versions = plain_versions(alternates)  # (see render.Alternates)
         pickled.dump((content, newsroom, versions, pages, prints), file, kinds=_APART, apart=_names(apart))
         file.write(shown.pickled())
@@ -283,7 +287,7 @@ def settle() -> None:
 
 
 def _taken_back(data: bytes, kept_content: bytes, built: str) -> KeptSite | None:
-    kept = (_FORMAT, __version__, built)
+    kept = (_FORMAT, _PACKING, __version__, built)
     try:  # each file: what it was kept with, then what was kept
         stream = io.BytesIO(kept_content)
         if pickle.load(stream) != kept:
