@@ -8,10 +8,9 @@ releases without their Markdown, asleep: see presskit.asleep), in two files: its
 (`site-graph-content`, 11 MB at 10,000 releases), and its graph with, for each release, the
 pages that show it (noted as the build listed its pages: `BuildMemory.shows`), which refers
 to the models of that content by their place in it (`site-graph`, 6 MB). Both take a tenth
-of a second to take back. A build
-after a card edit takes them back and makes what `serve` would make, with the rendered texts
-of just the pages it makes from the release store; after a move, a release added or
-deleted, it writes the graph again, not the content.
+of a second to take back. A build after a card edit takes them back and makes what `serve`
+would make, with the rendered texts of just the pages it makes from the release store; after
+a move, a release added or deleted, it writes the graph again, not the content.
 
 What is kept is taken back only with the record of the full build that kept it (its `built`
 name: the quick rebuilds since keep that name). Each release changed since by a quick rebuild
@@ -234,11 +233,10 @@ class _Shown(ShownOn):
             for source in set(before).difference(now):
                 by_source[source] = _packed([at for at in _unpacked(by_source[source]) if at != page])
             for source in set(now).difference(before):
-                if source not in source_at:
+                if source not in source_at:  # (its key comes last in by_source, as in sources)
                     source_at[source] = len(sources)
                     sources.append(source)
-                    by_source[source] = _packed([])
-                by_source[source] = _packed([*_unpacked(by_source[source]), page])
+                by_source[source] = _packed([*_unpacked(by_source.get(source, b"")), page])
             by_page[path] = _packed([source_at[source] for source in now])
 
     def turned(self) -> dict[str, set[str]]:
