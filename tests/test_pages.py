@@ -278,6 +278,53 @@ def test_a_sitemap_is_read_back_entry_by_entry_as_it_was_written():
     assert feeds.sitemap_entries(b"\xff") is None
 
 
+def test_a_sitemap_is_spliced_from_the_last_one_as_a_new_one_would_be_made(monkeypatch):
+    """A build after a move makes the sitemap from the bytes of the last one: the entries of
+    the pages remade or new made and put in their places (a remade page may have moved), those
+    of pages gone left out, the rest kept, the namespace of versions there when an entry has
+    them: the bytes `feeds.sitemap` makes of the new entries. A page not remade that moved
+    among the others, a file that is not the sitemap of the pages it is said to be of, or
+    pages past one sitemap's limit, and it says it cannot (the caller makes it whole)."""
+    from presskit import feeds
+
+    def address(path: str) -> str:
+        return feeds.escape(f"https://example.org{path}")
+
+    def entries(days: dict[str, str], versioned: set[str]) -> dict[str, str]:
+        return {path: feeds.url_entry(f"https://example.org{path}", day, feeds.version_lines(
+            (("en", f"https://example.org{path}"), ("vi", f"https://example.org/vi{path}")))
+            if path in versioned else "") for path, day in days.items()}
+
+    before = ["/", "/a&b/", "/c/", "/d/", "/e/", "/f/"]
+    old = entries(dict.fromkeys(before, "2024-05-01"), set())
+    data = feeds.sitemap(list(old.values()))
+    cases = [  # the pages now, in order; those remade; their days; those with versions
+        (["/", "/a&b/", "/c/", "/d/", "/e/", "/f/"], {"/c/"}, {"/c/": "2024-06-01"}, set()),
+        (["/new/", "/", "/e/", "/a&b/", "/c/", "/x/", "/f/"], {"/e/", "/c/"}, {"/x/": "2024-07-01"}, set()),
+        (["/", "/c/", "/d/", "/f/", "/g/"], set(), {}, {"/g/"}),  # the first entry with versions
+        (["/a&b/", "/e/"], {"/a&b/"}, {"/a&b/": None}, set()),
+    ]
+    for now, remade, days, versioned in cases:
+        new = {**old, **entries({path: days.get(path, "2024-05-01") for path in now
+                                 if path in remade or path not in old or path in days}, versioned)}
+        made = feeds.sitemap_spliced(data, before, now, remade, lambda path, new=new: new[path], address)
+        assert made == feeds.sitemap([new[path] for path in now], bool(versioned)), now
+    with_versions = entries(dict.fromkeys(before, "2024-05-01"), {"/d/"})
+    rest = [path for path in before if path != "/d/"]
+    spliced = feeds.sitemap_spliced(feeds.sitemap(list(with_versions.values()), True), before, rest, set(),
+                                    with_versions.__getitem__, address)
+    assert spliced == feeds.sitemap([with_versions[path] for path in rest], False)
+    # a page not remade moved; the file of other pages; a sitemap index; too many pages
+    assert feeds.sitemap_spliced(data, before, ["/", "/c/", "/a&b/", "/d/"], set(), old.get, address) is None
+    assert feeds.sitemap_spliced(data, before[:-1], before[:-1], {"/c/"}, old.get, address) is None
+    assert feeds.sitemap_spliced(data, ["/z/", *before[1:]], ["/z/", *before[1:]], {"/z/"},
+                                 lambda path: feeds.url_entry(address(path), None), address) is None
+    index = feeds.sitemap_index([("https://example.org/sitemaps/1.xml", None)])
+    assert feeds.sitemap_spliced(index, before, before, set(), old.get, address) is None
+    monkeypatch.setattr(feeds, "SITEMAP_URLS", 5)
+    assert feeds.sitemap_spliced(data, before, before, set(), old.get, address) is None
+
+
 def test_versions_kept_as_plain_data_are_the_alternates_they_were_and_a_copy_changes_alone():
     """A build after an edit takes each page's versions back as plain data (render.Alternates):
     each page's are the Alternates it had, of the same languages, and a copy changed (as a

@@ -1150,6 +1150,10 @@ def test_a_move_takes_the_sitemap_entries_it_leaves_from_the_sitemap_as_written(
     made: list[str] = []
     url_entry = feeds.url_entry
     monkeypatch.setattr(feeds, "url_entry", lambda url, *rest: made.append(url) or url_entry(url, *rest))
+    spliced: list[bytes | None] = []  # (the last sitemap's entries are kept as its bytes)
+    sitemap_spliced = feeds.sitemap_spliced
+    monkeypatch.setattr(feeds, "sitemap_spliced",
+                        lambda *given: spliced.append(sitemap_spliced(*given)) or spliced[-1])
     sitemap = site / "output/sitemap.xml"
     entries = sitemap.read_text().count("<url>")
     releases = sorted((site / "content/releases").rglob("*.md"))
@@ -1166,6 +1170,7 @@ def test_a_move_takes_the_sitemap_entries_it_leaves_from_the_sitemap_as_written(
 
     moved(releases[len(releases) // 2], 1)
     assert 0 < len(made) < entries / 4, (len(made), entries)
+    assert len(spliced) == 1 and spliced[0] == sitemap.read_bytes()
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
     text = sitemap.read_text()
     untouched = text.index("<lastmod>2", text.index("<loc>https://example.org/newsroom/vi/"))
@@ -1174,4 +1179,5 @@ def test_a_move_takes_the_sitemap_entries_it_leaves_from_the_sitemap_as_written(
     os.utime(sitemap, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     moved(releases[len(releases) // 3], 2)
     assert len(made) == sitemap.read_text().count("<url>") > entries / 2
+    assert len(spliced) == 1  # (the sitemap by hand was not read)
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)

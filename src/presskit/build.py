@@ -808,7 +808,7 @@ def _made_in_place(settings: Settings, record: quick.Record, environment_key: st
         return None
     made, now = edited
     if made.moved and not checking:  # what pages show changed: the search index and sitemap too
-        finished = _finished_move(settings, record, made, now, memory, read)
+        finished = _finished_move(settings, record, made, now, memory, read, site.pages)
         if finished is None:
             return None
         made = finished
@@ -822,13 +822,14 @@ def _made_in_place(settings: Settings, record: quick.Record, environment_key: st
 
 
 def _finished_move(settings: Settings, record: quick.Record, made: quick.Quick, now: retouch.KeptSite,
-                   memory: BuildMemory, read: _OutputRead) -> quick.Quick | None:
+                   memory: BuildMemory, read: _OutputRead, pages: tuple[str, ...]) -> quick.Quick | None:
     """A move's search index and sitemap, and the pages it left for later, made (see
-    retouch.finish_move); None if the full build must run."""
+    retouch.finish_move; `pages`: the site's before the move, of which the sitemap in output/
+    was made); None if the full build must run."""
     try:
         rest, cards, emptied = retouch.finish_move(settings, record, made, now, memory, preview=False,
                                                    read=read, served=None, folder=settings.output_dir,
-                                                   workers=cores())
+                                                   workers=cores(), sitemap_of=pages)
         emptied += _search_files_gone(settings, now.newsroom, made.moved, rest, read)
     except (BuildFailed, LookupError):
         return None

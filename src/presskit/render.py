@@ -14,10 +14,10 @@ import os
 import re
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, overload
@@ -547,6 +547,7 @@ class _Renderer:
         self.site.cards_of = self.cards
         self.site.photo_of = self.photo
         self.photo_sizes: dict[object, PhotoSizes | None] = {}
+        self._lists: dict[str, Sequence[Release]] | None = None  # (see list_modified)
         # Here, not in a forked worker, whose queue would be lost. (A card edit's photo files
         # are made by presskit.retouch.)
         for release in graph.releases if only is None else ():
@@ -1328,24 +1329,29 @@ class _Renderer:
         digest = fingerprint(self.common, feed_path, title, self.prints.releases(latest))
         return self.output(feed_path, self.memory.page(feed_path, digest, make))
 
-    def lists_modified(self) -> dict[str, datetime]:
-        """When each page of a list (the home page, a term's, a year's, each numbered page)
-        last changed, for the sitemap: on the date of the newest release it shows (a release's
-        page changed when the release did: its `modified`). A numbered page keeps its releases
-        as new ones come (see paged_count), and its date with them: a crawler sees that an
-        archive's old pages have not changed."""
+    def list_modified(self, path: str) -> datetime | None:
+        """When a page of a list (the home page, a term's, a year's, each numbered page) last
+        changed, for the sitemap: on the date of the newest release it shows (a release's page
+        changed when the release did: its `modified`); None for a page that is not one. A
+        numbered page keeps its releases as new ones come (see paged_count), and its date with
+        them: a crawler sees that an archive's old pages have not changed. (Each page's date
+        alone: a move makes the entries of a few dozen pages of 22,000.)"""
         graph = self.graph
-        modified: dict[str, datetime] = {}
-        if graph.releases:
-            modified[graph.language.root] = graph.releases[0].date
+        if path == graph.language.root:
+            return graph.releases[0].date if graph.releases else None
+        if self._lists is None:
+            self._lists = {first: releases for first, releases, _ in paged_lists(graph)}
         per_page = self.settings.releases_per_page
-        for first, releases, _ in paged_lists(graph):
-            count = paged_count(len(releases), per_page)
-            for number in range(1, count + 1):
-                shown = paged_chunk(releases, number, count, per_page)
-                if shown:
-                    modified[paged_path(first, number, count)] = shown[0].date
-        return modified
+        releases = self._lists.get(path)
+        if releases is not None:
+            return releases[0].date if releases else None
+        first, _, number = path.removesuffix("/").rpartition("/page/")
+        releases = self._lists.get(first + "/")
+        if releases is None or not number.isdigit() or paths.page_of(first + "/", int(number)) != path:
+            return None
+        count = paged_count(len(releases), per_page)
+        shown = paged_chunk(releases, int(number), count, per_page) if int(number) < count else ()
+        return shown[0].date if shown else None
 
     def theme_assets(self) -> Iterator[OutputFile]:
         """Theme files: assets/ of the theme folders, the site's own first."""
@@ -1911,7 +1917,6 @@ def _sitemap(renderers: list[_Renderer], pages: Iterable[str],
     34,000 pages). With `kept` (the last sitemap's entries, and the pages made since), the
     entry of every other page is taken from it as it is."""
     first = renderers[0]
-    modified: dict[str, datetime] = {}
     absolute_url = first.site.absolute_url
     absolutes: dict[str, str] = {}  # (each page's address is also among its versions')
 
@@ -1926,12 +1931,12 @@ def _sitemap(renderers: list[_Renderer], pages: Iterable[str],
     releases: dict[str, Release] = {}  # (each asked its `modified` only if its entry is made)
 
     def entry(path: str) -> str:
-        if not modified:
+        if not releases:
             for renderer in renderers:
                 releases.update((release.path, release) for release in renderer.graph.releases)
-                modified.update(renderer.lists_modified())
         release = releases.get(path)
-        moment = release.modified if release is not None else modified.get(path)
+        moment = release.modified if release is not None else next(
+            (found for renderer in renderers if (found := renderer.list_modified(path)) is not None), None)
         day = None
         if moment is not None:
             day = days.get(moment)
@@ -1948,17 +1953,8 @@ def _sitemap(renderers: list[_Renderer], pages: Iterable[str],
                         tuple([(a.language.code, absolute(a.path)) for a in found if a.exists]))
         return feeds.url_entry(absolute(path), day, versions)
 
-    before, remade = (kept.entries, kept.remade) if kept is not None else ({}, frozenset())
-    entries: list[str] = []
     notices = {release.path for renderer in renderers for release in renderer.graph.withdrawn}
-    for page in pages:
-        if not page.endswith("index.html"):
-            continue
-        path = "/" + page.removesuffix("index.html")
-        if path in notices:
-            continue
-        entries.append((path not in remade and before.get(path)) or entry(path))
-    versions = bool(links) or (kept is not None and any(map(feeds.entry_has_versions, entries)))
+    now = _sitemap_paths(pages, notices)
     files: list[OutputFile] = []
 
     def write(path: str, made: bytes) -> None:  # known by its bytes (quicker than by its addresses)
@@ -1966,6 +1962,16 @@ def _sitemap(renderers: list[_Renderer], pages: Iterable[str],
         if file is not None:
             files.append(file)
 
+    if kept is not None and kept.pages is not None and len(kept.files) == 1:
+        spliced = feeds.sitemap_spliced(kept.files[0], _sitemap_paths(kept.pages, notices), now, kept.remade,
+                                        entry, lambda path: feeds.escape(absolute(path)))
+        if spliced is not None:
+            write("/sitemap.xml", spliced)
+            files.append(OutputFile("robots.txt", feeds.robots_txt(absolute("/sitemap.xml"))))
+            return files, ["/sitemap.xml"]
+    before, remade = (kept.entries, kept.remade) if kept is not None else ({}, frozenset())
+    entries = [(path not in remade and before.get(path)) or entry(path) for path in now]
+    versions = bool(links) or (kept is not None and any(map(feeds.entry_has_versions, entries)))
     parts = feeds.sitemap_parts(entries)
     named = ["/sitemap.xml"]
     if len(parts) == 1:
@@ -1982,22 +1988,50 @@ def _sitemap(renderers: list[_Renderer], pages: Iterable[str],
     return files, named
 
 
+def _sitemap_paths(pages: Iterable[str], notices: Collection[str]) -> list[str]:
+    """The site paths of the pages the sitemap lists, in its order (of their files, `pages`):
+    every page but a withdrawn release's notice."""
+    found = ["/" + page.removesuffix("index.html") for page in pages if page.endswith("index.html")]
+    return [path for path in found if path not in notices] if notices else found
+
+
 @dataclass(frozen=True)
 class KeptSitemap:
-    """The entries of the sitemap a build left (the <url> element of each page, by its site
-    path), and the pages made since, whose entries may have changed: a page that is not made
-    again shows the same releases, versions and dates, and keeps its entry."""
+    """The sitemap a build left (`files`: the bytes of sitemap.xml, or of each part a sitemap
+    index names), and the pages made since, whose entries may have changed: a page that is not
+    made again shows the same releases, versions and dates, and keeps its entry. With `pages`
+    (the files of every page the sitemap was made of, in order), it is made again from those
+    bytes, each entry kept where it was (see feeds.sitemap_spliced); else from its `entries`."""
 
-    entries: dict[str, str]
+    files: tuple[bytes, ...]
+    prefix: str  # the site's address, as the sitemap writes it
     remade: frozenset[str]
+    pages: Sequence[str] | None = None
+
+    @cached_property
+    def entries(self) -> dict[str, str]:
+        """The <url> element of each page, by its site path (one whose address was written
+        percent-encoded or escaped is left out: its entry is made again); empty if a file is
+        not one `feeds.sitemap` wrote."""
+        entries: dict[str, str] = {}
+        for data in self.files:
+            found = feeds.sitemap_entries(data)
+            if found is None:
+                return {}
+            for entry in found:
+                address = feeds.entry_address(entry)
+                rest = address[len(self.prefix):]
+                if address.startswith(self.prefix) and "%" not in rest and "&" not in rest:
+                    entries["/" + rest] = entry  # ("/" + rest: its page)
+        return entries
 
 
 def kept_sitemap(settings: Settings, fingerprints: Mapping[str, str], read: Callable[[str], bytes | None],
-                 remade: Iterable[str]) -> KeptSitemap | None:
+                 remade: Iterable[str], pages: Sequence[str] | None = None) -> KeptSitemap | None:
     """The sitemap the last build wrote (`read`: a path inside output/ -> its bytes), if each of
     its files is as the build wrote it (its fingerprint in the build's record: `fingerprints`),
-    with the pages made since (`remade`); None if not. A page whose address was written
-    percent-encoded or escaped is left out (its entry is made again)."""
+    with the pages made since (`remade`) and, if known, the files of the pages it was made of
+    (`pages`, in order); None if not."""
     def as_written(path: str) -> bytes | None:
         data = read(paths.output_file(path))
         known = fingerprints.get(path)
@@ -2011,18 +2045,9 @@ def kept_sitemap(settings: Settings, fingerprints: Mapping[str, str], read: Call
     size = feeds.sitemap_index_size(index)
     files = [index] if size is None else [as_written(f"{feeds.SITEMAP_PARTS}{number}.xml")
                                           for number in range(1, size + 1)]
-    prefix = feeds.escape(settings.base_url)
-    entries: dict[str, str] = {}
-    for data in files:
-        found = feeds.sitemap_entries(data) if data is not None else None
-        if found is None:
-            return None
-        for entry in found:
-            address = feeds.entry_address(entry)
-            rest = address[len(prefix):]
-            if address.startswith(prefix) and "%" not in rest and "&" not in rest:  # ("/" + rest: its page)
-                entries["/" + rest] = entry
-    return KeptSitemap(entries, frozenset(remade))
+    if any(data is None for data in files):
+        return None
+    return KeptSitemap(tuple(filter(None, files)), feeds.escape(settings.base_url), frozenset(remade), pages)
 
 
 def _sitemap_print(data: bytes) -> str:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -688,6 +688,7 @@ def _with_list_pages(found: list[str], counts: dict[str, tuple[int, int]]) -> tu
 def finish_move(settings: Settings, record: Record, made: Quick, kept: KeptSite, memory: BuildMemory, *,
                 preview: bool, read: Callable[[str], bytes | None],
                 served: Mapping[str, OutputFile] | None, folder: Path | None = None, workers: int = 1,
+                sitemap_of: Sequence[str] | None = None,
                 ) -> tuple[list[OutputFile], dict[str, bytes], list[str]]:
     """The rest of a move, or of a release added or removed (`made`, after which the site is
     `kept`), once its pages are served: the pages it left for later (`made.later`), the
@@ -698,7 +699,8 @@ def finish_move(settings: Settings, record: Record, made: Quick, kept: KeptSite,
     `folder` (output/, for a build), left there as they are (the entry of each release: a
     build read 10,000 of them to find them unchanged). With `workers`, an index made anew
     (many releases changed or moved, see search.index_from) makes its entries on that many
-    processes. BuildFailed or LookupError: the full build must run."""
+    processes. `sitemap_of`: the files of the pages the sitemap in output/ was made of, in order
+    (the site's before the move), if known. BuildFailed or LookupError: the full build must run."""
     before = memory.written, memory.search_cards, memory.shows
     memory.written, memory.search_cards, memory.shows = (
         Written(folder, read, record.cards, served, unnamed_kept=True), {}, {})
@@ -706,7 +708,7 @@ def finish_move(settings: Settings, record: Record, made: Quick, kept: KeptSite,
         # (the sitemap's entries of the pages made in the move, or now, are made again; the
         # others' are read from the last one: 0.17 s of a build after a move, at 10,000
         # releases in two languages, was the whole sitemap made again)
-        sitemap = kept_sitemap(settings, record.pages, read, {*made.digests, *made.later})
+        sitemap = kept_sitemap(settings, record.pages, read, {*made.digests, *made.later}, sitemap_of)
         files, _, removed = render_shown(settings, kept.newsroom, memory, preview, set(made.later), [],
                                          kept.alternates, {}, kept.prints, kept.card_keys,
                                          whole_search=made.moved, sitemap=kept.pages, sitemap_kept=sitemap,
