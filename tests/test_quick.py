@@ -631,7 +631,8 @@ def test_a_title_made_in_place_remakes_exactly_the_pages_that_show_the_release(t
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "deleted", "an older build's"])
-@pytest.mark.parametrize("name", ["site-graph", "site-graph-content"])  # the graph, the content it refers to
+# the graph, and what it refers to: the content, the pages' versions
+@pytest.mark.parametrize("name", ["site-graph", "site-graph-content", "site-graph-versions"])
 def test_a_kept_graph_damaged_or_of_another_build_only_costs_a_full_build(tmp_path, run, damage, name):
     site = aged(generate(20, tmp_path / "site", seed=33))
     assert run("build", site).code == 0
@@ -1136,6 +1137,38 @@ def test_a_site_past_the_sitemaps_limit_has_a_sitemap_index_of_parts_kept_in_ste
         assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run), step
     assert [len(part) for part in _sitemaps(site / "output")[1]] == [len(part) for part in parts]
     assert in_place["deleted"] >= 3 and in_place["added"] >= 3 and in_place["parts gone"] >= 1, in_place
+
+
+def test_the_versions_of_pages_are_kept_again_only_when_a_move_changes_them(tmp_path, run):
+    """The graph a move keeps refers to the file of versions of the build before (each page's
+    versions in other languages) while they are the same: a new date leaves the file as it
+    was; a release added (its page's versions) writes it again, and the graph names the new one.
+    Each build after is still in place, and its output a cold build's."""
+    site = aged(generate(30, tmp_path / "site", seed=47, bilingual=True))
+    assert run("build", site).code == 0
+    cache = site / ".presskit-cache"
+
+    def kept() -> tuple[int, bytes]:
+        return (cache / "site-graph-versions").stat().st_ino, (cache / "site-graph").read_bytes()
+
+    releases = sorted((site / "content/releases").rglob("*.md"))
+    release = next(r for r in releases if "." not in r.stem)  # (a release of the default language)
+    before = kept()
+    next_day(release)
+    settle(site, 1)
+    assert MOVED in run("build", site).out
+    after = kept()
+    assert after[0] == before[0] and after[1] != before[1]  # the versions left as they were
+    added = release.with_name("added-now.md")
+    added.write_text(re.sub(r"^title: .*$", "title: Added today", release.read_text(), count=1, flags=re.M))
+    settle(site, 2)
+    result = run("build", site)
+    assert ADDED in result.out, result.out
+    assert kept()[0] != after[0]  # written again: the release's page is new
+    next_day(releases[len(releases) // 2])
+    settle(site, 3)
+    assert MOVED in run("build", site).out  # the graph and the versions of that build, together
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
 
 
 def test_a_move_takes_the_sitemap_entries_it_leaves_from_the_sitemap_as_written(tmp_path, run, monkeypatch):

@@ -128,6 +128,8 @@ class KeptSite:
     # The content of the full build whose graph a build after an edit took back (presskit.kept
     # keeps it apart, and the site after the edit refers to the models it still has).
     apart: Content | None = None
+    # What presskit.kept took back of the pages' versions (kept apart, as they were).
+    versions_kept: object = None
 
     @classmethod
     def built(cls, content: Content, newsroom: Newsroom, site: RenderedSite,
