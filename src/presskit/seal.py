@@ -99,6 +99,17 @@ class Sealing:
         self.file.write(self.marking.digest())
 
 
+def read_sealed(path: Path) -> bytes | None:
+    """A file's data, if its seal is right (`unseal` of its bytes); None for anything else.
+    Read as its seal and its data, never joined: a build after a move reads 40 MB of the
+    cache at 10,000 releases in two languages, and copied it again to cut each seal off."""
+    with open(path, "rb") as file:
+        mark, data = file.read(_SEAL_BYTES), file.read()
+    if len(mark) < _SEAL_BYTES or not hmac.compare_digest(mark, hmac.digest(_key(), data, hashlib.sha256)):
+        return None
+    return data
+
+
 def unseal(sealed: bytes | None) -> bytes | None:
     """The data if its seal is right; None for anything else."""
     if not sealed or len(sealed) < _SEAL_BYTES:
