@@ -290,8 +290,6 @@ def test_the_list_of_output_kept_after_a_full_build_in_place_is_the_folder_as_it
     # The record lists output/ with each file's size and time (a deploy pipeline's restored
     # output/ is recognised by it); a full build that writes only what changed updates the
     # list with the files it wrote and removed, rather than walking output/ again.
-    import marshal
-
     from presskit import quick, store
 
     site = aged(generate(20, tmp_path / "site", seed=17))
@@ -302,7 +300,66 @@ def test_the_list_of_output_kept_after_a_full_build_in_place_is_the_folder_as_it
     assert "Built" in result.out and "files changed" in result.out, result.out
     record = quick.Record.from_bytes(store.read_cache(site, "record") or b"")
     assert record is not None and record.written
-    assert marshal.loads(record.written) == marshal.loads(quick.output_listing(site / "output"))
+    assert record.written == quick.output_listing(site / "output")
+
+
+def test_a_record_is_kept_as_its_changes_since_its_file_until_they_are_many(tmp_path, run, monkeypatch):
+    """After a build that started from a record file, the record is kept as what changed
+    since that file was written: taken back, it is the record that was kept, entry by entry
+    (entries changed, added, removed, added again, in plain and packed fields, and its other
+    values); changes of another record file are not applied; past the limit, the record is
+    written whole again and the changes go."""
+    import dataclasses
+
+    from presskit import build, quick, store
+
+    site = aged(generate(12, tmp_path / "site", seed=53))
+    assert run("build", site).code == 0
+    cache = site / ".presskit-cache"
+
+    def read() -> quick.Record:
+        record = quick.Record.from_bytes(store.read_cache(site, "record") or b"")
+        assert record is not None
+        return record.with_changes(store.read_cache(site, "record-changes"))
+
+    def same(one: quick.Record, other: quick.Record) -> None:
+        for field in dataclasses.fields(quick.Record):
+            if field.name != "changes":
+                mine, theirs = getattr(one, field.name), getattr(other, field.name)
+                mine, theirs = getattr(mine, "packed", mine), getattr(theirs, "packed", theirs)
+                assert mine == theirs, field.name
+
+    base = (cache / "record").read_bytes()
+    before = read()
+    first, second, *_ = sorted(before.releases)
+    now = dataclasses.replace(before, walked_at=before.walked_at + 1, built="another",
+                              releases={**before.releases, first: ("new digest", "shape", True)},
+                              pages={path: digest for path, digest in before.pages.items() if path != "/"},
+                              links=quick.Packed({**before.links.packed, "added.md": b"links"}),
+                              written={**before.written, "new.html": (1, 2)})
+    del now.releases[second]
+    build.save_record(site, now, before=before)
+    assert (cache / "record").read_bytes() == base and (cache / "record-changes").exists()
+    again = read()
+    same(again, now)
+    later = dataclasses.replace(again, releases={**again.releases, second: before.releases[second]},
+                                links=quick.Packed({key: value for key, value in again.links.packed.items()
+                                                    if key != "added.md"}),
+                                searched={**again.searched, "x.md": 7})
+    build.save_record(site, later, before=again)
+    assert (cache / "record").read_bytes() == base
+    same(read(), later)
+    other = quick.Record.from_bytes(store.read_cache(site, "record") or b"")
+    assert other is not None
+    other.token = "another file's"
+    assert other.with_changes(store.read_cache(site, "record-changes")).releases == before.releases
+    monkeypatch.setattr(build, "_CHANGES_KEPT", 2)  # more than that: written whole
+    last = read()
+    more = dataclasses.replace(last, walked_at=last.walked_at + 1,
+                               pages={**last.pages, "/a/": "1", "/b/": "2"})
+    build.save_record(site, more, before=last)
+    assert (cache / "record").read_bytes() != base and not (cache / "record-changes").exists()
+    assert read().pages["/b/"] == "2" and read().token != last.token
 
 
 def test_a_full_build_after_a_cold_one_renders_only_the_cards_that_changed(tmp_path, run, monkeypatch):

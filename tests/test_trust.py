@@ -660,12 +660,12 @@ def test_what_a_stopped_build_left_half_written_in_the_cache_is_removed(tmp_path
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True).stdout.strip()
     cache = site / ".presskit-cache"
-    left = cache / f"record.{gone}.tmp"
+    left = cache / f"record-changes.{gone}.tmp"
     left.write_bytes(b"x" * 1000)
-    running = cache / f"record.{os.getppid()}.tmp"  # a build under way in another process
+    running = cache / f"record-changes.{os.getppid()}.tmp"  # a build under way in another process
     running.write_bytes(b"y")
     (site / "content/releases").joinpath("added.md").write_text(
         "---\ntitle: Added later\ndate: 2024-02-02\n---\n\nWords.\n")
     aged(site)
-    assert run("build", site).code == 0 and (cache / "record").exists()
+    assert run("build", site).code == 0 and (cache / "record-changes").exists()
     assert not left.exists() and running.read_bytes() == b"y"

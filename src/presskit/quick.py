@@ -48,13 +48,28 @@ from presskit.schema import load_releases, organisations, remember_releases
 from presskit.search import ENTRY_KEY_SIZE, numbered
 from presskit.store import KeptCards
 
-_FORMAT = 18  # 16: releases stored without their Markdown (models.Text); 17: texts kept by it;
-# 18: search places in the order of the index's numbers (see search.index_numbers)
+_FORMAT = 19  # 16: releases stored without their Markdown (models.Text); 17: texts kept by it;
+# 18: search places in the order of the index's numbers (see search.index_numbers); 19: the
+# list of output/ as data, the file's token, and the changes since (see Record.changes_since)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
 # topics (name, slug), previous, next, related, and versions (language, path, published)
 Links = tuple[tuple[tuple[str, str], ...], str | None, str | None, tuple[str, ...],
               tuple[tuple[str, str, bool], ...]]
+
+
+# The fields of a record whose changes since its file was written are kept by entry (see
+# Record.changes_since), and those kept whole.
+_ENTRIES = ("files", "releases", "links", "feeds", "pages", "graph_memo", "warnings", "searched", "digests",
+            "written", "cards")
+_VALUES = ("environment", "output", "next_embargo", "walked_at", "output_files", "next_change", "built",
+           "models")
+_GONE = object()
+
+
+def _entries(value: Mapping[str, Any]) -> dict[str, Any]:
+    """A record's field as the dict of its entries (a Packed one's, packed)."""
+    return value.packed if isinstance(value, Packed) else value  # type: ignore[return-value]
 
 
 # What a template would use to show more of a release than its shape: its text or its file.
@@ -176,20 +191,73 @@ class Record:
     # The digest of each file under content/ whose bytes were known when it was looked at:
     # a file whose time changed (a fresh clone) is the same file if its bytes have this digest.
     digests: dict[str, str] = field(default_factory=dict)
-    written: bytes = b""  # marshalled: each file of output/ with its size and time (seconds)
+    written: dict[str, tuple[int, int]] = field(default_factory=dict)  # each file of output/: size, time (s)
     # What the releases' models were made with besides their files (see `store_key`): a
     # release whose file and this are the same has the same shape.
     models: str = ""
     # The keys of each language's search index entries as output/ has them (see
     # search.ENTRY_KEY_SIZE); an entry a quick rebuild made again has none (zeros).
     cards: dict[str, bytes] = field(default_factory=dict)
+    # Names the record file this record was read from or written as, and the changes since that
+    # file was written (see `changes_since`) that it was read with: a field's entries changed
+    # (by key) and those gone.
+    token: str = ""
+    changes: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
         return marshal.dumps((_FORMAT, __version__, self.environment, self.output, self.next_embargo,
                               self.walked_at, self.files, self.releases, self.links.packed, self.feeds,
                               self.pages, self.graph_memo.packed, self.output_files, self.warnings,
                               self.searched, self.next_change, self.built, self.digests, self.written,
-                              self.models, self.cards))
+                              self.models, self.cards, self.token))
+
+    def changes_since(self, before: Record, most: int) -> tuple[bytes, dict[str, Any]] | None:
+        """This record as what changed since the record file `before` was read from (the
+        changes it was read with, and those since), marshalled, with those changes; None when
+        `before` was not read from a file, or more than `most` entries changed. A build after
+        an edit changes a few dozen entries of the record's 200,000 at 10,000 releases in two
+        languages (15 MB), which it wrote whole in 0.04-0.1 s."""
+        if not before.token:
+            return None
+        changes: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {}
+        count = 0
+        for name in _ENTRIES:
+            then, now = _entries(getattr(before, name)), _entries(getattr(self, name))
+            done, gone = before.changes.get(name, ({}, ()))
+            if now is not then:
+                get = then.get
+                changed = {key: value for key, value in now.items() if get(key, _GONE) != value}
+                removed = then.keys() - now.keys()
+                if changed or removed:
+                    done = {key: value for key, value in done.items() if key not in removed} | changed
+                    gone = tuple(sorted(set(gone).difference(changed).union(removed)))
+            if done or gone:
+                changes[name] = (done, gone)
+                count += len(done) + len(gone)
+                if count > most:
+                    return None
+        values = tuple(getattr(self, name) for name in _VALUES)
+        return marshal.dumps((_FORMAT, __version__, before.token, values, changes)), changes
+
+    def with_changes(self, data: bytes | None) -> Record:
+        """This record, read from its file, with the changes since (`changes_since`) if they
+        were made to that file (its token); as it is, else."""
+        try:
+            found = marshal.loads(data) if data else None
+            if found is None or found[:3] != (_FORMAT, __version__, self.token) or not self.token:
+                return self
+            _, _, _, values, changes = found
+            for name, value in zip(_VALUES, values, strict=True):
+                setattr(self, name, value)
+            for name, (done, gone) in changes.items():
+                entries = _entries(getattr(self, name))
+                entries.update(done)
+                for key in gone:
+                    entries.pop(key, None)
+            self.changes = changes
+        except Exception:  # sealed, so ours; but one that does not fit is just not used
+            return self
+        return self
 
     def problems(self) -> list[Problem]:
         """The warnings of the build this record describes, as Problems."""
@@ -214,7 +282,7 @@ def make_record(environment_key: str, output: tuple[int, int] | None, walked: di
                 graph_memo: dict[str, dict[str, object]], output_files: int,
                 warnings: list[Problem] | None = None,
                 alternates: dict[str, tuple[Alternate, ...]] | None = None, built: str = "",
-                digests: dict[str, str] | None = None, written: bytes = b"",
+                digests: dict[str, str] | None = None, written: dict[str, tuple[int, int]] | None = None,
                 before: Record | None = None, cards: dict[str, bytes] | None = None) -> Record:
     published = set(newsroom.releases)
     versions = alternates or {}
@@ -246,7 +314,7 @@ def make_record(environment_key: str, output: tuple[int, int] | None, walked: di
                              for lang, memo in graph_memo.items()}),
                   output_files, _by_file(warnings or []), _searched(newsroom),
                   newsroom.next_change.timestamp() if newsroom.next_change else None, built,
-                  digests or {}, written, models, dict(cards or {}))
+                  digests or {}, written or {}, models, dict(cards or {}))
 
 
 def after_move(record: Record, quick: Quick, newsroom: Newsroom, settings: Settings, walked: dict[str, Stat],
@@ -261,7 +329,7 @@ def after_move(record: Record, quick: Quick, newsroom: Newsroom, settings: Setti
     links.update(Packed.of({
         str(release.source): _linked_as_kept(release, newsroom.graph_of(release).links[release], alternates)
         for release in quick.relinked}).packed)
-    return dataclasses.replace(now, output=None, written=b"", links=Packed(links),
+    return dataclasses.replace(now, output=None, written={}, links=Packed(links),
                                feeds=_feeds(newsroom, settings),
                                searched=_searched(newsroom, record, quick.moved),
                                pages=pages, output_files=output_files, cards=now.cards | cards)
@@ -691,28 +759,28 @@ def verified(record: Record, walked: dict[str, Stat]) -> dict[str, Stat]:
     return seen
 
 
-def output_listing(output_dir: Path) -> bytes:
+def output_listing(output_dir: Path) -> dict[str, tuple[int, int]]:
     """Each file of output/ with its size and time in whole seconds (what an archive keeps)."""
     root = len(str(output_dir)) + 1
-    return marshal.dumps({path[root:]: (stat[1], stat[0] // 1_000_000_000)
-                          for path, stat in walk(output_dir).items()})
+    return {path[root:]: (stat[1], stat[0] // 1_000_000_000) for path, stat in walk(output_dir).items()}
 
 
-def listing_updated(listing: bytes, output_dir: Path, paths: Iterable[str]) -> bytes:
+def listing_updated(listing: dict[str, tuple[int, int]], output_dir: Path,
+                    paths: Iterable[str]) -> dict[str, tuple[int, int]]:
     """The list of output/ after these files of it were written."""
-    files = marshal.loads(listing) if listing else {}
+    files = dict(listing)
     for path in paths:
         state = stat_key(output_dir / path)
         if state is None:
             files.pop(path, None)
         else:
             files[path] = (state[1], state[0] // 1_000_000_000)
-    return marshal.dumps(files)
+    return files
 
 
-def same_listing(listing: bytes, output_dir: Path) -> bool:
+def same_listing(listing: dict[str, tuple[int, int]], output_dir: Path) -> bool:
     """Whether output/ holds the files of this list, each with its size and time."""
-    return bool(listing) and marshal.loads(listing) == marshal.loads(output_listing(output_dir))
+    return bool(listing) and listing == output_listing(output_dir)
 
 
 def lend_bodies(memory: BuildMemory, settings: Settings,
