@@ -344,7 +344,7 @@ def _taken_back(data: bytes, kept_content: bytes, kept_versions: bytes, built: s
     except Exception:  # sealed, so ours; but one that does not fit is just not used
         return None
     return KeptSite(content, newsroom, {}, alternates, shown, prints, pages=pages, apart=apart,
-                    versions_kept=_VersionsKept(token, versions))
+                    versions_kept=_VersionsKept(token, dict(versions)))  # (its own: never changed)
 
 
 def _fitting(site: KeptSite, record: Record, releases: store.ReleaseStore) -> KeptSite | None:
