@@ -239,21 +239,24 @@ def test_a_damaged_cache_means_a_cold_build_and_is_repaired(tmp_path, run, damag
 
 
 def test_a_sealed_file_is_read_back_only_as_it_was_sealed(tmp_path):
-    """What presskit keeps in the cache is read back (as its seal, then its data) only if the
-    seal is right: the data as written, empty data too; a byte changed, a file cut short, one
-    shorter than a seal, or the seal of other data, and it is nothing."""
-    from presskit.seal import read_sealed, seal
+    """What presskit keeps in the cache is read back only if its seal is right: the data as
+    written, empty data too; a byte changed, a file cut short, one shorter than a seal, or the
+    seal of other data, and it is nothing."""
+    from presskit.seal import seal
+    from presskit.store import read_cache
 
+    cache = tmp_path / ".presskit-cache"
+    cache.mkdir()
     data = bytes(range(256)) * 1000
     for name, content in [("whole", seal(data)), ("empty", seal(b""))]:
-        (tmp_path / name).write_bytes(content)
-    assert read_sealed(tmp_path / "whole") == data
-    assert read_sealed(tmp_path / "empty") == b""
+        (cache / name).write_bytes(content)
+    assert read_cache(tmp_path, "whole") == data
+    assert read_cache(tmp_path, "empty") == b""
     sealed = seal(data)
     for name, content in [("changed", sealed[:-1] + bytes([sealed[-1] ^ 1])), ("cut", sealed[:-100]),
                           ("short", sealed[:20]), ("nothing", b""), ("other", seal(b"x")[:32] + data)]:
-        (tmp_path / name).write_bytes(content)
-        assert read_sealed(tmp_path / name) is None, name
+        (cache / name).write_bytes(content)
+        assert read_cache(tmp_path, name) is None, name
 
 
 def test_check_writes_nothing_at_all(tmp_path, run):

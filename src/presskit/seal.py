@@ -111,14 +111,6 @@ class Sealing:
         self.file.write(self.marking.digest())
 
 
-def read_sealed(path: Path) -> bytes | None:
-    """A file's data, if its seal is right (`unseal` of its bytes, read as its seal and its
-    data); None for anything else."""
-    with open(path, "rb") as file:
-        found, data = file.read(_SEAL_BYTES), file.read()
-    return data if len(found) == _SEAL_BYTES and hmac.compare_digest(found, mark(data)) else None
-
-
 def unseal(sealed: bytes | None) -> bytes | None:
     """The data if its seal is right; None for anything else."""
     if not sealed or len(sealed) < _SEAL_BYTES:

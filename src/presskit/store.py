@@ -27,7 +27,7 @@ from presskit import countries, paths, placed
 from presskit.cache import Slot, cache_folder, keep_file, keep_written, part_dir
 from presskit.markdown import BodyLink, PackedBody, RenderedBody
 from presskit.models import Partner, Programme, Release, attached, detached
-from presskit.seal import Sealing, mark, read_sealed, seal, unseal
+from presskit.seal import Sealing, mark, seal, unseal
 
 _RELEASES = "releases.sqlite"
 _CARDS = "cards"
@@ -37,7 +37,7 @@ _TEXTS = "texts"
 
 def read_cache(site_dir: Path, name: str, part: str = "") -> bytes | None:
     try:
-        return read_sealed(part_dir(site_dir, part) / name)
+        return unseal((part_dir(site_dir, part) / name).read_bytes())
     except OSError:
         return None
 
