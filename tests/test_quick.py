@@ -320,7 +320,9 @@ def test_a_record_is_kept_as_its_changes_since_its_file_until_they_are_many(tmp_
     def read() -> quick.Record:
         record = quick.Record.from_bytes(store.read_cache(site, "record") or b"")
         assert record is not None
-        return record.with_changes(store.read_cache(site, "record-changes"))
+        record = record.with_changes(store.read_cache(site, "record-changes"))
+        assert record is not None
+        return record
 
     def same(one: quick.Record, other: quick.Record) -> None:
         for field in dataclasses.fields(quick.Record):
@@ -353,6 +355,13 @@ def test_a_record_is_kept_as_its_changes_since_its_file_until_they_are_many(tmp_
     assert other is not None
     other.token = "another file's"
     assert other.with_changes(store.read_cache(site, "record-changes")).releases == before.releases
+    # changes of this file that do not fit (their values cut short): no record, not half of one
+    import marshal
+
+    *head, values, changes = marshal.loads(store.read_cache(site, "record-changes") or b"")
+    unfit = marshal.dumps((*head, values[:-1], changes))
+    fresh = quick.Record.from_bytes(store.read_cache(site, "record") or b"")
+    assert fresh is not None and fresh.with_changes(unfit) is None
     monkeypatch.setattr(build, "_CHANGES_KEPT", 2)  # more than that: written whole
     last = read()
     more = dataclasses.replace(last, walked_at=last.walked_at + 1,

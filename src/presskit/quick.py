@@ -239,9 +239,10 @@ class Record:
         values = tuple(getattr(self, name) for name in _VALUES)
         return marshal.dumps((_FORMAT, __version__, before.token, values, changes)), changes
 
-    def with_changes(self, data: bytes | None) -> Record:
+    def with_changes(self, data: bytes | None) -> Record | None:
         """This record, read from its file, with the changes since (`changes_since`) if they
-        were made to that file (its token); as it is, else."""
+        were made to that file (its token); as it is if they were made to another (written
+        whole since); None if they do not fit (half applied: no record, a full build)."""
         try:
             found = marshal.loads(data) if data else None
             if found is None or found[:3] != (_FORMAT, __version__, self.token) or not self.token:
@@ -255,8 +256,8 @@ class Record:
                 for key in gone:
                     entries.pop(key, None)
             self.changes = changes
-        except Exception:  # sealed, so ours; but one that does not fit is just not used
-            return self
+        except Exception:  # sealed, so ours; but changes that do not fit are no record at all
+            return None
         return self
 
     def problems(self) -> list[Problem]:
