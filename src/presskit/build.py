@@ -666,7 +666,8 @@ def record_after(record: quick.Record, made: quick.Quick, moved: retouch.KeptSit
         return quick.updated(record, made, walked, walked_at)
     site = moved
     removed = set(made.removed)
-    pages = {path: digest for path, digest in record.pages.items() if paths.output_file(path) not in removed}
+    pages = ({path: digest for path, digest in record.pages.items() if paths.output_file(path) not in removed}
+             if removed else dict(record.pages))
     pages |= made.digests
     listing = set(record.written) if record.written else None
     files = (record.output_files if listing is None else

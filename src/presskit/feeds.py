@@ -1,15 +1,15 @@
 """Machine-readable outputs: Atom feeds, sitemap.xml (a sitemap index and its parts, past the
 protocol's limits) and robots.txt.
 
-Written with ElementTree so that every text is escaped by the XML writer, not by hand.
+Written as text, every text and attribute escaped as ElementTree's writer escapes them (`escape`,
+`_attribute`), laid out as it indents a tree: a tree took milliseconds a feed, and seconds for a
+newsroom's sitemap.
 """
 
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
@@ -22,15 +22,32 @@ XHTML = "http://www.w3.org/1999/xhtml"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class FeedEntry:
-    release: Release
-    summary: str
-    content_html: str
-
-
 def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _element(indent: str, tag: str, text: str, attributes: str = "") -> str:
+    """One element of text, on its line: escaped, or closed at once when it has none."""
+    if not text:
+        return f"{indent}<{tag}{attributes} />"
+    return f"{indent}<{tag}{attributes}>{escape(text)}</{tag}>"
+
+
+def feed_entry(release: Release, url: str, summary: str, content_html: str) -> str:
+    """One release's <entry> in an Atom feed (`atom_feed`), its lines as the feed holds them:
+    made once for every feed of a build that carries it (the newest releases are in most)."""
+    lines = ["  <entry>",
+             _element("    ", "title", release.title),
+             _element("    ", "id", url),
+             f'    <link rel="alternate" type="text/html" href={_attribute(url)} />',
+             f"    <published>{_stamp(release.date)}</published>",
+             f"    <updated>{_stamp(release.modified)}</updated>"]
+    if summary:
+        lines.append(_element("    ", "summary", summary))
+    lines.append(_element("    ", "content", content_html, ' type="html"'))
+    lines += [f"    <category term={_attribute(topic)} />" for topic in release.topics]
+    lines.append("  </entry>")
+    return "\n".join(lines)
 
 
 def atom_feed(
@@ -39,38 +56,29 @@ def atom_feed(
     feed_url: str,
     page_url: str,
     author: str,
-    entries: Sequence[FeedEntry],
-    absolute: Callable[[str], str],
+    entries: Sequence[str],
+    updated: datetime | None,
     language: str = "",
 ) -> bytes:
-    """An Atom 1.0 feed of the given releases, newest first."""
-    feed = ET.Element("feed", xmlns=ATOM)
-    if language:
-        feed.set("xml:lang", language)
-    ET.SubElement(feed, "title").text = title
-    ET.SubElement(feed, "id").text = page_url
-    ET.SubElement(feed, "link", rel="self", type="application/atom+xml", href=feed_url)
-    ET.SubElement(feed, "link", rel="alternate", type="text/html", href=page_url)
+    """An Atom 1.0 feed of the given releases' entries (`feed_entry`), newest first; `updated`:
+    the latest moment any of them changed. Written as text, as ElementTree indents a tree
+    (every text and attribute escaped as its writer does): a tree took 3 ms a feed."""
+    lang = f" xml:lang={_attribute(language)}" if language else ""
     # The newest published release dates the feed, so the time never hints at an embargo.
-    updated = max((entry.release.modified for entry in entries), default=_EPOCH)
-    ET.SubElement(feed, "updated").text = _stamp(updated)
-    ET.SubElement(ET.SubElement(feed, "author"), "name").text = author
-    ET.SubElement(feed, "generator", uri="https://pypi.org/project/presskit/").text = "presskit"
-    for entry in entries:
-        release = entry.release
-        url = absolute(release.path)
-        item = ET.SubElement(feed, "entry")
-        ET.SubElement(item, "title").text = release.title
-        ET.SubElement(item, "id").text = url
-        ET.SubElement(item, "link", rel="alternate", type="text/html", href=url)
-        ET.SubElement(item, "published").text = _stamp(release.date)
-        ET.SubElement(item, "updated").text = _stamp(release.modified)
-        if entry.summary:
-            ET.SubElement(item, "summary").text = entry.summary
-        ET.SubElement(item, "content", type="html").text = entry.content_html
-        for topic in release.topics:
-            ET.SubElement(item, "category", term=topic)
-    return _xml(feed)
+    lines = [_DECLARATION,
+             f'<feed xmlns="{ATOM}"{lang}>',
+             _element("  ", "title", title),
+             _element("  ", "id", page_url),
+             f'  <link rel="self" type="application/atom+xml" href={_attribute(feed_url)} />',
+             f'  <link rel="alternate" type="text/html" href={_attribute(page_url)} />',
+             f"  <updated>{_stamp(updated or _EPOCH)}</updated>",
+             "  <author>",
+             _element("    ", "name", author),
+             "  </author>",
+             '  <generator uri="https://pypi.org/project/presskit/">presskit</generator>',
+             *entries,
+             "</feed>"]
+    return ("\n".join(lines) + "\n").encode("utf-8", "xmlcharrefreplace")
 
 
 # What one sitemap file may hold (sitemaps.org): a site with more pages gets a sitemap index
@@ -118,7 +126,7 @@ def sitemap(entries: Sequence[str], versions: bool = False) -> bytes:
     """sitemap.xml of these <url> elements (`url_entry`), with the namespace of `xhtml:link` if
     any lists its page's versions (a site of several languages, as Google reads them)."""
     if not entries:
-        return _xml(ET.Element("urlset", xmlns=SITEMAP))
+        return f'{_DECLARATION}\n<urlset xmlns="{SITEMAP}" />\n'.encode()
     head = f'<urlset xmlns="{SITEMAP}"' + (f' xmlns:xhtml="{XHTML}"' if versions else "")
     # written as text, as ElementTree indents it: ElementTree took seconds for a newsroom
     return ("\n".join([_DECLARATION, head + ">", *entries, _URLSET_END]) + "\n").encode("utf-8")
@@ -257,8 +265,3 @@ def _attribute(value: str) -> str:
 
 def robots_txt(sitemap_url: str) -> bytes:
     return f"User-agent: *\nAllow: /\n\nSitemap: {sitemap_url}\n".encode()
-
-
-def _xml(root: ET.Element) -> bytes:
-    ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"

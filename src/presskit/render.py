@@ -535,6 +535,7 @@ class _Renderer:
         self.body_links: list[SourceLinks] = []
         self.only = only
         self.bodies: dict[Release, RenderedBody] = _Bodies(self)
+        self._feed_entries: dict[Release, str] = {}  # (see feed_entry)
         if workers > 1 and only is None:
             self.render_bodies_in_parallel()
         for release in graph.releases if only is None else ():
@@ -1314,20 +1315,29 @@ class _Renderer:
         """The Atom feed of one page, with its latest releases."""
 
         def make() -> bytes:
-            self.kept_texts(latest)
+            self.kept_texts([release for release in latest if release not in self._feed_entries])
             return feeds.atom_feed(
                 title=title,
                 feed_url=self.site.absolute_url(paths.feed(index_path)),
                 page_url=self.site.absolute_url(index_path),
                 author=self.language.organisation or self.language.title,
-                entries=[feeds.FeedEntry(r, self.summary(r), self.bodies[r].html) for r in latest],
-                absolute=self.site.absolute_url,
+                entries=[self.feed_entry(release) for release in latest],
+                updated=max((release.modified for release in latest), default=None),
                 language=self.language.code,
             )
 
         feed_path = paths.feed(index_path)
         digest = fingerprint(self.common, feed_path, title, self.prints.releases(latest))
         return self.output(feed_path, self.memory.page(feed_path, digest, make))
+
+    def feed_entry(self, release: Release) -> str:
+        """A release's entry in the feeds (the same in each that carries it: made once)."""
+        found = self._feed_entries.get(release)
+        if found is None:
+            url = self.site.absolute_url(release.path)
+            found = self._feed_entries[release] = feeds.feed_entry(
+                release, url, self.summary(release), self.bodies[release].html)
+        return found
 
     def list_modified(self, path: str) -> datetime | None:
         """When a page of a list (the home page, a term's, a year's, each numbered page) last
