@@ -242,22 +242,22 @@ def test_a_feed_written_as_text_is_what_elementtree_writes():
         ET.SubElement(feed, "id").text = page_url
         ET.SubElement(feed, "link", rel="self", type="application/atom+xml", href=feed_url)
         ET.SubElement(feed, "link", rel="alternate", type="text/html", href=page_url)
-        updated = max((release.modified for release, _, _ in entries), default=datetime(1970, 1, 1, tzinfo=UTC))
+        updated = max((item.modified for item, _, _ in entries), default=datetime(1970, 1, 1, tzinfo=UTC))
         ET.SubElement(feed, "updated").text = updated.astimezone(UTC).isoformat().replace("+00:00", "Z")
         ET.SubElement(ET.SubElement(feed, "author"), "name").text = author
         ET.SubElement(feed, "generator", uri="https://pypi.org/project/presskit/").text = "presskit"
-        for release, summary, content in entries:
-            url = "https://example.org/news" + release.path
+        for model, summary, content in entries:
+            url = "https://example.org/news" + model.path
             item = ET.SubElement(feed, "entry")
-            ET.SubElement(item, "title").text = release.title
+            ET.SubElement(item, "title").text = model.title
             ET.SubElement(item, "id").text = url
             ET.SubElement(item, "link", rel="alternate", type="text/html", href=url)
-            for tag, moment in (("published", release.date), ("updated", release.modified)):
+            for tag, moment in (("published", model.date), ("updated", model.modified)):
                 ET.SubElement(item, tag).text = moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
             if summary:
                 ET.SubElement(item, "summary").text = summary
             ET.SubElement(item, "content", type="html").text = content
-            for topic in release.topics:
+            for topic in model.topics:
                 ET.SubElement(item, "category", term=topic)
         ET.indent(feed)
         return ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
@@ -265,7 +265,8 @@ def test_a_feed_written_as_text_is_what_elementtree_writes():
     hanoi = timezone(timedelta(hours=7))
     releases = [
         SimpleNamespace(title='"Quotes" & <tags> in Quảng Bình', path="/releases/a&b/",
-                        date=datetime(2026, 3, 2, 6, 0, tzinfo=hanoi), modified=datetime(2026, 3, 4, tzinfo=UTC),
+                        date=datetime(2026, 3, 2, 6, 0, tzinfo=hanoi),
+                        modified=datetime(2026, 3, 4, tzinfo=UTC),
                         topics=("R&D <b>", 'say "so"\tand\nmore\r')),
         SimpleNamespace(title="Plain", path="/releases/plain/", date=datetime(2025, 1, 1, tzinfo=UTC),
                         modified=datetime(2025, 1, 1, tzinfo=UTC), topics=()),

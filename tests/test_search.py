@@ -768,21 +768,26 @@ def test_a_card_is_named_by_its_number_as_search_js_names_it():
     assert '"f/" + n.toString(36) + ".jsonz"' in script
 
 
-def test_two_indexes_have_the_same_files_only_with_the_same_releases_and_shards():
-    """A build after a move lists the files an index no longer has only when it can have
-    lost some: the same numbers and shards mean the same files (see search.same_files)."""
+def test_the_files_an_index_no_longer_has_are_its_cards_and_shards_gone():
+    """A build after a move removes the files the last index had that the new one does not
+    (search.files_gone): none when the releases and shards are the same, the card of a
+    release gone, the shards of words gone; as the whole lists of both indexes' names say."""
     entries = [_entry(n, f"budget province words{n}") for n in range(20)]
     written = search.build_index(entries, [], [])
     meta = written["meta.jsonz"]
     moved = search.build_index(entries, [], [], order=[*range(1, 20), 0])["meta.jsonz"]
-    assert moved != meta and search.same_files(meta, moved)  # another order by date
-    fewer = search.build_index(entries[:19], [], [])
-    assert not search.same_files(meta, fewer["meta.jsonz"])  # a release gone: its card
-    assert search.index_names(meta) - search.index_names(fewer["meta.jsonz"]) >= {"f/j.jsonz"}  # type: ignore[operator]
-    other = search.build_index([*entries[:19], _entry(19, "quite other words entirely")], [], [])
-    assert not search.same_files(meta, other["meta.jsonz"])  # the same releases, other shards
-    assert not search.same_files(meta, None) and not search.same_files(None, meta)
-    assert not search.same_files(b"not an index", meta)
+    assert moved != meta and search.files_gone(meta, moved) == []  # another order by date
+    fewer = search.build_index(entries[:19], [], [])["meta.jsonz"]
+    other = search.build_index([*entries[:19], _entry(19, "quite other words entirely")], [],
+                               [])["meta.jsonz"]
+    for before, after in ((meta, fewer), (meta, other), (other, meta), (fewer, meta)):
+        expected = sorted(search.index_names(before) - search.index_names(after))  # type: ignore[operator]
+        assert search.files_gone(before, after) == expected
+    assert "f/j.jsonz" in search.files_gone(meta, fewer)  # type: ignore[operator]  # a release gone: its card
+    assert search.files_gone(other, meta)  # the same releases, shards of words gone
+    assert search.files_gone(fewer, meta) == []  # a release added: nothing gone
+    assert search.files_gone(meta, None) is None and search.files_gone(None, meta) is None
+    assert search.files_gone(b"not an index", meta) is None
 
 
 def test_an_update_makes_and_reads_only_the_entries_whose_key_changed():

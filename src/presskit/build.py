@@ -900,7 +900,9 @@ def _search_files_gone(settings: Settings, newsroom: Newsroom, languages: Iterab
     for graph in newsroom.graphs:
         if graph.language.code in languages:
             folder = search_folder(graph.language.root)
-            if search.same_files(read.seen.get(folder + "meta.jsonz"), made.get(folder + "meta.jsonz")):
+            found = search.files_gone(read.seen.get(folder + "meta.jsonz"), made.get(folder + "meta.jsonz"))
+            if found is not None:
+                gone += [folder + name for name in found]
                 continue
             names = search.index_names(made.get(folder + "meta.jsonz"))
             if names is None:  # (no index made: every file of its folder is gone)

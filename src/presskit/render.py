@@ -534,6 +534,8 @@ class _Renderer:
         self.targets: dict[str, tuple[str, ...]] = {}  # of pages rendered on other cores
         self.body_links: list[SourceLinks] = []
         self.only = only
+        # The first pages of the lists whose pages it makes, if not all (see `paged`).
+        self._lists_made = None if only is None else {_PAGE_OF_LIST.sub("/", path) for path in only}
         self.bodies: dict[Release, RenderedBody] = _Bodies(self)
         self._feed_entries: dict[Release, str] = {}  # (see feed_entry)
         if workers > 1 and only is None:
@@ -787,6 +789,8 @@ class _Renderer:
               ) -> Iterator[tuple[str, Sequence[Release], dict[str, Any]]]:
         """The pages of a list of releases (see paged_count) that this renderer makes, the
         newest first, as a reader goes: each one's address, releases and pagination."""
+        if self._lists_made is not None and first not in self._lists_made:
+            return  # (a card edit: most lists make no page, and their pages were named in vain)
         per_page = self.settings.releases_per_page
         count = paged_count(len(releases), per_page)
         for number in range(count, 0, -1):
@@ -1790,6 +1794,9 @@ def paged_count(length: int, per_page: int) -> int:
     """How many pages a list of `length` releases has, its first page included (one, when it
     has none): the first page is the last of them, the numbered pages come before it."""
     return max(1, length // per_page)
+
+
+_PAGE_OF_LIST = re.compile(r"/page/[0-9]+/$")  # a numbered page of a list (see paths.page_of)
 
 
 def paged_path(first: str, number: int, count: int) -> str:

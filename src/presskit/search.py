@@ -800,16 +800,23 @@ def index_names(meta: bytes | None) -> set[str] | None:
         return None
 
 
-def same_files(before: bytes | None, after: bytes | None) -> bool:
-    """Whether the indexes whose meta.jsonz are these have the same files: the same releases
-    and the same shards (a release moved within its year, or edited in place); their 10,000
-    names need not be made to know that none is gone."""
+def files_gone(before: bytes | None, after: bytes | None) -> list[str] | None:
+    """The files of the index whose meta.jsonz is `before` that the one whose meta.jsonz is
+    `after` does not have (under search/data/, sorted): the cards of the releases gone, the
+    shards no longer there. None if either is not an index of this format. (Both indexes'
+    names were made whole and compared: 10,000 cards each, 0.01 s after a release added.)"""
     try:
         old, new = _meta_of(before), _meta_of(after)
+        if old is None or new is None:
+            return None
+        gone = set(_shard_files(old["shards"], old["newest_shards"]))
+        gone.difference_update(_shard_files(new["shards"], new["newest_shards"]))
+        if old["numbers"] != new["numbers"]:
+            numbers = set(decode_list(old["numbers"])).difference(decode_list(new["numbers"]))
+            gone.update(f"f/{card_name(number)}.jsonz" for number in numbers)
     except (ValueError, KeyError, TypeError):
-        return False
-    return (old is not None and new is not None and new["numbers"] == old["numbers"]
-            and new["shards"] == old["shards"] and new["newest_shards"] == old["newest_shards"])
+        return None
+    return sorted(gone)
 
 
 def _shard_files(shards: Iterable[str], newest_shards: Iterable[str]) -> list[str]:
