@@ -399,9 +399,10 @@ def test_a_full_build_after_a_cold_one_renders_only_the_cards_that_changed(tmp_p
 
 
 def test_partners_and_programmes_are_checked_again_only_when_their_files_change(tmp_path, run, monkeypatch):
-    # The build keeps their checked models (sealed, in .presskit-cache/models): the next
-    # build, in another process, reads the files but checks only those that changed.
-    from presskit import countries
+    # The build keeps their checked models (sealed, in .presskit-cache/models) with the state
+    # each file was read in: the next build, in another process, reads none of those files
+    # again while that state is theirs, and reads and checks only those that changed.
+    from presskit import countries, schema
     from presskit.schema import _Loader
 
     site = aged(generate(40, tmp_path / "site", seed=16))
@@ -414,6 +415,14 @@ def test_partners_and_programmes_are_checked_again_only_when_their_files_change(
             checked.append(doc.path.name)
             return original(self, doc, *args)
         monkeypatch.setattr(_Loader, kind, counting)
+    read: list[str] = []
+    original_read = schema.read_document
+
+    def reading(path, problems):  # type: ignore[no-untyped-def]
+        if path.parent.name in ("partners", "programmes"):
+            read.append(path.name)
+        return original_read(path, problems)
+    monkeypatch.setattr(schema, "read_document", reading)
 
     # The country table too (a new process would import pycountry to make it again).
     made_tables: list[object] = []
@@ -425,7 +434,7 @@ def test_partners_and_programmes_are_checked_again_only_when_their_files_change(
     target.write_text(target.read_text() + "\nOne more sentence.\n")
     settle(site)
     assert QUICK in run("build", site).out
-    assert checked == []  # a quick rebuild: nothing but the release checked again
+    assert checked == [] and read == []  # a quick rebuild: nothing but the release read and checked again
     assert made_tables == [] and countries._TABLE is not None
     programme = sorted((site / "content/programmes").glob("*.md"))[0]
     programme.write_text(programme.read_text().replace("title: ", "title: Renamed ", 1))
@@ -433,6 +442,7 @@ def test_partners_and_programmes_are_checked_again_only_when_their_files_change(
     result = run("build", site)
     assert "Built" in result.out, result.out
     assert checked == [programme.name]  # the full build checks the changed programme alone
+    assert set(read) == {programme.name}  # and reads no other (the change in place tried first read it too)
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
 
 

@@ -549,7 +549,7 @@ def _remember(site_dir: Path, environment_key: str, output: tuple[int, int] | No
     store.ReleaseStore(site_dir, part).save_cards(
         memory.fragments, {str(release.source) for release in content.releases},
         set(memory.pages) if memory.layouts is not None else None)
-    store.save_models(site_dir, environment_key, memory.models, memory.copies, part)
+    store.save_models(site_dir, environment_key, memory, part)
     if memory.links is not None:
         store.write_cache(site_dir, LINKS, _link_index(site_dir, made, memory, built).to_bytes(), part)
     if memory.shows is not None and not part:  # (the preview keeps what it learned instead)
@@ -755,7 +755,7 @@ def quick_made(settings: Settings, record: quick.Record, environment_key: str,
     changed = quick.changed_files(record, walked)
     if changed is None:
         return None
-    memory.models, memory.copies = store.saved_models(releases.site_dir, environment_key, releases.part)
+    store.lend_models(memory, store.saved_models(releases.site_dir, environment_key, releases.part))
     return quick.quick_rebuild(settings, record, changed, releases, as_of=now, drafts=drafts,
                                preview=releases.part == PREVIEW, memory=memory)
 
@@ -816,7 +816,7 @@ def _made_in_place(settings: Settings, record: quick.Record, environment_key: st
                    releases: store.ReleaseStore, changed: list[str] | None, site: retouch.KeptSite,
                    checking: bool, spill: Spill | None) -> InPlace | None:
     memory = BuildMemory(writes_cache=not checking, spill=spill)
-    memory.models, memory.copies = store.saved_models(releases.site_dir, environment_key, releases.part)
+    store.lend_models(memory, store.saved_models(releases.site_dir, environment_key, releases.part))
     memory.kept_fragments = releases.kept_cards(settings.output_dir)
     memory.kept_bodies = releases.kept_bodies(
         quick.store_key(environment_key, site.content.partners, site.content.programmes))

@@ -48,7 +48,7 @@ from presskit.models import Content, Partner, Programme, Release, body_key, show
 from presskit.render import Alternate, OutputFile, SearchEdit, feed_indexes, render_releases
 from presskit.schema import load_releases, organisations, remember_releases
 from presskit.search import ENTRY_KEY_SIZE, numbered
-from presskit.store import KeptCards
+from presskit.store import KeptCards, SavedModels, lend_models
 
 _FORMAT = 19  # 16: releases stored without their Markdown (models.Text); 17: texts kept by it;
 # 18: search places in the order of the index's numbers (see search.index_numbers); 19: the
@@ -412,8 +412,7 @@ class Store(Protocol):
 
     def kept_cards(self, output: Path | None = None) -> KeptCards | None: ...
 
-    def models(self, environment_key: str) -> tuple[dict[Path, tuple[Any, ...]],
-                                                     dict[tuple[Path, str], tuple[Any, Any]]]: ...
+    def models(self, environment_key: str) -> SavedModels: ...
 
 
 class MemoryStore:
@@ -429,9 +428,8 @@ class MemoryStore:
     def kept_cards(self, output: Path | None = None) -> KeptCards | None:
         return None  # serve keeps its build's memory, cards included
 
-    def models(self, environment_key: str) -> tuple[dict[Path, tuple[Any, ...]],
-                                                     dict[tuple[Path, str], tuple[Any, Any]]]:
-        return {}, {}  # and its models
+    def models(self, environment_key: str) -> SavedModels:
+        return SavedModels({}, {}, {})  # and its models
 
     def load(self, keys: dict[str, str], partners: Iterable[Partner], programmes: Iterable[Programme],
              *, partial: bool = False) -> dict[str, tuple[Release, RenderedBody]] | None:
@@ -828,11 +826,7 @@ def restore(settings: Settings, memory: BuildMemory, record: Record, walked: dic
     # Each under the fingerprint of all it shows; where they lie in the pages of output/, when
     # this build notes that for the next (see presskit.placed)
     memory.kept_fragments = store.kept_cards(settings.output_dir if memory.layouts is not None else None)
-    models, copies = store.models(environment_key)  # partners, programmes, pages... as checked
-    for path, entry in models.items():
-        memory.models.setdefault(path, entry)
-    for key, pair in copies.items():
-        memory.copies.setdefault(key, pair)
+    lend_models(memory, store.models(environment_key))  # partners, programmes, pages... as checked
     return lend_releases(settings, memory, record, walked, store, actual=actual, looked_at=looked_at)
 
 

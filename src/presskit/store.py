@@ -19,12 +19,12 @@ import shutil
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from markupsafe import Markup
 
 from presskit import countries, paths, placed
-from presskit.cache import Slot, cache_folder, keep_file, keep_written, part_dir
+from presskit.cache import BuildMemory, Slot, cache_folder, keep_file, keep_written, part_dir
 from presskit.markdown import BodyLink, PackedBody, RenderedBody
 from presskit.models import Partner, Programme, Release, attached, detached
 from presskit.seal import Sealing, mark, seal, unseal
@@ -58,20 +58,33 @@ def write_cache(site_dir: Path, name: str, data: bytes, part: str = "") -> None:
     keep_file(site_dir, name, mark(data), part, after=data)
 
 
-def save_models(site_dir: Path, environment_key: str, models: dict[Path, tuple[Any, ...]],
-                copies: dict[tuple[Path, str], tuple[Any, Any]], part: str = "") -> None:
+class SavedModels(NamedTuple):
+    """What `save_models` kept: the checked models, their copies in other languages, and how
+    each of their files was read (BuildMemory.files: its state, document, problems, when)."""
+
+    models: dict[Path, tuple[Any, ...]]
+    copies: dict[tuple[Path, str], tuple[Any, Any]]
+    files: dict[Path, tuple[Any, ...]]
+
+
+def save_models(site_dir: Path, environment_key: str, memory: BuildMemory, part: str = "") -> None:
     """Keep the checked models of every file but releases (partners, programmes, contacts,
     pages, topics, country texts) and their copies in other languages, for the next build in
-    another process: a quick rebuild reads those files again but need not check them again
+    another process, with how each file was read: a build after an edit reads none of those
+    files again while its state is the one it was read in (checked as for any file read, see
+    BuildMemory.read: the 72 files of partners and programmes of the benchmark's site were
+    read and their YAML parsed again by every build, 0.01 s), and need not check them again
     (a programme's countries alone cost a tenth of a second). Each is reused only while its
     file's bytes and the context it was checked in are the same (schema._Loader.remembered);
     a build with other settings, templates or presskit ignores them all."""
+    models, copies = memory.models, memory.copies
     kept = {path: entry for path, entry in models.items() if not isinstance(entry[4], Release)}
     originals = {id(entry[4]) for entry in kept.values()}
     # Copies are found by the identity of their original, which one pickle keeps.
     copied = {key: pair for key, pair in copies.items() if id(pair[0]) in originals}
+    read = {path: memory.files[path] for path in kept if path in memory.files}
     try:
-        data = pickle.dumps((environment_key, kept, copied, countries.table_state()),
+        data = pickle.dumps((environment_key, kept, copied, read, countries.table_state()),
                             protocol=pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, TypeError, AttributeError):
         forget(site_dir, _MODELS, part)
@@ -79,22 +92,32 @@ def save_models(site_dir: Path, environment_key: str, models: dict[Path, tuple[A
     write_cache(site_dir, _MODELS, data, part)
 
 
-def saved_models(site_dir: Path, environment_key: str, part: str = ""
-                 ) -> tuple[dict[Path, tuple[Any, ...]], dict[tuple[Path, str], tuple[Any, Any]]]:
-    """The models and copies `save_models` kept, if made with these settings, templates and
-    presskit (sealed: only presskit's own are unpickled); none otherwise. The country table
-    kept with them is lent to presskit.countries (if pycountry's data is the same)."""
+def saved_models(site_dir: Path, environment_key: str, part: str = "") -> SavedModels:
+    """What `save_models` kept, if made with these settings, templates and presskit (sealed:
+    only presskit's own are unpickled); nothing otherwise. The country table kept with them
+    is lent to presskit.countries (if pycountry's data is the same)."""
     data = read_cache(site_dir, _MODELS, part)
     if not data or not environment_key:
-        return {}, {}
+        return SavedModels({}, {}, {})
     try:
-        key, models, copies, table = pickle.loads(data)
+        key, models, copies, read, table = pickle.loads(data)
     except Exception:  # sealed, so ours; but one that does not fit is just not used
-        return {}, {}
-    if key != environment_key or not isinstance(models, dict) or not isinstance(copies, dict):
-        return {}, {}
+        return SavedModels({}, {}, {})
+    if key != environment_key or not all(isinstance(found, dict) for found in (models, copies, read)):
+        return SavedModels({}, {}, {})
     countries.adopt_table(table)
-    return models, copies
+    return SavedModels(models, copies, read)
+
+
+def lend_models(memory: BuildMemory, saved: SavedModels) -> None:
+    """Put the models `save_models` kept into `memory` (what it holds already stays), and how
+    their files were read: a file whose state is still that is not read again."""
+    for path, entry in saved.models.items():
+        memory.models.setdefault(path, entry)
+    for key, pair in saved.copies.items():
+        memory.copies.setdefault(key, pair)
+    for path, entry in saved.files.items():
+        memory.files.setdefault(path, entry)
 
 
 def save_texts(site_dir: Path, environment_key: str, bodies: dict[tuple[Any, ...], RenderedBody],
@@ -267,8 +290,7 @@ class ReleaseStore:
         finally:
             connection.close()
 
-    def models(self, environment_key: str) -> tuple[dict[Path, tuple[Any, ...]],
-                                                     dict[tuple[Path, str], tuple[Any, Any]]]:
+    def models(self, environment_key: str) -> SavedModels:
         return saved_models(self.site_dir, environment_key, self.part)
 
     def card_sink(self) -> CardSink | None:
