@@ -1314,6 +1314,7 @@ class _Renderer:
             file = self.feed(index_path, title, releases[:limit])
             if file is not None:
                 yield file
+        self._feed_entries.clear()  # (each its release's whole text: not held past the feeds)
 
     def feed(self, index_path: str, title: str, latest: Sequence[Release]) -> OutputFile | None:
         """The Atom feed of one page, with its latest releases."""
