@@ -436,6 +436,17 @@ def test_partners_and_programmes_are_checked_again_only_when_their_files_change(
     assert QUICK in run("build", site).out
     assert checked == [] and read == []  # a quick rebuild: nothing but the release read and checked again
     assert made_tables == [] and countries._TABLE is not None
+    # The partners' files touched (a checkout: new times, the same bytes): the next build reads
+    # them again, and keeps that, so that the one after it reads none.
+    partners = sorted((site / "content/partners").glob("*.md"))
+    for partner in partners:
+        os.utime(partner, (time.time() - 1800, time.time() - 1800))
+    for number in range(2):
+        target.write_text(target.read_text() + f"\nAnd another, {number}.\n")
+        settle(site)
+        assert QUICK in run("build", site).out
+        assert checked == [] and sorted(read) == ([p.name for p in partners] if number == 0 else [])
+        read.clear()
     programme = sorted((site / "content/programmes").glob("*.md"))[0]
     programme.write_text(programme.read_text().replace("title: ", "title: Renamed ", 1))
     settle(site, 1)

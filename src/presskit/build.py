@@ -755,9 +755,12 @@ def quick_made(settings: Settings, record: quick.Record, environment_key: str,
     changed = quick.changed_files(record, walked)
     if changed is None:
         return None
-    store.lend_models(memory, store.saved_models(releases.site_dir, environment_key, releases.part))
-    return quick.quick_rebuild(settings, record, changed, releases, as_of=now, drafts=drafts,
+    lent = store.lend_models(memory, store.saved_models(releases.site_dir, environment_key, releases.part))
+    made = quick.quick_rebuild(settings, record, changed, releases, as_of=now, drafts=drafts,
                                preview=releases.part == PREVIEW, memory=memory)
+    if made is not None:
+        store.keep_models_read(releases.site_dir, environment_key, memory, lent, releases.part)
+    return made
 
 
 class InPlace(NamedTuple):
@@ -816,7 +819,7 @@ def _made_in_place(settings: Settings, record: quick.Record, environment_key: st
                    releases: store.ReleaseStore, changed: list[str] | None, site: retouch.KeptSite,
                    checking: bool, spill: Spill | None) -> InPlace | None:
     memory = BuildMemory(writes_cache=not checking, spill=spill)
-    store.lend_models(memory, store.saved_models(releases.site_dir, environment_key, releases.part))
+    lent = store.lend_models(memory, store.saved_models(releases.site_dir, environment_key, releases.part))
     memory.kept_fragments = releases.kept_cards(settings.output_dir)
     memory.kept_bodies = releases.kept_bodies(
         quick.store_key(environment_key, site.content.partners, site.content.programmes))
@@ -846,6 +849,7 @@ def _made_in_place(settings: Settings, record: quick.Record, environment_key: st
         made = finished
     if not checking and store.has_new_texts(memory.bodies, texts_kept):  # a description rendered:
         store.save_texts(releases.site_dir, environment_key, memory.bodies, releases.part)  # once
+    store.keep_models_read(releases.site_dir, environment_key, memory, lent, releases.part)
     sink = releases.card_sink() if (memory.made_fragments or memory.layouts) and not checking else None
     if sink is not None:  # the cards made anew, and where they lie, for the lists of the next builds
         sink([(slot, memory.fragments[slot]) for slot in memory.made_fragments], memory.layouts)

@@ -109,15 +109,27 @@ def saved_models(site_dir: Path, environment_key: str, part: str = "") -> SavedM
     return SavedModels(models, copies, read)
 
 
-def lend_models(memory: BuildMemory, saved: SavedModels) -> None:
+def lend_models(memory: BuildMemory, saved: SavedModels) -> SavedModels:
     """Put the models `save_models` kept into `memory` (what it holds already stays), and how
-    their files were read: a file whose state is still that is not read again."""
+    their files were read: a file whose state is still that is not read again. Returns them
+    (see `keep_models_read`)."""
     for path, entry in saved.models.items():
         memory.models.setdefault(path, entry)
     for key, pair in saved.copies.items():
         memory.copies.setdefault(key, pair)
     for path, entry in saved.files.items():
         memory.files.setdefault(path, entry)
+    return saved
+
+
+def keep_models_read(site_dir: Path, environment_key: str, memory: BuildMemory, lent: SavedModels,
+                     part: str = "") -> None:
+    """Keep the models again if a build after an edit read again a file they were lent for
+    (its state changed, not its bytes: a checkout, a copy or `touch` gave it a new time), so
+    that the builds after it do not read it again too, until the next full build."""
+    if memory.writes_cache and any(memory.files.get(path, entry)[0] != entry[0]
+                                   for path, entry in lent.files.items()):
+        save_models(site_dir, environment_key, memory, part)
 
 
 def save_texts(site_dir: Path, environment_key: str, bodies: dict[tuple[Any, ...], RenderedBody],
