@@ -126,10 +126,14 @@ def sitemap(entries: Sequence[str], versions: bool = False) -> bytes:
     """sitemap.xml of these <url> elements (`url_entry`), with the namespace of `xhtml:link` if
     any lists its page's versions (a site of several languages, as Google reads them)."""
     if not entries:
-        return f'{_DECLARATION}\n<urlset xmlns="{SITEMAP}" />\n'.encode()
-    head = f'<urlset xmlns="{SITEMAP}"' + (f' xmlns:xhtml="{XHTML}"' if versions else "")
+        return f"{_DECLARATION}\n{_urlset(False)} />\n".encode()  # (no entry lists versions)
     # written as text, as ElementTree indents it: ElementTree took seconds for a newsroom
-    return ("\n".join([_DECLARATION, head + ">", *entries, _URLSET_END]) + "\n").encode("utf-8")
+    return ("\n".join([_DECLARATION, _urlset(versions) + ">", *entries, _URLSET_END]) + "\n").encode("utf-8")
+
+
+def _urlset(versions: bool) -> str:
+    """A sitemap's <urlset> tag, unclosed: with the namespace of `xhtml:link` if `versions`."""
+    return f'<urlset xmlns="{SITEMAP}"' + (f' xmlns:xhtml="{XHTML}"' if versions else "")
 
 
 def sitemap_entries(data: bytes) -> list[str] | None:
@@ -161,8 +165,7 @@ def sitemap_spliced(data: bytes, before: Sequence[str], now: Sequence[str], rema
     the new one joined from them in 0.03 s. None when it cannot be made so (the caller makes it
     from entries): `data` is not a sitemap of `before` as `sitemap` writes it, a page not
     remade moved among the others, or the pages now need a sitemap index."""
-    heads = [f'{_DECLARATION}\n<urlset xmlns="{SITEMAP}"{extra}>\n'.encode()
-             for extra in ("", f' xmlns:xhtml="{XHTML}"')]
+    heads = [f"{_DECLARATION}\n{_urlset(versions)}>\n".encode() for versions in (False, True)]
     head = next((head for head in heads if data.startswith(head)), None)
     end = f"{_URLSET_END}\n".encode()
     entry_end = f"{_ENTRY_END}\n".encode()

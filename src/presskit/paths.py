@@ -60,6 +60,15 @@ def page_of(first: str, number: int) -> str:
     return f"{first}page/{number}/"
 
 
+def numbered_page(path: str) -> tuple[str, int] | None:
+    """The first page of the list and the number of a numbered page (`page_of`); None for any
+    other path."""
+    first, _, number = path.removesuffix("/").rpartition("/page/")
+    if not number.isdigit() or page_of(first + "/", int(number)) != path:
+        return None
+    return first + "/", int(number)
+
+
 def country(slug: str, root: str = "/") -> str:
     return under(root, f"{COUNTRIES}{slug}/")
 

@@ -535,7 +535,8 @@ class _Renderer:
         self.body_links: list[SourceLinks] = []
         self.only = only
         # The first pages of the lists whose pages it makes, if not all (see `paged`).
-        self._lists_made = None if only is None else {_PAGE_OF_LIST.sub("/", path) for path in only}
+        self._lists_made = None if only is None else {
+            (paths.numbered_page(path) or (path,))[0] for path in only}
         self.bodies: dict[Release, RenderedBody] = _Bodies(self)
         self._feed_entries: dict[Release, str] = {}  # (see feed_entry)
         if workers > 1 and only is None:
@@ -1360,12 +1361,13 @@ class _Renderer:
         releases = self._lists.get(path)
         if releases is not None:
             return releases[0].date if releases else None
-        first, _, number = path.removesuffix("/").rpartition("/page/")
-        releases = self._lists.get(first + "/")
-        if releases is None or not number.isdigit() or paths.page_of(first + "/", int(number)) != path:
+        numbered = paths.numbered_page(path)
+        releases = self._lists.get(numbered[0]) if numbered is not None else None
+        if numbered is None or releases is None:
             return None
+        number = numbered[1]
         count = paged_count(len(releases), per_page)
-        shown = paged_chunk(releases, int(number), count, per_page) if int(number) < count else ()
+        shown = paged_chunk(releases, number, count, per_page) if number < count else ()
         return shown[0].date if shown else None
 
     def theme_assets(self) -> Iterator[OutputFile]:
@@ -1795,9 +1797,6 @@ def paged_count(length: int, per_page: int) -> int:
     """How many pages a list of `length` releases has, its first page included (one, when it
     has none): the first page is the last of them, the numbered pages come before it."""
     return max(1, length // per_page)
-
-
-_PAGE_OF_LIST = re.compile(r"/page/[0-9]+/$")  # a numbered page of a list (see paths.page_of)
 
 
 def paged_path(first: str, number: int, count: int) -> str:
