@@ -1301,3 +1301,41 @@ def test_a_move_takes_the_sitemap_entries_it_leaves_from_the_sitemap_as_written(
     assert len(made) == sitemap.read_text().count("<url>") > entries / 2
     assert len(spliced) == 1  # (the sitemap by hand was not read)
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+
+
+def test_a_release_added_in_place_makes_no_page_whose_fingerprint_output_has(tmp_path, run, monkeypatch):
+    """The pages of the other years list the same releases after one is added as the newest:
+    their fingerprints are those the record has of output/'s files, which stay as they are,
+    not made again (nor counted as made); a page that output/ lacks is made again."""
+    from presskit import render
+
+    site = aged(generate(60, tmp_path / "site", seed=37))
+    assert run("build", site).code == 0
+    output = site / "output"
+    years = sorted(path.parent for path in output.glob("archive/*/index.html"))
+    assert len(years) >= 3, years
+    newest = max((site / "content/releases").rglob("*.md"), key=lambda path: re.search(
+        r"^date: (.*)$", path.read_text(), flags=re.M)[1])  # type: ignore[index]
+    newest.with_name("added-newest.md").write_text(
+        newest.read_text().replace("title: ", "title: Added last, ", 1))
+    (years[0] / "index.html").unlink()  # (the oldest year's page, which output/ lacks now)
+    states = {path: path.stat().st_mtime_ns for path in output.rglob("*.html")}
+    rendered: list[str] = []
+    plain = render._Renderer.render
+
+    def noted(self, spec):  # type: ignore[no-untyped-def]
+        rendered.append(spec.path)
+        return plain(self, spec)
+
+    monkeypatch.setattr(render._Renderer, "render", noted)
+    settle(site)
+    result = run("build", site)
+    assert "1 release added: made" in result.out, result.out
+    made = int(result.out.split("made ")[1].split(" page")[0])
+    assert made == len(rendered), (made, rendered)
+    middle = years[1:-1]  # (neither the year of the release added nor the one output/ lacks)
+    others = {f"/archive/{year.name}/" for year in middle}
+    assert others and others.isdisjoint(rendered), rendered
+    assert f"/archive/{years[0].name}/" in rendered and (years[0] / "index.html").is_file()
+    assert all(states[year / "index.html"] == (year / "index.html").stat().st_mtime_ns for year in middle)
+    assert tree_digest(output) == cold_output(site, tmp_path / "cold", run)

@@ -818,7 +818,7 @@ def in_place_made(settings: Settings, record: quick.Record, environment_key: str
 def _made_in_place(settings: Settings, record: quick.Record, environment_key: str, walked: dict[str, Stat],
                    releases: store.ReleaseStore, changed: list[str] | None, site: retouch.KeptSite,
                    checking: bool, spill: Spill | None) -> InPlace | None:
-    memory = BuildMemory(writes_cache=not checking, spill=spill)
+    memory = BuildMemory(writes_cache=not checking, spill=spill, left=quick.pages_left(settings, record))
     lent = store.lend_models(memory, store.saved_models(releases.site_dir, environment_key, releases.part))
     memory.kept_fragments = releases.kept_cards(settings.output_dir)
     memory.kept_bodies = releases.kept_bodies(
@@ -869,8 +869,8 @@ def _finished_move(settings: Settings, record: quick.Record, made: quick.Quick, 
         emptied += _search_files_gone(settings, now.newsroom, made.moved, rest, read)
     except (BuildFailed, LookupError):
         return None
-    html = sum(1 for file in rest if file.path.endswith(".html"))
     output = f"{settings.output_dir}{os.sep}"  # a file whose source is its own path: left as it is
+    html = sum(1 for file in rest if file.path.endswith(".html") and str(file.source) != output + file.path)
     rest = [file for file in rest if (read.seen.get(file.path) != file.data if file.data is not None
                                       else str(file.source) != output + file.path)]
     return dataclasses.replace(

@@ -131,6 +131,10 @@ class BuildMemory:
     shows: dict[str, tuple[Any, ...]] | None = None
     rendered: int = 0  # pages rendered by the last build (the rest were reused)
     reused: int = 0
+    # The fingerprint of a page as output/ has it, when the last build's pages are there and
+    # `pages` does not hold them (a build after an edit): one whose fingerprint is the same
+    # is that file, not made again (see `page`); None for a page that output/ lacks.
+    left: Callable[[str], str | None] | None = None
     _used_pages: set[str] = field(default_factory=set)
     _used_files: set[Path] = field(default_factory=set)
 
@@ -171,15 +175,23 @@ class BuildMemory:
         return rendered
 
     def knows(self, path: str, digest: str) -> bool:
-        known = self.pages.get(path)
+        known = self._page(path)
         return known is not None and known[0] == digest
+
+    def _page(self, path: str) -> tuple[str, bytes | Spilled] | None:
+        known = self.pages.get(path)
+        if known is None and self.left is not None:
+            digest = self.left(path)
+            if digest is not None:
+                known = self.pages[path] = (digest, IN_OUTPUT)
+        return known
 
     def page(self, path: str, digest: str,
              render: Callable[[], bytes | Spilled | None]) -> bytes | Spilled | None:
         """A page's bytes: the earlier ones when its fingerprint is unchanged, else freshly made
         (in the spill folder, when the build has one)."""
         self._used_pages.add(path)
-        known = self.pages.get(path)
+        known = self._page(path)
         if known is not None and known[0] == digest:
             self.reused += 1
             return known[1]

@@ -1615,7 +1615,9 @@ def render_shown(settings: Settings, newsroom: Newsroom, memory: BuildMemory, pr
             renderer.card_keys = card_keys[number]
         specs = [_with_alternates(spec, alternates[spec.path]) if spec.path in alternates else spec
                  for spec in renderer.specs()]
-        files += renderer.pages(specs)
+        left = settings.output_dir  # (a page whose file there stays as it is: see BuildMemory.left)
+        files += [file for file in renderer.pages(specs) if file.source is None or file.spilled
+                  or file.source != left / file.path]
         made += [spec.path for spec in specs]
         for index_path, title, latest in feed_indexes(graph):
             if index_path in feeds_too or not edited.isdisjoint(latest[:limit]):

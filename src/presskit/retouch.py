@@ -35,7 +35,7 @@ from pathlib import Path
 
 from presskit import paths
 from presskit.asleep import photo_paths
-from presskit.cache import BuildMemory, Stat, Written
+from presskit.cache import IN_OUTPUT, BuildMemory, Stat, Written
 from presskit.config import Settings
 from presskit.errors import BuildFailed, Problem, errors_in
 from presskit.graph import Newsroom, SiteGraph, with_moves, with_release, with_releases
@@ -266,7 +266,7 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
         return None  # the full build reports it, with every other problem, or makes the index
     digests = {path: memory.pages[path][0] for path in made if path in memory.pages}
     warnings = [problem for problem in problems if str(problem.file) in changed]
-    html = sum(1 for path in made if paths.output_file(path).endswith(".html"))
+    html = _pages_made(memory, made)
     return Quick(files, edited, bodies, loaded.partners, loaded.programmes, html, digests, changed,
                  warnings, shapes, removed, moved=frozenset(release.lang for release in moved.values()),
                  relinked=tuple(relinked), photos_later=later), now
@@ -375,7 +375,7 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
                               newsroom=newsroom, bodies=bodies, alternates=alternates, places=places,
                               pages=_with_pages_of(kept.pages, after, release, relisted.counts))
     digests = {path: memory.pages[path][0] for path in made if path in memory.pages}
-    html = sum(1 for path in made if paths.output_file(path).endswith(".html"))
+    html = _pages_made(memory, made)
     return Quick([*files, *photos[0]], [release] if added else [], {release: body} if added else {},
                  kept.content.partners,
                  kept.content.programmes, html, digests, [source],
@@ -384,6 +384,13 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
                  [*(paths.output_file(path) for path in gone_pages), *photos[1]],
                  moved=frozenset({release.lang}),
                  relinked=tuple(relinked), deleted=() if added else (source,), later=frozenset(later)), now
+
+
+def _pages_made(memory: BuildMemory, made: Iterable[str]) -> int:
+    """How many of these pages, feeds and files are pages made again (not those left as output/
+    has them: see BuildMemory.left)."""
+    return sum(1 for path in made if paths.output_file(path).endswith(".html")
+               and memory.pages.get(path, ("", b""))[1] is not IN_OUTPUT)
 
 
 def _media_file_added_or_removed(settings: Settings, record: Record, kept: KeptSite, memory: BuildMemory,
