@@ -259,6 +259,50 @@ def test_a_sealed_file_is_read_back_only_as_it_was_sealed(tmp_path):
         assert read_cache(tmp_path, name) is None, name
 
 
+def test_cache_files_read_ahead_are_each_given_once_as_sealed_whenever_asked_for(tmp_path, monkeypatch):
+    """The record and the kept graph are read on a thread of their own while the build does
+    other work: a file asked for before the thread got to it is waited for; each is given
+    once, as read_cache would give it (a damaged one is nothing), and again read from the
+    disk; a file not read ahead is read then; forgetting waits for the thread and keeps
+    nothing of what it read."""
+    import threading
+
+    from presskit import store
+    from presskit.seal import seal
+
+    cache = tmp_path / ".presskit-cache"
+    cache.mkdir()
+    for name in ("first", "second", "third"):
+        (cache / name).write_bytes(seal(name.encode() * 1000))
+    (cache / "damaged").write_bytes(b"\x00" * 100)
+    gate = threading.Event()
+    plain = store.read_cache
+
+    def held(site_dir, name, part=""):  # type: ignore[no-untyped-def]
+        if threading.current_thread().name == "presskit-read-ahead" and name == "second":
+            assert gate.wait(10)  # (until the build has asked for it)
+        return plain(site_dir, name, part)
+
+    monkeypatch.setattr(store, "read_cache", held)
+    reads = store.ReadAhead(tmp_path, ["first", "second", "damaged", "third"])
+    assert reads.read("first") == b"first" * 1000
+    given: list[bytes | None] = []
+    asking = threading.Thread(target=lambda: given.append(reads.read("second")), daemon=True)
+    asking.start()
+    threading.Timer(0.2, gate.set).start()
+    asking.join(10)
+    assert given == [b"second" * 1000]  # (waited for)
+    assert reads.read("damaged") is None
+    (cache / "first").write_bytes(seal(b"written since"))
+    assert reads.read("first") == b"written since"  # (given once: then from the disk)
+    assert reads.read("unknown") is None
+    reads.forget()
+    assert reads.read("third") == b"third" * 1000  # (forgotten: from the disk)
+    again = store.ReadAhead(tmp_path, ["third"])
+    again.forget()
+    assert not again._read and not again._ready
+
+
 def test_check_writes_nothing_at_all(tmp_path, run):
     site = generate(5, tmp_path / "site", seed=24)
     before = sorted(p.relative_to(site) for p in site.rglob("*"))

@@ -1,5 +1,5 @@
 """`python -m presskit` runs the command line."""
 
-from presskit.cli import entry
+from presskit.command import entry
 
 entry()

@@ -252,6 +252,9 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
     started = time.perf_counter()
     incremental = preview or (as_of is None and not drafts)
     part = PREVIEW if preview else ""
+    # The record and the kept graph, read while content/ is looked at (see store.ReadAhead)
+    reads = (store.ReadAhead(site_dir, (RECORD, RECORD_CHANGES, *kept.FILES))
+             if incremental and not part else None)
     options = cache_options(settings, preview=preview, drafts=drafts)
     walked_at = time.time()  # files are looked at before they are read (see cache._RACY_SECONDS)
     walked = walk(settings.content_dir)
@@ -262,14 +265,16 @@ def _build(site_dir: Path, settings: Settings, as_of: datetime | None,
         unchanged = _unchanged(site_dir, settings, state, part, started)
         if unchanged is not None:
             return unchanged
-    record = last_record(site_dir, settings, part) if incremental else None
+    record = last_record(site_dir, settings, part, reads=reads) if incremental else None
     seen = quick.verified(record, walked) if record is not None else walked  # a fresh clone's files
     if record is not None:
         stage("Looking for changes")
         rebuilt = _quick_build(site_dir, settings, drafts, record, environment_key, walked, walked_at,
-                               state, started, part, seen)
+                               state, started, part, seen, reads)
         if rebuilt is not None:
             return rebuilt
+    if reads is not None:
+        reads.forget()  # (what a full build did not need: room for it)
     memory = BuildMemory(files_total=len(walked))
     keeps_cards = incremental and bool(environment_key) and not preview  # (serve holds its own)
     if incremental and not preview:
@@ -497,15 +502,18 @@ def _newly_published(site_dir: Path, graph: Newsroom) -> tuple[Release, ...]:
 
 
 def last_record(site_dir: Path, settings: Settings, part: str = "",
-                data: bytes | None = None) -> quick.Record | None:
+                data: bytes | None = None, reads: store.ReadAhead | None = None) -> quick.Record | None:
     """The record of the last build, if there is one and it describes output/ as it is: the
     folder it wrote, or a copy of it that holds the same files with the same sizes and times
     (a deploy pipeline that restores output/ and .presskit-cache/ into a fresh clone). `data`:
-    the record's file as read already (see `record_data`)."""
-    data = data if data is not None else record_data(site_dir, part)
+    the record's file as read already (see `record_data`); `reads`: the cache's files, read
+    ahead."""
+    if data is None:
+        data = reads.read(RECORD) if reads is not None else record_data(site_dir, part)
     record = quick.Record.from_bytes(data) if data else None
     if record is not None and not part:
-        record = record.with_changes(store.read_cache(site_dir, RECORD_CHANGES, part))
+        record = record.with_changes(reads.read(RECORD_CHANGES) if reads is not None
+                                     else store.read_cache(site_dir, RECORD_CHANGES, part))
     output = output_state(settings.output_dir)
     if record is None or output is None:
         return None
@@ -619,7 +627,7 @@ def check_summary(graph: Newsroom, codes: tuple[str, ...]) -> Summary:
 def _quick_build(site_dir: Path, settings: Settings, drafts: bool, record: quick.Record,
                  environment_key: str, walked: dict[str, Stat], walked_at: float, state: str,
                  started: float, part: str = "", seen: dict[str, Stat] | None = None,
-                 ) -> Rebuilt | UpToDate | None:
+                 reads: store.ReadAhead | None = None) -> Rebuilt | UpToDate | None:
     """The quick rebuild, if the changes since the last build allow one (see presskit.quick),
     or the change in place (see presskit.kept); `seen` are the files as the record would see
     them (see quick.verified)."""
@@ -627,7 +635,7 @@ def _quick_build(site_dir: Path, settings: Settings, drafts: bool, record: quick
     made = quick_made(settings, record, environment_key, seen or walked, releases, BuildMemory(), drafts)
     moved = spill = None
     if made is None and not part and not drafts:
-        in_place = in_place_made(settings, record, environment_key, seen or walked, releases)
+        in_place = in_place_made(settings, record, environment_key, seen or walked, releases, reads=reads)
         if in_place is not None:
             made, spill = in_place.made, in_place.spill
             moved = in_place.site if in_place.regrouped else None
@@ -779,7 +787,7 @@ class InPlace(NamedTuple):
 
 def in_place_made(settings: Settings, record: quick.Record, environment_key: str,
                   walked: dict[str, Stat], releases: store.ReleaseStore, *,
-                  checking: bool = False) -> InPlace | None:
+                  checking: bool = False, reads: store.ReadAhead | None = None) -> InPlace | None:
     """What a change in place makes of the changes since the record's build (see
     presskit.kept and presskit.retouch), if they are one: releases that changed what other
     pages show of them (a title, summary, lead, photos), moved among their neighbours (a new
@@ -787,7 +795,7 @@ def in_place_made(settings: Settings, record: quick.Record, environment_key: str
     the full build kept, and the pages that show each release, taken back. `checking` (for
     `check`): nothing is written (no photo file made, no card kept), the link targets of the
     pages made are noted, and a move makes its later pages but neither the search index nor
-    the sitemap (no page links into them)."""
+    the sitemap (no page links into them). `reads`: the kept graph's files, read ahead."""
     if not environment_key or record.environment != environment_key:
         return None
     if record.next_change is not None and datetime.now(UTC).timestamp() >= record.next_change:
@@ -795,7 +803,7 @@ def in_place_made(settings: Settings, record: quick.Record, environment_key: str
     changed = quick.changed_files(record, walked)
     if changed == []:
         return None
-    site = kept.recall(releases.site_dir, releases.part, record, releases)
+    site = kept.recall(releases.site_dir, releases.part, record, releases, reads.read if reads else None)
     if site is None:
         return None
     # A release written or deleted makes ~525 pages at 10,000 releases, on every core: each

@@ -30,7 +30,7 @@ import pickle
 import secrets
 import sys
 from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from functools import partial
 from pathlib import Path
@@ -295,12 +295,19 @@ def _unpacked(data: bytes) -> list[int]:
     return places.tolist()
 
 
-def recall(site_dir: Path, part: str, record: Record, releases: store.ReleaseStore) -> KeptSite | None:
+# The files of a kept graph, in the order `recall` reads them (see store.ReadAhead).
+FILES = (_FILE, _CONTENT, _VERSIONS)
+
+
+def recall(site_dir: Path, part: str, record: Record, releases: store.ReleaseStore,
+           read: Callable[[str], bytes | None] | None = None) -> KeptSite | None:
     """The site as the record describes it now, if the full build it stems from kept its graph
-    and every release changed since kept its place (see module doc); else None."""
-    data = store.read_cache(site_dir, _FILE, part)
-    apart = store.read_cache(site_dir, _CONTENT, part) if data is not None else None
-    versions = store.read_cache(site_dir, _VERSIONS, part) if apart is not None else None
+    and every release changed since kept its place (see module doc); else None. `read`: the
+    cache's files (by name) as read already, if they were (see store.ReadAhead)."""
+    read = read or partial(_read_cache, site_dir, part)
+    data = read(_FILE)
+    apart = read(_CONTENT) if data is not None else None
+    versions = read(_VERSIONS) if apart is not None else None
     if data is None or apart is None or versions is None or not record.built:
         return None
     gc.disable()  # a million objects, none of them garbage
@@ -316,6 +323,10 @@ def recall(site_dir: Path, part: str, record: Record, releases: store.ReleaseSto
     if site is None:
         settle()
     return site
+
+
+def _read_cache(site_dir: Path, part: str, name: str) -> bytes | None:
+    return store.read_cache(site_dir, name, part)
 
 
 def settle() -> None:

@@ -115,5 +115,18 @@ def unseal(sealed: bytes | None) -> bytes | None:
     """The data if its seal is right; None for anything else."""
     if not sealed or len(sealed) < _SEAL_BYTES:
         return None
-    found, data = sealed[:_SEAL_BYTES], sealed[_SEAL_BYTES:]
+    return checked(sealed[:_SEAL_BYTES], sealed[_SEAL_BYTES:])
+
+
+def read_sealed(path: Path) -> bytes | None:
+    """The data of a sealed file if its seal is right (None for anything else), read as two
+    pieces: the data is not copied out of the file's bytes (15 MB, the record of 10,000
+    releases in two languages), which holds Python's lock as `unseal` does it."""
+    with open(path, "rb", buffering=0) as file:
+        found = file.read(_SEAL_BYTES)
+        return checked(found, file.readall()) if len(found) == _SEAL_BYTES else None
+
+
+def checked(found: bytes, data: bytes) -> bytes | None:
+    """The data if `found` is its seal."""
     return data if hmac.compare_digest(found, mark(data)) else None

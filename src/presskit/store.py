@@ -17,6 +17,7 @@ import os
 import pickle
 import shutil
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
@@ -27,7 +28,7 @@ from presskit import countries, paths, placed
 from presskit.cache import BuildMemory, Slot, cache_folder, keep_file, keep_written, part_dir
 from presskit.markdown import BodyLink, PackedBody, RenderedBody
 from presskit.models import Partner, Programme, Release, attached, detached
-from presskit.seal import Sealing, mark, seal, unseal
+from presskit.seal import Sealing, mark, read_sealed, seal, unseal
 
 _RELEASES = "releases.sqlite"
 _CARDS = "cards"
@@ -37,9 +38,48 @@ _TEXTS = "texts"
 
 def read_cache(site_dir: Path, name: str, part: str = "") -> bytes | None:
     try:
-        return unseal((part_dir(site_dir, part) / name).read_bytes())
+        return read_sealed(part_dir(site_dir, part) / name)
     except OSError:
         return None
+
+
+class ReadAhead:
+    """Cache files read, and their seals checked, in turn on a thread of their own, while the
+    build does other work: a build after an edit needs its record and the kept graph (40 MB at
+    10,000 releases in two languages, 0.03-0.05 s to read and check), and looks at content/
+    and unmarshals the record first. Reading from the disk and hashing let go of Python's lock,
+    so the thread's work is done on the other core. Each file is given once (`read`); again,
+    or one not read ahead, is read then."""
+
+    def __init__(self, site_dir: Path, names: Sequence[str], part: str = "") -> None:
+        self.site_dir, self.part = site_dir, part
+        self._read: dict[str, bytes | None] = {}
+        self._ready = {name: threading.Event() for name in names}  # those not asked for yet
+        self._all = list(self._ready.items())
+        self._thread = threading.Thread(target=self._read_all, name="presskit-read-ahead", daemon=True)
+        self._thread.start()
+
+    def _read_all(self) -> None:
+        for name, ready in self._all:
+            try:
+                self._read[name] = read_cache(self.site_dir, name, self.part)
+            finally:  # (never waited for in vain)
+                ready.set()
+
+    def read(self, name: str) -> bytes | None:
+        ready = self._ready.pop(name, None)
+        if ready is None:
+            return read_cache(self.site_dir, name, self.part)
+        ready.wait()
+        if not self._ready:
+            self._thread.join()  # (done: no thread left when the build forks its workers)
+        return self._read.pop(name, None)
+
+    def forget(self) -> None:
+        """Let go of what was read and not asked for (a full build follows: room for it)."""
+        self._thread.join()
+        self._ready.clear()
+        self._read.clear()
 
 
 def write_sealed(site_dir: Path, name: str, write: Callable[[Sealing], None], part: str = "") -> None:
