@@ -674,8 +674,11 @@ def record_after(record: quick.Record, made: quick.Quick, moved: retouch.KeptSit
         return quick.updated(record, made, walked, walked_at)
     site = moved
     removed = set(made.removed)
-    pages = ({path: digest for path, digest in record.pages.items() if paths.output_file(path) not in removed}
-             if removed else dict(record.pages))
+    pages = dict(record.pages)
+    for file in removed:  # each page, feed or file at a site path whose file is gone (see paths.output_file)
+        pages.pop(f"/{file}", None)
+        if file.endswith(paths.INDEX):
+            pages.pop(f"/{file.removesuffix(paths.INDEX)}", None)
     pages |= made.digests
     listing = set(record.written) if record.written else None
     files = (record.output_files if listing is None else

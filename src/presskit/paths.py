@@ -97,9 +97,12 @@ def feed(index_path: str = "/") -> str:
     return f"{index_path}{FEED}"
 
 
+INDEX = "index.html"  # a page's file in its folder
+
+
 def output_file(site_path: str) -> str:
     """Where a site path is written inside output/: pages become PATH/index.html."""
     relative = site_path.lstrip("/")
     if site_path.endswith("/"):
-        return f"{relative}index.html"
+        return f"{relative}{INDEX}"
     return relative
