@@ -811,7 +811,7 @@ def pages_left(settings: Settings, record: Record) -> Callable[[str], str | None
     """The fingerprint of a page as the record's build wrote it into output/ (None when output/
     lacks its file), for a build after an edit (BuildMemory.left): a page it would make again
     whose fingerprint is the same is that file (the pages of the other years after a release
-    was added: 13 of 30 pages made, at 10,000 releases in two languages)."""
+    was added: 12 of 30 pages made, at 10,000 releases in two languages)."""
     output, known = f"{settings.output_dir}{os.sep}", record.pages
 
     def left(site_path: str) -> str | None:
