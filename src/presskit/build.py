@@ -880,10 +880,9 @@ def _finished_move(settings: Settings, record: quick.Record, made: quick.Quick, 
         emptied += _search_files_gone(settings, now.newsroom, made.moved, rest, read)
     except (BuildFailed, LookupError):
         return None
-    output = f"{settings.output_dir}{os.sep}"  # a file whose source is its own path: left as it is
-    html = sum(1 for file in rest if file.path.endswith(".html") and str(file.source) != output + file.path)
+    html = sum(1 for file in rest if file.path.endswith(".html"))
     rest = [file for file in rest if (read.seen.get(file.path) != file.data if file.data is not None
-                                      else str(file.source) != output + file.path)]
+                                      else not file.left_in(settings.output_dir))]
     return dataclasses.replace(
         made, files=[*made.files, *rest], removed=[*made.removed, *emptied], pages=made.pages + html,
         digests={path: digest for path, (digest, _) in memory.pages.items()}, search_cards=cards)

@@ -69,6 +69,11 @@ class OutputFile:
     source: Path | None = None
     spilled: bool = False  # source holds bytes this build made (see presskit.spill)
 
+    def left_in(self, output_dir: Path) -> bool:
+        """Whether this is the file output/ has, left as it is (a page whose fingerprint is
+        the one output/'s file has: see BuildMemory.left)."""
+        return self.data is None and not self.spilled and self.source == output_dir / self.path
+
 
 @dataclass(frozen=True)
 class SourceLinks:
@@ -1615,9 +1620,7 @@ def render_shown(settings: Settings, newsroom: Newsroom, memory: BuildMemory, pr
             renderer.card_keys = card_keys[number]
         specs = [_with_alternates(spec, alternates[spec.path]) if spec.path in alternates else spec
                  for spec in renderer.specs()]
-        left = settings.output_dir  # (a page whose file there stays as it is: see BuildMemory.left)
-        files += [file for file in renderer.pages(specs) if file.source is None or file.spilled
-                  or file.source != left / file.path]
+        files += [file for file in renderer.pages(specs) if not file.left_in(settings.output_dir)]
         made += [spec.path for spec in specs]
         for index_path, title, latest in feed_indexes(graph):
             if index_path in feeds_too or not edited.isdisjoint(latest[:limit]):
