@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -25,6 +26,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from generate import generate
 
 QUICK = "Only the text of"
+
+
+class Noted:
+    """What a test notes as a build runs, a line each, in a file: the build may make part of
+    it on a process it forks (see build._Ahead), whose lists the test would never see."""
+
+    def __init__(self, file: Path) -> None:
+        self.file = file
+
+    def add(self, line: str) -> None:
+        with self.file.open("a") as kept:
+            kept.write(line + "\n")
+
+    @property
+    def lines(self) -> list[str]:
+        return self.file.read_text().splitlines() if self.file.exists() else []
+
+    def clear(self) -> None:
+        self.file.unlink(missing_ok=True)
 
 
 def settle(site: Path, step: int = 0) -> None:
@@ -765,6 +785,7 @@ def test_a_change_in_place_that_fails_while_writing_leaves_output_as_it_was(tmp_
     left_as_it_was(run("build", site), output, published)
     assert len(calls) >= 3  # (the change in place was under way; the rest put the files back)
     assert not list(site.glob(".output.pages-*"))  # (a deletion's pages wait in a spill folder)
+    assert not list((site / ".presskit-cache").glob("*.staged"))  # (the site after it: not kept)
     monkeypatch.undo()
     again = run("build", site)
     assert again.code == 0 and (IN_PLACE in again.out or "1 release deleted" in again.out), again.out
@@ -940,12 +961,13 @@ def test_a_move_in_place_reads_only_the_search_entries_it_numbers_anew(tmp_path,
     settle(site)
     index = site / "output/search/data"
     before = {path.relative_to(index).as_posix(): path.read_bytes() for path in index.rglob("*.jsonz")}
-    read: list[str] = []
+    noted = Noted(tmp_path / "read")  # (the index may be made on a forked process, see build._Ahead)
     written_file = quick.written_file
     monkeypatch.setattr(quick, "written_file",
-                        lambda folder, path: read.append(path) or written_file(folder, path))
+                        lambda folder, path: noted.add(path) or written_file(folder, path))
     result = run("build", site)
     assert MOVED in result.out, result.out
+    read = noted.lines
     assert "search/data/meta.jsonz" in read, read  # the index is made from the one in output/
     entries = [path for path in read if path.startswith("search/data/f/")]
     assert len(entries) < 10, entries  # at most those between its two places, not the forty
@@ -1258,6 +1280,70 @@ def test_the_versions_of_pages_are_kept_again_only_when_a_move_changes_them(tmp_
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
 
 
+@pytest.mark.parametrize("kind", ["a new date", "added", "deleted"])
+def test_a_moves_search_index_and_sitemap_are_made_on_another_process_meanwhile(tmp_path, run, monkeypatch,
+                                                                                 kind):
+    """With two cores, a move's search indexes and sitemap are made by a process forked before
+    the kept graph is taken back, which takes it back too and makes the same change, while
+    this one makes the move's pages; what it made is written, the same as a cold build."""
+    monkeypatch.setattr(build, "cores", lambda: 2)
+    site = aged(generate(30, tmp_path / "site", seed=44, bilingual=True))
+    assert run("build", site).code == 0
+    finished = Noted(tmp_path / "finished")
+    finish = build._finish
+    monkeypatch.setattr(build, "_finish", lambda *given: finished.add(str(os.getpid())) or finish(*given))
+    target = sorted((site / "content/releases").rglob("*.md"))[-4]  # (its deletion is made in place)
+    if kind == "a new date":
+        target.write_text(re.sub(r"^date: (\d{4}-\d\d)-(\d\d)",
+                                 lambda m: f"date: {m[1]}-{int(m[2]) % 28 + 1:02}", target.read_text(),
+                                 count=1, flags=re.M))
+    elif kind == "added":
+        shutil.copy(target, target.with_name("a-new-one.md"))
+    else:
+        target.unlink()
+    settle(site)
+    result = run("build", site)
+    assert (MOVED if kind == "a new date" else f"1 release {kind}") in result.out, result.out
+    assert finished.lines and str(os.getpid()) not in finished.lines, finished.lines  # (made there alone)
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+
+
+@pytest.mark.parametrize("failure", ["ended", "another move"])
+def test_a_move_made_on_another_process_that_ended_or_made_another_is_made_here(tmp_path, run, monkeypatch,
+                                                                              failure):
+    """The forked process that makes a move's search indexes and sitemap ended without them (the
+    system killed it), or made them of another move (a file saved again between the two reads):
+    this process makes them, and the output is a cold build's."""
+    monkeypatch.setattr(build, "cores", lambda: 2)
+    site = aged(generate(30, tmp_path / "site", seed=45, bilingual=True))
+    assert run("build", site).code == 0
+    parent = os.getpid()
+    finished = Noted(tmp_path / "finished")
+    finish = build._finish
+
+    def forked_fails(*given):  # type: ignore[no-untyped-def]
+        finished.add(str(os.getpid()))
+        if os.getpid() != parent and failure == "ended":
+            os._exit(1)
+        return finish(*given)
+
+    monkeypatch.setattr(build, "_finish", forked_fails)
+    if failure == "another move":
+        started = build._Started.__init__
+
+        def other(self, now, moved, pages, read):  # type: ignore[no-untyped-def]
+            started(self, now, moved, pages, {source: "saved again" for source in read})
+        monkeypatch.setattr(build._Started, "__init__", other)
+    target = sorted((site / "content/releases").rglob("*.md"))[15]
+    target.write_text(re.sub(r"^date: (\d{4}-\d\d)-(\d\d)", lambda m: f"date: {m[1]}-{int(m[2]) % 28 + 1:02}",
+                             target.read_text(), count=1, flags=re.M))
+    settle(site)
+    result = run("build", site)
+    assert MOVED in result.out and "Traceback" not in result.err, result.out + result.err
+    assert str(parent) in finished.lines and len(set(finished.lines)) == 2, finished.lines  # (both made it)
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+
+
 def test_a_move_takes_the_sitemap_entries_it_leaves_from_the_sitemap_as_written(tmp_path, run, monkeypatch):
     """After a move, the sitemap entry of each page it did not make again is read from the
     sitemap in output/ (a new date makes a handful of entries, not the site's), and only if
@@ -1267,13 +1353,18 @@ def test_a_move_takes_the_sitemap_entries_it_leaves_from_the_sitemap_as_written(
 
     site = aged(generate(30, tmp_path / "site", seed=43, bilingual=True))
     assert run("build", site).code == 0
-    made: list[str] = []
+    # (noted in files: the sitemap may be made on a forked process, see build._Ahead)
+    made, spliced = Noted(tmp_path / "made"), Noted(tmp_path / "spliced")
     url_entry = feeds.url_entry
-    monkeypatch.setattr(feeds, "url_entry", lambda url, *rest: made.append(url) or url_entry(url, *rest))
-    spliced: list[bytes | None] = []  # (the last sitemap's entries are kept as its bytes)
+    monkeypatch.setattr(feeds, "url_entry", lambda url, *rest: made.add(url) or url_entry(url, *rest))
     sitemap_spliced = feeds.sitemap_spliced
-    monkeypatch.setattr(feeds, "sitemap_spliced",
-                        lambda *given: spliced.append(sitemap_spliced(*given)) or spliced[-1])
+
+    def splice(*given: object) -> bytes | None:  # (the last sitemap's entries are kept as its bytes)
+        found = sitemap_spliced(*given)  # type: ignore[arg-type]
+        spliced.add(repr(found and hashlib.sha256(found).hexdigest()))
+        return found
+
+    monkeypatch.setattr(feeds, "sitemap_spliced", splice)
     sitemap = site / "output/sitemap.xml"
     entries = sitemap.read_text().count("<url>")
     releases = sorted((site / "content/releases").rglob("*.md"))
@@ -1289,8 +1380,8 @@ def test_a_move_takes_the_sitemap_entries_it_leaves_from_the_sitemap_as_written(
         assert MOVED in result.out, result.out
 
     moved(releases[len(releases) // 2], 1)
-    assert 0 < len(made) < entries / 4, (len(made), entries)
-    assert len(spliced) == 1 and spliced[0] == sitemap.read_bytes()
+    assert 0 < len(made.lines) < entries / 4, (len(made.lines), entries)
+    assert spliced.lines == [repr(hashlib.sha256(sitemap.read_bytes()).hexdigest())]
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
     text = sitemap.read_text()
     untouched = text.index("<lastmod>2", text.index("<loc>https://example.org/newsroom/vi/"))
@@ -1298,8 +1389,8 @@ def test_a_move_takes_the_sitemap_entries_it_leaves_from_the_sitemap_as_written(
     sitemap.write_text(text[:untouched] + "<lastmod>1" + text[untouched + len("<lastmod>2"):])
     os.utime(sitemap, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     moved(releases[len(releases) // 3], 2)
-    assert len(made) == sitemap.read_text().count("<url>") > entries / 2
-    assert len(spliced) == 1  # (the sitemap by hand was not read)
+    assert len(made.lines) == sitemap.read_text().count("<url>") > entries / 2
+    assert len(spliced.lines) == 1  # (the sitemap by hand was not read)
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
 
 

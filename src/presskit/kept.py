@@ -26,6 +26,7 @@ import dataclasses
 import gc
 import io
 import marshal
+import os
 import pickle
 import secrets
 import sys
@@ -102,29 +103,68 @@ def _write_content(file: Sealing, built: str, content: Content) -> None:
     pickled.dump(content, file, kinds=(Release, asleep.Asleep), reduced=asleep.put_to_sleep(content.releases))
 
 
-def keep_site(site_dir: Path, part: str, built: str, site: KeptSite) -> None:
-    """Keep the site as a build in place left it, once output/ is written (after a move, or a
-    release added or removed: its graph, lists and the pages that show each release changed),
-    under the same name: the record it matches is still of that full build. The content of
-    that build (`site.apart`, kept in a file of its own) is referred to, its models not
-    pickled again (a release edited or moved since is pickled as it is now): 0.05 s at 10,000
-    releases, where the whole graph took 0.3 s, on another core that the build's own work
-    shared (and slowed: the forked process shared its memory, each page copied as either
-    wrote to it)."""
+def keep_site(site_dir: Path, part: str, built: str, site: KeptSite) -> Staged:
+    """Keep the site as a build in place left it (after a move, or a release added or
+    removed: its graph, lists and the pages that show each release changed), under the same
+    name: the record it matches is still of that full build. Its files are staged, and take
+    the place of the kept ones once output/ and the record are written (`commit`): a build
+    that fails before leaves the kept site as it was, and the next build makes the change in
+    place again. The content of that build (`site.apart`, kept in a file of its own) is
+    referred to, its models not pickled again (a release edited or moved since is pickled as
+    it is now): 0.05 s at 10,000 releases, where the whole graph took 0.3 s."""
+    drop(Staged(site_dir, part, (_FILE, _VERSIONS)))  # (what a build that failed left)
     if not isinstance(site.shown_on, _Shown):
-        forget(site_dir, part)
-        return
+        return Staged(site_dir, part, (), forgets=True)
     versions = plain_versions(site.alternates)
     was = site.versions_kept
+    names = [_FILE]
     if isinstance(was, _VersionsKept) and versions == was.versions:
         token = was.token  # (a move that no list gained or lost a page by: most)
     else:
-        token = _write_versions(site_dir, part, built, versions)
+        token = _write_versions(site_dir, part, built, versions, _STAGED)
         if token is None:
-            forget(site_dir, part)
-            return
-    _write(site_dir, part, built, token, site.content, site.newsroom, site.pages, site.prints, site.shown_on,
-           site.apart)
+            return Staged(site_dir, part, (), forgets=True)
+        names.append(_VERSIONS)
+    if not _write(site_dir, part, built, token, site.content, site.newsroom, site.pages, site.prints,
+                  site.shown_on, site.apart, _STAGED):
+        return Staged(site_dir, part, tuple(names), forgets=True)
+    return Staged(site_dir, part, tuple(names))
+
+
+_STAGED = ".staged"  # (the end of the name of a file of the kept site staged: see keep_site)
+
+
+@dataclass(frozen=True)
+class Staged:
+    """The files of a kept site staged (see keep_site), by the names they take; with
+    `forgets`, the site could not be kept: the kept one is forgotten when the build is done."""
+
+    site_dir: Path
+    part: str
+    names: tuple[str, ...]
+    forgets: bool = False
+
+
+def commit(staged: Staged) -> None:
+    """The staged files of a kept site put in the place of the kept ones (output/ and the
+    record written), the graph last: one kept with the versions of another is not taken back
+    (see _write_versions)."""
+    if staged.forgets:
+        drop(staged)
+        forget(staged.site_dir, staged.part)
+        return
+    folder = store.part_dir(staged.site_dir, staged.part)
+    try:
+        for name in sorted(staged.names, key=lambda name: name == _FILE):
+            os.replace(folder / f"{name}{_STAGED}", folder / name)
+    except OSError:  # (it costs the next build a full one)
+        forget(staged.site_dir, staged.part)
+
+
+def drop(staged: Staged) -> None:
+    """Remove the staged files (the build failed: the kept site stays as it was)."""
+    for name in staged.names:
+        store.forget(staged.site_dir, f"{name}{_STAGED}", staged.part)
 
 
 @dataclass(frozen=True)
@@ -138,22 +178,23 @@ class _VersionsKept:
     versions: dict[str, PlainVersions]
 
 
-def _write_versions(site_dir: Path, part: str, built: str, versions: dict[str, PlainVersions]) -> str | None:
+def _write_versions(site_dir: Path, part: str, built: str, versions: dict[str, PlainVersions],
+                    staged: str = "") -> str | None:
     """Keep each page's versions, under a new token, which the graph kept next names: a graph
     and a file of versions of two builds (one stopped between the two files) are never taken
-    back together."""
+    back together. `staged`: the end of the name of a file staged (see keep_site)."""
     token = secrets.token_hex(8)
     try:
         data = marshal.dumps((_FORMAT, _PACKING, __version__, built, token, versions))
     except ValueError:  # (not plain data: no graph kept, a full build next)
         return None
-    store.write_cache(site_dir, _VERSIONS, data, part)
+    store.write_cache(site_dir, _VERSIONS + staged, data, part)
     return token
 
 
 def _write(site_dir: Path, part: str, built: str, token: str, content: Content, newsroom: Newsroom,
            pages: tuple[str, ...], prints: tuple[dict[object, str], ...], shown: _Shown,
-           apart: Content | None) -> None:
+           apart: Content | None, staged: str = "") -> bool:
     # Each language's name in itself, as its switcher shows it, kept with the graph: the workers
     # that made the pages looked it up, not this process, and a build after an edit in a site
     # of two languages looked it up again in Babel's locale data (0.03 s).
@@ -166,9 +207,12 @@ def _write(site_dir: Path, part: str, built: str, token: str, content: Content, 
         file.write(shown.pickled())
 
     try:
-        store.write_sealed(site_dir, _FILE, write, part)
+        store.write_sealed(site_dir, _FILE + staged, write, part)
     except _UNPICKLABLE:
-        forget(site_dir, part)
+        if not staged:
+            forget(site_dir, part)
+        return False
+    return True
 
 
 _UNPICKLABLE = (pickle.PicklingError, TypeError, AttributeError, RecursionError, ValueError)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -187,17 +187,27 @@ class KeptSite:
                                    newsroom=newsroom, bodies=bodies)
 
 
+# What a build is told once the site after a move, or a release added or removed, is known,
+# before the pages it makes are (and the files of photos): that site, the languages whose
+# releases moved, the site paths of the pages it makes (every one, none left for later), and
+# each release file read or gone, with the digest of what was read ("" for one gone). The
+# search indexes and the sitemap (finish_move, whose sitemap entries of those pages are made
+# again) depend on nothing else: a build makes them on another core meanwhile (build._Ahead).
+MoveStarted = Callable[[KeptSite, frozenset[str], frozenset[str], dict[str, str]], None]
+
+
 def card_edit(settings: Settings, record: Record, changed: list[str], kept: KeptSite, *,
               preview: bool, memory: BuildMemory, read: Callable[[str], bytes | None],
               served: Mapping[str, OutputFile] | None = None,
-              photos_later: bool = True) -> tuple[Quick, KeptSite] | None:
+              photos_later: bool = True, started: MoveStarted | None = None) -> tuple[Quick, KeptSite] | None:
     """The files that the edits of `changed` make different, and the site after them, when
     each changed file is a release that kept its place or moved among its neighbours (None:
     the full build must run). `read` gives the files of the site as served, by their path
     inside output/ (`served`: those files). The kept graph's moment stands: the caller makes
     sure that no embargo lifted and no event passed since (the record's `next_change`).
     Without `photos_later`, the files of photos new to the site are made before it returns
-    (see Quick.photos_later)."""
+    (see Quick.photos_later). A move tells `started` of the site after it before its pages
+    are made (see MoveStarted)."""
     seen = _photos_seen_aside(settings, record, changed, memory)
     if not seen:
         return None  # a partner, programme, page, country text or media file changed
@@ -248,7 +258,7 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
     try:
         if moved:
             done = _moves(settings, kept, edited, bodies, moved, pages, searched, memory, preview,
-                          _photo_paths(moved | pictured))
+                          _photo_paths(moved | pictured), started)
             if done is None:
                 return None
             now, files, made, removed, relinked = done
@@ -274,7 +284,7 @@ def card_edit(settings: Settings, record: Record, changed: list[str], kept: Kept
 
 def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, Stat], kept: KeptSite, *,
                           preview: bool, memory: BuildMemory, workers: int = 0,
-                          ) -> tuple[Quick, KeptSite] | None:
+                          started: MoveStarted | None = None) -> tuple[Quick, KeptSite] | None:
     """A release file written anew or deleted, and nothing else changed since the record (files
     saved lately, their bytes the same, aside): the pages, feeds and files to remove that it
     makes different, and the site after it (None: the full build must run). Its language's
@@ -283,7 +293,8 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
     embargo, an event or a version of another) and shows no file beside its own; the files of
     its photos are made or removed as they come or go (see _photos_again). Its versions in
     other languages link it anew. With `workers` (a build or a check: no tab waits for the first
-    pages), the pages left for later are made at once with the others, on that many processes."""
+    pages), the pages left for later are made at once with the others, on that many processes,
+    and `started` is told of the site after it before they are (see MoveStarted)."""
     added = walked.keys() - record.files.keys()
     gone = record.files.keys() - walked.keys()
     if len(added) + len(gone) != 1 or not _same_bytes(settings, record, walked, kept, memory):
@@ -311,10 +322,6 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
     if changed is None:
         return None
     newsroom, relinked = changed
-    photos = _photos_again(settings, memory, kept.newsroom, newsroom,
-                           {photo.asset.path for photo in release.photos})
-    if photos is None:
-        return None
     before, after = kept.newsroom.graph_of(release), newsroom.graph_of(release)
     limit = settings.feed_entries
     bodies, alternates = dict(kept.bodies), kept.alternates.copy()
@@ -346,6 +353,14 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
             alternates[linked.path] = release_alternates(newsroom, linked)
     pages |= {twin.path for twin in twins}
     relinked |= twins
+    now = _site_after(kept, source, release, added, newsroom, bodies, alternates,
+                      _with_pages_of(kept.pages, after, release, relisted.counts))
+    if started is not None and not later:
+        started(now, frozenset({release.lang}), frozenset(pages), {source: release.digest if added else ""})
+    photos = _photos_again(settings, memory, kept.newsroom, newsroom,
+                           {photo.asset.path for photo in release.photos})
+    if photos is None:
+        return None
     shows, memory.shows = memory.shows, {}
     try:
         files, made, _ = render_shown(settings, newsroom, memory, preview, pages - later,
@@ -358,6 +373,23 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
         memory.shows = shows
     for path in gone_pages:
         memory.pages.pop(path, None)
+    digests = {path: memory.pages[path][0] for path in made if path in memory.pages}
+    html = _pages_made(memory, made)
+    return Quick([*files, *photos[0]], [release] if added else [], {release: body} if added else {},
+                 kept.content.partners,
+                 kept.content.programmes, html, digests, [source],
+                 [problem for problem in problems if problem.warning],
+                 {source: release_shape(release, body, True)} if added else {},
+                 [*(paths.output_file(path) for path in gone_pages), *photos[1]],
+                 moved=frozenset({release.lang}),
+                 relinked=tuple(relinked), deleted=() if added else (source,), later=frozenset(later)), now
+
+
+def _site_after(kept: KeptSite, source: str, release: Release, added: bool, newsroom: Newsroom,
+                bodies: dict[Release, RenderedBody], alternates: Alternates,
+                pages: tuple[str, ...]) -> KeptSite:
+    """The kept site after the release of this file was added or removed (see
+    file_added_or_removed), with its `pages` (their files, in order)."""
     in_order = list(kept.content.releases)
     if added:
         at = bisect.bisect(in_order, source, key=lambda other: str(other.source))
@@ -371,19 +403,9 @@ def file_added_or_removed(settings: Settings, record: Record, walked: dict[str, 
               for other, number in kept.places.items() if other != source}
     if added and kept.places:
         places[source] = at
-    now = dataclasses.replace(kept, content=dataclasses.replace(kept.content, releases=tuple(in_order)),
-                              newsroom=newsroom, bodies=bodies, alternates=alternates, places=places,
-                              pages=_with_pages_of(kept.pages, after, release, relisted.counts))
-    digests = {path: memory.pages[path][0] for path in made if path in memory.pages}
-    html = _pages_made(memory, made)
-    return Quick([*files, *photos[0]], [release] if added else [], {release: body} if added else {},
-                 kept.content.partners,
-                 kept.content.programmes, html, digests, [source],
-                 [problem for problem in problems if problem.warning],
-                 {source: release_shape(release, body, True)} if added else {},
-                 [*(paths.output_file(path) for path in gone_pages), *photos[1]],
-                 moved=frozenset({release.lang}),
-                 relinked=tuple(relinked), deleted=() if added else (source,), later=frozenset(later)), now
+    return dataclasses.replace(kept, content=dataclasses.replace(kept.content, releases=tuple(in_order)),
+                               newsroom=newsroom, bodies=bodies, alternates=alternates, places=places,
+                               pages=pages)
 
 
 def _pages_made(memory: BuildMemory, made: Iterable[str]) -> int:
@@ -694,15 +716,17 @@ def _with_list_pages(found: list[str], counts: dict[str, tuple[int, int]]) -> tu
     return tuple(found)
 
 
-def finish_move(settings: Settings, record: Record, made: Quick, kept: KeptSite, memory: BuildMemory, *,
+def finish_move(settings: Settings, record: Record, kept: KeptSite, memory: BuildMemory, *,
+                moved: frozenset[str], remade: Collection[str], later: Collection[str] = (),
                 preview: bool, read: Callable[[str], bytes | None],
                 served: Mapping[str, OutputFile] | None, folder: Path | None = None, workers: int = 1,
                 sitemap_of: Sequence[str] | None = None,
                 ) -> tuple[list[OutputFile], dict[str, bytes], list[str]]:
-    """The rest of a move, or of a release added or removed (`made`, after which the site is
-    `kept`), once its pages are served: the pages it left for later (`made.later`), the
-    search index of each language where a release moved, made from the one served (`read`,
-    `served`: a release keeps its number in its year), and the sitemap; with
+    """The rest of a move, or of a release added or removed (after which the site is `kept`),
+    once its pages are served: the pages it left for later (`later`), the search index of
+    each language where a release `moved`, made from the one served (`read`, `served`: a
+    release keeps its number in its year), and the sitemap, whose entries of the pages made
+    in the move (`remade`: those made, or more) are made again; with
     the keys of those indexes' entries, and the files of the index served that it no longer
     has. The files of the index that stay the same are those served or, in
     `folder` (output/, for a build), left there as they are (the entry of each release: a
@@ -717,10 +741,10 @@ def finish_move(settings: Settings, record: Record, made: Quick, kept: KeptSite,
         # (the sitemap's entries of the pages made in the move, or now, are made again; the
         # others' are read from the last one: 0.17 s of a build after a move, at 10,000
         # releases in two languages, was the whole sitemap made again)
-        sitemap = kept_sitemap(settings, record.pages, read, {*made.digests, *made.later}, sitemap_of)
-        files, _, removed = render_shown(settings, kept.newsroom, memory, preview, set(made.later), [],
+        sitemap = kept_sitemap(settings, record.pages, read, {*remade, *later}, sitemap_of)
+        files, _, removed = render_shown(settings, kept.newsroom, memory, preview, set(later), [],
                                          kept.alternates, {}, kept.prints, kept.card_keys,
-                                         whole_search=made.moved, sitemap=kept.pages, sitemap_kept=sitemap,
+                                         whole_search=moved, sitemap=kept.pages, sitemap_kept=sitemap,
                                          workers=workers)
         kept.shown_on.update(memory.shows)
         return files, dict(memory.search_cards), removed
@@ -730,20 +754,18 @@ def finish_move(settings: Settings, record: Record, made: Quick, kept: KeptSite,
 
 def _moves(settings: Settings, kept: KeptSite, edited: list[Release], bodies: dict[Release, RenderedBody],
            moved: dict[Release, Release], pages: set[str], searched: dict[str, SearchEdit],
-           memory: BuildMemory, preview: bool, photos: set[str],
+           memory: BuildMemory, preview: bool, photos: set[str], started: MoveStarted | None,
            ) -> tuple[KeptSite, list[OutputFile], list[str], list[str], set[Release]] | None:
     """The site after edits of which some moved releases, with the files of the pages and
     feeds made, their site paths, the files to remove and the releases whose links changed;
     None when the edit changes what the download of one of `photos` (those the swapped releases
     showed or show) carries. The pages that show each release are noted again for the card
-    edits to come; the search indexes and the sitemap are left to finish_move."""
+    edits to come; the search indexes and the sitemap are left to finish_move (`started` is
+    told of the site after the move before its pages are made)."""
     moves = kept.with_moves(edited, bodies)
     if moves is None:
         return None
     now, relinked = moves
-    photo_files = _photos_again(settings, memory, kept.newsroom, now.newsroom, photos)
-    if photo_files is None:
-        return None
     alternates = kept.alternates.copy()
     relisted = _moved_lists(settings, kept.newsroom, now.newsroom, moved, alternates)
     pages = (pages | {release.path for release in relinked} | relisted.pages
@@ -752,20 +774,24 @@ def _moves(settings: Settings, kept: KeptSite, edited: list[Release], bodies: di
     left = frozenset(index_path for graph in kept.newsroom.graphs
                      for index_path, _, latest in feed_indexes(graph)
                      if not moved.keys().isdisjoint(latest[:limit]))
-    whole = {release.lang for release in moved.values()}
+    whole = frozenset(release.lang for release in moved.values())
+    order = _with_list_pages(list(_in_new_order(kept.pages, kept.newsroom, now.newsroom)), relisted.counts)
+    now = dataclasses.replace(now, pages=order, alternates=alternates)
+    if started is not None:
+        started(now, whole, frozenset(pages), {str(release.source): release.digest for release in edited})
+    photo_files = _photos_again(settings, memory, kept.newsroom, now.newsroom, photos)
+    if photo_files is None:
+        return None
     shows, memory.shows = memory.shows, {}
     try:
         files, made, removed = render_shown(
             settings, now.newsroom, memory, preview, pages, edited, alternates,
             {code: edit for code, edit in searched.items() if code not in whole}, now.prints,
             now.card_keys, feeds_too=left)
-        order = _with_list_pages(list(_in_new_order(kept.pages, kept.newsroom, now.newsroom)),
-                                 relisted.counts)
         # (the site before is not served again)
         kept.shown_on.update({**(memory.shows or {}), **{path: () for path in relisted.gone}})
         for path in relisted.gone:
             memory.pages.pop(path, None)
-        now = dataclasses.replace(now, pages=order, alternates=alternates)
         gone = [paths.output_file(path) for path in sorted(relisted.gone)]
         return now, [*files, *photo_files[0]], made, [*removed, *gone, *photo_files[1]], relinked
     finally:

@@ -439,6 +439,25 @@ def numbered(newest_first: Sequence[_D]) -> Numbered[_D]:
 # The tuples of releases numbered last, each with its numbering (held: compared by identity).
 _NUMBERED: list[tuple[Sequence[Any], Numbered[Any]]] = []
 
+Numbering = tuple[list[int], list[int], list[int], int | None]  # (see `numbering`)
+
+
+def numbering(newest_first: Sequence[_D]) -> Numbering:
+    """`numbered` of these releases as plain numbers, for another process that has the same
+    releases (see `remember`): the numbers, the place of each release (oldest first), their
+    order by date, the newest year's first number."""
+    found = numbered(newest_first)
+    at = {id(release): place for place, release in enumerate(reversed(newest_first))}
+    return found.numbers, [at[id(release)] for release in found.releases], found.order, found.newest
+
+
+def remember(newest_first: tuple[_D, ...], made: Numbering) -> None:
+    """Keep the numbering of these releases that `numbering` gave, made by another process."""
+    numbers, places, order, newest = made
+    oldest_first = list(reversed(newest_first))
+    _NUMBERED.insert(0, (newest_first, Numbered(numbers, [oldest_first[at] for at in places], order, newest)))
+    del _NUMBERED[4:]
+
 
 @lru_cache(maxsize=4)
 def _numbering(oldest_first: tuple[tuple[int, str], ...],

@@ -653,8 +653,10 @@ class Preview:
         self._publish(Snapshot(files=files, build=current.build + 1, previous=current.build, later=later))
         self.wait_until_told(current.build + 1, TELL_TABS_SECONDS)
         try:
-            rest, cards, emptied = retouch.finish_move(settings, record, made, self.kept, self.memory,
-                                                       preview=True, read=self._snapshot.made, served=files)
+            rest, cards, emptied = retouch.finish_move(settings, record, self.kept, self.memory,
+                                                       moved=made.moved, remade=made.digests,
+                                                       later=made.later, preview=True,
+                                                       read=self._snapshot.made, served=files)
         except Exception as error:
             self._publish(dataclasses.replace(self._snapshot, later=()))  # no request waits on
             if isinstance(error, (BuildFailed, LookupError)):
