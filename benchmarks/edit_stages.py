@@ -6,10 +6,12 @@ Each build: the edit (run.py's `make_edit`, on the release in the middle of the 
 for file times to settle, then `presskit build` in a new process that times its imports and
 the stages of a build after an edit with a clock around each (a profiler's own cost falls on
 code that makes many small calls, Jinja above all, and moves the shares). A stage that holds
-another is counted in both (`in place` holds the graph taken back, the pages and the search
-index; `pages` holds the photos looked at). The SITE must have been built by this code. A
-release added is deleted again after each build, and one deleted is added first, each of
-those builds untimed.
+another is counted in both (`in place` holds the graph taken back, the pages, the graph kept
+and the search index; `pages` holds the photos looked at). With two cores, a move's search
+index and sitemap are made on a process forked for them (build._Ahead), whose clocks are its
+own: "search index, sitemap" is then what this process waited for them. The SITE must have
+been built by this code. A release added is deleted again after each build, and one deleted
+is added first, each of those builds untimed.
 """
 
 from __future__ import annotations
@@ -32,10 +34,11 @@ STAGES = (
     ("presskit.retouch", "card_edit", "pages"),
     ("presskit.retouch", "file_added_or_removed", "pages"),
     ("presskit.retouch", "_photos_again", "photos looked at"),
-    ("presskit.build", "_finished_move", "search index, sitemap"),
+    ("presskit.build", "_finished_move", "search index, sitemap (waited for)"),
     ("presskit.build", "record_after", "record"),
     ("presskit.build", "write_quick", "write output/"),
     ("presskit.kept", "keep_site", "graph kept"),
+    ("presskit.kept", "commit", "graph kept"),
 )
 
 _TIMED = '''

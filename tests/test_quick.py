@@ -1308,6 +1308,35 @@ def test_a_moves_search_index_and_sitemap_are_made_on_another_process_meanwhile(
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
 
 
+@pytest.mark.parametrize("edit", ["title", "photo caption", "a new date"])
+def test_a_process_is_forked_for_an_edit_only_if_it_may_move_a_release(tmp_path, run, monkeypatch, edit):
+    """A card edit's release, read again before the graph is taken back, has the place its
+    shape in the record was made with: no process is forked for a move it is not (one forked
+    in vain slowed the edit by a tenth). A new date is another place: one is."""
+    monkeypatch.setattr(build, "cores", lambda: 2)
+    site = aged(generate(30, tmp_path / "site", seed=46, bilingual=True))
+    assert run("build", site).code == 0
+    forked = Noted(tmp_path / "forked")
+    ahead = build._ahead
+    monkeypatch.setattr(build, "_ahead", lambda *given: forked.add(str(os.getpid())) or ahead(*given))
+    target = sorted((site / "content/releases").rglob("*.md"))[-4]
+    text = target.read_text()
+    if edit == "title":
+        text = text.replace("title: ", "title: Renamed ", 1)
+    elif edit == "photo caption":
+        assert "caption: " in text
+        text = text.replace("caption: ", "caption: Seen again, ", 1)
+    else:
+        text = re.sub(r"^date: (\d{4}-\d\d)-(\d\d)", lambda m: f"date: {m[1]}-{int(m[2]) % 28 + 1:02}", text,
+                      count=1, flags=re.M)
+    target.write_text(text)
+    settle(site)
+    result = run("build", site)
+    assert (MOVED if edit == "a new date" else IN_PLACE) in result.out, result.out
+    assert len(forked.lines) == (1 if edit == "a new date" else 0), forked.lines
+    assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
+
+
 @pytest.mark.parametrize("failure", ["ended", "another move"])
 def test_a_move_made_on_another_process_that_ended_or_made_another_is_made_here(tmp_path, run, monkeypatch,
                                                                               failure):

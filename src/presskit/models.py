@@ -422,6 +422,12 @@ _SHOWN_ELSEWHERE = tuple(item.name for item in fields(Release) if not item.metad
 _PLAIN_AS_IS = (str, bool, int, type(None))
 
 
+def placing(shown: list[Any]) -> list[Any]:
+    """Of a release's values as `shown_elsewhere` gives them, those that place it (see
+    placed_alike), but its photos: other photos alone are a card edit (pictured_anew)."""
+    return [shown[at] for at in _PLACED_BY]
+
+
 def shown_elsewhere(release: Release) -> list[Any]:
     """The values of a release's fields that pages other than its own may show, as plain data."""
     values = [getattr(release, name) for name in _SHOWN_ELSEWHERE]
@@ -429,6 +435,7 @@ def shown_elsewhere(release: Release) -> list[Any]:
 
 
 _PLACING = tuple(item.name for item in fields(Release) if not item.metadata)
+_PLACED_BY = tuple(at for at, name in enumerate(_SHOWN_ELSEWHERE) if name in _PLACING and name != "photos")
 
 
 def placed_alike(one: Release, other: Release) -> bool:

@@ -44,15 +44,16 @@ from presskit.errors import BuildFailed, Problem, errors_in
 from presskit.graph import Newsroom, ReleaseLinks, SiteGraph, Topic
 from presskit.languages import site_languages
 from presskit.markdown import BodyRenderer, RenderedBody, is_site_path
-from presskit.models import Content, Partner, Programme, Release, body_key, shown_elsewhere
+from presskit.models import Content, Partner, Programme, Release, body_key, placing, shown_elsewhere
 from presskit.render import Alternate, OutputFile, SearchEdit, feed_indexes, render_releases
 from presskit.schema import load_releases, organisations, remember_releases
 from presskit.search import ENTRY_KEY_SIZE, numbered
 from presskit.store import KeptCards, SavedModels, lend_models
 
-_FORMAT = 19  # 16: releases stored without their Markdown (models.Text); 17: texts kept by it;
+_FORMAT = 20  # 16: releases stored without their Markdown (models.Text); 17: texts kept by it;
 # 18: search places in the order of the index's numbers (see search.index_numbers); 19: the
-# list of output/ as data, the file's token, and the changes since (see Record.changes_since)
+# list of output/ as data, the file's token, and the changes since (see Record.changes_since);
+# 20: a release's shape ends with what places it (see placed_as)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
 # topics (name, slug), previous, next, related, and versions (language, path, published)
@@ -118,12 +119,28 @@ def _shows_beyond_shape(template: str) -> bool:
 
 
 def release_shape(release: Release, body: RenderedBody, published: bool) -> str:
-    """A digest of all that pages other than a release's own show of it or depend on."""
-    return fingerprint(
-        published, shown_elsewhere(release),
-        release.modified.isoformat(),  # feeds' and the sitemap's times
-        release.summary or body.first_paragraph, *body_files(release, body),
-    )
+    """A digest of all that pages other than a release's own show of it or depend on, then
+    one of what places it alone (see `placed_as`)."""
+    shown = shown_elsewhere(release)
+    modified = release.modified.isoformat()  # (feeds' and the sitemap's times)
+    return (fingerprint(published, shown, modified, release.summary or body.first_paragraph,
+                        *body_files(release, body))
+            + _PLACE + fingerprint(modified, placing(shown)))
+
+
+_PLACE = ":"  # (between a shape's two digests)
+
+
+def placed_as(shape: str) -> str:
+    """What places a release (models.placing, and the time it was last modified), as its
+    shape has it: a release read again that has the same moved nowhere (see
+    build.in_place_made)."""
+    return shape.rpartition(_PLACE)[2]
+
+
+def release_place(release: Release) -> str:
+    """What places this release, as `placed_as` has it."""
+    return fingerprint(release.modified.isoformat(), placing(shown_elsewhere(release)))
 
 
 def body_files(release: Release, body: RenderedBody) -> tuple[list[str], list[str]]:
