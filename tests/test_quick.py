@@ -87,10 +87,14 @@ def body_edit(site: Path, rng: random.Random, step: int) -> None:
 
 def next_day(release: Path) -> None:
     """A release dated the next day of its month (the 28th's the 1st): a move in its year."""
-    text = release.read_text()
+    release.write_text(dated_a_day_later(release.read_text()))
+
+
+def dated_a_day_later(text: str) -> str:
+    """A release's text dated the next day of its month (see next_day)."""
     day = re.search(r"^date: \d{4}-\d\d-(\d\d)", text, flags=re.M)
     assert day is not None
-    release.write_text(text[:day.start(1)] + f"{int(day[1]) % 28 + 1:02}" + text[day.end(1):])
+    return text[:day.start(1)] + f"{int(day[1]) % 28 + 1:02}" + text[day.end(1):]
 
 
 def test_rebuilds_equal_cold_builds_after_random_edits(tmp_path, run):
@@ -661,8 +665,7 @@ def card_edit(site: Path, rng: random.Random, step: int, kind: str) -> tuple[str
     elif kind == "body":
         text += f"\nA sentence added at step {step}.\n"
     elif kind == "date":  # another day of the same month
-        text = re.sub(r"^date: (\d{4}-\d\d)-(\d\d)", lambda m: f"date: {m[1]}-{int(m[2]) % 28 + 1:02}",
-                      text, count=1, flags=re.M)
+        text = dated_a_day_later(text)
     elif kind == "year":
         text = re.sub(r"^date: 20", "date: 19", text, count=1, flags=re.M)
     elif kind == "partner":
@@ -1280,23 +1283,28 @@ def test_the_versions_of_pages_are_kept_again_only_when_a_move_changes_them(tmp_
     assert tree_digest(site / "output") == cold_output(site, tmp_path / "cold", run)
 
 
+def calls_noted(monkeypatch, tmp_path: Path, name: str) -> Noted:  # type: ignore[no-untyped-def]
+    """The id of each process that calls build's function of this name, noted, with two cores
+    to build on (see build._Ahead)."""
+    monkeypatch.setattr(build, "cores", lambda: 2)
+    noted = Noted(tmp_path / name)
+    function = getattr(build, name)
+    monkeypatch.setattr(build, name, lambda *given: noted.add(str(os.getpid())) or function(*given))
+    return noted
+
+
 @pytest.mark.parametrize("kind", ["a new date", "added", "deleted"])
 def test_a_moves_search_index_and_sitemap_are_made_on_another_process_meanwhile(tmp_path, run, monkeypatch,
                                                                                  kind):
     """With two cores, a move's search indexes and sitemap are made by a process forked before
     the kept graph is taken back, which takes it back too and makes the same change, while
     this one makes the move's pages; what it made is written, the same as a cold build."""
-    monkeypatch.setattr(build, "cores", lambda: 2)
     site = aged(generate(30, tmp_path / "site", seed=44, bilingual=True))
     assert run("build", site).code == 0
-    finished = Noted(tmp_path / "finished")
-    finish = build._finish
-    monkeypatch.setattr(build, "_finish", lambda *given: finished.add(str(os.getpid())) or finish(*given))
+    finished = calls_noted(monkeypatch, tmp_path, "_finish")
     target = sorted((site / "content/releases").rglob("*.md"))[-4]  # (its deletion is made in place)
     if kind == "a new date":
-        target.write_text(re.sub(r"^date: (\d{4}-\d\d)-(\d\d)",
-                                 lambda m: f"date: {m[1]}-{int(m[2]) % 28 + 1:02}", target.read_text(),
-                                 count=1, flags=re.M))
+        next_day(target)
     elif kind == "added":
         shutil.copy(target, target.with_name("a-new-one.md"))
     else:
@@ -1313,12 +1321,9 @@ def test_a_process_is_forked_for_an_edit_only_if_it_may_move_a_release(tmp_path,
     """A card edit's release, read again before the graph is taken back, has the place its
     shape in the record was made with: no process is forked for a move it is not (one forked
     in vain slowed the edit by a tenth). A new date is another place: one is."""
-    monkeypatch.setattr(build, "cores", lambda: 2)
     site = aged(generate(30, tmp_path / "site", seed=46, bilingual=True))
     assert run("build", site).code == 0
-    forked = Noted(tmp_path / "forked")
-    ahead = build._ahead
-    monkeypatch.setattr(build, "_ahead", lambda *given: forked.add(str(os.getpid())) or ahead(*given))
+    forked = calls_noted(monkeypatch, tmp_path, "_ahead")
     target = sorted((site / "content/releases").rglob("*.md"))[-4]
     text = target.read_text()
     if edit == "title":
@@ -1327,8 +1332,7 @@ def test_a_process_is_forked_for_an_edit_only_if_it_may_move_a_release(tmp_path,
         assert "caption: " in text
         text = text.replace("caption: ", "caption: Seen again, ", 1)
     else:
-        text = re.sub(r"^date: (\d{4}-\d\d)-(\d\d)", lambda m: f"date: {m[1]}-{int(m[2]) % 28 + 1:02}", text,
-                      count=1, flags=re.M)
+        text = dated_a_day_later(text)
     target.write_text(text)
     settle(site)
     result = run("build", site)
@@ -1364,8 +1368,7 @@ def test_a_move_made_on_another_process_that_ended_or_made_another_is_made_here(
             started(self, now, moved, pages, {source: "saved again" for source in read})
         monkeypatch.setattr(build._Started, "__init__", other)
     target = sorted((site / "content/releases").rglob("*.md"))[15]
-    target.write_text(re.sub(r"^date: (\d{4}-\d\d)-(\d\d)", lambda m: f"date: {m[1]}-{int(m[2]) % 28 + 1:02}",
-                             target.read_text(), count=1, flags=re.M))
+    next_day(target)
     settle(site)
     result = run("build", site)
     assert MOVED in result.out and "Traceback" not in result.err, result.out + result.err
@@ -1401,9 +1404,7 @@ def test_a_move_takes_the_sitemap_entries_it_leaves_from_the_sitemap_as_written(
     def moved(target: Path, step: int) -> None:  # a new day of its month
         made.clear()
         text = target.read_text()
-        day = re.sub(r"^date: (\d{4}-\d\d)-(\d\d)", lambda m: f"date: {m[1]}-{int(m[2]) % 28 + 1:02}",
-                     text, count=1, flags=re.M)
-        target.write_text(day)
+        target.write_text(dated_a_day_later(text))
         settle(site, step)
         result = run("build", site)
         assert MOVED in result.out, result.out
