@@ -1000,7 +1000,7 @@ def test_a_graph_kept_after_a_move_refers_to_the_full_builds_content(tmp_path, r
     assert (cache / "site-graph-content").read_bytes() == content_file  # the full build's, as it was
     record = build.last_record(site, load_settings(site))
     assert record is not None
-    recalled = kept.recall(site, "", record, store.ReleaseStore(site))
+    recalled = kept.recall(record, store.ReleaseStore(site), lambda name: store.read_cache(site, name))
     kept.settle()
     assert recalled is not None and recalled.apart is not None
     full = {str(release.source): release for release in recalled.apart.releases}

@@ -825,8 +825,8 @@ def in_place_made(settings: Settings, record: quick.Record, environment_key: str
                 and (changed is None or _may_move(settings, record, changed, read_before))):
             ahead = stack.enter_context(_Ahead.forked(settings, record, environment_key, walked, releases,
                                                       changed, files))
-        site = kept.recall(releases.site_dir, releases.part, record, releases, files.get)
-        del files
+        site = kept.recall(record, releases, files.get)
+        files.clear()  # (the bytes let go of: the forked process has its own)
         if site is None:
             return None
         # A release written or deleted makes ~525 pages at 10,000 releases, on every core: each
@@ -1056,7 +1056,7 @@ def _ahead(settings: Settings, record: quick.Record, environment_key: str, walke
     """The forked process of _Ahead: the change in place taken as far as the site after it
     (nothing written: as `check` takes it), then the rest of the move made; None if the change
     is not a move, or not one made in place."""
-    site = kept.recall(releases.site_dir, releases.part, record, releases, files.get)
+    site = kept.recall(record, releases, files.get)
     if site is None:
         return None
     memory = BuildMemory(writes_cache=False, left=quick.pages_left(settings, record))

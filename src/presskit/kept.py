@@ -343,12 +343,11 @@ def _unpacked(data: bytes) -> list[int]:
 FILES = (_FILE, _CONTENT, _VERSIONS)
 
 
-def recall(site_dir: Path, part: str, record: Record, releases: store.ReleaseStore,
-           read: Callable[[str], bytes | None] | None = None) -> KeptSite | None:
+def recall(record: Record, releases: store.ReleaseStore,
+           read: Callable[[str], bytes | None]) -> KeptSite | None:
     """The site as the record describes it now, if the full build it stems from kept its graph
     and every release changed since kept its place (see module doc); else None. `read`: the
-    cache's files (by name) as read already, if they were (see store.ReadAhead)."""
-    read = read or partial(_read_cache, site_dir, part)
+    cache's files (FILES), by name."""
     data = read(_FILE)
     apart = read(_CONTENT) if data is not None else None
     versions = read(_VERSIONS) if apart is not None else None
@@ -367,10 +366,6 @@ def recall(site_dir: Path, part: str, record: Record, releases: store.ReleaseSto
     if site is None:
         settle()
     return site
-
-
-def _read_cache(site_dir: Path, part: str, name: str) -> bytes | None:
-    return store.read_cache(site_dir, name, part)
 
 
 def settle() -> None:

@@ -125,7 +125,7 @@ def release_shape(release: Release, body: RenderedBody, published: bool) -> str:
     modified = release.modified.isoformat()  # (feeds' and the sitemap's times)
     return (fingerprint(published, shown, modified, release.summary or body.first_paragraph,
                         *body_files(release, body))
-            + _PLACE + fingerprint(modified, placing(shown)))
+            + _PLACE + _place(modified, shown))
 
 
 _PLACE = ":"  # (between a shape's two digests)
@@ -140,7 +140,11 @@ def placed_as(shape: str) -> str:
 
 def release_place(release: Release) -> str:
     """What places this release, as `placed_as` has it."""
-    return fingerprint(release.modified.isoformat(), placing(shown_elsewhere(release)))
+    return _place(release.modified.isoformat(), shown_elsewhere(release))
+
+
+def _place(modified: str, shown: list[Any]) -> str:
+    return fingerprint(modified, placing(shown))
 
 
 def body_files(release: Release, body: RenderedBody) -> tuple[list[str], list[str]]:
